@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian package ballast needs to build, test, demo and benchmark.
+# Safe to run twice: packages already present are skipped without touching apt.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config clang-format
+  node-llhttp               # llhttp C sources: HTTP/1 parsing
+  libyaml-cpp-dev           # configuration files
+  nlohmann-json3-dev        # JSON (admin API, load generator output)
+  libcli11-dev              # command line
+  libgtest-dev libgmock-dev # tests
+  libbenchmark-dev          # micro-benchmarks
+  curl procps               # integration tests and demo
+  wrk haproxy nginx-light   # make bench: the proxies we measure against
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian nginx and haproxy packages start system services; ballast's benchmark
+# runs its own instances on free ports, so the system ones are not needed.
+for svc in nginx haproxy; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    $SUDO systemctl stop "$svc" || true
+  elif [ -x "/etc/init.d/$svc" ]; then
+    $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+  fi
+done

@@ -1,0 +1,38 @@
+// ballast: one binary, several subcommands (run, check, backend).
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+#include "core/log.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ballast: an elastic HTTP load balancer"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ballast 0.1.0");
+
+  std::string run_config;
+  auto* run = app.add_subcommand("run", "Run the load balancer");
+  run->add_option("-c,--config", run_config, "Configuration file (YAML)")->required();
+  bool verbose = false;
+  run->add_flag("-v,--verbose", verbose, "Log debug messages");
+
+  std::string check_config;
+  bool quiet = false;
+  auto* check = app.add_subcommand("check", "Validate a configuration file without starting anything");
+  check->add_option("-c,--config", check_config, "Configuration file (YAML)")->required();
+  check->add_flag("-q,--quiet", quiet, "Print nothing when the file is valid");
+
+  ballast::backend::BackendOptions backend_options;
+  auto* backend = app.add_subcommand("backend", "Run a demo application instance (for tests and demos)");
+  backend->add_option("--port", backend_options.port, "Port to listen on (0: any free port)")->required();
+  backend->add_option("--bind", backend_options.bind, "Address to listen on")->capture_default_str();
+  backend->add_option("--id", backend_options.id, "Instance id for X-Ballast-Instance (default: the port)");
+  backend->add_option("--threads", backend_options.threads, "Serving threads")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (verbose) ballast::core::set_log_level(ballast::core::LogLevel::kDebug);
+
+  if (*run) return ballast::app::run_command(run_config);
+  if (*check) return ballast::app::check_command(check_config, quiet);
+  if (*backend) return ballast::app::backend_command(backend_options);
+  return 2;
+}

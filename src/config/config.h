@@ -1,0 +1,81 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/socket_address.h"
+#include "lb/balancer_factory.h"
+
+namespace ballast::config {
+
+// Where a value came from, for error messages that point at the file.
+struct Location {
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+};
+
+struct TargetConfig {
+  std::string address_text;
+  core::SocketAddress address;
+  uint32_t weight = 1;
+  Location location;
+};
+
+struct KeepaliveConfig {
+  uint32_t max_idle_per_target = 64;  // idle upstream connections kept per target per worker
+  int64_t idle_timeout_ms = 30000;    // an idle upstream connection is closed after this
+};
+
+struct TargetGroupConfig {
+  std::string name;
+  lb::Algorithm algorithm = lb::Algorithm::kRoundRobin;
+  int64_t connect_timeout_ms = 5000;
+  int64_t request_timeout_ms = 60000;  // from sending the request to the end of the response
+  KeepaliveConfig keepalive;
+  std::vector<TargetConfig> targets;
+  Location location;
+};
+
+struct RuleMatch {
+  std::optional<std::string> host;         // exact, case-insensitive; "*.example.com" allowed
+  std::optional<std::string> path_prefix;  // "/api/"
+  std::optional<std::string> path;         // exact path, without the query
+};
+
+struct RuleConfig {
+  RuleMatch match;
+  std::string target_group;
+  size_t target_group_index = 0;  // resolved by validation
+  Location location;
+};
+
+struct HttpLimits {
+  uint64_t max_request_line = 8 * 1024;
+  uint64_t max_header_size = 32 * 1024;
+  uint64_t max_headers = 100;
+};
+
+struct ListenerConfig {
+  std::string name;
+  std::string bind_text;
+  core::SocketAddress bind;
+  Location bind_location;
+  int64_t header_timeout_ms = 10000;  // to receive a complete request head
+  int64_t idle_timeout_ms = 60000;    // a keep-alive client connection may stay idle this long
+  HttpLimits limits;
+  std::vector<RuleConfig> rules;
+  Location location;
+};
+
+struct Config {
+  std::string source;        // the file it was read from
+  unsigned workers = 0;      // 0 means one per core ("auto")
+  int64_t shutdown_timeout_ms = 30000;
+  std::vector<ListenerConfig> listeners;
+  std::vector<TargetGroupConfig> target_groups;
+
+  unsigned effective_workers() const;
+};
+
+}  // namespace ballast::config

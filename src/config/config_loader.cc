@@ -1,0 +1,204 @@
+#include "config/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "config/validate.h"
+#include "config/yaml_reader.h"
+
+namespace ballast::config {
+
+unsigned Config::effective_workers() const {
+  if (workers != 0) return workers;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+namespace {
+
+std::string indexed(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+// Calls `fn(item, path)` for each element of the sequence at `key`.
+template <typename Fn>
+void for_each_item(MapReader& reader, std::string_view key, ErrorList& errors, Fn fn) {
+  YAML::Node list = reader.node(key);
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) {
+    errors.add(location_of(list), reader.child_path(key), "expected a list");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) fn(list[i], indexed(reader.child_path(key), i));
+}
+
+std::optional<core::SocketAddress> read_address(MapReader& reader, std::string_view key,
+                                                bool required, std::string* text,
+                                                Location* where, ErrorList& errors) {
+  auto value = reader.string(key, required);
+  if (!value) return std::nullopt;
+  *text = *value;
+  *where = location_of(reader.node(key));
+  std::string error;
+  auto address = core::SocketAddress::parse(*value, &error);
+  if (!address) {
+    errors.add(*where, reader.child_path(key), "invalid address \"" + *value + "\": " + error);
+  }
+  return address;
+}
+
+TargetConfig read_target(const YAML::Node& node, const std::string& path, ErrorList& errors) {
+  TargetConfig t;
+  MapReader r(node, path, errors);
+  t.location = r.location();
+  if (auto a = read_address(r, "address", true, &t.address_text, &t.location, errors)) t.address = *a;
+  if (auto w = r.integer("weight", 0, 1000000)) t.weight = static_cast<uint32_t>(*w);
+  r.finish();
+  return t;
+}
+
+TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& path,
+                                    ErrorList& errors) {
+  TargetGroupConfig g;
+  MapReader r(node, path, errors);
+  g.location = r.location();
+  if (auto v = r.string("name", true)) g.name = *v;
+  if (auto v = r.string("algorithm")) {
+    if (!lb::parse_algorithm(*v, &g.algorithm)) {
+      std::vector<std::string_view> names(lb::algorithm_names().begin(), lb::algorithm_names().end());
+      std::string message = "unknown algorithm \"" + *v + "\"; expected one of:";
+      for (auto n : names) message += " " + std::string(n);
+      std::string hint = closest_match(*v, names);
+      if (!hint.empty()) message += " (did you mean \"" + hint + "\"?)";
+      errors.add(location_of(r.node("algorithm")), r.child_path("algorithm"), message);
+    }
+  }
+  if (auto v = r.duration_ms("connect_timeout")) g.connect_timeout_ms = *v;
+  if (auto v = r.duration_ms("request_timeout")) g.request_timeout_ms = *v;
+  if (r.has("keepalive")) {
+    MapReader k(r.node("keepalive"), r.child_path("keepalive"), errors);
+    if (auto v = k.integer("max_idle", 0, 100000)) g.keepalive.max_idle_per_target = static_cast<uint32_t>(*v);
+    if (auto v = k.duration_ms("idle_timeout")) g.keepalive.idle_timeout_ms = *v;
+    k.finish();
+  } else {
+    r.node("keepalive");
+  }
+  for_each_item(r, "targets", errors, [&](const YAML::Node& item, const std::string& p) {
+    g.targets.push_back(read_target(item, p, errors));
+  });
+  r.finish();
+  return g;
+}
+
+RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList& errors) {
+  RuleConfig rule;
+  MapReader r(node, path, errors);
+  rule.location = r.location();
+  if (r.has("match")) {
+    MapReader m(r.node("match"), r.child_path("match"), errors);
+    rule.match.host = m.string("host");
+    rule.match.path_prefix = m.string("path_prefix");
+    rule.match.path = m.string("path");
+    for (const char* key : {"path_prefix", "path"}) {
+      auto v = m.string(key);
+      if (v && (v->empty() || (*v)[0] != '/')) {
+        errors.add(location_of(m.node(key)), m.child_path(key), "must start with \"/\"");
+      }
+    }
+    m.finish();
+  } else {
+    r.node("match");
+  }
+  if (!r.has("forward") && r.is_map()) {
+    errors.add(r.location(), path, "rule has no action: add \"forward: { target_group: NAME }\"");
+  } else if (r.is_map()) {
+    MapReader f(r.node("forward"), r.child_path("forward"), errors);
+    if (auto v = f.string("target_group", true)) {
+      rule.target_group = *v;
+      rule.location = location_of(f.node("target_group"));
+    }
+    f.finish();
+  }
+  r.finish();
+  return rule;
+}
+
+ListenerConfig read_listener(const YAML::Node& node, const std::string& path, ErrorList& errors) {
+  ListenerConfig l;
+  MapReader r(node, path, errors);
+  l.location = r.location();
+  if (auto v = r.string("name", true)) l.name = *v;
+  if (auto a = read_address(r, "bind", true, &l.bind_text, &l.bind_location, errors)) l.bind = *a;
+  if (auto v = r.duration_ms("header_timeout")) l.header_timeout_ms = *v;
+  if (auto v = r.duration_ms("idle_timeout")) l.idle_timeout_ms = *v;
+  if (auto v = r.size("max_request_line")) l.limits.max_request_line = *v;
+  if (auto v = r.size("max_header_size")) l.limits.max_header_size = *v;
+  if (auto v = r.integer("max_headers", 1, 10000)) l.limits.max_headers = *v;
+  for_each_item(r, "rules", errors, [&](const YAML::Node& item, const std::string& p) {
+    l.rules.push_back(read_rule(item, p, errors));
+  });
+  if (r.is_map() && l.rules.empty()) {
+    errors.add(r.location(), r.child_path("rules"),
+               "listener has no rules: add at least one, such as \"- forward: { target_group: NAME }\"");
+  }
+  r.finish();
+  return l;
+}
+
+void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
+  MapReader r(root, "", errors);
+  YAML::Node workers = r.node("workers");
+  if (workers.IsDefined() && !(workers.IsScalar() && workers.Scalar() == "auto")) {
+    if (auto v = r.integer("workers", 1, 1024)) config.workers = static_cast<unsigned>(*v);
+  }
+  if (auto v = r.duration_ms("shutdown_timeout")) config.shutdown_timeout_ms = *v;
+  for_each_item(r, "listeners", errors, [&](const YAML::Node& item, const std::string& p) {
+    config.listeners.push_back(read_listener(item, p, errors));
+  });
+  for_each_item(r, "target_groups", errors, [&](const YAML::Node& item, const std::string& p) {
+    config.target_groups.push_back(read_target_group(item, p, errors));
+  });
+  if (r.is_map() && config.listeners.empty()) {
+    errors.add(r.location(), "listeners", "no listeners: the proxy would accept no traffic");
+  }
+  r.finish();
+}
+
+}  // namespace
+
+LoadResult load_config_string(const std::string& text, const std::string& name) {
+  LoadResult result{std::nullopt, ErrorList(name)};
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    result.errors.add(Location{e.mark.line + 1, e.mark.column + 1}, "",
+                      "YAML syntax error: " + e.msg);
+    return result;
+  }
+  Config config;
+  config.source = name;
+  read_root(root, config, result.errors);
+  if (result.errors.empty()) validate(config, result.errors);
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    LoadResult result{std::nullopt, ErrorList(path)};
+    result.errors.add(Location{}, "", "cannot open file: " + std::string(strerror(errno)));
+    return result;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return load_config_string(text.str(), path);
+}
+
+}  // namespace ballast::config

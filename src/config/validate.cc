@@ -1,0 +1,96 @@
+#include "config/validate.h"
+
+#include <map>
+#include <string_view>
+
+namespace ballast::config {
+
+namespace {
+std::string listener_path(size_t i) { return "listeners[" + std::to_string(i) + "]"; }
+std::string group_path(size_t i) { return "target_groups[" + std::to_string(i) + "]"; }
+
+void check_unique_names(const Config& config, ErrorList& errors) {
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    const auto& l = config.listeners[i];
+    auto [it, fresh] = seen.emplace(l.name, i);
+    if (!fresh) {
+      errors.add(l.location, listener_path(i) + ".name",
+                 "duplicate listener name \"" + l.name + "\" (also used by " +
+                     listener_path(it->second) + ")");
+    }
+  }
+  seen.clear();
+  for (size_t i = 0; i < config.target_groups.size(); ++i) {
+    const auto& g = config.target_groups[i];
+    auto [it, fresh] = seen.emplace(g.name, i);
+    if (!fresh) {
+      errors.add(g.location, group_path(i) + ".name",
+                 "duplicate target group name \"" + g.name + "\" (also used by " +
+                     group_path(it->second) + ")");
+    }
+    for (size_t a = 0; a < g.targets.size(); ++a) {
+      for (size_t b = 0; b < a; ++b) {
+        if (g.targets[a].address == g.targets[b].address) {
+          errors.add(g.targets[a].location,
+                     group_path(i) + ".targets[" + std::to_string(a) + "].address",
+                     "target " + g.targets[a].address_text + " is listed twice (also targets[" +
+                         std::to_string(b) + "])");
+        }
+      }
+    }
+  }
+}
+
+void resolve_rules(Config& config, ErrorList& errors) {
+  std::vector<std::string_view> names;
+  for (const auto& g : config.target_groups) names.push_back(g.name);
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    auto& l = config.listeners[i];
+    for (size_t r = 0; r < l.rules.size(); ++r) {
+      auto& rule = l.rules[r];
+      bool found = false;
+      for (size_t g = 0; g < config.target_groups.size(); ++g) {
+        if (config.target_groups[g].name == rule.target_group) {
+          rule.target_group_index = g;
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        std::string message = "target group \"" + rule.target_group + "\" does not exist";
+        std::string hint = closest_match(rule.target_group, names);
+        if (!hint.empty()) message += "; did you mean \"" + hint + "\"?";
+        errors.add(rule.location,
+                   listener_path(i) + ".rules[" + std::to_string(r) + "].forward.target_group",
+                   message);
+      }
+    }
+  }
+}
+
+// Two listeners conflict when they use the same port on the same address, or when
+// either binds every address (0.0.0.0 / [::]).
+void check_ports(const Config& config, ErrorList& errors) {
+  for (size_t a = 0; a < config.listeners.size(); ++a) {
+    for (size_t b = 0; b < a; ++b) {
+      const auto& la = config.listeners[a];
+      const auto& lb = config.listeners[b];
+      if (la.bind.port() == 0 || la.bind.port() != lb.bind.port()) continue;
+      if (la.bind == lb.bind || la.bind.is_wildcard() || lb.bind.is_wildcard()) {
+        errors.add(la.bind_location, listener_path(a) + ".bind",
+                   "port " + std::to_string(la.bind.port()) + " is already used by listener \"" +
+                       lb.name + "\" (" + lb.bind_text + ")");
+      }
+    }
+  }
+}
+}  // namespace
+
+void validate(Config& config, ErrorList& errors) {
+  check_unique_names(config, errors);
+  resolve_rules(config, errors);
+  check_ports(config, errors);
+}
+
+}  // namespace ballast::config

@@ -1,0 +1,50 @@
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/errors.h"
+
+namespace ballast::config {
+
+Location location_of(const YAML::Node& node);
+
+// Reads one YAML mapping against a known set of keys. Every accessor records its key as
+// known; finish() then reports each key nobody asked for, with a "did you mean" hint, and
+// duplicated keys. Type errors are reported with the key's path and position.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path, ErrorList& errors);
+
+  bool is_map() const { return is_map_; }
+  const std::string& path() const { return path_; }
+  Location location() const { return location_; }
+  std::string child_path(std::string_view key) const;
+  Location key_location(std::string_view key) const;
+  bool has(std::string_view key) const;
+
+  // The raw node (undefined when absent); records the key as known.
+  YAML::Node node(std::string_view key);
+  std::optional<std::string> string(std::string_view key, bool required = false);
+  std::optional<int64_t> duration_ms(std::string_view key);
+  std::optional<uint64_t> size(std::string_view key);
+  std::optional<uint64_t> integer(std::string_view key, uint64_t min, uint64_t max);
+
+  void finish();
+
+ private:
+  YAML::Node find(std::string_view key) const;
+  std::optional<std::string> scalar(std::string_view key, const char* expected);
+
+  YAML::Node node_;
+  std::string path_;
+  ErrorList& errors_;
+  bool is_map_ = false;
+  Location location_;
+  std::vector<std::string_view> known_;
+};
+
+}  // namespace ballast::config

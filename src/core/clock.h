@@ -1,0 +1,20 @@
+#pragma once
+#include <cstdint>
+#include <ctime>
+
+namespace ballast::core {
+
+// Monotonic time in milliseconds; never goes backwards, unaffected by wall-clock changes.
+inline int64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+inline int64_t monotonic_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+}  // namespace ballast::core

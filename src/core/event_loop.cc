@@ -1,0 +1,109 @@
+#include "core/event_loop.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+namespace ballast::core {
+
+EventLoop::EventLoop() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + strerror(errno));
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + strerror(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;  // nullptr marks the waker
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  update_time();
+}
+
+EventLoop::~EventLoop() {
+  for (auto& fn : deferred_) fn();
+  close(wake_fd_);
+  close(epfd_);
+}
+
+bool EventLoop::add(int fd, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = handler;
+  return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::add_level_triggered(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::update_time() { now_ms_ = monotonic_ms(); }
+
+void EventLoop::stop() {
+  stop_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void EventLoop::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    posted_.push_back(std::move(fn));
+  }
+  uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void EventLoop::run_posted() {
+  uint64_t value;
+  while (read(wake_fd_, &value, sizeof(value)) > 0) {
+  }
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    batch.swap(posted_);
+  }
+  for (auto& fn : batch) fn();
+}
+
+void EventLoop::run() {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  while (!stopping()) {
+    int64_t wait = timers_.next_timeout_ms(now_ms_);
+    int n = epoll_wait(epfd_, events, kMaxEvents, wait < 0 ? -1 : static_cast<int>(wait));
+    update_time();
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      LOG_ERROR("epoll_wait: %s", strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == nullptr) {
+        run_posted();
+        continue;
+      }
+      static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
+    }
+    timers_.expire(now_ms_);
+    if (!deferred_.empty()) {
+      std::vector<std::function<void()>> batch;
+      batch.swap(deferred_);
+      for (auto& fn : batch) fn();
+    }
+  }
+}
+
+}  // namespace ballast::core

@@ -1,0 +1,68 @@
+#pragma once
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "core/timer_queue.h"
+
+namespace ballast::core {
+
+// Something registered with the loop for readiness events on a file descriptor.
+class IoHandler {
+ public:
+  virtual ~IoHandler() = default;
+  virtual void on_io(uint32_t events) = 0;
+};
+
+// One epoll loop per thread. File descriptors are registered edge-triggered for both
+// directions once (as nginx does), so the request path never calls epoll_ctl; handlers
+// track readiness themselves and read/write until EAGAIN or a short count.
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Registers `fd` for edge-triggered EPOLLIN|EPOLLOUT|EPOLLRDHUP.
+  bool add(int fd, IoHandler* handler);
+  bool add_level_triggered(int fd, uint32_t events, IoHandler* handler);
+  void remove(int fd);
+
+  // Runs until stop() is called (from any thread).
+  void run();
+  void stop();
+  bool stopping() const { return stop_.load(std::memory_order_acquire); }
+
+  // Runs `fn` on the loop's thread at its next iteration. Thread-safe; not for the
+  // request path (it takes a mutex): meant for control messages such as shutdown.
+  void post(std::function<void()> fn);
+
+  // Time at the start of the current iteration; cheap, avoids a clock call per event.
+  int64_t now_ms() const { return now_ms_; }
+  void update_time();
+  TimerQueue& timers() { return timers_; }
+
+  // Objects that close during event dispatch are destroyed after the batch, so a later
+  // event in the same batch never touches freed memory.
+  void defer_delete(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
+
+ private:
+  class Waker;
+  void run_posted();
+
+  int epfd_;
+  int wake_fd_;
+  std::atomic<bool> stop_{false};
+  int64_t now_ms_ = 0;
+  TimerQueue timers_;
+  std::vector<std::function<void()>> deferred_;
+  std::mutex posted_mu_;
+  std::vector<std::function<void()>> posted_;  // GUARDED_BY(posted_mu_)
+};
+
+}  // namespace ballast::core

@@ -1,0 +1,59 @@
+#include "http/headers.h"
+
+namespace ballast::http {
+
+namespace {
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool list_contains_token(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string_view item = trim_ows(value.substr(0, comma));
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+bool is_hop_by_hop(std::string_view name, std::string_view connection_value) {
+  if (name.empty()) return false;
+  switch (lower(name[0])) {
+    case 'c':
+      if (iequals(name, "connection")) return true;
+      break;
+    case 'k':
+      if (iequals(name, "keep-alive")) return true;
+      break;
+    case 't':
+      if (iequals(name, "te") || iequals(name, "trailer") || iequals(name, "transfer-encoding"))
+        return true;
+      break;
+    case 'u':
+      if (iequals(name, "upgrade")) return true;
+      break;
+    case 'p':
+      if (name.size() >= 6 && iequals(name.substr(0, 6), "proxy-")) return true;
+      break;
+    default:
+      break;
+  }
+  return !connection_value.empty() && list_contains_token(connection_value, name);
+}
+
+}  // namespace ballast::http

@@ -1,0 +1,26 @@
+#pragma once
+#include <string_view>
+
+namespace ballast::http {
+
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
+
+// ASCII case-insensitive equality, as header names compare.
+bool iequals(std::string_view a, std::string_view b);
+
+// True when the comma-separated list `value` contains `token` (case-insensitive),
+// as in "Connection: keep-alive, Upgrade".
+bool list_contains_token(std::string_view value, std::string_view token);
+
+// Hop-by-hop headers (RFC 9110 7.6.1) that a proxy must not forward: Connection,
+// Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*, plus any header that
+// `connection_value` names.
+bool is_hop_by_hop(std::string_view name, std::string_view connection_value);
+
+// Strips optional whitespace (SP / HTAB) at both ends.
+std::string_view trim_ows(std::string_view s);
+
+}  // namespace ballast::http

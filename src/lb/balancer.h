@@ -1,0 +1,30 @@
+#pragma once
+#include <cstdint>
+#include <span>
+
+namespace ballast::lb {
+
+// What an algorithm may know about each target of a group, by position. The proxy
+// fills this from the current snapshot; positions are stable for the life of a balancer.
+struct TargetState {
+  uint32_t weight = 1;    // 0 means: receives no traffic
+  bool eligible = true;   // healthy and not draining (health checks land later)
+  uint32_t in_flight = 0; // requests in progress on this worker
+};
+
+// Request facts some algorithms use (hash-based ones; later issues).
+struct PickContext {
+  uint64_t hash = 0;
+};
+
+// One load-balancing algorithm. Pure: no I/O, no clocks, no threads. Each worker
+// owns its own instances, so implementations need no synchronisation.
+class Balancer {
+ public:
+  virtual ~Balancer() = default;
+  // Returns the position of the chosen target, or -1 when no target is eligible.
+  virtual int pick(std::span<const TargetState> targets, const PickContext& ctx) = 0;
+  virtual const char* name() const = 0;
+};
+
+}  // namespace ballast::lb

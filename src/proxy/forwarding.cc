@@ -1,0 +1,117 @@
+#include "proxy/forwarding.h"
+
+#include "http/headers.h"
+#include "http/status.h"
+
+namespace ballast::proxy {
+
+using http::iequals;
+
+bool is_hop_by_hop_in(const http::MessageHead& head, std::string_view name) {
+  if (http::is_hop_by_hop(name, {})) return true;
+  for (const auto& h : head.headers) {
+    if (iequals(h.name, "connection") && http::list_contains_token(h.value, name)) return true;
+  }
+  return false;
+}
+
+namespace {
+void header_line(core::Buffer& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+// Framing headers are re-stated by the proxy, never copied.
+bool is_framing(std::string_view name) {
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding");
+}
+}  // namespace
+
+void write_upstream_request_head(const http::MessageHead& request, const ClientFacts& facts,
+                                 core::Buffer& out) {
+  out.append(request.method);
+  out.append_char(' ');
+  out.append(request.target);
+  out.append(" HTTP/1.1\r\n");
+
+  bool has_request_id = false;
+  bool wrote_forwarded_for = false;
+  for (const auto& h : request.headers) {
+    if (is_framing(h.name) || is_hop_by_hop_in(request, h.name)) continue;
+    if (iequals(h.name, "x-forwarded-proto") || iequals(h.name, "x-forwarded-host")) continue;
+    if (iequals(h.name, "x-forwarded-for")) {
+      // Several X-Forwarded-For lines are one list: join them, then append the client.
+      if (wrote_forwarded_for) continue;
+      wrote_forwarded_for = true;
+      out.append("X-Forwarded-For: ");
+      bool first = true;
+      for (const auto& x : request.headers) {
+        if (!iequals(x.name, "x-forwarded-for") || x.value.empty()) continue;
+        if (!first) out.append(", ");
+        out.append(x.value);
+        first = false;
+      }
+      if (!first) out.append(", ");
+      out.append(facts.client_ip);
+      out.append("\r\n");
+      continue;
+    }
+    if (iequals(h.name, "x-request-id") && !h.value.empty()) has_request_id = true;
+    header_line(out, h.name, h.value);
+  }
+  if (request.host.empty() && !facts.fallback_host.empty()) header_line(out, "Host", facts.fallback_host);
+  if (!wrote_forwarded_for) header_line(out, "X-Forwarded-For", facts.client_ip);
+  header_line(out, "X-Forwarded-Proto", facts.proto);
+  if (!request.host.empty()) header_line(out, "X-Forwarded-Host", request.host);
+  if (!has_request_id && !facts.request_id.empty()) header_line(out, "X-Request-Id", facts.request_id);
+  if (request.chunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  } else if (request.has_content_length) {
+    out.append("Content-Length: ");
+    out.append_decimal(request.content_length);
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+}
+
+ClientFraming choose_client_framing(const http::MessageHead& response, bool no_body,
+                                    bool client_http11) {
+  if (no_body) return ClientFraming::kNone;
+  if (response.has_content_length) return ClientFraming::kContentLength;
+  return client_http11 ? ClientFraming::kChunked : ClientFraming::kUntilClose;
+}
+
+void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
+                                bool client_http11, bool keep_alive, core::Buffer& out) {
+  out.append("HTTP/1.1 ");
+  out.append_decimal(static_cast<uint64_t>(response.status));
+  out.append_char(' ');
+  out.append(response.reason.empty() ? http::reason_phrase(response.status) : response.reason);
+  out.append("\r\n");
+  for (const auto& h : response.headers) {
+    if (is_hop_by_hop_in(response, h.name)) continue;
+    // A HEAD / 304 response keeps its Content-Length: it describes the resource.
+    if (iequals(h.name, "content-length") && framing == ClientFraming::kNone) {
+      header_line(out, h.name, h.value);
+      continue;
+    }
+    if (is_framing(h.name)) continue;
+    header_line(out, h.name, h.value);
+  }
+  if (framing == ClientFraming::kContentLength) {
+    out.append("Content-Length: ");
+    out.append_decimal(response.content_length);
+    out.append("\r\n");
+  } else if (framing == ClientFraming::kChunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  }
+  if (response.status >= 200) {
+    if (!keep_alive && client_http11) out.append("Connection: close\r\n");
+    if (keep_alive && !client_http11) out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+}  // namespace ballast::proxy

@@ -1,0 +1,46 @@
+#pragma once
+#include <string_view>
+
+#include "core/buffer.h"
+#include "http/message_head.h"
+
+namespace ballast::proxy {
+
+// Facts about the client connection that the forwarded request carries.
+struct ClientFacts {
+  std::string_view client_ip;    // appended to X-Forwarded-For
+  std::string_view proto;        // "http" (set as X-Forwarded-Proto)
+  std::string_view fallback_host;  // Host to send when an HTTP/1.0 client sent none
+  std::string_view request_id;   // used when the request has no X-Request-Id
+};
+
+// Writes the request head sent to a target: the client's request line and end-to-end
+// headers; hop-by-hop headers removed; X-Forwarded-For appended; X-Forwarded-Proto and
+// X-Forwarded-Host set; X-Request-Id added when absent; framing re-stated (the body is
+// re-framed by the proxy, so Content-Length / Transfer-Encoding come from the parse).
+// Always HTTP/1.1 with keep-alive towards the target.
+void write_upstream_request_head(const http::MessageHead& request, const ClientFacts& facts,
+                                 core::Buffer& out);
+
+// How the response body reaches the client.
+enum class ClientFraming {
+  kNone,           // no body (HEAD, 204, 304, 1xx)
+  kContentLength,  // same length as the target's
+  kChunked,        // re-chunked (chunked from target, or until-close to an HTTP/1.1 client)
+  kUntilClose,     // HTTP/1.0 client: body runs until the connection closes
+};
+
+ClientFraming choose_client_framing(const http::MessageHead& response, bool no_body,
+                                    bool client_http11);
+
+// Writes the response head sent to the client, without hop-by-hop headers, with the
+// framing chosen above and a Connection header that states whether the client
+// connection stays open.
+void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
+                                bool client_http11, bool keep_alive, core::Buffer& out);
+
+// True when `name` is hop-by-hop for this message: the fixed list plus every header
+// named by any Connection header of the message.
+bool is_hop_by_hop_in(const http::MessageHead& head, std::string_view name);
+
+}  // namespace ballast::proxy

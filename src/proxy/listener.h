@@ -1,0 +1,29 @@
+#pragma once
+#include "config/config.h"
+#include "core/event_loop.h"
+
+namespace ballast::proxy {
+
+class Worker;
+
+// A worker's listening socket for one listener. Accepts in batches until EAGAIN and
+// hands each connection to the worker.
+class Acceptor final : public core::IoHandler {
+ public:
+  Acceptor(Worker& worker, const config::ListenerConfig& listener, int fd);
+  ~Acceptor() override;
+  Acceptor(const Acceptor&) = delete;
+  Acceptor& operator=(const Acceptor&) = delete;
+
+  void on_io(uint32_t events) override;
+  // Accepts what is already queued (so those clients are served), then closes.
+  void close_listener();
+
+ private:
+  void accept_batch(int max);
+  Worker& worker_;
+  const config::ListenerConfig& listener_;
+  int fd_;
+};
+
+}  // namespace ballast::proxy

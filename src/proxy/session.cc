@@ -1,0 +1,330 @@
+#include "proxy/session.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "core/sockets.h"
+#include "proxy/local_response.h"
+#include "proxy/worker.h"
+
+namespace ballast::proxy {
+
+namespace {
+http::HeadLimits request_limits(const config::ListenerConfig& l) {
+  return http::HeadLimits{l.limits.max_request_line, l.limits.max_header_size, l.limits.max_headers};
+}
+// Targets are trusted more than clients, but not unboundedly.
+constexpr http::HeadLimits kResponseLimits{16 * 1024, 64 * 1024, 256};
+// How long a closing connection keeps reading (and discarding) what the client still
+// sends, so that closing does not reset the connection before the client read our answer.
+constexpr int64_t kLingerMs = 2000;
+}  // namespace
+
+Session::Session(Worker& worker, const config::ListenerConfig& listener, int fd,
+                 const core::SocketAddress& peer)
+    : worker_(worker),
+      listener_(listener),
+      fd_(fd),
+      peer_(peer),
+      peer_ip_(peer.ip_string()),
+      client_in_(&worker.buffers()),
+      client_out_(&worker.buffers()),
+      upstream_out_(&worker.buffers()),
+      upstream_in_(&worker.buffers()),
+      request_scanner_(request_limits(listener)),
+      response_scanner_(kResponseLimits),
+      request_sink_(),
+      response_sink_(),
+      request_parser_(http::MessageParser::Kind::kRequest, request_limits(listener), &request_sink_),
+      response_parser_(http::MessageParser::Kind::kResponse, kResponseLimits, &response_sink_),
+      client_timer_(&Session::on_client_timer, this),
+      upstream_timer_(&Session::on_upstream_timer, this) {
+  request_sink_.s = this;
+  response_sink_.s = this;
+}
+
+Session::~Session() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Session::start() {
+  worker_.loop().add(fd_, this);
+  // The first request gets header_timeout from the moment the connection is accepted.
+  worker_.loop().timers().arm(client_timer_, listener_.header_timeout_ms, worker_.loop().now_ms());
+  head_timer_armed_ = true;
+  drive();
+}
+
+void Session::on_io(uint32_t events) {
+  if (phase_ == Phase::kClosed) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
+  drive();
+}
+
+void Session::on_upstream_io(uint32_t events) {
+  if (phase_ == Phase::kClosed || !upstream_) return;
+  if (!upstream_->connected) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    if (int err = core::socket_error(upstream_->fd()); err != 0) {
+      upstream_failed("could not connect to target " + group_->target_text(static_cast<size_t>(target_)) +
+                      " (" + strerror(err) + ")");
+      drive();
+      return;
+    }
+    on_upstream_connected();
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_->readable = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_->writable = true;
+  drive();
+}
+
+void Session::drive() {
+  // Bounded: each pass either moves bytes or stops; the cap only guards against a bug.
+  for (int pass = 0; pass < 256 && phase_ != Phase::kClosed; ++pass) {
+    bool progress = false;
+    progress |= read_client();
+    progress |= process_request_bytes();
+    progress |= flush_upstream();
+    progress |= read_upstream();
+    progress |= process_response_bytes();
+    if (phase_ == Phase::kExchange && request_complete_ && response_complete_) {
+      finish_exchange();
+      progress = true;
+    }
+    progress |= flush_client();
+    if (phase_ == Phase::kClosing && client_out_.empty()) {
+      start_lingering();
+      progress = true;
+    }
+    if (!progress) break;
+  }
+}
+
+bool Session::read_client() {
+  if (!client_readable_ || client_eof_) return false;
+  if (phase_ == Phase::kLingering) {
+    char sink[16384];
+    for (int i = 0; i < 64; ++i) {
+      ssize_t n = ::read(fd_, sink, sizeof(sink));
+      if (n > 0) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        client_readable_ = false;
+        return false;
+      }
+      close();  // EOF or error: the client is done
+      return true;
+    }
+    return false;
+  }
+  if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) return false;
+  if (phase_ == Phase::kExchange && (request_complete_ || upstream_budget() == 0)) return false;
+  if (!client_in_.has_memory() || client_in_.tail_room() == 0) {
+    // Grow only while a head is incomplete (the scanner bounds it); a body waits for room.
+    if (client_in_.has_memory() && phase_ != Phase::kReadingHead &&
+        client_in_.free_space() == 0)
+      return false;
+    client_in_.ensure_tail_room(client_in_.has_memory() ? 8192 : core::BufferPool::kBlockSize);
+  }
+  size_t room = client_in_.tail_room();
+  ssize_t n = ::read(fd_, client_in_.write_ptr(), room);
+  if (n > 0) {
+    client_in_.commit(static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < room) client_readable_ = false;
+    return true;
+  }
+  if (n == 0) {
+    client_eof_ = true;
+    client_readable_ = false;
+    handle_client_eof();
+    return true;
+  }
+  if (errno == EAGAIN || errno == EINTR) {
+    client_readable_ = false;
+    return false;
+  }
+  close();  // reset by peer
+  return true;
+}
+
+void Session::handle_client_eof() {
+  switch (phase_) {
+    case Phase::kReadingHead:
+      // Nothing, or an incomplete head, and nothing more will come.
+      if (client_out_.empty()) close(); else start_closing();
+      break;
+    case Phase::kExchange:
+      if (!request_complete_) {
+        // The client gave up mid-request: nothing to answer.
+        close();
+      } else {
+        client_keep_alive_ = false;  // answer, then close
+      }
+      break;
+    case Phase::kClosing:
+    case Phase::kLingering:
+      if (client_out_.empty()) close();
+      break;
+    case Phase::kClosed:
+      break;
+  }
+}
+
+bool Session::flush_client() {
+  if (client_out_.empty() || !client_writable_ || phase_ == Phase::kClosed) return false;
+  ssize_t n = ::send(fd_, client_out_.data(), client_out_.size(), MSG_NOSIGNAL);
+  if (n > 0) {
+    if (static_cast<size_t>(n) < client_out_.size()) client_writable_ = false;
+    client_out_.consume(static_cast<size_t>(n));
+    if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
+    return true;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    client_writable_ = false;
+    return false;
+  }
+  close();  // the client went away
+  return true;
+}
+
+bool Session::read_upstream() {
+  if (!upstream_ || !upstream_->connected || !upstream_->readable || upstream_eof_ ||
+      response_complete_ || phase_ != Phase::kExchange)
+    return false;
+  if (client_budget() == 0) return false;
+  if (!upstream_in_.has_memory() || upstream_in_.tail_room() == 0) {
+    if (upstream_in_.has_memory() && response_head_done_ && upstream_in_.free_space() == 0)
+      return false;
+    upstream_in_.ensure_tail_room(upstream_in_.has_memory() ? 8192 : core::BufferPool::kBlockSize);
+  }
+  size_t room = upstream_in_.tail_room();
+  ssize_t n = ::read(upstream_->fd(), upstream_in_.write_ptr(), room);
+  if (n > 0) {
+    upstream_in_.commit(static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < room) upstream_->readable = false;
+    return true;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    upstream_->readable = false;
+    return false;
+  }
+  upstream_eof_ = true;  // EOF or reset: handled once buffered bytes are parsed
+  upstream_->readable = false;
+  return true;
+}
+
+bool Session::flush_upstream() {
+  if (upstream_out_.empty() || !upstream_ || !upstream_->connected || !upstream_->writable ||
+      phase_ != Phase::kExchange)
+    return false;
+  ssize_t n = ::send(upstream_->fd(), upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
+  if (n > 0) {
+    if (static_cast<size_t>(n) < upstream_out_.size()) upstream_->writable = false;
+    upstream_out_.consume(static_cast<size_t>(n));
+    return true;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    upstream_->writable = false;
+    return false;
+  }
+  // The target closed or reset the connection while we were sending. Its response (if
+  // any) may still be readable; the read side reports the outcome.
+  upstream_out_.consume(upstream_out_.size());
+  upstream_eof_ = true;
+  upstream_->readable = true;
+  return true;
+}
+
+void Session::begin_drain() {
+  if (phase_ == Phase::kReadingHead && client_in_.empty() && client_out_.empty()) close();
+}
+
+void Session::fail_local(int status, const std::string& detail) {
+  if (phase_ == Phase::kClosed) return;
+  if (upstream_) {
+    upstream_->pool()->discard(std::move(upstream_));
+  }
+  if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
+  group_ = nullptr;
+  target_ = -1;
+  upstream_timer_.cancel();
+  if (response_started_) {
+    // Part of the response is already out: the only honest signal left is to close.
+    close();
+    return;
+  }
+  if (status >= 500) {
+    LOG_WARN("%s %s: %d %s", peer_ip_.c_str(), listener_.name.c_str(), status, detail.c_str());
+  } else {
+    LOG_INFO("%s %s: %d %s", peer_ip_.c_str(), listener_.name.c_str(), status, detail.c_str());
+  }
+  write_local_response(client_out_, status, detail);
+  response_started_ = true;
+  start_closing();
+}
+
+void Session::start_closing() {
+  phase_ = Phase::kClosing;
+  client_timer_.cancel();
+}
+
+void Session::start_lingering() {
+  // Half-close: the client reads our last response, then sees EOF. We keep reading
+  // whatever it still sends for a short while so the kernel does not answer with RST.
+  ::shutdown(fd_, SHUT_WR);
+  if (client_eof_) {
+    close();
+    return;
+  }
+  phase_ = Phase::kLingering;
+  client_readable_ = true;
+  worker_.loop().timers().arm(client_timer_, kLingerMs, worker_.loop().now_ms());
+}
+
+void Session::close() {
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
+  client_timer_.cancel();
+  upstream_timer_.cancel();
+  if (upstream_) upstream_->pool()->discard(std::move(upstream_));
+  if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
+  group_ = nullptr;
+  worker_.loop().remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  worker_.session_closed(this);
+}
+
+void Session::release_idle_buffers() {
+  if (client_in_.empty()) client_in_.release();
+  if (client_out_.empty()) client_out_.release();
+  if (upstream_out_.empty()) upstream_out_.release();
+  if (upstream_in_.empty()) upstream_in_.release();
+}
+
+void Session::on_client_timer(void* self) {
+  auto* s = static_cast<Session*>(self);
+  switch (s->phase_) {
+    case Phase::kReadingHead:
+      if (s->client_in_.empty()) {
+        s->close();  // idle keep-alive connection (or one that never sent anything)
+      } else {
+        s->fail_local(408, "the request headers were not received within " +
+                               std::to_string(s->listener_.header_timeout_ms) + "ms");
+        s->drive();
+      }
+      break;
+    case Phase::kLingering:
+    case Phase::kClosing:
+      s->close();
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace ballast::proxy

@@ -1,0 +1,145 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "core/buffer.h"
+#include "core/event_loop.h"
+#include "core/socket_address.h"
+#include "core/timer_queue.h"
+#include "http/head_scanner.h"
+#include "http/message_parser.h"
+#include "proxy/forwarding.h"
+#include "proxy/upstream.h"
+
+namespace ballast::proxy {
+
+class Worker;
+class TargetGroupRuntime;
+
+// One client connection and the requests it carries, one at a time, in order.
+//
+// All work happens in drive(), which moves bytes as far as they can go: client socket ->
+// request parser -> upstream buffer -> target, and back. Readiness is tracked per socket
+// (edge-triggered epoll), so drive() issues no syscall that is known to fail. Bodies
+// stream through fixed-size buffers: when the receiving side is slow, the sending side
+// is simply not read, and TCP flow control pushes back on the peer.
+class Session final : public core::IoHandler, public UpstreamOwner {
+ public:
+  Session(Worker& worker, const config::ListenerConfig& listener, int fd,
+          const core::SocketAddress& peer);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start();
+  void on_io(uint32_t events) override;
+  void on_upstream_io(uint32_t events) override;
+  // Graceful shutdown: an idle connection closes now, a busy one after its response.
+  void begin_drain();
+  // Forced close when the shutdown deadline passes.
+  void abort() { close(); }
+
+  Session* prev = nullptr;  // the worker's list of sessions
+  Session* next = nullptr;
+
+ private:
+  enum class Phase { kReadingHead, kExchange, kClosing, kLingering, kClosed };
+
+  // Adapters: the request and response parsers report to the session through these.
+  struct RequestSink final : http::MessageSink {
+    Session* s;
+    int on_head(http::MessageHead& head) override;
+    void on_body(const char* data, size_t n) override;
+    void on_message_complete() override;
+  };
+  struct ResponseSink final : http::MessageSink {
+    Session* s;
+    int on_head(http::MessageHead& head) override;
+    void on_body(const char* data, size_t n) override;
+    void on_message_complete() override;
+  };
+
+  void drive();
+  bool read_client();
+  bool flush_client();
+  bool read_upstream();
+  bool flush_upstream();
+  bool process_request_bytes();
+  bool process_response_bytes();
+  void handle_client_eof();
+  void handle_upstream_eof();
+
+  // Exchange steps (session_exchange.cc).
+  void on_request_head(http::MessageHead& head);
+  void on_request_body(const char* data, size_t n);
+  int on_response_head(http::MessageHead& head);
+  void on_response_body(const char* data, size_t n);
+  void on_response_complete();
+  bool connect_upstream(bool fresh);
+  void on_upstream_connected();
+  void upstream_failed(const std::string& what);
+  void finish_exchange();
+  void reset_exchange();
+  size_t upstream_budget() const;
+  size_t client_budget() const;
+
+  void fail_local(int status, const std::string& detail);
+  void start_closing();
+  void start_lingering();
+  void close();
+  void release_idle_buffers();
+  static void on_client_timer(void* self);
+  static void on_upstream_timer(void* self);
+
+  Worker& worker_;
+  const config::ListenerConfig& listener_;
+  int fd_;
+  core::SocketAddress peer_;
+  std::string peer_ip_;
+  Phase phase_ = Phase::kReadingHead;
+  bool client_readable_ = true;  // a new socket may already hold the request
+  bool client_writable_ = true;
+  bool client_eof_ = false;
+  bool first_request_ = true;
+  bool head_timer_armed_ = false;
+
+  core::Buffer client_in_;
+  core::Buffer client_out_;
+  core::Buffer upstream_out_;
+  core::Buffer upstream_in_;
+  http::HeadScanner request_scanner_;
+  http::HeadScanner response_scanner_;
+  RequestSink request_sink_;
+  ResponseSink response_sink_;
+  http::MessageParser request_parser_;
+  http::MessageParser response_parser_;
+  core::Timer client_timer_;
+  core::Timer upstream_timer_;
+
+  // The exchange in progress (reset by reset_exchange()).
+  TargetGroupRuntime* group_ = nullptr;
+  int target_ = -1;
+  std::unique_ptr<UpstreamConnection> upstream_;
+  bool upstream_eof_ = false;
+  bool request_chunked_ = false;
+  bool request_complete_ = false;
+  bool request_keep_alive_ = true;
+  bool client_http11_ = true;
+  bool request_was_head_ = false;
+  bool request_replayable_ = false;  // no body: can be re-sent on a fresh connection
+  bool retried_ = false;
+  std::string replay_;               // the request head, kept only for that re-send
+  bool response_head_done_ = false;
+  bool response_started_ = false;   // response bytes were queued for the client
+  bool response_complete_ = false;
+  bool response_interim_ = false;   // the head being parsed is a 1xx
+  bool upstream_reusable_ = false;
+  bool client_keep_alive_ = true;
+  bool protocol_error_ = false;     // the target sent something we cannot forward
+  std::string protocol_error_reason_;
+  ClientFraming framing_ = ClientFraming::kNone;
+};
+
+}  // namespace ballast::proxy

@@ -1,0 +1,358 @@
+// The request/response exchange of a Session: parsing what arrives, routing, choosing
+// and connecting to a target, re-framing bodies, and finishing or failing the exchange.
+#include <cstring>
+
+#include "core/log.h"
+#include "core/sockets.h"
+#include "proxy/router.h"
+#include "proxy/session.h"
+#include "proxy/worker.h"
+
+namespace ballast::proxy {
+
+namespace {
+// Bytes of output a session queues before it stops reading from the other side.
+constexpr size_t kMaxQueued = 64 * 1024;
+
+void append_chunk(core::Buffer& out, const char* data, size_t n) {
+  out.append_hex(n);
+  out.append("\r\n");
+  out.append(data, n);
+  out.append("\r\n");
+}
+
+std::string scan_error_text(http::ScanStatus status) {
+  switch (status) {
+    case http::ScanStatus::kBareLineFeed: return "a line ends with LF without CR";
+    case http::ScanStatus::kObsFold: return "obsolete header line folding is not allowed";
+    case http::ScanStatus::kStartLineTooLong: return "the start line is too long";
+    case http::ScanStatus::kHeadersTooLarge: return "the headers are too large";
+    default: return "malformed head";
+  }
+}
+}  // namespace
+
+size_t Session::upstream_budget() const {
+  return upstream_out_.size() >= kMaxQueued ? 0 : kMaxQueued - upstream_out_.size();
+}
+
+size_t Session::client_budget() const {
+  return client_out_.size() >= kMaxQueued ? 0 : kMaxQueued - client_out_.size();
+}
+
+bool Session::process_request_bytes() {
+  if (client_in_.empty()) return false;
+  size_t feed = 0;
+  if (phase_ == Phase::kReadingHead) {
+    if (!head_timer_armed_) {
+      worker_.loop().timers().arm(client_timer_, listener_.header_timeout_ms, worker_.loop().now_ms());
+      head_timer_armed_ = true;
+    }
+    http::ScanStatus status = request_scanner_.scan(client_in_.view());
+    switch (status) {
+      case http::ScanStatus::kNeedMore:
+        return false;
+      case http::ScanStatus::kStartLineTooLong:
+        fail_local(414, "the request line is longer than " +
+                            std::to_string(listener_.limits.max_request_line) + " bytes");
+        return true;
+      case http::ScanStatus::kHeadersTooLarge:
+        fail_local(431, "the request headers are larger than " +
+                            std::to_string(listener_.limits.max_header_size) + " bytes");
+        return true;
+      case http::ScanStatus::kComplete:
+        break;
+      default:
+        fail_local(400, scan_error_text(status));
+        return true;
+    }
+    client_timer_.cancel();
+    head_timer_armed_ = false;
+    phase_ = Phase::kExchange;
+    size_t head = request_scanner_.head_length();
+    feed = head + std::min(client_in_.size() - head, upstream_budget());
+  } else if (phase_ == Phase::kExchange && !request_complete_) {
+    feed = std::min(client_in_.size(), upstream_budget());
+    if (feed == 0) return false;
+  } else {
+    return false;
+  }
+  http::MessageParser::Result r = request_parser_.execute(client_in_.data(), feed);
+  if (phase_ == Phase::kClosed) return true;
+  if (r.status == http::MessageParser::Status::kError) {
+    if (phase_ != Phase::kClosing) {
+      fail_local(request_parser_.error_status(), "invalid request: " + request_parser_.error_reason());
+    }
+    return true;
+  }
+  client_in_.consume(r.consumed);
+  if (r.status == http::MessageParser::Status::kMessageComplete) {
+    request_complete_ = true;
+    if (request_chunked_) upstream_out_.append("0\r\n\r\n");
+  }
+  return true;
+}
+
+int Session::RequestSink::on_head(http::MessageHead& head) {
+  s->on_request_head(head);
+  return 0;
+}
+
+void Session::RequestSink::on_body(const char* data, size_t n) { s->on_request_body(data, n); }
+
+void Session::RequestSink::on_message_complete() {}
+
+void Session::on_request_head(http::MessageHead& head) {
+  request_keep_alive_ = head.keep_alive;
+  client_http11_ = head.version_minor == 1;
+  request_was_head_ = head.is_head_request;
+  request_chunked_ = head.chunked;
+  request_replayable_ = !head.chunked && head.content_length == 0;
+  client_keep_alive_ = request_keep_alive_;
+
+  int rule = route(listener_.rules, head.host, head.target);
+  if (rule < 0) {
+    fail_local(404, "no rule of listener \"" + listener_.name + "\" matches this request");
+    return;
+  }
+  group_ = &worker_.group(listener_.rules[static_cast<size_t>(rule)].target_group_index);
+  target_ = group_->pick(lb::PickContext{});
+  if (target_ < 0) {
+    std::string name = group_->name();
+    group_ = nullptr;
+    fail_local(503, "target group \"" + name + "\" has no target available");
+    return;
+  }
+  group_->request_started(static_cast<size_t>(target_));
+
+  char request_id[36];
+  worker_.request_ids().next(request_id);
+  std::string fallback_host;
+  if (head.host.empty()) fallback_host = group_->target_text(static_cast<size_t>(target_));
+  ClientFacts facts{peer_ip_, "http", fallback_host, std::string_view(request_id, sizeof(request_id))};
+  write_upstream_request_head(head, facts, upstream_out_);
+  connect_upstream(/*fresh=*/false);
+}
+
+void Session::on_request_body(const char* data, size_t n) {
+  if (phase_ != Phase::kExchange) return;  // a local response is already decided
+  if (request_chunked_) append_chunk(upstream_out_, data, n); else upstream_out_.append(data, n);
+}
+
+bool Session::connect_upstream(bool fresh) {
+  TargetPool& pool = group_->pool(static_cast<size_t>(target_));
+  upstream_ = fresh ? pool.connect_new() : pool.acquire();
+  if (!upstream_) {
+    upstream_failed("could not connect to target " + group_->target_text(static_cast<size_t>(target_)) +
+                    " (" + strerror(errno) + ")");
+    return false;
+  }
+  upstream_->owner = this;
+  upstream_eof_ = false;
+  if (upstream_->reused) {
+    // Keep the head: if this idle connection turns out to be stale, re-send it once.
+    if (request_replayable_) replay_.assign(upstream_out_.data(), upstream_out_.size());
+    on_upstream_connected();
+    upstream_->writable = true;
+  } else {
+    worker_.loop().timers().arm(upstream_timer_, group_->config().connect_timeout_ms,
+                                worker_.loop().now_ms());
+  }
+  return true;
+}
+
+void Session::on_upstream_connected() {
+  upstream_->connected = true;
+  worker_.loop().timers().arm(upstream_timer_, group_->config().request_timeout_ms,
+                              worker_.loop().now_ms());
+}
+
+void Session::upstream_failed(const std::string& what) {
+  bool stale_keepalive = upstream_ && upstream_->reused && !response_head_done_ &&
+                         upstream_in_.empty();
+  if (stale_keepalive && request_replayable_ && request_complete_ && !retried_ && !replay_.empty()) {
+    // The target closed an idle connection as we reused it; nothing was processed.
+    retried_ = true;
+    upstream_->pool()->discard(std::move(upstream_));
+    upstream_out_.consume(upstream_out_.size());
+    upstream_out_.append(replay_);
+    connect_upstream(/*fresh=*/true);
+    return;
+  }
+  fail_local(502, what);
+}
+
+bool Session::process_response_bytes() {
+  if (phase_ != Phase::kExchange || !upstream_ || response_complete_) return false;
+  bool progress = false;
+  while (!upstream_in_.empty() && phase_ == Phase::kExchange && !response_complete_) {
+    size_t feed;
+    if (!response_head_done_) {
+      http::ScanStatus status = response_scanner_.scan(upstream_in_.view());
+      if (status == http::ScanStatus::kNeedMore) break;
+      if (status != http::ScanStatus::kComplete) {
+        fail_local(502, "target " + group_->target_text(static_cast<size_t>(target_)) +
+                            " sent an invalid response: " + scan_error_text(status));
+        return true;
+      }
+      size_t head = response_scanner_.head_length();
+      feed = head + std::min(upstream_in_.size() - head, client_budget());
+    } else {
+      feed = std::min(upstream_in_.size(), client_budget());
+      if (feed == 0) break;
+    }
+    response_parser_.set_request_was_head(request_was_head_);
+    http::MessageParser::Result r = response_parser_.execute(upstream_in_.data(), feed);
+    if (phase_ != Phase::kExchange) return true;
+    if (r.status == http::MessageParser::Status::kError || protocol_error_) {
+      std::string reason = protocol_error_ ? protocol_error_reason_ : response_parser_.error_reason();
+      fail_local(502, "target " + group_->target_text(static_cast<size_t>(target_)) +
+                          " sent an invalid response: " + reason);
+      return true;
+    }
+    upstream_in_.consume(r.consumed);
+    progress = true;
+    if (r.status == http::MessageParser::Status::kMessageComplete) {
+      response_parser_.next_message();
+      if (response_interim_) {
+        // A 1xx (100 Continue, 103 Early Hints): the final response follows.
+        response_interim_ = false;
+        response_head_done_ = false;
+        response_scanner_.reset();
+        continue;
+      }
+      on_response_complete();
+    }
+  }
+  if (upstream_eof_ && phase_ == Phase::kExchange && !response_complete_ &&
+      (upstream_in_.empty() || !response_head_done_)) {
+    handle_upstream_eof();
+    progress = true;
+  }
+  return progress;
+}
+
+void Session::handle_upstream_eof() {
+  if (!response_head_done_) {
+    upstream_failed("target " + group_->target_text(static_cast<size_t>(target_)) +
+                    " closed the connection without a complete response");
+    return;
+  }
+  http::MessageParser::Result r = response_parser_.finish();
+  if (r.status == http::MessageParser::Status::kMessageComplete) {
+    response_parser_.next_message();
+    upstream_reusable_ = false;
+    on_response_complete();
+    return;
+  }
+  // The body was cut short: the client must not mistake it for a whole one.
+  LOG_WARN("%s: target %s closed the connection in the middle of a response", listener_.name.c_str(),
+           group_->target_text(static_cast<size_t>(target_)).c_str());
+  close();
+}
+
+int Session::ResponseSink::on_head(http::MessageHead& head) { return s->on_response_head(head); }
+
+void Session::ResponseSink::on_body(const char* data, size_t n) { s->on_response_body(data, n); }
+
+void Session::ResponseSink::on_message_complete() {}
+
+int Session::on_response_head(http::MessageHead& head) {
+  if (head.status == 101 || head.upgrade) {
+    protocol_error_ = true;
+    protocol_error_reason_ = "switched protocols without being asked to";
+    return 1;
+  }
+  if (head.status < 200) {
+    response_interim_ = true;
+    if (client_http11_) write_client_response_head(head, ClientFraming::kNone, true, true, client_out_);
+    return 1;
+  }
+  response_head_done_ = true;
+  bool no_body = request_was_head_ || head.status == 204 || head.status == 304;
+  framing_ = choose_client_framing(head, no_body, client_http11_);
+  upstream_reusable_ = head.keep_alive;
+  if (framing_ == ClientFraming::kUntilClose || worker_.draining()) client_keep_alive_ = false;
+  if (!request_complete_) client_keep_alive_ = false;  // early response: rest of request unread
+  write_client_response_head(head, framing_, client_http11_, client_keep_alive_, client_out_);
+  response_started_ = true;
+  return no_body ? 1 : 0;
+}
+
+void Session::on_response_body(const char* data, size_t n) {
+  if (framing_ == ClientFraming::kChunked) append_chunk(client_out_, data, n);
+  else client_out_.append(data, n);
+}
+
+void Session::on_response_complete() {
+  if (framing_ == ClientFraming::kChunked) client_out_.append("0\r\n\r\n");
+  response_complete_ = true;
+  if (!request_complete_) {
+    // The target answered before the whole request arrived: the rest of the request
+    // cannot be told apart from a next request, so both connections end here.
+    upstream_reusable_ = false;
+    finish_exchange();
+  }
+}
+
+void Session::finish_exchange() {
+  upstream_timer_.cancel();
+  if (upstream_) {
+    bool reusable = upstream_reusable_ && upstream_in_.empty() && upstream_out_.empty() &&
+                    request_complete_ && !upstream_eof_;
+    TargetPool* pool = upstream_->pool();
+    if (reusable) pool->release(std::move(upstream_)); else pool->discard(std::move(upstream_));
+  }
+  if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
+  bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() && !client_eof_;
+  reset_exchange();
+  if (!keep_alive) {
+    start_closing();
+    return;
+  }
+  phase_ = Phase::kReadingHead;
+  first_request_ = false;
+  request_parser_.next_message();
+  request_scanner_.reset();
+  if (client_in_.empty()) {
+    worker_.loop().timers().arm(client_timer_, listener_.idle_timeout_ms, worker_.loop().now_ms());
+    head_timer_armed_ = false;
+  }
+}
+
+void Session::reset_exchange() {
+  group_ = nullptr;
+  target_ = -1;
+  upstream_eof_ = false;
+  request_chunked_ = false;
+  request_complete_ = false;
+  request_replayable_ = false;
+  retried_ = false;
+  replay_.clear();
+  response_head_done_ = false;
+  response_started_ = false;
+  response_complete_ = false;
+  response_interim_ = false;
+  upstream_reusable_ = false;
+  protocol_error_ = false;
+  framing_ = ClientFraming::kNone;
+  response_scanner_.reset();
+  upstream_in_.consume(upstream_in_.size());
+  upstream_out_.consume(upstream_out_.size());
+}
+
+void Session::on_upstream_timer(void* self) {
+  auto* s = static_cast<Session*>(self);
+  if (s->phase_ != Phase::kExchange || s->group_ == nullptr) return;
+  const std::string& target = s->group_->target_text(static_cast<size_t>(s->target_));
+  if (s->upstream_ && !s->upstream_->connected) {
+    s->fail_local(504, "target " + target + " did not accept the connection within " +
+                           std::to_string(s->group_->config().connect_timeout_ms) + "ms");
+  } else {
+    s->fail_local(504, "target " + target + " did not respond within " +
+                           std::to_string(s->group_->config().request_timeout_ms) + "ms");
+  }
+  s->drive();
+}
+
+}  // namespace ballast::proxy

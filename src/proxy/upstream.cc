@@ -1,0 +1,99 @@
+#include "proxy/upstream.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/sockets.h"
+
+namespace ballast::proxy {
+
+UpstreamConnection::UpstreamConnection(TargetPool* pool, int fd)
+    : pool_(pool), fd_(fd), idle_timer_(&UpstreamConnection::on_idle_timeout, this) {}
+
+UpstreamConnection::~UpstreamConnection() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void UpstreamConnection::on_io(uint32_t events) {
+  if (closed) return;
+  if (owner != nullptr) {
+    owner->on_upstream_io(events);
+    return;
+  }
+  // Idle: the target closed the connection, or it is broken. Either way, drop it.
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pool_->drop_idle(this);
+}
+
+void UpstreamConnection::on_idle_timeout(void* self) {
+  auto* conn = static_cast<UpstreamConnection*>(self);
+  conn->pool_->drop_idle(conn);
+}
+
+TargetPool::TargetPool(core::EventLoop& loop, const core::SocketAddress& address,
+                       uint32_t max_idle, int64_t idle_timeout_ms)
+    : loop_(loop), address_(address), max_idle_(max_idle), idle_timeout_ms_(idle_timeout_ms) {}
+
+TargetPool::~TargetPool() { idle_.clear(); }
+
+std::unique_ptr<UpstreamConnection> TargetPool::acquire() {
+  if (!idle_.empty()) {
+    std::unique_ptr<UpstreamConnection> conn = std::move(idle_.back());
+    idle_.pop_back();
+    conn->idle_timer_.cancel();
+    conn->reused = true;
+    return conn;
+  }
+  return connect_new();
+}
+
+std::unique_ptr<UpstreamConnection> TargetPool::connect_new() {
+  int fd = core::connect_tcp(address_);
+  if (fd < 0) return nullptr;
+  ++opened_;
+  auto conn = std::make_unique<UpstreamConnection>(this, fd);
+  loop_.add(fd, conn.get());
+  return conn;
+}
+
+void TargetPool::release(std::unique_ptr<UpstreamConnection> conn) {
+  conn->owner = nullptr;
+  if (closing_ || idle_.size() >= max_idle_ || conn->closed) {
+    discard(std::move(conn));
+    return;
+  }
+  loop_.timers().arm(conn->idle_timer_, idle_timeout_ms_, loop_.now_ms());
+  idle_.push_back(std::move(conn));
+}
+
+void TargetPool::discard(std::unique_ptr<UpstreamConnection> conn) {
+  conn->owner = nullptr;
+  conn->closed = true;
+  conn->idle_timer_.cancel();
+  // Close the socket now (so the target sees it at once) but free the object after the
+  // current batch of events, which may still name it.
+  loop_.remove(conn->fd_);
+  close(conn->fd_);
+  conn->fd_ = -1;
+  UpstreamConnection* raw = conn.release();
+  loop_.defer_delete([raw] { delete raw; });
+}
+
+void TargetPool::drop_idle(UpstreamConnection* conn) {
+  auto it = std::find_if(idle_.begin(), idle_.end(), [&](const auto& c) { return c.get() == conn; });
+  if (it == idle_.end()) return;
+  std::unique_ptr<UpstreamConnection> owned = std::move(*it);
+  *it = std::move(idle_.back());
+  idle_.pop_back();
+  discard(std::move(owned));
+}
+
+void TargetPool::close_idle() {
+  while (!idle_.empty()) {
+    std::unique_ptr<UpstreamConnection> conn = std::move(idle_.back());
+    idle_.pop_back();
+    discard(std::move(conn));
+  }
+}
+
+}  // namespace ballast::proxy

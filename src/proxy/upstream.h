@@ -1,0 +1,91 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "core/socket_address.h"
+#include "core/timer_queue.h"
+
+namespace ballast::proxy {
+
+class TargetPool;
+
+// Receives events of an upstream connection while it serves a request.
+class UpstreamOwner {
+ public:
+  virtual ~UpstreamOwner() = default;
+  virtual void on_upstream_io(uint32_t events) = 0;
+};
+
+// One TCP connection from a worker to a target. While a request uses it, events go to
+// its owner; while idle in the pool, any event (the target closed it, or sent bytes
+// nobody asked for) means it can no longer be used, and the pool drops it.
+class UpstreamConnection final : public core::IoHandler {
+ public:
+  UpstreamConnection(TargetPool* pool, int fd);
+  ~UpstreamConnection() override;
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
+  void on_io(uint32_t events) override;
+  int fd() const { return fd_; }
+  TargetPool* pool() const { return pool_; }
+
+  UpstreamOwner* owner = nullptr;
+  bool connected = false;  // the TCP handshake completed
+  bool readable = false;   // edge-triggered readiness, cleared on EAGAIN / short read
+  bool writable = false;
+  bool reused = false;     // taken from the idle pool: a stale keep-alive may fail first use
+  bool closed = false;
+
+ private:
+  friend class TargetPool;
+  static void on_idle_timeout(void* self);
+  TargetPool* pool_;
+  int fd_;
+  core::Timer idle_timer_;
+};
+
+// Idle keep-alive connections to one target, owned by one worker (no locks). LIFO, so
+// the most recently used (warmest) connection is reused first.
+class TargetPool {
+ public:
+  TargetPool(core::EventLoop& loop, const core::SocketAddress& address, uint32_t max_idle,
+             int64_t idle_timeout_ms);
+  ~TargetPool();
+  TargetPool(const TargetPool&) = delete;
+  TargetPool& operator=(const TargetPool&) = delete;
+
+  // An idle connection when one is available, else a new one whose connect is in
+  // progress. Returns nullptr (errno set) when the connect fails at once.
+  std::unique_ptr<UpstreamConnection> acquire();
+  // Opens a new connection, never reusing an idle one.
+  std::unique_ptr<UpstreamConnection> connect_new();
+  // Puts a connection that finished a response cleanly back in the pool (or closes it
+  // when the pool is full or closing).
+  void release(std::unique_ptr<UpstreamConnection> conn);
+  // Closes a connection that must not be reused; safe during event dispatch.
+  void discard(std::unique_ptr<UpstreamConnection> conn);
+  void close_idle();
+  void set_closing() { closing_ = true; close_idle(); }
+
+  const core::SocketAddress& address() const { return address_; }
+  size_t idle_count() const { return idle_.size(); }
+  uint64_t connections_opened() const { return opened_; }
+  core::EventLoop& loop() { return loop_; }
+
+ private:
+  friend class UpstreamConnection;
+  void drop_idle(UpstreamConnection* conn);
+
+  core::EventLoop& loop_;
+  core::SocketAddress address_;
+  uint32_t max_idle_;
+  int64_t idle_timeout_ms_;
+  bool closing_ = false;
+  uint64_t opened_ = 0;
+  std::vector<std::unique_ptr<UpstreamConnection>> idle_;
+};
+
+}  // namespace ballast::proxy
