@@ -17,16 +17,22 @@ int main(int argc, char** argv) {
 
   std::string check_config;
   bool quiet = false;
-  auto* check = app.add_subcommand("check", "Validate a configuration file without starting anything");
+  auto* check =
+      app.add_subcommand("check", "Validate a configuration file without starting anything");
   check->add_option("-c,--config", check_config, "Configuration file (YAML)")->required();
   check->add_flag("-q,--quiet", quiet, "Print nothing when the file is valid");
 
   ballast::backend::BackendOptions backend_options;
-  auto* backend = app.add_subcommand("backend", "Run a demo application instance (for tests and demos)");
-  backend->add_option("--port", backend_options.port, "Port to listen on (0: any free port)")->required();
-  backend->add_option("--bind", backend_options.bind, "Address to listen on")->capture_default_str();
-  backend->add_option("--id", backend_options.id, "Instance id for X-Ballast-Instance (default: the port)");
-  backend->add_option("--threads", backend_options.threads, "Serving threads")->capture_default_str();
+  auto* backend =
+      app.add_subcommand("backend", "Run a demo application instance (for tests and demos)");
+  backend->add_option("--port", backend_options.port, "Port to listen on (0: any free port)")
+      ->required();
+  backend->add_option("--bind", backend_options.bind, "Address to listen on")
+      ->capture_default_str();
+  backend->add_option("--id", backend_options.id,
+                      "Instance id for X-Ballast-Instance (default: the port)");
+  backend->add_option("--threads", backend_options.threads, "Serving threads")
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   if (verbose) ballast::core::set_log_level(ballast::core::LogLevel::kDebug);

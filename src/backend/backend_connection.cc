@@ -53,7 +53,10 @@ void ConnectionList::add(BackendConnection* c) {
 }
 
 void ConnectionList::remove(BackendConnection* c) {
-  if (c->prev != nullptr) c->prev->next = c->next; else head_ = c->next;
+  if (c->prev != nullptr)
+    c->prev->next = c->next;
+  else
+    head_ = c->next;
   if (c->next != nullptr) c->next->prev = c->prev;
   c->prev = c->next = nullptr;
 }
@@ -99,6 +102,7 @@ void BackendConnection::close() {
 void BackendConnection::on_io(uint32_t events) {
   if (closed_) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hangup_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
   drive();
 }
@@ -118,13 +122,14 @@ bool BackendConnection::read_some() {
   if (!readable_ || eof_ || closed_) return false;
   // Stop reading while answering (pipelined requests wait) unless a body is arriving.
   if (responding_ && request_done_) return false;
-  if (in_.has_memory() && in_.tail_room() == 0 && in_.free_space() == 0 && !reading_head_) return false;
+  if (in_.has_memory() && in_.tail_room() == 0 && in_.free_space() == 0 && !reading_head_)
+    return false;
   in_.ensure_tail_room(in_.has_memory() ? 4096 : core::BufferPool::kBlockSize);
   size_t room = in_.tail_room();
   ssize_t n = ::read(fd_, in_.write_ptr(), room);
   if (n > 0) {
     in_.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room) readable_ = false;
+    if (static_cast<size_t>(n) < room && !hangup_) readable_ = false;
     return true;
   }
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -132,8 +137,10 @@ bool BackendConnection::read_some() {
     return false;
   }
   eof_ = true;
-  if (!responding_ && out_.empty()) close();
-  else close_after_ = true;
+  if (!responding_ && out_.empty())
+    close();
+  else
+    close_after_ = true;
   return true;
 }
 
@@ -179,7 +186,8 @@ int BackendConnection::on_head(http::MessageHead& head) {
     echo_.append(head.method).append(" ").append(head.target);
     echo_.append(" HTTP/").append(std::to_string(head.version_major)).append(".");
     echo_.append(std::to_string(head.version_minor)).append("\n");
-    for (const auto& h : head.headers) echo_.append(h.name).append(": ").append(h.value).append("\n");
+    for (const auto& h : head.headers)
+      echo_.append(h.name).append(": ").append(h.value).append("\n");
   }
   return 0;
 }
@@ -199,8 +207,10 @@ void BackendConnection::route() {
   std::string_view path = path_only(target_);
   uint64_t n = 0;
   if (path == "/health") {
-    if (state_.healthy.load()) respond(200, "text/plain", "ok\n");
-    else respond(503, "text/plain", "unhealthy (switched off by /control/health)\n");
+    if (state_.healthy.load())
+      respond(200, "text/plain", "ok\n");
+    else
+      respond(503, "text/plain", "unhealthy (switched off by /control/health)\n");
   } else if (path == "/control/health") {
     auto ok = query_param(target_, "ok");
     if (method_ != "POST" || !ok || (*ok != "true" && *ok != "false")) {
@@ -231,7 +241,8 @@ void BackendConnection::route() {
   } else if (path == "/") {
     respond(200, "text/plain", "ballast demo backend " + state_.instance_id + "\n");
   } else {
-    respond(404, "text/plain", "no such endpoint; try /health /work /sleep /status/N /bytes/N /echo /upload\n");
+    respond(404, "text/plain",
+            "no such endpoint; try /health /work /sleep /status/N /bytes/N /echo /upload\n");
   }
 }
 
@@ -262,9 +273,11 @@ void BackendConnection::write_head(int status, std::string_view content_type,
 }
 
 void BackendConnection::respond(int status, std::string_view content_type, std::string_view body) {
+  // 1xx, 204 and 304 responses never have a body (RFC 9110 6.4.1).
+  bool bodiless = status < 200 || status == 204 || status == 304;
   uint64_t length = body.size();
-  write_head(status, content_type, &length, false);
-  if (method_ != "HEAD") out_.append(body);
+  write_head(status, content_type, bodiless ? nullptr : &length, false);
+  if (method_ != "HEAD" && !bodiless) out_.append(body);
   finish_response();
 }
 

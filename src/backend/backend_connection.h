@@ -62,16 +62,17 @@ class BackendConnection final : public core::IoHandler, public http::MessageSink
   core::Timer sleep_timer_;
   bool readable_ = true;
   bool writable_ = true;
+  bool hangup_ = false;  // EPOLLRDHUP seen: read until EOF, not just a short read
   bool eof_ = false;
   bool closed_ = false;
   bool reading_head_ = true;
-  bool request_done_ = false;   // the whole request (and body) was received
-  bool responding_ = false;     // a response is being generated or waited for
+  bool request_done_ = false;  // the whole request (and body) was received
+  bool responding_ = false;    // a response is being generated or waited for
   bool keep_alive_ = true;
   bool close_after_ = false;
   std::string method_;
   std::string target_;
-  std::string echo_;            // request line and headers, for /echo
+  std::string echo_;  // request line and headers, for /echo
   uint64_t body_bytes_ = 0;
   Stream stream_ = Stream::kNone;
   uint64_t stream_remaining_ = 0;

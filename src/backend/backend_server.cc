@@ -36,7 +36,9 @@ class BackendServer::Thread final : public core::IoHandler {
     }
   }
 
-  void start() { thread_ = std::thread([this] { loop_.run(); }); }
+  void start() {
+    thread_ = std::thread([this] { loop_.run(); });
+  }
   void stop() {
     loop_.post([this] { connections_.close_all(); });
     loop_.stop();
@@ -65,7 +67,8 @@ int BackendServer::run() {
   signal(SIGPIPE, SIG_IGN);
 
   std::string error;
-  auto address = core::SocketAddress::parse(options_.bind + ":" + std::to_string(options_.port), &error);
+  auto address =
+      core::SocketAddress::parse(options_.bind + ":" + std::to_string(options_.port), &error);
   if (!address) {
     LOG_ERROR("backend: invalid --bind/--port: %s", error.c_str());
     return 2;
@@ -86,7 +89,8 @@ int BackendServer::run() {
   }
   state_.instance_id = options_.id.empty() ? std::to_string(port) : options_.id;
   for (auto& t : threads_) t->start();
-  LOG_INFO("backend %s listening on %s:%u", state_.instance_id.c_str(), options_.bind.c_str(), port);
+  LOG_INFO("backend %s listening on %s:%u", state_.instance_id.c_str(), options_.bind.c_str(),
+           port);
 
   int sig = 0;
   sigwait(&set, &sig);

@@ -11,7 +11,7 @@ namespace ballast::backend {
 struct BackendOptions {
   std::string bind = "127.0.0.1";
   uint16_t port = 0;
-  std::string id;     // X-Ballast-Instance; defaults to the port
+  std::string id;  // X-Ballast-Instance; defaults to the port
   unsigned threads = 2;
 };
 

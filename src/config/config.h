@@ -69,8 +69,8 @@ struct ListenerConfig {
 };
 
 struct Config {
-  std::string source;        // the file it was read from
-  unsigned workers = 0;      // 0 means one per core ("auto")
+  std::string source;    // the file it was read from
+  unsigned workers = 0;  // 0 means one per core ("auto")
   int64_t shutdown_timeout_ms = 30000;
   std::vector<ListenerConfig> listeners;
   std::vector<TargetGroupConfig> target_groups;

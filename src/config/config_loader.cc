@@ -38,8 +38,8 @@ void for_each_item(MapReader& reader, std::string_view key, ErrorList& errors, F
 }
 
 std::optional<core::SocketAddress> read_address(MapReader& reader, std::string_view key,
-                                                bool required, std::string* text,
-                                                Location* where, ErrorList& errors) {
+                                                bool required, std::string* text, Location* where,
+                                                ErrorList& errors) {
   auto value = reader.string(key, required);
   if (!value) return std::nullopt;
   *text = *value;
@@ -56,7 +56,8 @@ TargetConfig read_target(const YAML::Node& node, const std::string& path, ErrorL
   TargetConfig t;
   MapReader r(node, path, errors);
   t.location = r.location();
-  if (auto a = read_address(r, "address", true, &t.address_text, &t.location, errors)) t.address = *a;
+  if (auto a = read_address(r, "address", true, &t.address_text, &t.location, errors))
+    t.address = *a;
   if (auto w = r.integer("weight", 0, 1000000)) t.weight = static_cast<uint32_t>(*w);
   r.finish();
   return t;
@@ -70,7 +71,8 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
   if (auto v = r.string("name", true)) g.name = *v;
   if (auto v = r.string("algorithm")) {
     if (!lb::parse_algorithm(*v, &g.algorithm)) {
-      std::vector<std::string_view> names(lb::algorithm_names().begin(), lb::algorithm_names().end());
+      std::vector<std::string_view> names(lb::algorithm_names().begin(),
+                                          lb::algorithm_names().end());
       std::string message = "unknown algorithm \"" + *v + "\"; expected one of:";
       for (auto n : names) message += " " + std::string(n);
       std::string hint = closest_match(*v, names);
@@ -82,7 +84,8 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
   if (auto v = r.duration_ms("request_timeout")) g.request_timeout_ms = *v;
   if (r.has("keepalive")) {
     MapReader k(r.node("keepalive"), r.child_path("keepalive"), errors);
-    if (auto v = k.integer("max_idle", 0, 100000)) g.keepalive.max_idle_per_target = static_cast<uint32_t>(*v);
+    if (auto v = k.integer("max_idle", 0, 100000))
+      g.keepalive.max_idle_per_target = static_cast<uint32_t>(*v);
     if (auto v = k.duration_ms("idle_timeout")) g.keepalive.idle_timeout_ms = *v;
     k.finish();
   } else {
@@ -143,8 +146,9 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
     l.rules.push_back(read_rule(item, p, errors));
   });
   if (r.is_map() && l.rules.empty()) {
-    errors.add(r.location(), r.child_path("rules"),
-               "listener has no rules: add at least one, such as \"- forward: { target_group: NAME }\"");
+    errors.add(
+        r.location(), r.child_path("rules"),
+        "listener has no rules: add at least one, such as \"- forward: { target_group: NAME }\"");
   }
   r.finish();
   return l;
@@ -184,7 +188,10 @@ LoadResult load_config_string(const std::string& text, const std::string& name) 
   Config config;
   config.source = name;
   read_root(root, config, result.errors);
-  if (result.errors.empty()) validate(config, result.errors);
+  // Cross-checks run even after local errors, so one pass reports everything; they skip
+  // values that failed to read (those are reported already).
+  validate(config, result.errors);
+  result.errors.sort_by_position();
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }

@@ -5,14 +5,23 @@
 namespace ballast::config {
 
 std::string ConfigError::to_string() const {
-  std::string out = file + ":" + std::to_string(location.line) + ":" +
-                    std::to_string(location.column) + ": ";
+  std::string out = file + ": ";
+  if (location.line > 0) {
+    out = file + ":" + std::to_string(location.line) + ":" + std::to_string(location.column) + ": ";
+  }
   if (!path.empty()) out += path + ": ";
   return out + message;
 }
 
 void ErrorList::add(Location where, std::string path, std::string message) {
   errors_.push_back(ConfigError{file_, where, std::move(path), std::move(message)});
+}
+
+void ErrorList::sort_by_position() {
+  std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
+    return a.location.line != b.location.line ? a.location.line < b.location.line
+                                              : a.location.column < b.location.column;
+  });
 }
 
 namespace {

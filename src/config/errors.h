@@ -22,6 +22,9 @@ class ErrorList {
  public:
   explicit ErrorList(std::string file) : file_(std::move(file)) {}
   void add(Location where, std::string path, std::string message);
+  // Orders errors as they appear in the file (reading and cross-checking find them in
+  // different orders).
+  void sort_by_position();
   bool empty() const { return errors_.empty(); }
   const std::vector<ConfigError>& errors() const { return errors_; }
   const std::string& file() const { return file_; }

@@ -6,7 +6,9 @@
 namespace ballast::config {
 
 namespace {
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Reads a decimal number at the front of `s` and removes it.
 std::optional<uint64_t> take_number(std::string_view& s) {
@@ -68,9 +70,15 @@ std::optional<uint64_t> parse_size(std::string_view text) {
     uint64_t factor;
   };
   static constexpr Unit kUnits[] = {
-      {"", 1},           {"B", 1},
-      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30},
-      {"kB", 1000},      {"KB", 1000},        {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
+      {"", 1},
+      {"B", 1},
+      {"KiB", 1ull << 10},
+      {"MiB", 1ull << 20},
+      {"GiB", 1ull << 30},
+      {"kB", 1000},
+      {"KB", 1000},
+      {"MB", 1000 * 1000},
+      {"GB", 1000 * 1000 * 1000},
   };
   for (const auto& u : kUnits) {
     if (text == u.suffix) {

@@ -6,13 +6,18 @@
 namespace ballast::config {
 
 namespace {
-std::string listener_path(size_t i) { return "listeners[" + std::to_string(i) + "]"; }
-std::string group_path(size_t i) { return "target_groups[" + std::to_string(i) + "]"; }
+std::string listener_path(size_t i) {
+  return "listeners[" + std::to_string(i) + "]";
+}
+std::string group_path(size_t i) {
+  return "target_groups[" + std::to_string(i) + "]";
+}
 
 void check_unique_names(const Config& config, ErrorList& errors) {
   std::map<std::string, size_t> seen;
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const auto& l = config.listeners[i];
+    if (l.name.empty()) continue;  // already reported as missing
     auto [it, fresh] = seen.emplace(l.name, i);
     if (!fresh) {
       errors.add(l.location, listener_path(i) + ".name",
@@ -24,14 +29,14 @@ void check_unique_names(const Config& config, ErrorList& errors) {
   for (size_t i = 0; i < config.target_groups.size(); ++i) {
     const auto& g = config.target_groups[i];
     auto [it, fresh] = seen.emplace(g.name, i);
-    if (!fresh) {
+    if (!fresh && !g.name.empty()) {
       errors.add(g.location, group_path(i) + ".name",
                  "duplicate target group name \"" + g.name + "\" (also used by " +
                      group_path(it->second) + ")");
     }
     for (size_t a = 0; a < g.targets.size(); ++a) {
       for (size_t b = 0; b < a; ++b) {
-        if (g.targets[a].address == g.targets[b].address) {
+        if (g.targets[a].address.length() != 0 && g.targets[a].address == g.targets[b].address) {
           errors.add(g.targets[a].location,
                      group_path(i) + ".targets[" + std::to_string(a) + "].address",
                      "target " + g.targets[a].address_text + " is listed twice (also targets[" +
@@ -49,6 +54,7 @@ void resolve_rules(Config& config, ErrorList& errors) {
     auto& l = config.listeners[i];
     for (size_t r = 0; r < l.rules.size(); ++r) {
       auto& rule = l.rules[r];
+      if (rule.target_group.empty()) continue;  // already reported as missing
       bool found = false;
       for (size_t g = 0; g < config.target_groups.size(); ++g) {
         if (config.target_groups[g].name == rule.target_group) {

@@ -37,7 +37,9 @@ YAML::Node MapReader::find(std::string_view key) const {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
-bool MapReader::has(std::string_view key) const { return find(key).IsDefined(); }
+bool MapReader::has(std::string_view key) const {
+  return find(key).IsDefined();
+}
 
 Location MapReader::key_location(std::string_view key) const {
   if (is_map_) {
@@ -81,7 +83,8 @@ std::optional<int64_t> MapReader::duration_ms(std::string_view key) {
   auto value = parse_duration_ms(*text);
   if (!value) {
     errors_.add(location_of(find(key)), child_path(key),
-                "invalid duration \"" + *text + "\": expected a number with a unit (ms, s, m, h, d), such as 500ms or 30s");
+                "invalid duration \"" + *text +
+                    "\": expected a number with a unit (ms, s, m, h, d), such as 500ms or 30s");
   }
   return value;
 }
@@ -92,7 +95,9 @@ std::optional<uint64_t> MapReader::size(std::string_view key) {
   auto value = parse_size(*text);
   if (!value) {
     errors_.add(location_of(find(key)), child_path(key),
-                "invalid size \"" + *text + "\": expected bytes or a number with a unit (KiB, MiB, GiB, kB, MB, GB), such as 32KiB");
+                "invalid size \"" + *text +
+                    "\": expected bytes or a number with a unit (KiB, MiB, GiB, kB, MB, GB), such "
+                    "as 32KiB");
   }
   return value;
 }

@@ -34,7 +34,8 @@ void Buffer::allocate(size_t min_capacity) {
   capacity_ = cap;
   head_ = 0;
   tail_ = n;
-  if (old && old_capacity == BufferPool::kBlockSize && pool_ != nullptr) pool_->release(std::move(old));
+  if (old && old_capacity == BufferPool::kBlockSize && pool_ != nullptr)
+    pool_->release(std::move(old));
 }
 
 void Buffer::ensure_tail_room(size_t n) {

@@ -45,9 +45,13 @@ bool EventLoop::add_level_triggered(int fd, uint32_t events, IoHandler* handler)
   return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) {
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
-void EventLoop::update_time() { now_ms_ = monotonic_ms(); }
+void EventLoop::update_time() {
+  now_ms_ = monotonic_ms();
+}
 
 void EventLoop::stop() {
   stop_.store(true, std::memory_order_release);

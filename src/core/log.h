@@ -12,10 +12,10 @@ LogLevel log_level();
 // Safe to call from any thread: each line is written with a single write(2).
 void log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define BALLAST_LOG(level, ...)                                        \
-  do {                                                                 \
+#define BALLAST_LOG(level, ...)                                                    \
+  do {                                                                             \
     if (static_cast<int>(level) >= static_cast<int>(::ballast::core::log_level())) \
-      ::ballast::core::log(level, __VA_ARGS__);                        \
+      ::ballast::core::log(level, __VA_ARGS__);                                    \
   } while (0)
 #define LOG_DEBUG(...) BALLAST_LOG(::ballast::core::LogLevel::kDebug, __VA_ARGS__)
 #define LOG_INFO(...) BALLAST_LOG(::ballast::core::LogLevel::kInfo, __VA_ARGS__)

@@ -82,7 +82,10 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::st
   memcpy(&out.storage_, result->ai_addr, result->ai_addrlen);
   out.length_ = result->ai_addrlen;
   freeaddrinfo(result);
-  if (out.family() == AF_INET) v4->sin_port = htons(port); else v6->sin6_port = htons(port);
+  if (out.family() == AF_INET)
+    v4->sin_port = htons(port);
+  else
+    v6->sin6_port = htons(port);
   return out;
 }
 
@@ -112,7 +115,8 @@ bool SocketAddress::is_wildcard() const {
 std::string SocketAddress::ip_string() const {
   char buf[INET6_ADDRSTRLEN] = {0};
   if (family() == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf, sizeof(buf));
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf,
+              sizeof(buf));
   else if (family() == AF_INET6)
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf,
               sizeof(buf));

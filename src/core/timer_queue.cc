@@ -6,8 +6,14 @@ namespace ballast::core {
 
 void Timer::cancel() {
   if (list_ == nullptr) return;
-  if (prev_ != nullptr) prev_->next_ = next_; else list_->head = next_;
-  if (next_ != nullptr) next_->prev_ = prev_; else list_->tail = prev_;
+  if (prev_ != nullptr)
+    prev_->next_ = next_;
+  else
+    list_->head = next_;
+  if (next_ != nullptr)
+    next_->prev_ = prev_;
+  else
+    list_->tail = prev_;
   list_->count--;
   list_ = nullptr;
   prev_ = next_ = nullptr;
@@ -37,7 +43,10 @@ void TimerQueue::arm(Timer& timer, int64_t duration_ms, int64_t now_ms) {
   timer.list_ = list;
   timer.prev_ = list->tail;
   timer.next_ = nullptr;
-  if (list->tail != nullptr) list->tail->next_ = &timer; else list->head = &timer;
+  if (list->tail != nullptr)
+    list->tail->next_ = &timer;
+  else
+    list->head = &timer;
   list->tail = &timer;
   list->count++;
 }

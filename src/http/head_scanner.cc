@@ -4,7 +4,9 @@
 
 namespace ballast::http {
 
-void HeadScanner::reset() { pos_ = start_line_end_ = line_start_ = head_length_ = 0; }
+void HeadScanner::reset() {
+  pos_ = start_line_end_ = line_start_ = head_length_ = 0;
+}
 
 ScanStatus HeadScanner::scan(std::string_view data) {
   while (true) {
@@ -14,8 +16,8 @@ ScanStatus HeadScanner::scan(std::string_view data) {
         (data[line_start_] == ' ' || data[line_start_] == '\t')) {
       return ScanStatus::kObsFold;
     }
-    const void* found = pos_ < data.size() ? memchr(data.data() + pos_, '\n', data.size() - pos_)
-                                           : nullptr;
+    const void* found =
+        pos_ < data.size() ? memchr(data.data() + pos_, '\n', data.size() - pos_) : nullptr;
     if (found == nullptr) {
       pos_ = data.size();
       if (start_line_end_ == 0 && data.size() > limits_.max_start_line)

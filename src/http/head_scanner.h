@@ -5,9 +5,9 @@
 namespace ballast::http {
 
 struct HeadLimits {
-  size_t max_start_line = 8 * 1024;   // request line (414 beyond it)
+  size_t max_start_line = 8 * 1024;     // request line (414 beyond it)
   size_t max_header_bytes = 32 * 1024;  // all header lines together (431 beyond it)
-  size_t max_headers = 100;            // header count (431 beyond it)
+  size_t max_headers = 100;             // header count (431 beyond it)
 };
 
 enum class ScanStatus {
@@ -34,9 +34,9 @@ class HeadScanner {
 
  private:
   HeadLimits limits_;
-  size_t pos_ = 0;              // next byte to examine
-  size_t start_line_end_ = 0;   // 0 until the start line has ended
-  size_t line_start_ = 0;       // first byte of the current line
+  size_t pos_ = 0;             // next byte to examine
+  size_t start_line_end_ = 0;  // 0 until the start line has ended
+  size_t line_start_ = 0;      // first byte of the current line
   size_t head_length_ = 0;
 };
 

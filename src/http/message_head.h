@@ -21,9 +21,9 @@ struct MessageHead {
   uint8_t version_major = 1;
   uint8_t version_minor = 1;
   std::vector<Header> headers;
-  std::string_view host;              // the Host header, when present
-  std::string_view connection;        // the Connection header value, when present
-  bool keep_alive = true;             // as llhttp decides from version and Connection
+  std::string_view host;        // the Host header, when present
+  std::string_view connection;  // the Connection header value, when present
+  bool keep_alive = true;       // as llhttp decides from version and Connection
   bool chunked = false;
   bool has_content_length = false;
   uint64_t content_length = 0;

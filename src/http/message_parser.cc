@@ -5,7 +5,9 @@
 namespace ballast::http {
 
 namespace {
-MessageParser* self(llhttp_t* p) { return static_cast<MessageParser*>(p->data); }
+MessageParser* self(llhttp_t* p) {
+  return static_cast<MessageParser*>(p->data);
+}
 
 // Extends `view` with a span that continues it, or replaces it when it does not
 // (llhttp may deliver one field in several calls when input arrives in pieces).
@@ -128,12 +130,14 @@ int MessageParser::check_framing() {
   }
   if (transfer_encoding_count_ > 0 && !iequals(transfer_encoding_, "chunked")) {
     size_t comma = transfer_encoding_.rfind(',');
-    std::string_view last = trim_ows(
-        comma == std::string_view::npos ? transfer_encoding_ : transfer_encoding_.substr(comma + 1));
+    std::string_view last =
+        trim_ows(comma == std::string_view::npos ? transfer_encoding_
+                                                 : transfer_encoding_.substr(comma + 1));
     if (!iequals(last, "chunked")) {
       return fail(request ? 400 : 502, "Transfer-Encoding must end with \"chunked\"");
     }
-    return fail(request ? 501 : 502, "Transfer-Encoding codings other than \"chunked\" are not supported");
+    return fail(request ? 501 : 502,
+                "Transfer-Encoding codings other than \"chunked\" are not supported");
   }
   return 0;
 }
@@ -150,7 +154,8 @@ int MessageParser::on_headers_complete(llhttp_t* p) {
   }
   if (int rc = s->check_framing(); rc != 0) return rc;
   if (s->kind_ == Kind::kRequest) {
-    if (p->method == HTTP_CONNECT) return s->fail(405, "CONNECT is not supported by a reverse proxy");
+    if (p->method == HTTP_CONNECT)
+      return s->fail(405, "CONNECT is not supported by a reverse proxy");
     if (h.version_minor == 1 && s->host_count_ == 0) return s->fail(400, "missing Host header");
     h.is_head_request = p->method == HTTP_HEAD;
     // We forward without Upgrade (no tunnelling yet), so parse what follows as HTTP.
@@ -188,7 +193,8 @@ MessageParser::Result MessageParser::result_from(llhttp_errno_t err, const char*
   if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
     paused_for_upgrade_ = err == HPE_PAUSED_UPGRADE;
     const char* pos = llhttp_get_error_pos(&parser_);
-    size_t consumed = (pos != nullptr && data != nullptr) ? static_cast<size_t>(pos - data) : length;
+    size_t consumed =
+        (pos != nullptr && data != nullptr) ? static_cast<size_t>(pos - data) : length;
     return {Status::kMessageComplete, consumed};
   }
   if (error_status_ == 0) {

@@ -7,9 +7,9 @@ namespace ballast::lb {
 // What an algorithm may know about each target of a group, by position. The proxy
 // fills this from the current snapshot; positions are stable for the life of a balancer.
 struct TargetState {
-  uint32_t weight = 1;    // 0 means: receives no traffic
-  bool eligible = true;   // healthy and not draining (health checks land later)
-  uint32_t in_flight = 0; // requests in progress on this worker
+  uint32_t weight = 1;     // 0 means: receives no traffic
+  bool eligible = true;    // healthy and not draining (health checks land later)
+  uint32_t in_flight = 0;  // requests in progress on this worker
 };
 
 // Request facts some algorithms use (hash-based ones; later issues).

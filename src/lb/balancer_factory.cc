@@ -27,7 +27,9 @@ const char* algorithm_name(Algorithm a) {
   return a == Algorithm::kRoundRobin ? "round_robin" : "weighted_round_robin";
 }
 
-std::span<const std::string_view> algorithm_names() { return kNames; }
+std::span<const std::string_view> algorithm_names() {
+  return kNames;
+}
 
 std::unique_ptr<Balancer> make_balancer(Algorithm algorithm, std::span<const TargetState> targets) {
   bool uniform = true;

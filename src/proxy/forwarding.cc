@@ -61,11 +61,13 @@ void write_upstream_request_head(const http::MessageHead& request, const ClientF
     if (iequals(h.name, "x-request-id") && !h.value.empty()) has_request_id = true;
     header_line(out, h.name, h.value);
   }
-  if (request.host.empty() && !facts.fallback_host.empty()) header_line(out, "Host", facts.fallback_host);
+  if (request.host.empty() && !facts.fallback_host.empty())
+    header_line(out, "Host", facts.fallback_host);
   if (!wrote_forwarded_for) header_line(out, "X-Forwarded-For", facts.client_ip);
   header_line(out, "X-Forwarded-Proto", facts.proto);
   if (!request.host.empty()) header_line(out, "X-Forwarded-Host", request.host);
-  if (!has_request_id && !facts.request_id.empty()) header_line(out, "X-Request-Id", facts.request_id);
+  if (!has_request_id && !facts.request_id.empty())
+    header_line(out, "X-Request-Id", facts.request_id);
   if (request.chunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   } else if (request.has_content_length) {

@@ -8,10 +8,10 @@ namespace ballast::proxy {
 
 // Facts about the client connection that the forwarded request carries.
 struct ClientFacts {
-  std::string_view client_ip;    // appended to X-Forwarded-For
-  std::string_view proto;        // "http" (set as X-Forwarded-Proto)
+  std::string_view client_ip;      // appended to X-Forwarded-For
+  std::string_view proto;          // "http" (set as X-Forwarded-Proto)
   std::string_view fallback_host;  // Host to send when an HTTP/1.0 client sent none
-  std::string_view request_id;   // used when the request has no X-Request-Id
+  std::string_view request_id;     // used when the request has no X-Request-Id
 };
 
 // Writes the request head sent to a target: the client's request line and end-to-end

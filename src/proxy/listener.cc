@@ -19,7 +19,9 @@ Acceptor::~Acceptor() {
   if (fd_ >= 0) close(fd_);
 }
 
-void Acceptor::on_io(uint32_t) { accept_batch(64); }
+void Acceptor::on_io(uint32_t) {
+  accept_batch(64);
+}
 
 void Acceptor::accept_batch(int max) {
   for (int i = 0; i < max && fd_ >= 0; ++i) {
@@ -36,8 +38,8 @@ void Acceptor::accept_batch(int max) {
       return;
     }
     core::set_tcp_nodelay(fd);
-    worker_.accept_connection(listener_, fd,
-                              core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
+    worker_.accept_connection(
+        listener_, fd, core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
   }
 }
 

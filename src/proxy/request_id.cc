@@ -7,12 +7,15 @@
 namespace ballast::proxy {
 
 namespace {
-inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+inline uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 }  // namespace
 
 RequestIdGenerator::RequestIdGenerator() {
   if (getrandom(s_, sizeof(s_), 0) != static_cast<ssize_t>(sizeof(s_))) {
-    uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    uint64_t seed =
+        static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     for (auto& s : s_) {
       seed += 0x9e3779b97f4a7c15ull;  // splitmix64
       uint64_t z = seed;
@@ -39,8 +42,8 @@ void RequestIdGenerator::next(char out[36]) {
   static constexpr char kHex[] = "0123456789abcdef";
   uint64_t hi = next_u64();
   uint64_t lo = next_u64();
-  hi = (hi & ~0xf000ull) | 0x4000ull;                  // version 4
-  lo = (lo & ~(0xcull << 60)) | (0x8ull << 60);        // variant 10xx
+  hi = (hi & ~0xf000ull) | 0x4000ull;            // version 4
+  lo = (lo & ~(0xcull << 60)) | (0x8ull << 60);  // variant 10xx
   unsigned char bytes[16];
   for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
   for (int i = 0; i < 8; ++i) bytes[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));

@@ -15,7 +15,8 @@ namespace ballast::proxy {
 
 namespace {
 http::HeadLimits request_limits(const config::ListenerConfig& l) {
-  return http::HeadLimits{l.limits.max_request_line, l.limits.max_header_size, l.limits.max_headers};
+  return http::HeadLimits{l.limits.max_request_line, l.limits.max_header_size,
+                          l.limits.max_headers};
 }
 // Targets are trusted more than clients, but not unboundedly.
 constexpr http::HeadLimits kResponseLimits{16 * 1024, 64 * 1024, 256};
@@ -39,7 +40,8 @@ Session::Session(Worker& worker, const config::ListenerConfig& listener, int fd,
       response_scanner_(kResponseLimits),
       request_sink_(),
       response_sink_(),
-      request_parser_(http::MessageParser::Kind::kRequest, request_limits(listener), &request_sink_),
+      request_parser_(http::MessageParser::Kind::kRequest, request_limits(listener),
+                      &request_sink_),
       response_parser_(http::MessageParser::Kind::kResponse, kResponseLimits, &response_sink_),
       client_timer_(&Session::on_client_timer, this),
       upstream_timer_(&Session::on_upstream_timer, this) {
@@ -62,6 +64,7 @@ void Session::start() {
 void Session::on_io(uint32_t events) {
   if (phase_ == Phase::kClosed) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_hangup_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
   drive();
 }
@@ -71,14 +74,16 @@ void Session::on_upstream_io(uint32_t events) {
   if (!upstream_->connected) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     if (int err = core::socket_error(upstream_->fd()); err != 0) {
-      upstream_failed("could not connect to target " + group_->target_text(static_cast<size_t>(target_)) +
-                      " (" + strerror(err) + ")");
+      upstream_failed("could not connect to target " +
+                      group_->target_text(static_cast<size_t>(target_)) + " (" + strerror(err) +
+                      ")");
       drive();
       return;
     }
     on_upstream_connected();
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_->readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_->hangup = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_->writable = true;
   drive();
 }
@@ -125,8 +130,7 @@ bool Session::read_client() {
   if (phase_ == Phase::kExchange && (request_complete_ || upstream_budget() == 0)) return false;
   if (!client_in_.has_memory() || client_in_.tail_room() == 0) {
     // Grow only while a head is incomplete (the scanner bounds it); a body waits for room.
-    if (client_in_.has_memory() && phase_ != Phase::kReadingHead &&
-        client_in_.free_space() == 0)
+    if (client_in_.has_memory() && phase_ != Phase::kReadingHead && client_in_.free_space() == 0)
       return false;
     client_in_.ensure_tail_room(client_in_.has_memory() ? 8192 : core::BufferPool::kBlockSize);
   }
@@ -134,7 +138,7 @@ bool Session::read_client() {
   ssize_t n = ::read(fd_, client_in_.write_ptr(), room);
   if (n > 0) {
     client_in_.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room) client_readable_ = false;
+    if (static_cast<size_t>(n) < room && !client_hangup_) client_readable_ = false;
     return true;
   }
   if (n == 0) {
@@ -155,7 +159,10 @@ void Session::handle_client_eof() {
   switch (phase_) {
     case Phase::kReadingHead:
       // Nothing, or an incomplete head, and nothing more will come.
-      if (client_out_.empty()) close(); else start_closing();
+      if (client_out_.empty())
+        close();
+      else
+        start_closing();
       break;
     case Phase::kExchange:
       if (!request_complete_) {
@@ -205,7 +212,7 @@ bool Session::read_upstream() {
   ssize_t n = ::read(upstream_->fd(), upstream_in_.write_ptr(), room);
   if (n > 0) {
     upstream_in_.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room) upstream_->readable = false;
+    if (static_cast<size_t>(n) < room && !upstream_->hangup) upstream_->readable = false;
     return true;
   }
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) {

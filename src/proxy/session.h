@@ -101,6 +101,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   Phase phase_ = Phase::kReadingHead;
   bool client_readable_ = true;  // a new socket may already hold the request
   bool client_writable_ = true;
+  bool client_hangup_ = false;  // EPOLLRDHUP seen: read until EOF, not just a short read
   bool client_eof_ = false;
   bool first_request_ = true;
   bool head_timer_armed_ = false;
@@ -130,14 +131,14 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool request_was_head_ = false;
   bool request_replayable_ = false;  // no body: can be re-sent on a fresh connection
   bool retried_ = false;
-  std::string replay_;               // the request head, kept only for that re-send
+  std::string replay_;  // the request head, kept only for that re-send
   bool response_head_done_ = false;
-  bool response_started_ = false;   // response bytes were queued for the client
+  bool response_started_ = false;  // response bytes were queued for the client
   bool response_complete_ = false;
-  bool response_interim_ = false;   // the head being parsed is a 1xx
+  bool response_interim_ = false;  // the head being parsed is a 1xx
   bool upstream_reusable_ = false;
   bool client_keep_alive_ = true;
-  bool protocol_error_ = false;     // the target sent something we cannot forward
+  bool protocol_error_ = false;  // the target sent something we cannot forward
   std::string protocol_error_reason_;
   ClientFraming framing_ = ClientFraming::kNone;
 };

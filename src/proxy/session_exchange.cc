@@ -23,11 +23,16 @@ void append_chunk(core::Buffer& out, const char* data, size_t n) {
 
 std::string scan_error_text(http::ScanStatus status) {
   switch (status) {
-    case http::ScanStatus::kBareLineFeed: return "a line ends with LF without CR";
-    case http::ScanStatus::kObsFold: return "obsolete header line folding is not allowed";
-    case http::ScanStatus::kStartLineTooLong: return "the start line is too long";
-    case http::ScanStatus::kHeadersTooLarge: return "the headers are too large";
-    default: return "malformed head";
+    case http::ScanStatus::kBareLineFeed:
+      return "a line ends with LF without CR";
+    case http::ScanStatus::kObsFold:
+      return "obsolete header line folding is not allowed";
+    case http::ScanStatus::kStartLineTooLong:
+      return "the start line is too long";
+    case http::ScanStatus::kHeadersTooLarge:
+      return "the headers are too large";
+    default:
+      return "malformed head";
   }
 }
 }  // namespace
@@ -45,7 +50,8 @@ bool Session::process_request_bytes() {
   size_t feed = 0;
   if (phase_ == Phase::kReadingHead) {
     if (!head_timer_armed_) {
-      worker_.loop().timers().arm(client_timer_, listener_.header_timeout_ms, worker_.loop().now_ms());
+      worker_.loop().timers().arm(client_timer_, listener_.header_timeout_ms,
+                                  worker_.loop().now_ms());
       head_timer_armed_ = true;
     }
     http::ScanStatus status = request_scanner_.scan(client_in_.view());
@@ -81,7 +87,8 @@ bool Session::process_request_bytes() {
   if (phase_ == Phase::kClosed) return true;
   if (r.status == http::MessageParser::Status::kError) {
     if (phase_ != Phase::kClosing) {
-      fail_local(request_parser_.error_status(), "invalid request: " + request_parser_.error_reason());
+      fail_local(request_parser_.error_status(),
+                 "invalid request: " + request_parser_.error_reason());
     }
     return true;
   }
@@ -98,7 +105,9 @@ int Session::RequestSink::on_head(http::MessageHead& head) {
   return 0;
 }
 
-void Session::RequestSink::on_body(const char* data, size_t n) { s->on_request_body(data, n); }
+void Session::RequestSink::on_body(const char* data, size_t n) {
+  s->on_request_body(data, n);
+}
 
 void Session::RequestSink::on_message_complete() {}
 
@@ -129,22 +138,27 @@ void Session::on_request_head(http::MessageHead& head) {
   worker_.request_ids().next(request_id);
   std::string fallback_host;
   if (head.host.empty()) fallback_host = group_->target_text(static_cast<size_t>(target_));
-  ClientFacts facts{peer_ip_, "http", fallback_host, std::string_view(request_id, sizeof(request_id))};
+  ClientFacts facts{peer_ip_, "http", fallback_host,
+                    std::string_view(request_id, sizeof(request_id))};
   write_upstream_request_head(head, facts, upstream_out_);
   connect_upstream(/*fresh=*/false);
 }
 
 void Session::on_request_body(const char* data, size_t n) {
   if (phase_ != Phase::kExchange) return;  // a local response is already decided
-  if (request_chunked_) append_chunk(upstream_out_, data, n); else upstream_out_.append(data, n);
+  if (request_chunked_)
+    append_chunk(upstream_out_, data, n);
+  else
+    upstream_out_.append(data, n);
 }
 
 bool Session::connect_upstream(bool fresh) {
   TargetPool& pool = group_->pool(static_cast<size_t>(target_));
   upstream_ = fresh ? pool.connect_new() : pool.acquire();
   if (!upstream_) {
-    upstream_failed("could not connect to target " + group_->target_text(static_cast<size_t>(target_)) +
-                    " (" + strerror(errno) + ")");
+    upstream_failed("could not connect to target " +
+                    group_->target_text(static_cast<size_t>(target_)) + " (" + strerror(errno) +
+                    ")");
     return false;
   }
   upstream_->owner = this;
@@ -168,9 +182,10 @@ void Session::on_upstream_connected() {
 }
 
 void Session::upstream_failed(const std::string& what) {
-  bool stale_keepalive = upstream_ && upstream_->reused && !response_head_done_ &&
-                         upstream_in_.empty();
-  if (stale_keepalive && request_replayable_ && request_complete_ && !retried_ && !replay_.empty()) {
+  bool stale_keepalive =
+      upstream_ && upstream_->reused && !response_head_done_ && upstream_in_.empty();
+  if (stale_keepalive && request_replayable_ && request_complete_ && !retried_ &&
+      !replay_.empty()) {
     // The target closed an idle connection as we reused it; nothing was processed.
     retried_ = true;
     upstream_->pool()->discard(std::move(upstream_));
@@ -205,7 +220,8 @@ bool Session::process_response_bytes() {
     http::MessageParser::Result r = response_parser_.execute(upstream_in_.data(), feed);
     if (phase_ != Phase::kExchange) return true;
     if (r.status == http::MessageParser::Status::kError || protocol_error_) {
-      std::string reason = protocol_error_ ? protocol_error_reason_ : response_parser_.error_reason();
+      std::string reason =
+          protocol_error_ ? protocol_error_reason_ : response_parser_.error_reason();
       fail_local(502, "target " + group_->target_text(static_cast<size_t>(target_)) +
                           " sent an invalid response: " + reason);
       return true;
@@ -246,14 +262,18 @@ void Session::handle_upstream_eof() {
     return;
   }
   // The body was cut short: the client must not mistake it for a whole one.
-  LOG_WARN("%s: target %s closed the connection in the middle of a response", listener_.name.c_str(),
-           group_->target_text(static_cast<size_t>(target_)).c_str());
+  LOG_WARN("%s: target %s closed the connection in the middle of a response",
+           listener_.name.c_str(), group_->target_text(static_cast<size_t>(target_)).c_str());
   close();
 }
 
-int Session::ResponseSink::on_head(http::MessageHead& head) { return s->on_response_head(head); }
+int Session::ResponseSink::on_head(http::MessageHead& head) {
+  return s->on_response_head(head);
+}
 
-void Session::ResponseSink::on_body(const char* data, size_t n) { s->on_response_body(data, n); }
+void Session::ResponseSink::on_body(const char* data, size_t n) {
+  s->on_response_body(data, n);
+}
 
 void Session::ResponseSink::on_message_complete() {}
 
@@ -265,7 +285,8 @@ int Session::on_response_head(http::MessageHead& head) {
   }
   if (head.status < 200) {
     response_interim_ = true;
-    if (client_http11_) write_client_response_head(head, ClientFraming::kNone, true, true, client_out_);
+    if (client_http11_)
+      write_client_response_head(head, ClientFraming::kNone, true, true, client_out_);
     return 1;
   }
   response_head_done_ = true;
@@ -280,8 +301,10 @@ int Session::on_response_head(http::MessageHead& head) {
 }
 
 void Session::on_response_body(const char* data, size_t n) {
-  if (framing_ == ClientFraming::kChunked) append_chunk(client_out_, data, n);
-  else client_out_.append(data, n);
+  if (framing_ == ClientFraming::kChunked)
+    append_chunk(client_out_, data, n);
+  else
+    client_out_.append(data, n);
 }
 
 void Session::on_response_complete() {
@@ -299,9 +322,12 @@ void Session::finish_exchange() {
   upstream_timer_.cancel();
   if (upstream_) {
     bool reusable = upstream_reusable_ && upstream_in_.empty() && upstream_out_.empty() &&
-                    request_complete_ && !upstream_eof_;
+                    request_complete_ && !upstream_eof_ && !upstream_->hangup;
     TargetPool* pool = upstream_->pool();
-    if (reusable) pool->release(std::move(upstream_)); else pool->discard(std::move(upstream_));
+    if (reusable)
+      pool->release(std::move(upstream_));
+    else
+      pool->discard(std::move(upstream_));
   }
   if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
   bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() && !client_eof_;

@@ -8,9 +8,8 @@ TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
                                        const config::TargetGroupConfig& config)
     : config_(config) {
   for (const auto& t : config.targets) {
-    pools_.push_back(std::make_unique<TargetPool>(loop, t.address,
-                                                  config.keepalive.max_idle_per_target,
-                                                  config.keepalive.idle_timeout_ms));
+    pools_.push_back(std::make_unique<TargetPool>(
+        loop, t.address, config.keepalive.max_idle_per_target, config.keepalive.idle_timeout_ms));
     lb::TargetState state;
     state.weight = t.weight;
     states_.push_back(state);

@@ -30,11 +30,13 @@ void UpstreamConnection::on_idle_timeout(void* self) {
   conn->pool_->drop_idle(conn);
 }
 
-TargetPool::TargetPool(core::EventLoop& loop, const core::SocketAddress& address,
-                       uint32_t max_idle, int64_t idle_timeout_ms)
+TargetPool::TargetPool(core::EventLoop& loop, const core::SocketAddress& address, uint32_t max_idle,
+                       int64_t idle_timeout_ms)
     : loop_(loop), address_(address), max_idle_(max_idle), idle_timeout_ms_(idle_timeout_ms) {}
 
-TargetPool::~TargetPool() { idle_.clear(); }
+TargetPool::~TargetPool() {
+  idle_.clear();
+}
 
 std::unique_ptr<UpstreamConnection> TargetPool::acquire() {
   if (!idle_.empty()) {
@@ -80,7 +82,8 @@ void TargetPool::discard(std::unique_ptr<UpstreamConnection> conn) {
 }
 
 void TargetPool::drop_idle(UpstreamConnection* conn) {
-  auto it = std::find_if(idle_.begin(), idle_.end(), [&](const auto& c) { return c.get() == conn; });
+  auto it =
+      std::find_if(idle_.begin(), idle_.end(), [&](const auto& c) { return c.get() == conn; });
   if (it == idle_.end()) return;
   std::unique_ptr<UpstreamConnection> owned = std::move(*it);
   *it = std::move(idle_.back());

@@ -35,8 +35,11 @@ class UpstreamConnection final : public core::IoHandler {
   UpstreamOwner* owner = nullptr;
   bool connected = false;  // the TCP handshake completed
   bool readable = false;   // edge-triggered readiness, cleared on EAGAIN / short read
+  // The peer half-closed (EPOLLRDHUP seen): a short read no longer means "drained",
+  // because no further edge will report the EOF that is already queued.
+  bool hangup = false;
   bool writable = false;
-  bool reused = false;     // taken from the idle pool: a stale keep-alive may fail first use
+  bool reused = false;  // taken from the idle pool: a stale keep-alive may fail first use
   bool closed = false;
 
  private:
@@ -68,7 +71,10 @@ class TargetPool {
   // Closes a connection that must not be reused; safe during event dispatch.
   void discard(std::unique_ptr<UpstreamConnection> conn);
   void close_idle();
-  void set_closing() { closing_ = true; close_idle(); }
+  void set_closing() {
+    closing_ = true;
+    close_idle();
+  }
 
   const core::SocketAddress& address() const { return address_; }
   size_t idle_count() const { return idle_.size(); }

@@ -56,7 +56,10 @@ void Worker::accept_connection(const config::ListenerConfig& listener, int fd,
 }
 
 void Worker::session_closed(Session* session) {
-  if (session->prev != nullptr) session->prev->next = session->next; else sessions_ = session->next;
+  if (session->prev != nullptr)
+    session->prev->next = session->next;
+  else
+    sessions_ = session->next;
   if (session->next != nullptr) session->next->prev = session->prev;
   session->prev = session->next = nullptr;
   --session_count_;

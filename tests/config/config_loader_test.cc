@@ -1,0 +1,178 @@
+#include "config/config_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ballast::config {
+namespace {
+
+std::string errors_of(const LoadResult& r) {
+  std::string out;
+  for (auto& e : r.errors.errors()) out += e.to_string() + "\n";
+  return out;
+}
+
+const char* kGood = R"(workers: 2
+shutdown_timeout: 5s
+listeners:
+  - name: web
+    bind: 127.0.0.1:8080
+    header_timeout: 2s
+    idle_timeout: 1m
+    max_request_line: 4KiB
+    max_header_size: 16KiB
+    max_headers: 50
+    rules:
+      - match: { path_prefix: /api/ }
+        forward: { target_group: api }
+      - forward: { target_group: app }
+target_groups:
+  - name: app
+    targets:
+      - { address: 127.0.0.1:9001 }
+  - name: api
+    algorithm: weighted_round_robin
+    connect_timeout: 500ms
+    request_timeout: 10s
+    keepalive: { max_idle: 8, idle_timeout: 10s }
+    targets:
+      - { address: 127.0.0.1:9002, weight: 3 }
+      - { address: "[::1]:9003" }
+)";
+
+TEST(ConfigLoaderTest, ReadsEveryField) {
+  auto r = load_config_string(kGood, "good.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.workers, 2u);
+  EXPECT_EQ(c.shutdown_timeout_ms, 5000);
+  ASSERT_EQ(c.listeners.size(), 1u);
+  const auto& l = c.listeners[0];
+  EXPECT_EQ(l.bind.port(), 8080);
+  EXPECT_EQ(l.header_timeout_ms, 2000);
+  EXPECT_EQ(l.idle_timeout_ms, 60000);
+  EXPECT_EQ(l.limits.max_request_line, 4096u);
+  EXPECT_EQ(l.limits.max_header_size, 16384u);
+  EXPECT_EQ(l.limits.max_headers, 50u);
+  ASSERT_EQ(l.rules.size(), 2u);
+  EXPECT_EQ(*l.rules[0].match.path_prefix, "/api/");
+  EXPECT_EQ(l.rules[0].target_group_index, 1u);
+  EXPECT_EQ(l.rules[1].target_group_index, 0u);
+  const auto& api = c.target_groups[1];
+  EXPECT_EQ(api.algorithm, lb::Algorithm::kWeightedRoundRobin);
+  EXPECT_EQ(api.connect_timeout_ms, 500);
+  EXPECT_EQ(api.request_timeout_ms, 10000);
+  EXPECT_EQ(api.keepalive.max_idle_per_target, 8u);
+  EXPECT_EQ(api.targets[0].weight, 3u);
+  EXPECT_EQ(api.targets[1].address.family(), AF_INET6);
+}
+
+TEST(ConfigLoaderTest, DefaultsMatchTheDocumentation) {
+  auto r = load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
+      "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\n",
+      "min.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  EXPECT_EQ(r.config->workers, 0u);
+  EXPECT_EQ(r.config->shutdown_timeout_ms, 30000);
+  const auto& l = r.config->listeners[0];
+  EXPECT_EQ(l.header_timeout_ms, 10000);
+  EXPECT_EQ(l.idle_timeout_ms, 60000);
+  EXPECT_EQ(l.limits.max_request_line, 8192u);
+  EXPECT_EQ(l.limits.max_header_size, 32768u);
+  EXPECT_EQ(l.limits.max_headers, 100u);
+  const auto& g = r.config->target_groups[0];
+  EXPECT_EQ(g.algorithm, lb::Algorithm::kRoundRobin);
+  EXPECT_EQ(g.connect_timeout_ms, 5000);
+  EXPECT_EQ(g.request_timeout_ms, 60000);
+}
+
+// One broken line in an otherwise good file: the error names file:line:column and path.
+struct Broken {
+  const char* name;
+  std::string from, to;  // replace `from` in kGood by `to`
+  std::string expected;  // substring of the error output
+};
+
+class BrokenConfigTest : public ::testing::TestWithParam<Broken> {};
+
+TEST_P(BrokenConfigTest, ReportsWhereAndWhat) {
+  std::string text = kGood;
+  size_t at = text.find(GetParam().from);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, GetParam().from.size(), GetParam().to);
+  auto r = load_config_string(text, "cfg.yaml");
+  EXPECT_FALSE(r.config);
+  std::string out = errors_of(r);
+  EXPECT_NE(out.find(GetParam().expected), std::string::npos) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, BrokenConfigTest,
+    ::testing::Values(
+        Broken{"BadAddress", "127.0.0.1:9002, weight", "127.0.0.1:90o2, weight",
+               "cfg.yaml:25:20: target_groups[1].targets[0].address: invalid address"},
+        Broken{"UnknownKeyWithSuggestion", "    targets:\n      - { address: 127.0.0.1:9001",
+               "    tagrets:\n      - { address: 127.0.0.1:9001",
+               "cfg.yaml:17:5: target_groups[0].tagrets: unknown key \"tagrets\"; did you mean "
+               "\"targets\"?"},
+        Broken{"MissingGroup", "target_group: api }", "target_group: apii }",
+               "cfg.yaml:13:34: listeners[0].rules[0].forward.target_group: target group \"apii\" "
+               "does not exist; did you mean \"api\"?"},
+        Broken{"DuplicateGroupName", "name: api", "name: app",
+               "target_groups[1].name: duplicate target group name \"app\""},
+        Broken{"DurationWithoutUnit", "connect_timeout: 500ms", "connect_timeout: 500",
+               "cfg.yaml:21:22: target_groups[1].connect_timeout: invalid duration \"500\""},
+        Broken{"BadSize", "max_header_size: 16KiB", "max_header_size: 16 kilobytes",
+               "listeners[0].max_header_size: invalid size"},
+        Broken{"BadAlgorithm", "algorithm: weighted_round_robin", "algorithm: wrr",
+               "target_groups[1].algorithm"},
+        Broken{"DuplicateKey", "    idle_timeout: 1m\n",
+               "    idle_timeout: 1m\n    idle_timeout: 2m\n", "duplicate key \"idle_timeout\""},
+        Broken{"WorkersOutOfRange", "workers: 2", "workers: 0", "cfg.yaml:1:10: workers:"},
+        Broken{"PathMustBeAbsolute", "path_prefix: /api/", "path_prefix: api/",
+               "listeners[0].rules[0].match.path_prefix: must start with \"/\""},
+        Broken{"DuplicateTarget", "\"[::1]:9003\"", "127.0.0.1:9002",
+               "target_groups[1].targets[1].address: target 127.0.0.1:9002 is listed twice"},
+        Broken{"YamlSyntax", "  - name: app\n", "  - name: [app\n", "cfg.yaml:"}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
+  auto r = load_config_string(
+      "listeners:\n"
+      "  - {name: a, bind: 127.0.0.1:8080, rules: [{forward: {target_group: g}}]}\n"
+      "  - {name: b, bind: 0.0.0.0:8080, rules: [{forward: {target_group: g}}]}\n"
+      "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\n",
+      "ports.yaml");
+  EXPECT_FALSE(r.config);
+  EXPECT_NE(errors_of(r).find("ports.yaml:3:21: listeners[1].bind: port 8080 is already used by "
+                              "listener \"a\""),
+            std::string::npos)
+      << errors_of(r);
+}
+
+TEST(ConfigLoaderTest, CollectsEveryErrorInOnePass) {
+  auto r = load_config_string(
+      "listeners:\n"
+      "  - {name: a, bind: nope, rules: [{forward: {target_group: x}}]}\n"
+      "target_groups: [{name: g, algoritm: round_robin, targets: [{address: 127.0.0.1:2}]}]\n",
+      "many.yaml");
+  EXPECT_FALSE(r.config);
+  EXPECT_GE(r.errors.errors().size(), 2u) << errors_of(r);
+}
+
+TEST(ConfigLoaderTest, MissingFile) {
+  auto r = load_config_file("/nonexistent/ballast.yaml");
+  EXPECT_FALSE(r.config);
+  EXPECT_NE(errors_of(r).find("/nonexistent/ballast.yaml"), std::string::npos);
+  EXPECT_NE(errors_of(r).find("cannot open"), std::string::npos);
+}
+
+TEST(ClosestMatchTest, SuggestsOnlyLikelyTypos) {
+  EXPECT_EQ(closest_match("tagets", {"targets", "name", "algorithm"}), "targets");
+  EXPECT_EQ(closest_match("xyzzy", {"targets", "name", "algorithm"}), "");
+}
+
+}  // namespace
+}  // namespace ballast::config

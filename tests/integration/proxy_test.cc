@@ -1,0 +1,193 @@
+// End-to-end proxying through a real ballast process to real demo backends.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "support/http_client.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  DemoBackend a_{"a"};
+  DemoBackend b_{"b"};
+};
+
+TEST_F(ProxyTest, ForwardsAndRoundRobinsAcrossTargets) {
+  Ballast lb(proxy_config({a_.port(), b_.port()}));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::map<std::string, int> seen;
+  Client c(lb.port());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << lb.process().log();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "ok\n");
+    seen[r->header("x-ballast-instance")]++;
+  }
+  EXPECT_EQ(seen["a"], 5);
+  EXPECT_EQ(seen["b"], 5);
+}
+
+TEST_F(ProxyTest, WeightedRoundRobinFollowsWeights) {
+  Ballast lb(
+      proxy_config({a_.port(), b_.port()}, "    algorithm: weighted_round_robin\n", "", 1, {3, 1}));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::map<std::string, int> seen;
+  Client c(lb.port());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    seen[r->header("x-ballast-instance")]++;
+  }
+  EXPECT_EQ(seen["a"], 30);
+  EXPECT_EQ(seen["b"], 10);
+}
+
+TEST_F(ProxyTest, PipelinedRequestsAreAnsweredInOrder) {
+  Ballast lb(proxy_config({a_.port()}));
+  ASSERT_TRUE(lb.ready());
+  Client c(lb.port());
+  // The slow one goes first: its answer must still come first.
+  ASSERT_TRUE(
+      c.send_raw("GET /sleep?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /status/201 HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto r1 = c.read_response();
+  auto r2 = c.read_response();
+  auto r3 = c.read_response();
+  ASSERT_TRUE(r1 && r2 && r3);
+  EXPECT_EQ(r1->body, "slept 200ms\n");
+  EXPECT_EQ(r2->status, 201);
+  EXPECT_NE(r3->body.find("GET /echo HTTP/1.1"), std::string::npos);
+}
+
+TEST_F(ProxyTest, Http10ClientsWork) {
+  Ballast lb(proxy_config({a_.port()}));
+  ASSERT_TRUE(lb.ready());
+  {
+    // No Host, no keep-alive: answered, then closed.
+    Client c(lb.port());
+    ASSERT_TRUE(c.send_raw("GET /echo HTTP/1.0\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    bool closed = false;
+    c.read_until_close(&closed);
+    EXPECT_TRUE(closed);
+  }
+  {
+    // Keep-alive asked for: the connection stays open for a second request.
+    Client c(lb.port());
+    ASSERT_TRUE(c.send_raw("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->header("connection"), "keep-alive");
+    ASSERT_TRUE(c.send_raw("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    EXPECT_TRUE(c.read_response());
+  }
+  {
+    // A chunked response reaches an HTTP/1.0 client as a body that ends at close.
+    Client c(lb.port());
+    ASSERT_TRUE(c.send_raw("GET /bytes/100000?mode=chunked HTTP/1.0\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->header("transfer-encoding"), "");
+    EXPECT_EQ(r->body.size(), 100000u);
+  }
+}
+
+TEST_F(ProxyTest, HopByHopHeadersAreRemovedAndForwardingHeadersSet) {
+  Ballast lb(proxy_config({a_.port()}));
+  ASSERT_TRUE(lb.ready());
+  Client c(lb.port());
+  ASSERT_TRUE(
+      c.send_raw("GET /echo HTTP/1.1\r\nHost: shop.example\r\nConnection: keep-alive, X-Secret\r\n"
+                 "X-Secret: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nUpgrade: websocket\r\n"
+                 "Proxy-Authorization: Basic Zm9v\r\nX-Forwarded-For: 203.0.113.7\r\n"
+                 "X-Forwarded-Proto: https\r\nX-End-To-End: yes\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  const std::string& seen = r->body;
+  for (const char* gone : {"Connection:", "X-Secret", "Keep-Alive", "TE:", "Upgrade",
+                           "Proxy-Authorization", "X-Forwarded-Proto: https"}) {
+    EXPECT_EQ(seen.find(gone), std::string::npos) << gone << " was forwarded:\n" << seen;
+  }
+  EXPECT_NE(seen.find("X-End-To-End: yes"), std::string::npos);
+  EXPECT_NE(seen.find("Host: shop.example"), std::string::npos);
+  EXPECT_NE(seen.find("X-Forwarded-For: 203.0.113.7, 127.0.0.1"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("X-Forwarded-Proto: http\n"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("X-Forwarded-Host: shop.example"), std::string::npos);
+  EXPECT_NE(seen.find("X-Request-Id: "), std::string::npos);
+}
+
+TEST_F(ProxyTest, RequestIdIsGeneratedOnlyWhenAbsent) {
+  Ballast lb(proxy_config({a_.port()}));
+  ASSERT_TRUE(lb.ready());
+  auto with = http_get(lb.port(), "/echo", "X-Request-Id: abc-123\r\n");
+  ASSERT_TRUE(with);
+  EXPECT_NE(with->body.find("X-Request-Id: abc-123"), std::string::npos);
+  EXPECT_EQ(with->body.find("X-Request-Id: ", with->body.find("abc-123")), std::string::npos);
+  auto without1 = http_get(lb.port(), "/echo");
+  auto without2 = http_get(lb.port(), "/echo");
+  ASSERT_TRUE(without1 && without2);
+  auto id = [](const std::string& body) {
+    size_t p = body.find("X-Request-Id: ");
+    return p == std::string::npos ? std::string() : body.substr(p + 14, 36);
+  };
+  EXPECT_EQ(id(without1->body).size(), 36u);
+  EXPECT_NE(id(without1->body), id(without2->body));
+}
+
+TEST_F(ProxyTest, RoutesByPathAndHostAnd404sWhenNothingMatches) {
+  std::string yaml =
+      "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n"
+      "      - match: { path_prefix: /api/ }\n        forward: { target_group: a }\n"
+      "      - match: { host: \"*.b.example\" }\n        forward: { target_group: b }\n"
+      "target_groups:\n"
+      "  - name: a\n    targets: [ { address: 127.0.0.1:" +
+      std::to_string(a_.port()) +
+      " } ]\n"
+      "  - name: b\n    targets: [ { address: 127.0.0.1:" +
+      std::to_string(b_.port()) + " } ]\n";
+  Ballast lb(yaml);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  auto api = http_get(lb.port(), "/api/x");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->header("x-ballast-instance"), "a");
+  Client c(lb.port());
+  ASSERT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: www.b.example:8080\r\n\r\n"));
+  auto host = c.read_response();
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->header("x-ballast-instance"), "b");
+  auto none = http_get(lb.port(), "/other");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  EXPECT_NE(none->body.find("no rule"), std::string::npos);
+}
+
+TEST_F(ProxyTest, HeadAnd304ResponsesHaveNoBody) {
+  Ballast lb(proxy_config({a_.port()}));
+  ASSERT_TRUE(lb.ready());
+  Client c(lb.port());
+  ASSERT_TRUE(c.send_raw("HEAD /bytes/5000 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = c.read_response(true, /*head_request=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("content-length"), "5000");
+  // The same connection still works: no stray body bytes were sent.
+  ASSERT_TRUE(c.send_raw("GET /status/304 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto nm = c.read_response();
+  ASSERT_TRUE(nm);
+  EXPECT_EQ(nm->status, 304);
+  ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto ok = c.read_response();
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->body, "ok\n");
+}
+
+}  // namespace
+}  // namespace ballast::test

@@ -1,0 +1,50 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace ballast::test {
+
+struct Response {
+  int status = 0;
+  std::string version;                              // "HTTP/1.1"
+  std::multimap<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  uint64_t body_length = 0;  // counted even when the body is discarded
+  std::string header(const std::string& name) const;
+};
+
+// A deliberately simple blocking HTTP/1.1 client, written independently of ballast's
+// own parser so the tests do not share its bugs. Every call is bounded by a timeout.
+class Client {
+ public:
+  explicit Client(uint16_t port, int timeout_ms = 10000);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool send_raw(const std::string& bytes);
+  // Sends `size` bytes of body data without holding them all in memory.
+  bool send_zeros(uint64_t size);
+  // Reads one response. `keep_body` false counts the body without storing it.
+  // `head_request` true: the response has no body whatever its headers say.
+  std::optional<Response> read_response(bool keep_body = true, bool head_request = false);
+  // Reads everything until the peer closes (or the timeout); "closed" tells which.
+  std::string read_until_close(bool* closed);
+  void shutdown_write();
+
+ private:
+  bool fill();  // reads more into buf_
+  bool read_line(std::string* line);
+  int fd_ = -1;
+  int timeout_ms_;
+  std::string buf_;
+};
+
+// GET path on 127.0.0.1:port on a new connection.
+std::optional<Response> http_get(uint16_t port, const std::string& path,
+                                 const std::string& extra_headers = "");
+
+}  // namespace ballast::test

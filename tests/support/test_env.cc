@@ -1,0 +1,101 @@
+#include "support/test_env.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+namespace ballast::test {
+
+std::string make_temp_dir() {
+  char tmpl[] = "/tmp/ballast-test-XXXXXX";
+  char* dir = mkdtemp(tmpl);
+  return dir != nullptr ? dir : "/tmp";
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool wait_for_port(uint16_t port, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (size_t pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+DemoBackend::DemoBackend(const std::string& id) : port_(free_port()) {
+  std::string dir = make_temp_dir();
+  std::vector<std::string> argv = {BALLAST_BINARY, "backend", "--port", std::to_string(port_)};
+  if (!id.empty()) {
+    argv.push_back("--id");
+    argv.push_back(id);
+  }
+  process_ = std::make_unique<Process>(argv, dir + "/backend.log");
+  wait_for_port(port_);
+}
+
+Ballast::Ballast(std::string yaml) : port_(free_port()) {
+  std::string dir = make_temp_dir();
+  write_file(dir + "/ballast.yaml", replace_all(std::move(yaml), "${PORT}", std::to_string(port_)));
+  process_ = std::make_unique<Process>(
+      std::vector<std::string>{BALLAST_BINARY, "run", "-c", dir + "/ballast.yaml"},
+      dir + "/ballast.log");
+  ready_ = wait_for_port(port_);
+}
+
+}  // namespace ballast::test
+
+namespace ballast::test {
+
+std::string proxy_config(const std::vector<uint16_t>& target_ports, const std::string& group_extra,
+                         const std::string& listener_extra, int workers,
+                         const std::vector<int>& weights) {
+  std::string y = "workers: " + std::to_string(workers) + "\nshutdown_timeout: 10s\n";
+  y += "listeners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n" + listener_extra;
+  y += "    rules:\n      - forward: { target_group: app }\n";
+  y += "target_groups:\n  - name: app\n" + group_extra + "    targets:\n";
+  for (size_t i = 0; i < target_ports.size(); ++i) {
+    y += "      - { address: 127.0.0.1:" + std::to_string(target_ports[i]);
+    if (i < weights.size()) y += ", weight: " + std::to_string(weights[i]);
+    y += " }\n";
+  }
+  return y;
+}
+
+}  // namespace ballast::test
