@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <cstdio>
 
 #include "app/commands.h"
@@ -5,6 +7,19 @@
 #include "proxy/server.h"
 
 namespace ballast::app {
+
+namespace {
+// Every client and upstream connection is a descriptor; the usual soft limit of 1024
+// would cap a proxy at a few hundred clients. Raise it to the hard limit, as haproxy
+// and nginx do.
+void raise_file_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+}  // namespace
 
 int run_command(const std::string& config_path) {
   config::LoadResult result = config::load_config_file(config_path);
@@ -14,6 +29,7 @@ int run_command(const std::string& config_path) {
             result.errors.errors().size());
     return 1;
   }
+  raise_file_limit();
   proxy::Server server(std::move(*result.config));
   return server.run();
 }

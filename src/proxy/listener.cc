@@ -1,5 +1,6 @@
 #include "proxy/listener.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,8 +31,8 @@ void Acceptor::accept_batch(int max) {
     int fd = accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
-      if (errno == EMFILE || errno == ENFILE) {
-        LOG_WARN("listener %s: out of file descriptors, cannot accept", listener_.name.c_str());
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        pause_accepting();
         return;
       }
       LOG_WARN("listener %s: accept: %s", listener_.name.c_str(), strerror(errno));
@@ -43,10 +44,31 @@ void Acceptor::accept_batch(int max) {
   }
 }
 
+void Acceptor::pause_accepting() {
+  constexpr int64_t kPauseMs = 100;
+  int64_t now = worker_.loop().now_ms();
+  if (now - last_warning_ms_ >= 1000) {
+    last_warning_ms_ = now;
+    LOG_WARN("listener %s: cannot accept (%s); pausing accepts for %lldms", listener_.name.c_str(),
+             strerror(errno), static_cast<long long>(kPauseMs));
+  }
+  if (!paused_) worker_.loop().remove(fd_);
+  paused_ = true;
+  worker_.loop().timers().arm(resume_timer_, kPauseMs, now);
+}
+
+void Acceptor::on_resume(void* self) {
+  auto* a = static_cast<Acceptor*>(self);
+  if (!a->paused_ || a->fd_ < 0) return;
+  a->paused_ = false;
+  a->worker_.loop().add_level_triggered(a->fd_, EPOLLIN, a);
+}
+
 void Acceptor::close_listener() {
   if (fd_ < 0) return;
   accept_batch(1 << 20);
-  worker_.loop().remove(fd_);
+  resume_timer_.cancel();
+  if (!paused_) worker_.loop().remove(fd_);
   close(fd_);
   fd_ = -1;
 }

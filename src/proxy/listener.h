@@ -1,6 +1,7 @@
 #pragma once
 #include "config/config.h"
 #include "core/event_loop.h"
+#include "core/timer_queue.h"
 
 namespace ballast::proxy {
 
@@ -21,9 +22,17 @@ class Acceptor final : public core::IoHandler {
 
  private:
   void accept_batch(int max);
+  // Out of file descriptors: a level-triggered listener would spin, so stop watching it
+  // for a moment and try again (connections wait in the kernel backlog meanwhile).
+  void pause_accepting();
+  static void on_resume(void* self);
+
   Worker& worker_;
   const config::ListenerConfig& listener_;
   int fd_;
+  bool paused_ = false;
+  int64_t last_warning_ms_ = -1000000;
+  core::Timer resume_timer_{&Acceptor::on_resume, this};
 };
 
 }  // namespace ballast::proxy

@@ -89,3 +89,36 @@ TEST(LifecycleTest, PortInUseIsReportedAndExitsNonZero) {
 
 }  // namespace
 }  // namespace ballast::test
+
+namespace ballast::test {
+namespace {
+
+TEST(LifecycleTest, RunningOutOfDescriptorsPausesAcceptingAndRecovers) {
+  DemoBackend backend;
+  uint16_t port = free_port();
+  std::string dir = make_temp_dir();
+  write_file(dir + "/c.yaml",
+             replace_all(proxy_config({backend.port()}), "${PORT}", std::to_string(port)));
+  // A hard limit of 40 descriptors: a few dozen clients exhaust it.
+  Process lb({"/usr/bin/prlimit", "--nofile=40:40", BALLAST_BINARY, "run", "-c", dir + "/c.yaml"},
+             dir + "/out.log");
+  ASSERT_TRUE(wait_for_port(port)) << lb.log();
+  {
+    std::vector<std::unique_ptr<Client>> hogs;
+    for (int i = 0; i < 60; ++i) hogs.push_back(std::make_unique<Client>(port, 2000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(lb.running());
+  }  // the hogs close
+  // Accepting resumes: the connections still in the backlog are served, then new ones.
+  std::optional<Response> r;
+  for (int attempt = 0; attempt < 50 && !r; ++attempt) {
+    r = http_get(port, "/health");
+    if (!r) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(r) << lb.log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(lb.log().find("pausing accepts"), std::string::npos) << lb.log();
+}
+
+}  // namespace
+}  // namespace ballast::test
