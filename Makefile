@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test bench format clean
+.PHONY: all deps build demo test bench fuzz format clean
 
 all: build
 
@@ -23,8 +23,20 @@ test: build
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)/ballast
 
+# libFuzzer runs (clang, ASan+UBSan), FUZZ_SECONDS each; new inputs land in build-fuzz/,
+# crashes in the current directory. Save a crash to fuzz/corpus/<target>/ to keep it tested.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = http_request config
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLAST_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && \
+	  build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
 format:
-	@find src tests bench fuzz -name '*.h' -o -name '*.cc' | xargs clang-format -i
+	@find src tests bench fuzz \( -name '*.h' -o -name '*.cc' \) | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz

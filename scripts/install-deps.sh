@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang clang-format
   node-llhttp               # llhttp C sources: HTTP/1 parsing
   libyaml-cpp-dev           # configuration files
   nlohmann-json3-dev        # JSON (admin API, load generator output)

@@ -139,8 +139,9 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
   if (auto a = read_address(r, "bind", true, &l.bind_text, &l.bind_location, errors)) l.bind = *a;
   if (auto v = r.duration_ms("header_timeout")) l.header_timeout_ms = *v;
   if (auto v = r.duration_ms("idle_timeout")) l.idle_timeout_ms = *v;
-  if (auto v = r.size("max_request_line")) l.limits.max_request_line = *v;
-  if (auto v = r.size("max_header_size")) l.limits.max_header_size = *v;
+  // Upper bounds keep one client from making a worker hold megabytes for a head.
+  if (auto v = r.size("max_request_line", 256, 1024 * 1024)) l.limits.max_request_line = *v;
+  if (auto v = r.size("max_header_size", 1024, 1024 * 1024)) l.limits.max_header_size = *v;
   if (auto v = r.integer("max_headers", 1, 10000)) l.limits.max_headers = *v;
   for_each_item(r, "rules", errors, [&](const YAML::Node& item, const std::string& p) {
     l.rules.push_back(read_rule(item, p, errors));
@@ -160,7 +161,7 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
   if (workers.IsDefined() && !(workers.IsScalar() && workers.Scalar() == "auto")) {
     if (auto v = r.integer("workers", 1, 1024)) config.workers = static_cast<unsigned>(*v);
   }
-  if (auto v = r.duration_ms("shutdown_timeout")) config.shutdown_timeout_ms = *v;
+  if (auto v = r.duration_ms("shutdown_timeout", 0)) config.shutdown_timeout_ms = *v;
   for_each_item(r, "listeners", errors, [&](const YAML::Node& item, const std::string& p) {
     config.listeners.push_back(read_listener(item, p, errors));
   });

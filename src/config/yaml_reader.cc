@@ -77,7 +77,27 @@ std::optional<std::string> MapReader::string(std::string_view key, bool required
   return value;
 }
 
-std::optional<int64_t> MapReader::duration_ms(std::string_view key) {
+namespace {
+std::string format_duration(int64_t ms) {
+  struct Unit {
+    int64_t ms;
+    const char* suffix;
+  };
+  for (Unit u : {Unit{86400000, "d"}, Unit{3600000, "h"}, Unit{60000, "m"}, Unit{1000, "s"}}) {
+    if (ms != 0 && ms % u.ms == 0) return std::to_string(ms / u.ms) + u.suffix;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+std::string format_size(uint64_t bytes) {
+  if (bytes != 0 && bytes % (1024 * 1024) == 0) return std::to_string(bytes >> 20) + "MiB";
+  if (bytes != 0 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + "KiB";
+  return std::to_string(bytes) + " bytes";
+}
+}  // namespace
+
+std::optional<int64_t> MapReader::duration_ms(std::string_view key, int64_t min_ms,
+                                              int64_t max_ms) {
   auto text = scalar(key, "a duration such as 500ms, 30s or 5m");
   if (!text) return std::nullopt;
   auto value = parse_duration_ms(*text);
@@ -85,11 +105,16 @@ std::optional<int64_t> MapReader::duration_ms(std::string_view key) {
     errors_.add(location_of(find(key)), child_path(key),
                 "invalid duration \"" + *text +
                     "\": expected a number with a unit (ms, s, m, h, d), such as 500ms or 30s");
+  } else if (*value < min_ms || *value > max_ms) {
+    errors_.add(location_of(find(key)), child_path(key),
+                "duration " + *text + " is out of range: expected " + format_duration(min_ms) +
+                    " to " + format_duration(max_ms));
+    return std::nullopt;
   }
   return value;
 }
 
-std::optional<uint64_t> MapReader::size(std::string_view key) {
+std::optional<uint64_t> MapReader::size(std::string_view key, uint64_t min, uint64_t max) {
   auto text = scalar(key, "a size such as 8KiB or 1MiB");
   if (!text) return std::nullopt;
   auto value = parse_size(*text);
@@ -98,6 +123,11 @@ std::optional<uint64_t> MapReader::size(std::string_view key) {
                 "invalid size \"" + *text +
                     "\": expected bytes or a number with a unit (KiB, MiB, GiB, kB, MB, GB), such "
                     "as 32KiB");
+  } else if (*value < min || *value > max) {
+    errors_.add(location_of(find(key)), child_path(key),
+                "size " + *text + " is out of range: expected " + format_size(min) + " to " +
+                    format_size(max));
+    return std::nullopt;
   }
   return value;
 }

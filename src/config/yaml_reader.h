@@ -29,8 +29,10 @@ class MapReader {
   // The raw node (undefined when absent); records the key as known.
   YAML::Node node(std::string_view key);
   std::optional<std::string> string(std::string_view key, bool required = false);
-  std::optional<int64_t> duration_ms(std::string_view key);
-  std::optional<uint64_t> size(std::string_view key);
+  // Durations and sizes out of [min, max] are errors that state the range.
+  std::optional<int64_t> duration_ms(std::string_view key, int64_t min_ms = 1,
+                                     int64_t max_ms = int64_t{7} * 24 * 3600 * 1000);
+  std::optional<uint64_t> size(std::string_view key, uint64_t min, uint64_t max);
   std::optional<uint64_t> integer(std::string_view key, uint64_t min, uint64_t max);
 
   void finish();

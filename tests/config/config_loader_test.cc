@@ -135,6 +135,10 @@ INSTANTIATE_TEST_SUITE_P(
                "listeners[0].rules[0].match.path_prefix: must start with \"/\""},
         Broken{"DuplicateTarget", "\"[::1]:9003\"", "127.0.0.1:9002",
                "target_groups[1].targets[1].address: target 127.0.0.1:9002 is listed twice"},
+        Broken{"ZeroTimeout", "request_timeout: 10s", "request_timeout: 0s",
+               "target_groups[1].request_timeout: duration 0s is out of range: expected 1ms to 7d"},
+        Broken{"HugeHeaderLimit", "max_header_size: 16KiB", "max_header_size: 2GiB",
+               "listeners[0].max_header_size: size 2GiB is out of range: expected 1KiB to 1MiB"},
         Broken{"YamlSyntax", "  - name: app\n", "  - name: [app\n", "cfg.yaml:"}),
     [](const auto& param_info) { return param_info.param.name; });
 
