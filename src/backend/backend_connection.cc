@@ -108,7 +108,14 @@ void BackendConnection::on_io(uint32_t events) {
 }
 
 void BackendConnection::drive() {
-  for (int pass = 0; pass < 256 && !closed_; ++pass) {
+  // Yields after a fixed number of passes so one fast stream cannot starve the other
+  // connections, and resumes right after them (no new edge-triggered event would come).
+  constexpr int kPassesPerTurn = 64;
+  for (int pass = 0; !closed_; ++pass) {
+    if (pass == kPassesPerTurn) {
+      loop_.resume_soon(this);
+      return;
+    }
     bool progress = false;
     progress |= read_some();
     progress |= parse_some();

@@ -86,7 +86,7 @@ void EventLoop::run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   while (!stopping()) {
-    int64_t wait = timers_.next_timeout_ms(now_ms_);
+    int64_t wait = resume_.empty() ? timers_.next_timeout_ms(now_ms_) : 0;
     int n = epoll_wait(epfd_, events, kMaxEvents, wait < 0 ? -1 : static_cast<int>(wait));
     update_time();
     if (n < 0) {
@@ -102,6 +102,11 @@ void EventLoop::run() {
       static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
     }
     timers_.expire(now_ms_);
+    if (!resume_.empty()) {
+      resuming_.swap(resume_);  // handlers may ask again: that waits for the next iteration
+      for (IoHandler* h : resuming_) h->on_io(0);
+      resuming_.clear();
+    }
     if (!deferred_.empty()) {
       std::vector<std::function<void()>> batch;
       batch.swap(deferred_);

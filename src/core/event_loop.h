@@ -47,6 +47,13 @@ class EventLoop {
   void update_time();
   TimerQueue& timers() { return timers_; }
 
+  // Calls handler->on_io(0) after this iteration's events, without waiting for epoll.
+  // For a handler that stopped while it could still make progress (it yielded to be
+  // fair to other connections): with edge-triggered readiness no new event would come.
+  // The handler must stay alive until then (handlers are freed through defer_delete,
+  // which runs after these calls).
+  void resume_soon(IoHandler* handler) { resume_.push_back(handler); }
+
   // Objects that close during event dispatch are destroyed after the batch, so a later
   // event in the same batch never touches freed memory.
   void defer_delete(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
@@ -61,6 +68,8 @@ class EventLoop {
   int64_t now_ms_ = 0;
   TimerQueue timers_;
   std::vector<std::function<void()>> deferred_;
+  std::vector<IoHandler*> resume_;
+  std::vector<IoHandler*> resuming_;
   std::mutex posted_mu_;
   std::vector<std::function<void()>> posted_;  // GUARDED_BY(posted_mu_)
 };

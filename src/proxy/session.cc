@@ -89,8 +89,15 @@ void Session::on_upstream_io(uint32_t events) {
 }
 
 void Session::drive() {
-  // Bounded: each pass either moves bytes or stops; the cap only guards against a bug.
-  for (int pass = 0; pass < 256 && phase_ != Phase::kClosed; ++pass) {
+  // Each pass moves bytes or the loop stops. A connection whose peers keep up could move
+  // bytes forever, so after a fixed number of passes it yields to the other connections
+  // and resumes right after them (edge-triggered epoll would not wake it again).
+  constexpr int kPassesPerTurn = 64;
+  for (int pass = 0; phase_ != Phase::kClosed; ++pass) {
+    if (pass == kPassesPerTurn) {
+      worker_.loop().resume_soon(this);
+      return;
+    }
     bool progress = false;
     progress |= read_client();
     progress |= process_request_bytes();
