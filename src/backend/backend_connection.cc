@@ -133,7 +133,7 @@ bool BackendConnection::read_some() {
     return false;
   in_.ensure_tail_room(in_.has_memory() ? 4096 : core::BufferPool::kBlockSize);
   size_t room = in_.tail_room();
-  ssize_t n = ::read(fd_, in_.write_ptr(), room);
+  ssize_t n = ::recv(fd_, in_.write_ptr(), room, 0);
   if (n > 0) {
     in_.commit(static_cast<size_t>(n));
     if (static_cast<size_t>(n) < room && !hangup_) readable_ = false;

@@ -122,7 +122,7 @@ bool Session::read_client() {
   if (phase_ == Phase::kLingering) {
     char sink[16384];
     for (int i = 0; i < 64; ++i) {
-      ssize_t n = ::read(fd_, sink, sizeof(sink));
+      ssize_t n = ::recv(fd_, sink, sizeof(sink), 0);
       if (n > 0) continue;
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         client_readable_ = false;
@@ -142,7 +142,8 @@ bool Session::read_client() {
     client_in_.ensure_tail_room(client_in_.has_memory() ? 8192 : core::BufferPool::kBlockSize);
   }
   size_t room = client_in_.tail_room();
-  ssize_t n = ::read(fd_, client_in_.write_ptr(), room);
+  // recv, not read: it skips the file-position lock read() takes (measurable per request).
+  ssize_t n = ::recv(fd_, client_in_.write_ptr(), room, 0);
   if (n > 0) {
     client_in_.commit(static_cast<size_t>(n));
     if (static_cast<size_t>(n) < room && !client_hangup_) client_readable_ = false;
@@ -216,7 +217,7 @@ bool Session::read_upstream() {
     upstream_in_.ensure_tail_room(upstream_in_.has_memory() ? 8192 : core::BufferPool::kBlockSize);
   }
   size_t room = upstream_in_.tail_room();
-  ssize_t n = ::read(upstream_->fd(), upstream_in_.write_ptr(), room);
+  ssize_t n = ::recv(upstream_->fd(), upstream_in_.write_ptr(), room, 0);
   if (n > 0) {
     upstream_in_.commit(static_cast<size_t>(n));
     if (static_cast<size_t>(n) < room && !upstream_->hangup) upstream_->readable = false;
