@@ -63,6 +63,15 @@ void Session::start() {
 
 void Session::on_io(uint32_t events) {
   if (phase_ == Phase::kClosed) return;
+  if (events == 0) {
+    // Resumed after the event batch: send what the batch produced, then go on.
+    resume_queued_ = false;
+    flush_wanted_ = false;
+    flush_now_ = true;
+    drive();
+    flush_now_ = false;
+    return;
+  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_hangup_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
@@ -95,7 +104,7 @@ void Session::drive() {
   constexpr int kPassesPerTurn = 64;
   for (int pass = 0; phase_ != Phase::kClosed; ++pass) {
     if (pass == kPassesPerTurn) {
-      worker_.loop().resume_soon(this);
+      queue_resume();
       return;
     }
     bool progress = false;
@@ -115,6 +124,13 @@ void Session::drive() {
     }
     if (!progress) break;
   }
+  if (flush_wanted_ && phase_ != Phase::kClosed) queue_resume();
+}
+
+void Session::queue_resume() {
+  if (resume_queued_) return;
+  resume_queued_ = true;
+  worker_.loop().resume_soon(this);
 }
 
 bool Session::read_client() {
@@ -191,6 +207,10 @@ void Session::handle_client_eof() {
 
 bool Session::flush_client() {
   if (client_out_.empty() || !client_writable_ || phase_ == Phase::kClosed) return false;
+  if (!flush_now_) {
+    flush_wanted_ = true;
+    return false;
+  }
   ssize_t n = ::send(fd_, client_out_.data(), client_out_.size(), MSG_NOSIGNAL);
   if (n > 0) {
     if (static_cast<size_t>(n) < client_out_.size()) client_writable_ = false;
@@ -236,6 +256,10 @@ bool Session::flush_upstream() {
   if (upstream_out_.empty() || !upstream_ || !upstream_->connected || !upstream_->writable ||
       phase_ != Phase::kExchange)
     return false;
+  if (!flush_now_) {
+    flush_wanted_ = true;
+    return false;
+  }
   ssize_t n = ::send(upstream_->fd(), upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
   if (n > 0) {
     if (static_cast<size_t>(n) < upstream_out_.size()) upstream_->writable = false;
@@ -302,6 +326,12 @@ void Session::start_lingering() {
 
 void Session::close() {
   if (phase_ == Phase::kClosed) return;
+  if (!client_out_.empty()) {
+    // Sends wait for the end of the event batch; what is queued (part of a response
+    // whose target failed, say) still goes out, best effort, before the close.
+    ssize_t ignored = ::send(fd_, client_out_.data(), client_out_.size(), MSG_NOSIGNAL);
+    (void)ignored;
+  }
   phase_ = Phase::kClosed;
   client_timer_.cancel();
   upstream_timer_.cancel();

@@ -64,6 +64,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   void drive();
   bool read_client();
   bool flush_client();
+  void queue_resume();
   bool read_upstream();
   bool flush_upstream();
   bool process_request_bytes();
@@ -102,6 +103,12 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool client_readable_ = true;  // a new socket may already hold the request
   bool client_writable_ = true;
   bool client_hangup_ = false;  // EPOLLRDHUP seen: read until EOF, not just a short read
+  // Sends wait until the worker has handled its whole batch of events, so a peer that
+  // several sessions write to (a target, a client with pipelined requests) wakes once
+  // for all of them rather than once per send.
+  bool flush_now_ = false;
+  bool flush_wanted_ = false;
+  bool resume_queued_ = false;
   bool client_eof_ = false;
   bool first_request_ = true;
   bool head_timer_armed_ = false;
