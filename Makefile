@@ -17,8 +17,15 @@ build: deps
 demo: build
 	@bash scripts/demo.sh $(BUILD_DIR)/ballast examples/quickstart.yaml
 
+# Every test twice: in the Release build, then in an AddressSanitizer + UndefinedBehavior-
+# Sanitizer build (ballast and the tests both instrumented; any report fails the run).
+SANITIZE_DIR ?= build-asan
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 300
+	@cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLAST_SANITIZE=ON >/dev/null
+	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	@cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2 --timeout 300
 
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)/ballast
@@ -39,4 +46,4 @@ format:
 	@find src tests bench fuzz \( -name '*.h' -o -name '*.cc' \) | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) build-fuzz
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) build-fuzz
