@@ -95,6 +95,9 @@ struct Broken {
   std::string expected;  // substring of the error output
 };
 
+// Names the case in test listings instead of dumping its bytes.
+void PrintTo(const Broken& b, std::ostream* os) { *os << b.name; }
+
 class BrokenConfigTest : public ::testing::TestWithParam<Broken> {};
 
 TEST_P(BrokenConfigTest, ReportsWhereAndWhat) {

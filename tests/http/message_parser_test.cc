@@ -119,6 +119,8 @@ struct BadRequest {
   int status;
 };
 
+void PrintTo(const BadRequest& b, std::ostream* os) { *os << b.name; }
+
 class RejectsTest : public ::testing::TestWithParam<BadRequest> {};
 
 TEST_P(RejectsTest, WithTheRightStatusAndAReason) {
