@@ -256,10 +256,6 @@ bool Session::flush_upstream() {
   if (upstream_out_.empty() || !upstream_ || !upstream_->connected || !upstream_->writable ||
       phase_ != Phase::kExchange)
     return false;
-  if (!flush_now_) {
-    flush_wanted_ = true;
-    return false;
-  }
   ssize_t n = ::send(upstream_->fd(), upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
   if (n > 0) {
     if (static_cast<size_t>(n) < upstream_out_.size()) upstream_->writable = false;

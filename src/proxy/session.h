@@ -103,9 +103,11 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool client_readable_ = true;  // a new socket may already hold the request
   bool client_writable_ = true;
   bool client_hangup_ = false;  // EPOLLRDHUP seen: read until EOF, not just a short read
-  // Sends wait until the worker has handled its whole batch of events, so a peer that
-  // several sessions write to (a target, a client with pipelined requests) wakes once
-  // for all of them rather than once per send.
+  // Sends to the client wait until the worker has handled its whole batch of events
+  // (responses leave in one burst, so clients wake less often). Requests to targets go
+  // at once: the sooner a target starts, the sooner the response comes. Of the three
+  // orderings tried with make bench (all at once, all deferred, this), this one did best,
+  // by a few percent that is close to the noise of a shared 2-core machine.
   bool flush_now_ = false;
   bool flush_wanted_ = false;
   bool resume_queued_ = false;
