@@ -142,3 +142,36 @@ TEST_F(SmugglingTest, SmuggledSecondRequestInBodyIsJustBody) {
 
 }  // namespace
 }  // namespace ballast::test
+
+namespace ballast::test {
+namespace {
+
+TEST(HeadLimitsTest, ConfiguredLimitsApply) {
+  RecordingServer target;
+  Ballast lb(
+      proxy_config({target.port()}, "",
+                   "    max_request_line: 1KiB\n    max_header_size: 2KiB\n    max_headers: 5\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  struct Probe {
+    std::string request;
+    int status;
+  };
+  const std::string ok_headers = "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n";  // with Host: 5 fields
+  for (const Probe& p : {
+           Probe{"GET /" + std::string(1100, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+           Probe{"GET / HTTP/1.1\r\nHost: x\r\nBig: " + std::string(2100, 'b') + "\r\n\r\n", 431},
+           Probe{"GET / HTTP/1.1\r\nHost: x\r\n" + ok_headers + "E: 5\r\n\r\n", 431},
+           Probe{"GET /" + std::string(900, 'a') + " HTTP/1.1\r\nHost: x\r\n" + ok_headers + "\r\n",
+                 200},
+       }) {
+    Client c(lb.port(), 5000);
+    ASSERT_TRUE(c.send_raw(p.request));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << p.status;
+    EXPECT_EQ(r->status, p.status) << p.request.substr(0, 40);
+  }
+  EXPECT_EQ(target.requests(), 1u) << "only the request within the limits is forwarded";
+}
+
+}  // namespace
+}  // namespace ballast::test
