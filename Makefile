@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test bench fuzz format clean
+.PHONY: all deps build demo test bench bench-micro fuzz format clean
 
 all: build
 
@@ -29,6 +29,9 @@ test: build
 
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)/ballast
+
+bench-micro: build
+	@$(BUILD_DIR)/bench/codec_bench
 
 # libFuzzer runs (clang, ASan+UBSan), FUZZ_SECONDS each; new inputs land in build-fuzz/,
 # crashes in the current directory. Save a crash to fuzz/corpus/<target>/ to keep it tested.

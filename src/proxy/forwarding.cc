@@ -8,7 +8,9 @@ namespace ballast::proxy {
 using http::iequals;
 
 bool is_hop_by_hop_in(const http::MessageHead& head, std::string_view name) {
-  if (http::is_hop_by_hop(name, {})) return true;
+  if (http::is_hop_by_hop(name, head.connection)) return true;
+  // `connection` is the first Connection header; a message rarely has more.
+  if (head.connection.empty()) return false;
   for (const auto& h : head.headers) {
     if (iequals(h.name, "connection") && http::list_contains_token(h.value, name)) return true;
   }
