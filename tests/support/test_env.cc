@@ -7,15 +7,34 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
 namespace ballast::test {
 
+namespace {
+// Every directory a test made, removed when the test program exits (failures print the
+// logs they need in their assertion messages first).
+struct TempDirs {
+  std::vector<std::string> dirs;
+  ~TempDirs() {
+    std::error_code ignored;
+    for (const auto& d : dirs) std::filesystem::remove_all(d, ignored);
+  }
+};
+TempDirs& temp_dirs() {
+  static TempDirs dirs;
+  return dirs;
+}
+}  // namespace
+
 std::string make_temp_dir() {
   char tmpl[] = "/tmp/ballast-test-XXXXXX";
   char* dir = mkdtemp(tmpl);
-  return dir != nullptr ? dir : "/tmp";
+  if (dir == nullptr) return "/tmp";
+  temp_dirs().dirs.push_back(dir);
+  return dir;
 }
 
 void write_file(const std::string& path, const std::string& text) {
