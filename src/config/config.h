@@ -27,9 +27,18 @@ struct KeepaliveConfig {
   int64_t idle_timeout_ms = 30000;    // an idle upstream connection is closed after this
 };
 
+// What hash-based algorithms hash: ring_hash and maglev take any of these; ip_hash
+// always hashes the source address.
+struct HashOn {
+  enum class Kind { kSourceIp, kPath, kHeader, kCookie };
+  Kind kind = Kind::kSourceIp;
+  std::string name;  // header or cookie name
+};
+
 struct TargetGroupConfig {
   std::string name;
-  lb::Algorithm algorithm = lb::Algorithm::kRoundRobin;
+  lb::Algorithm algorithm = lb::kDefaultAlgorithm;
+  HashOn hash_on;
   int64_t connect_timeout_ms = 5000;
   int64_t request_timeout_ms = 60000;  // from sending the request to the end of the response
   KeepaliveConfig keepalive;

@@ -63,6 +63,44 @@ TargetConfig read_target(const YAML::Node& node, const std::string& path, ErrorL
   return t;
 }
 
+// hash_on: source_ip | path | { header: NAME } | { cookie: NAME }
+void read_hash_on(MapReader& r, TargetGroupConfig& g, ErrorList& errors) {
+  YAML::Node node = r.node("hash_on");
+  const std::string path = r.child_path("hash_on");
+  if (node.IsScalar()) {
+    const std::string& v = node.Scalar();
+    if (v == "source_ip") {
+      g.hash_on.kind = HashOn::Kind::kSourceIp;
+    } else if (v == "path") {
+      g.hash_on.kind = HashOn::Kind::kPath;
+    } else {
+      errors.add(location_of(node), path,
+                 "unknown hash key \"" + v +
+                     "\"; expected source_ip, path, { header: NAME } or { cookie: NAME }");
+    }
+  } else if (node.IsMap()) {
+    MapReader m(node, path, errors);
+    auto header = m.string("header");
+    auto cookie = m.string("cookie");
+    if (header.has_value() == cookie.has_value()) {
+      errors.add(location_of(node), path, "give exactly one of header or cookie");
+    } else if (header) {
+      g.hash_on = HashOn{HashOn::Kind::kHeader, *header};
+    } else {
+      g.hash_on = HashOn{HashOn::Kind::kCookie, *cookie};
+    }
+    m.finish();
+  } else {
+    errors.add(location_of(node), path,
+               "expected source_ip, path, { header: NAME } or { cookie: NAME }");
+  }
+  if (g.algorithm != lb::Algorithm::kRingHash && g.algorithm != lb::Algorithm::kMaglev) {
+    errors.add(location_of(node), path,
+               std::string("hash_on applies to ring_hash and maglev, not to ") +
+                   lb::algorithm_name(g.algorithm));
+  }
+}
+
 TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& path,
                                     ErrorList& errors) {
   TargetGroupConfig g;
@@ -80,6 +118,7 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
       errors.add(location_of(r.node("algorithm")), r.child_path("algorithm"), message);
     }
   }
+  if (r.has("hash_on")) read_hash_on(r, g, errors);
   if (auto v = r.duration_ms("connect_timeout")) g.connect_timeout_ms = *v;
   if (auto v = r.duration_ms("request_timeout")) g.request_timeout_ms = *v;
   if (r.has("keepalive")) {

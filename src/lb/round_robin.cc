@@ -6,7 +6,7 @@ int RoundRobin::pick(std::span<const TargetState> targets, const PickContext&) {
   const size_t n = targets.size();
   for (size_t tries = 0; tries < n; ++tries) {
     size_t i = next_++ % n;
-    if (targets[i].eligible && targets[i].weight > 0) return static_cast<int>(i);
+    if (usable(targets[i])) return static_cast<int>(i);
   }
   return -1;
 }

@@ -8,7 +8,7 @@ int SmoothWeightedRoundRobin::pick(std::span<const TargetState> targets, const P
   int best = -1;
   for (size_t i = 0; i < targets.size(); ++i) {
     const TargetState& t = targets[i];
-    if (!t.eligible || t.weight == 0) continue;
+    if (!usable(t)) continue;
     current_[i] += t.weight;
     total += t.weight;
     if (best < 0 || current_[i] > current_[static_cast<size_t>(best)]) best = static_cast<int>(i);

@@ -2,8 +2,10 @@
 // and connecting to a target, re-framing bodies, and finishing or failing the exchange.
 #include <cstring>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/sockets.h"
+#include "proxy/hash_key.h"
 #include "proxy/router.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
@@ -125,7 +127,9 @@ void Session::on_request_head(http::MessageHead& head) {
     return;
   }
   group_ = &worker_.group(listener_.rules[static_cast<size_t>(rule)].target_group_index);
-  target_ = group_->pick(lb::PickContext{});
+  lb::PickContext ctx;
+  if (group_->uses_hash()) ctx.hash = request_hash(group_->config().hash_on, head, peer_ip_);
+  target_ = group_->pick(ctx);
   if (target_ < 0) {
     std::string name = group_->name();
     group_ = nullptr;
@@ -133,6 +137,7 @@ void Session::on_request_head(http::MessageHead& head) {
     return;
   }
   group_->request_started(static_cast<size_t>(target_));
+  request_started_us_ = group_->measures_time() ? core::monotonic_us() : 0;
 
   char request_id[36];
   worker_.request_ids().next(request_id);
@@ -290,6 +295,10 @@ int Session::on_response_head(http::MessageHead& head) {
     return 1;
   }
   response_head_done_ = true;
+  if (request_started_us_ != 0) {
+    group_->record_response_time(static_cast<size_t>(target_),
+                                 core::monotonic_us() - request_started_us_);
+  }
   bool no_body = request_was_head_ || head.status == 204 || head.status == 304;
   framing_ = choose_client_framing(head, no_body, client_http11_);
   upstream_reusable_ = head.keep_alive;

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "lb/balancer.h"
+#include "lb/balancer_factory.h"
 #include "proxy/upstream.h"
 
 namespace ballast::proxy {
@@ -25,8 +26,21 @@ class TargetGroupRuntime {
   TargetPool& pool(size_t i) { return *pools_[i]; }
   const std::string& target_text(size_t i) const { return config_.targets[i].address_text; }
 
-  void request_started(size_t i) { states_[i].in_flight++; }
-  void request_finished(size_t i) { states_[i].in_flight--; }
+  // With HTTP/1 each request in flight holds one upstream connection, so the two loads
+  // move together (least_connections and least_outstanding_requests differ once
+  // multiplexed upstreams arrive).
+  void request_started(size_t i) {
+    states_[i].in_flight++;
+    states_[i].connections++;
+  }
+  void request_finished(size_t i) {
+    states_[i].in_flight--;
+    states_[i].connections--;
+  }
+  bool uses_hash() const { return lb::uses_hash(config_.algorithm); }
+  // least_time needs the time to first response byte of each request.
+  bool measures_time() const { return config_.algorithm == lb::Algorithm::kLeastTime; }
+  void record_response_time(size_t i, int64_t us);
   void close_idle();
   uint64_t connections_opened() const;
 

@@ -83,7 +83,7 @@ TEST(ConfigLoaderTest, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(l.limits.max_header_size, 32768u);
   EXPECT_EQ(l.limits.max_headers, 100u);
   const auto& g = r.config->target_groups[0];
-  EXPECT_EQ(g.algorithm, lb::Algorithm::kRoundRobin);
+  EXPECT_EQ(g.algorithm, lb::Algorithm::kLeastOutstandingRequests);
   EXPECT_EQ(g.connect_timeout_ms, 5000);
   EXPECT_EQ(g.request_timeout_ms, 60000);
 }
@@ -96,7 +96,9 @@ struct Broken {
 };
 
 // Names the case in test listings instead of dumping its bytes.
-void PrintTo(const Broken& b, std::ostream* os) { *os << b.name; }
+void PrintTo(const Broken& b, std::ostream* os) {
+  *os << b.name;
+}
 
 class BrokenConfigTest : public ::testing::TestWithParam<Broken> {};
 
@@ -144,6 +146,37 @@ INSTANTIATE_TEST_SUITE_P(
                "listeners[0].max_header_size: size 2GiB is out of range: expected 1KiB to 1MiB"},
         Broken{"YamlSyntax", "  - name: app\n", "  - name: [app\n", "cfg.yaml:"}),
     [](const auto& param_info) { return param_info.param.name; });
+
+TEST(ConfigLoaderTest, HashOn) {
+  auto with = [](const std::string& group_extra) {
+    return load_config_string(
+        "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
+        "target_groups:\n  - name: g\n" +
+            group_extra + "    targets: [{address: 127.0.0.1:2}]\n",
+        "h.yaml");
+  };
+  auto header = with("    algorithm: ring_hash\n    hash_on: { header: X-User }\n");
+  ASSERT_TRUE(header.config) << errors_of(header);
+  EXPECT_EQ(header.config->target_groups[0].hash_on.kind, HashOn::Kind::kHeader);
+  EXPECT_EQ(header.config->target_groups[0].hash_on.name, "X-User");
+  auto cookie = with("    algorithm: maglev\n    hash_on: { cookie: sid }\n");
+  ASSERT_TRUE(cookie.config) << errors_of(cookie);
+  EXPECT_EQ(cookie.config->target_groups[0].hash_on.kind, HashOn::Kind::kCookie);
+  auto path = with("    algorithm: maglev\n    hash_on: path\n");
+  ASSERT_TRUE(path.config) << errors_of(path);
+  EXPECT_EQ(path.config->target_groups[0].hash_on.kind, HashOn::Kind::kPath);
+
+  auto wrong_algo = with("    algorithm: round_robin\n    hash_on: path\n");
+  EXPECT_NE(errors_of(wrong_algo)
+                .find("h.yaml:5:14: target_groups[0].hash_on: hash_on applies to "
+                      "ring_hash and maglev, not to round_robin"),
+            std::string::npos)
+      << errors_of(wrong_algo);
+  auto both = with("    algorithm: maglev\n    hash_on: { header: a, cookie: b }\n");
+  EXPECT_NE(errors_of(both).find("give exactly one of header or cookie"), std::string::npos);
+  auto unknown = with("    algorithm: maglev\n    hash_on: url\n");
+  EXPECT_NE(errors_of(unknown).find("unknown hash key \"url\""), std::string::npos);
+}
 
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(

@@ -119,7 +119,9 @@ struct BadRequest {
   int status;
 };
 
-void PrintTo(const BadRequest& b, std::ostream* os) { *os << b.name; }
+void PrintTo(const BadRequest& b, std::ostream* os) {
+  *os << b.name;
+}
 
 class RejectsTest : public ::testing::TestWithParam<BadRequest> {};
 

@@ -16,7 +16,7 @@ class ProxyTest : public ::testing::Test {
 };
 
 TEST_F(ProxyTest, ForwardsAndRoundRobinsAcrossTargets) {
-  Ballast lb(proxy_config({a_.port(), b_.port()}));
+  Ballast lb(proxy_config({a_.port(), b_.port()}, "    algorithm: round_robin\n"));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   std::map<std::string, int> seen;
   Client c(lb.port());
@@ -187,6 +187,55 @@ TEST_F(ProxyTest, HeadAnd304ResponsesHaveNoBody) {
   auto ok = c.read_response();
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->body, "ok\n");
+}
+
+}  // namespace
+}  // namespace ballast::test
+
+namespace ballast::test {
+namespace {
+
+TEST(AlgorithmsTest, RingHashOnAHeaderKeepsEachUserOnOneTarget) {
+  DemoBackend a("a"), b("b");
+  Ballast lb(proxy_config({a.port(), b.port()},
+                          "    algorithm: ring_hash\n    hash_on: { header: X-User }\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::map<std::string, std::string> home;
+  std::map<std::string, int> per_target;
+  Client c(lb.port());
+  for (int round = 0; round < 3; ++round) {
+    for (int user = 0; user < 20; ++user) {
+      std::string name = "user" + std::to_string(user);
+      ASSERT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: x\r\nX-User: " + name + "\r\n\r\n"));
+      auto r = c.read_response();
+      ASSERT_TRUE(r);
+      std::string instance = r->header("x-ballast-instance");
+      if (round == 0) {
+        home[name] = instance;
+        per_target[instance]++;
+      } else {
+        EXPECT_EQ(instance, home[name]) << name << " moved";
+      }
+    }
+  }
+  EXPECT_EQ(per_target.size(), 2u) << "20 users spread over both targets";
+}
+
+TEST(AlgorithmsTest, EveryAlgorithmServesTraffic) {
+  DemoBackend a("a"), b("b");
+  for (const char* algo :
+       {"round_robin", "weighted_round_robin", "least_connections", "least_outstanding_requests",
+        "random", "ip_hash", "ring_hash", "maglev", "least_time"}) {
+    Ballast lb(proxy_config({a.port(), b.port()}, std::string("    algorithm: ") + algo + "\n"));
+    ASSERT_TRUE(lb.ready()) << algo << lb.process().log();
+    Client c(lb.port());
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+      auto r = c.read_response();
+      ASSERT_TRUE(r) << algo;
+      EXPECT_EQ(r->status, 200) << algo;
+    }
+  }
 }
 
 }  // namespace

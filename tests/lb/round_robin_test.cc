@@ -42,7 +42,11 @@ TEST(BalancerFactoryTest, ParsesNamesAndHonoursWeights) {
   EXPECT_TRUE(parse_algorithm("weighted_round_robin", &a));
   EXPECT_EQ(a, Algorithm::kWeightedRoundRobin);
   EXPECT_FALSE(parse_algorithm("fastest", &a));
-  EXPECT_EQ(algorithm_names().size(), 2u);
+  EXPECT_EQ(algorithm_names().size(), 9u);
+  for (std::string_view name : algorithm_names()) {
+    ASSERT_TRUE(parse_algorithm(name, &a)) << name;
+    EXPECT_EQ(algorithm_name(a), name);
+  }
 
   std::vector<TargetState> equal(2), unequal(2);
   unequal[0].weight = 3;

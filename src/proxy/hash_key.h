@@ -1,0 +1,19 @@
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+#include "config/config.h"
+#include "http/message_head.h"
+
+namespace ballast::proxy {
+
+// The hash that ring_hash and maglev route by: of the source IP, the path, a header or a
+// cookie, per the group's hash_on. A request without the header or cookie is hashed by
+// its source IP instead, so it still lands on a stable target.
+uint64_t request_hash(const config::HashOn& on, const http::MessageHead& request,
+                      std::string_view client_ip);
+
+// The value of cookie `name` in a Cookie header value ("a=1; b=2"), or nullopt.
+bool find_cookie(std::string_view cookie_header, std::string_view name, std::string_view* value);
+
+}  // namespace ballast::proxy
