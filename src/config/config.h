@@ -35,6 +35,24 @@ struct HashOn {
   std::string name;  // header or cookie name
 };
 
+// Active health checks of every target of a group (absent: targets are always healthy).
+struct HealthCheckConfig {
+  enum class Protocol { kHttp, kTcp };
+  bool enabled = false;
+  Protocol protocol = Protocol::kHttp;
+  std::string path = "/health";
+  std::string method = "GET";
+  std::string host;   // Host header; empty: the target's address
+  uint16_t port = 0;  // 0: the target's own port
+  std::vector<std::pair<int, int>> matcher = {{200, 399}};  // accepted status ranges
+  int64_t interval_ms = 5000;
+  int64_t timeout_ms = 2000;
+  uint32_t healthy_threshold = 2;
+  uint32_t unhealthy_threshold = 3;
+  uint32_t jitter_percent = 10;  // each interval varies by up to this much, either way
+  Location location;
+};
+
 struct TargetGroupConfig {
   std::string name;
   lb::Algorithm algorithm = lb::kDefaultAlgorithm;
@@ -42,6 +60,9 @@ struct TargetGroupConfig {
   int64_t connect_timeout_ms = 5000;
   int64_t request_timeout_ms = 60000;  // from sending the request to the end of the response
   KeepaliveConfig keepalive;
+  HealthCheckConfig health_check;
+  // No healthy target: route to all of them (true, as ALB does) or answer 503.
+  bool fail_open = true;
   std::vector<TargetConfig> targets;
   Location location;
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "config/units.h"
 #include "config/validate.h"
 #include "config/yaml_reader.h"
 
@@ -61,6 +62,50 @@ TargetConfig read_target(const YAML::Node& node, const std::string& path, ErrorL
   if (auto w = r.integer("weight", 0, 1000000)) t.weight = static_cast<uint32_t>(*w);
   r.finish();
   return t;
+}
+
+void read_health_check(MapReader& r, TargetGroupConfig& g, ErrorList& errors) {
+  HealthCheckConfig& hc = g.health_check;
+  MapReader h(r.node("health_check"), r.child_path("health_check"), errors);
+  hc.enabled = true;
+  hc.location = h.location();
+  if (auto v = h.string("protocol")) {
+    if (*v == "http") {
+      hc.protocol = HealthCheckConfig::Protocol::kHttp;
+    } else if (*v == "tcp") {
+      hc.protocol = HealthCheckConfig::Protocol::kTcp;
+    } else {
+      errors.add(location_of(h.node("protocol")), h.child_path("protocol"),
+                 "unknown protocol \"" + *v + "\"; expected http or tcp");
+    }
+  }
+  if (auto v = h.string("path")) {
+    if (v->empty() || (*v)[0] != '/') {
+      errors.add(location_of(h.node("path")), h.child_path("path"), "must start with \"/\"");
+    }
+    hc.path = *v;
+  }
+  if (auto v = h.string("method")) hc.method = *v;
+  if (auto v = h.string("host")) hc.host = *v;
+  if (auto v = h.integer("port", 1, 65535)) hc.port = static_cast<uint16_t>(*v);
+  if (auto v = h.string("matcher")) {
+    std::string error;
+    if (!parse_status_matcher(*v, &hc.matcher, &error)) {
+      errors.add(location_of(h.node("matcher")), h.child_path("matcher"), error);
+    }
+  }
+  if (auto v = h.duration_ms("interval", 100)) hc.interval_ms = *v;
+  if (auto v = h.duration_ms("timeout")) hc.timeout_ms = *v;
+  if (auto v = h.integer("healthy_threshold", 1, 100))
+    hc.healthy_threshold = static_cast<uint32_t>(*v);
+  if (auto v = h.integer("unhealthy_threshold", 1, 100))
+    hc.unhealthy_threshold = static_cast<uint32_t>(*v);
+  if (auto v = h.integer("jitter_percent", 0, 50)) hc.jitter_percent = static_cast<uint32_t>(*v);
+  if (hc.timeout_ms > hc.interval_ms) {
+    errors.add(h.key_location("timeout"), h.child_path("timeout"),
+               "timeout must not be longer than interval");
+  }
+  h.finish();
 }
 
 // hash_on: source_ip | path | { header: NAME } | { cookie: NAME }
@@ -119,6 +164,12 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
     }
   }
   if (r.has("hash_on")) read_hash_on(r, g, errors);
+  if (r.has("health_check")) {
+    read_health_check(r, g, errors);
+  } else {
+    r.node("health_check");
+  }
+  if (auto v = r.boolean("fail_open")) g.fail_open = *v;
   if (auto v = r.duration_ms("connect_timeout")) g.connect_timeout_ms = *v;
   if (auto v = r.duration_ms("request_timeout")) g.request_timeout_ms = *v;
   if (r.has("keepalive")) {

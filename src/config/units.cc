@@ -91,3 +91,42 @@ std::optional<uint64_t> parse_size(std::string_view text) {
 }
 
 }  // namespace ballast::config
+
+namespace ballast::config {
+
+bool parse_status_matcher(std::string_view text, std::vector<std::pair<int, int>>* out,
+                          std::string* error) {
+  std::vector<std::pair<int, int>> ranges;
+  auto number = [](std::string_view s, int* v) {
+    if (s.size() != 3) return false;
+    *v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      *v = *v * 10 + (c - '0');
+    }
+    return *v >= 100 && *v <= 599;
+  };
+  while (true) {
+    size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    size_t dash = item.find('-');
+    int lo = 0, hi = 0;
+    bool ok = dash == std::string_view::npos ? number(item, &lo) && (hi = lo, true)
+                                             : number(item.substr(0, dash), &lo) &&
+                                                   number(item.substr(dash + 1), &hi) && lo <= hi;
+    if (!ok) {
+      *error = "invalid status matcher \"" + std::string(item) +
+               "\": expected statuses from 100 to 599 such as 200, 200-399 or 200,302";
+      return false;
+    }
+    ranges.emplace_back(lo, hi);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  *out = std::move(ranges);
+  return true;
+}
+
+}  // namespace ballast::config

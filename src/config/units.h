@@ -1,7 +1,10 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace ballast::config {
 
@@ -11,5 +14,10 @@ std::optional<int64_t> parse_duration_ms(std::string_view text);
 
 // "512", "32KiB", "1MiB", "2GiB", "10kB", "1MB" -> bytes.
 std::optional<uint64_t> parse_size(std::string_view text);
+
+// An HTTP status matcher, "200", "200-399" or "200,302-308" -> inclusive ranges; false
+// (with `error` saying why) when malformed.
+bool parse_status_matcher(std::string_view text, std::vector<std::pair<int, int>>* out,
+                          std::string* error);
 
 }  // namespace ballast::config

@@ -132,6 +132,16 @@ std::optional<uint64_t> MapReader::size(std::string_view key, uint64_t min, uint
   return value;
 }
 
+std::optional<bool> MapReader::boolean(std::string_view key) {
+  auto text = scalar(key, "true or false");
+  if (!text) return std::nullopt;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  errors_.add(location_of(find(key)), child_path(key),
+              "invalid value \"" + *text + "\": expected true or false");
+  return std::nullopt;
+}
+
 std::optional<uint64_t> MapReader::integer(std::string_view key, uint64_t min, uint64_t max) {
   auto text = scalar(key, "a whole number");
   if (!text) return std::nullopt;

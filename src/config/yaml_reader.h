@@ -34,6 +34,7 @@ class MapReader {
                                      int64_t max_ms = int64_t{7} * 24 * 3600 * 1000);
   std::optional<uint64_t> size(std::string_view key, uint64_t min, uint64_t max);
   std::optional<uint64_t> integer(std::string_view key, uint64_t min, uint64_t max);
+  std::optional<bool> boolean(std::string_view key);
 
   void finish();
 

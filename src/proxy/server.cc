@@ -32,15 +32,21 @@ Server::~Server() = default;
 
 int Server::run() {
   block_server_signals();
+  for (const auto& g : config_.target_groups) {
+    boards_.push_back(
+        g.health_check.enabled ? std::make_shared<health::HealthBoard>(g.targets.size()) : nullptr);
+  }
+  checker_ = std::make_unique<health::HealthChecker>(config_, boards_);
   unsigned n = config_.effective_workers();
   for (unsigned i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<Worker>(config_, i));
+    workers_.push_back(std::make_unique<Worker>(config_, i, boards_));
     std::string error;
     if (!workers_.back()->open_listeners(&error)) {
       LOG_ERROR("%s", error.c_str());
       return 1;
     }
   }
+  checker_->start();
   for (auto& w : workers_) w->start();
   for (const auto& l : config_.listeners) {
     LOG_INFO("listener \"%s\" on %s", l.name.c_str(), l.bind.to_string().c_str());
@@ -61,6 +67,7 @@ int Server::run() {
   for (auto& w : workers_) w->request_shutdown(config_.shutdown_timeout_ms);
   for (auto& w : workers_) w->join();
   workers_.clear();
+  checker_->stop();
   LOG_INFO("stopped");
   return 0;
 }

@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "config/config.h"
+#include "health/health_board.h"
+#include "health/health_checker.h"
 
 namespace ballast::proxy {
 
@@ -22,6 +24,8 @@ class Server {
 
  private:
   config::Config config_;
+  std::vector<std::shared_ptr<health::HealthBoard>> boards_;
+  std::unique_ptr<health::HealthChecker> checker_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

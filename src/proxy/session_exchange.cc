@@ -133,7 +133,7 @@ void Session::on_request_head(http::MessageHead& head) {
   if (target_ < 0) {
     std::string name = group_->name();
     group_ = nullptr;
-    fail_local(503, "target group \"" + name + "\" has no target available");
+    fail_local(503, "target group \"" + name + "\" has no healthy target");
     return;
   }
   group_->request_started(static_cast<size_t>(target_));

@@ -10,8 +10,9 @@
 namespace ballast::proxy {
 
 TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
-                                       const config::TargetGroupConfig& config)
-    : config_(config) {
+                                       const config::TargetGroupConfig& config,
+                                       const health::HealthBoard* board)
+    : config_(config), board_(board) {
   for (const auto& t : config.targets) {
     pools_.push_back(std::make_unique<TargetPool>(
         loop, t.address, config.keepalive.max_idle_per_target, config.keepalive.idle_timeout_ms));
@@ -22,6 +23,25 @@ TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
   }
   // Each worker's randomised balancer gets its own seed, so workers do not move in step.
   balancer_ = lb::make_balancer(config.algorithm, states_, std::random_device{}());
+  healthy_count_ = states_.size();
+  refresh_health();
+}
+
+void TargetGroupRuntime::refresh_health() {
+  if (board_ == nullptr) return;
+  seen_generation_ = board_->generation();
+  size_t healthy = 0;
+  for (size_t i = 0; i < states_.size(); ++i) {
+    states_[i].eligible = board_->health(i) == health::TargetHealth::kHealthy;
+    healthy += states_[i].eligible && states_[i].weight > 0;
+  }
+  healthy_count_ = healthy;
+  // Targets in initial or unhealthy state get no traffic, unless none is healthy: then
+  // fail open (every target) or closed (503), as the group says.
+  failing_open_ = healthy == 0 && config_.fail_open;
+  if (failing_open_) {
+    for (auto& s : states_) s.eligible = true;
+  }
 }
 
 void TargetGroupRuntime::record_response_time(size_t i, int64_t us) {
@@ -36,6 +56,8 @@ void TargetGroupRuntime::record_response_time(size_t i, int64_t us) {
 
 int TargetGroupRuntime::pick(const lb::PickContext& ctx) {
   if (states_.empty()) return -1;
+  // One load per request; the states are reread only when a target's health changed.
+  if (board_ != nullptr && board_->generation() != seen_generation_) refresh_health();
   return balancer_->pick(states_, ctx);
 }
 

@@ -5,6 +5,7 @@
 
 #include "config/config.h"
 #include "core/event_loop.h"
+#include "health/health_board.h"
 #include "lb/balancer.h"
 #include "lb/balancer_factory.h"
 #include "proxy/upstream.h"
@@ -15,7 +16,9 @@ namespace ballast::proxy {
 // balancer's per-target state. Owned by the worker thread; nothing here is shared.
 class TargetGroupRuntime {
  public:
-  TargetGroupRuntime(core::EventLoop& loop, const config::TargetGroupConfig& config);
+  // `board`: the targets' health from active checks, or null when the group has none.
+  TargetGroupRuntime(core::EventLoop& loop, const config::TargetGroupConfig& config,
+                     const health::HealthBoard* board = nullptr);
 
   const config::TargetGroupConfig& config() const { return config_; }
   const std::string& name() const { return config_.name; }
@@ -43,12 +46,22 @@ class TargetGroupRuntime {
   void record_response_time(size_t i, int64_t us);
   void close_idle();
   uint64_t connections_opened() const;
+  // Usable targets (healthy, weight > 0) at the last refresh, and whether the group is
+  // failing open (no healthy target, so every target takes traffic).
+  size_t healthy_count() const { return healthy_count_; }
+  bool failing_open() const { return failing_open_; }
 
  private:
+  void refresh_health();
+
   const config::TargetGroupConfig& config_;
   std::vector<std::unique_ptr<TargetPool>> pools_;
   std::vector<lb::TargetState> states_;
   std::unique_ptr<lb::Balancer> balancer_;
+  const health::HealthBoard* board_;
+  uint64_t seen_generation_ = 0;
+  size_t healthy_count_ = 0;
+  bool failing_open_ = false;
 };
 
 }  // namespace ballast::proxy

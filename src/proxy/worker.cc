@@ -7,10 +7,12 @@
 
 namespace ballast::proxy {
 
-Worker::Worker(const config::Config& config, unsigned index)
+Worker::Worker(const config::Config& config, unsigned index,
+               const std::vector<std::shared_ptr<health::HealthBoard>>& boards)
     : config_(config), index_(index), shutdown_timer_(&Worker::on_shutdown_deadline, this) {
-  for (const auto& g : config.target_groups) {
-    groups_.push_back(std::make_unique<TargetGroupRuntime>(loop_, g));
+  for (size_t g = 0; g < config.target_groups.size(); ++g) {
+    const health::HealthBoard* board = g < boards.size() ? boards[g].get() : nullptr;
+    groups_.push_back(std::make_unique<TargetGroupRuntime>(loop_, config.target_groups[g], board));
   }
 }
 

@@ -9,6 +9,7 @@
 #include "core/buffer.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
+#include "health/health_board.h"
 #include "proxy/request_id.h"
 #include "proxy/target_group_runtime.h"
 
@@ -22,7 +23,9 @@ class Session;
 // so nothing on the request path is shared with another thread.
 class Worker {
  public:
-  Worker(const config::Config& config, unsigned index);
+  // `boards[g]`: the health of group g's targets, or null when it has no health check.
+  Worker(const config::Config& config, unsigned index,
+         const std::vector<std::shared_ptr<health::HealthBoard>>& boards);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

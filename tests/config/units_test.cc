@@ -30,6 +30,19 @@ TEST(UnitsTest, Sizes) {
   EXPECT_EQ(parse_size("1MB"), 1000000u);
 }
 
+TEST(UnitsTest, StatusMatchers) {
+  std::vector<std::pair<int, int>> m;
+  std::string error;
+  ASSERT_TRUE(parse_status_matcher("200", &m, &error)) << error;
+  EXPECT_EQ(m, (std::vector<std::pair<int, int>>{{200, 200}}));
+  ASSERT_TRUE(parse_status_matcher("200-399, 404", &m, &error)) << error;
+  EXPECT_EQ(m, (std::vector<std::pair<int, int>>{{200, 399}, {404, 404}}));
+  for (const char* bad : {"", "2xx", "399-200", "99", "600", "200-", "200,,300"}) {
+    EXPECT_FALSE(parse_status_matcher(bad, &m, &error)) << bad;
+    EXPECT_NE(error.find("invalid status matcher"), std::string::npos);
+  }
+}
+
 TEST(UnitsTest, BadSizes) {
   for (const char* bad : {"", "KiB", "1XB", "-1", "1.5MiB", "99999999999999999999999"}) {
     EXPECT_FALSE(parse_size(bad)) << bad;

@@ -1,0 +1,50 @@
+#pragma once
+#include <functional>
+#include <string>
+
+#include "config/config.h"
+#include "core/event_loop.h"
+#include "core/socket_address.h"
+#include "core/timer_queue.h"
+#include "health/health_board.h"
+
+namespace ballast::health {
+
+// One health check of one target: connect (TCP check: done), else send the request and
+// read the status line. Reports once, through `done`, then stays inert; its owner
+// frees it after the current batch of events (it may still be named in that batch).
+class Probe final : public core::IoHandler {
+ public:
+  using Done = std::function<void(bool passed, HealthReason reason, const std::string& detail)>;
+  Probe(core::EventLoop& loop, const config::HealthCheckConfig& check,
+        const core::SocketAddress& address, std::string host_header, Done done);
+  ~Probe() override;
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  void start();
+  void on_io(uint32_t events) override;
+
+ private:
+  static void on_timeout(void* self);
+  void on_connected();
+  void read_status();
+  void finish(bool passed, HealthReason reason, std::string detail);
+
+  core::EventLoop& loop_;
+  const config::HealthCheckConfig& check_;
+  core::SocketAddress address_;
+  std::string request_;
+  std::string response_;
+  size_t sent_ = 0;
+  int fd_ = -1;
+  bool connected_ = false;
+  bool finished_ = false;
+  Done done_;
+  core::Timer timer_{&Probe::on_timeout, this};
+};
+
+// Whether `status` falls in one of the matcher's ranges.
+bool status_matches(const std::vector<std::pair<int, int>>& matcher, int status);
+
+}  // namespace ballast::health

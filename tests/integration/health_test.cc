@@ -1,0 +1,123 @@
+// Active health checks: unhealthy targets leave, recover, and fail-open/closed applies
+// when none is healthy.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+// interval 200ms, thresholds 2 / 2: a change shows within about 0.5 s; the tests allow 10 s.
+const std::string kChecks =
+    "    algorithm: round_robin\n"
+    "    health_check: { path: /health, interval: 200ms, timeout: 150ms, healthy_threshold: 2, "
+    "unhealthy_threshold: 2 }\n";
+
+void set_health(uint16_t port, bool ok) {
+  Client c(port);
+  ASSERT_TRUE(c.send_raw(std::string("POST /control/health?ok=") + (ok ? "true" : "false") +
+                         " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+}
+
+// Which instances answer `n` requests right now.
+std::map<std::string, int> spread(uint16_t port, int n) {
+  std::map<std::string, int> seen;
+  Client c(port);
+  for (int i = 0; i < n; ++i) {
+    if (!c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n")) break;
+    auto r = c.read_response();
+    if (!r) break;
+    seen[r->status == 200 ? r->header("x-ballast-instance")
+                          : "status " + std::to_string(r->status)]++;
+  }
+  return seen;
+}
+
+// Polls (every 100 ms, at most `seconds`) until `pred` holds for the current spread.
+template <typename Pred>
+bool eventually(uint16_t port, Pred pred, int seconds = 10) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (pred(spread(port, 10))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST(HealthTest, FailingTargetLeavesAndComesBack) {
+  DemoBackend a("a"), b("b");
+  Ballast lb(proxy_config({a.port(), b.port()}, kChecks));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  const std::string b_name = "127.0.0.1:" + std::to_string(b.port());
+  auto logged = [&](const std::string& text) {
+    return eventually(lb.port(),
+                      [&](auto) { return lb.process().log().find(text) != std::string::npos; });
+  };
+  ASSERT_TRUE(logged(b_name + " is healthy")) << lb.process().log();
+  ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] > 0 && s["b"] > 0; }))
+      << lb.process().log();
+
+  set_health(b.port(), false);
+  ASSERT_TRUE(logged(b_name + " is unhealthy (status: status 503)")) << lb.process().log();
+  // While it is out, it gets nothing at all.
+  EXPECT_EQ(spread(lb.port(), 20)["a"], 20);
+
+  set_health(b.port(), true);
+  ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] > 0 && s["b"] > 0; }))
+      << lb.process().log();
+}
+
+TEST(HealthTest, TcpCheckKeepsTrafficOffAClosedPort) {
+  DemoBackend a("a");
+  uint16_t closed = free_port();
+  Ballast lb(proxy_config({a.port(), closed},
+                          "    algorithm: round_robin\n"
+                          "    health_check: { protocol: tcp, interval: 200ms, timeout: 150ms, "
+                          "healthy_threshold: 1, unhealthy_threshold: 1 }\n"));
+  ASSERT_TRUE(lb.ready());
+  ASSERT_TRUE(eventually(lb.port(), [&](auto) {
+    return lb.process().log().find("is unhealthy (connect refused") != std::string::npos;
+  })) << lb.process().log();
+  // Once a has passed its check too (until then no target is healthy: fail open)...
+  ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] == 10; })) << lb.process().log();
+  // ...no request goes to the closed port.
+  EXPECT_EQ(spread(lb.port(), 20)["a"], 20);
+}
+
+TEST(HealthTest, FailOpenRoutesToAllWhenNoneIsHealthy) {
+  DemoBackend a("a"), b("b");
+  set_health(a.port(), false);
+  set_health(b.port(), false);
+  Ballast lb(proxy_config({a.port(), b.port()}, kChecks));
+  ASSERT_TRUE(lb.ready());
+  ASSERT_TRUE(eventually(lb.port(), [&](auto) {
+    return lb.process().log().find("no healthy target; routing to all") != std::string::npos;
+  }));
+  auto s = spread(lb.port(), 10);
+  EXPECT_EQ(s["a"] + s["b"], 10) << "fail open: both still serve";
+}
+
+TEST(HealthTest, FailClosedAnswers503) {
+  DemoBackend a("a");
+  set_health(a.port(), false);
+  Ballast lb(proxy_config({a.port()}, kChecks + "    fail_open: false\n"));
+  ASSERT_TRUE(lb.ready());
+  // A 503 closes its connection, so each poll sees one answer.
+  ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s.size() == 1 && s.count("status 503"); }))
+      << lb.process().log();
+  auto r = http_get(lb.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("has no healthy target"), std::string::npos) << r->body;
+  set_health(a.port(), true);
+  ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] == 10; }));
+}
+
+}  // namespace
+}  // namespace ballast::test
