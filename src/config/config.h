@@ -53,6 +53,17 @@ struct HealthCheckConfig {
   Location location;
 };
 
+// Passive health: a target whose requests keep failing (5xx responses, connection
+// failures, timeouts) is ejected for a while, on each worker that sees it.
+struct OutlierDetectionConfig {
+  bool enabled = false;
+  uint32_t consecutive_failures = 5;
+  int64_t base_ejection_ms = 30000;  // first ejection; the n-th lasts n times as long
+  int64_t max_ejection_ms = 300000;
+  uint32_t max_ejection_percent = 10;  // at least one target may always be ejected
+  Location location;
+};
+
 struct TargetGroupConfig {
   std::string name;
   lb::Algorithm algorithm = lb::kDefaultAlgorithm;
@@ -61,6 +72,7 @@ struct TargetGroupConfig {
   int64_t request_timeout_ms = 60000;  // from sending the request to the end of the response
   KeepaliveConfig keepalive;
   HealthCheckConfig health_check;
+  OutlierDetectionConfig outlier_detection;
   // No healthy target: route to all of them (true, as ALB does) or answer 503.
   bool fail_open = true;
   std::vector<TargetConfig> targets;

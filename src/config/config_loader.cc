@@ -108,6 +108,24 @@ void read_health_check(MapReader& r, TargetGroupConfig& g, ErrorList& errors) {
   h.finish();
 }
 
+void read_outlier_detection(MapReader& r, TargetGroupConfig& g, ErrorList& errors) {
+  OutlierDetectionConfig& od = g.outlier_detection;
+  MapReader o(r.node("outlier_detection"), r.child_path("outlier_detection"), errors);
+  od.enabled = true;
+  od.location = o.location();
+  if (auto v = o.integer("consecutive_failures", 1, 1000))
+    od.consecutive_failures = static_cast<uint32_t>(*v);
+  if (auto v = o.duration_ms("base_ejection_time")) od.base_ejection_ms = *v;
+  if (auto v = o.duration_ms("max_ejection_time")) od.max_ejection_ms = *v;
+  if (auto v = o.integer("max_ejection_percent", 0, 100))
+    od.max_ejection_percent = static_cast<uint32_t>(*v);
+  if (od.max_ejection_ms < od.base_ejection_ms) {
+    errors.add(o.key_location("max_ejection_time"), o.child_path("max_ejection_time"),
+               "max_ejection_time must not be shorter than base_ejection_time");
+  }
+  o.finish();
+}
+
 // hash_on: source_ip | path | { header: NAME } | { cookie: NAME }
 void read_hash_on(MapReader& r, TargetGroupConfig& g, ErrorList& errors) {
   YAML::Node node = r.node("hash_on");
@@ -170,6 +188,11 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
     r.node("health_check");
   }
   if (auto v = r.boolean("fail_open")) g.fail_open = *v;
+  if (r.has("outlier_detection")) {
+    read_outlier_detection(r, g, errors);
+  } else {
+    r.node("outlier_detection");
+  }
   if (auto v = r.duration_ms("connect_timeout")) g.connect_timeout_ms = *v;
   if (auto v = r.duration_ms("request_timeout")) g.request_timeout_ms = *v;
   if (r.has("keepalive")) {

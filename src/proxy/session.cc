@@ -283,7 +283,11 @@ void Session::fail_local(int status, const std::string& detail) {
   if (upstream_) {
     upstream_->pool()->discard(std::move(upstream_));
   }
-  if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
+  if (group_ != nullptr && target_ >= 0) {
+    // Every 502 and 504 is the target's failure (no answer, a bad one, or too late).
+    if (status == 502 || status == 504) group_->record_outcome(static_cast<size_t>(target_), true);
+    group_->request_finished(static_cast<size_t>(target_));
+  }
   group_ = nullptr;
   target_ = -1;
   upstream_timer_.cancel();

@@ -295,6 +295,7 @@ int Session::on_response_head(http::MessageHead& head) {
     return 1;
   }
   response_head_done_ = true;
+  group_->record_outcome(static_cast<size_t>(target_), head.status >= 500);
   if (request_started_us_ != 0) {
     group_->record_response_time(static_cast<size_t>(target_),
                                  core::monotonic_us() - request_started_us_);

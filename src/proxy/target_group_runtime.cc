@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <random>
 
+#include "core/log.h"
 #include "lb/balancer_factory.h"
 #include "lb/hash.h"
 
@@ -12,7 +13,11 @@ namespace ballast::proxy {
 TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
                                        const config::TargetGroupConfig& config,
                                        const health::HealthBoard* board)
-    : config_(config), board_(board) {
+    : config_(config), loop_(loop), board_(board) {
+  if (config.outlier_detection.enabled) {
+    outliers_ =
+        std::make_unique<health::OutlierDetector>(config.outlier_detection, config.targets.size());
+  }
   for (const auto& t : config.targets) {
     pools_.push_back(std::make_unique<TargetPool>(
         loop, t.address, config.keepalive.max_idle_per_target, config.keepalive.idle_timeout_ms));
@@ -24,15 +29,16 @@ TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
   // Each worker's randomised balancer gets its own seed, so workers do not move in step.
   balancer_ = lb::make_balancer(config.algorithm, states_, std::random_device{}());
   healthy_count_ = states_.size();
-  refresh_health();
+  refresh_eligibility();
 }
 
-void TargetGroupRuntime::refresh_health() {
-  if (board_ == nullptr) return;
-  seen_generation_ = board_->generation();
+void TargetGroupRuntime::refresh_eligibility() {
+  if (board_ != nullptr) seen_generation_ = board_->generation();
   size_t healthy = 0;
   for (size_t i = 0; i < states_.size(); ++i) {
-    states_[i].eligible = board_->health(i) == health::TargetHealth::kHealthy;
+    bool checked_ok = board_ == nullptr || board_->health(i) == health::TargetHealth::kHealthy;
+    bool ejected = outliers_ != nullptr && outliers_->ejected(i);
+    states_[i].eligible = checked_ok && !ejected;
     healthy += states_[i].eligible && states_[i].weight > 0;
   }
   healthy_count_ = healthy;
@@ -57,8 +63,21 @@ void TargetGroupRuntime::record_response_time(size_t i, int64_t us) {
 int TargetGroupRuntime::pick(const lb::PickContext& ctx) {
   if (states_.empty()) return -1;
   // One load per request; the states are reread only when a target's health changed.
-  if (board_ != nullptr && board_->generation() != seen_generation_) refresh_health();
+  bool stale = board_ != nullptr && board_->generation() != seen_generation_;
+  if (outliers_ != nullptr && outliers_->readmit(loop_.now_ms())) stale = true;
+  if (stale) refresh_eligibility();
   return balancer_->pick(states_, ctx);
+}
+
+void TargetGroupRuntime::record_outcome(size_t i, bool failed) {
+  if (outliers_ == nullptr) return;
+  if (outliers_->record(i, failed, loop_.now_ms())) {
+    LOG_WARN("target group \"%s\": ejecting %s for %llds after %u consecutive failures",
+             config_.name.c_str(), target_text(i).c_str(),
+             static_cast<long long>(outliers_->ejection_ms(i) / 1000),
+             config_.outlier_detection.consecutive_failures);
+    refresh_eligibility();
+  }
 }
 
 void TargetGroupRuntime::close_idle() {

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "health/health_board.h"
+#include "health/outlier_detector.h"
 #include "lb/balancer.h"
 #include "lb/balancer_factory.h"
 #include "proxy/upstream.h"
@@ -44,6 +45,9 @@ class TargetGroupRuntime {
   // least_time needs the time to first response byte of each request.
   bool measures_time() const { return config_.algorithm == lb::Algorithm::kLeastTime; }
   void record_response_time(size_t i, int64_t us);
+  // Passive health: every finished exchange with target i reports whether it failed (a
+  // 5xx response, a connection failure, a timeout, an invalid response).
+  void record_outcome(size_t i, bool failed);
   void close_idle();
   uint64_t connections_opened() const;
   // Usable targets (healthy, weight > 0) at the last refresh, and whether the group is
@@ -52,13 +56,15 @@ class TargetGroupRuntime {
   bool failing_open() const { return failing_open_; }
 
  private:
-  void refresh_health();
+  void refresh_eligibility();
 
   const config::TargetGroupConfig& config_;
   std::vector<std::unique_ptr<TargetPool>> pools_;
   std::vector<lb::TargetState> states_;
   std::unique_ptr<lb::Balancer> balancer_;
+  core::EventLoop& loop_;
   const health::HealthBoard* board_;
+  std::unique_ptr<health::OutlierDetector> outliers_;  // null unless configured
   uint64_t seen_generation_ = 0;
   size_t healthy_count_ = 0;
   bool failing_open_ = false;

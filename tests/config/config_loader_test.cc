@@ -178,6 +178,46 @@ TEST(ConfigLoaderTest, HashOn) {
   EXPECT_NE(errors_of(unknown).find("unknown hash key \"url\""), std::string::npos);
 }
 
+TEST(ConfigLoaderTest, HealthCheckAndOutlierDetection) {
+  auto r = load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
+      "target_groups:\n  - name: g\n"
+      "    health_check: { protocol: tcp, interval: 10s, timeout: 1s, healthy_threshold: 4,"
+      " unhealthy_threshold: 1, matcher: \"200,204\", port: 8081 }\n"
+      "    outlier_detection: { consecutive_failures: 2, base_ejection_time: 10s }\n"
+      "    fail_open: false\n"
+      "    targets: [{address: 127.0.0.1:2}]\n",
+      "hc.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const auto& g = r.config->target_groups[0];
+  EXPECT_TRUE(g.health_check.enabled);
+  EXPECT_EQ(g.health_check.protocol, HealthCheckConfig::Protocol::kTcp);
+  EXPECT_EQ(g.health_check.interval_ms, 10000);
+  EXPECT_EQ(g.health_check.healthy_threshold, 4u);
+  EXPECT_EQ(g.health_check.port, 8081);
+  EXPECT_EQ(g.health_check.matcher, (std::vector<std::pair<int, int>>{{200, 200}, {204, 204}}));
+  EXPECT_FALSE(g.fail_open);
+  EXPECT_TRUE(g.outlier_detection.enabled);
+  EXPECT_EQ(g.outlier_detection.consecutive_failures, 2u);
+  EXPECT_EQ(g.outlier_detection.base_ejection_ms, 10000);
+
+  auto bad = load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
+      "target_groups:\n  - name: g\n"
+      "    health_check: { protocol: udp, interval: 1s, timeout: 2s, matcher: 2xx, path: health }\n"
+      "    fail_open: maybe\n"
+      "    targets: [{address: 127.0.0.1:2}]\n",
+      "bad.yaml");
+  std::string out = errors_of(bad);
+  for (const char* expected : {"target_groups[0].health_check.protocol: unknown protocol \"udp\"",
+                               "health_check.timeout: timeout must not be longer than interval",
+                               "health_check.matcher: invalid status matcher \"2xx\"",
+                               "health_check.path: must start with \"/\"",
+                               "target_groups[0].fail_open: invalid value \"maybe\""}) {
+    EXPECT_NE(out.find(expected), std::string::npos) << expected << "\n" << out;
+  }
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"

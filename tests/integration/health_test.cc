@@ -1,5 +1,5 @@
 // Active health checks: unhealthy targets leave, recover, and fail-open/closed applies
-// when none is healthy.
+// when none is healthy. Passive health: a target whose requests keep failing is ejected.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "support/http_client.h"
+#include "support/recording_server.h"
 #include "support/test_env.h"
 
 namespace ballast::test {
@@ -117,6 +118,39 @@ TEST(HealthTest, FailClosedAnswers503) {
   EXPECT_NE(r->body.find("has no healthy target"), std::string::npos) << r->body;
   set_health(a.port(), true);
   ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] == 10; }));
+}
+
+}  // namespace
+}  // namespace ballast::test
+
+namespace ballast::test {
+namespace {
+
+TEST(OutlierDetectionTest, ATargetThatKeepsFailingIsEjected) {
+  DemoBackend a("a");
+  RecordingServer broken([](const std::string&) {
+    return std::string("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+  });
+  Ballast lb(
+      proxy_config({a.port(), broken.port()},
+                   "    algorithm: round_robin\n"
+                   "    outlier_detection: { consecutive_failures: 3, base_ejection_time: 1m, "
+                   "max_ejection_percent: 50 }\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::map<std::string, int> seen;
+  Client c(lb.port());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    seen[std::to_string(r->status)]++;
+  }
+  EXPECT_EQ(seen["500"], 3) << "three failures, then the target is out";
+  EXPECT_EQ(seen["200"], 37);
+  EXPECT_NE(lb.process().log().find("ejecting 127.0.0.1:" + std::to_string(broken.port()) +
+                                    " for 60s after 3 consecutive failures"),
+            std::string::npos)
+      << lb.process().log();
 }
 
 }  // namespace
