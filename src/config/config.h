@@ -75,6 +75,9 @@ struct TargetGroupConfig {
   OutlierDetectionConfig outlier_detection;
   // No healthy target: route to all of them (true, as ALB does) or answer 503.
   bool fail_open = true;
+  int64_t slow_start_ms = 0;  // 0: off
+  uint32_t slow_start_min_percent = 10;
+  Location slow_start_location;
   std::vector<TargetConfig> targets;
   Location location;
 };

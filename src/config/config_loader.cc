@@ -188,6 +188,18 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
     r.node("health_check");
   }
   if (auto v = r.boolean("fail_open")) g.fail_open = *v;
+  if (auto v = r.duration_ms("slow_start", 0, int64_t{3600} * 1000)) {
+    g.slow_start_ms = *v;
+    g.slow_start_location = r.key_location("slow_start");
+    if (*v > 0 && lb::uses_hash(g.algorithm)) {
+      errors.add(g.slow_start_location, r.child_path("slow_start"),
+                 std::string("slow_start does not apply to ") + lb::algorithm_name(g.algorithm) +
+                     ": changing weights would move keys between targets");
+    }
+  }
+  if (auto v = r.integer("slow_start_min_percent", 1, 100)) {
+    g.slow_start_min_percent = static_cast<uint32_t>(*v);
+  }
   if (r.has("outlier_detection")) {
     read_outlier_detection(r, g, errors);
   } else {

@@ -26,8 +26,18 @@ TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
     state.id_hash = lb::hash_bytes(t.address_text);
     states_.push_back(state);
   }
+  for (const auto& t : config.targets) base_weights_.push_back(t.weight);
+  usable_.assign(states_.size(), board == nullptr);
+  lb::Algorithm algorithm = config.algorithm;
+  if (config.slow_start_ms > 0) {
+    slow_start_ = std::make_unique<lb::SlowStart>(config.slow_start_ms,
+                                                  config.slow_start_min_percent, states_.size());
+    slow_start_->apply(states_, base_weights_, loop.now_ms());
+    // Plain round robin ignores weights; ramping needs the weighted one.
+    if (algorithm == lb::Algorithm::kRoundRobin) algorithm = lb::Algorithm::kWeightedRoundRobin;
+  }
   // Each worker's randomised balancer gets its own seed, so workers do not move in step.
-  balancer_ = lb::make_balancer(config.algorithm, states_, std::random_device{}());
+  balancer_ = lb::make_balancer(algorithm, states_, std::random_device{}());
   healthy_count_ = states_.size();
   refresh_eligibility();
 }
@@ -35,11 +45,20 @@ TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
 void TargetGroupRuntime::refresh_eligibility() {
   if (board_ != nullptr) seen_generation_ = board_->generation();
   size_t healthy = 0;
+  size_t usable_before = 0;
+  for (bool u : usable_) usable_before += u;
   for (size_t i = 0; i < states_.size(); ++i) {
     bool checked_ok = board_ == nullptr || board_->health(i) == health::TargetHealth::kHealthy;
     bool ejected = outliers_ != nullptr && outliers_->ejected(i);
-    states_[i].eligible = checked_ok && !ejected;
-    healthy += states_[i].eligible && states_[i].weight > 0;
+    bool usable = checked_ok && !ejected;
+    // A target joining others that already serve starts slowly; the first one does not
+    // (nothing else could take the traffic).
+    if (usable && !usable_[i] && usable_before > 0 && slow_start_ != nullptr) {
+      slow_start_->begin(i, loop_.now_ms());
+    }
+    usable_[i] = usable;
+    states_[i].eligible = usable;
+    healthy += usable && base_weights_[i] > 0;
   }
   healthy_count_ = healthy;
   // Targets in initial or unhealthy state get no traffic, unless none is healthy: then
@@ -66,6 +85,9 @@ int TargetGroupRuntime::pick(const lb::PickContext& ctx) {
   bool stale = board_ != nullptr && board_->generation() != seen_generation_;
   if (outliers_ != nullptr && outliers_->readmit(loop_.now_ms())) stale = true;
   if (stale) refresh_eligibility();
+  if (slow_start_ != nullptr && slow_start_->ramping()) {
+    slow_start_->apply(states_, base_weights_, loop_.now_ms());
+  }
   return balancer_->pick(states_, ctx);
 }
 

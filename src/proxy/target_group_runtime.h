@@ -9,6 +9,7 @@
 #include "health/outlier_detector.h"
 #include "lb/balancer.h"
 #include "lb/balancer_factory.h"
+#include "lb/slow_start.h"
 #include "proxy/upstream.h"
 
 namespace ballast::proxy {
@@ -65,6 +66,9 @@ class TargetGroupRuntime {
   core::EventLoop& loop_;
   const health::HealthBoard* board_;
   std::unique_ptr<health::OutlierDetector> outliers_;  // null unless configured
+  std::unique_ptr<lb::SlowStart> slow_start_;          // null unless configured
+  std::vector<uint32_t> base_weights_;
+  std::vector<bool> usable_;  // healthy and not ejected, at the last refresh
   uint64_t seen_generation_ = 0;
   size_t healthy_count_ = 0;
   bool failing_open_ = false;

@@ -218,6 +218,27 @@ TEST(ConfigLoaderTest, HealthCheckAndOutlierDetection) {
   }
 }
 
+TEST(ConfigLoaderTest, SlowStart) {
+  auto with = [](const std::string& group_extra) {
+    return load_config_string(
+        "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
+        "target_groups:\n  - name: g\n" +
+            group_extra + "    targets: [{address: 127.0.0.1:2}]\n",
+        "s.yaml");
+  };
+  auto ok = with(
+      "    algorithm: least_outstanding_requests\n    slow_start: 30s\n"
+      "    slow_start_min_percent: 25\n");
+  ASSERT_TRUE(ok.config) << errors_of(ok);
+  EXPECT_EQ(ok.config->target_groups[0].slow_start_ms, 30000);
+  EXPECT_EQ(ok.config->target_groups[0].slow_start_min_percent, 25u);
+  auto hashed = with("    algorithm: maglev\n    slow_start: 30s\n");
+  EXPECT_NE(errors_of(hashed).find("s.yaml:5:5: target_groups[0].slow_start: slow_start does not "
+                                   "apply to maglev"),
+            std::string::npos)
+      << errors_of(hashed);
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"

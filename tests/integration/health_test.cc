@@ -155,3 +155,29 @@ TEST(OutlierDetectionTest, ATargetThatKeepsFailingIsEjected) {
 
 }  // namespace
 }  // namespace ballast::test
+
+namespace ballast::test {
+namespace {
+
+TEST(SlowStartEndToEndTest, ATargetThatTurnsHealthyStartsWithASmallShare) {
+  DemoBackend a("a"), b("b");
+  set_health(b.port(), false);
+  Ballast lb(proxy_config({a.port(), b.port()}, kChecks + "    slow_start: 5s\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  const std::string b_name = "127.0.0.1:" + std::to_string(b.port());
+  ASSERT_TRUE(eventually(lb.port(), [&](auto s) { return s["a"] == 10; })) << lb.process().log();
+  set_health(b.port(), true);
+  ASSERT_TRUE(eventually(lb.port(), [&](auto) {
+    return lb.process().log().find(b_name + " is healthy") != std::string::npos;
+  })) << lb.process().log();
+  // Right after: about 10% of its weight, so about a tenth of the traffic (not half).
+  auto early = spread(lb.port(), 40);
+  EXPECT_LE(early["b"], 12) << "b got " << early["b"] << " of 40 at the start of its ramp";
+  // After the window: an even share.
+  ASSERT_TRUE(eventually(
+      lb.port(), [](auto s) { return s["a"] == 5 && s["b"] == 5; }, 15))
+      << lb.process().log();
+}
+
+}  // namespace
+}  // namespace ballast::test
