@@ -75,7 +75,12 @@ struct TargetGroupConfig {
   OutlierDetectionConfig outlier_detection;
   // No healthy target: route to all of them (true, as ALB does) or answer 503.
   bool fail_open = true;
-  int64_t slow_start_ms = 0;  // 0: off
+  // Retries of idempotent requests without a body whose connection to a target failed
+  // (refused, reset before any response, connect timeout), each on another target.
+  uint32_t retries = 1;
+  uint32_t retry_budget_percent = 20;  // retries in progress, as a share of requests in flight
+  uint32_t retry_min_concurrency = 3;  // retries always allowed in progress, budget or not
+  int64_t slow_start_ms = 0;           // 0: off
   uint32_t slow_start_min_percent = 10;
   Location slow_start_location;
   std::vector<TargetConfig> targets;

@@ -197,6 +197,13 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
                      ": changing weights would move keys between targets");
     }
   }
+  if (auto v = r.integer("retries", 0, 5)) g.retries = static_cast<uint32_t>(*v);
+  if (auto v = r.integer("retry_budget_percent", 0, 100)) {
+    g.retry_budget_percent = static_cast<uint32_t>(*v);
+  }
+  if (auto v = r.integer("retry_min_concurrency", 0, 10000)) {
+    g.retry_min_concurrency = static_cast<uint32_t>(*v);
+  }
   if (auto v = r.integer("slow_start_min_percent", 1, 100)) {
     g.slow_start_min_percent = static_cast<uint32_t>(*v);
   }

@@ -81,6 +81,10 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool connect_upstream(bool fresh);
   void on_upstream_connected();
   void upstream_failed(const std::string& what);
+  // Sends the request to another target after a connection failure, when the request
+  // and the retry budget allow; false when it cannot.
+  bool retry_elsewhere(const std::string& what);
+  void end_retry();  // the exchange is over: leave the retry budget
   void finish_exchange();
   void reset_exchange();
   size_t upstream_budget() const;
@@ -141,6 +145,13 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool request_was_head_ = false;
   bool request_replayable_ = false;  // no body: can be re-sent on a fresh connection
   bool retried_ = false;
+  // Retries on other targets (connection failures of idempotent requests without a body).
+  static constexpr int kMaxTries = 6;
+  bool request_idempotent_ = false;
+  bool retrying_ = false;  // counted in the group's retry budget until the exchange ends
+  int tried_[kMaxTries] = {};
+  int tried_count_ = 0;
+  lb::PickContext pick_ctx_;
   std::string replay_;  // the request head, kept only for that re-send
   bool response_head_done_ = false;
   bool response_started_ = false;  // response bytes were queued for the client

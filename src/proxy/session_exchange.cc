@@ -13,6 +13,14 @@
 namespace ballast::proxy {
 
 namespace {
+// RFC 9110 9.2.2: methods whose repetition has the same effect as one request.
+bool is_idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE" || method == "TRACE";
+}
+}  // namespace
+
+namespace {
 // Bytes of output a session queues before it stops reading from the other side.
 constexpr size_t kMaxQueued = 64 * 1024;
 
@@ -119,6 +127,8 @@ void Session::on_request_head(http::MessageHead& head) {
   request_was_head_ = head.is_head_request;
   request_chunked_ = head.chunked;
   request_replayable_ = !head.chunked && head.content_length == 0;
+  request_idempotent_ = is_idempotent(head.method);
+  tried_count_ = 0;
   client_keep_alive_ = request_keep_alive_;
 
   int rule = route(listener_.rules, head.host, head.target);
@@ -127,9 +137,9 @@ void Session::on_request_head(http::MessageHead& head) {
     return;
   }
   group_ = &worker_.group(listener_.rules[static_cast<size_t>(rule)].target_group_index);
-  lb::PickContext ctx;
-  if (group_->uses_hash()) ctx.hash = request_hash(group_->config().hash_on, head, peer_ip_);
-  target_ = group_->pick(ctx);
+  pick_ctx_ = lb::PickContext{};
+  if (group_->uses_hash()) pick_ctx_.hash = request_hash(group_->config().hash_on, head, peer_ip_);
+  target_ = group_->pick(pick_ctx_);
   if (target_ < 0) {
     std::string name = group_->name();
     group_ = nullptr;
@@ -168,9 +178,13 @@ bool Session::connect_upstream(bool fresh) {
   }
   upstream_->owner = this;
   upstream_eof_ = false;
+  // Keep the head when it may have to go out again: on a reused connection that turns
+  // out to be stale, or to another target when this one fails (idempotent requests).
+  bool may_retry = request_idempotent_ && group_->config().retries > 0;
+  if (request_replayable_ && (upstream_->reused || may_retry)) {
+    replay_.assign(upstream_out_.data(), upstream_out_.size());
+  }
   if (upstream_->reused) {
-    // Keep the head: if this idle connection turns out to be stale, re-send it once.
-    if (request_replayable_) replay_.assign(upstream_out_.data(), upstream_out_.size());
     on_upstream_connected();
     upstream_->writable = true;
   } else {
@@ -199,7 +213,54 @@ void Session::upstream_failed(const std::string& what) {
     connect_upstream(/*fresh=*/true);
     return;
   }
+  if (retry_elsewhere(what)) return;
   fail_local(502, what);
+}
+
+void Session::end_retry() {
+  if (retrying_ && group_ != nullptr) group_->retry_finished();
+  retrying_ = false;
+}
+
+bool Session::retry_elsewhere(const std::string& what) {
+  if (group_ == nullptr || target_ < 0 || !request_replayable_ || !request_idempotent_ ||
+      !request_complete_ || response_head_done_ || response_started_) {
+    return false;
+  }
+  if (static_cast<uint32_t>(tried_count_) >= group_->config().retries ||
+      tried_count_ >= kMaxTries - 1)
+    return false;
+  // The head to send again: still queued if nothing went out, else the copy kept for replays.
+  std::string head = upstream_out_.empty() ? replay_ : std::string(upstream_out_.view());
+  if (head.empty()) return false;
+  if (!retrying_ && !group_->retry_allowed()) {
+    LOG_WARN("%s %s: retry budget of target group \"%s\" spent; not retrying", peer_ip_.c_str(),
+             listener_.name.c_str(), group_->name().c_str());
+    return false;
+  }
+  tried_[tried_count_++] = target_;
+  int other = group_->pick_excluding(
+      pick_ctx_, std::span<const int>(tried_, static_cast<size_t>(tried_count_)));
+  if (other < 0) return false;
+  auto failed = static_cast<size_t>(target_);
+  group_->record_outcome(failed, /*failed=*/true);
+  LOG_INFO("%s %s: %s; retrying on %s", peer_ip_.c_str(), listener_.name.c_str(), what.c_str(),
+           group_->target_text(static_cast<size_t>(other)).c_str());
+  if (upstream_) upstream_->pool()->discard(std::move(upstream_));
+  upstream_timer_.cancel();
+  group_->request_finished(failed);
+  target_ = other;
+  group_->request_started(static_cast<size_t>(target_));
+  if (!retrying_) {
+    retrying_ = true;
+    group_->retry_started();
+  }
+  upstream_out_.consume(upstream_out_.size());
+  upstream_out_.append(head);
+  replay_ = std::move(head);
+  retried_ = false;  // the stale-connection replay is allowed again on the new target
+  connect_upstream(/*fresh=*/false);
+  return true;
 }
 
 bool Session::process_response_bytes() {
@@ -340,6 +401,7 @@ void Session::finish_exchange() {
       pool->discard(std::move(upstream_));
   }
   if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
+  end_retry();
   bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() && !client_eof_;
   reset_exchange();
   if (!keep_alive) {
@@ -364,6 +426,7 @@ void Session::reset_exchange() {
   request_complete_ = false;
   request_replayable_ = false;
   retried_ = false;
+  tried_count_ = 0;
   replay_.clear();
   response_head_done_ = false;
   response_started_ = false;
@@ -382,6 +445,11 @@ void Session::on_upstream_timer(void* self) {
   if (s->phase_ != Phase::kExchange || s->group_ == nullptr) return;
   const std::string& target = s->group_->target_text(static_cast<size_t>(s->target_));
   if (s->upstream_ && !s->upstream_->connected) {
+    if (s->retry_elsewhere("target " + target + " did not accept the connection within " +
+                           std::to_string(s->group_->config().connect_timeout_ms) + "ms")) {
+      s->drive();
+      return;
+    }
     s->fail_local(504, "target " + target + " did not accept the connection within " +
                            std::to_string(s->group_->config().connect_timeout_ms) + "ms");
   } else {

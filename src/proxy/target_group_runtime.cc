@@ -79,8 +79,7 @@ void TargetGroupRuntime::record_response_time(size_t i, int64_t us) {
   if (ewma == 0) ewma = 1;
 }
 
-int TargetGroupRuntime::pick(const lb::PickContext& ctx) {
-  if (states_.empty()) return -1;
+void TargetGroupRuntime::update_states() {
   // One load per request; the states are reread only when a target's health changed.
   bool stale = board_ != nullptr && board_->generation() != seen_generation_;
   if (outliers_ != nullptr && outliers_->readmit(loop_.now_ms())) stale = true;
@@ -88,7 +87,31 @@ int TargetGroupRuntime::pick(const lb::PickContext& ctx) {
   if (slow_start_ != nullptr && slow_start_->ramping()) {
     slow_start_->apply(states_, base_weights_, loop_.now_ms());
   }
+}
+
+int TargetGroupRuntime::pick(const lb::PickContext& ctx) {
+  if (states_.empty()) return -1;
+  update_states();
   return balancer_->pick(states_, ctx);
+}
+
+int TargetGroupRuntime::pick_excluding(const lb::PickContext& ctx, std::span<const int> exclude) {
+  if (states_.empty()) return -1;
+  update_states();
+  std::vector<bool> saved;  // only on the retry path, never per ordinary request
+  for (int i : exclude) {
+    saved.push_back(states_[static_cast<size_t>(i)].eligible);
+    states_[static_cast<size_t>(i)].eligible = false;
+  }
+  int chosen = balancer_->pick(states_, ctx);
+  for (size_t k = 0; k < exclude.size(); ++k)
+    states_[static_cast<size_t>(exclude[k])].eligible = saved[k];
+  return chosen;
+}
+
+bool TargetGroupRuntime::retry_allowed() const {
+  uint64_t budget = active_requests_ * config_.retry_budget_percent / 100;
+  return active_retries_ < std::max<uint64_t>(budget, config_.retry_min_concurrency);
 }
 
 void TargetGroupRuntime::record_outcome(size_t i, bool failed) {

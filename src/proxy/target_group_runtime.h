@@ -1,5 +1,6 @@
 #pragma once
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,11 +38,20 @@ class TargetGroupRuntime {
   void request_started(size_t i) {
     states_[i].in_flight++;
     states_[i].connections++;
+    ++active_requests_;
   }
   void request_finished(size_t i) {
     states_[i].in_flight--;
     states_[i].connections--;
+    --active_requests_;
   }
+  // Like pick(), never choosing one of `exclude` (the targets a request already tried).
+  int pick_excluding(const lb::PickContext& ctx, std::span<const int> exclude);
+  // The retry budget (as Envoy's): a retry may start while the retries in progress stay
+  // below retry_budget_percent of the requests in flight, or below retry_min_concurrency.
+  bool retry_allowed() const;
+  void retry_started() { ++active_retries_; }
+  void retry_finished() { --active_retries_; }
   bool uses_hash() const { return lb::uses_hash(config_.algorithm); }
   // least_time needs the time to first response byte of each request.
   bool measures_time() const { return config_.algorithm == lb::Algorithm::kLeastTime; }
@@ -58,6 +68,7 @@ class TargetGroupRuntime {
 
  private:
   void refresh_eligibility();
+  void update_states();
 
   const config::TargetGroupConfig& config_;
   std::vector<std::unique_ptr<TargetPool>> pools_;
@@ -69,6 +80,8 @@ class TargetGroupRuntime {
   std::unique_ptr<lb::SlowStart> slow_start_;          // null unless configured
   std::vector<uint32_t> base_weights_;
   std::vector<bool> usable_;  // healthy and not ejected, at the last refresh
+  uint64_t active_requests_ = 0;
+  uint64_t active_retries_ = 0;
   uint64_t seen_generation_ = 0;
   size_t healthy_count_ = 0;
   bool failing_open_ = false;

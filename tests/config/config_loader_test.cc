@@ -86,6 +86,12 @@ TEST(ConfigLoaderTest, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(g.algorithm, lb::Algorithm::kLeastOutstandingRequests);
   EXPECT_EQ(g.connect_timeout_ms, 5000);
   EXPECT_EQ(g.request_timeout_ms, 60000);
+  EXPECT_EQ(g.retries, 1u);
+  EXPECT_EQ(g.retry_budget_percent, 20u);
+  EXPECT_TRUE(g.fail_open);
+  EXPECT_FALSE(g.health_check.enabled);
+  EXPECT_FALSE(g.outlier_detection.enabled);
+  EXPECT_EQ(g.slow_start_ms, 0);
 }
 
 // One broken line in an otherwise good file: the error names file:line:column and path.

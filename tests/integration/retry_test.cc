@@ -1,0 +1,102 @@
+// Retries: a request whose connection to a target fails goes to another target, when it
+// is idempotent and has no body; others get a 502.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+TEST(RetryTest, ConnectionRefusedIsRetriedOnAnotherTarget) {
+  DemoBackend a("a");
+  uint16_t closed = free_port();
+  Ballast lb(proxy_config({closed, a.port()}, "    algorithm: round_robin\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  Client c(lb.port());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << lb.process().log();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("x-ballast-instance"), "a");
+  }
+  EXPECT_NE(lb.process().log().find("retrying on 127.0.0.1:" + std::to_string(a.port())),
+            std::string::npos)
+      << lb.process().log();
+}
+
+TEST(RetryTest, RequestsWithABodyOrNotIdempotentAreNotRetried) {
+  DemoBackend a("a");
+  uint16_t closed = free_port();
+  Ballast lb(proxy_config({closed, a.port()}, "    algorithm: round_robin\n"));
+  ASSERT_TRUE(lb.ready());
+  std::map<int, int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    Client c(lb.port());
+    ASSERT_TRUE(c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    statuses[r->status]++;
+  }
+  EXPECT_EQ(statuses[502], 2) << "POST is not idempotent: the closed target's share fails";
+  EXPECT_EQ(statuses[200], 2);
+}
+
+TEST(RetryTest, RetriesZeroTurnsThemOff) {
+  uint16_t closed = free_port();
+  DemoBackend a("a");
+  Ballast lb(proxy_config({closed, a.port()}, "    algorithm: round_robin\n    retries: 0\n"));
+  ASSERT_TRUE(lb.ready());
+  std::map<int, int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    auto r = http_get(lb.port(), "/health");
+    ASSERT_TRUE(r);
+    statuses[r->status]++;
+  }
+  EXPECT_EQ(statuses[502], 2);
+}
+
+TEST(RetryTest, KillingATargetUnderLoadFailsNoIdempotentRequest) {
+  DemoBackend a("a"), b("b");
+  Ballast lb(proxy_config({a.port(), b.port()}, "    algorithm: round_robin\n", "", /*workers=*/2));
+  ASSERT_TRUE(lb.ready());
+  std::atomic<int> done{0}, failed{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      Client c(lb.port());
+      for (int i = 0; i < 2000 && !stop.load(); ++i) {
+        if (!c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")) {
+          ++failed;
+          return;
+        }
+        auto r = c.read_response();
+        if (!r || r->status != 200) ++failed;
+        ++done;
+      }
+    });
+  }
+  // Bounded waits: at most 10 s each.
+  for (int i = 0; i < 2000 && done.load() < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  b.process().signal(SIGKILL);
+  int at_kill = done.load();
+  for (int i = 0; i < 2000 && done.load() < at_kill + 400 && failed.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failed.load(), 0) << lb.process().log();
+  EXPECT_GE(done.load(), at_kill + 400);
+}
+
+}  // namespace
+}  // namespace ballast::test
