@@ -64,6 +64,13 @@ struct OutlierDetectionConfig {
   Location location;
 };
 
+// Limits across all workers; 0 means no limit.
+struct CircuitBreakerConfig {
+  uint64_t max_connections = 0;       // upstream connections open, idle ones included
+  uint64_t max_pending_requests = 0;  // requests waiting for a new connection
+  uint64_t max_requests = 0;          // requests in flight
+};
+
 struct TargetGroupConfig {
   std::string name;
   lb::Algorithm algorithm = lb::kDefaultAlgorithm;
@@ -73,6 +80,7 @@ struct TargetGroupConfig {
   KeepaliveConfig keepalive;
   HealthCheckConfig health_check;
   OutlierDetectionConfig outlier_detection;
+  CircuitBreakerConfig circuit_breaker;
   // No healthy target: route to all of them (true, as ALB does) or answer 503.
   bool fail_open = true;
   // Retries of idempotent requests without a body whose connection to a target failed

@@ -207,6 +207,17 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
   if (auto v = r.integer("slow_start_min_percent", 1, 100)) {
     g.slow_start_min_percent = static_cast<uint32_t>(*v);
   }
+  if (r.has("circuit_breaker")) {
+    MapReader cb(r.node("circuit_breaker"), r.child_path("circuit_breaker"), errors);
+    const uint64_t kMax = uint64_t{1} << 32;
+    if (auto v = cb.integer("max_connections", 0, kMax)) g.circuit_breaker.max_connections = *v;
+    if (auto v = cb.integer("max_pending_requests", 0, kMax))
+      g.circuit_breaker.max_pending_requests = *v;
+    if (auto v = cb.integer("max_requests", 0, kMax)) g.circuit_breaker.max_requests = *v;
+    cb.finish();
+  } else {
+    r.node("circuit_breaker");
+  }
   if (r.has("outlier_detection")) {
     read_outlier_detection(r, g, errors);
   } else {

@@ -35,11 +35,12 @@ int Server::run() {
   for (const auto& g : config_.target_groups) {
     boards_.push_back(
         g.health_check.enabled ? std::make_shared<health::HealthBoard>(g.targets.size()) : nullptr);
+    breakers_.push_back(std::make_shared<CircuitBreaker>(g.circuit_breaker));
   }
   checker_ = std::make_unique<health::HealthChecker>(config_, boards_);
   unsigned n = config_.effective_workers();
   for (unsigned i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<Worker>(config_, i, boards_));
+    workers_.push_back(std::make_unique<Worker>(config_, i, boards_, breakers_));
     std::string error;
     if (!workers_.back()->open_listeners(&error)) {
       LOG_ERROR("%s", error.c_str());

@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "health/health_board.h"
 #include "health/health_checker.h"
+#include "proxy/circuit_breaker.h"
 
 namespace ballast::proxy {
 
@@ -26,6 +27,7 @@ class Server {
   config::Config config_;
   std::vector<std::shared_ptr<health::HealthBoard>> boards_;
   std::unique_ptr<health::HealthChecker> checker_;
+  std::vector<std::shared_ptr<CircuitBreaker>> breakers_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -84,7 +84,10 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // Sends the request to another target after a connection failure, when the request
   // and the retry budget allow; false when it cannot.
   bool retry_elsewhere(const std::string& what);
-  void end_retry();  // the exchange is over: leave the retry budget
+  // The exchange is over: leave the retry budget, give back circuit-breaker slots.
+  void end_retry();
+  void release_pending_slot();
+  void reject_by_breaker(CircuitBreaker::Kind kind);
   void finish_exchange();
   void reset_exchange();
   size_t upstream_budget() const;
@@ -152,7 +155,9 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   int tried_[kMaxTries] = {};
   int tried_count_ = 0;
   lb::PickContext pick_ctx_;
-  std::string replay_;  // the request head, kept only for that re-send
+  bool holds_request_slot_ = false;  // circuit breaker: max_requests
+  bool holds_pending_slot_ = false;  // circuit breaker: max_pending_requests
+  std::string replay_;               // the request head, kept only for that re-send
   bool response_head_done_ = false;
   bool response_started_ = false;  // response bytes were queued for the client
   bool response_complete_ = false;

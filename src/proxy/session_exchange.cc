@@ -146,6 +146,13 @@ void Session::on_request_head(http::MessageHead& head) {
     fail_local(503, "target group \"" + name + "\" has no healthy target");
     return;
   }
+  if (CircuitBreaker* breaker = group_->breaker();
+      breaker != nullptr && !breaker->try_acquire(CircuitBreaker::Kind::kRequests)) {
+    target_ = -1;  // not started on it
+    reject_by_breaker(CircuitBreaker::Kind::kRequests);
+    return;
+  }
+  holds_request_slot_ = true;
   group_->request_started(static_cast<size_t>(target_));
   request_started_us_ = group_->measures_time() ? core::monotonic_us() : 0;
 
@@ -170,6 +177,19 @@ void Session::on_request_body(const char* data, size_t n) {
 bool Session::connect_upstream(bool fresh) {
   TargetPool& pool = group_->pool(static_cast<size_t>(target_));
   upstream_ = fresh ? pool.connect_new() : pool.acquire();
+  if (!upstream_ && pool.refused_by_breaker()) {
+    reject_by_breaker(CircuitBreaker::Kind::kConnections);
+    return false;
+  }
+  if (upstream_ && !upstream_->reused && group_->breaker() != nullptr && !holds_pending_slot_) {
+    // A request waiting for a new connection is pending until the handshake completes.
+    if (!group_->breaker()->try_acquire(CircuitBreaker::Kind::kPendingRequests)) {
+      upstream_->pool()->discard(std::move(upstream_));
+      reject_by_breaker(CircuitBreaker::Kind::kPendingRequests);
+      return false;
+    }
+    holds_pending_slot_ = true;
+  }
   if (!upstream_) {
     upstream_failed("could not connect to target " +
                     group_->target_text(static_cast<size_t>(target_)) + " (" + strerror(errno) +
@@ -196,6 +216,7 @@ bool Session::connect_upstream(bool fresh) {
 
 void Session::on_upstream_connected() {
   upstream_->connected = true;
+  release_pending_slot();
   worker_.loop().timers().arm(upstream_timer_, group_->config().request_timeout_ms,
                               worker_.loop().now_ms());
 }
@@ -220,6 +241,25 @@ void Session::upstream_failed(const std::string& what) {
 void Session::end_retry() {
   if (retrying_ && group_ != nullptr) group_->retry_finished();
   retrying_ = false;
+  release_pending_slot();
+  if (holds_request_slot_ && group_ != nullptr && group_->breaker() != nullptr) {
+    group_->breaker()->release(CircuitBreaker::Kind::kRequests);
+  }
+  holds_request_slot_ = false;
+}
+
+void Session::release_pending_slot() {
+  if (holds_pending_slot_ && group_ != nullptr && group_->breaker() != nullptr) {
+    group_->breaker()->release(CircuitBreaker::Kind::kPendingRequests);
+  }
+  holds_pending_slot_ = false;
+}
+
+void Session::reject_by_breaker(CircuitBreaker::Kind kind) {
+  CircuitBreaker* breaker = group_->breaker();
+  fail_local(503, "target group \"" + group_->name() + "\" is at its " +
+                      CircuitBreaker::name(kind) + " limit (" +
+                      std::to_string(breaker->limit(kind)) + "); try again later");
 }
 
 bool Session::retry_elsewhere(const std::string& what) {

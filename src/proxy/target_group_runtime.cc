@@ -12,15 +12,16 @@ namespace ballast::proxy {
 
 TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
                                        const config::TargetGroupConfig& config,
-                                       const health::HealthBoard* board)
-    : config_(config), loop_(loop), board_(board) {
+                                       const health::HealthBoard* board, CircuitBreaker* breaker)
+    : config_(config), loop_(loop), board_(board), breaker_(breaker) {
   if (config.outlier_detection.enabled) {
     outliers_ =
         std::make_unique<health::OutlierDetector>(config.outlier_detection, config.targets.size());
   }
   for (const auto& t : config.targets) {
-    pools_.push_back(std::make_unique<TargetPool>(
-        loop, t.address, config.keepalive.max_idle_per_target, config.keepalive.idle_timeout_ms));
+    pools_.push_back(std::make_unique<TargetPool>(loop, t.address,
+                                                  config.keepalive.max_idle_per_target,
+                                                  config.keepalive.idle_timeout_ms, breaker));
     lb::TargetState state;
     state.weight = t.weight;
     state.id_hash = lb::hash_bytes(t.address_text);

@@ -11,6 +11,7 @@
 #include "lb/balancer.h"
 #include "lb/balancer_factory.h"
 #include "lb/slow_start.h"
+#include "proxy/circuit_breaker.h"
 #include "proxy/upstream.h"
 
 namespace ballast::proxy {
@@ -20,8 +21,10 @@ namespace ballast::proxy {
 class TargetGroupRuntime {
  public:
   // `board`: the targets' health from active checks, or null when the group has none.
+  // `breaker`: the group's limits, shared by the workers (null: none).
   TargetGroupRuntime(core::EventLoop& loop, const config::TargetGroupConfig& config,
-                     const health::HealthBoard* board = nullptr);
+                     const health::HealthBoard* board = nullptr, CircuitBreaker* breaker = nullptr);
+  CircuitBreaker* breaker() const { return breaker_; }
 
   const config::TargetGroupConfig& config() const { return config_; }
   const std::string& name() const { return config_.name; }
@@ -76,6 +79,7 @@ class TargetGroupRuntime {
   std::unique_ptr<lb::Balancer> balancer_;
   core::EventLoop& loop_;
   const health::HealthBoard* board_;
+  CircuitBreaker* breaker_;
   std::unique_ptr<health::OutlierDetector> outliers_;  // null unless configured
   std::unique_ptr<lb::SlowStart> slow_start_;          // null unless configured
   std::vector<uint32_t> base_weights_;

@@ -8,11 +8,15 @@
 
 namespace ballast::proxy {
 
-UpstreamConnection::UpstreamConnection(TargetPool* pool, int fd)
-    : pool_(pool), fd_(fd), idle_timer_(&UpstreamConnection::on_idle_timeout, this) {}
+UpstreamConnection::UpstreamConnection(TargetPool* pool, int fd, CircuitBreaker* breaker)
+    : pool_(pool),
+      fd_(fd),
+      breaker_(breaker),
+      idle_timer_(&UpstreamConnection::on_idle_timeout, this) {}
 
 UpstreamConnection::~UpstreamConnection() {
   if (fd_ >= 0) close(fd_);
+  if (breaker_ != nullptr) breaker_->release(CircuitBreaker::Kind::kConnections);
 }
 
 void UpstreamConnection::on_io(uint32_t events) {
@@ -31,8 +35,12 @@ void UpstreamConnection::on_idle_timeout(void* self) {
 }
 
 TargetPool::TargetPool(core::EventLoop& loop, const core::SocketAddress& address, uint32_t max_idle,
-                       int64_t idle_timeout_ms)
-    : loop_(loop), address_(address), max_idle_(max_idle), idle_timeout_ms_(idle_timeout_ms) {}
+                       int64_t idle_timeout_ms, CircuitBreaker* breaker)
+    : breaker_(breaker),
+      loop_(loop),
+      address_(address),
+      max_idle_(max_idle),
+      idle_timeout_ms_(idle_timeout_ms) {}
 
 TargetPool::~TargetPool() {
   idle_.clear();
@@ -50,10 +58,18 @@ std::unique_ptr<UpstreamConnection> TargetPool::acquire() {
 }
 
 std::unique_ptr<UpstreamConnection> TargetPool::connect_new() {
+  refused_by_breaker_ = false;
+  if (breaker_ != nullptr && !breaker_->try_acquire(CircuitBreaker::Kind::kConnections)) {
+    refused_by_breaker_ = true;
+    return nullptr;
+  }
   int fd = core::connect_tcp(address_);
-  if (fd < 0) return nullptr;
+  if (fd < 0) {
+    if (breaker_ != nullptr) breaker_->release(CircuitBreaker::Kind::kConnections);
+    return nullptr;
+  }
   ++opened_;
-  auto conn = std::make_unique<UpstreamConnection>(this, fd);
+  auto conn = std::make_unique<UpstreamConnection>(this, fd, breaker_);
   loop_.add(fd, conn.get());
   return conn;
 }

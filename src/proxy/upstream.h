@@ -6,6 +6,7 @@
 #include "core/event_loop.h"
 #include "core/socket_address.h"
 #include "core/timer_queue.h"
+#include "proxy/circuit_breaker.h"
 
 namespace ballast::proxy {
 
@@ -23,7 +24,8 @@ class UpstreamOwner {
 // nobody asked for) means it can no longer be used, and the pool drops it.
 class UpstreamConnection final : public core::IoHandler {
  public:
-  UpstreamConnection(TargetPool* pool, int fd);
+  // `breaker`: the connection holds one of its connection slots until destroyed (or null).
+  UpstreamConnection(TargetPool* pool, int fd, CircuitBreaker* breaker);
   ~UpstreamConnection() override;
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
@@ -47,6 +49,7 @@ class UpstreamConnection final : public core::IoHandler {
   static void on_idle_timeout(void* self);
   TargetPool* pool_;
   int fd_;
+  CircuitBreaker* breaker_;
   core::Timer idle_timer_;
 };
 
@@ -55,7 +58,7 @@ class UpstreamConnection final : public core::IoHandler {
 class TargetPool {
  public:
   TargetPool(core::EventLoop& loop, const core::SocketAddress& address, uint32_t max_idle,
-             int64_t idle_timeout_ms);
+             int64_t idle_timeout_ms, CircuitBreaker* breaker = nullptr);
   ~TargetPool();
   TargetPool(const TargetPool&) = delete;
   TargetPool& operator=(const TargetPool&) = delete;
@@ -81,7 +84,13 @@ class TargetPool {
   uint64_t connections_opened() const { return opened_; }
   core::EventLoop& loop() { return loop_; }
 
+  // After acquire() or connect_new() returned null: whether the group's max_connections
+  // refused it (rather than the kernel).
+  bool refused_by_breaker() const { return refused_by_breaker_; }
+
  private:
+  CircuitBreaker* breaker_;
+  bool refused_by_breaker_ = false;
   friend class UpstreamConnection;
   void drop_idle(UpstreamConnection* conn);
 

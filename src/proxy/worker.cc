@@ -8,11 +8,14 @@
 namespace ballast::proxy {
 
 Worker::Worker(const config::Config& config, unsigned index,
-               const std::vector<std::shared_ptr<health::HealthBoard>>& boards)
+               const std::vector<std::shared_ptr<health::HealthBoard>>& boards,
+               const std::vector<std::shared_ptr<CircuitBreaker>>& breakers)
     : config_(config), index_(index), shutdown_timer_(&Worker::on_shutdown_deadline, this) {
   for (size_t g = 0; g < config.target_groups.size(); ++g) {
     const health::HealthBoard* board = g < boards.size() ? boards[g].get() : nullptr;
-    groups_.push_back(std::make_unique<TargetGroupRuntime>(loop_, config.target_groups[g], board));
+    CircuitBreaker* breaker = g < breakers.size() ? breakers[g].get() : nullptr;
+    groups_.push_back(
+        std::make_unique<TargetGroupRuntime>(loop_, config.target_groups[g], board, breaker));
   }
 }
 

@@ -10,6 +10,7 @@
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "health/health_board.h"
+#include "proxy/circuit_breaker.h"
 #include "proxy/request_id.h"
 #include "proxy/target_group_runtime.h"
 
@@ -24,8 +25,10 @@ class Session;
 class Worker {
  public:
   // `boards[g]`: the health of group g's targets, or null when it has no health check.
+  // `breakers[g]`: group g's circuit breakers, shared by all workers.
   Worker(const config::Config& config, unsigned index,
-         const std::vector<std::shared_ptr<health::HealthBoard>>& boards);
+         const std::vector<std::shared_ptr<health::HealthBoard>>& boards,
+         const std::vector<std::shared_ptr<CircuitBreaker>>& breakers);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
