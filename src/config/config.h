@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -96,15 +98,27 @@ struct TargetGroupConfig {
 };
 
 struct RuleMatch {
-  std::optional<std::string> host;         // exact, case-insensitive; "*.example.com" allowed
-  std::optional<std::string> path_prefix;  // "/api/"
-  std::optional<std::string> path;         // exact path, without the query
+  std::optional<std::string> host;               // exact, case-insensitive; "*.example.com" allowed
+  std::optional<std::string> path_prefix;        // "/api/"
+  std::optional<std::string> path;               // exact path, without the query
+  std::shared_ptr<const std::regex> path_regex;  // whole path, ECMAScript syntax
+  std::vector<std::string> methods;              // any of these (empty: any method)
+  std::vector<std::pair<std::string, std::string>> headers;  // name (any case) = exact value
+  std::vector<std::pair<std::string, std::string>> query;    // parameter = exact value
 };
 
 struct RuleConfig {
+  enum class Action { kForward, kFixedResponse, kRedirect };
   RuleMatch match;
+  Action action = Action::kForward;
   std::string target_group;
-  size_t target_group_index = 0;  // resolved by validation
+  size_t target_group_index = 0;     // resolved by validation
+  int status = 0;                    // fixed_response and redirect
+  std::string content_type;          // fixed_response
+  std::string body;                  // fixed_response
+  std::string location_template;     // redirect: "https://#{host}#{path}?#{query}"
+  std::optional<uint32_t> priority;  // lower first; rules without one follow, in file order
+  size_t file_index = 0;             // position in the file, for error messages
   Location location;
 };
 

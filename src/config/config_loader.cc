@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "config/rule_reader.h"
 #include "config/units.h"
 #include "config/validate.h"
 #include "config/yaml_reader.h"
@@ -241,39 +242,6 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
   return g;
 }
 
-RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList& errors) {
-  RuleConfig rule;
-  MapReader r(node, path, errors);
-  rule.location = r.location();
-  if (r.has("match")) {
-    MapReader m(r.node("match"), r.child_path("match"), errors);
-    rule.match.host = m.string("host");
-    rule.match.path_prefix = m.string("path_prefix");
-    rule.match.path = m.string("path");
-    for (const char* key : {"path_prefix", "path"}) {
-      auto v = m.string(key);
-      if (v && (v->empty() || (*v)[0] != '/')) {
-        errors.add(location_of(m.node(key)), m.child_path(key), "must start with \"/\"");
-      }
-    }
-    m.finish();
-  } else {
-    r.node("match");
-  }
-  if (!r.has("forward") && r.is_map()) {
-    errors.add(r.location(), path, "rule has no action: add \"forward: { target_group: NAME }\"");
-  } else if (r.is_map()) {
-    MapReader f(r.node("forward"), r.child_path("forward"), errors);
-    if (auto v = f.string("target_group", true)) {
-      rule.target_group = *v;
-      rule.location = location_of(f.node("target_group"));
-    }
-    f.finish();
-  }
-  r.finish();
-  return rule;
-}
-
 ListenerConfig read_listener(const YAML::Node& node, const std::string& path, ErrorList& errors) {
   ListenerConfig l;
   MapReader r(node, path, errors);
@@ -288,7 +256,9 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
   if (auto v = r.integer("max_headers", 1, 10000)) l.limits.max_headers = *v;
   for_each_item(r, "rules", errors, [&](const YAML::Node& item, const std::string& p) {
     l.rules.push_back(read_rule(item, p, errors));
+    l.rules.back().file_index = l.rules.size() - 1;
   });
+  order_rules(l.rules, path, errors);
   if (r.is_map() && l.rules.empty()) {
     errors.add(
         r.location(), r.child_path("rules"),

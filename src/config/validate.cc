@@ -68,7 +68,8 @@ void resolve_rules(Config& config, ErrorList& errors) {
         std::string hint = closest_match(rule.target_group, names);
         if (!hint.empty()) message += "; did you mean \"" + hint + "\"?";
         errors.add(rule.location,
-                   listener_path(i) + ".rules[" + std::to_string(r) + "].forward.target_group",
+                   listener_path(i) + ".rules[" + std::to_string(rule.file_index) +
+                       "].forward.target_group",
                    message);
       }
     }

@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "core/buffer.h"
@@ -9,5 +11,21 @@ namespace ballast::proxy {
 // is short plain text that says what happened; the connection is always closed after
 // it, because the rest of the request may still be on the wire.
 void write_local_response(core::Buffer& out, int status, std::string_view detail);
+
+// A response configured on a rule (fixed_response, redirect): a normal response, so the
+// connection stays open when the client wants it. `location` empty: no Location header.
+struct GeneratedResponse {
+  int status;
+  std::string_view content_type;
+  std::string_view body;
+  std::string_view location;
+};
+void write_generated_response(core::Buffer& out, const GeneratedResponse& response,
+                              bool head_request, bool client_http11, bool keep_alive);
+
+// Expands a redirect location template: #{protocol}, #{host} (without port), #{port},
+// #{path} and #{query} (without "?"); a "?" left before an empty query is dropped.
+std::string expand_location(std::string_view location_template, std::string_view host_header,
+                            std::string_view target, uint16_t listener_port);
 
 }  // namespace ballast::proxy

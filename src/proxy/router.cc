@@ -1,5 +1,7 @@
 #include "proxy/router.h"
 
+#include <algorithm>
+
 #include "http/headers.h"
 
 namespace ballast::proxy {
@@ -34,18 +36,50 @@ bool host_matches(std::string_view pattern, std::string_view host) {
 }
 }  // namespace
 
-bool rule_matches(const config::RuleMatch& match, std::string_view host, std::string_view path) {
-  if (match.host && !host_matches(*match.host, host_without_port(host))) return false;
+bool find_query_param(std::string_view target, std::string_view name, std::string_view* value) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return false;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      *value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      return true;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+bool rule_matches(const config::RuleMatch& match, const http::MessageHead& request) {
+  if (match.host && !host_matches(*match.host, host_without_port(request.host))) return false;
+  std::string_view path = path_of(request.target);
   if (match.path && path != *match.path) return false;
   if (match.path_prefix && !path.starts_with(*match.path_prefix)) return false;
+  if (!match.methods.empty() && std::find(match.methods.begin(), match.methods.end(),
+                                          request.method) == match.methods.end()) {
+    return false;
+  }
+  for (const auto& [name, value] : match.headers) {
+    if (request.find(name) != value) return false;
+  }
+  for (const auto& [name, value] : match.query) {
+    std::string_view found;
+    if (!find_query_param(request.target, name, &found) || found != value) return false;
+  }
+  // Last: the only condition that costs more than a comparison.
+  if (match.path_regex && !std::regex_match(path.begin(), path.end(), *match.path_regex)) {
+    return false;
+  }
   return true;
 }
 
-int route(const std::vector<config::RuleConfig>& rules, std::string_view host,
-          std::string_view target) {
-  std::string_view path = path_of(target);
+int route(const std::vector<config::RuleConfig>& rules, const http::MessageHead& request) {
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (rule_matches(rules[i].match, host, path)) return static_cast<int>(i);
+    if (rule_matches(rules[i].match, request)) return static_cast<int>(i);
   }
   return -1;
 }

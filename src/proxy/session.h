@@ -86,6 +86,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool retry_elsewhere(const std::string& what);
   // The exchange is over: leave the retry budget, give back circuit-breaker slots.
   void end_retry();
+  void answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head);
   void release_pending_slot();
   void reject_by_breaker(CircuitBreaker::Kind kind);
   void finish_exchange();
@@ -156,6 +157,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   int tried_count_ = 0;
   lb::PickContext pick_ctx_;
   bool holds_request_slot_ = false;  // circuit breaker: max_requests
+  bool local_exchange_ = false;      // a rule's fixed_response or redirect answers it
   bool holds_pending_slot_ = false;  // circuit breaker: max_pending_requests
   std::string replay_;               // the request head, kept only for that re-send
   bool response_head_done_ = false;

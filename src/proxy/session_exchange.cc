@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/sockets.h"
 #include "proxy/hash_key.h"
+#include "proxy/local_response.h"
 #include "proxy/router.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
@@ -105,7 +106,7 @@ bool Session::process_request_bytes() {
   client_in_.consume(r.consumed);
   if (r.status == http::MessageParser::Status::kMessageComplete) {
     request_complete_ = true;
-    if (request_chunked_) upstream_out_.append("0\r\n\r\n");
+    if (request_chunked_ && !local_exchange_) upstream_out_.append("0\r\n\r\n");
   }
   return true;
 }
@@ -131,12 +132,17 @@ void Session::on_request_head(http::MessageHead& head) {
   tried_count_ = 0;
   client_keep_alive_ = request_keep_alive_;
 
-  int rule = route(listener_.rules, head.host, head.target);
+  int rule = route(listener_.rules, head);
   if (rule < 0) {
     fail_local(404, "no rule of listener \"" + listener_.name + "\" matches this request");
     return;
   }
-  group_ = &worker_.group(listener_.rules[static_cast<size_t>(rule)].target_group_index);
+  const config::RuleConfig& matched = listener_.rules[static_cast<size_t>(rule)];
+  if (matched.action != config::RuleConfig::Action::kForward) {
+    answer_from_rule(matched, head);
+    return;
+  }
+  group_ = &worker_.group(matched.target_group_index);
   pick_ctx_ = lb::PickContext{};
   if (group_->uses_hash()) pick_ctx_.hash = request_hash(group_->config().hash_on, head, peer_ip_);
   target_ = group_->pick(pick_ctx_);
@@ -166,8 +172,24 @@ void Session::on_request_head(http::MessageHead& head) {
   connect_upstream(/*fresh=*/false);
 }
 
+void Session::answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head) {
+  // Answered here, like a target's response: the request body (if any) is read and
+  // dropped, and the connection stays open when the client wants it.
+  local_exchange_ = true;
+  std::string location;
+  if (rule.action == config::RuleConfig::Action::kRedirect) {
+    location =
+        expand_location(rule.location_template, head.host, head.target, listener_.bind.port());
+  }
+  write_generated_response(
+      client_out_, GeneratedResponse{rule.status, rule.content_type, rule.body, location},
+      head.is_head_request, client_http11_, client_keep_alive_ && !worker_.draining());
+  response_started_ = true;
+  response_complete_ = true;
+}
+
 void Session::on_request_body(const char* data, size_t n) {
-  if (phase_ != Phase::kExchange) return;  // a local response is already decided
+  if (phase_ != Phase::kExchange || local_exchange_) return;  // answered locally
   if (request_chunked_)
     append_chunk(upstream_out_, data, n);
   else
@@ -465,6 +487,7 @@ void Session::reset_exchange() {
   request_chunked_ = false;
   request_complete_ = false;
   request_replayable_ = false;
+  local_exchange_ = false;
   retried_ = false;
   tried_count_ = 0;
   replay_.clear();

@@ -245,6 +245,58 @@ TEST(ConfigLoaderTest, SlowStart) {
       << errors_of(hashed);
 }
 
+TEST(ConfigLoaderTest, RulesWithConditionsActionsAndPriorities) {
+  auto r = load_config_string(R"(listeners:
+  - name: w
+    bind: 127.0.0.1:1
+    rules:
+      - forward: { target_group: g }
+      - priority: 20
+        match: { method: [GET, HEAD], headers: { X-Canary: "1" }, query: { v: "2" }, path_regex: "/items/[0-9]+" }
+        fixed_response: { status: 418, body: "short and stout" }
+      - priority: 10
+        match: { host: old.example.com }
+        redirect: { status: 308, location: "https://new.example.com#{path}" }
+target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]
+)",
+                              "rules.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const auto& rules = r.config->listeners[0].rules;
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0].action, RuleConfig::Action::kRedirect) << "priority 10 first";
+  EXPECT_EQ(rules[0].status, 308);
+  EXPECT_EQ(rules[1].action, RuleConfig::Action::kFixedResponse);
+  EXPECT_EQ(rules[1].status, 418);
+  EXPECT_EQ(rules[1].match.methods, (std::vector<std::string>{"GET", "HEAD"}));
+  EXPECT_TRUE(rules[1].match.path_regex);
+  EXPECT_EQ(rules[2].action, RuleConfig::Action::kForward) << "rules without priority come last";
+
+  auto bad = load_config_string(R"(listeners:
+  - name: w
+    bind: 127.0.0.1:1
+    rules:
+      - priority: 5
+        match: { path_regex: "([a-z" , method: get }
+        forward: { target_group: g }
+        redirect: { location: /x, status: 305 }
+      - priority: 5
+        fixed_response: { status: 200 }
+      - match: { path: /nothing }
+target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]
+)",
+                                "bad.yaml");
+  std::string out = errors_of(bad);
+  for (const char* expected :
+       {"listeners[0].rules[0].match.path_regex: invalid regular expression",
+        "listeners[0].rules[0].match.method: invalid method \"get\"",
+        "listeners[0].rules[0]: a rule has exactly one action",
+        "redirect.status: redirect status must be 301, 302, 303, 307 or 308",
+        "listeners[0].rules[1].priority: priority 5 is also used by rules[0]",
+        "listeners[0].rules[2]: rule has no action"}) {
+    EXPECT_NE(out.find(expected), std::string::npos) << expected << "\n" << out;
+  }
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"

@@ -240,3 +240,55 @@ TEST(AlgorithmsTest, EveryAlgorithmServesTraffic) {
 
 }  // namespace
 }  // namespace ballast::test
+
+namespace ballast::test {
+namespace {
+
+TEST(RulesTest, FixedResponsesRedirectsAndConditionsOnOneKeepAliveConnection) {
+  DemoBackend a("a"), b("b");
+  std::string yaml =
+      "workers: 1\n"
+      "listeners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n"
+      "      - forward: { target_group: main }\n"
+      "      - priority: 1\n        match: { path: /ping }\n"
+      "        fixed_response: { status: 200, body: pong, content_type: text/plain }\n"
+      "      - priority: 2\n        match: { host: old.example.com }\n"
+      "        redirect: { status: 301, location: \"https://new.example.com#{path}?#{query}\" }\n"
+      "      - priority: 3\n        match: { headers: { X-Canary: \"1\" } }\n"
+      "        forward: { target_group: canary }\n"
+      "      - priority: 4\n        match: { method: DELETE }\n"
+      "        fixed_response: { status: 405, body: \"no deletes\" }\n"
+      "target_groups:\n"
+      "  - name: main\n    targets: [{ address: 127.0.0.1:" +
+      std::to_string(a.port()) +
+      " }]\n"
+      "  - name: canary\n    targets: [{ address: 127.0.0.1:" +
+      std::to_string(b.port()) + " }]\n";
+  Ballast lb(yaml);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  Client c(lb.port());
+  auto ask = [&](const std::string& request) {
+    EXPECT_TRUE(c.send_raw(request));
+    auto r = c.read_response();
+    EXPECT_TRUE(r) << request;
+    return r.value_or(Response{});
+  };
+  auto ping = ask("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(ping.status, 200);
+  EXPECT_EQ(ping.body, "pong");
+  EXPECT_EQ(ping.header("content-type"), "text/plain");
+  auto moved = ask("GET /a/b?c=1 HTTP/1.1\r\nHost: old.example.com\r\n\r\n");
+  EXPECT_EQ(moved.status, 301);
+  EXPECT_EQ(moved.header("location"), "https://new.example.com/a/b?c=1");
+  auto canary = ask("GET / HTTP/1.1\r\nHost: x\r\nX-Canary: 1\r\n\r\n");
+  EXPECT_EQ(canary.header("x-ballast-instance"), "b");
+  auto deleted = ask("DELETE /thing HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_EQ(deleted.status, 405);
+  EXPECT_EQ(deleted.body, "no deletes");
+  auto normal = ask("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(normal.header("x-ballast-instance"), "a")
+      << "the body of the DELETE was dropped cleanly";
+}
+
+}  // namespace
+}  // namespace ballast::test

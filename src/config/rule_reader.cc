@@ -1,0 +1,154 @@
+#include "config/rule_reader.h"
+
+#include <algorithm>
+#include <map>
+
+#include "config/yaml_reader.h"
+
+namespace ballast::config {
+
+namespace {
+
+// `key: { name: value, ... }` -> pairs; values must be scalars.
+std::vector<std::pair<std::string, std::string>> read_pairs(MapReader& m, const char* key,
+                                                            ErrorList& errors) {
+  std::vector<std::pair<std::string, std::string>> out;
+  YAML::Node node = m.node(key);
+  if (!node.IsDefined()) return out;
+  if (!node.IsMap()) {
+    errors.add(location_of(node), m.child_path(key), "expected a mapping such as { name: value }");
+    return out;
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!it->second.IsScalar()) {
+      errors.add(location_of(it->second), m.child_path(key) + "." + it->first.Scalar(),
+                 "expected a single value");
+      continue;
+    }
+    out.emplace_back(it->first.Scalar(), it->second.Scalar());
+  }
+  return out;
+}
+
+void read_match(MapReader& r, RuleMatch& match, ErrorList& errors) {
+  MapReader m(r.node("match"), r.child_path("match"), errors);
+  match.host = m.string("host");
+  match.path_prefix = m.string("path_prefix");
+  match.path = m.string("path");
+  for (const char* key : {"path_prefix", "path"}) {
+    auto v = m.string(key);
+    if (v && (v->empty() || (*v)[0] != '/')) {
+      errors.add(location_of(m.node(key)), m.child_path(key), "must start with \"/\"");
+    }
+  }
+  if (auto v = m.string("path_regex")) {
+    try {
+      match.path_regex = std::make_shared<const std::regex>(*v, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      errors.add(location_of(m.node("path_regex")), m.child_path("path_regex"),
+                 "invalid regular expression \"" + *v + "\": " + e.what());
+    }
+  }
+  YAML::Node methods = m.node("method");
+  if (methods.IsScalar()) {
+    match.methods.push_back(methods.Scalar());
+  } else if (methods.IsSequence()) {
+    for (const auto& item : methods) match.methods.push_back(item.as<std::string>(""));
+  } else if (methods.IsDefined()) {
+    errors.add(location_of(methods), m.child_path("method"), "expected a method or a list of them");
+  }
+  for (const auto& method : match.methods) {
+    bool token = !method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    });
+    if (!token) {
+      errors.add(location_of(methods), m.child_path("method"),
+                 "invalid method \"" + method + "\": methods are upper case, such as GET");
+    }
+  }
+  match.headers = read_pairs(m, "headers", errors);
+  match.query = read_pairs(m, "query", errors);
+  m.finish();
+}
+
+void read_fixed_response(MapReader& r, RuleConfig& rule, ErrorList& errors) {
+  MapReader f(r.node("fixed_response"), r.child_path("fixed_response"), errors);
+  rule.action = RuleConfig::Action::kFixedResponse;
+  rule.status = static_cast<int>(f.integer("status", 200, 599).value_or(200));
+  rule.content_type = f.string("content_type").value_or("text/plain; charset=utf-8");
+  rule.body = f.string("body").value_or("");
+  f.finish();
+}
+
+void read_redirect(MapReader& r, RuleConfig& rule, ErrorList& errors) {
+  MapReader d(r.node("redirect"), r.child_path("redirect"), errors);
+  rule.action = RuleConfig::Action::kRedirect;
+  int status = static_cast<int>(d.integer("status", 300, 399).value_or(301));
+  if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+    errors.add(d.key_location("status"), d.child_path("status"),
+               "redirect status must be 301, 302, 303, 307 or 308");
+  }
+  rule.status = status;
+  if (auto v = d.string("location", true)) rule.location_template = *v;
+  d.finish();
+}
+
+}  // namespace
+
+RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList& errors) {
+  RuleConfig rule;
+  MapReader r(node, path, errors);
+  rule.location = r.location();
+  if (r.has("match"))
+    read_match(r, rule.match, errors);
+  else
+    r.node("match");
+  if (auto v = r.integer("priority", 1, 50000)) rule.priority = static_cast<uint32_t>(*v);
+  int actions = r.has("forward") + r.has("fixed_response") + r.has("redirect");
+  if (r.is_map() && actions != 1) {
+    errors.add(r.location(), path,
+               actions == 0 ? "rule has no action: add \"forward: { target_group: NAME }\", "
+                              "\"fixed_response\" or \"redirect\""
+                            : "a rule has exactly one action: forward, fixed_response or redirect");
+  }
+  if (r.has("forward")) {
+    MapReader f(r.node("forward"), r.child_path("forward"), errors);
+    if (auto v = f.string("target_group", true)) {
+      rule.target_group = *v;
+      rule.location = location_of(f.node("target_group"));
+    }
+    f.finish();
+  } else {
+    r.node("forward");
+  }
+  if (r.has("fixed_response"))
+    read_fixed_response(r, rule, errors);
+  else
+    r.node("fixed_response");
+  if (r.has("redirect"))
+    read_redirect(r, rule, errors);
+  else
+    r.node("redirect");
+  r.finish();
+  return rule;
+}
+
+void order_rules(std::vector<RuleConfig>& rules, const std::string& listener_path,
+                 ErrorList& errors) {
+  std::map<uint32_t, size_t> seen;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (!rules[i].priority) continue;
+    auto [it, fresh] = seen.emplace(*rules[i].priority, i);
+    if (!fresh) {
+      errors.add(rules[i].location, listener_path + ".rules[" + std::to_string(i) + "].priority",
+                 "priority " + std::to_string(*rules[i].priority) + " is also used by rules[" +
+                     std::to_string(it->second) + "]");
+    }
+  }
+  std::stable_sort(rules.begin(), rules.end(), [](const RuleConfig& a, const RuleConfig& b) {
+    if (a.priority && b.priority) return *a.priority < *b.priority;
+    return a.priority.has_value() && !b.priority.has_value();
+  });
+}
+
+}  // namespace ballast::config
