@@ -111,14 +111,20 @@ struct RuleConfig {
   enum class Action { kForward, kFixedResponse, kRedirect };
   RuleMatch match;
   Action action = Action::kForward;
-  std::string target_group;
-  size_t target_group_index = 0;     // resolved by validation
+  // forward: one target group, or several with weights (blue/green, canary).
+  struct ForwardTo {
+    std::string target_group;
+    uint32_t weight = 1;
+    size_t target_group_index = 0;  // resolved by validation
+    std::string path;               // "forward.target_group" or "forward[1].target_group"
+    Location location;
+  };
+  std::vector<ForwardTo> forward;
   int status = 0;                    // fixed_response and redirect
   std::string content_type;          // fixed_response
   std::string body;                  // fixed_response
   std::string location_template;     // redirect: "https://#{host}#{path}?#{query}"
   std::optional<uint32_t> priority;  // lower first; rules without one follow, in file order
-  size_t file_index = 0;             // position in the file, for error messages
   Location location;
 };
 

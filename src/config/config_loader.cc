@@ -256,7 +256,6 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
   if (auto v = r.integer("max_headers", 1, 10000)) l.limits.max_headers = *v;
   for_each_item(r, "rules", errors, [&](const YAML::Node& item, const std::string& p) {
     l.rules.push_back(read_rule(item, p, errors));
-    l.rules.back().file_index = l.rules.size() - 1;
   });
   order_rules(l.rules, path, errors);
   if (r.is_map() && l.rules.empty()) {

@@ -93,6 +93,36 @@ void read_redirect(MapReader& r, RuleConfig& rule, ErrorList& errors) {
   d.finish();
 }
 
+// forward: { target_group: NAME }  or  forward: [{ target_group: A, weight: 90 }, ...]
+void read_forward(MapReader& r, RuleConfig& rule, ErrorList& errors) {
+  YAML::Node node = r.node("forward");
+  auto read_one = [&](const YAML::Node& item, const std::string& path, bool weighted) {
+    MapReader f(item, path, errors);
+    RuleConfig::ForwardTo to;
+    if (auto v = f.string("target_group", true)) to.target_group = *v;
+    to.location = location_of(f.node("target_group"));
+    to.path = f.child_path("target_group");
+    if (weighted) {
+      if (auto w = f.integer("weight", 0, 1000000)) to.weight = static_cast<uint32_t>(*w);
+    }
+    f.finish();
+    rule.forward.push_back(std::move(to));
+  };
+  if (node.IsSequence()) {
+    if (node.size() == 0) errors.add(location_of(node), r.child_path("forward"), "empty list");
+    for (size_t i = 0; i < node.size(); ++i) {
+      read_one(node[i], r.child_path("forward") + "[" + std::to_string(i) + "]", true);
+    }
+    uint64_t total = 0;
+    for (const auto& f : rule.forward) total += f.weight;
+    if (node.size() > 0 && total == 0) {
+      errors.add(location_of(node), r.child_path("forward"), "every weight is 0");
+    }
+  } else {
+    read_one(node, r.child_path("forward"), false);
+  }
+}
+
 }  // namespace
 
 RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList& errors) {
@@ -112,12 +142,7 @@ RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList&
                             : "a rule has exactly one action: forward, fixed_response or redirect");
   }
   if (r.has("forward")) {
-    MapReader f(r.node("forward"), r.child_path("forward"), errors);
-    if (auto v = f.string("target_group", true)) {
-      rule.target_group = *v;
-      rule.location = location_of(f.node("target_group"));
-    }
-    f.finish();
+    read_forward(r, rule, errors);
   } else {
     r.node("forward");
   }

@@ -51,26 +51,23 @@ void resolve_rules(Config& config, ErrorList& errors) {
   std::vector<std::string_view> names;
   for (const auto& g : config.target_groups) names.push_back(g.name);
   for (size_t i = 0; i < config.listeners.size(); ++i) {
-    auto& l = config.listeners[i];
-    for (size_t r = 0; r < l.rules.size(); ++r) {
-      auto& rule = l.rules[r];
-      if (rule.target_group.empty()) continue;  // already reported as missing
-      bool found = false;
-      for (size_t g = 0; g < config.target_groups.size(); ++g) {
-        if (config.target_groups[g].name == rule.target_group) {
-          rule.target_group_index = g;
-          found = true;
-          break;
+    for (auto& rule : config.listeners[i].rules) {
+      for (auto& to : rule.forward) {
+        if (to.target_group.empty()) continue;  // already reported as missing
+        bool found = false;
+        for (size_t g = 0; g < config.target_groups.size(); ++g) {
+          if (config.target_groups[g].name == to.target_group) {
+            to.target_group_index = g;
+            found = true;
+            break;
+          }
         }
-      }
-      if (!found) {
-        std::string message = "target group \"" + rule.target_group + "\" does not exist";
-        std::string hint = closest_match(rule.target_group, names);
-        if (!hint.empty()) message += "; did you mean \"" + hint + "\"?";
-        errors.add(rule.location,
-                   listener_path(i) + ".rules[" + std::to_string(rule.file_index) +
-                       "].forward.target_group",
-                   message);
+        if (!found) {
+          std::string message = "target group \"" + to.target_group + "\" does not exist";
+          std::string hint = closest_match(to.target_group, names);
+          if (!hint.empty()) message += "; did you mean \"" + hint + "\"?";
+          errors.add(to.location, to.path, message);
+        }
       }
     }
   }

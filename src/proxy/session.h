@@ -86,6 +86,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool retry_elsewhere(const std::string& what);
   // The exchange is over: leave the retry budget, give back circuit-breaker slots.
   void end_retry();
+  size_t choose_forward(const std::vector<config::RuleConfig::ForwardTo>& forward);
   void answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head);
   void release_pending_slot();
   void reject_by_breaker(CircuitBreaker::Kind kind);

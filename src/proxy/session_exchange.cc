@@ -142,7 +142,7 @@ void Session::on_request_head(http::MessageHead& head) {
     answer_from_rule(matched, head);
     return;
   }
-  group_ = &worker_.group(matched.target_group_index);
+  group_ = &worker_.group(choose_forward(matched.forward));
   pick_ctx_ = lb::PickContext{};
   if (group_->uses_hash()) pick_ctx_.hash = request_hash(group_->config().hash_on, head, peer_ip_);
   target_ = group_->pick(pick_ctx_);
@@ -170,6 +170,19 @@ void Session::on_request_head(http::MessageHead& head) {
                     std::string_view(request_id, sizeof(request_id))};
   write_upstream_request_head(head, facts, upstream_out_);
   connect_upstream(/*fresh=*/false);
+}
+
+size_t Session::choose_forward(const std::vector<config::RuleConfig::ForwardTo>& forward) {
+  if (forward.size() == 1) return forward[0].target_group_index;
+  // Weighted target groups (blue/green, canary): a weighted draw per request.
+  uint64_t total = 0;
+  for (const auto& f : forward) total += f.weight;
+  uint64_t point = worker_.random().below(total);
+  for (const auto& f : forward) {
+    if (point < f.weight) return f.target_group_index;
+    point -= f.weight;
+  }
+  return forward.back().target_group_index;
 }
 
 void Session::answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head) {

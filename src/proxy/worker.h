@@ -1,6 +1,7 @@
 #pragma once
 #include <atomic>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "health/health_board.h"
+#include "lb/hash.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/request_id.h"
 #include "proxy/target_group_runtime.h"
@@ -44,6 +46,7 @@ class Worker {
   core::EventLoop& loop() { return loop_; }
   core::BufferPool& buffers() { return buffers_; }
   RequestIdGenerator& request_ids() { return request_ids_; }
+  lb::Random& random() { return random_; }
   TargetGroupRuntime& group(size_t i) { return *groups_[i]; }
   bool draining() const { return draining_; }
   unsigned index() const { return index_; }
@@ -62,6 +65,7 @@ class Worker {
   core::EventLoop loop_;
   core::BufferPool buffers_;
   RequestIdGenerator request_ids_;
+  lb::Random random_{std::random_device{}()};
   std::vector<std::unique_ptr<TargetGroupRuntime>> groups_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   Session* sessions_ = nullptr;  // intrusive list head

@@ -57,8 +57,8 @@ TEST(ConfigLoaderTest, ReadsEveryField) {
   EXPECT_EQ(l.limits.max_headers, 50u);
   ASSERT_EQ(l.rules.size(), 2u);
   EXPECT_EQ(*l.rules[0].match.path_prefix, "/api/");
-  EXPECT_EQ(l.rules[0].target_group_index, 1u);
-  EXPECT_EQ(l.rules[1].target_group_index, 0u);
+  EXPECT_EQ(l.rules[0].forward.at(0).target_group_index, 1u);
+  EXPECT_EQ(l.rules[1].forward.at(0).target_group_index, 0u);
   const auto& api = c.target_groups[1];
   EXPECT_EQ(api.algorithm, lb::Algorithm::kWeightedRoundRobin);
   EXPECT_EQ(api.connect_timeout_ms, 500);
@@ -295,6 +295,31 @@ target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]
         "listeners[0].rules[2]: rule has no action"}) {
     EXPECT_NE(out.find(expected), std::string::npos) << expected << "\n" << out;
   }
+}
+
+TEST(ConfigLoaderTest, WeightedForward) {
+  auto r = load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: [{target_group: blue, weight: "
+      "90},"
+      " {target_group: green, weight: 10}]}]}]\n"
+      "target_groups: [{name: blue, targets: [{address: 127.0.0.1:2}]},"
+      " {name: green, targets: [{address: 127.0.0.1:3}]}]\n",
+      "wf.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const auto& f = r.config->listeners[0].rules[0].forward;
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].weight, 90u);
+  EXPECT_EQ(f[1].target_group_index, 1u);
+  auto bad = load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: [{target_group: blue, weight: 1},"
+      " {target_group: gren, weight: 1}]}]}]\n"
+      "target_groups: [{name: blue, targets: [{address: 127.0.0.1:2}]},"
+      " {name: green, targets: [{address: 127.0.0.1:3}]}]\n",
+      "wf.yaml");
+  EXPECT_NE(errors_of(bad).find("listeners[0].rules[0].forward[1].target_group: target group "
+                                "\"gren\" does not exist; did you mean \"green\"?"),
+            std::string::npos)
+      << errors_of(bad);
 }
 
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {

@@ -292,3 +292,37 @@ TEST(RulesTest, FixedResponsesRedirectsAndConditionsOnOneKeepAliveConnection) {
 
 }  // namespace
 }  // namespace ballast::test
+
+namespace ballast::test {
+namespace {
+
+TEST(RulesTest, WeightedTargetGroupsSplitTraffic) {
+  DemoBackend blue("blue"), green("green");
+  std::string yaml =
+      "workers: 1\n"
+      "listeners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n"
+      "      - forward: [{ target_group: blue, weight: 3 }, { target_group: green, weight: 1 }]\n"
+      "target_groups:\n"
+      "  - name: blue\n    targets: [{ address: 127.0.0.1:" +
+      std::to_string(blue.port()) +
+      " }]\n"
+      "  - name: green\n    targets: [{ address: 127.0.0.1:" +
+      std::to_string(green.port()) + " }]\n";
+  Ballast lb(yaml);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::map<std::string, int> seen;
+  Client c(lb.port());
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    seen[r->header("x-ballast-instance")]++;
+  }
+  // 25% expected; the bounds are over five standard deviations wide.
+  EXPECT_GT(seen["green"], 55);
+  EXPECT_LT(seen["green"], 145);
+  EXPECT_EQ(seen["blue"] + seen["green"], 400);
+}
+
+}  // namespace
+}  // namespace ballast::test
