@@ -90,7 +90,15 @@ struct TargetGroupConfig {
   uint32_t retries = 1;
   uint32_t retry_budget_percent = 20;  // retries in progress, as a share of requests in flight
   uint32_t retry_min_concurrency = 3;  // retries always allowed in progress, budget or not
-  int64_t slow_start_ms = 0;           // 0: off
+  // Stickiness: lb_cookie (ballast's cookie pins a client to a target for `duration`),
+  // app_cookie (pins once the application sets `cookie_name`).
+  struct Stickiness {
+    enum class Type { kNone, kLbCookie, kAppCookie };
+    Type type = Type::kNone;
+    int64_t duration_ms = 86400000;
+    std::string cookie_name;  // app_cookie: the application's cookie
+  } stickiness;
+  int64_t slow_start_ms = 0;  // 0: off
   uint32_t slow_start_min_percent = 10;
   Location slow_start_location;
   std::vector<TargetConfig> targets;

@@ -208,6 +208,35 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
   if (auto v = r.integer("slow_start_min_percent", 1, 100)) {
     g.slow_start_min_percent = static_cast<uint32_t>(*v);
   }
+  if (r.has("stickiness")) {
+    MapReader st(r.node("stickiness"), r.child_path("stickiness"), errors);
+    auto& s = g.stickiness;
+    if (auto type = st.string("type", true)) {
+      if (*type == "lb_cookie") {
+        s.type = TargetGroupConfig::Stickiness::Type::kLbCookie;
+      } else if (*type == "app_cookie") {
+        s.type = TargetGroupConfig::Stickiness::Type::kAppCookie;
+      } else {
+        errors.add(location_of(st.node("type")), st.child_path("type"),
+                   "unknown stickiness type \"" + *type + "\"; expected lb_cookie or app_cookie");
+      }
+    }
+    if (auto v = st.duration_ms("duration", 1000, int64_t{7} * 24 * 3600 * 1000))
+      s.duration_ms = *v;
+    if (auto v = st.string("cookie_name")) s.cookie_name = *v;
+    if (s.type == TargetGroupConfig::Stickiness::Type::kAppCookie && s.cookie_name.empty()) {
+      errors.add(st.location(), st.child_path("cookie_name"),
+                 "app_cookie needs cookie_name: the application cookie to follow");
+    }
+    if (s.type != TargetGroupConfig::Stickiness::Type::kNone && lb::uses_hash(g.algorithm)) {
+      errors.add(st.location(), r.child_path("stickiness"),
+                 std::string("stickiness and ") + lb::algorithm_name(g.algorithm) +
+                     " both pin clients; use one of them");
+    }
+    st.finish();
+  } else {
+    r.node("stickiness");
+  }
   if (r.has("circuit_breaker")) {
     MapReader cb(r.node("circuit_breaker"), r.child_path("circuit_breaker"), errors);
     const uint64_t kMax = uint64_t{1} << 32;

@@ -88,7 +88,8 @@ ClientFraming choose_client_framing(const http::MessageHead& response, bool no_b
 }
 
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
-                                bool client_http11, bool keep_alive, core::Buffer& out) {
+                                bool client_http11, bool keep_alive, core::Buffer& out,
+                                std::string_view extra_lines) {
   out.append("HTTP/1.1 ");
   out.append_decimal(static_cast<uint64_t>(response.status));
   out.append_char(' ');
@@ -104,6 +105,7 @@ void write_client_response_head(const http::MessageHead& response, ClientFraming
     if (is_framing(h.name)) continue;
     header_line(out, h.name, h.value);
   }
+  out.append(extra_lines);
   if (framing == ClientFraming::kContentLength) {
     out.append("Content-Length: ");
     out.append_decimal(response.content_length);

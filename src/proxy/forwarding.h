@@ -36,8 +36,10 @@ ClientFraming choose_client_framing(const http::MessageHead& response, bool no_b
 // Writes the response head sent to the client, without hop-by-hop headers, with the
 // framing chosen above and a Connection header that states whether the client
 // connection stays open.
+// `extra_lines`: complete header lines the proxy adds ("Set-Cookie: ...\r\n"), or empty.
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
-                                bool client_http11, bool keep_alive, core::Buffer& out);
+                                bool client_http11, bool keep_alive, core::Buffer& out,
+                                std::string_view extra_lines = {});
 
 // True when `name` is hop-by-hop for this message: the fixed list plus every header
 // named by any Connection header of the message.

@@ -86,6 +86,10 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool retry_elsewhere(const std::string& what);
   // The exchange is over: leave the retry budget, give back circuit-breaker slots.
   void end_retry();
+  // Stickiness: the target a request's cookie pins it to (or -1), and the Set-Cookie line
+  // the response carries to pin the client (or empty).
+  int sticky_target(const http::MessageHead& request);
+  std::string sticky_cookie_line(const http::MessageHead& response) const;
   size_t choose_forward(const std::vector<config::RuleConfig::ForwardTo>& forward);
   void answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head);
   void release_pending_slot();
@@ -158,7 +162,9 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   int tried_count_ = 0;
   lb::PickContext pick_ctx_;
   bool holds_request_slot_ = false;  // circuit breaker: max_requests
-  bool local_exchange_ = false;      // a rule's fixed_response or redirect answers it
+  bool local_exchange_ = false;
+  bool sticky_ =
+      false;  // the group has stickiness      // a rule's fixed_response or redirect answers it
   bool holds_pending_slot_ = false;  // circuit breaker: max_pending_requests
   std::string replay_;               // the request head, kept only for that re-send
   bool response_head_done_ = false;

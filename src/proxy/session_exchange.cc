@@ -1,5 +1,7 @@
 // The request/response exchange of a Session: parsing what arrives, routing, choosing
 // and connecting to a target, re-framing bodies, and finishing or failing the exchange.
+#include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "core/clock.h"
@@ -14,6 +16,21 @@
 namespace ballast::proxy {
 
 namespace {
+// "BALLAST_<group>" (lb_cookie) or "BALLASTAPP_<group>" (app_cookie); characters a cookie
+// name may not hold become "_".
+std::string sticky_cookie_name(const config::TargetGroupConfig& group) {
+  std::string name =
+      group.stickiness.type == config::TargetGroupConfig::Stickiness::Type::kAppCookie
+          ? "BALLASTAPP_"
+          : "BALLAST_";
+  for (char c : group.name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    name.push_back(ok ? c : '_');
+  }
+  return name;
+}
+
 // RFC 9110 9.2.2: methods whose repetition has the same effect as one request.
 bool is_idempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
@@ -145,7 +162,8 @@ void Session::on_request_head(http::MessageHead& head) {
   group_ = &worker_.group(choose_forward(matched.forward));
   pick_ctx_ = lb::PickContext{};
   if (group_->uses_hash()) pick_ctx_.hash = request_hash(group_->config().hash_on, head, peer_ip_);
-  target_ = group_->pick(pick_ctx_);
+  target_ = sticky_target(head);
+  if (target_ < 0) target_ = group_->pick(pick_ctx_);
   if (target_ < 0) {
     std::string name = group_->name();
     group_ = nullptr;
@@ -170,6 +188,43 @@ void Session::on_request_head(http::MessageHead& head) {
                     std::string_view(request_id, sizeof(request_id))};
   write_upstream_request_head(head, facts, upstream_out_);
   connect_upstream(/*fresh=*/false);
+}
+
+int Session::sticky_target(const http::MessageHead& request) {
+  sticky_ = group_->config().stickiness.type != config::TargetGroupConfig::Stickiness::Type::kNone;
+  if (!sticky_) return -1;
+  // A cookie naming a target that is gone or not usable is ignored: the request is
+  // balanced as usual and the response pins the client to its new target.
+  std::string name = sticky_cookie_name(group_->config());
+  for (const auto& h : request.headers) {
+    std::string_view value;
+    if (!http::iequals(h.name, "cookie") || !find_cookie(h.value, name, &value)) continue;
+    uint64_t id = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), id, 16);
+    if (ec != std::errc() || end != value.data() + value.size()) return -1;
+    return group_->find_usable(id);
+  }
+  return -1;
+}
+
+std::string Session::sticky_cookie_line(const http::MessageHead& response) const {
+  if (!sticky_ || group_ == nullptr || target_ < 0) return {};
+  const auto& st = group_->config().stickiness;
+  if (st.type == config::TargetGroupConfig::Stickiness::Type::kAppCookie) {
+    // Pin only once the application has a session to pin: it sets its cookie.
+    bool sets_app_cookie = false;
+    for (const auto& h : response.headers) {
+      if (http::iequals(h.name, "set-cookie") && h.value.starts_with(st.cookie_name + "=")) {
+        sets_app_cookie = true;
+      }
+    }
+    if (!sets_app_cookie) return {};
+  }
+  char hex[17];
+  snprintf(hex, sizeof(hex), "%016llx",
+           static_cast<unsigned long long>(group_->target_id(static_cast<size_t>(target_))));
+  return "Set-Cookie: " + sticky_cookie_name(group_->config()) + "=" + hex +
+         "; Max-Age=" + std::to_string(st.duration_ms / 1000) + "; Path=/; HttpOnly\r\n";
 }
 
 size_t Session::choose_forward(const std::vector<config::RuleConfig::ForwardTo>& forward) {
@@ -441,7 +496,8 @@ int Session::on_response_head(http::MessageHead& head) {
   upstream_reusable_ = head.keep_alive;
   if (framing_ == ClientFraming::kUntilClose || worker_.draining()) client_keep_alive_ = false;
   if (!request_complete_) client_keep_alive_ = false;  // early response: rest of request unread
-  write_client_response_head(head, framing_, client_http11_, client_keep_alive_, client_out_);
+  write_client_response_head(head, framing_, client_http11_, client_keep_alive_, client_out_,
+                             sticky_cookie_line(head));
   response_started_ = true;
   return no_body ? 1 : 0;
 }

@@ -90,6 +90,14 @@ void TargetGroupRuntime::update_states() {
   }
 }
 
+int TargetGroupRuntime::find_usable(uint64_t id) {
+  update_states();
+  for (size_t i = 0; i < states_.size(); ++i) {
+    if (states_[i].id_hash == id) return lb::usable(states_[i]) ? static_cast<int>(i) : -1;
+  }
+  return -1;
+}
+
 int TargetGroupRuntime::pick(const lb::PickContext& ctx) {
   if (states_.empty()) return -1;
   update_states();

@@ -55,6 +55,9 @@ class TargetGroupRuntime {
   bool retry_allowed() const;
   void retry_started() { ++active_retries_; }
   void retry_finished() { --active_retries_; }
+  // The usable target whose identity hash is `id` (a sticky cookie's value), or -1.
+  int find_usable(uint64_t id);
+  uint64_t target_id(size_t i) const { return states_[i].id_hash; }
   bool uses_hash() const { return lb::uses_hash(config_.algorithm); }
   // least_time needs the time to first response byte of each request.
   bool measures_time() const { return config_.algorithm == lb::Algorithm::kLeastTime; }

@@ -322,6 +322,28 @@ TEST(ConfigLoaderTest, WeightedForward) {
       << errors_of(bad);
 }
 
+TEST(ConfigLoaderTest, Stickiness) {
+  auto with = [](const std::string& group_extra) {
+    return load_config_string(
+        "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
+        "target_groups:\n  - name: g\n" +
+            group_extra + "    targets: [{address: 127.0.0.1:2}]\n",
+        "st.yaml");
+  };
+  auto lb_cookie = with("    stickiness: { type: lb_cookie, duration: 2h }\n");
+  ASSERT_TRUE(lb_cookie.config) << errors_of(lb_cookie);
+  EXPECT_EQ(lb_cookie.config->target_groups[0].stickiness.duration_ms, 7200000);
+  EXPECT_NE(errors_of(with("    stickiness: { type: app_cookie }\n"))
+                .find("app_cookie needs cookie_name"),
+            std::string::npos);
+  EXPECT_NE(errors_of(with("    stickiness: { type: source_ip }\n"))
+                .find("unknown stickiness type \"source_ip\""),
+            std::string::npos);
+  EXPECT_NE(errors_of(with("    algorithm: maglev\n    stickiness: { type: lb_cookie }\n"))
+                .find("stickiness and maglev both pin clients"),
+            std::string::npos);
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"

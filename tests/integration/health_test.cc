@@ -181,3 +181,78 @@ TEST(SlowStartEndToEndTest, ATargetThatTurnsHealthyStartsWithASmallShare) {
 
 }  // namespace
 }  // namespace ballast::test
+
+namespace ballast::test {
+namespace {
+
+std::string cookie_value(const Response& r, const std::string& name) {
+  std::string set = r.header("set-cookie");
+  if (set.rfind(name + "=", 0) != 0) return "";
+  return set.substr(name.size() + 1, set.find(';') - name.size() - 1);
+}
+
+TEST(StickinessTest, LbCookiePinsAClientAndMovesItWhenItsTargetFails) {
+  DemoBackend a("a"), b("b");
+  Ballast lb(proxy_config({a.port(), b.port()},
+                          kChecks + "    stickiness: { type: lb_cookie, duration: 1h }\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] > 0 && s["b"] > 0; }));
+  Client c(lb.port());
+  auto get = [&](const std::string& cookie) {
+    std::string extra = cookie.empty() ? "" : "Cookie: other=1; BALLAST_app=" + cookie + "\r\n";
+    EXPECT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n"));
+    return c.read_response().value_or(Response{});
+  };
+  auto first = get("");
+  std::string pinned = first.header("x-ballast-instance");
+  std::string cookie = cookie_value(first, "BALLAST_app");
+  ASSERT_EQ(cookie.size(), 16u) << first.header("set-cookie");
+  EXPECT_NE(first.header("set-cookie").find("Max-Age=3600; Path=/; HttpOnly"), std::string::npos);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(get(cookie).header("x-ballast-instance"), pinned);
+
+  // Its target fails: the next request is served elsewhere and re-pinned there.
+  set_health(pinned == "a" ? a.port() : b.port(), false);
+  ASSERT_TRUE(eventually(lb.port(), [&](auto s) { return s[pinned] == 0; }));
+  auto moved = get(cookie);
+  EXPECT_EQ(moved.status, 200);
+  EXPECT_NE(moved.header("x-ballast-instance"), pinned);
+  EXPECT_NE(cookie_value(moved, "BALLAST_app"), cookie);
+  EXPECT_EQ(get("not-hex").status, 200) << "a malformed cookie is ignored";
+}
+
+TEST(StickinessTest, AppCookiePinsOnceTheApplicationSetsItsCookie) {
+  RecordingServer app([](const std::string& head) {
+    bool login = head.find("GET /login") == 0;
+    return std::string("HTTP/1.1 200 OK\r\n") +
+           (login ? "Set-Cookie: SESSION=abc; Path=/\r\n" : "") + "Content-Length: 2\r\n\r\nok";
+  });
+  DemoBackend other("other");
+  Ballast lb(proxy_config({app.port(), other.port()},
+                          "    algorithm: round_robin\n"
+                          "    stickiness: { type: app_cookie, cookie_name: SESSION }\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  // Requests without a login are not pinned.
+  auto plain = http_get(lb.port(), "/");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->header("set-cookie").find("BALLASTAPP_app"), std::string::npos);
+  // Round robin sends /login to the app server within two tries; its response pins.
+  std::string pin;
+  for (int i = 0; i < 2 && pin.empty(); ++i) {
+    auto r = http_get(lb.port(), "/login");
+    ASSERT_TRUE(r);
+    for (auto [it, end] = r->headers.equal_range("set-cookie"); it != end; ++it) {
+      if (it->second.rfind("BALLASTAPP_app=", 0) == 0) pin = it->second.substr(15, 16);
+    }
+  }
+  ASSERT_EQ(pin.size(), 16u);
+  size_t before = app.requests();
+  for (int i = 0; i < 6; ++i) {
+    auto r = http_get(lb.port(), "/cart", "Cookie: SESSION=abc; BALLASTAPP_app=" + pin + "\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_EQ(app.requests(), before + 6) << "every pinned request reached the app server";
+}
+
+}  // namespace
+}  // namespace ballast::test
