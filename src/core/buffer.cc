@@ -61,6 +61,7 @@ void Buffer::consume(size_t n) {
 }
 
 void Buffer::append(std::string_view s) {
+  if (s.empty()) return;  // an empty view may hold a null pointer, which memcpy must not get
   ensure_tail_room(s.size());
   memcpy(data_.get() + tail_, s.data(), s.size());
   tail_ += s.size();

@@ -48,6 +48,14 @@ TEST(BufferTest, GrowsPastTheBlockSizeWhenAsked) {
   EXPECT_EQ(pool.free_blocks(), 0u) << "oversized memory does not pollute the block pool";
 }
 
+TEST(BufferTest, AppendingNothingTakesNoMemory) {
+  BufferPool pool;
+  Buffer b(&pool);
+  b.append(std::string_view());
+  EXPECT_FALSE(b.has_memory());
+  EXPECT_TRUE(b.empty());
+}
+
 TEST(BufferTest, AppendsNumbers) {
   BufferPool pool;
   Buffer b(&pool);
