@@ -88,8 +88,8 @@ struct TargetGroupConfig {
   // Retries of idempotent requests without a body whose connection to a target failed
   // (refused, reset before any response, connect timeout), each on another target.
   uint32_t retries = 1;
-  uint32_t retry_budget_percent = 20;  // retries in progress, as a share of requests in flight
-  uint32_t retry_min_concurrency = 3;  // retries always allowed in progress, budget or not
+  uint32_t retry_budget_percent = 20;   // retries in progress, as a share of requests in flight
+  uint32_t retry_min_concurrency = 10;  // retries always allowed in progress (per worker)
   // Stickiness: lb_cookie (ballast's cookie pins a client to a target for `duration`),
   // app_cookie (pins once the application sets `cookie_name`).
   struct Stickiness {

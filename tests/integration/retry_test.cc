@@ -62,6 +62,25 @@ TEST(RetryTest, RetriesZeroTurnsThemOff) {
   EXPECT_EQ(statuses[502], 2);
 }
 
+TEST(RetryTest, AnEmptyRetryBudgetAllowsNoRetry) {
+  uint16_t closed = free_port();
+  DemoBackend a("a");
+  Ballast lb(proxy_config({closed, a.port()},
+                          "    algorithm: round_robin\n    retry_budget_percent: 0\n"
+                          "    retry_min_concurrency: 0\n"));
+  ASSERT_TRUE(lb.ready());
+  std::map<int, int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    auto r = http_get(lb.port(), "/health");
+    ASSERT_TRUE(r);
+    statuses[r->status]++;
+  }
+  EXPECT_EQ(statuses[502], 2);
+  EXPECT_NE(lb.process().log().find("retry budget of target group \"app\" spent"),
+            std::string::npos)
+      << lb.process().log();
+}
+
 TEST(RetryTest, KillingATargetUnderLoadFailsNoIdempotentRequest) {
   DemoBackend a("a"), b("b");
   Ballast lb(proxy_config({a.port(), b.port()}, "    algorithm: round_robin\n", "", /*workers=*/2));
