@@ -104,6 +104,14 @@ uint16_t SocketAddress::port() const {
   return 0;
 }
 
+SocketAddress SocketAddress::with_port(uint16_t port) const {
+  SocketAddress copy = *this;
+  if (family() == AF_INET) reinterpret_cast<sockaddr_in*>(&copy.storage_)->sin_port = htons(port);
+  if (family() == AF_INET6)
+    reinterpret_cast<sockaddr_in6*>(&copy.storage_)->sin6_port = htons(port);
+  return copy;
+}
+
 bool SocketAddress::is_wildcard() const {
   if (family() == AF_INET)
     return reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr == htonl(INADDR_ANY);

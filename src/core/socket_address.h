@@ -23,6 +23,8 @@ class SocketAddress {
   socklen_t length() const { return length_; }
   int family() const { return storage_.ss_family; }
   uint16_t port() const;
+  // The same address with another port.
+  SocketAddress with_port(uint16_t port) const;
   bool is_wildcard() const;
   // "1.2.3.4:80" or "[::1]:80".
   std::string to_string() const;

@@ -2,18 +2,6 @@
 
 namespace ballast::health {
 
-const char* to_string(TargetHealth h) {
-  switch (h) {
-    case TargetHealth::kInitial:
-      return "initial";
-    case TargetHealth::kHealthy:
-      return "healthy";
-    case TargetHealth::kUnhealthy:
-      return "unhealthy";
-  }
-  return "unknown";
-}
-
 const char* to_string(HealthReason r) {
   switch (r) {
     case HealthReason::kNone:

@@ -19,7 +19,6 @@ enum class HealthReason : uint8_t {
   kInvalidResponse,  // not an HTTP response
 };
 
-const char* to_string(TargetHealth h);
 const char* to_string(HealthReason r);
 
 // The health of one group's targets, written by the health checker's thread and read by

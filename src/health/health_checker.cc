@@ -23,16 +23,8 @@ class HealthChecker::TargetCheck {
         tracker_(group.health_check.healthy_threshold, group.health_check.unhealthy_threshold),
         random_(seed) {
     const auto& t = group.targets[target];
-    address_ = t.address;
-    if (group.health_check.port != 0) {
-      std::string error;
-      auto a = core::SocketAddress::parse(
-          t.address.ip_string().find(':') != std::string::npos
-              ? "[" + t.address.ip_string() + "]:" + std::to_string(group.health_check.port)
-              : t.address.ip_string() + ":" + std::to_string(group.health_check.port),
-          &error, false);
-      if (a) address_ = *a;
-    }
+    address_ =
+        group.health_check.port != 0 ? t.address.with_port(group.health_check.port) : t.address;
     host_ = group.health_check.host.empty() ? t.address_text : group.health_check.host;
   }
 

@@ -20,7 +20,6 @@ class RingHash final : public Balancer {
                     size_t max_ring_size = size_t{1} << 20);
   int pick(std::span<const TargetState> targets, const PickContext& ctx) override;
   const char* name() const override { return "ring_hash"; }
-  size_t ring_size() const { return ring_.size(); }
 
  private:
   struct Point {

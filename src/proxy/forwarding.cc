@@ -8,8 +8,8 @@ namespace ballast::proxy {
 using http::iequals;
 
 bool is_hop_by_hop_in(const http::MessageHead& head, std::string_view name) {
-  if (http::is_hop_by_hop(name, head.connection)) return true;
-  // `connection` is the first Connection header; a message rarely has more.
+  if (http::is_hop_by_hop(name, {})) return true;
+  // No Connection header at all (the parser keeps the first): nothing more to look for.
   if (head.connection.empty()) return false;
   for (const auto& h : head.headers) {
     if (iequals(h.name, "connection") && http::list_contains_token(h.value, name)) return true;

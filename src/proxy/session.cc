@@ -288,7 +288,7 @@ void Session::fail_local(int status, const std::string& detail) {
     if (status == 502 || status == 504) group_->record_outcome(static_cast<size_t>(target_), true);
     group_->request_finished(static_cast<size_t>(target_));
   }
-  end_retry();
+  release_group_slots();
   group_ = nullptr;
   target_ = -1;
   upstream_timer_.cancel();
@@ -338,7 +338,7 @@ void Session::close() {
   upstream_timer_.cancel();
   if (upstream_) upstream_->pool()->discard(std::move(upstream_));
   if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
-  end_retry();
+  release_group_slots();
   group_ = nullptr;
   worker_.loop().remove(fd_);
   ::close(fd_);

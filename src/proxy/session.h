@@ -84,8 +84,8 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // Sends the request to another target after a connection failure, when the request
   // and the retry budget allow; false when it cannot.
   bool retry_elsewhere(const std::string& what);
-  // The exchange is over: leave the retry budget, give back circuit-breaker slots.
-  void end_retry();
+  // The exchange is over: leave the retry budget, give back the circuit-breaker slots.
+  void release_group_slots();
   // Stickiness: the target a request's cookie pins it to (or -1), and the Set-Cookie line
   // the response carries to pin the client (or empty).
   int sticky_target(const http::MessageHead& request);

@@ -16,21 +16,6 @@
 namespace ballast::proxy {
 
 namespace {
-// "BALLAST_<group>" (lb_cookie) or "BALLASTAPP_<group>" (app_cookie); characters a cookie
-// name may not hold become "_".
-std::string sticky_cookie_name(const config::TargetGroupConfig& group) {
-  std::string name =
-      group.stickiness.type == config::TargetGroupConfig::Stickiness::Type::kAppCookie
-          ? "BALLASTAPP_"
-          : "BALLAST_";
-  for (char c : group.name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    name.push_back(ok ? c : '_');
-  }
-  return name;
-}
-
 // RFC 9110 9.2.2: methods whose repetition has the same effect as one request.
 bool is_idempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
@@ -191,11 +176,11 @@ void Session::on_request_head(http::MessageHead& head) {
 }
 
 int Session::sticky_target(const http::MessageHead& request) {
-  sticky_ = group_->config().stickiness.type != config::TargetGroupConfig::Stickiness::Type::kNone;
+  const std::string& name = group_->sticky_cookie_name();
+  sticky_ = !name.empty();
   if (!sticky_) return -1;
   // A cookie naming a target that is gone or not usable is ignored: the request is
   // balanced as usual and the response pins the client to its new target.
-  std::string name = sticky_cookie_name(group_->config());
   for (const auto& h : request.headers) {
     std::string_view value;
     if (!http::iequals(h.name, "cookie") || !find_cookie(h.value, name, &value)) continue;
@@ -214,7 +199,8 @@ std::string Session::sticky_cookie_line(const http::MessageHead& response) const
     // Pin only once the application has a session to pin: it sets its cookie.
     bool sets_app_cookie = false;
     for (const auto& h : response.headers) {
-      if (http::iequals(h.name, "set-cookie") && h.value.starts_with(st.cookie_name + "=")) {
+      if (http::iequals(h.name, "set-cookie") && h.value.starts_with(st.cookie_name) &&
+          h.value.substr(st.cookie_name.size()).starts_with('=')) {
         sets_app_cookie = true;
       }
     }
@@ -223,7 +209,7 @@ std::string Session::sticky_cookie_line(const http::MessageHead& response) const
   char hex[17];
   snprintf(hex, sizeof(hex), "%016llx",
            static_cast<unsigned long long>(group_->target_id(static_cast<size_t>(target_))));
-  return "Set-Cookie: " + sticky_cookie_name(group_->config()) + "=" + hex +
+  return "Set-Cookie: " + group_->sticky_cookie_name() + "=" + hex +
          "; Max-Age=" + std::to_string(st.duration_ms / 1000) + "; Path=/; HttpOnly\r\n";
 }
 
@@ -328,7 +314,7 @@ void Session::upstream_failed(const std::string& what) {
   fail_local(502, what);
 }
 
-void Session::end_retry() {
+void Session::release_group_slots() {
   if (retrying_ && group_ != nullptr) group_->retry_finished();
   retrying_ = false;
   release_pending_slot();
@@ -532,7 +518,7 @@ void Session::finish_exchange() {
       pool->discard(std::move(upstream_));
   }
   if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
-  end_retry();
+  release_group_slots();
   bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() && !client_eof_;
   reset_exchange();
   if (!keep_alive) {

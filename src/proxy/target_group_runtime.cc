@@ -10,6 +10,21 @@
 
 namespace ballast::proxy {
 
+namespace {
+// Characters a cookie name may not hold become "_".
+std::string make_sticky_cookie_name(const config::TargetGroupConfig& group) {
+  using Type = config::TargetGroupConfig::Stickiness::Type;
+  if (group.stickiness.type == Type::kNone) return {};
+  std::string name = group.stickiness.type == Type::kAppCookie ? "BALLASTAPP_" : "BALLAST_";
+  for (char c : group.name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    name.push_back(ok ? c : '_');
+  }
+  return name;
+}
+}  // namespace
+
 TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
                                        const config::TargetGroupConfig& config,
                                        const health::HealthBoard* board, CircuitBreaker* breaker)
@@ -28,6 +43,7 @@ TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
     states_.push_back(state);
   }
   for (const auto& t : config.targets) base_weights_.push_back(t.weight);
+  sticky_cookie_name_ = make_sticky_cookie_name(config);
   usable_.assign(states_.size(), board == nullptr);
   lb::Algorithm algorithm = config.algorithm;
   if (config.slow_start_ms > 0) {
@@ -39,7 +55,6 @@ TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
   }
   // Each worker's randomised balancer gets its own seed, so workers do not move in step.
   balancer_ = lb::make_balancer(algorithm, states_, std::random_device{}());
-  healthy_count_ = states_.size();
   refresh_eligibility();
 }
 
@@ -61,11 +76,9 @@ void TargetGroupRuntime::refresh_eligibility() {
     states_[i].eligible = usable;
     healthy += usable && base_weights_[i] > 0;
   }
-  healthy_count_ = healthy;
   // Targets in initial or unhealthy state get no traffic, unless none is healthy: then
   // fail open (every target) or closed (503), as the group says.
-  failing_open_ = healthy == 0 && config_.fail_open;
-  if (failing_open_) {
+  if (healthy == 0 && config_.fail_open) {
     for (auto& s : states_) s.eligible = true;
   }
 }
@@ -136,12 +149,6 @@ void TargetGroupRuntime::record_outcome(size_t i, bool failed) {
 
 void TargetGroupRuntime::close_idle() {
   for (auto& p : pools_) p->set_closing();
-}
-
-uint64_t TargetGroupRuntime::connections_opened() const {
-  uint64_t n = 0;
-  for (const auto& p : pools_) n += p->connections_opened();
-  return n;
 }
 
 }  // namespace ballast::proxy

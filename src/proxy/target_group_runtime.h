@@ -58,6 +58,9 @@ class TargetGroupRuntime {
   // The usable target whose identity hash is `id` (a sticky cookie's value), or -1.
   int find_usable(uint64_t id);
   uint64_t target_id(size_t i) const { return states_[i].id_hash; }
+  // Name of the stickiness cookie ("BALLAST_<group>" or "BALLASTAPP_<group>"); empty when
+  // the group has no stickiness.
+  const std::string& sticky_cookie_name() const { return sticky_cookie_name_; }
   bool uses_hash() const { return lb::uses_hash(config_.algorithm); }
   // least_time needs the time to first response byte of each request.
   bool measures_time() const { return config_.algorithm == lb::Algorithm::kLeastTime; }
@@ -66,11 +69,6 @@ class TargetGroupRuntime {
   // 5xx response, a connection failure, a timeout, an invalid response).
   void record_outcome(size_t i, bool failed);
   void close_idle();
-  uint64_t connections_opened() const;
-  // Usable targets (healthy, weight > 0) at the last refresh, and whether the group is
-  // failing open (no healthy target, so every target takes traffic).
-  size_t healthy_count() const { return healthy_count_; }
-  bool failing_open() const { return failing_open_; }
 
  private:
   void refresh_eligibility();
@@ -86,12 +84,11 @@ class TargetGroupRuntime {
   std::unique_ptr<health::OutlierDetector> outliers_;  // null unless configured
   std::unique_ptr<lb::SlowStart> slow_start_;          // null unless configured
   std::vector<uint32_t> base_weights_;
+  std::string sticky_cookie_name_;
   std::vector<bool> usable_;  // healthy and not ejected, at the last refresh
   uint64_t active_requests_ = 0;
   uint64_t active_retries_ = 0;
   uint64_t seen_generation_ = 0;
-  size_t healthy_count_ = 0;
-  bool failing_open_ = false;
 };
 
 }  // namespace ballast::proxy

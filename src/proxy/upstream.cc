@@ -68,7 +68,6 @@ std::unique_ptr<UpstreamConnection> TargetPool::connect_new() {
     if (breaker_ != nullptr) breaker_->release(CircuitBreaker::Kind::kConnections);
     return nullptr;
   }
-  ++opened_;
   auto conn = std::make_unique<UpstreamConnection>(this, fd, breaker_);
   loop_.add(fd, conn.get());
   return conn;

@@ -81,7 +81,6 @@ class TargetPool {
 
   const core::SocketAddress& address() const { return address_; }
   size_t idle_count() const { return idle_.size(); }
-  uint64_t connections_opened() const { return opened_; }
   core::EventLoop& loop() { return loop_; }
 
   // After acquire() or connect_new() returned null: whether the group's max_connections
@@ -99,7 +98,6 @@ class TargetPool {
   uint32_t max_idle_;
   int64_t idle_timeout_ms_;
   bool closing_ = false;
-  uint64_t opened_ = 0;
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;
 };
 

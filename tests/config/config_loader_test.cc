@@ -13,6 +13,16 @@ std::string errors_of(const LoadResult& r) {
   return out;
 }
 
+// A one-listener file whose only target group "g" gets `group_extra` (lines indented by
+// four spaces) before its targets; errors name the file g.yaml.
+LoadResult load_group(const std::string& group_extra) {
+  return load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
+      "target_groups:\n  - name: g\n" +
+          group_extra + "    targets: [{address: 127.0.0.1:2}]\n",
+      "g.yaml");
+}
+
 const char* kGood = R"(workers: 2
 shutdown_timeout: 5s
 listeners:
@@ -154,33 +164,26 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) { return param_info.param.name; });
 
 TEST(ConfigLoaderTest, HashOn) {
-  auto with = [](const std::string& group_extra) {
-    return load_config_string(
-        "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
-        "target_groups:\n  - name: g\n" +
-            group_extra + "    targets: [{address: 127.0.0.1:2}]\n",
-        "h.yaml");
-  };
-  auto header = with("    algorithm: ring_hash\n    hash_on: { header: X-User }\n");
+  auto header = load_group("    algorithm: ring_hash\n    hash_on: { header: X-User }\n");
   ASSERT_TRUE(header.config) << errors_of(header);
   EXPECT_EQ(header.config->target_groups[0].hash_on.kind, HashOn::Kind::kHeader);
   EXPECT_EQ(header.config->target_groups[0].hash_on.name, "X-User");
-  auto cookie = with("    algorithm: maglev\n    hash_on: { cookie: sid }\n");
+  auto cookie = load_group("    algorithm: maglev\n    hash_on: { cookie: sid }\n");
   ASSERT_TRUE(cookie.config) << errors_of(cookie);
   EXPECT_EQ(cookie.config->target_groups[0].hash_on.kind, HashOn::Kind::kCookie);
-  auto path = with("    algorithm: maglev\n    hash_on: path\n");
+  auto path = load_group("    algorithm: maglev\n    hash_on: path\n");
   ASSERT_TRUE(path.config) << errors_of(path);
   EXPECT_EQ(path.config->target_groups[0].hash_on.kind, HashOn::Kind::kPath);
 
-  auto wrong_algo = with("    algorithm: round_robin\n    hash_on: path\n");
+  auto wrong_algo = load_group("    algorithm: round_robin\n    hash_on: path\n");
   EXPECT_NE(errors_of(wrong_algo)
-                .find("h.yaml:5:14: target_groups[0].hash_on: hash_on applies to "
+                .find("g.yaml:5:14: target_groups[0].hash_on: hash_on applies to "
                       "ring_hash and maglev, not to round_robin"),
             std::string::npos)
       << errors_of(wrong_algo);
-  auto both = with("    algorithm: maglev\n    hash_on: { header: a, cookie: b }\n");
+  auto both = load_group("    algorithm: maglev\n    hash_on: { header: a, cookie: b }\n");
   EXPECT_NE(errors_of(both).find("give exactly one of header or cookie"), std::string::npos);
-  auto unknown = with("    algorithm: maglev\n    hash_on: url\n");
+  auto unknown = load_group("    algorithm: maglev\n    hash_on: url\n");
   EXPECT_NE(errors_of(unknown).find("unknown hash key \"url\""), std::string::npos);
 }
 
@@ -225,21 +228,14 @@ TEST(ConfigLoaderTest, HealthCheckAndOutlierDetection) {
 }
 
 TEST(ConfigLoaderTest, SlowStart) {
-  auto with = [](const std::string& group_extra) {
-    return load_config_string(
-        "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
-        "target_groups:\n  - name: g\n" +
-            group_extra + "    targets: [{address: 127.0.0.1:2}]\n",
-        "s.yaml");
-  };
-  auto ok = with(
+  auto ok = load_group(
       "    algorithm: least_outstanding_requests\n    slow_start: 30s\n"
       "    slow_start_min_percent: 25\n");
   ASSERT_TRUE(ok.config) << errors_of(ok);
   EXPECT_EQ(ok.config->target_groups[0].slow_start_ms, 30000);
   EXPECT_EQ(ok.config->target_groups[0].slow_start_min_percent, 25u);
-  auto hashed = with("    algorithm: maglev\n    slow_start: 30s\n");
-  EXPECT_NE(errors_of(hashed).find("s.yaml:5:5: target_groups[0].slow_start: slow_start does not "
+  auto hashed = load_group("    algorithm: maglev\n    slow_start: 30s\n");
+  EXPECT_NE(errors_of(hashed).find("g.yaml:5:5: target_groups[0].slow_start: slow_start does not "
                                    "apply to maglev"),
             std::string::npos)
       << errors_of(hashed);
@@ -323,23 +319,16 @@ TEST(ConfigLoaderTest, WeightedForward) {
 }
 
 TEST(ConfigLoaderTest, Stickiness) {
-  auto with = [](const std::string& group_extra) {
-    return load_config_string(
-        "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
-        "target_groups:\n  - name: g\n" +
-            group_extra + "    targets: [{address: 127.0.0.1:2}]\n",
-        "st.yaml");
-  };
-  auto lb_cookie = with("    stickiness: { type: lb_cookie, duration: 2h }\n");
+  auto lb_cookie = load_group("    stickiness: { type: lb_cookie, duration: 2h }\n");
   ASSERT_TRUE(lb_cookie.config) << errors_of(lb_cookie);
   EXPECT_EQ(lb_cookie.config->target_groups[0].stickiness.duration_ms, 7200000);
-  EXPECT_NE(errors_of(with("    stickiness: { type: app_cookie }\n"))
+  EXPECT_NE(errors_of(load_group("    stickiness: { type: app_cookie }\n"))
                 .find("app_cookie needs cookie_name"),
             std::string::npos);
-  EXPECT_NE(errors_of(with("    stickiness: { type: source_ip }\n"))
+  EXPECT_NE(errors_of(load_group("    stickiness: { type: source_ip }\n"))
                 .find("unknown stickiness type \"source_ip\""),
             std::string::npos);
-  EXPECT_NE(errors_of(with("    algorithm: maglev\n    stickiness: { type: lb_cookie }\n"))
+  EXPECT_NE(errors_of(load_group("    algorithm: maglev\n    stickiness: { type: lb_cookie }\n"))
                 .find("stickiness and maglev both pin clients"),
             std::string::npos);
 }

@@ -48,6 +48,13 @@ TEST(SocketAddressTest, RejectsMalformedWithAReason) {
   }
 }
 
+TEST(SocketAddressTest, WithPort) {
+  std::string error;
+  EXPECT_EQ(SocketAddress::parse("10.1.2.3:80", &error)->with_port(8081).to_string(),
+            "10.1.2.3:8081");
+  EXPECT_EQ(SocketAddress::parse("[::1]:80", &error)->with_port(9).to_string(), "[::1]:9");
+}
+
 TEST(SocketAddressTest, Equality) {
   std::string error;
   EXPECT_EQ(*SocketAddress::parse("127.0.0.1:1", &error),

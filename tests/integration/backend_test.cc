@@ -34,15 +34,13 @@ TEST_F(BackendTest, HealthSwitch) {
   auto off = c.read_response();
   ASSERT_TRUE(off);
   EXPECT_EQ(off->status, 200);
-  ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto failing = c.read_response();
+  auto failing = c.get("/health");
   ASSERT_TRUE(failing);
   EXPECT_EQ(failing->status, 503);
   ASSERT_TRUE(
       c.send_raw("POST /control/health?ok=true HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
   ASSERT_TRUE(c.read_response());
-  ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto back = c.read_response();
+  auto back = c.get("/health");
   ASSERT_TRUE(back);
   EXPECT_EQ(back->status, 200);
   // A GET cannot flip the switch.
@@ -80,8 +78,7 @@ TEST_F(BackendTest, BytesInEveryFraming) {
   EXPECT_EQ(chunked->header("transfer-encoding"), "chunked");
   EXPECT_EQ(chunked->body.size(), 70000u);
   Client c(backend_.port());
-  ASSERT_TRUE(c.send_raw("GET /bytes/5000?mode=close HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto close = c.read_response();
+  auto close = c.get("/bytes/5000?mode=close");
   ASSERT_TRUE(close);
   EXPECT_EQ(close->body.size(), 5000u);
 }

@@ -28,25 +28,11 @@ void set_health(uint16_t port, bool ok) {
   ASSERT_EQ(r->status, 200);
 }
 
-// Which instances answer `n` requests right now.
-std::map<std::string, int> spread(uint16_t port, int n) {
-  std::map<std::string, int> seen;
-  Client c(port);
-  for (int i = 0; i < n; ++i) {
-    if (!c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n")) break;
-    auto r = c.read_response();
-    if (!r) break;
-    seen[r->status == 200 ? r->header("x-ballast-instance")
-                          : "status " + std::to_string(r->status)]++;
-  }
-  return seen;
-}
-
-// Polls (every 100 ms, at most `seconds`) until `pred` holds for the current spread.
+// Polls (every 100 ms, at most `seconds`) until `pred` holds for the current instances_seen().
 template <typename Pred>
 bool eventually(uint16_t port, Pred pred, int seconds = 10) {
   for (int i = 0; i < seconds * 10; ++i) {
-    if (pred(spread(port, 10))) return true;
+    if (pred(instances_seen(port, 10))) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
@@ -68,7 +54,7 @@ TEST(HealthTest, FailingTargetLeavesAndComesBack) {
   set_health(b.port(), false);
   ASSERT_TRUE(logged(b_name + " is unhealthy (status: status 503)")) << lb.process().log();
   // While it is out, it gets nothing at all.
-  EXPECT_EQ(spread(lb.port(), 20)["a"], 20);
+  EXPECT_EQ(instances_seen(lb.port(), 20)["a"], 20);
 
   set_health(b.port(), true);
   ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] > 0 && s["b"] > 0; }))
@@ -89,7 +75,7 @@ TEST(HealthTest, TcpCheckKeepsTrafficOffAClosedPort) {
   // Once a has passed its check too (until then no target is healthy: fail open)...
   ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] == 10; })) << lb.process().log();
   // ...no request goes to the closed port.
-  EXPECT_EQ(spread(lb.port(), 20)["a"], 20);
+  EXPECT_EQ(instances_seen(lb.port(), 20)["a"], 20);
 }
 
 TEST(HealthTest, FailOpenRoutesToAllWhenNoneIsHealthy) {
@@ -101,7 +87,7 @@ TEST(HealthTest, FailOpenRoutesToAllWhenNoneIsHealthy) {
   ASSERT_TRUE(eventually(lb.port(), [&](auto) {
     return lb.process().log().find("no healthy target; routing to all") != std::string::npos;
   }));
-  auto s = spread(lb.port(), 10);
+  auto s = instances_seen(lb.port(), 10);
   EXPECT_EQ(s["a"] + s["b"], 10) << "fail open: both still serve";
 }
 
@@ -120,12 +106,6 @@ TEST(HealthTest, FailClosedAnswers503) {
   ASSERT_TRUE(eventually(lb.port(), [](auto s) { return s["a"] == 10; }));
 }
 
-}  // namespace
-}  // namespace ballast::test
-
-namespace ballast::test {
-namespace {
-
 TEST(OutlierDetectionTest, ATargetThatKeepsFailingIsEjected) {
   DemoBackend a("a");
   RecordingServer broken([](const std::string&) {
@@ -140,8 +120,7 @@ TEST(OutlierDetectionTest, ATargetThatKeepsFailingIsEjected) {
   std::map<std::string, int> seen;
   Client c(lb.port());
   for (int i = 0; i < 40; ++i) {
-    ASSERT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-    auto r = c.read_response();
+    auto r = c.get("/");
     ASSERT_TRUE(r);
     seen[std::to_string(r->status)]++;
   }
@@ -152,12 +131,6 @@ TEST(OutlierDetectionTest, ATargetThatKeepsFailingIsEjected) {
             std::string::npos)
       << lb.process().log();
 }
-
-}  // namespace
-}  // namespace ballast::test
-
-namespace ballast::test {
-namespace {
 
 TEST(SlowStartEndToEndTest, ATargetThatTurnsHealthyStartsWithASmallShare) {
   DemoBackend a("a"), b("b");
@@ -171,19 +144,13 @@ TEST(SlowStartEndToEndTest, ATargetThatTurnsHealthyStartsWithASmallShare) {
     return lb.process().log().find(b_name + " is healthy") != std::string::npos;
   })) << lb.process().log();
   // Right after: about 10% of its weight, so about a tenth of the traffic (not half).
-  auto early = spread(lb.port(), 40);
+  auto early = instances_seen(lb.port(), 40);
   EXPECT_LE(early["b"], 12) << "b got " << early["b"] << " of 40 at the start of its ramp";
   // After the window: an even share.
   ASSERT_TRUE(eventually(
       lb.port(), [](auto s) { return s["a"] == 5 && s["b"] == 5; }, 15))
       << lb.process().log();
 }
-
-}  // namespace
-}  // namespace ballast::test
-
-namespace ballast::test {
-namespace {
 
 std::string cookie_value(const Response& r, const std::string& name) {
   std::string set = r.header("set-cookie");

@@ -87,12 +87,6 @@ TEST(LifecycleTest, PortInUseIsReportedAndExitsNonZero) {
   close(holder);
 }
 
-}  // namespace
-}  // namespace ballast::test
-
-namespace ballast::test {
-namespace {
-
 TEST(LifecycleTest, RunningOutOfDescriptorsPausesAcceptingAndRecovers) {
 #if defined(__SANITIZE_ADDRESS__)
   // UBSan's vptr check tests whether memory is readable by writing it to a pipe; with

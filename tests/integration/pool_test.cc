@@ -17,8 +17,7 @@ TEST(PoolTest, UpstreamConnectionsAreReused) {
   for (int conn = 0; conn < 20; ++conn) {
     Client c(lb.port());
     for (int i = 0; i < 10; ++i) {
-      ASSERT_TRUE(c.send_raw("GET /r HTTP/1.1\r\nHost: x\r\n\r\n"));
-      auto r = c.read_response();
+      auto r = c.get("/r");
       ASSERT_TRUE(r) << lb.process().log();
       ASSERT_EQ(r->status, 200);
       ++requests;

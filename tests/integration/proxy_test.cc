@@ -21,8 +21,7 @@ TEST_F(ProxyTest, ForwardsAndRoundRobinsAcrossTargets) {
   std::map<std::string, int> seen;
   Client c(lb.port());
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
-    auto r = c.read_response();
+    auto r = c.get("/health");
     ASSERT_TRUE(r) << lb.process().log();
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->body, "ok\n");
@@ -36,14 +35,7 @@ TEST_F(ProxyTest, WeightedRoundRobinFollowsWeights) {
   Ballast lb(
       proxy_config({a_.port(), b_.port()}, "    algorithm: weighted_round_robin\n", "", 1, {3, 1}));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
-  std::map<std::string, int> seen;
-  Client c(lb.port());
-  for (int i = 0; i < 40; ++i) {
-    ASSERT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-    auto r = c.read_response();
-    ASSERT_TRUE(r);
-    seen[r->header("x-ballast-instance")]++;
-  }
+  auto seen = instances_seen(lb.port(), 40);
   EXPECT_EQ(seen["a"], 30);
   EXPECT_EQ(seen["b"], 10);
 }
@@ -179,21 +171,13 @@ TEST_F(ProxyTest, HeadAnd304ResponsesHaveNoBody) {
   ASSERT_TRUE(head);
   EXPECT_EQ(head->header("content-length"), "5000");
   // The same connection still works: no stray body bytes were sent.
-  ASSERT_TRUE(c.send_raw("GET /status/304 HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto nm = c.read_response();
+  auto nm = c.get("/status/304");
   ASSERT_TRUE(nm);
   EXPECT_EQ(nm->status, 304);
-  ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto ok = c.read_response();
+  auto ok = c.get("/health");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->body, "ok\n");
 }
-
-}  // namespace
-}  // namespace ballast::test
-
-namespace ballast::test {
-namespace {
 
 TEST(AlgorithmsTest, RingHashOnAHeaderKeepsEachUserOnOneTarget) {
   DemoBackend a("a"), b("b");
@@ -228,21 +212,10 @@ TEST(AlgorithmsTest, EveryAlgorithmServesTraffic) {
         "random", "ip_hash", "ring_hash", "maglev", "least_time"}) {
     Ballast lb(proxy_config({a.port(), b.port()}, std::string("    algorithm: ") + algo + "\n"));
     ASSERT_TRUE(lb.ready()) << algo << lb.process().log();
-    Client c(lb.port());
-    for (int i = 0; i < 10; ++i) {
-      ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
-      auto r = c.read_response();
-      ASSERT_TRUE(r) << algo;
-      EXPECT_EQ(r->status, 200) << algo;
-    }
+    auto seen = instances_seen(lb.port(), 10);
+    EXPECT_EQ(seen["a"] + seen["b"], 10) << algo << ": every request answered 200 by a target";
   }
 }
-
-}  // namespace
-}  // namespace ballast::test
-
-namespace ballast::test {
-namespace {
 
 TEST(RulesTest, FixedResponsesRedirectsAndConditionsOnOneKeepAliveConnection) {
   DemoBackend a("a"), b("b");
@@ -290,12 +263,6 @@ TEST(RulesTest, FixedResponsesRedirectsAndConditionsOnOneKeepAliveConnection) {
       << "the body of the DELETE was dropped cleanly";
 }
 
-}  // namespace
-}  // namespace ballast::test
-
-namespace ballast::test {
-namespace {
-
 TEST(RulesTest, WeightedTargetGroupsSplitTraffic) {
   DemoBackend blue("blue"), green("green");
   std::string yaml =
@@ -310,14 +277,7 @@ TEST(RulesTest, WeightedTargetGroupsSplitTraffic) {
       std::to_string(green.port()) + " }]\n";
   Ballast lb(yaml);
   ASSERT_TRUE(lb.ready()) << lb.process().log();
-  std::map<std::string, int> seen;
-  Client c(lb.port());
-  for (int i = 0; i < 400; ++i) {
-    ASSERT_TRUE(c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-    auto r = c.read_response();
-    ASSERT_TRUE(r);
-    seen[r->header("x-ballast-instance")]++;
-  }
+  auto seen = instances_seen(lb.port(), 400);
   // 25% expected; the bounds are over five standard deviations wide.
   EXPECT_GT(seen["green"], 55);
   EXPECT_LT(seen["green"], 145);

@@ -13,6 +13,19 @@
 namespace ballast::test {
 namespace {
 
+// Sends `request` `n` times, each on a new connection (a 502 closes it); counts statuses.
+std::map<int, int> statuses(uint16_t port, const std::string& request, int n) {
+  std::map<int, int> seen;
+  for (int i = 0; i < n; ++i) {
+    Client c(port);
+    auto r = c.send_raw(request) ? c.read_response() : std::nullopt;
+    seen[r ? r->status : 0]++;
+  }
+  return seen;
+}
+
+const std::string kGet = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+
 TEST(RetryTest, ConnectionRefusedIsRetriedOnAnotherTarget) {
   DemoBackend a("a");
   uint16_t closed = free_port();
@@ -20,8 +33,7 @@ TEST(RetryTest, ConnectionRefusedIsRetriedOnAnotherTarget) {
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   Client c(lb.port());
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
-    auto r = c.read_response();
+    auto r = c.get("/health");
     ASSERT_TRUE(r) << lb.process().log();
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->header("x-ballast-instance"), "a");
@@ -36,16 +48,10 @@ TEST(RetryTest, RequestsWithABodyOrNotIdempotentAreNotRetried) {
   uint16_t closed = free_port();
   Ballast lb(proxy_config({closed, a.port()}, "    algorithm: round_robin\n"));
   ASSERT_TRUE(lb.ready());
-  std::map<int, int> statuses;
-  for (int i = 0; i < 4; ++i) {
-    Client c(lb.port());
-    ASSERT_TRUE(c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
-    auto r = c.read_response();
-    ASSERT_TRUE(r);
-    statuses[r->status]++;
-  }
-  EXPECT_EQ(statuses[502], 2) << "POST is not idempotent: the closed target's share fails";
-  EXPECT_EQ(statuses[200], 2);
+  auto seen =
+      statuses(lb.port(), "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 4);
+  EXPECT_EQ(seen[502], 2) << "POST is not idempotent: the closed target's share fails";
+  EXPECT_EQ(seen[200], 2);
 }
 
 TEST(RetryTest, RetriesZeroTurnsThemOff) {
@@ -53,13 +59,7 @@ TEST(RetryTest, RetriesZeroTurnsThemOff) {
   DemoBackend a("a");
   Ballast lb(proxy_config({closed, a.port()}, "    algorithm: round_robin\n    retries: 0\n"));
   ASSERT_TRUE(lb.ready());
-  std::map<int, int> statuses;
-  for (int i = 0; i < 4; ++i) {
-    auto r = http_get(lb.port(), "/health");
-    ASSERT_TRUE(r);
-    statuses[r->status]++;
-  }
-  EXPECT_EQ(statuses[502], 2);
+  EXPECT_EQ(statuses(lb.port(), kGet, 4)[502], 2);
 }
 
 TEST(RetryTest, AnEmptyRetryBudgetAllowsNoRetry) {
@@ -69,13 +69,7 @@ TEST(RetryTest, AnEmptyRetryBudgetAllowsNoRetry) {
                           "    algorithm: round_robin\n    retry_budget_percent: 0\n"
                           "    retry_min_concurrency: 0\n"));
   ASSERT_TRUE(lb.ready());
-  std::map<int, int> statuses;
-  for (int i = 0; i < 4; ++i) {
-    auto r = http_get(lb.port(), "/health");
-    ASSERT_TRUE(r);
-    statuses[r->status]++;
-  }
-  EXPECT_EQ(statuses[502], 2);
+  EXPECT_EQ(statuses(lb.port(), kGet, 4)[502], 2);
   EXPECT_NE(lb.process().log().find("retry budget of target group \"app\" spent"),
             std::string::npos)
       << lb.process().log();

@@ -140,12 +140,6 @@ TEST_F(SmugglingTest, SmuggledSecondRequestInBodyIsJustBody) {
   EXPECT_EQ(target_->requests(), before + 1);
 }
 
-}  // namespace
-}  // namespace ballast::test
-
-namespace ballast::test {
-namespace {
-
 TEST(HeadLimitsTest, ConfiguredLimitsApply) {
   RecordingServer target;
   Ballast lb(

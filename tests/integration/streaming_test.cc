@@ -86,20 +86,17 @@ TEST(StreamingTest, ChunkedAndUntilCloseResponsesReachHttp11ClientsChunked) {
   Ballast lb(proxy_config({backend.port()}));
   ASSERT_TRUE(lb.ready());
   Client c(lb.port());
-  ASSERT_TRUE(c.send_raw("GET /bytes/300000?mode=chunked HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto chunked = c.read_response();
+  auto chunked = c.get("/bytes/300000?mode=chunked");
   ASSERT_TRUE(chunked);
   EXPECT_EQ(chunked->header("transfer-encoding"), "chunked");
   EXPECT_EQ(chunked->body.size(), 300000u);
   // A response that runs until the target closes becomes chunked, so the client
   // connection survives it.
-  ASSERT_TRUE(c.send_raw("GET /bytes/300000?mode=close HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto until_close = c.read_response();
+  auto until_close = c.get("/bytes/300000?mode=close");
   ASSERT_TRUE(until_close);
   EXPECT_EQ(until_close->header("transfer-encoding"), "chunked");
   EXPECT_EQ(until_close->body.size(), 300000u);
-  ASSERT_TRUE(c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto after = c.read_response();
+  auto after = c.get("/health");
   ASSERT_TRUE(after);
   EXPECT_EQ(after->body, "ok\n");
 }

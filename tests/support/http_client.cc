@@ -162,13 +162,30 @@ std::string Client::read_until_close(bool* closed) {
   return out;
 }
 
+std::optional<Response> Client::get(const std::string& path, const std::string& extra_headers) {
+  if (!send_raw("GET " + path + " HTTP/1.1\r\nHost: x\r\n" + extra_headers + "\r\n")) {
+    return std::nullopt;
+  }
+  return read_response();
+}
+
 std::optional<Response> http_get(uint16_t port, const std::string& path,
                                  const std::string& extra_headers) {
   Client c(port);
   if (!c.connected()) return std::nullopt;
-  if (!c.send_raw("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n"))
-    return std::nullopt;
-  return c.read_response();
+  return c.get(path, extra_headers);
+}
+
+std::map<std::string, int> instances_seen(uint16_t port, int n, const std::string& extra_headers) {
+  std::map<std::string, int> seen;
+  Client c(port);
+  for (int i = 0; i < n; ++i) {
+    auto r = c.get("/", extra_headers);
+    if (!r) break;
+    seen[r->status == 200 ? r->header("x-ballast-instance")
+                          : "status " + std::to_string(r->status)]++;
+  }
+  return seen;
 }
 
 }  // namespace ballast::test

@@ -31,6 +31,9 @@ class Client {
   // Reads one response. `keep_body` false counts the body without storing it.
   // `head_request` true: the response has no body whatever its headers say.
   std::optional<Response> read_response(bool keep_body = true, bool head_request = false);
+  // Sends "GET path" (Host: x, plus `extra_headers` lines) on this connection and reads
+  // the response; nullopt if either fails.
+  std::optional<Response> get(const std::string& path, const std::string& extra_headers = "");
   // Reads everything until the peer closes (or the timeout); "closed" tells which.
   std::string read_until_close(bool* closed);
   void shutdown_write();
@@ -46,5 +49,10 @@ class Client {
 // GET path on 127.0.0.1:port on a new connection.
 std::optional<Response> http_get(uint16_t port, const std::string& path,
                                  const std::string& extra_headers = "");
+
+// Which instances (X-Ballast-Instance) answer `n` GET / on one keep-alive connection;
+// non-200 answers count as "status N". Stops early when the connection ends.
+std::map<std::string, int> instances_seen(uint16_t port, int n,
+                                          const std::string& extra_headers = "");
 
 }  // namespace ballast::test
