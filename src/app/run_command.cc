@@ -4,7 +4,7 @@
 
 #include "app/commands.h"
 #include "config/config_loader.h"
-#include "proxy/server.h"
+#include "control/controller.h"
 
 namespace ballast::app {
 
@@ -30,8 +30,8 @@ int run_command(const std::string& config_path) {
     return 1;
   }
   raise_file_limit();
-  proxy::Server server(std::move(*result.config));
-  return server.run();
+  control::Controller controller(config_path, std::move(*result.config));
+  return controller.run();
 }
 
 }  // namespace ballast::app

@@ -98,6 +98,9 @@ struct TargetGroupConfig {
     int64_t duration_ms = 86400000;
     std::string cookie_name;  // app_cookie: the application's cookie
   } stickiness;
+  // A deregistered or drained target finishes its requests in flight for up to this long
+  // before it is removed (ALB's deregistration_delay).
+  int64_t deregistration_delay_ms = 30000;
   int64_t slow_start_ms = 0;  // 0: off
   uint32_t slow_start_min_percent = 10;
   Location slow_start_location;
@@ -154,8 +157,18 @@ struct ListenerConfig {
   Location location;
 };
 
+// The admin API (JSON over HTTP) and, later, the dashboard.
+struct AdminConfig {
+  bool enabled = true;
+  std::string bind_text = "127.0.0.1:9901";
+  core::SocketAddress bind;  // set by the loader
+  std::string token;         // when set, requests need "Authorization: Bearer <token>"
+  Location location;
+};
+
 struct Config {
-  std::string source;    // the file it was read from
+  std::string source;  // the file it was read from
+  AdminConfig admin;
   unsigned workers = 0;  // 0 means one per core ("auto")
   int64_t shutdown_timeout_ms = 30000;
   std::vector<ListenerConfig> listeners;

@@ -189,6 +189,9 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
     r.node("health_check");
   }
   if (auto v = r.boolean("fail_open")) g.fail_open = *v;
+  if (auto v = r.duration_ms("deregistration_delay", 0, int64_t{3600} * 1000)) {
+    g.deregistration_delay_ms = *v;
+  }
   if (auto v = r.duration_ms("slow_start", 0, int64_t{3600} * 1000)) {
     g.slow_start_ms = *v;
     g.slow_start_location = r.key_location("slow_start");
@@ -296,8 +299,54 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
   return l;
 }
 
+// A token from the file (first line), so the secret need not sit in the config.
+void read_token_file(MapReader& a, AdminConfig& admin, ErrorList& errors) {
+  auto path = a.string("token_file");
+  if (!path) return;
+  std::ifstream in(*path);
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) {
+    errors.add(location_of(a.node("token_file")), a.child_path("token_file"),
+               "cannot read a token from \"" + *path + "\"" +
+                   (in ? std::string(": the file is empty") : ": " + std::string(strerror(errno))));
+    return;
+  }
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  admin.token = line;
+}
+
+void read_admin(MapReader& r, AdminConfig& admin, ErrorList& errors) {
+  MapReader a(r.node("admin"), r.child_path("admin"), errors);
+  admin.location = a.location();
+  if (auto v = a.boolean("enabled")) admin.enabled = *v;
+  if (a.has("bind")) {
+    std::string text;
+    if (auto addr = read_address(a, "bind", false, &text, &admin.location, errors)) {
+      admin.bind_text = text;
+      admin.bind = *addr;
+    }
+  }
+  if (auto v = a.string("token")) admin.token = *v;
+  if (a.has("token") && a.has("token_file")) {
+    errors.add(location_of(a.node("token_file")), a.child_path("token_file"),
+               "give either token or token_file, not both");
+  } else {
+    read_token_file(a, admin, errors);
+  }
+  a.finish();
+}
+
 void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
   MapReader r(root, "", errors);
+  {
+    std::string error;
+    config.admin.bind = *core::SocketAddress::parse(config.admin.bind_text, &error, false);
+  }
+  if (r.has("admin")) {
+    read_admin(r, config.admin, errors);
+  } else {
+    r.node("admin");
+  }
   YAML::Node workers = r.node("workers");
   if (workers.IsDefined() && !(workers.IsScalar() && workers.Scalar() == "auto")) {
     if (auto v = r.integer("workers", 1, 1024)) config.workers = static_cast<unsigned>(*v);

@@ -88,6 +88,16 @@ void check_ports(const Config& config, ErrorList& errors) {
       }
     }
   }
+  const AdminConfig& admin = config.admin;
+  if (!admin.enabled || admin.bind.port() == 0) return;
+  for (const auto& l : config.listeners) {
+    if (l.bind.port() != admin.bind.port()) continue;
+    if (l.bind == admin.bind || l.bind.is_wildcard() || admin.bind.is_wildcard()) {
+      errors.add(admin.location, "admin.bind",
+                 "port " + std::to_string(admin.bind.port()) + " is already used by listener \"" +
+                     l.name + "\" (" + l.bind_text + ")");
+    }
+  }
 }
 }  // namespace
 

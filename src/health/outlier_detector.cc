@@ -5,10 +5,15 @@
 namespace ballast::health {
 
 OutlierDetector::OutlierDetector(const config::OutlierDetectionConfig& config, size_t targets)
-    : config_(config), targets_(targets) {}
+    : config_(config), targets_(targets), members_(targets) {}
+
+void OutlierDetector::forget(size_t i) {
+  if (targets_[i].ejected_until_ms != 0) --ejected_;
+  targets_[i] = Target{};
+}
 
 size_t OutlierDetector::max_ejected() const {
-  return std::max<size_t>(1, targets_.size() * config_.max_ejection_percent / 100);
+  return std::max<size_t>(1, members_ * config_.max_ejection_percent / 100);
 }
 
 bool OutlierDetector::record(size_t i, bool failed, int64_t now_ms) {

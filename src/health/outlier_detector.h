@@ -20,6 +20,11 @@ class OutlierDetector {
   bool record(size_t i, bool failed, int64_t now_ms);
   // Readmits every target whose ejection has ended; true when any was.
   bool readmit(int64_t now_ms);
+  // Membership changes: a new position starts clean, a reused one forgets its past.
+  void resize(size_t targets) { targets_.resize(targets); }
+  void forget(size_t i);
+  // Lets max_ejection_percent count only the targets that are members now.
+  void set_member_count(size_t n) { members_ = n; }
   bool ejected(size_t i) const { return targets_[i].ejected_until_ms != 0; }
   size_t ejected_count() const { return ejected_; }
   int64_t ejection_ms(size_t i) const { return targets_[i].last_ejection_ms; }
@@ -39,6 +44,7 @@ class OutlierDetector {
   config::OutlierDetectionConfig config_;
   std::vector<Target> targets_;
   size_t ejected_ = 0;
+  size_t members_ = 0;
   int64_t next_readmit_ms_ = std::numeric_limits<int64_t>::max();
 };
 

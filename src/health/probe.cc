@@ -121,6 +121,16 @@ void Probe::read_status() {
   }
 }
 
+void Probe::cancel() {
+  finished_ = true;
+  timer_.cancel();
+  if (fd_ >= 0) {
+    loop_.remove(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
 void Probe::finish(bool passed, HealthReason reason, std::string detail) {
   if (finished_) return;
   finished_ = true;

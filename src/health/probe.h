@@ -6,7 +6,7 @@
 #include "core/event_loop.h"
 #include "core/socket_address.h"
 #include "core/timer_queue.h"
-#include "health/health_board.h"
+#include "health/target_health.h"
 
 namespace ballast::health {
 
@@ -23,6 +23,8 @@ class Probe final : public core::IoHandler {
   Probe& operator=(const Probe&) = delete;
 
   void start();
+  // Stops without reporting (its owner is going away).
+  void cancel();
   void on_io(uint32_t events) override;
 
  private:

@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "health/health_board.h"
+#include "health/target_health.h"
 
 namespace ballast::health {
 

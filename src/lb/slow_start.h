@@ -25,6 +25,13 @@ class SlowStart {
     if (started_ms_[i] < 0) ++ramping_;
     started_ms_[i] = now_ms;
   }
+  // A position was added (membership grew) or reused by another target: it starts with
+  // no ramp in progress.
+  void resize(size_t targets) { started_ms_.resize(targets, -1); }
+  void forget(size_t i) {
+    if (started_ms_[i] >= 0) --ramping_;
+    started_ms_[i] = -1;
+  }
   // Some target is still ramping: apply() is due on each pick.
   bool ramping() const { return ramping_ > 0; }
 

@@ -14,7 +14,7 @@
 namespace ballast::proxy {
 
 Acceptor::Acceptor(Worker& worker, const config::ListenerConfig& listener, int fd)
-    : worker_(worker), listener_(listener), fd_(fd) {}
+    : worker_(worker), listener_(&listener), fd_(fd) {}
 
 Acceptor::~Acceptor() {
   if (fd_ >= 0) close(fd_);
@@ -35,12 +35,12 @@ void Acceptor::accept_batch(int max) {
         pause_accepting();
         return;
       }
-      LOG_WARN("listener %s: accept: %s", listener_.name.c_str(), strerror(errno));
+      LOG_WARN("listener %s: accept: %s", listener_->name.c_str(), strerror(errno));
       return;
     }
     core::set_tcp_nodelay(fd);
     worker_.accept_connection(
-        listener_, fd, core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
+        *listener_, fd, core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
   }
 }
 
@@ -49,7 +49,7 @@ void Acceptor::pause_accepting() {
   int64_t now = worker_.loop().now_ms();
   if (now - last_warning_ms_ >= 1000) {
     last_warning_ms_ = now;
-    LOG_WARN("listener %s: cannot accept (%s); pausing accepts for %lldms", listener_.name.c_str(),
+    LOG_WARN("listener %s: cannot accept (%s); pausing accepts for %lldms", listener_->name.c_str(),
              strerror(errno), static_cast<long long>(kPauseMs));
   }
   if (!paused_) worker_.loop().remove(fd_);

@@ -17,6 +17,9 @@ class Acceptor final : public core::IoHandler {
   Acceptor& operator=(const Acceptor&) = delete;
 
   void on_io(uint32_t events) override;
+  // A reload kept this listener's address: new connections get the new settings.
+  void set_listener(const config::ListenerConfig& listener) { listener_ = &listener; }
+  const core::SocketAddress& bind() const { return listener_->bind; }
   // Accepts what is already queued (so those clients are served), then closes.
   void close_listener();
 
@@ -28,7 +31,7 @@ class Acceptor final : public core::IoHandler {
   static void on_resume(void* self);
 
   Worker& worker_;
-  const config::ListenerConfig& listener_;
+  const config::ListenerConfig* listener_;
   int fd_;
   bool paused_ = false;
   int64_t last_warning_ms_ = -1000000;

@@ -28,7 +28,8 @@ constexpr int64_t kLingerMs = 2000;
 Session::Session(Worker& worker, const config::ListenerConfig& listener, int fd,
                  const core::SocketAddress& peer)
     : worker_(worker),
-      listener_(listener),
+      config_(worker.config()),
+      listener_(&listener),
       fd_(fd),
       peer_(peer),
       peer_ip_(peer.ip_string()),
@@ -56,7 +57,7 @@ Session::~Session() {
 void Session::start() {
   worker_.loop().add(fd_, this);
   // The first request gets header_timeout from the moment the connection is accepted.
-  worker_.loop().timers().arm(client_timer_, listener_.header_timeout_ms, worker_.loop().now_ms());
+  worker_.loop().timers().arm(client_timer_, listener_->header_timeout_ms, worker_.loop().now_ms());
   head_timer_armed_ = true;
   drive();
 }
@@ -298,9 +299,9 @@ void Session::fail_local(int status, const std::string& detail) {
     return;
   }
   if (status >= 500) {
-    LOG_WARN("%s %s: %d %s", peer_ip_.c_str(), listener_.name.c_str(), status, detail.c_str());
+    LOG_WARN("%s %s: %d %s", peer_ip_.c_str(), listener_->name.c_str(), status, detail.c_str());
   } else {
-    LOG_INFO("%s %s: %d %s", peer_ip_.c_str(), listener_.name.c_str(), status, detail.c_str());
+    LOG_INFO("%s %s: %d %s", peer_ip_.c_str(), listener_->name.c_str(), status, detail.c_str());
   }
   write_local_response(client_out_, status, detail);
   response_started_ = true;
@@ -361,7 +362,7 @@ void Session::on_client_timer(void* self) {
         s->close();  // idle keep-alive connection (or one that never sent anything)
       } else {
         s->fail_local(408, "the request headers were not received within " +
-                               std::to_string(s->listener_.header_timeout_ms) + "ms");
+                               std::to_string(s->listener_->header_timeout_ms) + "ms");
         s->drive();
       }
       break;

@@ -38,6 +38,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   void on_upstream_io(uint32_t events) override;
   // Graceful shutdown: an idle connection closes now, a busy one after its response.
   void begin_drain();
+  const config::ListenerConfig& listener() const { return *listener_; }
   // Forced close when the shutdown deadline passes.
   void abort() { close(); }
 
@@ -107,8 +108,13 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   static void on_client_timer(void* self);
   static void on_upstream_timer(void* self);
 
+  // The configuration the session routes by: the worker's current one, taken again at
+  // each request so that a reload applies to keep-alive connections too.
+  bool refresh_config();
+
   Worker& worker_;
-  const config::ListenerConfig& listener_;
+  std::shared_ptr<const config::Config> config_;
+  const config::ListenerConfig* listener_;
   int fd_;
   core::SocketAddress peer_;
   std::string peer_ip_;
@@ -161,12 +167,12 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   int tried_[kMaxTries] = {};
   int tried_count_ = 0;
   lb::PickContext pick_ctx_;
-  bool holds_request_slot_ = false;  // circuit breaker: max_requests
-  bool local_exchange_ = false;
-  bool sticky_ =
-      false;  // the group has stickiness      // a rule's fixed_response or redirect answers it
-  bool holds_pending_slot_ = false;  // circuit breaker: max_pending_requests
-  std::string replay_;               // the request head, kept only for that re-send
+  bool holds_request_slot_ = false;               // circuit breaker: max_requests
+  std::shared_ptr<CircuitBreaker> held_breaker_;  // the breaker the slots were taken from
+  bool local_exchange_ = false;                   // a rule's fixed_response or redirect answers it
+  bool sticky_ = false;                           // the group has stickiness
+  bool holds_pending_slot_ = false;               // circuit breaker: max_pending_requests
+  std::string replay_;                            // the request head, kept only for that re-send
   bool response_head_done_ = false;
   bool response_started_ = false;  // response bytes were queued for the client
   bool response_complete_ = false;

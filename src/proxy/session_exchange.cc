@@ -63,7 +63,7 @@ bool Session::process_request_bytes() {
   size_t feed = 0;
   if (phase_ == Phase::kReadingHead) {
     if (!head_timer_armed_) {
-      worker_.loop().timers().arm(client_timer_, listener_.header_timeout_ms,
+      worker_.loop().timers().arm(client_timer_, listener_->header_timeout_ms,
                                   worker_.loop().now_ms());
       head_timer_armed_ = true;
     }
@@ -73,11 +73,11 @@ bool Session::process_request_bytes() {
         return false;
       case http::ScanStatus::kStartLineTooLong:
         fail_local(414, "the request line is longer than " +
-                            std::to_string(listener_.limits.max_request_line) + " bytes");
+                            std::to_string(listener_->limits.max_request_line) + " bytes");
         return true;
       case http::ScanStatus::kHeadersTooLarge:
         fail_local(431, "the request headers are larger than " +
-                            std::to_string(listener_.limits.max_header_size) + " bytes");
+                            std::to_string(listener_->limits.max_header_size) + " bytes");
         return true;
       case http::ScanStatus::kComplete:
         break;
@@ -124,6 +124,14 @@ void Session::RequestSink::on_body(const char* data, size_t n) {
 
 void Session::RequestSink::on_message_complete() {}
 
+bool Session::refresh_config() {
+  const config::ListenerConfig* now = worker_.find_listener(listener_->bind);
+  if (now == nullptr) return false;
+  config_ = worker_.config();
+  listener_ = now;
+  return true;
+}
+
 void Session::on_request_head(http::MessageHead& head) {
   request_keep_alive_ = head.keep_alive;
   client_http11_ = head.version_minor == 1;
@@ -134,12 +142,16 @@ void Session::on_request_head(http::MessageHead& head) {
   tried_count_ = 0;
   client_keep_alive_ = request_keep_alive_;
 
-  int rule = route(listener_.rules, head);
-  if (rule < 0) {
-    fail_local(404, "no rule of listener \"" + listener_.name + "\" matches this request");
+  if (config_.get() != worker_.config().get() && !refresh_config()) {
+    fail_local(503, "listener \"" + listener_->name + "\" was removed by a reload");
     return;
   }
-  const config::RuleConfig& matched = listener_.rules[static_cast<size_t>(rule)];
+  int rule = route(listener_->rules, head);
+  if (rule < 0) {
+    fail_local(404, "no rule of listener \"" + listener_->name + "\" matches this request");
+    return;
+  }
+  const config::RuleConfig& matched = listener_->rules[static_cast<size_t>(rule)];
   if (matched.action != config::RuleConfig::Action::kForward) {
     answer_from_rule(matched, head);
     return;
@@ -155,13 +167,16 @@ void Session::on_request_head(http::MessageHead& head) {
     fail_local(503, "target group \"" + name + "\" has no healthy target");
     return;
   }
-  if (CircuitBreaker* breaker = group_->breaker();
-      breaker != nullptr && !breaker->try_acquire(CircuitBreaker::Kind::kRequests)) {
-    target_ = -1;  // not started on it
-    reject_by_breaker(CircuitBreaker::Kind::kRequests);
-    return;
+  if (CircuitBreaker* breaker = group_->breaker(); breaker != nullptr) {
+    if (!breaker->try_acquire(CircuitBreaker::Kind::kRequests)) {
+      target_ = -1;  // not started on it
+      reject_by_breaker(CircuitBreaker::Kind::kRequests);
+      return;
+    }
+    // Slots go back to this breaker even if a reload replaces the group's meanwhile.
+    held_breaker_ = group_->shared_breaker();
+    holds_request_slot_ = true;
   }
-  holds_request_slot_ = true;
   group_->request_started(static_cast<size_t>(target_));
   request_started_us_ = group_->measures_time() ? core::monotonic_us() : 0;
 
@@ -233,7 +248,7 @@ void Session::answer_from_rule(const config::RuleConfig& rule, const http::Messa
   std::string location;
   if (rule.action == config::RuleConfig::Action::kRedirect) {
     location =
-        expand_location(rule.location_template, head.host, head.target, listener_.bind.port());
+        expand_location(rule.location_template, head.host, head.target, listener_->bind.port());
   }
   write_generated_response(
       client_out_, GeneratedResponse{rule.status, rule.content_type, rule.body, location},
@@ -257,9 +272,9 @@ bool Session::connect_upstream(bool fresh) {
     reject_by_breaker(CircuitBreaker::Kind::kConnections);
     return false;
   }
-  if (upstream_ && !upstream_->reused && group_->breaker() != nullptr && !holds_pending_slot_) {
+  if (upstream_ && !upstream_->reused && held_breaker_ != nullptr && !holds_pending_slot_) {
     // A request waiting for a new connection is pending until the handshake completes.
-    if (!group_->breaker()->try_acquire(CircuitBreaker::Kind::kPendingRequests)) {
+    if (!held_breaker_->try_acquire(CircuitBreaker::Kind::kPendingRequests)) {
       upstream_->pool()->discard(std::move(upstream_));
       reject_by_breaker(CircuitBreaker::Kind::kPendingRequests);
       return false;
@@ -318,21 +333,18 @@ void Session::release_group_slots() {
   if (retrying_ && group_ != nullptr) group_->retry_finished();
   retrying_ = false;
   release_pending_slot();
-  if (holds_request_slot_ && group_ != nullptr && group_->breaker() != nullptr) {
-    group_->breaker()->release(CircuitBreaker::Kind::kRequests);
-  }
+  if (holds_request_slot_) held_breaker_->release(CircuitBreaker::Kind::kRequests);
   holds_request_slot_ = false;
+  held_breaker_.reset();
 }
 
 void Session::release_pending_slot() {
-  if (holds_pending_slot_ && group_ != nullptr && group_->breaker() != nullptr) {
-    group_->breaker()->release(CircuitBreaker::Kind::kPendingRequests);
-  }
+  if (holds_pending_slot_) held_breaker_->release(CircuitBreaker::Kind::kPendingRequests);
   holds_pending_slot_ = false;
 }
 
 void Session::reject_by_breaker(CircuitBreaker::Kind kind) {
-  CircuitBreaker* breaker = group_->breaker();
+  CircuitBreaker* breaker = held_breaker_ ? held_breaker_.get() : group_->breaker();
   fail_local(503, "target group \"" + group_->name() + "\" is at its " +
                       CircuitBreaker::name(kind) + " limit (" +
                       std::to_string(breaker->limit(kind)) + "); try again later");
@@ -351,7 +363,7 @@ bool Session::retry_elsewhere(const std::string& what) {
   if (head.empty()) return false;
   if (!retrying_ && !group_->retry_allowed()) {
     LOG_WARN("%s %s: retry budget of target group \"%s\" spent; not retrying", peer_ip_.c_str(),
-             listener_.name.c_str(), group_->name().c_str());
+             listener_->name.c_str(), group_->name().c_str());
     return false;
   }
   tried_[tried_count_++] = target_;
@@ -360,7 +372,7 @@ bool Session::retry_elsewhere(const std::string& what) {
   if (other < 0) return false;
   auto failed = static_cast<size_t>(target_);
   group_->record_outcome(failed, /*failed=*/true);
-  LOG_INFO("%s %s: %s; retrying on %s", peer_ip_.c_str(), listener_.name.c_str(), what.c_str(),
+  LOG_INFO("%s %s: %s; retrying on %s", peer_ip_.c_str(), listener_->name.c_str(), what.c_str(),
            group_->target_text(static_cast<size_t>(other)).c_str());
   if (upstream_) upstream_->pool()->discard(std::move(upstream_));
   upstream_timer_.cancel();
@@ -445,7 +457,7 @@ void Session::handle_upstream_eof() {
   }
   // The body was cut short: the client must not mistake it for a whole one.
   LOG_WARN("%s: target %s closed the connection in the middle of a response",
-           listener_.name.c_str(), group_->target_text(static_cast<size_t>(target_)).c_str());
+           listener_->name.c_str(), group_->target_text(static_cast<size_t>(target_)).c_str());
   close();
 }
 
@@ -530,7 +542,7 @@ void Session::finish_exchange() {
   request_parser_.next_message();
   request_scanner_.reset();
   if (client_in_.empty()) {
-    worker_.loop().timers().arm(client_timer_, listener_.idle_timeout_ms, worker_.loop().now_ms());
+    worker_.loop().timers().arm(client_timer_, listener_->idle_timeout_ms, worker_.loop().now_ms());
     head_timer_armed_ = false;
   }
 }

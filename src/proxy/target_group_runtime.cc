@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <unordered_map>
 
 #include "core/log.h"
 #include "lb/balancer_factory.h"
@@ -23,50 +24,162 @@ std::string make_sticky_cookie_name(const config::TargetGroupConfig& group) {
   }
   return name;
 }
+
+bool same_outlier_settings(const config::OutlierDetectionConfig& a,
+                           const config::OutlierDetectionConfig& b) {
+  return a.enabled == b.enabled && a.consecutive_failures == b.consecutive_failures &&
+         a.base_ejection_ms == b.base_ejection_ms && a.max_ejection_ms == b.max_ejection_ms &&
+         a.max_ejection_percent == b.max_ejection_percent;
+}
 }  // namespace
+
+GroupMembership membership_from_config(const config::TargetGroupConfig& group) {
+  GroupMembership m;
+  for (const auto& t : group.targets) {
+    m.members.push_back(
+        Member{t.address_text, t.address, lb::hash_bytes(t.address_text), t.weight, true, false});
+  }
+  return m;
+}
 
 TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
                                        const config::TargetGroupConfig& config,
-                                       const health::HealthBoard* board, CircuitBreaker* breaker)
-    : config_(config), loop_(loop), board_(board), breaker_(breaker) {
-  if (config.outlier_detection.enabled) {
-    outliers_ =
-        std::make_unique<health::OutlierDetector>(config.outlier_detection, config.targets.size());
-  }
-  for (const auto& t : config.targets) {
-    pools_.push_back(std::make_unique<TargetPool>(loop, t.address,
-                                                  config.keepalive.max_idle_per_target,
-                                                  config.keepalive.idle_timeout_ms, breaker));
-    lb::TargetState state;
-    state.weight = t.weight;
-    state.id_hash = lb::hash_bytes(t.address_text);
-    states_.push_back(state);
-  }
-  for (const auto& t : config.targets) base_weights_.push_back(t.weight);
+                                       std::shared_ptr<CircuitBreaker> breaker)
+    : config_(&config), loop_(loop) {
+  reconfigure(config, std::move(breaker));
+  apply(membership_from_config(config));
+}
+
+TargetGroupRuntime::~TargetGroupRuntime() = default;
+
+void TargetGroupRuntime::reconfigure(const config::TargetGroupConfig& config,
+                                     std::shared_ptr<CircuitBreaker> breaker) {
+  const config::TargetGroupConfig* old = outliers_ || slow_start_ ? config_ : nullptr;
+  config_ = &config;
+  breaker_ = std::move(breaker);
   sticky_cookie_name_ = make_sticky_cookie_name(config);
-  usable_.assign(states_.size(), board == nullptr);
-  lb::Algorithm algorithm = config.algorithm;
-  if (config.slow_start_ms > 0) {
+  if (!config.outlier_detection.enabled) {
+    outliers_.reset();
+  } else if (!outliers_ || old == nullptr ||
+             !same_outlier_settings(old->outlier_detection, config.outlier_detection)) {
+    outliers_ = std::make_unique<health::OutlierDetector>(config.outlier_detection, slots_.size());
+  }
+  if (config.slow_start_ms <= 0) {
+    slow_start_.reset();
+  } else if (!slow_start_ || old == nullptr || old->slow_start_ms != config.slow_start_ms ||
+             old->slow_start_min_percent != config.slow_start_min_percent) {
     slow_start_ = std::make_unique<lb::SlowStart>(config.slow_start_ms,
-                                                  config.slow_start_min_percent, states_.size());
-    slow_start_->apply(states_, base_weights_, loop.now_ms());
+                                                  config.slow_start_min_percent, slots_.size());
+  }
+  for (auto& slot : slots_) {
+    if (slot.pool) {
+      slot.pool->set_limits(config.keepalive.max_idle_per_target, config.keepalive.idle_timeout_ms,
+                            breaker_);
+    }
+  }
+  if (!slots_.empty()) {
+    rebuild_balancer();
+    refresh_eligibility();
+  }
+}
+
+size_t TargetGroupRuntime::slot_for(const Member& m) {
+  size_t free = slots_.size();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].pool && states_[i].id_hash == m.id) return i;
+    if (!slots_[i].pool && free == slots_.size()) free = i;
+  }
+  if (free == slots_.size()) {
+    slots_.emplace_back();
+    states_.emplace_back();
+    base_weights_.push_back(0);
+    usable_.push_back(false);
+    if (outliers_) outliers_->resize(slots_.size());
+    if (slow_start_) slow_start_->resize(slots_.size());
+  } else {
+    if (outliers_) outliers_->forget(free);
+    if (slow_start_) slow_start_->forget(free);
+  }
+  Slot& slot = slots_[free];
+  slot = Slot{};
+  slot.address_text = m.address_text;
+  slot.address = m.address;
+  slot.pool = std::make_unique<TargetPool>(loop_, m.address, config_->keepalive.max_idle_per_target,
+                                           config_->keepalive.idle_timeout_ms, breaker_);
+  states_[free] = lb::TargetState{};
+  states_[free].id_hash = m.id;
+  usable_[free] = false;
+  return free;
+}
+
+void TargetGroupRuntime::apply(const GroupMembership& membership) {
+  membership_version_ = membership.version;
+  std::vector<bool> listed(slots_.size(), false);
+  std::vector<size_t> newly_draining;
+  size_t members = 0;
+  for (const Member& m : membership.members) {
+    size_t i = slot_for(m);
+    if (i >= listed.size()) listed.resize(i + 1, false);
+    listed[i] = true;
+    ++members;
+    Slot& slot = slots_[i];
+    slot.member = true;
+    slot.healthy = m.healthy;
+    slot.base_weight = m.weight;
+    if (m.draining && !slot.draining) {
+      slot.drain_version = membership.version;
+      slot.drain_reported = false;
+      slot.pool->set_closing();
+      newly_draining.push_back(i);
+    } else if (!m.draining && slot.draining) {
+      slot.pool->set_open();
+    }
+    slot.draining = m.draining;
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Slot& slot = slots_[i];
+    if (listed[i] || !slot.pool) continue;
+    // Removed: it finishes what it has in flight here, then its position is freed.
+    slot.member = false;
+    slot.draining = false;
+    slot.pool->set_closing();
+    if (states_[i].in_flight == 0) {
+      slot.pool.reset();
+      states_[i] = lb::TargetState{};
+    }
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    base_weights_[i] = slots_[i].member && !slots_[i].draining ? slots_[i].base_weight : 0;
+  }
+  if (outliers_) outliers_->set_member_count(members);
+  rebuild_balancer();
+  refresh_eligibility();
+  for (size_t i : newly_draining) {
+    if (states_[i].in_flight == 0) report_drained(i);
+  }
+}
+
+void TargetGroupRuntime::rebuild_balancer() {
+  lb::Algorithm algorithm = config_->algorithm;
+  if (slow_start_) {
+    slow_start_->apply(states_, base_weights_, loop_.now_ms());
     // Plain round robin ignores weights; ramping needs the weighted one.
     if (algorithm == lb::Algorithm::kRoundRobin) algorithm = lb::Algorithm::kWeightedRoundRobin;
+  } else {
+    for (size_t i = 0; i < states_.size(); ++i) states_[i].weight = base_weights_[i];
   }
   // Each worker's randomised balancer gets its own seed, so workers do not move in step.
   balancer_ = lb::make_balancer(algorithm, states_, std::random_device{}());
-  refresh_eligibility();
 }
 
 void TargetGroupRuntime::refresh_eligibility() {
-  if (board_ != nullptr) seen_generation_ = board_->generation();
-  size_t healthy = 0;
   size_t usable_before = 0;
   for (bool u : usable_) usable_before += u;
-  for (size_t i = 0; i < states_.size(); ++i) {
-    bool checked_ok = board_ == nullptr || board_->health(i) == health::TargetHealth::kHealthy;
+  size_t serving = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
     bool ejected = outliers_ != nullptr && outliers_->ejected(i);
-    bool usable = checked_ok && !ejected;
+    bool usable = slot.member && !slot.draining && slot.healthy && !ejected;
     // A target joining others that already serve starts slowly; the first one does not
     // (nothing else could take the traffic).
     if (usable && !usable_[i] && usable_before > 0 && slow_start_ != nullptr) {
@@ -74,12 +187,13 @@ void TargetGroupRuntime::refresh_eligibility() {
     }
     usable_[i] = usable;
     states_[i].eligible = usable;
-    healthy += usable && base_weights_[i] > 0;
+    serving += usable && base_weights_[i] > 0;
   }
   // Targets in initial or unhealthy state get no traffic, unless none is healthy: then
-  // fail open (every target) or closed (503), as the group says.
-  if (healthy == 0 && config_.fail_open) {
-    for (auto& s : states_) s.eligible = true;
+  // fail open (every registered target that is not draining) or closed (503).
+  if (serving == 0 && config_->fail_open) {
+    for (size_t i = 0; i < slots_.size(); ++i)
+      states_[i].eligible = slots_[i].member && !slots_[i].draining;
   }
 }
 
@@ -94,10 +208,7 @@ void TargetGroupRuntime::record_response_time(size_t i, int64_t us) {
 }
 
 void TargetGroupRuntime::update_states() {
-  // One load per request; the states are reread only when a target's health changed.
-  bool stale = board_ != nullptr && board_->generation() != seen_generation_;
-  if (outliers_ != nullptr && outliers_->readmit(loop_.now_ms())) stale = true;
-  if (stale) refresh_eligibility();
+  if (outliers_ != nullptr && outliers_->readmit(loop_.now_ms())) refresh_eligibility();
   if (slow_start_ != nullptr && slow_start_->ramping()) {
     slow_start_->apply(states_, base_weights_, loop_.now_ms());
   }
@@ -106,7 +217,8 @@ void TargetGroupRuntime::update_states() {
 int TargetGroupRuntime::find_usable(uint64_t id) {
   update_states();
   for (size_t i = 0; i < states_.size(); ++i) {
-    if (states_[i].id_hash == id) return lb::usable(states_[i]) ? static_cast<int>(i) : -1;
+    if (slots_[i].pool && states_[i].id_hash == id)
+      return lb::usable(states_[i]) ? static_cast<int>(i) : -1;
   }
   return -1;
 }
@@ -132,23 +244,32 @@ int TargetGroupRuntime::pick_excluding(const lb::PickContext& ctx, std::span<con
 }
 
 bool TargetGroupRuntime::retry_allowed() const {
-  uint64_t budget = active_requests_ * config_.retry_budget_percent / 100;
-  return active_retries_ < std::max<uint64_t>(budget, config_.retry_min_concurrency);
+  uint64_t budget = active_requests_ * config_->retry_budget_percent / 100;
+  return active_retries_ < std::max<uint64_t>(budget, config_->retry_min_concurrency);
 }
 
 void TargetGroupRuntime::record_outcome(size_t i, bool failed) {
-  if (outliers_ == nullptr) return;
+  if (outliers_ == nullptr || !slots_[i].member) return;
   if (outliers_->record(i, failed, loop_.now_ms())) {
     LOG_WARN("target group \"%s\": ejecting %s for %llds after %u consecutive failures",
-             config_.name.c_str(), target_text(i).c_str(),
+             config_->name.c_str(), target_text(i).c_str(),
              static_cast<long long>(outliers_->ejection_ms(i) / 1000),
-             config_.outlier_detection.consecutive_failures);
+             config_->outlier_detection.consecutive_failures);
     refresh_eligibility();
   }
 }
 
+void TargetGroupRuntime::report_drained(size_t i) {
+  Slot& slot = slots_[i];
+  if (slot.drain_reported) return;
+  slot.drain_reported = true;
+  if (drained_) drained_(states_[i].id_hash, slot.drain_version);
+}
+
 void TargetGroupRuntime::close_idle() {
-  for (auto& p : pools_) p->set_closing();
+  for (auto& slot : slots_) {
+    if (slot.pool) slot.pool->set_closing();
+  }
 }
 
 }  // namespace ballast::proxy

@@ -8,10 +8,11 @@
 
 namespace ballast::proxy {
 
-UpstreamConnection::UpstreamConnection(TargetPool* pool, int fd, CircuitBreaker* breaker)
+UpstreamConnection::UpstreamConnection(TargetPool* pool, int fd,
+                                       std::shared_ptr<CircuitBreaker> breaker)
     : pool_(pool),
       fd_(fd),
-      breaker_(breaker),
+      breaker_(std::move(breaker)),
       idle_timer_(&UpstreamConnection::on_idle_timeout, this) {}
 
 UpstreamConnection::~UpstreamConnection() {
@@ -35,8 +36,8 @@ void UpstreamConnection::on_idle_timeout(void* self) {
 }
 
 TargetPool::TargetPool(core::EventLoop& loop, const core::SocketAddress& address, uint32_t max_idle,
-                       int64_t idle_timeout_ms, CircuitBreaker* breaker)
-    : breaker_(breaker),
+                       int64_t idle_timeout_ms, std::shared_ptr<CircuitBreaker> breaker)
+    : breaker_(std::move(breaker)),
       loop_(loop),
       address_(address),
       max_idle_(max_idle),
@@ -44,6 +45,18 @@ TargetPool::TargetPool(core::EventLoop& loop, const core::SocketAddress& address
 
 TargetPool::~TargetPool() {
   idle_.clear();
+}
+
+void TargetPool::set_limits(uint32_t max_idle, int64_t idle_timeout_ms,
+                            std::shared_ptr<CircuitBreaker> breaker) {
+  max_idle_ = max_idle;
+  idle_timeout_ms_ = idle_timeout_ms;
+  breaker_ = std::move(breaker);
+  while (idle_.size() > max_idle_) {
+    std::unique_ptr<UpstreamConnection> conn = std::move(idle_.front());
+    idle_.erase(idle_.begin());
+    discard(std::move(conn));
+  }
 }
 
 std::unique_ptr<UpstreamConnection> TargetPool::acquire() {

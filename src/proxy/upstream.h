@@ -25,7 +25,7 @@ class UpstreamOwner {
 class UpstreamConnection final : public core::IoHandler {
  public:
   // `breaker`: the connection holds one of its connection slots until destroyed (or null).
-  UpstreamConnection(TargetPool* pool, int fd, CircuitBreaker* breaker);
+  UpstreamConnection(TargetPool* pool, int fd, std::shared_ptr<CircuitBreaker> breaker);
   ~UpstreamConnection() override;
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
@@ -49,7 +49,7 @@ class UpstreamConnection final : public core::IoHandler {
   static void on_idle_timeout(void* self);
   TargetPool* pool_;
   int fd_;
-  CircuitBreaker* breaker_;
+  std::shared_ptr<CircuitBreaker> breaker_;
   core::Timer idle_timer_;
 };
 
@@ -58,7 +58,7 @@ class UpstreamConnection final : public core::IoHandler {
 class TargetPool {
  public:
   TargetPool(core::EventLoop& loop, const core::SocketAddress& address, uint32_t max_idle,
-             int64_t idle_timeout_ms, CircuitBreaker* breaker = nullptr);
+             int64_t idle_timeout_ms, std::shared_ptr<CircuitBreaker> breaker = nullptr);
   ~TargetPool();
   TargetPool(const TargetPool&) = delete;
   TargetPool& operator=(const TargetPool&) = delete;
@@ -74,10 +74,16 @@ class TargetPool {
   // Closes a connection that must not be reused; safe during event dispatch.
   void discard(std::unique_ptr<UpstreamConnection> conn);
   void close_idle();
+  // Keeps no idle connection: each closes after its current response (draining,
+  // removal, shutdown).
   void set_closing() {
     closing_ = true;
     close_idle();
   }
+  void set_open() { closing_ = false; }
+  // A reload changed the group's keep-alive settings or circuit breakers.
+  void set_limits(uint32_t max_idle, int64_t idle_timeout_ms,
+                  std::shared_ptr<CircuitBreaker> breaker);
 
   const core::SocketAddress& address() const { return address_; }
   size_t idle_count() const { return idle_.size(); }
@@ -88,7 +94,7 @@ class TargetPool {
   bool refused_by_breaker() const { return refused_by_breaker_; }
 
  private:
-  CircuitBreaker* breaker_;
+  std::shared_ptr<CircuitBreaker> breaker_;
   bool refused_by_breaker_ = false;
   friend class UpstreamConnection;
   void drop_idle(UpstreamConnection* conn);

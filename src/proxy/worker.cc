@@ -1,5 +1,7 @@
 #include "proxy/worker.h"
 
+#include <unistd.h>
+
 #include "core/log.h"
 #include "core/sockets.h"
 #include "proxy/listener.h"
@@ -7,15 +9,20 @@
 
 namespace ballast::proxy {
 
-Worker::Worker(const config::Config& config, unsigned index,
-               const std::vector<std::shared_ptr<health::HealthBoard>>& boards,
-               const std::vector<std::shared_ptr<CircuitBreaker>>& breakers)
-    : config_(config), index_(index), shutdown_timer_(&Worker::on_shutdown_deadline, this) {
-  for (size_t g = 0; g < config.target_groups.size(); ++g) {
-    const health::HealthBoard* board = g < boards.size() ? boards[g].get() : nullptr;
-    CircuitBreaker* breaker = g < breakers.size() ? breakers[g].get() : nullptr;
+namespace {
+constexpr int64_t kRetireCheckMs = 1000;
+}
+
+Worker::Worker(std::shared_ptr<const config::Config> config, unsigned index,
+               const std::vector<std::shared_ptr<CircuitBreaker>>& breakers, ControlLink* control)
+    : config_(std::move(config)),
+      index_(index),
+      control_(control),
+      shutdown_timer_(&Worker::on_shutdown_deadline, this),
+      retire_timer_(&Worker::on_retire_timer, this) {
+  for (size_t g = 0; g < config_->target_groups.size(); ++g) {
     groups_.push_back(
-        std::make_unique<TargetGroupRuntime>(loop_, config.target_groups[g], board, breaker));
+        make_group(config_->target_groups[g], g < breakers.size() ? breakers[g] : nullptr));
   }
 }
 
@@ -23,10 +30,23 @@ Worker::~Worker() {
   while (sessions_ != nullptr) sessions_->abort();
   acceptors_.clear();
   groups_.clear();
+  retired_groups_.clear();
+}
+
+std::unique_ptr<TargetGroupRuntime> Worker::make_group(const config::TargetGroupConfig& group,
+                                                       std::shared_ptr<CircuitBreaker> breaker) {
+  auto runtime = std::make_unique<TargetGroupRuntime>(loop_, group, std::move(breaker));
+  if (control_ != nullptr) {
+    std::string name = group.name;
+    runtime->on_drained([this, name](uint64_t id, uint64_t version) {
+      control_->target_drained(index_, name, id, version);
+    });
+  }
+  return runtime;
 }
 
 bool Worker::open_listeners(std::string* error) {
-  for (const auto& l : config_.listeners) {
+  for (const auto& l : config_->listeners) {
     int fd = core::listen_tcp(l.bind, /*reuse_port=*/true, /*backlog=*/4096, error);
     if (fd < 0) {
       *error = "listener \"" + l.name + "\": " + *error;
@@ -38,8 +58,112 @@ bool Worker::open_listeners(std::string* error) {
   return true;
 }
 
+const config::ListenerConfig* Worker::find_listener(const core::SocketAddress& bind) const {
+  for (const auto& l : config_->listeners) {
+    if (l.bind == bind) return &l;
+  }
+  return nullptr;
+}
+
+void Worker::apply_membership(size_t group, const GroupMembership& membership) {
+  if (group < groups_.size()) groups_[group]->apply(membership);
+}
+
 void Worker::start() {
   thread_ = std::thread([this] { loop_.run(); });
+}
+
+void Worker::post_membership(std::shared_ptr<const config::Config> config, size_t group,
+                             std::shared_ptr<const GroupMembership> membership) {
+  loop_.post([this, config = std::move(config), group, membership = std::move(membership)] {
+    // Messages arrive in order; one about a configuration this worker has left behind
+    // is stale (the reload carried that group's newer membership).
+    if (config == config_) apply_membership(group, *membership);
+  });
+}
+
+void Worker::post_reload(WorkerReload reload) {
+  auto shared = std::make_shared<WorkerReload>(std::move(reload));
+  loop_.post([this, shared] { apply_reload(*shared); });
+}
+
+void Worker::apply_reload(WorkerReload& reload) {
+  const config::Config& next = *reload.config;
+  // Groups are matched by name: one that stays keeps its pools, balancer state and
+  // in-flight counts; one that goes retires once its requests in flight end.
+  std::vector<std::unique_ptr<TargetGroupRuntime>> groups;
+  for (size_t g = 0; g < next.target_groups.size(); ++g) {
+    const auto& gc = next.target_groups[g];
+    auto breaker = g < reload.breakers.size() ? reload.breakers[g] : nullptr;
+    auto it = std::find_if(groups_.begin(), groups_.end(),
+                           [&](const auto& r) { return r && r->name() == gc.name; });
+    if (it != groups_.end()) {
+      (*it)->reconfigure(gc, std::move(breaker));
+      groups.push_back(std::move(*it));
+    } else {
+      groups.push_back(make_group(gc, std::move(breaker)));
+    }
+    if (g < reload.memberships.size() && reload.memberships[g]) {
+      groups.back()->apply(*reload.memberships[g]);
+    }
+  }
+  for (auto& old : groups_) {
+    if (!old) continue;
+    old->close_idle();
+    retired_groups_.push_back(std::move(old));
+  }
+  groups_ = std::move(groups);
+  // Connections still queued on a removed listener are accepted under the old
+  // configuration (their sessions keep it alive), then the socket closes.
+  close_removed_acceptors(next);
+  config_ = reload.config;
+  adopt_new_sockets(reload.new_sockets);
+  // Connections of a listener that is gone finish their current request, then close.
+  for (Session* s = sessions_; s != nullptr;) {
+    Session* next_session = s->next;
+    if (find_listener(s->listener().bind) == nullptr) s->begin_drain();
+    s = next_session;
+  }
+  free_retired_groups();
+}
+
+void Worker::close_removed_acceptors(const config::Config& next) {
+  std::vector<std::unique_ptr<Acceptor>> kept;
+  for (auto& a : acceptors_) {
+    const config::ListenerConfig* l = nullptr;
+    for (const auto& candidate : next.listeners) {
+      if (candidate.bind == a->bind()) l = &candidate;
+    }
+    if (l != nullptr) {
+      a->set_listener(*l);
+      kept.push_back(std::move(a));
+    } else {
+      a->close_listener();
+    }
+  }
+  acceptors_ = std::move(kept);
+}
+
+void Worker::adopt_new_sockets(std::vector<std::pair<core::SocketAddress, int>>& new_sockets) {
+  for (auto& [bind, fd] : new_sockets) {
+    const config::ListenerConfig* l = find_listener(bind);
+    if (l == nullptr || draining_) {
+      ::close(fd);
+      continue;
+    }
+    acceptors_.push_back(std::make_unique<Acceptor>(*this, *l, fd));
+    loop_.add_level_triggered(fd, EPOLLIN, acceptors_.back().get());
+  }
+  new_sockets.clear();
+}
+
+void Worker::free_retired_groups() {
+  std::erase_if(retired_groups_, [](const auto& g) { return g->active_requests() == 0; });
+  if (!retired_groups_.empty()) loop_.timers().arm(retire_timer_, kRetireCheckMs, loop_.now_ms());
+}
+
+void Worker::on_retire_timer(void* self) {
+  static_cast<Worker*>(self)->free_retired_groups();
 }
 
 void Worker::request_shutdown(int64_t deadline_ms) {

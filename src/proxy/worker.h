@@ -10,9 +10,10 @@
 #include "core/buffer.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
-#include "health/health_board.h"
 #include "lb/hash.h"
 #include "proxy/circuit_breaker.h"
+#include "proxy/control_link.h"
+#include "proxy/membership.h"
 #include "proxy/request_id.h"
 #include "proxy/target_group_runtime.h"
 
@@ -21,23 +22,40 @@ namespace ballast::proxy {
 class Acceptor;
 class Session;
 
+// A new configuration for a worker, applied in one step on its thread.
+struct WorkerReload {
+  std::shared_ptr<const config::Config> config;
+  std::vector<std::shared_ptr<CircuitBreaker>> breakers;  // by group position (null: none)
+  // Listening sockets the control thread opened for this worker: listeners whose bind
+  // address is new. Listeners whose address stays keep their socket.
+  std::vector<std::pair<core::SocketAddress, int>> new_sockets;
+  // The membership of every group of the new configuration, by group position.
+  std::vector<std::shared_ptr<const GroupMembership>> memberships;
+};
+
 // One thread with its own event loop, its own SO_REUSEPORT listening sockets, its own
 // upstream connection pools and balancers. A connection lives on one worker for life,
-// so nothing on the request path is shared with another thread.
+// so nothing on the request path is shared with another thread. The control thread
+// talks to it only through posted messages (memberships, reloads, shutdown).
 class Worker {
  public:
-  // `boards[g]`: the health of group g's targets, or null when it has no health check.
-  // `breakers[g]`: group g's circuit breakers, shared by all workers.
-  Worker(const config::Config& config, unsigned index,
-         const std::vector<std::shared_ptr<health::HealthBoard>>& boards,
-         const std::vector<std::shared_ptr<CircuitBreaker>>& breakers);
+  // `breakers[g]`: group g's circuit breakers, shared by all workers (null: none).
+  Worker(std::shared_ptr<const config::Config> config, unsigned index,
+         const std::vector<std::shared_ptr<CircuitBreaker>>& breakers,
+         ControlLink* control = nullptr);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   // Binds this worker's listening sockets. Call before start().
   bool open_listeners(std::string* error);
+  // Before start() only (no other thread runs the worker yet).
+  void apply_membership(size_t group, const GroupMembership& membership);
   void start();
+  // Thread-safe: the message is applied on the worker's thread.
+  void post_membership(std::shared_ptr<const config::Config> config, size_t group,
+                       std::shared_ptr<const GroupMembership> membership);
+  void post_reload(WorkerReload reload);
   // Thread-safe: stop accepting, finish in-flight requests, then stop the loop once no
   // connection is left or `deadline_ms` (from now) passes.
   void request_shutdown(int64_t deadline_ms);
@@ -48,6 +66,9 @@ class Worker {
   RequestIdGenerator& request_ids() { return request_ids_; }
   lb::Random& random() { return random_; }
   TargetGroupRuntime& group(size_t i) { return *groups_[i]; }
+  const std::shared_ptr<const config::Config>& config() const { return config_; }
+  // The current configuration's listener on this address, or null.
+  const config::ListenerConfig* find_listener(const core::SocketAddress& bind) const;
   bool draining() const { return draining_; }
   unsigned index() const { return index_; }
 
@@ -56,22 +77,33 @@ class Worker {
   void session_closed(Session* session);
 
  private:
+  std::unique_ptr<TargetGroupRuntime> make_group(const config::TargetGroupConfig& group,
+                                                 std::shared_ptr<CircuitBreaker> breaker);
+  void apply_reload(WorkerReload& reload);
+  void close_removed_acceptors(const config::Config& next);
+  void adopt_new_sockets(std::vector<std::pair<core::SocketAddress, int>>& new_sockets);
+  void free_retired_groups();
+  static void on_retire_timer(void* self);
   void begin_shutdown(int64_t deadline_ms);
   void maybe_finish_shutdown();
   static void on_shutdown_deadline(void* self);
 
-  const config::Config& config_;
+  std::shared_ptr<const config::Config> config_;
   unsigned index_;
+  ControlLink* control_;
   core::EventLoop loop_;
   core::BufferPool buffers_;
   RequestIdGenerator request_ids_;
   lb::Random random_{std::random_device{}()};
-  std::vector<std::unique_ptr<TargetGroupRuntime>> groups_;
+  std::vector<std::unique_ptr<TargetGroupRuntime>> groups_;  // by position in config_
+  // Groups a reload removed, kept until their last request in flight ends.
+  std::vector<std::unique_ptr<TargetGroupRuntime>> retired_groups_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   Session* sessions_ = nullptr;  // intrusive list head
   size_t session_count_ = 0;
   bool draining_ = false;
   core::Timer shutdown_timer_;
+  core::Timer retire_timer_;
   std::thread thread_;
 };
 

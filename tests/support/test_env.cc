@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -89,13 +90,27 @@ DemoBackend::DemoBackend(const std::string& id) : port_(free_port()) {
   wait_for_port(port_);
 }
 
-Ballast::Ballast(std::string yaml) : port_(free_port()) {
+Ballast::Ballast(std::string yaml) : port_(free_port()), admin_port_(free_port()) {
   std::string dir = make_temp_dir();
-  write_file(dir + "/ballast.yaml", replace_all(std::move(yaml), "${PORT}", std::to_string(port_)));
+  config_path_ = dir + "/ballast.yaml";
+  log_path_ = dir + "/ballast.log";
+  rewrite_config(std::move(yaml));
   process_ = std::make_unique<Process>(
-      std::vector<std::string>{BALLAST_BINARY, "run", "-c", dir + "/ballast.yaml"},
-      dir + "/ballast.log");
-  ready_ = wait_for_port(port_);
+      std::vector<std::string>{BALLAST_BINARY, "run", "-c", config_path_}, log_path_);
+  ready_ = wait_for_port(port_) && wait_for_port(admin_port_);
+}
+
+std::string Ballast::render(std::string yaml) const {
+  bool has_admin = yaml.rfind("admin:", 0) == 0 || yaml.find("\nadmin:") != std::string::npos;
+  if (!has_admin) yaml += "admin:\n  bind: 127.0.0.1:${ADMIN_PORT}\n";
+  yaml = replace_all(std::move(yaml), "${ADMIN_PORT}", std::to_string(admin_port_));
+  return replace_all(std::move(yaml), "${PORT}", std::to_string(port_));
+}
+
+void Ballast::rewrite_config(std::string yaml) const {
+  // Written beside and renamed over, so a reload never reads half a file.
+  write_file(config_path_ + ".new", render(std::move(yaml)));
+  std::rename((config_path_ + ".new").c_str(), config_path_.c_str());
 }
 
 }  // namespace ballast::test

@@ -29,16 +29,26 @@ class DemoBackend {
 };
 
 // `ballast run -c` with the given YAML; `${PORT}` in the text is replaced by a free
-// port, which becomes port().
+// port, which becomes port(). The admin API listens on another free port (admin_port(),
+// `${ADMIN_PORT}` in the text), added to the file unless the YAML has its own `admin:`.
 class Ballast {
  public:
   explicit Ballast(std::string yaml);
   uint16_t port() const { return port_; }
+  uint16_t admin_port() const { return admin_port_; }
   Process& process() { return *process_; }
   bool ready() const { return ready_; }
+  // Rewrites the configuration file (same substitutions), for reload tests.
+  void rewrite_config(std::string yaml) const;
+  const std::string& config_path() const { return config_path_; }
+  const std::string& log_path() const { return log_path_; }
 
  private:
+  std::string render(std::string yaml) const;
   uint16_t port_;
+  uint16_t admin_port_;
+  std::string config_path_;
+  std::string log_path_;
   bool ready_ = false;
   std::unique_ptr<Process> process_;
 };

@@ -1,0 +1,61 @@
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/event_loop.h"
+#include "core/socket_address.h"
+
+namespace ballast::admin {
+
+struct AdminRequest {
+  std::string method;
+  std::string path;   // percent-decoded, without the query
+  std::string query;  // raw, after "?"
+  std::string body;
+};
+
+struct AdminResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// The admin API's HTTP/1.1 server, on the control thread's event loop. Small on purpose:
+// one request per connection (answered with Connection: close), bodies up to 1 MiB, a
+// bearer token when configured, and every request bounded by a 10 s deadline, so a slow
+// or hostile client cannot hold the control thread.
+class AdminServer {
+ public:
+  using Handler = std::function<AdminResponse(const AdminRequest&)>;
+  AdminServer(core::EventLoop& loop, Handler handler);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  // Starts listening (false and `error` when the address cannot be bound).
+  bool open(const core::SocketAddress& bind, std::string* error);
+  void close();
+  // Empty: no authentication (the default bind is loopback only).
+  void set_token(std::string token) { token_ = std::move(token); }
+  const core::SocketAddress& address() const { return bound_; }
+
+ private:
+  class Connection;
+  class Acceptor;
+  friend class Connection;
+  AdminResponse handle(const AdminRequest& request, std::string_view authorization) const;
+  void closed(Connection* c);
+
+  core::EventLoop& loop_;
+  Handler handler_;
+  std::string token_;
+  core::SocketAddress bound_;
+  std::unique_ptr<Acceptor> acceptor_;
+  Connection* connections_ = nullptr;  // intrusive list, for close()
+};
+
+// JSON error body: {"error": "..."}.
+AdminResponse error_response(int status, const std::string& message);
+
+}  // namespace ballast::admin

@@ -1,0 +1,358 @@
+#include "control/controller.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <random>
+
+#include "config/config_loader.h"
+#include "core/log.h"
+#include "core/sockets.h"
+
+namespace ballast::control {
+
+namespace {
+constexpr int64_t kTickMs = 250;
+
+sigset_t control_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+bool same_check_settings(const config::HealthCheckConfig& a, const config::HealthCheckConfig& b) {
+  return a.protocol == b.protocol && a.path == b.path && a.method == b.method && a.host == b.host &&
+         a.port == b.port && a.matcher == b.matcher && a.interval_ms == b.interval_ms &&
+         a.timeout_ms == b.timeout_ms && a.healthy_threshold == b.healthy_threshold &&
+         a.unhealthy_threshold == b.unhealthy_threshold && a.jitter_percent == b.jitter_percent;
+}
+
+bool same_limits(const config::CircuitBreakerConfig& a, const config::CircuitBreakerConfig& b) {
+  return a.max_connections == b.max_connections &&
+         a.max_pending_requests == b.max_pending_requests && a.max_requests == b.max_requests;
+}
+
+bool has_limits(const config::CircuitBreakerConfig& c) {
+  return c.max_connections != 0 || c.max_pending_requests != 0 || c.max_requests != 0;
+}
+
+int64_t unix_now() {
+  return static_cast<int64_t>(::time(nullptr));
+}
+}  // namespace
+
+void block_control_signals() {
+  sigset_t set = control_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+// Signals arrive as readable events on a signalfd, so they are handled on the control
+// loop like everything else (no async-signal-safety puzzles).
+class Controller::SignalWatch final : public core::IoHandler {
+ public:
+  SignalWatch(Controller& c) : controller_(c) {
+    sigset_t set = control_signals();
+    fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  }
+  ~SignalWatch() override {
+    if (fd_ >= 0) {
+      controller_.loop_.remove(fd_);
+      ::close(fd_);
+    }
+  }
+  bool ok() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  void on_io(uint32_t) override {
+    signalfd_siginfo info{};
+    while (::read(fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+      controller_.on_signal(static_cast<int>(info.ssi_signo));
+    }
+  }
+
+ private:
+  Controller& controller_;
+  int fd_ = -1;
+};
+
+Controller::Controller(std::string config_path, config::Config config)
+    : config_path_(std::move(config_path)),
+      config_(std::make_shared<const config::Config>(std::move(config))),
+      registry_(config_->effective_workers()) {}
+
+Controller::~Controller() {
+  checkers_.clear();
+  admin_.reset();
+  signals_.reset();
+}
+
+int Controller::run() {
+  block_control_signals();
+  std::string error;
+  if (!start(&error)) {
+    LOG_ERROR("%s", error.c_str());
+    for (auto& w : workers_) w->request_shutdown(0);
+    for (auto& w : workers_) {
+      w->start();
+      w->join();
+    }
+    return 1;
+  }
+  loop_.run();
+  LOG_INFO("no longer accepting; finishing in-flight requests (up to %lldms)",
+           static_cast<long long>(config_->shutdown_timeout_ms));
+  checkers_.clear();
+  admin_.reset();
+  for (auto& w : workers_) w->request_shutdown(config_->shutdown_timeout_ms);
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  LOG_INFO("stopped");
+  return 0;
+}
+
+bool Controller::start(std::string* error) {
+  loop_.update_time();
+  started_unix_ = unix_now();
+  reload_status_.last_attempt_unix = started_unix_;
+  signals_ = std::make_unique<SignalWatch>(*this);
+  if (!signals_->ok()) {
+    *error = std::string("signalfd: ") + strerror(errno);
+    return false;
+  }
+  loop_.add_level_triggered(signals_->fd(), EPOLLIN, signals_.get());
+  if (!apply_admin_settings(*config_, error)) return false;
+
+  breakers_ = breakers_for(*config_);
+  registry_.load(*config_, loop_.now_ms());
+  auto memberships = registry_.take_changes();
+  unsigned n = config_->effective_workers();
+  for (unsigned i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<proxy::Worker>(config_, i, breakers_, this));
+    if (!workers_.back()->open_listeners(error)) return false;
+    for (const auto& [group, m] : memberships) workers_.back()->apply_membership(group, *m);
+  }
+  for (auto& w : workers_) w->start();
+  sync_checkers();
+  for (const auto& l : config_->listeners) {
+    LOG_INFO("listener \"%s\" on %s", l.name.c_str(), l.bind.to_string().c_str());
+  }
+  LOG_INFO("ballast running with %u worker thread(s)", n);
+  loop_.timers().arm(tick_timer_, kTickMs, loop_.now_ms());
+  return true;
+}
+
+bool Controller::apply_admin_settings(const config::Config& next, std::string* error) {
+  const config::AdminConfig& a = next.admin;
+  if (!a.enabled) {
+    if (admin_) {
+      // The request that asked for this reload may be running inside the old server.
+      admin::AdminServer* old = admin_.release();
+      loop_.defer_delete([old] { delete old; });
+    }
+    return true;
+  }
+  if (admin_ && admin_->address() == a.bind) {
+    admin_->set_token(a.token);
+    return true;
+  }
+  auto server = std::make_unique<admin::AdminServer>(
+      loop_, [this](const admin::AdminRequest& r) { return handle_api(r); });
+  if (!server->open(a.bind, error)) {
+    *error = "admin.bind " + a.bind_text + ": " + *error;
+    return false;
+  }
+  server->set_token(a.token);
+  LOG_INFO("admin API on http://%s/api/v1/", server->address().to_string().c_str());
+  if (admin_) {
+    admin::AdminServer* old = admin_.release();
+    loop_.defer_delete([old] { delete old; });
+  }
+  admin_ = std::move(server);
+  return true;
+}
+
+void Controller::on_signal(int sig) {
+  if (sig == SIGHUP) {
+    reload("SIGHUP");
+    return;
+  }
+  LOG_INFO("received %s", strsignal(sig));
+  loop_.stop();
+}
+
+std::vector<std::shared_ptr<proxy::CircuitBreaker>> Controller::breakers_for(
+    const config::Config& next) {
+  std::vector<std::shared_ptr<proxy::CircuitBreaker>> out;
+  for (const auto& g : next.target_groups) {
+    std::shared_ptr<proxy::CircuitBreaker> breaker;
+    for (size_t old = 0; old < config_->target_groups.size() && old < breakers_.size(); ++old) {
+      const auto& og = config_->target_groups[old];
+      // Same limits: keep the breaker and its counts (a reload is not a reset).
+      if (og.name == g.name && same_limits(og.circuit_breaker, g.circuit_breaker))
+        breaker = breakers_[old];
+    }
+    if (!breaker && has_limits(g.circuit_breaker)) {
+      breaker = std::make_shared<proxy::CircuitBreaker>(g.circuit_breaker);
+    }
+    out.push_back(std::move(breaker));
+  }
+  return out;
+}
+
+bool Controller::open_new_sockets(
+    const config::Config& next,
+    std::vector<std::vector<std::pair<core::SocketAddress, int>>>* sockets, std::string* error) {
+  sockets->assign(workers_.size(), {});
+  for (const auto& l : next.listeners) {
+    bool existing = false;
+    for (const auto& old : config_->listeners) existing = existing || old.bind == l.bind;
+    if (existing) continue;
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      int fd = core::listen_tcp(l.bind, /*reuse_port=*/true, /*backlog=*/4096, error);
+      if (fd < 0) {
+        *error = "listener \"" + l.name + "\": " + *error;
+        for (auto& per_worker : *sockets) {
+          for (auto& [addr, s] : per_worker) ::close(s);
+        }
+        sockets->clear();
+        return false;
+      }
+      (*sockets)[w].emplace_back(l.bind, fd);
+    }
+  }
+  return true;
+}
+
+bool Controller::reload(const char* trigger) {
+  loop_.update_time();
+  reload_status_.last_attempt_unix = unix_now();
+  reload_status_.errors.clear();
+  auto fail = [&](const std::string& why) {
+    reload_status_.last_ok = false;
+    LOG_ERROR("reload (%s): %s; the running configuration stays", trigger, why.c_str());
+    return false;
+  };
+  config::LoadResult result = config::load_config_file(config_path_);
+  if (!result.config) {
+    for (const auto& e : result.errors.errors()) {
+      reload_status_.errors.push_back(e.to_string());
+      LOG_ERROR("%s", e.to_string().c_str());
+    }
+    return fail(std::to_string(result.errors.errors().size()) + " error(s) in " + config_path_);
+  }
+  auto next = std::make_shared<const config::Config>(std::move(*result.config));
+  std::string error;
+  std::vector<std::vector<std::pair<core::SocketAddress, int>>> sockets;
+  if (!open_new_sockets(*next, &sockets, &error) || !apply_admin_settings(*next, &error)) {
+    for (auto& per_worker : sockets) {
+      for (auto& [addr, s] : per_worker) ::close(s);
+    }
+    reload_status_.errors.push_back(error);
+    return fail(error);
+  }
+  if (next->effective_workers() != workers_.size()) {
+    LOG_WARN("reload: workers stays %zu until restart (the file says %u)", workers_.size(),
+             next->effective_workers());
+  }
+  auto breakers = breakers_for(*next);
+  registry_.load(*next, loop_.now_ms());
+  std::vector<std::shared_ptr<const proxy::GroupMembership>> memberships(
+      next->target_groups.size());
+  for (auto& [group, m] : registry_.take_changes()) memberships[group] = std::move(m);
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    workers_[w]->post_reload(
+        proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships});
+  }
+  config_ = std::move(next);
+  breakers_ = std::move(breakers);
+  sync_checkers();
+  reload_status_.last_ok = true;
+  ++reload_status_.generation;
+  LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,
+           static_cast<unsigned long long>(reload_status_.generation), config_path_.c_str());
+  return true;
+}
+
+void Controller::publish() {
+  for (auto& [group, m] : registry_.take_changes()) {
+    for (auto& w : workers_) w->post_membership(config_, group, m);
+  }
+}
+
+void Controller::sync_checkers() {
+  std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> next;
+  std::random_device seeds;
+  for (const auto& g : registry_.groups()) {
+    if (!g.checked) continue;
+    const config::HealthCheckConfig& settings = config_->target_groups[g.config_index].health_check;
+    for (const auto& t : g.targets) {
+      auto key = std::make_pair(g.name, t.id);
+      auto it = checkers_.find(key);
+      if (it != checkers_.end() && same_check_settings(it->second->settings(), settings)) {
+        next[key] = std::move(it->second);
+        continue;
+      }
+      std::string group_name = g.name;
+      std::string address = t.address_text;
+      uint64_t id = t.id;
+      auto checker = std::make_unique<health::TargetChecker>(
+          loop_, settings, t.address, t.address_text, seeds(),
+          [this, group_name, address, id](health::TargetHealth state, health::HealthReason reason,
+                                          const std::string& detail) {
+            if (state == health::TargetHealth::kHealthy) {
+              LOG_INFO("target group \"%s\": %s is healthy", group_name.c_str(), address.c_str());
+            } else {
+              LOG_WARN("target group \"%s\": %s is unhealthy (%s: %s)", group_name.c_str(),
+                       address.c_str(), health::to_string(reason), detail.c_str());
+            }
+            registry_.set_health(group_name, id, state, reason, detail);
+            if (state != health::TargetHealth::kHealthy) warn_if_none_healthy(group_name);
+            publish();
+          });
+      checker->start();
+      next[key] = std::move(checker);
+    }
+  }
+  checkers_ = std::move(next);  // checkers of removed targets stop here
+}
+
+void Controller::warn_if_none_healthy(const std::string& group) {
+  const GroupRecord* g = registry_.find_group(group);
+  if (g == nullptr) return;
+  for (const auto& t : g->targets) {
+    if (g->state_of(t) == TargetState::kHealthy) return;
+  }
+  bool fail_open = config_->target_groups[g->config_index].fail_open;
+  LOG_WARN(
+      "target group \"%s\": no healthy target; %s", group.c_str(),
+      fail_open ? "routing to all targets (fail_open: true)" : "answering 503 (fail_open: false)");
+}
+
+void Controller::target_drained(unsigned worker, const std::string& group, uint64_t target_id,
+                                uint64_t version) {
+  loop_.post([this, worker, group, target_id, version] {
+    registry_.drained(group, target_id, version, worker);
+    remove_finished_targets();
+  });
+}
+
+void Controller::remove_finished_targets() {
+  auto removed = registry_.remove_finished(loop_.now_ms());
+  for (const auto& name : removed) LOG_INFO("deregistered %s", name.c_str());
+  publish();
+  if (!removed.empty()) sync_checkers();
+}
+
+void Controller::on_tick(void* self) {
+  auto* c = static_cast<Controller*>(self);
+  c->remove_finished_targets();
+  c->loop_.timers().arm(c->tick_timer_, kTickMs, c->loop_.now_ms());
+}
+
+}  // namespace ballast::control

@@ -1,0 +1,88 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "admin/admin_server.h"
+#include "config/config.h"
+#include "control/target_registry.h"
+#include "core/event_loop.h"
+#include "core/timer_queue.h"
+#include "health/target_checker.h"
+#include "proxy/circuit_breaker.h"
+#include "proxy/control_link.h"
+#include "proxy/worker.h"
+
+namespace ballast::control {
+
+// What the latest reload did, for the log and the API.
+struct ReloadStatus {
+  uint64_t generation = 1;  // configurations applied so far, the first included
+  int64_t last_attempt_unix = 0;
+  bool last_ok = true;
+  std::vector<std::string> errors;  // of the latest attempt, "file:line:col: message"
+};
+
+// The control thread: owns the workers, runs the health checks, keeps the target
+// registry, serves the admin API, reloads the configuration, and handles signals. It
+// never touches a worker's state: it posts immutable memberships and reloads to them.
+class Controller final : public proxy::ControlLink {
+ public:
+  Controller(std::string config_path, config::Config config);
+  ~Controller() override;
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Starts everything and runs until SIGTERM / SIGINT; returns the exit code.
+  int run();
+
+  // ControlLink (called from worker threads).
+  void target_drained(unsigned worker, const std::string& group, uint64_t target_id,
+                      uint64_t version) override;
+
+ private:
+  class SignalWatch;
+  bool start(std::string* error);
+  void on_signal(int sig);
+  // Reads the file again and applies it without closing listeners; a file with errors
+  // leaves the running configuration as it is.
+  bool reload(const char* trigger);
+  bool open_new_sockets(const config::Config& next,
+                        std::vector<std::vector<std::pair<core::SocketAddress, int>>>* sockets,
+                        std::string* error);
+  std::vector<std::shared_ptr<proxy::CircuitBreaker>> breakers_for(const config::Config& next);
+  bool apply_admin_settings(const config::Config& next, std::string* error);
+  // Sends every changed membership to the workers.
+  void publish();
+  // Keeps one health checker per target of each checked group, with current settings.
+  void sync_checkers();
+  void remove_finished_targets();
+  void warn_if_none_healthy(const std::string& group);
+  static void on_tick(void* self);
+
+  // The admin API (controller_api.cc).
+  admin::AdminResponse handle_api(const admin::AdminRequest& request);
+  admin::AdminResponse target_action(const std::string& group, const std::string& rest,
+                                     const admin::AdminRequest& request);
+
+  std::string config_path_;
+  std::shared_ptr<const config::Config> config_;
+  core::EventLoop loop_;
+  TargetRegistry registry_;
+  ReloadStatus reload_status_;
+  int64_t started_unix_ = 0;
+  std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> checkers_;
+  std::vector<std::shared_ptr<proxy::CircuitBreaker>> breakers_;  // by group position
+  std::vector<std::unique_ptr<proxy::Worker>> workers_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<SignalWatch> signals_;
+  core::Timer tick_timer_{&Controller::on_tick, this};
+};
+
+// Blocks the signals the controller handles, in the calling thread and every thread it
+// starts afterwards. Call first thing in main().
+void block_control_signals();
+
+}  // namespace ballast::control

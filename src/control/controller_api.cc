@@ -1,0 +1,275 @@
+// The admin API's routes: JSON views of the registry and configuration, and the
+// operations on targets. Documented in docs/admin-api.md.
+#include <nlohmann/json.hpp>
+
+#include "control/controller.h"
+#include "core/log.h"
+
+namespace ballast::control {
+
+using nlohmann::json;
+
+namespace {
+
+json target_json(const GroupRecord& g, const TargetRecord& t, int64_t now_ms) {
+  json j = {{"address", t.address_text},
+            {"weight", t.weight},
+            {"state", to_string(g.state_of(t))},
+            {"source", t.from_config ? "config" : "api"}};
+  if (t.health == health::TargetHealth::kUnhealthy) {
+    j["reason"] = health::to_string(t.reason);
+    j["detail"] = t.detail;
+  }
+  if (t.draining) {
+    j["deregistering"] = t.deregistering;
+    j["draining_for_ms"] = now_ms - t.drain_started_ms;
+    if (t.deregistering) j["removal_in_ms"] = std::max<int64_t>(0, t.drain_deadline_ms - now_ms);
+  }
+  return j;
+}
+
+json health_check_json(const config::HealthCheckConfig& hc) {
+  if (!hc.enabled) return nullptr;
+  json matcher = json::array();
+  for (auto [lo, hi] : hc.matcher) {
+    matcher.push_back(lo == hi ? std::to_string(lo)
+                               : std::to_string(lo) + "-" + std::to_string(hi));
+  }
+  return {{"protocol", hc.protocol == config::HealthCheckConfig::Protocol::kHttp ? "http" : "tcp"},
+          {"path", hc.path},
+          {"interval_ms", hc.interval_ms},
+          {"timeout_ms", hc.timeout_ms},
+          {"healthy_threshold", hc.healthy_threshold},
+          {"unhealthy_threshold", hc.unhealthy_threshold},
+          {"matcher", matcher}};
+}
+
+json group_json(const GroupRecord& g, const config::TargetGroupConfig& gc, int64_t now_ms) {
+  json targets = json::array();
+  size_t healthy = 0;
+  size_t serving = 0;
+  for (const auto& t : g.targets) {
+    targets.push_back(target_json(g, t, now_ms));
+    healthy += g.state_of(t) == TargetState::kHealthy;
+    serving += !t.draining;
+  }
+  // ALB's fail-open: with no healthy target, every registered target gets traffic.
+  bool failing_open = g.used && gc.fail_open && healthy == 0 && serving > 0;
+  return {{"name", g.name},
+          {"algorithm", lb::algorithm_name(gc.algorithm)},
+          {"used", g.used},
+          {"fail_open", gc.fail_open},
+          {"failing_open", failing_open},
+          {"healthy_count", healthy},
+          {"deregistration_delay_ms", gc.deregistration_delay_ms},
+          {"health_check", health_check_json(gc.health_check)},
+          {"targets", targets}};
+}
+
+const char* action_name(config::RuleConfig::Action a) {
+  switch (a) {
+    case config::RuleConfig::Action::kForward:
+      return "forward";
+    case config::RuleConfig::Action::kFixedResponse:
+      return "fixed_response";
+    case config::RuleConfig::Action::kRedirect:
+      return "redirect";
+  }
+  return "unknown";
+}
+
+json listener_json(const config::ListenerConfig& l) {
+  json rules = json::array();
+  for (const auto& r : l.rules) {
+    json rule = {{"action", action_name(r.action)}, {"line", r.location.line}};
+    if (r.priority) rule["priority"] = *r.priority;
+    if (r.action == config::RuleConfig::Action::kForward) {
+      json fwd = json::array();
+      for (const auto& f : r.forward)
+        fwd.push_back({{"target_group", f.target_group}, {"weight", f.weight}});
+      rule["forward"] = fwd;
+    } else {
+      rule["status"] = r.status;
+    }
+    rules.push_back(rule);
+  }
+  return {{"name", l.name}, {"bind", l.bind.to_string()}, {"rules", rules}};
+}
+
+admin::AdminResponse ok_json(const json& j, int status = 200) {
+  return admin::AdminResponse{status, j.dump(2) + "\n"};
+}
+
+// Splits "a/b/c" into its parts.
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+json parse_body(const admin::AdminRequest& r) {
+  if (r.body.empty()) return json::object();
+  json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    throw std::invalid_argument("the body is not a JSON object");
+  return j;
+}
+
+// A weight from the body, or `fallback` when absent.
+uint32_t weight_from(const json& body, uint32_t fallback) {
+  if (!body.contains("weight")) return fallback;
+  const json& w = body["weight"];
+  if (!w.is_number_integer() || w.get<int64_t>() < 0) {
+    throw std::invalid_argument("\"weight\" must be a whole number from 0 to 1000000");
+  }
+  return static_cast<uint32_t>(std::min<int64_t>(w.get<int64_t>(), 1000001));
+}
+
+admin::AdminResponse result_of(const std::string& error, int ok_status, const json& ok_body) {
+  if (error.empty()) return ok_json(ok_body, ok_status);
+  int status = error.find("no target") != std::string::npos ? 404 : 400;
+  if (error.find("already registered") != std::string::npos) status = 409;
+  return admin::error_response(status, error);
+}
+
+}  // namespace
+
+admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) {
+  loop_.update_time();
+  int64_t now = loop_.now_ms();
+  std::vector<std::string> parts = split_path(request.path);
+  if (parts.size() < 2 || parts[0] != "api" || parts[1] != "v1") {
+    return admin::error_response(
+        404, "no such endpoint: " + request.path + " (the API is under /api/v1/)");
+  }
+  parts.erase(parts.begin(), parts.begin() + 2);
+  const std::string& method = request.method;
+  auto wrong_method = [&](const char* allowed) {
+    return admin::error_response(
+        405, method + " is not allowed on " + request.path + " (use " + allowed + ")");
+  };
+
+  if (parts.size() == 1 && parts[0] == "status") {
+    if (method != "GET") return wrong_method("GET");
+    json errors = reload_status_.errors;
+    return ok_json({{"version", "0.1.0"},
+                    {"config_file", config_path_},
+                    {"config_generation", reload_status_.generation},
+                    {"workers", workers_.size()},
+                    {"started_at", started_unix_},
+                    {"last_reload",
+                     {{"at", reload_status_.last_attempt_unix},
+                      {"ok", reload_status_.last_ok},
+                      {"errors", errors}}}});
+  }
+  if (parts.size() == 1 && parts[0] == "reload") {
+    if (method != "POST") return wrong_method("POST");
+    bool ok = reload("API");
+    json errors = reload_status_.errors;
+    if (!ok) {
+      return ok_json({{"reloaded", false},
+                      {"error", "the configuration has errors; the running one stays"},
+                      {"errors", errors}},
+                     422);
+    }
+    return ok_json({{"reloaded", true}, {"config_generation", reload_status_.generation}});
+  }
+  if (parts.size() == 1 && parts[0] == "listeners") {
+    if (method != "GET") return wrong_method("GET");
+    json list = json::array();
+    for (const auto& l : config_->listeners) list.push_back(listener_json(l));
+    return ok_json({{"listeners", list}});
+  }
+  if (!parts.empty() && parts[0] == "target-groups") {
+    if (parts.size() == 1) {
+      if (method != "GET") return wrong_method("GET");
+      json list = json::array();
+      for (const auto& g : registry_.groups()) {
+        list.push_back(group_json(g, config_->target_groups[g.config_index], now));
+      }
+      return ok_json({{"target_groups", list}});
+    }
+    const GroupRecord* g = registry_.find_group(parts[1]);
+    if (g == nullptr)
+      return admin::error_response(404, "no target group named \"" + parts[1] + "\"");
+    if (parts.size() == 2) {
+      if (method != "GET") return wrong_method("GET");
+      return ok_json(group_json(*g, config_->target_groups[g->config_index], now));
+    }
+    if (parts[2] == "targets") {
+      std::string rest;
+      for (size_t i = 3; i < parts.size(); ++i) rest += (i > 3 ? "/" : "") + parts[i];
+      return target_action(parts[1], rest, request);
+    }
+  }
+  return admin::error_response(404, "no such endpoint: " + method + " " + request.path);
+}
+
+admin::AdminResponse Controller::target_action(const std::string& group, const std::string& rest,
+                                               const admin::AdminRequest& request) {
+  int64_t now = loop_.now_ms();
+  const std::string& method = request.method;
+  std::string error;
+  admin::AdminResponse response;
+  auto changed = [&] {
+    publish();
+    sync_checkers();
+  };
+  if (rest.empty()) {
+    if (method != "POST") return admin::error_response(405, "use POST to register a target");
+    json body = parse_body(request);
+    if (!body.contains("address") || !body["address"].is_string()) {
+      return admin::error_response(400, "the body needs \"address\": \"IP:PORT\"");
+    }
+    std::string address = body["address"];
+    error = registry_.register_target(group, address, weight_from(body, 1), now);
+    if (error.empty()) {
+      LOG_INFO("API: registered %s in target group \"%s\"", address.c_str(), group.c_str());
+      changed();
+    }
+    return result_of(error, 201, {{"registered", address}, {"target_group", group}});
+  }
+  // ".../targets/ADDRESS" or ".../targets/ADDRESS/drain|undrain".
+  std::string address = rest;
+  std::string verb;
+  if (size_t slash = rest.rfind('/'); slash != std::string::npos) {
+    address = rest.substr(0, slash);
+    verb = rest.substr(slash + 1);
+  }
+  if (verb.empty() && method == "DELETE") {
+    error = registry_.deregister_target(group, address, now);
+    if (error.empty()) {
+      LOG_INFO("API: deregistering %s from target group \"%s\"", address.c_str(), group.c_str());
+      changed();
+    }
+    return result_of(error, 202, {{"deregistering", address}, {"target_group", group}});
+  }
+  if (verb.empty() && (method == "PATCH" || method == "PUT")) {
+    json body = parse_body(request);
+    if (!body.contains("weight")) return admin::error_response(400, "the body needs \"weight\": N");
+    error = registry_.set_weight(group, address, weight_from(body, 0));
+    if (error.empty()) changed();
+    return result_of(error, 200, {{"target", address}, {"weight", body["weight"]}});
+  }
+  if ((verb == "drain" || verb == "undrain") && method == "POST") {
+    error =
+        verb == "drain" ? registry_.drain(group, address, now) : registry_.undrain(group, address);
+    if (error.empty()) {
+      LOG_INFO("API: %s %s in target group \"%s\"", verb.c_str(), address.c_str(), group.c_str());
+      changed();
+    }
+    return result_of(error, 200, {{verb == "drain" ? "draining" : "serving", address}});
+  }
+  return admin::error_response(405,
+                               method + " " + request.path +
+                                   ": use POST .../targets, DELETE or PATCH .../targets/ADDRESS, "
+                                   "POST .../targets/ADDRESS/drain or /undrain");
+}
+
+}  // namespace ballast::control

@@ -1,0 +1,35 @@
+#include "health/target_health.h"
+
+namespace ballast::health {
+
+const char* to_string(HealthReason r) {
+  switch (r) {
+    case HealthReason::kNone:
+      return "none";
+    case HealthReason::kTimeout:
+      return "timeout";
+    case HealthReason::kStatus:
+      return "status";
+    case HealthReason::kConnectRefused:
+      return "connect refused";
+    case HealthReason::kConnectFailed:
+      return "connect failed";
+    case HealthReason::kInvalidResponse:
+      return "invalid response";
+  }
+  return "unknown";
+}
+
+const char* to_string(TargetHealth h) {
+  switch (h) {
+    case TargetHealth::kInitial:
+      return "initial";
+    case TargetHealth::kHealthy:
+      return "healthy";
+    case TargetHealth::kUnhealthy:
+      return "unhealthy";
+  }
+  return "unknown";
+}
+
+}  // namespace ballast::health
