@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <vector>
 
 #include "backend/backend_server.h"
 
@@ -11,5 +12,14 @@ int check_command(const std::string& config_path, bool quiet);
 int run_command(const std::string& config_path);
 // `ballast backend --port N`: the demo application instance.
 int backend_command(const backend::BackendOptions& options);
+
+struct CtlOptions {
+  std::string admin;  // HOST:PORT; else $BALLAST_ADMIN, else 127.0.0.1:9901
+  std::string token;  // else $BALLAST_TOKEN
+  bool json = false;  // print the API's JSON instead of tables
+  std::vector<std::string> args;
+};
+// `ballast ctl ACTION ...`: talks to a running ballast through its admin API.
+int ctl_command(const CtlOptions& options);
 
 }  // namespace ballast::app

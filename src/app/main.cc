@@ -1,4 +1,4 @@
-// ballast: one binary, several subcommands (run, check, backend).
+// ballast: one binary, several subcommands (run, check, backend, ctl).
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
@@ -34,11 +34,23 @@ int main(int argc, char** argv) {
   backend->add_option("--threads", backend_options.threads, "Serving threads")
       ->capture_default_str();
 
+  ballast::app::CtlOptions ctl_options;
+  auto* ctl = app.add_subcommand("ctl", "Control a running ballast through its admin API");
+  ctl->add_option("--admin", ctl_options.admin,
+                  "Admin API address (default: $BALLAST_ADMIN or 127.0.0.1:9901)");
+  ctl->add_option("--token", ctl_options.token, "Bearer token (default: $BALLAST_TOKEN)");
+  ctl->add_flag("--json", ctl_options.json, "Print the API's JSON answer");
+  ctl->add_option("action", ctl_options.args,
+                  "status | listeners | groups | targets GROUP | register GROUP ADDRESS [WEIGHT] "
+                  "| deregister GROUP ADDRESS | weight GROUP ADDRESS N | drain GROUP ADDRESS | "
+                  "undrain GROUP ADDRESS | reload");
+
   CLI11_PARSE(app, argc, argv);
   if (verbose) ballast::core::set_log_level(ballast::core::LogLevel::kDebug);
 
   if (*run) return ballast::app::run_command(run_config);
   if (*check) return ballast::app::check_command(check_config, quiet);
   if (*backend) return ballast::app::backend_command(backend_options);
+  if (*ctl) return ballast::app::ctl_command(ctl_options);
   return 2;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/log.h"
 #include "lb/balancer_factory.h"
@@ -83,45 +84,66 @@ void TargetGroupRuntime::reconfigure(const config::TargetGroupConfig& config,
   }
 }
 
-size_t TargetGroupRuntime::slot_for(const Member& m) {
-  size_t free = slots_.size();
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].pool && states_[i].id_hash == m.id) return i;
-    if (!slots_[i].pool && free == slots_.size()) free = i;
-  }
-  if (free == slots_.size()) {
+size_t TargetGroupRuntime::slot_for(const Member& m,
+                                    const std::unordered_map<uint64_t, size_t>& existing,
+                                    std::vector<size_t>& free_slots) {
+  if (auto it = existing.find(m.id); it != existing.end()) return it->second;
+  size_t i;
+  if (!free_slots.empty()) {
+    i = free_slots.back();
+    free_slots.pop_back();
+    if (outliers_) outliers_->forget(i);
+    if (slow_start_) slow_start_->forget(i);
+  } else {
+    i = slots_.size();
     slots_.emplace_back();
     states_.emplace_back();
     base_weights_.push_back(0);
     usable_.push_back(false);
     if (outliers_) outliers_->resize(slots_.size());
     if (slow_start_) slow_start_->resize(slots_.size());
-  } else {
-    if (outliers_) outliers_->forget(free);
-    if (slow_start_) slow_start_->forget(free);
   }
-  Slot& slot = slots_[free];
+  Slot& slot = slots_[i];
   slot = Slot{};
   slot.address_text = m.address_text;
   slot.address = m.address;
   slot.pool = std::make_unique<TargetPool>(loop_, m.address, config_->keepalive.max_idle_per_target,
                                            config_->keepalive.idle_timeout_ms, breaker_);
-  states_[free] = lb::TargetState{};
-  states_[free].id_hash = m.id;
-  usable_[free] = false;
-  return free;
+  states_[i] = lb::TargetState{};
+  states_[i].id_hash = m.id;
+  usable_[i] = false;
+  return i;
 }
 
 void TargetGroupRuntime::apply(const GroupMembership& membership) {
   membership_version_ = membership.version;
-  std::vector<bool> listed(slots_.size(), false);
+  std::unordered_set<uint64_t> ids;
+  for (const Member& m : membership.members) ids.insert(m.id);
+  // Removed targets first, so a new target can take a position freed now.
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Slot& slot = slots_[i];
+    if (!slot.pool || ids.count(states_[i].id_hash) != 0) continue;
+    // It finishes what it has in flight here, then its position is freed.
+    slot.member = false;
+    slot.draining = false;
+    slot.pool->set_closing();
+    if (states_[i].in_flight == 0) {
+      slot.pool.reset();
+      states_[i] = lb::TargetState{};
+    }
+  }
+  std::unordered_map<uint64_t, size_t> existing;
+  std::vector<size_t> free_slots;
+  for (size_t i = slots_.size(); i-- > 0;) {
+    if (slots_[i].pool) {
+      existing.emplace(states_[i].id_hash, i);
+    } else {
+      free_slots.push_back(i);  // lowest position last, so it is reused first
+    }
+  }
   std::vector<size_t> newly_draining;
-  size_t members = 0;
   for (const Member& m : membership.members) {
-    size_t i = slot_for(m);
-    if (i >= listed.size()) listed.resize(i + 1, false);
-    listed[i] = true;
-    ++members;
+    size_t i = slot_for(m, existing, free_slots);
     Slot& slot = slots_[i];
     slot.member = true;
     slot.healthy = m.healthy;
@@ -137,21 +159,9 @@ void TargetGroupRuntime::apply(const GroupMembership& membership) {
     slot.draining = m.draining;
   }
   for (size_t i = 0; i < slots_.size(); ++i) {
-    Slot& slot = slots_[i];
-    if (listed[i] || !slot.pool) continue;
-    // Removed: it finishes what it has in flight here, then its position is freed.
-    slot.member = false;
-    slot.draining = false;
-    slot.pool->set_closing();
-    if (states_[i].in_flight == 0) {
-      slot.pool.reset();
-      states_[i] = lb::TargetState{};
-    }
-  }
-  for (size_t i = 0; i < slots_.size(); ++i) {
     base_weights_[i] = slots_[i].member && !slots_[i].draining ? slots_[i].base_weight : 0;
   }
-  if (outliers_) outliers_->set_member_count(members);
+  if (outliers_) outliers_->set_member_count(membership.members.size());
   rebuild_balancer();
   refresh_eligibility();
   for (size_t i : newly_draining) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -114,7 +115,9 @@ class TargetGroupRuntime {
     uint64_t drain_version = 0;  // the membership that started the drain
   };
 
-  size_t slot_for(const Member& m);
+  // The position of member `m`: its own if it has one, else a free one or a new one.
+  size_t slot_for(const Member& m, const std::unordered_map<uint64_t, size_t>& existing,
+                  std::vector<size_t>& free_slots);
   void rebuild_balancer();
   void refresh_eligibility();
   void update_states();

@@ -1,0 +1,179 @@
+// `ballast ctl`: the admin API from the command line.
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "app/admin_client.h"
+#include "app/commands.h"
+
+namespace ballast::app {
+
+using nlohmann::json;
+
+namespace {
+
+const char* kUsage =
+    "usage: ballast ctl [--admin HOST:PORT] [--token TOKEN] [--json] ACTION [ARGS]\n"
+    "actions:\n"
+    "  status                          configuration file, generation, last reload\n"
+    "  listeners                       listeners and their rules\n"
+    "  groups                          target groups with healthy counts\n"
+    "  targets GROUP                   a group's targets: state, reason, weight\n"
+    "  register GROUP ADDRESS [WEIGHT] add a target (IP:PORT)\n"
+    "  deregister GROUP ADDRESS        drain a target, then remove it\n"
+    "  weight GROUP ADDRESS N          set a target's weight\n"
+    "  drain GROUP ADDRESS             stop sending it new requests\n"
+    "  undrain GROUP ADDRESS           send it requests again\n"
+    "  reload                          re-read the configuration file (as SIGHUP)\n";
+
+struct Call {
+  std::string method;
+  std::string path;
+  std::string body;
+};
+
+// Maps an action and its arguments to an API call; false (with `error`) when they do not fit.
+bool make_call(const std::vector<std::string>& a, Call* call, std::string* error) {
+  auto need = [&](size_t n, const char* form) {
+    if (a.size() == n + 1) return true;
+    *error = std::string("usage: ballast ctl ") + form;
+    return false;
+  };
+  const std::string& action = a[0];
+  std::string base = "/api/v1/target-groups/";
+  if (action == "status" || action == "listeners") {
+    *call = {"GET", "/api/v1/" + action, ""};
+    return need(0, action.c_str());
+  }
+  if (action == "groups") {
+    *call = {"GET", "/api/v1/target-groups", ""};
+    return need(0, "groups");
+  }
+  if (action == "reload") {
+    *call = {"POST", "/api/v1/reload", ""};
+    return need(0, "reload");
+  }
+  if (action == "targets") {
+    if (!need(1, "targets GROUP")) return false;
+    *call = {"GET", base + encode_segment(a[1]), ""};
+    return true;
+  }
+  if (action == "register") {
+    if (a.size() != 3 && a.size() != 4) {
+      *error = "usage: ballast ctl register GROUP ADDRESS [WEIGHT]";
+      return false;
+    }
+    json body = {{"address", a[2]}};
+    if (a.size() == 4) {
+      char* end = nullptr;
+      long w = strtol(a[3].c_str(), &end, 10);
+      if (*end != '\0' || w < 0) {
+        *error = "weight \"" + a[3] + "\" is not a whole number";
+        return false;
+      }
+      body["weight"] = w;
+    }
+    *call = {"POST", base + encode_segment(a[1]) + "/targets", body.dump()};
+    return true;
+  }
+  if (action == "deregister" || action == "drain" || action == "undrain") {
+    if (!need(2, (action + " GROUP ADDRESS").c_str())) return false;
+    std::string target = base + encode_segment(a[1]) + "/targets/" + encode_segment(a[2]);
+    *call = action == "deregister" ? Call{"DELETE", target, ""}
+                                   : Call{"POST", target + "/" + action, ""};
+    return true;
+  }
+  if (action == "weight") {
+    if (!need(3, "weight GROUP ADDRESS N")) return false;
+    char* end = nullptr;
+    long w = strtol(a[3].c_str(), &end, 10);
+    if (*end != '\0' || w < 0) {
+      *error = "weight \"" + a[3] + "\" is not a whole number";
+      return false;
+    }
+    *call = {"PATCH", base + encode_segment(a[1]) + "/targets/" + encode_segment(a[2]),
+             json{{"weight", w}}.dump()};
+    return true;
+  }
+  *error = "unknown action \"" + action + "\"";
+  return false;
+}
+
+void print_targets(const json& group) {
+  printf("%-28s %-10s %7s  %s\n", "TARGET", "STATE", "WEIGHT", "DETAIL");
+  for (const auto& t : group["targets"]) {
+    std::string detail = t.value("reason", "");
+    if (t.contains("detail") && !t["detail"].get<std::string>().empty())
+      detail += ": " + t["detail"].get<std::string>();
+    if (t.value("deregistering", false)) detail = "deregistering";
+    printf("%-28s %-10s %7u  %s\n", t["address"].get<std::string>().c_str(),
+           t["state"].get<std::string>().c_str(), t["weight"].get<unsigned>(), detail.c_str());
+  }
+}
+
+void print_groups(const json& j) {
+  printf("%-20s %-28s %9s  %s\n", "GROUP", "ALGORITHM", "HEALTHY", "NOTE");
+  for (const auto& g : j["target_groups"]) {
+    std::string healthy = std::to_string(g["healthy_count"].get<size_t>()) + "/" +
+                          std::to_string(g["targets"].size());
+    std::string note = !g["used"].get<bool>()          ? "unused (no rule forwards to it)"
+                       : g["failing_open"].get<bool>() ? "no healthy target: routing to all"
+                                                       : "";
+    printf("%-20s %-28s %9s  %s\n", g["name"].get<std::string>().c_str(),
+           g["algorithm"].get<std::string>().c_str(), healthy.c_str(), note.c_str());
+  }
+}
+
+// Human-readable output for the read actions; mutations print the API's short answer.
+void print_reply(const std::string& action, const json& j) {
+  if (action == "groups") {
+    print_groups(j);
+  } else if (action == "targets") {
+    print_targets(j);
+  } else {
+    printf("%s\n", j.dump(2).c_str());
+  }
+}
+
+}  // namespace
+
+int ctl_command(const CtlOptions& options) {
+  if (options.args.empty()) {
+    fputs(kUsage, stderr);
+    return 2;
+  }
+  Call call;
+  std::string error;
+  if (!make_call(options.args, &call, &error)) {
+    fprintf(stderr, "%s\n%s", error.c_str(), kUsage);
+    return 2;
+  }
+  std::string admin = options.admin;
+  if (admin.empty() && getenv("BALLAST_ADMIN") != nullptr) admin = getenv("BALLAST_ADMIN");
+  if (admin.empty()) admin = "127.0.0.1:9901";
+  std::string token = options.token;
+  if (token.empty() && getenv("BALLAST_TOKEN") != nullptr) token = getenv("BALLAST_TOKEN");
+  auto reply = admin_request(admin, token, call.method, call.path, call.body, &error);
+  if (!reply) {
+    fprintf(stderr, "ballast ctl: %s\n", error.c_str());
+    return 1;
+  }
+  json j = json::parse(reply->body, nullptr, false);
+  if (reply->status >= 300) {
+    std::string message =
+        j.is_object() && j.contains("error") ? j["error"].get<std::string>() : reply->body;
+    fprintf(stderr, "ballast ctl: %d: %s\n", reply->status, message.c_str());
+    if (j.is_object() && j.contains("errors")) {
+      for (const auto& e : j["errors"]) fprintf(stderr, "  %s\n", e.get<std::string>().c_str());
+    }
+    return 1;
+  }
+  if (options.json || j.is_discarded()) {
+    printf("%s\n", j.is_discarded() ? reply->body.c_str() : j.dump(2).c_str());
+  } else {
+    print_reply(options.args[0], j);
+  }
+  return 0;
+}
+
+}  // namespace ballast::app

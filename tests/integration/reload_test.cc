@@ -1,0 +1,143 @@
+// Hitless reload: SIGHUP and POST /api/v1/reload apply a new file without closing
+// listeners or failing requests; a bad file keeps the old configuration and says why.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/load_loop.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+using nlohmann::json;
+
+template <typename Pred>
+bool within(int seconds, Pred pred) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int generation(uint16_t admin_port) {
+  AdminAnswer a = admin_call(admin_port, "GET", "/api/v1/status");
+  json j = json::parse(a.body, nullptr, false);
+  return j.is_object() ? j["config_generation"].get<int>() : -1;
+}
+
+TEST(ReloadTest, TwentyReloadsUnderLoadFailNoRequest) {
+  DemoBackend a("a"), b("b");
+  const std::string one = proxy_config({a.port()}, "    algorithm: round_robin\n", "", 2);
+  const std::string two =
+      proxy_config({a.port(), b.port()}, "    algorithm: least_outstanding_requests\n", "", 2);
+  Ballast lb(one);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  LoadLoop load(lb.port(), 4);
+  ASSERT_TRUE(load.wait_for_more(200)) << lb.process().log();
+  for (int i = 1; i <= 20; ++i) {
+    lb.rewrite_config(i % 2 == 1 ? two : one);
+    if (i % 4 == 0) {
+      ASSERT_EQ(admin_call(lb.admin_port(), "POST", "/api/v1/reload").status, 200);
+    } else {
+      lb.process().signal(SIGHUP);
+    }
+    ASSERT_TRUE(within(10, [&] { return generation(lb.admin_port()) == i + 1; }))
+        << lb.process().log();
+    ASSERT_TRUE(load.wait_for_more(300)) << lb.process().log();
+  }
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << load.first_failure() << "\n" << lb.process().log();
+  EXPECT_GT(load.instances()["b"], 0) << "the reloads that added b took effect";
+  EXPECT_GT(load.done(), 6000);
+}
+
+TEST(ReloadTest, ABadFileKeepsTheRunningConfigurationAndSaysWhy) {
+  DemoBackend a("a");
+  Ballast lb(proxy_config({a.port()}));
+  ASSERT_TRUE(lb.ready());
+  lb.rewrite_config(
+      "listeners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules: []\n"
+      "target_groups:\n  - name: app\n    algoritm: random\n");
+  AdminAnswer r = admin_call(lb.admin_port(), "POST", "/api/v1/reload");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("ballast.yaml:7:5: target_groups[0].algoritm: unknown key"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(instances_seen(lb.port(), 5)["a"], 5) << "the old configuration still serves";
+  json status = json::parse(admin_call(lb.admin_port(), "GET", "/api/v1/status").body);
+  EXPECT_EQ(status["last_reload"]["ok"], false);
+  EXPECT_EQ(status["config_generation"], 1);
+  EXPECT_FALSE(status["last_reload"]["errors"].empty());
+
+  lb.process().signal(SIGHUP);
+  ASSERT_TRUE(
+      within(10, [&] { return lb.process().log().find("reload (SIGHUP):") != std::string::npos; }));
+  EXPECT_NE(lb.process().log().find("the running configuration stays"), std::string::npos)
+      << lb.process().log();
+  EXPECT_EQ(instances_seen(lb.port(), 5)["a"], 5);
+}
+
+TEST(ReloadTest, ListenersComeAndGoWithoutTouchingTheOthers) {
+  DemoBackend a("a");
+  uint16_t second = free_port();
+  std::string base = proxy_config({a.port()});
+  Ballast lb(base);
+  ASSERT_TRUE(lb.ready());
+  Client kept(lb.port());
+  ASSERT_TRUE(kept.get("/"));
+  std::string with_second = base +
+                            "  - name: extra\n    bind: 127.0.0.1:" + std::to_string(second) +
+                            "\n    rules:\n      - fixed_response: { status: 200, body: extra }\n";
+  // The listeners list is not last in proxy_config's text: insert the extra listener in it.
+  with_second = replace_all(base, "target_groups:",
+                            "  - name: extra\n    bind: 127.0.0.1:" + std::to_string(second) +
+                                "\n    rules:\n      - fixed_response: { status: 200, body: "
+                                "extra }\ntarget_groups:");
+  lb.rewrite_config(with_second);
+  ASSERT_EQ(admin_call(lb.admin_port(), "POST", "/api/v1/reload").status, 200)
+      << lb.process().log();
+  ASSERT_TRUE(wait_for_port(second));
+  auto extra = http_get(second, "/");
+  ASSERT_TRUE(extra);
+  EXPECT_EQ(extra->body, "extra");
+  auto r = kept.get("/");
+  ASSERT_TRUE(r) << "a keep-alive connection survives the reload";
+  EXPECT_EQ(r->status, 200);
+
+  lb.rewrite_config(base);
+  ASSERT_EQ(admin_call(lb.admin_port(), "POST", "/api/v1/reload").status, 200);
+  EXPECT_TRUE(within(10, [&] { return !http_get(second, "/"); })) << "the removed listener closed";
+  r = kept.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST(ReloadTest, TargetsRegisteredThroughTheApiSurviveAReload) {
+  DemoBackend a("a"), b("b");
+  std::string config = proxy_config({a.port()}, "    algorithm: round_robin\n");
+  Ballast lb(config);
+  ASSERT_TRUE(lb.ready());
+  ASSERT_EQ(admin_call(lb.admin_port(), "POST", "/api/v1/target-groups/app/targets",
+                       R"({"address": "127.0.0.1:)" + std::to_string(b.port()) + R"("})")
+                .status,
+            201);
+  lb.rewrite_config(replace_all(config, "round_robin", "random"));
+  ASSERT_EQ(admin_call(lb.admin_port(), "POST", "/api/v1/reload").status, 200);
+  json g = json::parse(admin_call(lb.admin_port(), "GET", "/api/v1/target-groups/app").body);
+  EXPECT_EQ(g["algorithm"], "random");
+  ASSERT_EQ(g["targets"].size(), 2u) << g.dump();
+  EXPECT_EQ(g["targets"][1]["source"], "api");
+  EXPECT_TRUE(within(10, [&] {
+    auto s = instances_seen(lb.port(), 40);
+    return s["a"] > 0 && s["b"] > 0;
+  }));
+}
+
+}  // namespace
+}  // namespace ballast::test

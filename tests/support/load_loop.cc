@@ -1,0 +1,82 @@
+#include "support/load_loop.h"
+
+#include <chrono>
+
+#include "support/http_client.h"
+
+namespace ballast::test {
+
+LoadLoop::LoadLoop(uint16_t port, int clients, std::string path, int max_requests) {
+  for (int i = 0; i < clients; ++i) {
+    threads_.emplace_back([this, port, path, max_requests] { run(port, path, max_requests); });
+  }
+}
+
+LoadLoop::~LoadLoop() {
+  stop();
+}
+
+void LoadLoop::stop() {
+  stop_ = true;
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void LoadLoop::run(uint16_t port, const std::string& path, int max_requests) {
+  auto fail = [&](const std::string& what) {
+    ++failed_;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (first_failure_.empty()) first_failure_ = what;
+  };
+  auto client = std::make_unique<Client>(port);
+  for (int i = 0; i < max_requests && !stop_.load(); ++i) {
+    if (!client->connected()) client = std::make_unique<Client>(port);
+    auto r = client->get(path);
+    ++done_;
+    if (!r) {
+      fail("request " + std::to_string(i) + ": no response");
+      client = std::make_unique<Client>(port);
+      continue;
+    }
+    if (r->status != 200) fail("status " + std::to_string(r->status) + ": " + r->body);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++instances_[r->header("x-ballast-instance")];
+    }
+    if (r->header("connection") == "close") client = std::make_unique<Client>(port);
+  }
+}
+
+std::map<std::string, int> LoadLoop::instances() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return instances_;
+}
+
+std::string LoadLoop::first_failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return first_failure_;
+}
+
+bool LoadLoop::wait_for_more(int n, int timeout_ms) const {
+  int target = done_.load() + n;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (done_.load() < target) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+AdminAnswer admin_call(uint16_t port, const std::string& method, const std::string& path,
+                       const std::string& body, const std::string& extra_headers) {
+  Client c(port);
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: admin\r\n" + extra_headers +
+                        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  if (!c.send_raw(request)) return {};
+  auto r = c.read_response();
+  if (!r) return {};
+  return AdminAnswer{r->status, r->body};
+}
+
+}  // namespace ballast::test

@@ -1,0 +1,53 @@
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ballast::test {
+
+// Clients that send GET requests on keep-alive connections as fast as they are answered,
+// until stopped (or a bound on their count), and count what comes back. A connection the
+// server closes after a complete response is reopened; anything else (no answer, a
+// broken connection, a status other than 200) is a failure.
+class LoadLoop {
+ public:
+  LoadLoop(uint16_t port, int clients, std::string path = "/", int max_requests = 200000);
+  ~LoadLoop();
+  LoadLoop(const LoadLoop&) = delete;
+  LoadLoop& operator=(const LoadLoop&) = delete;
+
+  void stop();
+  int done() const { return done_.load(); }
+  int failed() const { return failed_.load(); }
+  // Answers by instance (X-Ballast-Instance).
+  std::map<std::string, int> instances() const;
+  std::string first_failure() const;
+  // Waits (bounded) until `n` more requests are done than now; false on timeout.
+  bool wait_for_more(int n, int timeout_ms = 20000) const;
+
+ private:
+  void run(uint16_t port, const std::string& path, int max_requests);
+
+  std::atomic<bool> stop_{false};
+  std::atomic<int> done_{0};
+  std::atomic<int> failed_{0};
+  mutable std::mutex mu_;
+  std::map<std::string, int> instances_;  // GUARDED_BY(mu_)
+  std::string first_failure_;             // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;
+};
+
+// Calls the admin API on 127.0.0.1:port and returns the status and body (status 0 when
+// there was no answer).
+struct AdminAnswer {
+  int status = 0;
+  std::string body;
+};
+AdminAnswer admin_call(uint16_t port, const std::string& method, const std::string& path,
+                       const std::string& body = "", const std::string& extra_headers = "");
+
+}  // namespace ballast::test
