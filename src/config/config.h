@@ -88,6 +88,12 @@ struct TargetGroupConfig {
   // Retries of idempotent requests without a body whose connection to a target failed
   // (refused, reset before any response, connect timeout), each on another target.
   uint32_t retries = 1;
+  // Response statuses that are retried on another target too (the response is dropped
+  // unseen), under the same conditions; 504 also covers a try that met request_timeout.
+  std::vector<int> retry_on_status;
+  // All tries of one request together, from the first try until the response starts;
+  // 0: no bound beyond request_timeout per try.
+  int64_t total_timeout_ms = 0;
   uint32_t retry_budget_percent = 20;   // retries in progress, as a share of requests in flight
   uint32_t retry_min_concurrency = 10;  // retries always allowed in progress (per worker)
   // Stickiness: lb_cookie (ballast's cookie pins a client to a target for `duration`),
@@ -136,6 +142,8 @@ struct RuleConfig {
   std::string body;                  // fixed_response
   std::string location_template;     // redirect: "https://#{host}#{path}?#{query}"
   std::optional<uint32_t> priority;  // lower first; rules without one follow, in file order
+  // forward: also retry methods that are not idempotent (POST, PATCH) when bodiless.
+  bool retry_non_idempotent = false;
   Location location;
 };
 

@@ -165,6 +165,28 @@ void read_hash_on(MapReader& r, TargetGroupConfig& g, ErrorList& errors) {
   }
 }
 
+// retry_on_status: [502, 503, 504]
+void read_retry_on_status(MapReader& r, TargetGroupConfig& g, ErrorList& errors) {
+  YAML::Node list = r.node("retry_on_status");
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) {
+    errors.add(location_of(list), r.child_path("retry_on_status"),
+               "expected a list of statuses, such as [502, 503, 504]");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    int status = 0;
+    bool ok = list[i].IsScalar() && YAML::convert<int>::decode(list[i], status);
+    if (!ok || status < 400 || status > 599) {
+      errors.add(location_of(list[i]), indexed(r.child_path("retry_on_status"), i),
+                 "\"" + (list[i].IsScalar() ? list[i].Scalar() : std::string("?")) +
+                     "\" is not a status from 400 to 599");
+      continue;
+    }
+    g.retry_on_status.push_back(status);
+  }
+}
+
 TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& path,
                                     ErrorList& errors) {
   TargetGroupConfig g;
@@ -202,6 +224,8 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
     }
   }
   if (auto v = r.integer("retries", 0, 5)) g.retries = static_cast<uint32_t>(*v);
+  read_retry_on_status(r, g, errors);
+  if (auto v = r.duration_ms("total_timeout", 0)) g.total_timeout_ms = *v;
   if (auto v = r.integer("retry_budget_percent", 0, 100)) {
     g.retry_budget_percent = static_cast<uint32_t>(*v);
   }

@@ -146,6 +146,13 @@ RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList&
   } else {
     r.node("forward");
   }
+  if (auto v = r.boolean("retry_non_idempotent")) {
+    rule.retry_non_idempotent = *v;
+    if (!r.has("forward")) {
+      errors.add(r.key_location("retry_non_idempotent"), r.child_path("retry_non_idempotent"),
+                 "applies only to a forward rule");
+    }
+  }
   if (r.has("fixed_response"))
     read_fixed_response(r, rule, errors);
   else

@@ -85,6 +85,15 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // Sends the request to another target after a connection failure, when the request
   // and the retry budget allow; false when it cannot.
   bool retry_elsewhere(const std::string& what);
+  // The target a retry would go to, or -1 when the request, its group's settings or the
+  // retry budget rule one out.
+  int retry_target();
+  void retry_on(int other, const std::string& what);
+  bool retries_status(int status) const;
+  // A response whose status is in retry_on_status was dropped: send the request again.
+  void retry_after_status();
+  // The time a try may take: `per_try`, or less when total_timeout ends sooner.
+  int64_t try_budget_ms(int64_t per_try) const;
   // The exchange is over: leave the retry budget, give back the circuit-breaker slots.
   void release_group_slots();
   // Stickiness: the target a request's cookie pins it to (or -1), and the Set-Cookie line
@@ -166,6 +175,9 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool retrying_ = false;  // counted in the group's retry budget until the exchange ends
   int tried_[kMaxTries] = {};
   int tried_count_ = 0;
+  int64_t exchange_deadline_ms_ = 0;  // total_timeout's end (0: none)
+  int status_retry_target_ = -1;      // set while a dropped response waits for its retry
+  int status_retry_status_ = 0;
   lb::PickContext pick_ctx_;
   bool holds_request_slot_ = false;               // circuit breaker: max_requests
   std::shared_ptr<CircuitBreaker> held_breaker_;  // the breaker the slots were taken from

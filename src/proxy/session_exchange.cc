@@ -1,5 +1,6 @@
 // The request/response exchange of a Session: parsing what arrives, routing, choosing
 // and connecting to a target, re-framing bodies, and finishing or failing the exchange.
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -152,6 +153,7 @@ void Session::on_request_head(http::MessageHead& head) {
     return;
   }
   const config::RuleConfig& matched = listener_->rules[static_cast<size_t>(rule)];
+  request_idempotent_ = request_idempotent_ || matched.retry_non_idempotent;
   if (matched.action != config::RuleConfig::Action::kForward) {
     answer_from_rule(matched, head);
     return;
@@ -179,6 +181,8 @@ void Session::on_request_head(http::MessageHead& head) {
   }
   group_->request_started(static_cast<size_t>(target_));
   request_started_us_ = group_->measures_time() ? core::monotonic_us() : 0;
+  int64_t total = group_->config().total_timeout_ms;
+  exchange_deadline_ms_ = total > 0 ? worker_.loop().now_ms() + total : 0;
 
   char request_id[36];
   worker_.request_ids().next(request_id);
@@ -299,7 +303,7 @@ bool Session::connect_upstream(bool fresh) {
     on_upstream_connected();
     upstream_->writable = true;
   } else {
-    worker_.loop().timers().arm(upstream_timer_, group_->config().connect_timeout_ms,
+    worker_.loop().timers().arm(upstream_timer_, try_budget_ms(group_->config().connect_timeout_ms),
                                 worker_.loop().now_ms());
   }
   return true;
@@ -308,7 +312,7 @@ bool Session::connect_upstream(bool fresh) {
 void Session::on_upstream_connected() {
   upstream_->connected = true;
   release_pending_slot();
-  worker_.loop().timers().arm(upstream_timer_, group_->config().request_timeout_ms,
+  worker_.loop().timers().arm(upstream_timer_, try_budget_ms(group_->config().request_timeout_ms),
                               worker_.loop().now_ms());
 }
 
@@ -350,26 +354,30 @@ void Session::reject_by_breaker(CircuitBreaker::Kind kind) {
                       std::to_string(breaker->limit(kind)) + "); try again later");
 }
 
-bool Session::retry_elsewhere(const std::string& what) {
+int Session::retry_target() {
   if (group_ == nullptr || target_ < 0 || !request_replayable_ || !request_idempotent_ ||
       !request_complete_ || response_head_done_ || response_started_) {
-    return false;
+    return -1;
   }
   if (static_cast<uint32_t>(tried_count_) >= group_->config().retries ||
       tried_count_ >= kMaxTries - 1)
-    return false;
-  // The head to send again: still queued if nothing went out, else the copy kept for replays.
-  std::string head = upstream_out_.empty() ? replay_ : std::string(upstream_out_.view());
-  if (head.empty()) return false;
+    return -1;
+  if (exchange_deadline_ms_ != 0 && worker_.loop().now_ms() >= exchange_deadline_ms_) return -1;
+  if (upstream_out_.empty() && replay_.empty()) return -1;  // nothing kept to send again
   if (!retrying_ && !group_->retry_allowed()) {
     LOG_WARN("%s %s: retry budget of target group \"%s\" spent; not retrying", peer_ip_.c_str(),
              listener_->name.c_str(), group_->name().c_str());
-    return false;
+    return -1;
   }
+  tried_[tried_count_] = target_;
+  return group_->pick_excluding(
+      pick_ctx_, std::span<const int>(tried_, static_cast<size_t>(tried_count_) + 1));
+}
+
+void Session::retry_on(int other, const std::string& what) {
+  // The head to send again: still queued if nothing went out, else the copy kept for replays.
+  std::string head = upstream_out_.empty() ? replay_ : std::string(upstream_out_.view());
   tried_[tried_count_++] = target_;
-  int other = group_->pick_excluding(
-      pick_ctx_, std::span<const int>(tried_, static_cast<size_t>(tried_count_)));
-  if (other < 0) return false;
   auto failed = static_cast<size_t>(target_);
   group_->record_outcome(failed, /*failed=*/true);
   LOG_INFO("%s %s: %s; retrying on %s", peer_ip_.c_str(), listener_->name.c_str(), what.c_str(),
@@ -388,7 +396,23 @@ bool Session::retry_elsewhere(const std::string& what) {
   replay_ = std::move(head);
   retried_ = false;  // the stale-connection replay is allowed again on the new target
   connect_upstream(/*fresh=*/false);
+}
+
+bool Session::retry_elsewhere(const std::string& what) {
+  int other = retry_target();
+  if (other < 0) return false;
+  retry_on(other, what);
   return true;
+}
+
+bool Session::retries_status(int status) const {
+  const auto& statuses = group_->config().retry_on_status;
+  return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
+}
+
+int64_t Session::try_budget_ms(int64_t per_try) const {
+  if (exchange_deadline_ms_ == 0) return per_try;
+  return std::clamp<int64_t>(exchange_deadline_ms_ - worker_.loop().now_ms(), 1, per_try);
 }
 
 bool Session::process_response_bytes() {
@@ -422,6 +446,10 @@ bool Session::process_response_bytes() {
     }
     upstream_in_.consume(r.consumed);
     progress = true;
+    if (status_retry_target_ >= 0) {
+      retry_after_status();
+      return true;
+    }
     if (r.status == http::MessageParser::Status::kMessageComplete) {
       response_parser_.next_message();
       if (response_interim_) {
@@ -440,6 +468,19 @@ bool Session::process_response_bytes() {
     progress = true;
   }
   return progress;
+}
+
+void Session::retry_after_status() {
+  int other = status_retry_target_;
+  int status = status_retry_status_;
+  status_retry_target_ = -1;
+  // The dropped response's body (if any) is never read: the connection goes, not reused.
+  response_parser_.next_message();
+  response_scanner_.reset();
+  upstream_in_.consume(upstream_in_.size());
+  upstream_reusable_ = false;
+  retry_on(other, "target " + group_->target_text(static_cast<size_t>(target_)) + " answered " +
+                      std::to_string(status));
 }
 
 void Session::handle_upstream_eof() {
@@ -482,6 +523,15 @@ int Session::on_response_head(http::MessageHead& head) {
     if (client_http11_)
       write_client_response_head(head, ClientFraming::kNone, true, true, client_out_);
     return 1;
+  }
+  if (retries_status(head.status)) {
+    int other = retry_target();
+    if (other >= 0) {
+      // Not forwarded: process_response_bytes() drops it and sends the request to `other`.
+      status_retry_target_ = other;
+      status_retry_status_ = head.status;
+      return 1;
+    }
   }
   response_head_done_ = true;
   group_->record_outcome(static_cast<size_t>(target_), head.status >= 500);
@@ -557,6 +607,8 @@ void Session::reset_exchange() {
   local_exchange_ = false;
   retried_ = false;
   tried_count_ = 0;
+  exchange_deadline_ms_ = 0;
+  status_retry_target_ = -1;
   replay_.clear();
   response_head_done_ = false;
   response_started_ = false;
@@ -583,8 +635,19 @@ void Session::on_upstream_timer(void* self) {
     s->fail_local(504, "target " + target + " did not accept the connection within " +
                            std::to_string(s->group_->config().connect_timeout_ms) + "ms");
   } else {
-    s->fail_local(504, "target " + target + " did not respond within " +
-                           std::to_string(s->group_->config().request_timeout_ms) + "ms");
+    const auto& g = s->group_->config();
+    bool total_spent =
+        s->exchange_deadline_ms_ != 0 && s->worker_.loop().now_ms() >= s->exchange_deadline_ms_;
+    std::string what = total_spent ? "target group \"" + g.name + "\" did not respond within " +
+                                         "total_timeout " + std::to_string(g.total_timeout_ms) +
+                                         "ms (" + std::to_string(s->tried_count_ + 1) + " tries)"
+                                   : "target " + target + " did not respond within " +
+                                         std::to_string(g.request_timeout_ms) + "ms";
+    if (!total_spent && s->retries_status(504) && s->retry_elsewhere(what)) {
+      s->drive();
+      return;
+    }
+    s->fail_local(504, what);
   }
   s->drive();
 }

@@ -102,6 +102,70 @@ TEST(ConfigLoaderTest, DefaultsMatchTheDocumentation) {
   EXPECT_FALSE(g.health_check.enabled);
   EXPECT_FALSE(g.outlier_detection.enabled);
   EXPECT_EQ(g.slow_start_ms, 0);
+  EXPECT_EQ(g.deregistration_delay_ms, 30000);
+  EXPECT_TRUE(g.retry_on_status.empty());
+  EXPECT_EQ(g.total_timeout_ms, 0);
+  EXPECT_TRUE(r.config->admin.enabled);
+  EXPECT_EQ(r.config->admin.bind.to_string(), "127.0.0.1:9901");
+  EXPECT_TRUE(r.config->admin.token.empty());
+}
+
+TEST(ConfigLoaderTest, RetriesOnStatusAndTimeouts) {
+  auto r = load_group(
+      "    retry_on_status: [502, 503]\n    total_timeout: 3s\n    deregistration_delay: 0s\n");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const auto& g = r.config->target_groups[0];
+  EXPECT_EQ(g.retry_on_status, (std::vector<int>{502, 503}));
+  EXPECT_EQ(g.total_timeout_ms, 3000);
+  EXPECT_EQ(g.deregistration_delay_ms, 0);
+  r = load_group("    retry_on_status: [502, 200, x]\n");
+  EXPECT_NE(errors_of(r).find("g.yaml:4:28: target_groups[0].retry_on_status[1]: \"200\" is not a "
+                              "status from 400 to 599"),
+            std::string::npos)
+      << errors_of(r);
+  EXPECT_NE(errors_of(r).find("retry_on_status[2]"), std::string::npos) << errors_of(r);
+}
+
+TEST(ConfigLoaderTest, RetryNonIdempotentOnlyOnForwardRules) {
+  auto r = load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}, "
+      "retry_non_idempotent: true}]}]\n"
+      "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\n",
+      "r.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  EXPECT_TRUE(r.config->listeners[0].rules[0].retry_non_idempotent);
+  r = load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{fixed_response: {status: 200}, "
+      "retry_non_idempotent: true}]}]\n",
+      "r.yaml");
+  EXPECT_NE(errors_of(r).find("retry_non_idempotent: applies only to a forward rule"),
+            std::string::npos)
+      << errors_of(r);
+}
+
+TEST(ConfigLoaderTest, AdminSection) {
+  const std::string base =
+      "listeners: [{name: w, bind: 127.0.0.1:8080, rules: [{fixed_response: {status: 200}}]}]\n";
+  auto r = load_config_string(base + "admin: { bind: 127.0.0.1:9999, token: abc }\n", "a.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  EXPECT_EQ(r.config->admin.bind.port(), 9999);
+  EXPECT_EQ(r.config->admin.token, "abc");
+  r = load_config_string(base + "admin: { enabled: false }\n", "a.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  EXPECT_FALSE(r.config->admin.enabled);
+  r = load_config_string(base + "admin: { bind: 127.0.0.1:8080 }\n", "a.yaml");
+  EXPECT_NE(errors_of(r).find("admin.bind: port 8080 is already used by listener \"w\""),
+            std::string::npos)
+      << errors_of(r);
+  r = load_config_string(base + "admin: { token: a, token_file: /etc/hostname }\n", "a.yaml");
+  EXPECT_NE(errors_of(r).find("give either token or token_file"), std::string::npos);
+  r = load_config_string(base + "admin: { token_file: /nonexistent/token }\n", "a.yaml");
+  EXPECT_NE(errors_of(r).find("admin.token_file: cannot read a token from \"/nonexistent/token\""),
+            std::string::npos)
+      << errors_of(r);
+  r = load_config_string(base + "admin: { bnd: 127.0.0.1:1 }\n", "a.yaml");
+  EXPECT_NE(errors_of(r).find("a.yaml:2:10: admin.bnd: unknown key"), std::string::npos)
+      << errors_of(r);
 }
 
 // One broken line in an otherwise good file: the error names file:line:column and path.

@@ -1,13 +1,16 @@
-// Retries: a request whose connection to a target fails goes to another target, when it
-// is idempotent and has no body; others get a 502.
+// Retries: a request whose connection to a target fails, or that gets a status listed in
+// retry_on_status, goes to another target when it is idempotent and has no body; others
+// get a 502 (or the status). total_timeout bounds every try together.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <thread>
 
 #include "support/http_client.h"
+#include "support/recording_server.h"
 #include "support/test_env.h"
 
 namespace ballast::test {
@@ -109,6 +112,94 @@ TEST(RetryTest, KillingATargetUnderLoadFailsNoIdempotentRequest) {
   for (auto& t : clients) t.join();
   EXPECT_EQ(failed.load(), 0) << lb.process().log();
   EXPECT_GE(done.load(), at_kill + 400);
+}
+
+std::string answer(int status) {
+  return "HTTP/1.1 " + std::to_string(status) + " Whatever\r\nContent-Length: 4\r\n\r\nbusy";
+}
+
+// A target that takes `ms` to answer 200.
+RecordingServer::Responder slow(int ms) {
+  return [ms](const std::string&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow");
+  };
+}
+
+TEST(StatusRetryTest, ConfiguredStatusesAreRetriedOnAnotherTarget) {
+  DemoBackend a("a");
+  RecordingServer busy([](const std::string&) { return answer(503); });
+  Ballast lb(proxy_config({busy.port(), a.port()},
+                          "    algorithm: round_robin\n    retry_on_status: [502, 503]\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  auto seen = statuses(lb.port(), kGet, 10);
+  EXPECT_EQ(seen[200], 10) << lb.process().log();
+  EXPECT_GE(busy.requests(), 5u) << "the 503 target was tried, its answers dropped";
+  EXPECT_NE(lb.process().log().find("answered 503; retrying on"), std::string::npos);
+}
+
+TEST(StatusRetryTest, WithoutRetryOnStatusTheStatusIsForwarded) {
+  DemoBackend a("a");
+  RecordingServer busy([](const std::string&) { return answer(503); });
+  Ballast lb(proxy_config({busy.port(), a.port()}, "    algorithm: round_robin\n"));
+  ASSERT_TRUE(lb.ready());
+  EXPECT_EQ(statuses(lb.port(), kGet, 10)[503], 5);
+}
+
+TEST(StatusRetryTest, WhenEveryTryFailsTheLastAnswerIsForwarded) {
+  RecordingServer one([](const std::string&) { return answer(503); });
+  RecordingServer two([](const std::string&) { return answer(502); });
+  Ballast lb(proxy_config({one.port(), two.port()},
+                          "    algorithm: round_robin\n    retry_on_status: [502, 503]\n"));
+  ASSERT_TRUE(lb.ready());
+  auto seen = statuses(lb.port(), kGet, 4);
+  EXPECT_EQ(seen[502] + seen[503], 4) << "the second target's own answer, not a 502 of ours";
+  EXPECT_EQ(one.requests() + two.requests(), 8u) << "each request tried both, once";
+}
+
+TEST(StatusRetryTest, NonIdempotentRequestsOnlyWhenTheRuleAllows) {
+  DemoBackend a("a");
+  RecordingServer busy([](const std::string&) { return answer(503); });
+  const std::string post = "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+  const std::string group = "    algorithm: round_robin\n    retry_on_status: [503]\n";
+  Ballast plain(proxy_config({busy.port(), a.port()}, group));
+  ASSERT_TRUE(plain.ready());
+  EXPECT_EQ(statuses(plain.port(), post, 4)[503], 2) << "POST is not retried by default";
+
+  std::string allowing = replace_all(proxy_config({busy.port(), a.port()}, group),
+                                     "      - forward: { target_group: app }\n",
+                                     "      - forward: { target_group: app }\n"
+                                     "        retry_non_idempotent: true\n");
+  Ballast lb(allowing);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  auto seen = statuses(lb.port(), post, 4);
+  EXPECT_EQ(seen[200], 4) << lb.process().log();
+}
+
+TEST(StatusRetryTest, APerTryTimeoutIsRetriedWhen504IsListed) {
+  DemoBackend a("a");
+  RecordingServer hanging(slow(2000));
+  Ballast lb(proxy_config({hanging.port(), a.port()},
+                          "    algorithm: round_robin\n    request_timeout: 300ms\n"
+                          "    retry_on_status: [504]\n"));
+  ASSERT_TRUE(lb.ready());
+  auto seen = statuses(lb.port(), kGet, 4);
+  EXPECT_EQ(seen[200], 4) << lb.process().log();
+  EXPECT_NE(lb.process().log().find("did not respond within 300ms; retrying on"), std::string::npos)
+      << lb.process().log();
+}
+
+TEST(StatusRetryTest, TotalTimeoutBoundsEveryTryTogether) {
+  RecordingServer one(slow(2000)), two(slow(2000));
+  Ballast lb(proxy_config({one.port(), two.port()},
+                          "    algorithm: round_robin\n    request_timeout: 400ms\n"
+                          "    total_timeout: 600ms\n    retry_on_status: [504]\n"));
+  ASSERT_TRUE(lb.ready());
+  auto r = http_get(lb.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  EXPECT_NE(r->body.find("did not respond within total_timeout 600ms (2 tries)"), std::string::npos)
+      << r->body;
 }
 
 }  // namespace
