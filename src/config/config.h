@@ -144,6 +144,8 @@ struct RuleConfig {
   std::optional<uint32_t> priority;  // lower first; rules without one follow, in file order
   // forward: also retry methods that are not idempotent (POST, PATCH) when bodiless.
   bool retry_non_idempotent = false;
+  // Weighted forward: keep a client on the group it was sent to for this long (0: off).
+  int64_t group_stickiness_ms = 0;
   Location location;
 };
 

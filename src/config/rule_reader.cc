@@ -153,6 +153,13 @@ RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList&
                  "applies only to a forward rule");
     }
   }
+  if (auto v = r.duration_ms("group_stickiness", 1000, int64_t{7} * 86400 * 1000)) {
+    rule.group_stickiness_ms = *v;
+    if (rule.forward.size() < 2) {
+      errors.add(r.key_location("group_stickiness"), r.child_path("group_stickiness"),
+                 "applies only to a forward to several weighted target groups");
+    }
+  }
   if (r.has("fixed_response"))
     read_fixed_response(r, rule, errors);
   else

@@ -1,5 +1,7 @@
 #include "proxy/hash_key.h"
 
+#include <cstdio>
+
 #include "http/headers.h"
 #include "lb/hash.h"
 #include "proxy/router.h"
@@ -44,6 +46,22 @@ uint64_t request_hash(const config::HashOn& on, const http::MessageHead& request
       break;
   }
   return lb::hash_bytes(client_ip);
+}
+
+std::string cookie_safe(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    out.push_back(ok ? c : '_');
+  }
+  return out;
+}
+
+std::string hex_id(uint64_t id) {
+  char hex[17];
+  snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(id));
+  return std::string(hex, 16);
 }
 
 }  // namespace ballast::proxy

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "config/config.h"
@@ -15,5 +16,10 @@ uint64_t request_hash(const config::HashOn& on, const http::MessageHead& request
 
 // The value of cookie `name` in a Cookie header value ("a=1; b=2"), or nullopt.
 bool find_cookie(std::string_view cookie_header, std::string_view name, std::string_view* value);
+
+// `text` with every character a cookie name may not hold replaced by "_".
+std::string cookie_safe(std::string_view text);
+// 16 lower-case hex digits: how stickiness cookies carry an identity hash.
+std::string hex_id(uint64_t id);
 
 }  // namespace ballast::proxy

@@ -100,7 +100,8 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // the response carries to pin the client (or empty).
   int sticky_target(const http::MessageHead& request);
   std::string sticky_cookie_line(const http::MessageHead& response) const;
-  size_t choose_forward(const std::vector<config::RuleConfig::ForwardTo>& forward);
+  // The target group a forward rule sends this request to (weighted, maybe sticky).
+  size_t choose_forward(const config::RuleConfig& rule, const http::MessageHead& head);
   void answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head);
   void release_pending_slot();
   void reject_by_breaker(CircuitBreaker::Kind kind);
@@ -184,6 +185,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool local_exchange_ = false;                   // a rule's fixed_response or redirect answers it
   bool sticky_ = false;                           // the group has stickiness
   bool holds_pending_slot_ = false;               // circuit breaker: max_pending_requests
+  std::string group_cookie_line_;                 // Set-Cookie of group-level stickiness, or empty
   std::string replay_;                            // the request head, kept only for that re-send
   bool response_head_done_ = false;
   bool response_started_ = false;  // response bytes were queued for the client

@@ -158,7 +158,7 @@ void Session::on_request_head(http::MessageHead& head) {
     answer_from_rule(matched, head);
     return;
   }
-  group_ = &worker_.group(choose_forward(matched.forward));
+  group_ = &worker_.group(choose_forward(matched, head));
   pick_ctx_ = lb::PickContext{};
   if (group_->uses_hash()) pick_ctx_.hash = request_hash(group_->config().hash_on, head, peer_ip_);
   target_ = sticky_target(head);
@@ -225,24 +225,48 @@ std::string Session::sticky_cookie_line(const http::MessageHead& response) const
     }
     if (!sets_app_cookie) return {};
   }
-  char hex[17];
-  snprintf(hex, sizeof(hex), "%016llx",
-           static_cast<unsigned long long>(group_->target_id(static_cast<size_t>(target_))));
-  return "Set-Cookie: " + group_->sticky_cookie_name() + "=" + hex +
+  return "Set-Cookie: " + group_->sticky_cookie_name() + "=" +
+         hex_id(group_->target_id(static_cast<size_t>(target_))) +
          "; Max-Age=" + std::to_string(st.duration_ms / 1000) + "; Path=/; HttpOnly\r\n";
 }
 
-size_t Session::choose_forward(const std::vector<config::RuleConfig::ForwardTo>& forward) {
+size_t Session::choose_forward(const config::RuleConfig& rule, const http::MessageHead& head) {
+  const auto& forward = rule.forward;
   if (forward.size() == 1) return forward[0].target_group_index;
-  // Weighted target groups (blue/green, canary): a weighted draw per request.
-  uint64_t total = 0;
-  for (const auto& f : forward) total += f.weight;
-  uint64_t point = worker_.random().below(total);
-  for (const auto& f : forward) {
-    if (point < f.weight) return f.target_group_index;
-    point -= f.weight;
+  const config::RuleConfig::ForwardTo* chosen = nullptr;
+  std::string cookie;
+  if (rule.group_stickiness_ms > 0) {
+    // Group-level stickiness (ALB's target group stickiness): a client stays on the group
+    // it was sent to, so a blue/green or canary split does not flip it between versions.
+    cookie = "BALLASTTG_" + cookie_safe(listener_->name);
+    for (const auto& h : head.headers) {
+      std::string_view value;
+      if (!http::iequals(h.name, "cookie") || !find_cookie(h.value, cookie, &value)) continue;
+      for (const auto& f : forward) {
+        if (f.weight > 0 && value == hex_id(lb::hash_bytes(f.target_group))) chosen = &f;
+      }
+    }
   }
-  return forward.back().target_group_index;
+  if (chosen == nullptr) {
+    // A weighted draw per request.
+    uint64_t total = 0;
+    for (const auto& f : forward) total += f.weight;
+    uint64_t point = worker_.random().below(total);
+    chosen = &forward.back();
+    for (const auto& f : forward) {
+      if (point < f.weight) {
+        chosen = &f;
+        break;
+      }
+      point -= f.weight;
+    }
+  }
+  if (!cookie.empty()) {
+    group_cookie_line_ =
+        "Set-Cookie: " + cookie + "=" + hex_id(lb::hash_bytes(chosen->target_group)) +
+        "; Max-Age=" + std::to_string(rule.group_stickiness_ms / 1000) + "; Path=/; HttpOnly\r\n";
+  }
+  return chosen->target_group_index;
 }
 
 void Session::answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head) {
@@ -545,7 +569,7 @@ int Session::on_response_head(http::MessageHead& head) {
   if (framing_ == ClientFraming::kUntilClose || worker_.draining()) client_keep_alive_ = false;
   if (!request_complete_) client_keep_alive_ = false;  // early response: rest of request unread
   write_client_response_head(head, framing_, client_http11_, client_keep_alive_, client_out_,
-                             sticky_cookie_line(head));
+                             sticky_cookie_line(head) + group_cookie_line_);
   response_started_ = true;
   return no_body ? 1 : 0;
 }
@@ -609,6 +633,7 @@ void Session::reset_exchange() {
   tried_count_ = 0;
   exchange_deadline_ms_ = 0;
   status_retry_target_ = -1;
+  group_cookie_line_.clear();
   replay_.clear();
   response_head_done_ = false;
   response_started_ = false;

@@ -9,21 +9,16 @@
 #include "core/log.h"
 #include "lb/balancer_factory.h"
 #include "lb/hash.h"
+#include "proxy/hash_key.h"
 
 namespace ballast::proxy {
 
 namespace {
-// Characters a cookie name may not hold become "_".
 std::string make_sticky_cookie_name(const config::TargetGroupConfig& group) {
   using Type = config::TargetGroupConfig::Stickiness::Type;
   if (group.stickiness.type == Type::kNone) return {};
-  std::string name = group.stickiness.type == Type::kAppCookie ? "BALLASTAPP_" : "BALLAST_";
-  for (char c : group.name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    name.push_back(ok ? c : '_');
-  }
-  return name;
+  return (group.stickiness.type == Type::kAppCookie ? "BALLASTAPP_" : "BALLAST_") +
+         cookie_safe(group.name);
 }
 
 bool same_outlier_settings(const config::OutlierDetectionConfig& a,

@@ -284,5 +284,34 @@ TEST(RulesTest, WeightedTargetGroupsSplitTraffic) {
   EXPECT_EQ(seen["blue"] + seen["green"], 400);
 }
 
+TEST(RulesTest, GroupStickinessKeepsAClientOnItsGroup) {
+  DemoBackend blue("blue"), green("green");
+  std::string yaml =
+      "workers: 1\n"
+      "listeners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n"
+      "      - forward: [{ target_group: blue, weight: 1 }, { target_group: green, weight: 1 }]\n"
+      "        group_stickiness: 1h\n"
+      "target_groups:\n"
+      "  - name: blue\n    targets: [{ address: 127.0.0.1:" +
+      std::to_string(blue.port()) +
+      " }]\n"
+      "  - name: green\n    targets: [{ address: 127.0.0.1:" +
+      std::to_string(green.port()) + " }]\n";
+  Ballast lb(yaml);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  auto first = http_get(lb.port(), "/");
+  ASSERT_TRUE(first);
+  std::string set_cookie = first->header("set-cookie");
+  ASSERT_EQ(set_cookie.rfind("BALLASTTG_web=", 0), 0u) << set_cookie;
+  EXPECT_NE(set_cookie.find("Max-Age=3600"), std::string::npos) << set_cookie;
+  std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  std::string group = first->header("x-ballast-instance");
+  auto seen = instances_seen(lb.port(), 40, "Cookie: " + cookie + "\r\n");
+  EXPECT_EQ(seen[group], 40) << "every request with the cookie stays on " << group;
+  auto unpinned = instances_seen(lb.port(), 100);
+  EXPECT_GT(unpinned["blue"], 0);
+  EXPECT_GT(unpinned["green"], 0);
+}
+
 }  // namespace
 }  // namespace ballast::test
