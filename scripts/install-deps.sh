@@ -13,6 +13,7 @@ PACKAGES=(
   libbenchmark-dev          # micro-benchmarks
   curl procps               # integration tests and demo
   wrk haproxy nginx-light   # make bench: the proxies we measure against
+  prometheus                # promtool checks the /metrics exposition in the tests
 )
 
 missing=()
@@ -32,9 +33,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The Debian nginx and haproxy packages start system services; ballast's benchmark
-# runs its own instances on free ports, so the system ones are not needed.
-for svc in nginx haproxy; do
+# The Debian nginx, haproxy and prometheus packages start system services; ballast's
+# benchmark and tests run their own instances on free ports, so those are not needed.
+for svc in nginx haproxy prometheus; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   elif [ -x "/etc/init.d/$svc" ]; then

@@ -133,7 +133,7 @@ bool Controller::start(std::string* error) {
   auto memberships = registry_.take_changes();
   unsigned n = config_->effective_workers();
   for (unsigned i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<proxy::Worker>(config_, i, breakers_, this));
+    workers_.push_back(std::make_unique<proxy::Worker>(config_, i, breakers_, this, &metrics_));
     if (!workers_.back()->open_listeners(error)) return false;
     for (const auto& [group, m] : memberships) workers_.back()->apply_membership(group, *m);
   }
@@ -352,6 +352,7 @@ void Controller::remove_finished_targets() {
 void Controller::on_tick(void* self) {
   auto* c = static_cast<Controller*>(self);
   c->remove_finished_targets();
+  c->metrics_.collect_unused();
   c->loop_.timers().arm(c->tick_timer_, kTickMs, c->loop_.now_ms());
 }
 

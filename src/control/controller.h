@@ -1,6 +1,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "health/target_checker.h"
+#include "metrics/metrics_registry.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/control_link.h"
 #include "proxy/worker.h"
@@ -62,6 +64,11 @@ class Controller final : public proxy::ControlLink {
   void warn_if_none_healthy(const std::string& group);
   static void on_tick(void* self);
 
+  // GET /metrics (controller_metrics.cc).
+  std::string render_prometheus();
+  // A group's counters summed over the workers, for the API.
+  nlohmann::json group_counters(const std::string& group) const;
+
   // The admin API (controller_api.cc).
   admin::AdminResponse handle_api(const admin::AdminRequest& request);
   admin::AdminResponse target_action(const std::string& group, const std::string& rest,
@@ -71,6 +78,7 @@ class Controller final : public proxy::ControlLink {
   std::shared_ptr<const config::Config> config_;
   core::EventLoop loop_;
   TargetRegistry registry_;
+  metrics::MetricsRegistry metrics_;
   ReloadStatus reload_status_;
   int64_t started_unix_ = 0;
   std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> checkers_;

@@ -143,6 +143,11 @@ admin::AdminResponse result_of(const std::string& error, int ok_status, const js
 admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) {
   loop_.update_time();
   int64_t now = loop_.now_ms();
+  if (request.path == "/metrics") {
+    if (request.method != "GET") return admin::error_response(405, "use GET /metrics");
+    return admin::AdminResponse{200, render_prometheus(),
+                                "text/plain; version=0.0.4; charset=utf-8"};
+  }
   std::vector<std::string> parts = split_path(request.path);
   if (parts.size() < 2 || parts[0] != "api" || parts[1] != "v1") {
     return admin::error_response(
@@ -191,7 +196,9 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
       if (method != "GET") return wrong_method("GET");
       json list = json::array();
       for (const auto& g : registry_.groups()) {
-        list.push_back(group_json(g, config_->target_groups[g.config_index], now));
+        json j = group_json(g, config_->target_groups[g.config_index], now);
+        j["counters"] = group_counters(g.name);
+        list.push_back(std::move(j));
       }
       return ok_json({{"target_groups", list}});
     }
@@ -200,7 +207,9 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
       return admin::error_response(404, "no target group named \"" + parts[1] + "\"");
     if (parts.size() == 2) {
       if (method != "GET") return wrong_method("GET");
-      return ok_json(group_json(*g, config_->target_groups[g->config_index], now));
+      json j = group_json(*g, config_->target_groups[g->config_index], now);
+      j["counters"] = group_counters(g->name);
+      return ok_json(j);
     }
     if (parts[2] == "targets") {
       std::string rest;

@@ -94,13 +94,17 @@ void EventLoop::run() {
       LOG_ERROR("epoll_wait: %s", strerror(errno));
       break;
     }
+    bool posted = false;
     for (int i = 0; i < n; ++i) {
       if (events[i].data.ptr == nullptr) {
-        run_posted();
+        posted = true;
         continue;
       }
       static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
     }
+    // Posted messages (a new configuration, say) run between batches, never while later
+    // events of this batch may still name a handler they replace.
+    if (posted) run_posted();
     timers_.expire(now_ms_);
     if (!resume_.empty()) {
       resuming_.swap(resume_);  // handlers may ask again: that waits for the next iteration

@@ -14,7 +14,12 @@
 namespace ballast::proxy {
 
 Acceptor::Acceptor(Worker& worker, const config::ListenerConfig& listener, int fd)
-    : worker_(worker), listener_(&listener), fd_(fd) {}
+    : worker_(worker), listener_(&listener), stats_(worker.listener_stats(listener)), fd_(fd) {}
+
+void Acceptor::set_listener(const config::ListenerConfig& listener) {
+  listener_ = &listener;
+  stats_ = worker_.listener_stats(listener);
+}
 
 Acceptor::~Acceptor() {
   if (fd_ >= 0) close(fd_);
@@ -40,7 +45,8 @@ void Acceptor::accept_batch(int max) {
     }
     core::set_tcp_nodelay(fd);
     worker_.accept_connection(
-        *listener_, fd, core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
+        *listener_, stats_, fd,
+        core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
   }
 }
 

@@ -1,7 +1,10 @@
 #pragma once
+#include <memory>
+
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
+#include "metrics/proxy_stats.h"
 
 namespace ballast::proxy {
 
@@ -18,7 +21,7 @@ class Acceptor final : public core::IoHandler {
 
   void on_io(uint32_t events) override;
   // A reload kept this listener's address: new connections get the new settings.
-  void set_listener(const config::ListenerConfig& listener) { listener_ = &listener; }
+  void set_listener(const config::ListenerConfig& listener);
   const core::SocketAddress& bind() const { return listener_->bind; }
   // Accepts what is already queued (so those clients are served), then closes.
   void close_listener();
@@ -32,6 +35,7 @@ class Acceptor final : public core::IoHandler {
 
   Worker& worker_;
   const config::ListenerConfig* listener_;
+  std::shared_ptr<metrics::ListenerStats> stats_;
   int fd_;
   bool paused_ = false;
   int64_t last_warning_ms_ = -1000000;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/sockets.h"
 #include "proxy/local_response.h"
@@ -25,11 +26,13 @@ constexpr http::HeadLimits kResponseLimits{16 * 1024, 64 * 1024, 256};
 constexpr int64_t kLingerMs = 2000;
 }  // namespace
 
-Session::Session(Worker& worker, const config::ListenerConfig& listener, int fd,
+Session::Session(Worker& worker, const config::ListenerConfig& listener,
+                 std::shared_ptr<metrics::ListenerStats> stats, int fd,
                  const core::SocketAddress& peer)
     : worker_(worker),
       config_(worker.config()),
       listener_(&listener),
+      stats_(std::move(stats)),
       fd_(fd),
       peer_(peer),
       peer_ip_(peer.ip_string()),
@@ -48,6 +51,8 @@ Session::Session(Worker& worker, const config::ListenerConfig& listener, int fd,
       upstream_timer_(&Session::on_upstream_timer, this) {
   request_sink_.s = this;
   response_sink_.s = this;
+  stats_->connections.add();
+  stats_->active_connections.add(1);
 }
 
 Session::~Session() {
@@ -162,6 +167,7 @@ bool Session::read_client() {
   // recv, not read: it skips the file-position lock read() takes (measurable per request).
   ssize_t n = ::recv(fd_, client_in_.write_ptr(), room, 0);
   if (n > 0) {
+    stats_->bytes_in.add(static_cast<uint64_t>(n));
     client_in_.commit(static_cast<size_t>(n));
     if (static_cast<size_t>(n) < room && !client_hangup_) client_readable_ = false;
     return true;
@@ -214,6 +220,7 @@ bool Session::flush_client() {
   }
   ssize_t n = ::send(fd_, client_out_.data(), client_out_.size(), MSG_NOSIGNAL);
   if (n > 0) {
+    stats_->bytes_out.add(static_cast<uint64_t>(n));
     if (static_cast<size_t>(n) < client_out_.size()) client_writable_ = false;
     client_out_.consume(static_cast<size_t>(n));
     if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
@@ -286,7 +293,10 @@ void Session::fail_local(int status, const std::string& detail) {
   }
   if (group_ != nullptr && target_ >= 0) {
     // Every 502 and 504 is the target's failure (no answer, a bad one, or too late).
-    if (status == 502 || status == 504) group_->record_outcome(static_cast<size_t>(target_), true);
+    if (status == 502 || status == 504) {
+      group_->record_outcome(static_cast<size_t>(target_), true);
+      group_->target_stats(static_cast<size_t>(target_)).failures.add();
+    }
     group_->request_finished(static_cast<size_t>(target_));
   }
   release_group_slots();
@@ -304,6 +314,7 @@ void Session::fail_local(int status, const std::string& detail) {
     LOG_INFO("%s %s: %d %s", peer_ip_.c_str(), listener_->name.c_str(), status, detail.c_str());
   }
   write_local_response(client_out_, status, detail);
+  count_response(status);
   response_started_ = true;
   start_closing();
 }
@@ -326,6 +337,14 @@ void Session::start_lingering() {
   worker_.loop().timers().arm(client_timer_, kLingerMs, worker_.loop().now_ms());
 }
 
+void Session::count_response(int status) {
+  stats_->responses.count(status);
+  if (request_head_us_ != 0) {
+    stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));
+    request_head_us_ = 0;
+  }
+}
+
 void Session::close() {
   if (phase_ == Phase::kClosed) return;
   if (!client_out_.empty()) {
@@ -335,6 +354,7 @@ void Session::close() {
     (void)ignored;
   }
   phase_ = Phase::kClosed;
+  stats_->active_connections.add(-1);
   client_timer_.cancel();
   upstream_timer_.cancel();
   if (upstream_) upstream_->pool()->discard(std::move(upstream_));

@@ -10,6 +10,7 @@
 #include "core/timer_queue.h"
 #include "http/head_scanner.h"
 #include "http/message_parser.h"
+#include "metrics/proxy_stats.h"
 #include "proxy/forwarding.h"
 #include "proxy/upstream.h"
 
@@ -27,8 +28,8 @@ class TargetGroupRuntime;
 // is simply not read, and TCP flow control pushes back on the peer.
 class Session final : public core::IoHandler, public UpstreamOwner {
  public:
-  Session(Worker& worker, const config::ListenerConfig& listener, int fd,
-          const core::SocketAddress& peer);
+  Session(Worker& worker, const config::ListenerConfig& listener,
+          std::shared_ptr<metrics::ListenerStats> stats, int fd, const core::SocketAddress& peer);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -125,6 +126,11 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   Worker& worker_;
   std::shared_ptr<const config::Config> config_;
   const config::ListenerConfig* listener_;
+  std::shared_ptr<metrics::ListenerStats> stats_;
+  // Counts a response to the client, and the request's total time (ballast's own answers
+  // are counted when written; forwarded ones when their head arrives, the time at the end).
+  void count_response(int status);
+  int64_t request_head_us_ = 0;  // when the request head arrived (0: no request counted)
   int fd_;
   core::SocketAddress peer_;
   std::string peer_ip_;
@@ -137,7 +143,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // at once: the sooner a target starts, the sooner the response comes. Of the three
   // orderings tried with make bench (all at once, all deferred, this), this one did best,
   // by a few percent that is close to the noise of a shared 2-core machine.
-  int64_t request_started_us_ = 0;  // for least_time; 0 when the group does not measure
+  int64_t request_started_us_ = 0;  // when the current try began: for response times
   bool flush_now_ = false;
   bool flush_wanted_ = false;
   bool resume_queued_ = false;

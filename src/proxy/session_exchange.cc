@@ -143,6 +143,8 @@ void Session::on_request_head(http::MessageHead& head) {
   tried_count_ = 0;
   client_keep_alive_ = request_keep_alive_;
 
+  stats_->requests.add();
+  request_head_us_ = core::monotonic_us();
   if (config_.get() != worker_.config().get() && !refresh_config()) {
     fail_local(503, "listener \"" + listener_->name + "\" was removed by a reload");
     return;
@@ -180,7 +182,8 @@ void Session::on_request_head(http::MessageHead& head) {
     holds_request_slot_ = true;
   }
   group_->request_started(static_cast<size_t>(target_));
-  request_started_us_ = group_->measures_time() ? core::monotonic_us() : 0;
+  group_->stats().requests.add();
+  request_started_us_ = request_head_us_;
   int64_t total = group_->config().total_timeout_ms;
   exchange_deadline_ms_ = total > 0 ? worker_.loop().now_ms() + total : 0;
 
@@ -281,6 +284,7 @@ void Session::answer_from_rule(const config::RuleConfig& rule, const http::Messa
   write_generated_response(
       client_out_, GeneratedResponse{rule.status, rule.content_type, rule.body, location},
       head.is_head_request, client_http11_, client_keep_alive_ && !worker_.draining());
+  count_response(rule.status);
   response_started_ = true;
   response_complete_ = true;
 }
@@ -373,6 +377,7 @@ void Session::release_pending_slot() {
 
 void Session::reject_by_breaker(CircuitBreaker::Kind kind) {
   CircuitBreaker* breaker = held_breaker_ ? held_breaker_.get() : group_->breaker();
+  group_->stats().breaker_rejections[static_cast<size_t>(kind)].add();
   fail_local(503, "target group \"" + group_->name() + "\" is at its " +
                       CircuitBreaker::name(kind) + " limit (" +
                       std::to_string(breaker->limit(kind)) + "); try again later");
@@ -404,6 +409,8 @@ void Session::retry_on(int other, const std::string& what) {
   tried_[tried_count_++] = target_;
   auto failed = static_cast<size_t>(target_);
   group_->record_outcome(failed, /*failed=*/true);
+  group_->target_stats(failed).failures.add();
+  group_->stats().retries.add();
   LOG_INFO("%s %s: %s; retrying on %s", peer_ip_.c_str(), listener_->name.c_str(), what.c_str(),
            group_->target_text(static_cast<size_t>(other)).c_str());
   if (upstream_) upstream_->pool()->discard(std::move(upstream_));
@@ -411,6 +418,7 @@ void Session::retry_on(int other, const std::string& what) {
   group_->request_finished(failed);
   target_ = other;
   group_->request_started(static_cast<size_t>(target_));
+  request_started_us_ = core::monotonic_us();
   if (!retrying_) {
     retrying_ = true;
     group_->retry_started();
@@ -558,11 +566,16 @@ int Session::on_response_head(http::MessageHead& head) {
     }
   }
   response_head_done_ = true;
-  group_->record_outcome(static_cast<size_t>(target_), head.status >= 500);
-  if (request_started_us_ != 0) {
-    group_->record_response_time(static_cast<size_t>(target_),
-                                 core::monotonic_us() - request_started_us_);
-  }
+  auto target = static_cast<size_t>(target_);
+  group_->record_outcome(target, head.status >= 500);
+  int64_t waited_us = core::monotonic_us() - request_started_us_;
+  if (group_->measures_time()) group_->record_response_time(target, waited_us);
+  metrics::TargetStats& ts = group_->target_stats(target);
+  ts.responses.count(head.status);
+  ts.response_time.record(static_cast<uint64_t>(waited_us));
+  group_->stats().responses.count(head.status);
+  group_->stats().response_time.record(static_cast<uint64_t>(waited_us));
+  stats_->responses.count(head.status);
   bool no_body = request_was_head_ || head.status == 204 || head.status == 304;
   framing_ = choose_client_framing(head, no_body, client_http11_);
   upstream_reusable_ = head.keep_alive;
@@ -605,6 +618,10 @@ void Session::finish_exchange() {
   }
   if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
   release_group_slots();
+  if (request_head_us_ != 0) {
+    stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));
+    request_head_us_ = 0;
+  }
   bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() && !client_eof_;
   reset_exchange();
   if (!keep_alive) {

@@ -40,8 +40,14 @@ GroupMembership membership_from_config(const config::TargetGroupConfig& group) {
 
 TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
                                        const config::TargetGroupConfig& config,
-                                       std::shared_ptr<CircuitBreaker> breaker)
-    : config_(&config), loop_(loop) {
+                                       std::shared_ptr<CircuitBreaker> breaker,
+                                       metrics::MetricsRegistry* metrics, unsigned worker)
+    : config_(&config), loop_(loop), metrics_(metrics), worker_(worker) {
+  if (metrics_ == nullptr) {
+    own_metrics_ = std::make_unique<metrics::MetricsRegistry>();
+    metrics_ = own_metrics_.get();
+  }
+  stats_ = metrics_->group(config.name, worker_);
   reconfigure(config, std::move(breaker));
   apply(membership_from_config(config));
 }
@@ -104,6 +110,7 @@ size_t TargetGroupRuntime::slot_for(const Member& m,
   slot.address = m.address;
   slot.pool = std::make_unique<TargetPool>(loop_, m.address, config_->keepalive.max_idle_per_target,
                                            config_->keepalive.idle_timeout_ms, breaker_);
+  slot.stats = metrics_->target(config_->name, m.address_text, worker_);
   states_[i] = lb::TargetState{};
   states_[i].id_hash = m.id;
   usable_[i] = false;
@@ -124,6 +131,7 @@ void TargetGroupRuntime::apply(const GroupMembership& membership) {
     slot.pool->set_closing();
     if (states_[i].in_flight == 0) {
       slot.pool.reset();
+      slot.stats.reset();
       states_[i] = lb::TargetState{};
     }
   }
@@ -196,9 +204,12 @@ void TargetGroupRuntime::refresh_eligibility() {
   }
   // Targets in initial or unhealthy state get no traffic, unless none is healthy: then
   // fail open (every registered target that is not draining) or closed (503).
+  failing_open_ = false;
   if (serving == 0 && config_->fail_open) {
-    for (size_t i = 0; i < slots_.size(); ++i)
+    for (size_t i = 0; i < slots_.size(); ++i) {
       states_[i].eligible = slots_[i].member && !slots_[i].draining;
+      failing_open_ = failing_open_ || states_[i].eligible;
+    }
   }
 }
 
@@ -229,9 +240,17 @@ int TargetGroupRuntime::find_usable(uint64_t id) {
 }
 
 int TargetGroupRuntime::pick(const lb::PickContext& ctx) {
-  if (states_.empty()) return -1;
-  update_states();
-  return balancer_->pick(states_, ctx);
+  int chosen = -1;
+  if (!states_.empty()) {
+    update_states();
+    chosen = balancer_->pick(states_, ctx);
+  }
+  if (chosen < 0) {
+    stats_->no_target.add();
+  } else if (failing_open_) {
+    stats_->fail_open_picks.add();
+  }
+  return chosen;
 }
 
 int TargetGroupRuntime::pick_excluding(const lb::PickContext& ctx, std::span<const int> exclude) {
@@ -256,6 +275,7 @@ bool TargetGroupRuntime::retry_allowed() const {
 void TargetGroupRuntime::record_outcome(size_t i, bool failed) {
   if (outliers_ == nullptr || !slots_[i].member) return;
   if (outliers_->record(i, failed, loop_.now_ms())) {
+    stats_->ejections.add();
     LOG_WARN("target group \"%s\": ejecting %s for %llds after %u consecutive failures",
              config_->name.c_str(), target_text(i).c_str(),
              static_cast<long long>(outliers_->ejection_ms(i) / 1000),

@@ -12,6 +12,7 @@
 #include "lb/balancer.h"
 #include "lb/balancer_factory.h"
 #include "lb/slow_start.h"
+#include "metrics/metrics_registry.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/membership.h"
 #include "proxy/upstream.h"
@@ -34,8 +35,11 @@ class TargetGroupRuntime {
 
   // `breaker`: the group's limits, shared by the workers (null: none). Until apply() is
   // called the group has the config's targets, all healthy.
+  // `metrics`: where this worker's (`worker`) counts for the group and its targets go
+  // (null: counted privately, for tests).
   TargetGroupRuntime(core::EventLoop& loop, const config::TargetGroupConfig& config,
-                     std::shared_ptr<CircuitBreaker> breaker = nullptr);
+                     std::shared_ptr<CircuitBreaker> breaker = nullptr,
+                     metrics::MetricsRegistry* metrics = nullptr, unsigned worker = 0);
   ~TargetGroupRuntime();
   TargetGroupRuntime(const TargetGroupRuntime&) = delete;
   TargetGroupRuntime& operator=(const TargetGroupRuntime&) = delete;
@@ -70,7 +74,13 @@ class TargetGroupRuntime {
   // With HTTP/1 each request in flight holds one upstream connection, so the two loads
   // move together (least_connections and least_outstanding_requests differ once
   // multiplexed upstreams arrive).
+  metrics::GroupStats& stats() { return *stats_; }
+  metrics::TargetStats& target_stats(size_t i) { return *slots_[i].stats; }
+  // No target is healthy and the group routes to all of them (fail_open: true).
+  bool failing_open() const { return failing_open_; }
+
   void request_started(size_t i) {
+    slots_[i].stats->requests.add();
     states_[i].in_flight++;
     states_[i].connections++;
     ++active_requests_;
@@ -107,6 +117,7 @@ class TargetGroupRuntime {
     std::string address_text;
     core::SocketAddress address;
     std::unique_ptr<TargetPool> pool;  // null: the slot is free
+    std::shared_ptr<metrics::TargetStats> stats;
     uint32_t base_weight = 0;
     bool member = false;
     bool healthy = false;
@@ -135,6 +146,11 @@ class TargetGroupRuntime {
   std::unique_ptr<lb::SlowStart> slow_start_;          // null unless configured
   std::string sticky_cookie_name_;
   DrainedFn drained_;
+  std::unique_ptr<metrics::MetricsRegistry> own_metrics_;  // when none was given
+  metrics::MetricsRegistry* metrics_;
+  unsigned worker_;
+  std::shared_ptr<metrics::GroupStats> stats_;
+  bool failing_open_ = false;
   uint64_t membership_version_ = 0;
   uint64_t active_requests_ = 0;
   uint64_t active_retries_ = 0;

@@ -14,10 +14,13 @@ constexpr int64_t kRetireCheckMs = 1000;
 }
 
 Worker::Worker(std::shared_ptr<const config::Config> config, unsigned index,
-               const std::vector<std::shared_ptr<CircuitBreaker>>& breakers, ControlLink* control)
+               const std::vector<std::shared_ptr<CircuitBreaker>>& breakers, ControlLink* control,
+               metrics::MetricsRegistry* metrics)
     : config_(std::move(config)),
       index_(index),
       control_(control),
+      own_metrics_(metrics == nullptr ? std::make_unique<metrics::MetricsRegistry>() : nullptr),
+      metrics_(metrics != nullptr ? metrics : own_metrics_.get()),
       shutdown_timer_(&Worker::on_shutdown_deadline, this),
       retire_timer_(&Worker::on_retire_timer, this) {
   for (size_t g = 0; g < config_->target_groups.size(); ++g) {
@@ -35,7 +38,8 @@ Worker::~Worker() {
 
 std::unique_ptr<TargetGroupRuntime> Worker::make_group(const config::TargetGroupConfig& group,
                                                        std::shared_ptr<CircuitBreaker> breaker) {
-  auto runtime = std::make_unique<TargetGroupRuntime>(loop_, group, std::move(breaker));
+  auto runtime =
+      std::make_unique<TargetGroupRuntime>(loop_, group, std::move(breaker), metrics_, index_);
   if (control_ != nullptr) {
     std::string name = group.name;
     runtime->on_drained([this, name](uint64_t id, uint64_t version) {
@@ -174,9 +178,10 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::accept_connection(const config::ListenerConfig& listener, int fd,
+void Worker::accept_connection(const config::ListenerConfig& listener,
+                               const std::shared_ptr<metrics::ListenerStats>& stats, int fd,
                                const core::SocketAddress& peer) {
-  auto* session = new Session(*this, listener, fd, peer);
+  auto* session = new Session(*this, listener, stats, fd, peer);
   session->next = sessions_;
   if (sessions_ != nullptr) sessions_->prev = session;
   sessions_ = session;

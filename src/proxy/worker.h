@@ -11,6 +11,7 @@
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "lb/hash.h"
+#include "metrics/metrics_registry.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/control_link.h"
 #include "proxy/membership.h"
@@ -40,9 +41,10 @@ struct WorkerReload {
 class Worker {
  public:
   // `breakers[g]`: group g's circuit breakers, shared by all workers (null: none).
+  // `metrics`: where the worker's counts go (null: kept privately, for tests).
   Worker(std::shared_ptr<const config::Config> config, unsigned index,
          const std::vector<std::shared_ptr<CircuitBreaker>>& breakers,
-         ControlLink* control = nullptr);
+         ControlLink* control = nullptr, metrics::MetricsRegistry* metrics = nullptr);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -70,9 +72,14 @@ class Worker {
   // The current configuration's listener on this address, or null.
   const config::ListenerConfig* find_listener(const core::SocketAddress& bind) const;
   bool draining() const { return draining_; }
+  // This worker's counts for a listener (taken when an acceptor is made, not per request).
+  std::shared_ptr<metrics::ListenerStats> listener_stats(const config::ListenerConfig& l) {
+    return metrics_->listener(l.name, index_);
+  }
   unsigned index() const { return index_; }
 
-  void accept_connection(const config::ListenerConfig& listener, int fd,
+  void accept_connection(const config::ListenerConfig& listener,
+                         const std::shared_ptr<metrics::ListenerStats>& stats, int fd,
                          const core::SocketAddress& peer);
   void session_closed(Session* session);
 
@@ -91,6 +98,8 @@ class Worker {
   std::shared_ptr<const config::Config> config_;
   unsigned index_;
   ControlLink* control_;
+  std::unique_ptr<metrics::MetricsRegistry> own_metrics_;  // when none was given
+  metrics::MetricsRegistry* metrics_;
   core::EventLoop loop_;
   core::BufferPool buffers_;
   RequestIdGenerator request_ids_;

@@ -114,7 +114,7 @@ TEST(ReloadTest, ListenersComeAndGoWithoutTouchingTheOthers) {
   ASSERT_EQ(admin_call(lb.admin_port(), "POST", "/api/v1/reload").status, 200);
   EXPECT_TRUE(within(10, [&] { return !http_get(second, "/"); })) << "the removed listener closed";
   r = kept.get("/");
-  ASSERT_TRUE(r);
+  ASSERT_TRUE(r) << lb.process().log();
   EXPECT_EQ(r->status, 200);
 }
 

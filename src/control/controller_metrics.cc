@@ -1,0 +1,211 @@
+// GET /metrics: every worker's counts merged, the registry's health figures and the
+// process's own, in the Prometheus text format.
+#include <ctime>
+#include <map>
+
+#include "control/controller.h"
+#include "metrics/process_stats.h"
+#include "metrics/prometheus.h"
+#include "proxy/circuit_breaker.h"
+
+namespace ballast::control {
+
+using metrics::HistogramSnapshot;
+using metrics::Labels;
+using metrics::PrometheusWriter;
+using Type = metrics::PrometheusWriter::Type;
+
+namespace {
+
+// Sums of one label set's counters across workers.
+struct Sums {
+  std::map<std::string, double> counters;
+  std::map<int, double> by_class;  // responses by status class
+  HistogramSnapshot histogram;
+};
+
+void add_classes(Sums& s, const metrics::StatusCounts& c) {
+  for (int k = 1; k <= 5; ++k) s.by_class[k] += static_cast<double>(c.by_class[k].get());
+}
+
+void write_counter(PrometheusWriter& w, const std::string& name, const std::string& help,
+                   const std::map<Labels, Sums>& all, const std::string& key) {
+  w.family(name, Type::kCounter, help);
+  for (const auto& [labels, sums] : all) {
+    auto it = sums.counters.find(key);
+    w.sample(labels, it == sums.counters.end() ? 0 : it->second);
+  }
+}
+
+void write_classes(PrometheusWriter& w, const std::string& name, const std::string& help,
+                   const std::map<Labels, Sums>& all) {
+  w.family(name, Type::kCounter, help);
+  for (const auto& [labels, sums] : all) {
+    for (int k = 1; k <= 5; ++k) {
+      Labels l = labels;
+      l.emplace_back("code", std::to_string(k) + "xx");
+      auto it = sums.by_class.find(k);
+      w.sample(l, it == sums.by_class.end() ? 0 : it->second);
+    }
+  }
+}
+
+void write_histograms(PrometheusWriter& w, const std::string& name, const std::string& help,
+                      const std::map<Labels, Sums>& all) {
+  w.family(name, Type::kHistogram, help);
+  for (const auto& [labels, sums] : all) w.histogram(labels, sums.histogram);
+}
+
+}  // namespace
+
+nlohmann::json Controller::group_counters(const std::string& group) const {
+  uint64_t requests = 0, retries = 0, no_target = 0, fail_open = 0, ejections = 0;
+  uint64_t breakers[3] = {};
+  metrics_.for_each_group([&](const std::string& name, const metrics::GroupStats& s) {
+    if (name != group) return;
+    requests += s.requests.get();
+    retries += s.retries.get();
+    no_target += s.no_target.get();
+    fail_open += s.fail_open_picks.get();
+    ejections += s.ejections.get();
+    for (size_t k = 0; k < 3; ++k) breakers[k] += s.breaker_rejections[k].get();
+  });
+  return {{"requests", requests},
+          {"retries", retries},
+          {"ejections", ejections},
+          {"no_target", no_target},
+          {"fail_open_requests", fail_open},
+          {"circuit_breaker_rejections",
+           {{"max_requests", breakers[0]},
+            {"max_pending_requests", breakers[1]},
+            {"max_connections", breakers[2]}}}};
+}
+
+std::string Controller::render_prometheus() {
+  std::map<Labels, Sums> listeners, groups, targets;
+  metrics_.for_each_listener([&](const std::string& name, const metrics::ListenerStats& s) {
+    Sums& m = listeners[{{"listener", name}}];
+    m.counters["connections"] += static_cast<double>(s.connections.get());
+    m.counters["active"] += static_cast<double>(s.active_connections.get());
+    m.counters["requests"] += static_cast<double>(s.requests.get());
+    m.counters["bytes_in"] += static_cast<double>(s.bytes_in.get());
+    m.counters["bytes_out"] += static_cast<double>(s.bytes_out.get());
+    add_classes(m, s.responses);
+    m.histogram.add(s.total_time);
+  });
+  metrics_.for_each_group([&](const std::string& name, const metrics::GroupStats& s) {
+    Sums& m = groups[{{"target_group", name}}];
+    m.counters["requests"] += static_cast<double>(s.requests.get());
+    m.counters["retries"] += static_cast<double>(s.retries.get());
+    m.counters["ejections"] += static_cast<double>(s.ejections.get());
+    m.counters["no_target"] += static_cast<double>(s.no_target.get());
+    m.counters["fail_open"] += static_cast<double>(s.fail_open_picks.get());
+    for (size_t k = 0; k < 3; ++k) {
+      m.counters["breaker" + std::to_string(k)] +=
+          static_cast<double>(s.breaker_rejections[k].get());
+    }
+    add_classes(m, s.responses);
+    m.histogram.add(s.response_time);
+  });
+  metrics_.for_each_target(
+      [&](const std::string& group, const std::string& address, const metrics::TargetStats& s) {
+        Sums& m = targets[{{"target_group", group}, {"target", address}}];
+        m.counters["requests"] += static_cast<double>(s.requests.get());
+        m.counters["failures"] += static_cast<double>(s.failures.get());
+        add_classes(m, s.responses);
+        m.histogram.add(s.response_time);
+      });
+
+  PrometheusWriter w;
+  write_counter(w, "ballast_listener_connections_total", "Client connections accepted.", listeners,
+                "connections");
+  w.family("ballast_listener_active_connections", Type::kGauge, "Client connections open now.");
+  for (const auto& [labels, sums] : listeners) w.sample(labels, sums.counters.at("active"));
+  write_counter(w, "ballast_listener_requests_total", "Requests received.", listeners, "requests");
+  write_classes(w, "ballast_listener_responses_total",
+                "Responses sent to clients by status class, ballast's own included.", listeners);
+  write_counter(w, "ballast_listener_received_bytes_total", "Bytes received from clients.",
+                listeners, "bytes_in");
+  write_counter(w, "ballast_listener_sent_bytes_total", "Bytes sent to clients.", listeners,
+                "bytes_out");
+  write_histograms(w, "ballast_listener_request_duration_seconds",
+                   "From a request's head arriving to its response's end.", listeners);
+
+  write_counter(w, "ballast_target_group_requests_total", "Requests sent to the group's targets.",
+                groups, "requests");
+  write_classes(w, "ballast_target_group_responses_total",
+                "Responses from the group's targets by status class.", groups);
+  write_counter(w, "ballast_target_group_retries_total", "Retries on another target.", groups,
+                "retries");
+  write_counter(w, "ballast_target_group_ejections_total",
+                "Targets ejected by outlier detection (per worker).", groups, "ejections");
+  write_counter(w, "ballast_target_group_no_target_total",
+                "Requests answered 503 because no target was usable.", groups, "no_target");
+  write_counter(w, "ballast_target_group_fail_open_requests_total",
+                "Requests routed to any target because none was healthy (fail_open).", groups,
+                "fail_open");
+  w.family("ballast_target_group_circuit_breaker_rejections_total", Type::kCounter,
+           "Requests answered 503 at once by a circuit breaker, by limit.");
+  for (const auto& [labels, sums] : groups) {
+    for (size_t k = 0; k < 3; ++k) {
+      Labels l = labels;
+      l.emplace_back("limit",
+                     proxy::CircuitBreaker::name(static_cast<proxy::CircuitBreaker::Kind>(k)));
+      auto it = sums.counters.find("breaker" + std::to_string(k));
+      w.sample(l, it == sums.counters.end() ? 0 : it->second);
+    }
+  }
+  write_histograms(w, "ballast_target_group_response_time_seconds",
+                   "From sending a request to a target to its response head.", groups);
+
+  w.family("ballast_target_group_healthy_targets", Type::kGauge, "Targets in state healthy.");
+  for (const auto& g : registry_.groups()) {
+    size_t healthy = 0;
+    for (const auto& t : g.targets) healthy += g.state_of(t) == TargetState::kHealthy;
+    w.sample({{"target_group", g.name}}, static_cast<double>(healthy));
+  }
+  w.family("ballast_target_group_unhealthy_targets", Type::kGauge,
+           "Targets not healthy: initial, unhealthy or draining.");
+  for (const auto& g : registry_.groups()) {
+    size_t other = 0;
+    for (const auto& t : g.targets) other += g.state_of(t) != TargetState::kHealthy;
+    w.sample({{"target_group", g.name}}, static_cast<double>(other));
+  }
+  w.family("ballast_target_state", Type::kGauge, "1 for each target's current state.");
+  for (const auto& g : registry_.groups()) {
+    for (const auto& t : g.targets) {
+      w.sample({{"target_group", g.name},
+                {"target", t.address_text},
+                {"state", to_string(g.state_of(t))}},
+               1);
+    }
+  }
+
+  write_counter(w, "ballast_target_requests_total", "Tries sent to the target.", targets,
+                "requests");
+  write_classes(w, "ballast_target_responses_total", "Responses from the target by status class.",
+                targets);
+  write_counter(w, "ballast_target_failures_total",
+                "Tries that failed: connection errors, timeouts, invalid responses.", targets,
+                "failures");
+  write_histograms(w, "ballast_target_response_time_seconds",
+                   "From sending a request to the target to its response head.", targets);
+
+  metrics::ProcessStats p = metrics::read_process_stats();
+  w.family("ballast_process_cpu_seconds_total", Type::kCounter, "CPU time used, user and system.");
+  w.sample({}, p.cpu_seconds);
+  w.family("ballast_process_resident_memory_bytes", Type::kGauge, "Resident memory.");
+  w.sample({}, static_cast<double>(p.resident_bytes));
+  w.family("ballast_process_open_fds", Type::kGauge, "Open file descriptors.");
+  w.sample({}, static_cast<double>(p.open_fds));
+  w.family("ballast_process_start_time_seconds", Type::kGauge, "Start time, Unix seconds.");
+  w.sample({}, static_cast<double>(started_unix_));
+  w.family("ballast_config_generation", Type::kGauge, "Configurations applied (1 at start).");
+  w.sample({}, static_cast<double>(reload_status_.generation));
+  w.family("ballast_config_last_reload_successful", Type::kGauge,
+           "1 when the latest reload applied, 0 when the file had errors.");
+  w.sample({}, reload_status_.last_ok ? 1 : 0);
+  return w.text();
+}
+
+}  // namespace ballast::control

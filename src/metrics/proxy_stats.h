@@ -1,0 +1,50 @@
+#pragma once
+#include <cstdint>
+
+#include "metrics/counter.h"
+#include "metrics/histogram.h"
+
+namespace ballast::metrics {
+
+// Responses by status class (index 1..5 for 1xx..5xx).
+struct StatusCounts {
+  Counter by_class[6];
+  void count(int status) {
+    int c = status / 100;
+    by_class[c >= 1 && c <= 5 ? c : 0].add();
+  }
+};
+
+// One worker's counts for one listener. Every struct here is written by its worker only
+// and read by the control thread, which merges the workers' copies each second.
+struct ListenerStats {
+  Counter connections;  // accepted
+  Gauge active_connections;
+  Counter requests;
+  StatusCounts responses;  // sent to clients, ballast's own included
+  Counter bytes_in;        // from clients
+  Counter bytes_out;       // to clients
+  Histogram total_time;    // request head received -> response sent, µs
+};
+
+// One worker's counts for one target group.
+struct GroupStats {
+  Counter requests;        // sent to a target (first tries)
+  StatusCounts responses;  // from targets, as forwarded
+  Counter retries;
+  Counter ejections;              // outlier detection
+  Counter no_target;              // answered 503: no usable target
+  Counter fail_open_picks;        // requests routed while no target was healthy (fail_open)
+  Counter breaker_rejections[3];  // by CircuitBreaker::Kind: requests, pending, connections
+  Histogram response_time;        // request sent -> response head from the target, µs
+};
+
+// One worker's counts for one target.
+struct TargetStats {
+  Counter requests;  // tries sent to it
+  StatusCounts responses;
+  Counter failures;  // connection failures, timeouts, invalid responses
+  Histogram response_time;
+};
+
+}  // namespace ballast::metrics

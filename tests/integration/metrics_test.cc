@@ -1,0 +1,95 @@
+// GET /metrics on the admin port: valid Prometheus text (checked by promtool), with the
+// counts the traffic produced, circuit-breaker rejections and fail-open included.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "support/http_client.h"
+#include "support/load_loop.h"
+#include "support/process.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+// The value of the first sample line that starts with `prefix` ("name{labels}"), or -1.
+double sample(const std::string& text, const std::string& prefix) {
+  size_t at = text.find("\n" + prefix + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + prefix.size() + 2));
+}
+
+TEST(MetricsTest, PrometheusTextPassesPromtoolAndCountsTheTraffic) {
+  DemoBackend a("a"), b("b");
+  Ballast lb(proxy_config({a.port(), b.port()}, "", "", /*workers=*/2));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(http_get(lb.port(), "/"));
+  ASSERT_TRUE(http_get(lb.port(), "/status/503"));
+  AdminAnswer m = admin_call(lb.admin_port(), "GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  const std::string& t = m.body;
+  EXPECT_EQ(sample(t, "ballast_listener_requests_total{listener=\"web\"}"), 51) << t;
+  EXPECT_EQ(sample(t, "ballast_listener_responses_total{listener=\"web\",code=\"2xx\"}"), 50);
+  EXPECT_EQ(sample(t, "ballast_listener_responses_total{listener=\"web\",code=\"5xx\"}"), 1);
+  EXPECT_EQ(sample(t, "ballast_target_group_requests_total{target_group=\"app\"}"), 51);
+  // 51 requests on their own connections, and the test's readiness probe.
+  EXPECT_EQ(sample(t, "ballast_listener_connections_total{listener=\"web\"}"), 52);
+  EXPECT_EQ(sample(t, "ballast_listener_request_duration_seconds_count{listener=\"web\"}"), 51);
+  EXPECT_EQ(sample(t, "ballast_target_group_healthy_targets{target_group=\"app\"}"), 2);
+  double to_a = sample(t, "ballast_target_requests_total{target_group=\"app\",target=\"127.0.0.1:" +
+                              std::to_string(a.port()) + "\"}");
+  double to_b = sample(t, "ballast_target_requests_total{target_group=\"app\",target=\"127.0.0.1:" +
+                              std::to_string(b.port()) + "\"}");
+  EXPECT_EQ(to_a + to_b, 51);
+  EXPECT_GT(sample(t, "ballast_process_resident_memory_bytes"), 1e6);
+  EXPECT_GT(sample(t, "ballast_listener_received_bytes_total{listener=\"web\"}"), 0);
+
+  std::string dir = make_temp_dir();
+  write_file(dir + "/metrics.txt", t);
+  Process promtool({"/bin/sh", "-c", "promtool check metrics < " + dir + "/metrics.txt"},
+                   dir + "/promtool.log");
+  EXPECT_EQ(promtool.wait_exit(30000), 0) << promtool.log();
+}
+
+TEST(MetricsTest, CircuitBreakerRejectionsAndFailOpenAreCounted) {
+  DemoBackend a("a");
+  Ballast lb(proxy_config({a.port()},
+                          "    circuit_breaker: { max_requests: 1 }\n"
+                          "    health_check: { path: /nope, interval: 200ms, timeout: 100ms, "
+                          "unhealthy_threshold: 1 }\n"));
+  ASSERT_TRUE(lb.ready());
+  // /nope answers 404: the target turns unhealthy and the group fails open.
+  for (int i = 0; i < 100; ++i) {
+    auto g = admin_call(lb.admin_port(), "GET", "/api/v1/target-groups/app");
+    if (g.body.find("\"failing_open\": true") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // Four slow requests at once where one is allowed: three are rejected.
+  std::vector<std::thread> clients;
+  std::atomic<int> rejected{0};
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&] {
+      auto r = http_get(lb.port(), "/sleep?ms=300");
+      if (r && r->status == 503) ++rejected;
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_GE(rejected.load(), 1);
+  auto g = admin_call(lb.admin_port(), "GET", "/api/v1/target-groups/app");
+  EXPECT_NE(g.body.find("\"failing_open\": true"), std::string::npos) << g.body;
+  std::string t = admin_call(lb.admin_port(), "GET", "/metrics").body;
+  EXPECT_GT(sample(t,
+                   "ballast_target_group_circuit_breaker_rejections_total{target_group=\"app\","
+                   "limit=\"max_requests\"}"),
+            0)
+      << t;
+  EXPECT_GT(sample(t, "ballast_target_group_fail_open_requests_total{target_group=\"app\"}"), 0)
+      << t;
+  EXPECT_NE(g.body.find("\"fail_open_requests\""), std::string::npos) << g.body;
+}
+
+}  // namespace
+}  // namespace ballast::test
