@@ -176,9 +176,16 @@ struct AdminConfig {
   Location location;
 };
 
+// The in-memory time-series store behind /api/v1/metrics/query (and later alarms).
+struct MetricsConfig {
+  int64_t per_second_retention_ms = 3600 * 1000;       // 1-second datapoints
+  int64_t per_minute_retention_ms = 24 * 3600 * 1000;  // 1-minute datapoints
+};
+
 struct Config {
   std::string source;  // the file it was read from
   AdminConfig admin;
+  MetricsConfig metrics;
   unsigned workers = 0;  // 0 means one per core ("auto")
   int64_t shutdown_timeout_ms = 30000;
   std::vector<ListenerConfig> listeners;

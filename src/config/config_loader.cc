@@ -371,6 +371,18 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
   } else {
     r.node("admin");
   }
+  if (r.has("metrics")) {
+    MapReader m(r.node("metrics"), r.child_path("metrics"), errors);
+    if (auto v = m.duration_ms("per_second_retention", 60 * 1000, int64_t{24} * 3600 * 1000)) {
+      config.metrics.per_second_retention_ms = *v;
+    }
+    if (auto v = m.duration_ms("per_minute_retention", 60 * 1000, int64_t{31} * 86400 * 1000)) {
+      config.metrics.per_minute_retention_ms = *v;
+    }
+    m.finish();
+  } else {
+    r.node("metrics");
+  }
   YAML::Node workers = r.node("workers");
   if (workers.IsDefined() && !(workers.IsScalar() && workers.Scalar() == "auto")) {
     if (auto v = r.integer("workers", 1, 1024)) config.workers = static_cast<unsigned>(*v);

@@ -9,8 +9,10 @@
 #include <random>
 
 #include "config/config_loader.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/sockets.h"
+#include "metrics/process_stats.h"
 
 namespace ballast::control {
 
@@ -84,7 +86,9 @@ class Controller::SignalWatch final : public core::IoHandler {
 Controller::Controller(std::string config_path, config::Config config)
     : config_path_(std::move(config_path)),
       config_(std::make_shared<const config::Config>(std::move(config))),
-      registry_(config_->effective_workers()) {}
+      registry_(config_->effective_workers()),
+      series_(config_->metrics.per_second_retention_ms / 1000,
+              config_->metrics.per_minute_retention_ms / 60000) {}
 
 Controller::~Controller() {
   checkers_.clear();
@@ -144,6 +148,7 @@ bool Controller::start(std::string* error) {
   }
   LOG_INFO("ballast running with %u worker thread(s)", n);
   loop_.timers().arm(tick_timer_, kTickMs, loop_.now_ms());
+  arm_sample_timer();
   return true;
 }
 
@@ -354,6 +359,33 @@ void Controller::on_tick(void* self) {
   c->remove_finished_targets();
   c->metrics_.collect_unused();
   c->loop_.timers().arm(c->tick_timer_, kTickMs, c->loop_.now_ms());
+}
+
+void Controller::arm_sample_timer() {
+  // A short fixed tick (one timer duration), sampling when the wall-clock second changes:
+  // datapoints line up with seconds within 100 ms.
+  loop_.timers().arm(sample_timer_, 100, loop_.now_ms());
+}
+
+void Controller::on_sample(void* self) {
+  auto* c = static_cast<Controller*>(self);
+  c->arm_sample_timer();
+  // The second that just ended, once.
+  int64_t second = unix_now() - 1;
+  if (second <= c->last_sampled_second_) return;
+  c->last_sampled_second_ = second;
+  metrics::ProcessStats p = metrics::read_process_stats();
+  int64_t now_ms = core::monotonic_ms();
+  double cpu_percent = 0;
+  if (c->last_cpu_seconds_ >= 0 && now_ms > c->last_sample_ms_) {
+    // Of the whole machine, as CloudWatch's CPUUtilization is of the whole instance.
+    double cores = static_cast<double>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+    cpu_percent = (p.cpu_seconds - c->last_cpu_seconds_) * 1000.0 /
+                  static_cast<double>(now_ms - c->last_sample_ms_) / cores * 100.0;
+  }
+  c->last_cpu_seconds_ = p.cpu_seconds;
+  c->last_sample_ms_ = now_ms;
+  c->collector_.sample(second, c->registry_, cpu_percent, static_cast<double>(p.resident_bytes));
 }
 
 }  // namespace ballast::control

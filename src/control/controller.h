@@ -8,11 +8,13 @@
 
 #include "admin/admin_server.h"
 #include "config/config.h"
+#include "control/metrics_collector.h"
 #include "control/target_registry.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "health/target_checker.h"
 #include "metrics/metrics_registry.h"
+#include "metrics/time_series.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/control_link.h"
 #include "proxy/worker.h"
@@ -63,6 +65,10 @@ class Controller final : public proxy::ControlLink {
   void remove_finished_targets();
   void warn_if_none_healthy(const std::string& group);
   static void on_tick(void* self);
+  // Once a second, at the start of each wall-clock second: the time-series datapoints.
+  static void on_sample(void* self);
+  void arm_sample_timer();
+  admin::AdminResponse metrics_query(const admin::AdminRequest& request);
 
   // GET /metrics (controller_metrics.cc).
   std::string render_prometheus();
@@ -79,6 +85,11 @@ class Controller final : public proxy::ControlLink {
   core::EventLoop loop_;
   TargetRegistry registry_;
   metrics::MetricsRegistry metrics_;
+  metrics::TimeSeriesStore series_;
+  MetricsCollector collector_{metrics_, series_};
+  double last_cpu_seconds_ = -1;
+  int64_t last_sample_ms_ = 0;
+  int64_t last_sampled_second_ = 0;
   ReloadStatus reload_status_;
   int64_t started_unix_ = 0;
   std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> checkers_;
@@ -87,6 +98,7 @@ class Controller final : public proxy::ControlLink {
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<SignalWatch> signals_;
   core::Timer tick_timer_{&Controller::on_tick, this};
+  core::Timer sample_timer_{&Controller::on_sample, this};
 };
 
 // Blocks the signals the controller handles, in the calling thread and every thread it

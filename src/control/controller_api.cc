@@ -185,6 +185,22 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
     }
     return ok_json({{"reloaded", true}, {"config_generation", reload_status_.generation}});
   }
+  if (!parts.empty() && parts[0] == "metrics") {
+    if (method != "GET") return wrong_method("GET");
+    if (parts.size() == 2 && parts[1] == "query") return metrics_query(request);
+    if (parts.size() == 1) {
+      json list = json::array();
+      for (const auto& k : series_.keys()) {
+        json dims = json::object();
+        for (const auto& [name, value] : k.dimensions) dims[name] = value;
+        list.push_back({{"metric", k.metric}, {"dimensions", dims}});
+      }
+      return ok_json({{"metrics", list},
+                      {"per_second_retention_s", series_.seconds_kept()},
+                      {"per_minute_retention_min", series_.minutes_kept()},
+                      {"memory_bytes", series_.memory_bytes()}});
+    }
+  }
   if (parts.size() == 1 && parts[0] == "listeners") {
     if (method != "GET") return wrong_method("GET");
     json list = json::array();

@@ -208,4 +208,117 @@ std::string Controller::render_prometheus() {
   return w.text();
 }
 
+namespace {
+std::string iso8601(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string form_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
+               hex_digit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(const std::string& query) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    std::string_view pair(query.data() + start, end - start);
+    size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      out[form_decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : form_decode(pair.substr(eq + 1));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+bool parse_int(const std::string& text, int64_t* out) {
+  char* end = nullptr;
+  long long v = strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+}  // namespace
+
+admin::AdminResponse Controller::metrics_query(const admin::AdminRequest& request) {
+  auto params = parse_query(request.query);
+  auto take = [&](const std::string& key, const std::string& fallback) {
+    auto it = params.find(key);
+    if (it == params.end()) return fallback;
+    std::string v = it->second;
+    params.erase(it);
+    return v;
+  };
+  std::string metric = take("metric", "");
+  if (metric.empty()) {
+    return admin::error_response(400, "give ?metric=NAME (GET /api/v1/metrics lists them)");
+  }
+  std::string stat_text = take("stat", "Average");
+  auto stat = metrics::Statistic::parse(stat_text);
+  if (!stat) {
+    return admin::error_response(400, "stat \"" + stat_text +
+                                          "\": expected Average, Sum, Minimum, Maximum, "
+                                          "SampleCount or pNN such as p99");
+  }
+  int64_t now = static_cast<int64_t>(::time(nullptr));
+  int64_t period = 60, end = now, start = 0;
+  if (!parse_int(take("period", "60"), &period) || period < 1) {
+    return admin::error_response(400, "period must be a whole number of seconds, 1 or more");
+  }
+  if (!parse_int(take("end", std::to_string(now)), &end) ||
+      !parse_int(take("start", std::to_string(end - 900)), &start) || start >= end) {
+    return admin::error_response(400, "start and end are Unix seconds, start before end");
+  }
+  metrics::TimeSeriesStore::SeriesKey key{metric, {}};
+  for (const auto& [k, v] : params) key.dimensions[k] = v;  // the rest are dimensions
+  if (!series_.has(key)) {
+    return admin::error_response(404, "no series " + metric +
+                                          " with these dimensions "
+                                          "(GET /api/v1/metrics lists them)");
+  }
+  auto points = series_.query(key, *stat, start, end, period);
+  nlohmann::json timestamps = nlohmann::json::array(), values = nlohmann::json::array();
+  // Newest first, as CloudWatch's default TimestampDescending.
+  for (auto it = points.rbegin(); it != points.rend(); ++it) {
+    timestamps.push_back(iso8601(it->first));
+    values.push_back(it->second);
+  }
+  nlohmann::json result = {{"Id", "m1"},
+                           {"Label", metric + " " + stat->name()},
+                           {"Timestamps", timestamps},
+                           {"Values", values},
+                           {"StatusCode", "Complete"}};
+  return admin::AdminResponse{
+      200, nlohmann::json({{"MetricDataResults", {result}}, {"Messages", nlohmann::json::array()}})
+                   .dump(2) +
+               "\n"};
+}
+
 }  // namespace ballast::control

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -89,6 +90,52 @@ TEST(MetricsTest, CircuitBreakerRejectionsAndFailOpenAreCounted) {
   EXPECT_GT(sample(t, "ballast_target_group_fail_open_requests_total{target_group=\"app\"}"), 0)
       << t;
   EXPECT_NE(g.body.find("\"fail_open_requests\""), std::string::npos) << g.body;
+}
+
+TEST(MetricsTest, TheTimeSeriesStoreAnswersCloudWatchStyleQueries) {
+  DemoBackend a("a");
+  Ballast lb(proxy_config({a.port()}));
+  ASSERT_TRUE(lb.ready());
+  // Wait for the first per-second sample: counts from then on are in the series.
+  bool listed = false;
+  for (int i = 0; i < 100 && !listed; ++i) {
+    listed = admin_call(lb.admin_port(), "GET", "/api/v1/metrics").body.find("RequestCount") !=
+             std::string::npos;
+    if (!listed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(listed);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(http_get(lb.port(), "/sleep?ms=5"));
+  // The seconds those requests fell in are sampled when they end.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  AdminAnswer q = admin_call(lb.admin_port(), "GET",
+                             "/api/v1/metrics/query?metric=RequestCount&target_group=app"
+                             "&stat=Sum&period=3600");
+  ASSERT_EQ(q.status, 200) << q.body;
+  auto j = nlohmann::json::parse(q.body);
+  const auto& r = j["MetricDataResults"][0];
+  EXPECT_EQ(r["StatusCode"], "Complete");
+  ASSERT_EQ(r["Values"].size(), 1u) << q.body;
+  EXPECT_EQ(r["Values"][0], 30) << q.body
+                                << admin_call(lb.admin_port(), "GET",
+                                              "/api/v1/metrics/query?metric=RequestCount&"
+                                              "target_group=app&stat=Sum&period=1")
+                                       .body;
+  EXPECT_EQ(r["Timestamps"][0].get<std::string>().size(), 20u) << "ISO 8601, UTC";
+
+  q = admin_call(lb.admin_port(), "GET",
+                 "/api/v1/metrics/query?metric=TargetResponseTime&target_group=app&stat=p99"
+                 "&period=3600");
+  ASSERT_EQ(q.status, 200) << q.body;
+  double p99 = nlohmann::json::parse(q.body)["MetricDataResults"][0]["Values"][0];
+  EXPECT_GT(p99, 0.004) << "seconds: each request slept 5 ms";
+  EXPECT_LT(p99, 1.0);
+
+  EXPECT_EQ(admin_call(lb.admin_port(), "GET",
+                       "/api/v1/metrics/query?metric=RequestCount"
+                       "&target_group=app&stat=Median")
+                .status,
+            400);
+  EXPECT_EQ(admin_call(lb.admin_port(), "GET", "/api/v1/metrics/query?metric=Nope").status, 404);
 }
 
 }  // namespace

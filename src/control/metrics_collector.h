@@ -1,0 +1,33 @@
+#pragma once
+#include <map>
+#include <string>
+
+#include "control/target_registry.h"
+#include "metrics/metrics_registry.h"
+#include "metrics/time_series.h"
+
+namespace ballast::control {
+
+// Once a second, turns the workers' cumulative counts into the time-series store's
+// datapoints: each count's increase over the second, each gauge's value, each latency
+// histogram's new samples. Metric names follow ALB's CloudWatch metrics where one exists.
+class MetricsCollector {
+ public:
+  MetricsCollector(const metrics::MetricsRegistry& source, metrics::TimeSeriesStore& store)
+      : source_(source), store_(store) {}
+
+  void sample(int64_t unix_second, const TargetRegistry& targets, double cpu_percent,
+              double resident_bytes);
+
+ private:
+  using Key = metrics::TimeSeriesStore::SeriesKey;
+  void count(const Key& key, int64_t second, double cumulative);
+  void latency(const Key& key, int64_t second, const metrics::HistogramSnapshot& cumulative);
+
+  const metrics::MetricsRegistry& source_;
+  metrics::TimeSeriesStore& store_;
+  std::map<Key, double> last_counts_;
+  std::map<Key, metrics::HistogramSnapshot> last_histograms_;
+};
+
+}  // namespace ballast::control
