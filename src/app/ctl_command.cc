@@ -24,7 +24,8 @@ const char* kUsage =
     "  weight GROUP ADDRESS N          set a target's weight\n"
     "  drain GROUP ADDRESS             stop sending it new requests\n"
     "  undrain GROUP ADDRESS           send it requests again\n"
-    "  reload                          re-read the configuration file (as SIGHUP)\n";
+    "  reload                          re-read the configuration file (as SIGHUP)\n"
+    "  alarms [NAME]                   alarm states (one alarm: with its history)\n";
 
 struct Call {
   std::string method;
@@ -52,6 +53,14 @@ bool make_call(const std::vector<std::string>& a, Call* call, std::string* error
   if (action == "reload") {
     *call = {"POST", "/api/v1/reload", ""};
     return need(0, "reload");
+  }
+  if (action == "alarms") {
+    if (a.size() > 2) {
+      *error = "usage: ballast ctl alarms [NAME]";
+      return false;
+    }
+    *call = {"GET", "/api/v1/alarms" + (a.size() == 2 ? "/" + encode_segment(a[1]) : ""), ""};
+    return true;
   }
   if (action == "targets") {
     if (!need(1, "targets GROUP")) return false;
@@ -124,9 +133,35 @@ void print_groups(const json& j) {
   }
 }
 
+void print_alarm_history(const json& alarm) {
+  printf("%s: %s since %s\n  %s\n", alarm["name"].get<std::string>().c_str(),
+         alarm["state"].get<std::string>().c_str(), alarm["state_since"].get<std::string>().c_str(),
+         alarm["reason"].get<std::string>().c_str());
+  for (const auto& h : alarm["history"]) {
+    printf("  %s  %s -> %s: %s\n", h["time"].get<std::string>().c_str(),
+           h["from"].get<std::string>().c_str(), h["to"].get<std::string>().c_str(),
+           h["reason"].get<std::string>().c_str());
+  }
+}
+
+void print_alarms(const json& j) {
+  printf("%-24s %-10s %-18s %s\n", "ALARM", "TYPE", "STATE", "SINCE");
+  for (const auto& a : j["alarms"]) {
+    printf("%-24s %-10s %-18s %s\n", a["name"].get<std::string>().c_str(),
+           a["type"].get<std::string>().c_str(), a["state"].get<std::string>().c_str(),
+           a["state_since"].get<std::string>().c_str());
+  }
+}
+
 // Human-readable output for the read actions; mutations print the API's short answer.
 void print_reply(const std::string& action, const json& j) {
-  if (action == "groups") {
+  if (action == "alarms") {
+    if (j.contains("alarms")) {
+      print_alarms(j);
+    } else {
+      print_alarm_history(j);
+    }
+  } else if (action == "groups") {
     print_groups(j);
   } else if (action == "targets") {
     print_targets(j);

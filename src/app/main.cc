@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   ctl->add_option("action", ctl_options.args,
                   "status | listeners | groups | targets GROUP | register GROUP ADDRESS [WEIGHT] "
                   "| deregister GROUP ADDRESS | weight GROUP ADDRESS N | drain GROUP ADDRESS | "
-                  "undrain GROUP ADDRESS | reload");
+                  "undrain GROUP ADDRESS | reload | alarms [NAME]");
 
   CLI11_PARSE(app, argc, argv);
   if (verbose) ballast::core::set_log_level(ballast::core::LogLevel::kDebug);

@@ -1,11 +1,13 @@
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "config/alarm_rule.h"
 #include "core/socket_address.h"
 #include "lb/balancer_factory.h"
 
@@ -182,6 +184,45 @@ struct MetricsConfig {
   int64_t per_minute_retention_ms = 24 * 3600 * 1000;  // 1-minute datapoints
 };
 
+// What an alarm does when it enters a state.
+struct AlarmAction {
+  enum class Kind { kLog, kWebhook };
+  Kind kind = Kind::kLog;
+  std::string url;              // webhook: http://host:port/path
+  core::SocketAddress address;  // webhook: resolved when the file is read
+  std::string host;             // webhook: the Host header
+  std::string path;             // webhook: the request target
+  Location location;
+};
+
+// A CloudWatch-style alarm: on a metric (metric + dimensions) with a statistic over
+// periods, or a composite of other alarms (rule).
+struct AlarmConfig {
+  enum class Comparison { kGreater, kGreaterOrEqual, kLess, kLessOrEqual };
+  enum class MissingData { kMissing, kNotBreaching, kBreaching, kIgnore };
+  std::string name;
+  std::string description;
+  // Metric alarm.
+  std::string metric;
+  std::map<std::string, std::string> dimensions;
+  std::string statistic = "Average";
+  int64_t period_s = 60;
+  uint32_t evaluation_periods = 1;
+  uint32_t datapoints_to_alarm = 0;  // 0: same as evaluation_periods
+  double threshold = 0;
+  Comparison comparison = Comparison::kGreater;
+  MissingData treat_missing_data = MissingData::kMissing;
+  // Composite alarm: ALARM("a") AND NOT OK("b")...; empty for a metric alarm.
+  std::string rule;
+  std::shared_ptr<const AlarmRule> parsed_rule;  // set by validation
+  // Actions by the state entered.
+  std::vector<AlarmAction> on_alarm;
+  std::vector<AlarmAction> on_ok;
+  std::vector<AlarmAction> on_insufficient_data;
+  Location location;
+  Location rule_location;
+};
+
 struct Config {
   std::string source;  // the file it was read from
   AdminConfig admin;
@@ -190,6 +231,7 @@ struct Config {
   int64_t shutdown_timeout_ms = 30000;
   std::vector<ListenerConfig> listeners;
   std::vector<TargetGroupConfig> target_groups;
+  std::vector<AlarmConfig> alarms;
 
   unsigned effective_workers() const;
 };

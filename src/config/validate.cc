@@ -1,5 +1,6 @@
 #include "config/validate.h"
 
+#include <functional>
 #include <map>
 #include <string_view>
 
@@ -99,9 +100,81 @@ void check_ports(const Config& config, ErrorList& errors) {
     }
   }
 }
+
+// Alarm names are unique; a composite's rule parses, names alarms that exist, and no
+// alarm depends on itself; metric dimensions name listeners and groups that exist.
+void check_alarms(Config& config, ErrorList& errors) {
+  std::map<std::string, size_t> by_name;
+  for (size_t i = 0; i < config.alarms.size(); ++i) {
+    auto [it, fresh] = by_name.emplace(config.alarms[i].name, i);
+    if (!fresh) {
+      errors.add(config.alarms[i].location, "alarms[" + std::to_string(i) + "].name",
+                 "duplicate alarm name \"" + config.alarms[i].name + "\"");
+    }
+  }
+  std::map<std::string, std::vector<std::string>> depends;
+  for (size_t i = 0; i < config.alarms.size(); ++i) {
+    AlarmConfig& a = config.alarms[i];
+    std::string path = "alarms[" + std::to_string(i) + "]";
+    if (a.rule.empty()) {
+      for (const auto& [dim, value] : a.dimensions) {
+        bool known = false;
+        if (dim == "target_group") {
+          for (const auto& g : config.target_groups) known = known || g.name == value;
+        } else if (dim == "listener") {
+          for (const auto& l : config.listeners) known = known || l.name == value;
+        } else {
+          errors.add(a.location, path + ".dimensions." + dim,
+                     "unknown dimension \"" + dim + "\"; expected listener or target_group");
+          continue;
+        }
+        if (!known) {
+          errors.add(a.location, path + ".dimensions." + dim,
+                     "no " + dim + " named \"" + value + "\"");
+        }
+      }
+      continue;
+    }
+    std::string error;
+    a.parsed_rule = AlarmRule::parse(a.rule, &error);
+    if (!a.parsed_rule) {
+      errors.add(a.rule_location, path + ".rule", error);
+      continue;
+    }
+    std::vector<std::string> names;
+    a.parsed_rule->names(&names);
+    for (const auto& n : names) {
+      if (by_name.count(n) == 0) {
+        errors.add(a.rule_location, path + ".rule", "no alarm named \"" + n + "\"");
+      }
+    }
+    depends[a.name] = names;
+  }
+  // A cycle among composites would never settle.
+  std::map<std::string, int> mark;  // 0 unvisited, 1 in progress, 2 done
+  std::function<bool(const std::string&)> cyclic = [&](const std::string& n) {
+    if (mark[n] == 1) return true;
+    if (mark[n] == 2) return false;
+    mark[n] = 1;
+    for (const auto& d : depends[n]) {
+      if (cyclic(d)) return true;
+    }
+    mark[n] = 2;
+    return false;
+  };
+  for (size_t i = 0; i < config.alarms.size(); ++i) {
+    if (!config.alarms[i].rule.empty() && mark[config.alarms[i].name] == 0 &&
+        cyclic(config.alarms[i].name)) {
+      errors.add(config.alarms[i].rule_location, "alarms[" + std::to_string(i) + "].rule",
+                 "alarm \"" + config.alarms[i].name + "\" depends on itself through its rule");
+    }
+  }
+}
+
 }  // namespace
 
 void validate(Config& config, ErrorList& errors) {
+  check_alarms(config, errors);
   check_unique_names(config, errors);
   resolve_rules(config, errors);
   check_ports(config, errors);

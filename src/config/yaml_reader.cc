@@ -1,6 +1,8 @@
 #include "config/yaml_reader.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "config/units.h"
@@ -140,6 +142,19 @@ std::optional<bool> MapReader::boolean(std::string_view key) {
   errors_.add(location_of(find(key)), child_path(key),
               "invalid value \"" + *text + "\": expected true or false");
   return std::nullopt;
+}
+
+std::optional<double> MapReader::number(std::string_view key) {
+  auto text = scalar(key, "a number");
+  if (!text) return std::nullopt;
+  char* end = nullptr;
+  double value = strtod(text->c_str(), &end);
+  if (text->empty() || *end != '\0' || !std::isfinite(value)) {
+    errors_.add(location_of(find(key)), child_path(key),
+                "invalid value \"" + *text + "\": expected a number");
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::optional<uint64_t> MapReader::integer(std::string_view key, uint64_t min, uint64_t max) {

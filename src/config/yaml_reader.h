@@ -35,6 +35,8 @@ class MapReader {
   std::optional<uint64_t> size(std::string_view key, uint64_t min, uint64_t max);
   std::optional<uint64_t> integer(std::string_view key, uint64_t min, uint64_t max);
   std::optional<bool> boolean(std::string_view key);
+  // Any finite number: "0.5", "-3", "1e3".
+  std::optional<double> number(std::string_view key);
 
   void finish();
 

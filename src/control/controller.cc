@@ -88,7 +88,9 @@ Controller::Controller(std::string config_path, config::Config config)
       config_(std::make_shared<const config::Config>(std::move(config))),
       registry_(config_->effective_workers()),
       series_(config_->metrics.per_second_retention_ms / 1000,
-              config_->metrics.per_minute_retention_ms / 60000) {}
+              config_->metrics.per_minute_retention_ms / 60000),
+      alarms_([this](const alarms::AlarmStatus& a, const config::AlarmAction& action,
+                     const alarms::Transition& t) { run_alarm_action(a, action, t); }) {}
 
 Controller::~Controller() {
   checkers_.clear();
@@ -133,6 +135,7 @@ bool Controller::start(std::string* error) {
   if (!apply_admin_settings(*config_, error)) return false;
 
   breakers_ = breakers_for(*config_);
+  alarms_.configure(config_->alarms, started_unix_);
   registry_.load(*config_, loop_.now_ms());
   auto memberships = registry_.take_changes();
   unsigned n = config_->effective_workers();
@@ -276,6 +279,7 @@ bool Controller::reload(const char* trigger) {
   }
   config_ = std::move(next);
   breakers_ = std::move(breakers);
+  alarms_.configure(config_->alarms, unix_now());
   sync_checkers();
   reload_status_.last_ok = true;
   ++reload_status_.generation;
@@ -386,6 +390,7 @@ void Controller::on_sample(void* self) {
   c->last_cpu_seconds_ = p.cpu_seconds;
   c->last_sample_ms_ = now_ms;
   c->collector_.sample(second, c->registry_, cpu_percent, static_cast<double>(p.resident_bytes));
+  c->evaluate_alarms(second + 1);
 }
 
 }  // namespace ballast::control

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "admin/admin_server.h"
+#include "alarms/alarm_manager.h"
+#include "alarms/webhook.h"
 #include "config/config.h"
 #include "control/metrics_collector.h"
 #include "control/target_registry.h"
@@ -69,6 +71,11 @@ class Controller final : public proxy::ControlLink {
   static void on_sample(void* self);
   void arm_sample_timer();
   admin::AdminResponse metrics_query(const admin::AdminRequest& request);
+  // Alarms (controller_alarms.cc).
+  void run_alarm_action(const alarms::AlarmStatus& alarm, const config::AlarmAction& action,
+                        const alarms::Transition& t);
+  void evaluate_alarms(int64_t now);
+  nlohmann::json alarms_json(const std::string& only) const;
 
   // GET /metrics (controller_metrics.cc).
   std::string render_prometheus();
@@ -87,6 +94,8 @@ class Controller final : public proxy::ControlLink {
   metrics::MetricsRegistry metrics_;
   metrics::TimeSeriesStore series_;
   MetricsCollector collector_{metrics_, series_};
+  alarms::WebhookSender webhooks_{loop_};
+  alarms::AlarmManager alarms_;
   double last_cpu_seconds_ = -1;
   int64_t last_sample_ms_ = 0;
   int64_t last_sampled_second_ = 0;

@@ -201,6 +201,15 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
                       {"memory_bytes", series_.memory_bytes()}});
     }
   }
+  if (!parts.empty() && parts[0] == "alarms" && parts.size() <= 2) {
+    if (method != "GET") return wrong_method("GET");
+    json list = alarms_json(parts.size() == 2 ? parts[1] : "");
+    if (parts.size() == 2) {
+      if (list.empty()) return admin::error_response(404, "no alarm named \"" + parts[1] + "\"");
+      return ok_json(list[0]);
+    }
+    return ok_json({{"alarms", list}});
+  }
   if (parts.size() == 1 && parts[0] == "listeners") {
     if (method != "GET") return wrong_method("GET");
     json list = json::array();

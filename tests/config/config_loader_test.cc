@@ -143,6 +143,70 @@ TEST(ConfigLoaderTest, RetryNonIdempotentOnlyOnForwardRules) {
       << errors_of(r);
 }
 
+// A file with one listener, group "g" and the given alarms; errors name a.yaml.
+LoadResult load_alarms(const std::string& alarms) {
+  return load_config_string(
+      "listeners: [{name: w, bind: 127.0.0.1:1, rules: [{forward: {target_group: g}}]}]\n"
+      "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\nalarms:\n" +
+          alarms,
+      "a.yaml");
+}
+
+TEST(ConfigLoaderTest, Alarms) {
+  auto r = load_alarms(
+      "  - name: slow\n    metric: TargetResponseTime\n    dimensions: { target_group: g }\n"
+      "    statistic: p99\n    period: 30s\n    evaluation_periods: 5\n"
+      "    datapoints_to_alarm: 3\n    threshold: 0.25\n    comparison: \">=\"\n"
+      "    treat_missing_data: not_breaching\n"
+      "    actions: { alarm: [{ webhook: \"http://127.0.0.1:9000/hook\" }], ok: [{ log: true }] }\n"
+      "  - name: bad\n    rule: ALARM(slow) AND NOT OK(\"slow\")\n");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const auto& a = r.config->alarms[0];
+  EXPECT_EQ(a.period_s, 30);
+  EXPECT_EQ(a.datapoints_to_alarm, 3u);
+  EXPECT_EQ(a.threshold, 0.25);
+  EXPECT_EQ(a.comparison, AlarmConfig::Comparison::kGreaterOrEqual);
+  EXPECT_EQ(a.treat_missing_data, AlarmConfig::MissingData::kNotBreaching);
+  ASSERT_EQ(a.on_alarm.size(), 1u);
+  EXPECT_EQ(a.on_alarm[0].path, "/hook");
+  EXPECT_EQ(a.on_alarm[0].address.port(), 9000);
+  EXPECT_TRUE(r.config->alarms[1].parsed_rule);
+  EXPECT_EQ(r.config->alarms[0].datapoints_to_alarm, 3u);
+}
+
+TEST(ConfigLoaderTest, AlarmErrorsSayWhere) {
+  auto expect = [](const std::string& alarms, const std::string& wanted) {
+    auto r = load_alarms(alarms);
+    EXPECT_FALSE(r.config);
+    EXPECT_NE(errors_of(r).find(wanted), std::string::npos) << errors_of(r);
+  };
+  expect("  - { name: x, metric: M, threshold: 1, comparison: bigger }\n",
+         "alarms[0].comparison: unknown comparison \"bigger\"");
+  expect(
+      "  - { name: x, metric: M, threshold: 1, evaluation_periods: 2, datapoints_to_alarm: 3 }\n",
+      "datapoints_to_alarm (3) cannot exceed evaluation_periods (2)");
+  expect("  - { name: x, metric: M }\n", "alarms[0].threshold: a metric alarm needs a threshold");
+  expect("  - { name: x, metric: M, threshold: 1, dimensions: { target_group: nope } }\n",
+         "no target_group named \"nope\"");
+  expect("  - { name: x, metric: M, threshold: 1, statistic: Median }\n",
+         "unknown statistic \"Median\"");
+  expect("  - { name: x, metric: M, threshold: 1, treat_missing_data: zero }\n",
+         "expected missing, not_breaching, breaching or ignore");
+  expect("  - { name: x, rule: \"ALARM(y)\" }\n",
+         "a.yaml:4:22: alarms[0].rule: no alarm named \"y\"");
+  expect("  - { name: x, rule: \"ALARM(y)\" }\n  - { name: y, rule: \"OK(x)\" }\n",
+         "depends on itself");
+  expect("  - { name: x, rule: \"ALARM(\" }\n", "alarms[0].rule: rule, column 7");
+  expect("  - { name: x, rule: \"TRUE\", threshold: 3 }\n",
+         "alarms[0].threshold: a composite alarm (rule) has no threshold");
+  expect(
+      "  - { name: x, metric: M, threshold: 1, actions: { alarm: [{ webhook: \"https://a/b\" }] } "
+      "}\n",
+      "https is not supported yet");
+  expect("  - { name: x, metric: M, threshold: 1 }\n  - { name: x, metric: M, threshold: 2 }\n",
+         "duplicate alarm name \"x\"");
+}
+
 TEST(ConfigLoaderTest, AdminSection) {
   const std::string base =
       "listeners: [{name: w, bind: 127.0.0.1:8080, rules: [{fixed_response: {status: 200}}]}]\n";

@@ -1,0 +1,134 @@
+// Alarms on the control thread: their datapoints come from the time-series store, their
+// actions go to the log and to webhooks, and the API shows their states and histories.
+#include <ctime>
+
+#include "control/controller.h"
+#include "core/log.h"
+#include "metrics/time_series.h"
+
+namespace ballast::control {
+
+using nlohmann::json;
+
+namespace {
+
+// The store as alarms see it: one period's statistic of the alarm's series.
+class StoreSource final : public alarms::MetricSource {
+ public:
+  explicit StoreSource(const metrics::TimeSeriesStore& store) : store_(store) {}
+  std::optional<double> datapoint(const config::AlarmConfig& a, int64_t start) override {
+    auto stat = metrics::Statistic::parse(a.statistic);
+    if (!stat) return std::nullopt;
+    auto points =
+        store_.query({a.metric, a.dimensions}, *stat, start, start + a.period_s, a.period_s);
+    if (points.empty()) return std::nullopt;
+    return points.front().second;
+  }
+
+ private:
+  const metrics::TimeSeriesStore& store_;
+};
+
+std::string iso_time(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+const char* comparison_name(config::AlarmConfig::Comparison c) {
+  using C = config::AlarmConfig::Comparison;
+  switch (c) {
+    case C::kGreater:
+      return "GreaterThanThreshold";
+    case C::kGreaterOrEqual:
+      return "GreaterThanOrEqualToThreshold";
+    case C::kLess:
+      return "LessThanThreshold";
+    case C::kLessOrEqual:
+      return "LessThanOrEqualToThreshold";
+  }
+  return "?";
+}
+
+const char* missing_name(config::AlarmConfig::MissingData m) {
+  using M = config::AlarmConfig::MissingData;
+  switch (m) {
+    case M::kMissing:
+      return "missing";
+    case M::kNotBreaching:
+      return "not_breaching";
+    case M::kBreaching:
+      return "breaching";
+    case M::kIgnore:
+      return "ignore";
+  }
+  return "?";
+}
+
+json trigger_json(const config::AlarmConfig& c) {
+  if (!c.rule.empty()) return {{"Rule", c.rule}};
+  json dims = json::array();
+  for (const auto& [k, v] : c.dimensions) dims.push_back({{"name", k}, {"value", v}});
+  return {{"MetricName", c.metric},
+          {"Dimensions", dims},
+          {"Statistic", c.statistic},
+          {"Period", c.period_s},
+          {"EvaluationPeriods", c.evaluation_periods},
+          {"DatapointsToAlarm", c.datapoints_to_alarm},
+          {"Threshold", c.threshold},
+          {"ComparisonOperator", comparison_name(c.comparison)},
+          {"TreatMissingData", missing_name(c.treat_missing_data)}};
+}
+
+}  // namespace
+
+void Controller::evaluate_alarms(int64_t now) {
+  StoreSource source(series_);
+  alarms_.evaluate(now, source);
+}
+
+void Controller::run_alarm_action(const alarms::AlarmStatus& a, const config::AlarmAction& action,
+                                  const alarms::Transition& t) {
+  if (action.kind == config::AlarmAction::Kind::kLog) {
+    LOG_WARN("alarm \"%s\": %s -> %s: %s", a.config.name.c_str(), alarms::to_string(t.from),
+             alarms::to_string(t.to), t.reason.c_str());
+    return;
+  }
+  // The shape of CloudWatch's alarm notification, so existing receivers understand it.
+  json body = {{"AlarmName", a.config.name},
+               {"AlarmDescription", a.config.description},
+               {"NewStateValue", alarms::to_string(t.to)},
+               {"OldStateValue", alarms::to_string(t.from)},
+               {"NewStateReason", t.reason},
+               {"StateChangeTime", iso_time(t.time)},
+               {"Trigger", trigger_json(a.config)}};
+  webhooks_.send(action, body.dump());
+}
+
+json Controller::alarms_json(const std::string& only) const {
+  json list = json::array();
+  for (const auto& a : alarms_.alarms()) {
+    if (!only.empty() && a.config.name != only) continue;
+    json history = json::array();
+    for (auto it = a.history.rbegin(); it != a.history.rend(); ++it) {
+      history.push_back({{"time", iso_time(it->time)},
+                         {"from", alarms::to_string(it->from)},
+                         {"to", alarms::to_string(it->to)},
+                         {"reason", it->reason}});
+    }
+    list.push_back({{"name", a.config.name},
+                    {"type", a.config.rule.empty() ? "metric" : "composite"},
+                    {"description", a.config.description},
+                    {"state", alarms::to_string(a.state)},
+                    {"reason", a.reason},
+                    {"state_since", iso_time(a.state_since)},
+                    {"trigger", trigger_json(a.config)},
+                    {"history", history}});
+  }
+  return list;
+}
+
+}  // namespace ballast::control
