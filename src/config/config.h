@@ -157,6 +157,15 @@ struct HttpLimits {
   uint64_t max_headers = 100;
 };
 
+// A listener's access log: one line per request.
+struct AccessLogConfig {
+  enum class Format { kJson, kCommon, kCombined };
+  bool enabled = false;
+  std::string path;  // a file, or "stdout"
+  Format format = Format::kJson;
+  Location location;
+};
+
 struct ListenerConfig {
   std::string name;
   std::string bind_text;
@@ -165,6 +174,7 @@ struct ListenerConfig {
   int64_t header_timeout_ms = 10000;  // to receive a complete request head
   int64_t idle_timeout_ms = 60000;    // a keep-alive client connection may stay idle this long
   HttpLimits limits;
+  AccessLogConfig access_log;
   std::vector<RuleConfig> rules;
   Location location;
 };

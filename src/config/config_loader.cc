@@ -311,6 +311,27 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
   if (auto v = r.size("max_request_line", 256, 1024 * 1024)) l.limits.max_request_line = *v;
   if (auto v = r.size("max_header_size", 1024, 1024 * 1024)) l.limits.max_header_size = *v;
   if (auto v = r.integer("max_headers", 1, 10000)) l.limits.max_headers = *v;
+  if (r.has("access_log")) {
+    MapReader a(r.node("access_log"), r.child_path("access_log"), errors);
+    l.access_log.enabled = true;
+    l.access_log.location = a.location();
+    if (auto v = a.string("path", true)) l.access_log.path = *v;
+    if (auto v = a.string("format")) {
+      if (*v == "json") {
+        l.access_log.format = AccessLogConfig::Format::kJson;
+      } else if (*v == "common") {
+        l.access_log.format = AccessLogConfig::Format::kCommon;
+      } else if (*v == "combined") {
+        l.access_log.format = AccessLogConfig::Format::kCombined;
+      } else {
+        errors.add(location_of(a.node("format")), a.child_path("format"),
+                   "unknown format \"" + *v + "\"; expected json, common or combined");
+      }
+    }
+    a.finish();
+  } else {
+    r.node("access_log");
+  }
   for_each_item(r, "rules", errors, [&](const YAML::Node& item, const std::string& p) {
     l.rules.push_back(read_rule(item, p, errors));
   });

@@ -25,6 +25,7 @@ sigset_t control_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   return set;
 }
 
@@ -138,9 +139,11 @@ bool Controller::start(std::string* error) {
   alarms_.configure(config_->alarms, started_unix_);
   registry_.load(*config_, loop_.now_ms());
   auto memberships = registry_.take_changes();
+  if (!open_log_files(*config_, &log_files_, error)) return false;
   unsigned n = config_->effective_workers();
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<proxy::Worker>(config_, i, breakers_, this, &metrics_));
+    workers_.back()->set_log_files(log_files_);
     if (!workers_.back()->open_listeners(error)) return false;
     for (const auto& [group, m] : memberships) workers_.back()->apply_membership(group, *m);
   }
@@ -188,6 +191,10 @@ bool Controller::apply_admin_settings(const config::Config& next, std::string* e
 void Controller::on_signal(int sig) {
   if (sig == SIGHUP) {
     reload("SIGHUP");
+    return;
+  }
+  if (sig == SIGUSR1) {
+    reopen_logs();
     return;
   }
   LOG_INFO("received %s", strsignal(sig));
@@ -257,7 +264,9 @@ bool Controller::reload(const char* trigger) {
   auto next = std::make_shared<const config::Config>(std::move(*result.config));
   std::string error;
   std::vector<std::vector<std::pair<core::SocketAddress, int>>> sockets;
-  if (!open_new_sockets(*next, &sockets, &error) || !apply_admin_settings(*next, &error)) {
+  std::map<std::string, std::shared_ptr<proxy::AccessLogFile>> log_files;
+  if (!open_log_files(*next, &log_files, &error) || !open_new_sockets(*next, &sockets, &error) ||
+      !apply_admin_settings(*next, &error)) {
     for (auto& per_worker : sockets) {
       for (auto& [addr, s] : per_worker) ::close(s);
     }
@@ -275,10 +284,11 @@ bool Controller::reload(const char* trigger) {
   for (auto& [group, m] : registry_.take_changes()) memberships[group] = std::move(m);
   for (size_t w = 0; w < workers_.size(); ++w) {
     workers_[w]->post_reload(
-        proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships});
+        proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships, log_files});
   }
   config_ = std::move(next);
   breakers_ = std::move(breakers);
+  log_files_ = std::move(log_files);
   alarms_.configure(config_->alarms, unix_now());
   sync_checkers();
   reload_status_.last_ok = true;
@@ -286,6 +296,43 @@ bool Controller::reload(const char* trigger) {
   LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,
            static_cast<unsigned long long>(reload_status_.generation), config_path_.c_str());
   return true;
+}
+
+bool Controller::open_log_files(const config::Config& cfg,
+                                std::map<std::string, std::shared_ptr<proxy::AccessLogFile>>* files,
+                                std::string* error) {
+  for (const auto& l : cfg.listeners) {
+    if (!l.access_log.enabled || files->count(l.access_log.path) != 0) continue;
+    auto open = log_files_.find(l.access_log.path);
+    if (open != log_files_.end()) {
+      (*files)[l.access_log.path] = open->second;
+      continue;
+    }
+    auto file = proxy::AccessLogFile::open(l.access_log.path, error);
+    if (!file) {
+      *error = "listener \"" + l.name + "\": " + *error;
+      return false;
+    }
+    (*files)[l.access_log.path] = std::move(file);
+  }
+  return true;
+}
+
+void Controller::reopen_logs() {
+  std::map<std::string, std::shared_ptr<proxy::AccessLogFile>> reopened;
+  for (const auto& [path, file] : log_files_) {
+    std::string error;
+    auto fresh = proxy::AccessLogFile::open(path, &error);
+    if (!fresh) {
+      LOG_ERROR("SIGUSR1: %s; still writing to the old file", error.c_str());
+      reopened[path] = file;
+      continue;
+    }
+    reopened[path] = std::move(fresh);
+  }
+  log_files_ = reopened;
+  for (auto& w : workers_) w->post_reopened_logs(reopened);
+  LOG_INFO("SIGUSR1: reopened %zu access log(s)", reopened.size());
 }
 
 void Controller::publish() {

@@ -60,6 +60,13 @@ class Controller final : public proxy::ControlLink {
                         std::string* error);
   std::vector<std::shared_ptr<proxy::CircuitBreaker>> breakers_for(const config::Config& next);
   bool apply_admin_settings(const config::Config& next, std::string* error);
+  // The access-log files `cfg` names, reusing those already open; false (with `error`
+  // naming the listener) when one cannot be opened.
+  bool open_log_files(const config::Config& cfg,
+                      std::map<std::string, std::shared_ptr<proxy::AccessLogFile>>* files,
+                      std::string* error);
+  // SIGUSR1: open every access log again, for logrotate.
+  void reopen_logs();
   // Sends every changed membership to the workers.
   void publish();
   // Keeps one health checker per target of each checked group, with current settings.
@@ -104,6 +111,7 @@ class Controller final : public proxy::ControlLink {
   std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> checkers_;
   std::vector<std::shared_ptr<proxy::CircuitBreaker>> breakers_;  // by group position
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
+  std::map<std::string, std::shared_ptr<proxy::AccessLogFile>> log_files_;  // by path
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<SignalWatch> signals_;
   core::Timer tick_timer_{&Controller::on_tick, this};

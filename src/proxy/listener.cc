@@ -14,11 +14,16 @@
 namespace ballast::proxy {
 
 Acceptor::Acceptor(Worker& worker, const config::ListenerConfig& listener, int fd)
-    : worker_(worker), listener_(&listener), stats_(worker.listener_stats(listener)), fd_(fd) {}
+    : worker_(worker),
+      listener_(&listener),
+      stats_(worker.listener_stats(listener)),
+      access_log_(worker.access_log(listener)),
+      fd_(fd) {}
 
 void Acceptor::set_listener(const config::ListenerConfig& listener) {
   listener_ = &listener;
   stats_ = worker_.listener_stats(listener);
+  access_log_ = worker_.access_log(listener);
 }
 
 Acceptor::~Acceptor() {
@@ -45,7 +50,7 @@ void Acceptor::accept_batch(int max) {
     }
     core::set_tcp_nodelay(fd);
     worker_.accept_connection(
-        *listener_, stats_, fd,
+        *listener_, stats_, access_log_, fd,
         core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
   }
 }

@@ -5,6 +5,7 @@
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "metrics/proxy_stats.h"
+#include "proxy/access_log.h"
 
 namespace ballast::proxy {
 
@@ -36,6 +37,7 @@ class Acceptor final : public core::IoHandler {
   Worker& worker_;
   const config::ListenerConfig* listener_;
   std::shared_ptr<metrics::ListenerStats> stats_;
+  std::shared_ptr<AccessLogWriter> access_log_;
   int fd_;
   bool paused_ = false;
   int64_t last_warning_ms_ = -1000000;

@@ -27,12 +27,14 @@ constexpr int64_t kLingerMs = 2000;
 }  // namespace
 
 Session::Session(Worker& worker, const config::ListenerConfig& listener,
-                 std::shared_ptr<metrics::ListenerStats> stats, int fd,
+                 std::shared_ptr<metrics::ListenerStats> stats,
+                 std::shared_ptr<AccessLogWriter> access_log, int fd,
                  const core::SocketAddress& peer)
     : worker_(worker),
       config_(worker.config()),
       listener_(&listener),
       stats_(std::move(stats)),
+      access_log_(std::move(access_log)),
       fd_(fd),
       peer_(peer),
       peer_ip_(peer.ip_string()),
@@ -168,6 +170,7 @@ bool Session::read_client() {
   ssize_t n = ::recv(fd_, client_in_.write_ptr(), room, 0);
   if (n > 0) {
     stats_->bytes_in.add(static_cast<uint64_t>(n));
+    bytes_in_total_ += static_cast<uint64_t>(n);
     client_in_.commit(static_cast<size_t>(n));
     if (static_cast<size_t>(n) < room && !client_hangup_) client_readable_ = false;
     return true;
@@ -221,6 +224,7 @@ bool Session::flush_client() {
   ssize_t n = ::send(fd_, client_out_.data(), client_out_.size(), MSG_NOSIGNAL);
   if (n > 0) {
     stats_->bytes_out.add(static_cast<uint64_t>(n));
+    bytes_out_total_ += static_cast<uint64_t>(n);
     if (static_cast<size_t>(n) < client_out_.size()) client_writable_ = false;
     client_out_.consume(static_cast<size_t>(n));
     if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
@@ -315,6 +319,7 @@ void Session::fail_local(int status, const std::string& detail) {
   }
   write_local_response(client_out_, status, detail);
   count_response(status);
+  log_exchange();
   response_started_ = true;
   start_closing();
 }
@@ -339,6 +344,7 @@ void Session::start_lingering() {
 
 void Session::count_response(int status) {
   stats_->responses.count(status);
+  log_.status = status;
   if (request_head_us_ != 0) {
     stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));
     request_head_us_ = 0;
@@ -355,6 +361,7 @@ void Session::close() {
   }
   phase_ = Phase::kClosed;
   stats_->active_connections.add(-1);
+  if (log_.pending) log_exchange(499);
   client_timer_.cancel();
   upstream_timer_.cancel();
   if (upstream_) upstream_->pool()->discard(std::move(upstream_));

@@ -11,6 +11,7 @@
 #include "http/head_scanner.h"
 #include "http/message_parser.h"
 #include "metrics/proxy_stats.h"
+#include "proxy/access_log.h"
 #include "proxy/forwarding.h"
 #include "proxy/upstream.h"
 
@@ -28,8 +29,10 @@ class TargetGroupRuntime;
 // is simply not read, and TCP flow control pushes back on the peer.
 class Session final : public core::IoHandler, public UpstreamOwner {
  public:
+  // `access_log`: where this listener's requests are logged on this worker (null: off).
   Session(Worker& worker, const config::ListenerConfig& listener,
-          std::shared_ptr<metrics::ListenerStats> stats, int fd, const core::SocketAddress& peer);
+          std::shared_ptr<metrics::ListenerStats> stats,
+          std::shared_ptr<AccessLogWriter> access_log, int fd, const core::SocketAddress& peer);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -131,6 +134,33 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // are counted when written; forwarded ones when their head arrives, the time at the end).
   void count_response(int status);
   int64_t request_head_us_ = 0;  // when the request head arrived (0: no request counted)
+
+  // The access log's view of the exchange in progress (session_log.cc); filled only
+  // when the listener logs.
+  struct ExchangeLog {
+    bool pending = false;
+    int64_t unix_ms = 0;
+    int64_t head_us = 0;
+    int64_t sent_us = 0;      // request forwarded (0: never)
+    int64_t response_us = 0;  // response head from the target (0: none)
+    std::string method, uri, user_agent, request_id, target, target_group;
+    int http_minor = 1;
+    int status = 0;
+    int target_status = 0;
+    int rule = -1;
+    uint64_t in_mark = 0;
+    uint64_t out_mark = 0;
+  };
+  void log_request(const http::MessageHead& head);
+  void log_forwarded(int rule, std::string_view request_id);
+  void log_response_head(int status);
+  // Writes the exchange's line; `status` when the exchange ended without one (499: the
+  // client went away).
+  void log_exchange(int status_if_none = 0);
+  std::shared_ptr<AccessLogWriter> access_log_;
+  ExchangeLog log_;
+  uint64_t bytes_in_total_ = 0;
+  uint64_t bytes_out_total_ = 0;
   int fd_;
   core::SocketAddress peer_;
   std::string peer_ip_;

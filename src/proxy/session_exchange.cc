@@ -145,11 +145,13 @@ void Session::on_request_head(http::MessageHead& head) {
 
   stats_->requests.add();
   request_head_us_ = core::monotonic_us();
+  if (access_log_) log_request(head);
   if (config_.get() != worker_.config().get() && !refresh_config()) {
     fail_local(503, "listener \"" + listener_->name + "\" was removed by a reload");
     return;
   }
   int rule = route(listener_->rules, head);
+  if (access_log_) log_.rule = rule;
   if (rule < 0) {
     fail_local(404, "no rule of listener \"" + listener_->name + "\" matches this request");
     return;
@@ -194,6 +196,10 @@ void Session::on_request_head(http::MessageHead& head) {
   ClientFacts facts{peer_ip_, "http", fallback_host,
                     std::string_view(request_id, sizeof(request_id))};
   write_upstream_request_head(head, facts, upstream_out_);
+  if (access_log_) {
+    std::string_view given = head.find("X-Request-Id");
+    log_forwarded(rule, given.empty() ? std::string_view(request_id, sizeof(request_id)) : given);
+  }
   connect_upstream(/*fresh=*/false);
 }
 
@@ -576,6 +582,7 @@ int Session::on_response_head(http::MessageHead& head) {
   group_->stats().responses.count(head.status);
   group_->stats().response_time.record(static_cast<uint64_t>(waited_us));
   stats_->responses.count(head.status);
+  if (access_log_) log_response_head(head.status);
   bool no_body = request_was_head_ || head.status == 204 || head.status == 304;
   framing_ = choose_client_framing(head, no_body, client_http11_);
   upstream_reusable_ = head.keep_alive;
@@ -622,6 +629,7 @@ void Session::finish_exchange() {
     stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));
     request_head_us_ = 0;
   }
+  if (log_.pending) log_exchange();
   bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() && !client_eof_;
   reset_exchange();
   if (!keep_alive) {

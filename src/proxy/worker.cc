@@ -31,6 +31,7 @@ Worker::Worker(std::shared_ptr<const config::Config> config, unsigned index,
 
 Worker::~Worker() {
   while (sessions_ != nullptr) sessions_->abort();
+  for (auto& [name, writer] : access_logs_) writer->flush();
   acceptors_.clear();
   groups_.clear();
   retired_groups_.clear();
@@ -67,6 +68,53 @@ const config::ListenerConfig* Worker::find_listener(const core::SocketAddress& b
     if (l.bind == bind) return &l;
   }
   return nullptr;
+}
+
+void Worker::set_log_files(const std::map<std::string, std::shared_ptr<AccessLogFile>>& files) {
+  update_access_logs(files);
+}
+
+std::shared_ptr<AccessLogWriter> Worker::access_log(const config::ListenerConfig& l) const {
+  auto it = access_logs_.find(l.name);
+  return it == access_logs_.end() ? nullptr : it->second;
+}
+
+void Worker::update_access_logs(
+    const std::map<std::string, std::shared_ptr<AccessLogFile>>& files) {
+  std::map<std::string, std::shared_ptr<AccessLogWriter>> next;
+  for (const auto& l : config_->listeners) {
+    if (!l.access_log.enabled) continue;
+    auto file = files.find(l.access_log.path);
+    if (file == files.end()) continue;
+    auto old = access_logs_.find(l.name);
+    if (old != access_logs_.end() && old->second->file().path() == l.access_log.path &&
+        old->second->format() == l.access_log.format) {
+      next[l.name] = old->second;
+    } else {
+      // A writer that sessions still hold flushes when the last of them lets go.
+      next[l.name] = std::make_shared<AccessLogWriter>(file->second, l.access_log.format);
+    }
+  }
+  for (auto& [name, writer] : access_logs_) writer->flush();
+  access_logs_ = std::move(next);
+  if (!access_logs_.empty() && !flush_timer_.armed()) {
+    loop_.timers().arm(flush_timer_, 1000, loop_.now_ms());
+  }
+}
+
+void Worker::on_flush_timer(void* self) {
+  auto* w = static_cast<Worker*>(self);
+  for (auto& [name, writer] : w->access_logs_) writer->flush();
+  if (!w->access_logs_.empty()) w->loop_.timers().arm(w->flush_timer_, 1000, w->loop_.now_ms());
+}
+
+void Worker::post_reopened_logs(std::map<std::string, std::shared_ptr<AccessLogFile>> files) {
+  loop_.post([this, files = std::move(files)] {
+    for (auto& [name, writer] : access_logs_) {
+      auto it = files.find(writer->file().path());
+      if (it != files.end()) writer->switch_file(it->second);
+    }
+  });
 }
 
 void Worker::apply_membership(size_t group, const GroupMembership& membership) {
@@ -121,6 +169,8 @@ void Worker::apply_reload(WorkerReload& reload) {
   // configuration (their sessions keep it alive), then the socket closes.
   close_removed_acceptors(next);
   config_ = reload.config;
+  update_access_logs(reload.log_files);
+  for (auto& a : acceptors_) a->set_listener(*find_listener(a->bind()));
   adopt_new_sockets(reload.new_sockets);
   // Connections of a listener that is gone finish their current request, then close.
   for (Session* s = sessions_; s != nullptr;) {
@@ -179,9 +229,10 @@ void Worker::join() {
 }
 
 void Worker::accept_connection(const config::ListenerConfig& listener,
-                               const std::shared_ptr<metrics::ListenerStats>& stats, int fd,
+                               const std::shared_ptr<metrics::ListenerStats>& stats,
+                               const std::shared_ptr<AccessLogWriter>& access_log, int fd,
                                const core::SocketAddress& peer) {
-  auto* session = new Session(*this, listener, stats, fd, peer);
+  auto* session = new Session(*this, listener, stats, access_log, fd, peer);
   session->next = sessions_;
   if (sessions_ != nullptr) sessions_->prev = session;
   sessions_ = session;

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -12,6 +13,7 @@
 #include "core/timer_queue.h"
 #include "lb/hash.h"
 #include "metrics/metrics_registry.h"
+#include "proxy/access_log.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/control_link.h"
 #include "proxy/membership.h"
@@ -32,6 +34,8 @@ struct WorkerReload {
   std::vector<std::pair<core::SocketAddress, int>> new_sockets;
   // The membership of every group of the new configuration, by group position.
   std::vector<std::shared_ptr<const GroupMembership>> memberships;
+  // Access-log files by path, for every listener that logs.
+  std::map<std::string, std::shared_ptr<AccessLogFile>> log_files;
 };
 
 // One thread with its own event loop, its own SO_REUSEPORT listening sockets, its own
@@ -53,6 +57,10 @@ class Worker {
   bool open_listeners(std::string* error);
   // Before start() only (no other thread runs the worker yet).
   void apply_membership(size_t group, const GroupMembership& membership);
+  // Before open_listeners(): the access-log files of the configuration, by path.
+  void set_log_files(const std::map<std::string, std::shared_ptr<AccessLogFile>>& files);
+  // Thread-safe: after SIGUSR1 the files were opened again (logrotate moved the old ones).
+  void post_reopened_logs(std::map<std::string, std::shared_ptr<AccessLogFile>> files);
   void start();
   // Thread-safe: the message is applied on the worker's thread.
   void post_membership(std::shared_ptr<const config::Config> config, size_t group,
@@ -76,10 +84,13 @@ class Worker {
   std::shared_ptr<metrics::ListenerStats> listener_stats(const config::ListenerConfig& l) {
     return metrics_->listener(l.name, index_);
   }
+  // This worker's access log for a listener, or null when it does not log.
+  std::shared_ptr<AccessLogWriter> access_log(const config::ListenerConfig& l) const;
   unsigned index() const { return index_; }
 
   void accept_connection(const config::ListenerConfig& listener,
-                         const std::shared_ptr<metrics::ListenerStats>& stats, int fd,
+                         const std::shared_ptr<metrics::ListenerStats>& stats,
+                         const std::shared_ptr<AccessLogWriter>& access_log, int fd,
                          const core::SocketAddress& peer);
   void session_closed(Session* session);
 
@@ -90,6 +101,9 @@ class Worker {
   void close_removed_acceptors(const config::Config& next);
   void adopt_new_sockets(std::vector<std::pair<core::SocketAddress, int>>& new_sockets);
   void free_retired_groups();
+  // One writer per listener that logs, kept when a reload leaves its file and format.
+  void update_access_logs(const std::map<std::string, std::shared_ptr<AccessLogFile>>& files);
+  static void on_flush_timer(void* self);
   static void on_retire_timer(void* self);
   void begin_shutdown(int64_t deadline_ms);
   void maybe_finish_shutdown();
@@ -113,6 +127,8 @@ class Worker {
   bool draining_ = false;
   core::Timer shutdown_timer_;
   core::Timer retire_timer_;
+  core::Timer flush_timer_{&Worker::on_flush_timer, this};
+  std::map<std::string, std::shared_ptr<AccessLogWriter>> access_logs_;  // by listener name
   std::thread thread_;
 };
 
