@@ -12,6 +12,7 @@
 #include "core/timer_queue.h"
 #include "http/head_scanner.h"
 #include "http/message_parser.h"
+#include "http/percent.h"
 #include "http/status.h"
 
 namespace ballast::admin {
@@ -19,31 +20,6 @@ namespace ballast::admin {
 namespace {
 constexpr size_t kMaxBody = 1024 * 1024;
 constexpr int64_t kRequestDeadlineMs = 10000;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// "%5B%3A%3A1%5D" -> "[::1]"; a malformed escape stays as it is.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = hex_value(s[i + 1]);
-      int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
 
 // Compares without an early exit, so timing does not reveal how much of a guess matched
 // (the length may show; tokens are meant to be long and random).
@@ -108,7 +84,7 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
     request_.method = std::string(head.method);
     std::string_view target = head.target;
     size_t q = target.find('?');
-    request_.path = percent_decode(target.substr(0, q));
+    request_.path = http::percent_decode(target.substr(0, q));
     if (q != std::string_view::npos) request_.query = std::string(target.substr(q + 1));
     authorization_ = std::string(head.find("Authorization"));
     if (head.has_content_length && head.content_length > kMaxBody) too_large_ = true;

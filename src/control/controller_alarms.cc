@@ -4,6 +4,7 @@
 
 #include "control/controller.h"
 #include "core/log.h"
+#include "core/time_format.h"
 #include "metrics/time_series.h"
 
 namespace ballast::control {
@@ -28,15 +29,6 @@ class StoreSource final : public alarms::MetricSource {
  private:
   const metrics::TimeSeriesStore& store_;
 };
-
-std::string iso_time(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
 
 const char* comparison_name(config::AlarmConfig::Comparison c) {
   using C = config::AlarmConfig::Comparison;
@@ -103,7 +95,7 @@ void Controller::run_alarm_action(const alarms::AlarmStatus& a, const config::Al
                {"NewStateValue", alarms::to_string(t.to)},
                {"OldStateValue", alarms::to_string(t.from)},
                {"NewStateReason", t.reason},
-               {"StateChangeTime", iso_time(t.time)},
+               {"StateChangeTime", core::iso8601_utc(t.time)},
                {"Trigger", trigger_json(a.config)}};
   webhooks_.send(action, body.dump());
 }
@@ -114,7 +106,7 @@ json Controller::alarms_json(const std::string& only) const {
     if (!only.empty() && a.config.name != only) continue;
     json history = json::array();
     for (auto it = a.history.rbegin(); it != a.history.rend(); ++it) {
-      history.push_back({{"time", iso_time(it->time)},
+      history.push_back({{"time", core::iso8601_utc(it->time)},
                          {"from", alarms::to_string(it->from)},
                          {"to", alarms::to_string(it->to)},
                          {"reason", it->reason}});
@@ -124,7 +116,7 @@ json Controller::alarms_json(const std::string& only) const {
                     {"description", a.config.description},
                     {"state", alarms::to_string(a.state)},
                     {"reason", a.reason},
-                    {"state_since", iso_time(a.state_since)},
+                    {"state_since", core::iso8601_utc(a.state_since)},
                     {"trigger", trigger_json(a.config)},
                     {"history", history}});
   }

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "control/controller.h"
+#include "core/time_format.h"
+#include "http/percent.h"
 #include "metrics/process_stats.h"
 #include "metrics/prometheus.h"
 #include "proxy/circuit_breaker.h"
@@ -209,38 +211,6 @@ std::string Controller::render_prometheus() {
 }
 
 namespace {
-std::string iso8601(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string form_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
-               hex_digit(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 std::map<std::string, std::string> parse_query(const std::string& query) {
   std::map<std::string, std::string> out;
   size_t start = 0;
@@ -250,8 +220,8 @@ std::map<std::string, std::string> parse_query(const std::string& query) {
     std::string_view pair(query.data() + start, end - start);
     size_t eq = pair.find('=');
     if (!pair.empty()) {
-      out[form_decode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : form_decode(pair.substr(eq + 1));
+      out[http::percent_decode(pair.substr(0, eq), true)] =
+          eq == std::string_view::npos ? "" : http::percent_decode(pair.substr(eq + 1), true);
     }
     start = end + 1;
   }
@@ -307,7 +277,7 @@ admin::AdminResponse Controller::metrics_query(const admin::AdminRequest& reques
   nlohmann::json timestamps = nlohmann::json::array(), values = nlohmann::json::array();
   // Newest first, as CloudWatch's default TimestampDescending.
   for (auto it = points.rbegin(); it != points.rend(); ++it) {
-    timestamps.push_back(iso8601(it->first));
+    timestamps.push_back(core::iso8601_utc(it->first));
     values.push_back(it->second);
   }
   nlohmann::json result = {{"Id", "m1"},

@@ -133,13 +133,7 @@ void Probe::cancel() {
 
 void Probe::finish(bool passed, HealthReason reason, std::string detail) {
   if (finished_) return;
-  finished_ = true;
-  timer_.cancel();
-  if (fd_ >= 0) {
-    loop_.remove(fd_);
-    ::close(fd_);
-    fd_ = -1;
-  }
+  cancel();
   done_(passed, reason, detail);
 }
 

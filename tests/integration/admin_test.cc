@@ -16,32 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-std::string addr(uint16_t port) {
-  return "127.0.0.1:" + std::to_string(port);
-}
-
 json get_json(uint16_t admin_port, const std::string& path) {
   AdminAnswer a = admin_call(admin_port, "GET", path);
   EXPECT_EQ(a.status, 200) << a.body;
   return json::parse(a.body, nullptr, false);
-}
-
-// The targets of group "app" by address -> state ("absent" when not listed).
-std::string state_of(uint16_t admin_port, const std::string& address) {
-  json g = get_json(admin_port, "/api/v1/target-groups/app");
-  for (const auto& t : g["targets"]) {
-    if (t["address"] == address) return t["state"];
-  }
-  return "absent";
-}
-
-template <typename Pred>
-bool within(int seconds, Pred pred) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
 }
 
 TEST(AdminApiTest, ListsGroupsTargetsAndListeners) {
@@ -56,13 +34,13 @@ TEST(AdminApiTest, ListsGroupsTargetsAndListeners) {
   EXPECT_EQ(g["healthy_count"], 1);
   EXPECT_EQ(g["failing_open"], false);
   ASSERT_EQ(g["targets"].size(), 1u);
-  EXPECT_EQ(g["targets"][0]["address"], addr(a.port()));
+  EXPECT_EQ(g["targets"][0]["address"], loopback(a.port()));
   EXPECT_EQ(g["targets"][0]["state"], "healthy");
   EXPECT_EQ(g["targets"][0]["weight"], 1);
   EXPECT_EQ(g["targets"][0]["source"], "config");
 
   json listeners = get_json(lb.admin_port(), "/api/v1/listeners");
-  EXPECT_EQ(listeners["listeners"][0]["bind"], addr(lb.port()));
+  EXPECT_EQ(listeners["listeners"][0]["bind"], loopback(lb.port()));
   EXPECT_EQ(listeners["listeners"][0]["rules"][0]["forward"][0]["target_group"], "app");
   json status = get_json(lb.admin_port(), "/api/v1/status");
   EXPECT_EQ(status["config_generation"], 1);
@@ -76,14 +54,16 @@ TEST(AdminApiTest, ReportsUnhealthyTargetsWithTheirReason) {
                           "    health_check: { interval: 200ms, timeout: 150ms, "
                           "healthy_threshold: 2, unhealthy_threshold: 2 }\n"));
   ASSERT_TRUE(lb.ready());
-  ASSERT_TRUE(within(10, [&] { return state_of(lb.admin_port(), addr(closed)) == "unhealthy"; }));
+  ASSERT_TRUE(within(
+      10, [&] { return target_state(lb.admin_port(), "app", loopback(closed)) == "unhealthy"; }));
   json g = get_json(lb.admin_port(), "/api/v1/target-groups/app");
   for (const auto& t : g["targets"]) {
-    if (t["address"] != addr(closed)) continue;
+    if (t["address"] != loopback(closed)) continue;
     EXPECT_EQ(t["reason"], "connect refused") << t.dump();
     EXPECT_NE(t["detail"].get<std::string>().find("refused"), std::string::npos) << t.dump();
   }
-  EXPECT_TRUE(within(10, [&] { return state_of(lb.admin_port(), addr(a.port())) == "healthy"; }));
+  EXPECT_TRUE(within(
+      10, [&] { return target_state(lb.admin_port(), "app", loopback(a.port())) == "healthy"; }));
 }
 
 TEST(AdminApiTest, RegisterAndDeregisterMoveTraffic) {
@@ -91,29 +71,31 @@ TEST(AdminApiTest, RegisterAndDeregisterMoveTraffic) {
   Ballast lb(proxy_config({a.port()}, "    algorithm: round_robin\n"));
   ASSERT_TRUE(lb.ready());
   AdminAnswer r = admin_call(lb.admin_port(), "POST", "/api/v1/target-groups/app/targets",
-                             R"({"address": ")" + addr(b.port()) + R"(", "weight": 2})");
+                             R"({"address": ")" + loopback(b.port()) + R"(", "weight": 2})");
   ASSERT_EQ(r.status, 201) << r.body;
   ASSERT_TRUE(within(10, [&] { return instances_seen(lb.port(), 9)["b"] == 6; }))
       << "b (weight 2) takes two thirds";
-  EXPECT_EQ(state_of(lb.admin_port(), addr(b.port())), "healthy");
+  EXPECT_EQ(target_state(lb.admin_port(), "app", loopback(b.port())), "healthy");
 
-  r = admin_call(lb.admin_port(), "DELETE", "/api/v1/target-groups/app/targets/" + addr(a.port()));
+  r = admin_call(lb.admin_port(), "DELETE",
+                 "/api/v1/target-groups/app/targets/" + loopback(a.port()));
   ASSERT_EQ(r.status, 202) << r.body;
   // Idle, it drains at once and is removed.
-  ASSERT_TRUE(within(10, [&] { return state_of(lb.admin_port(), addr(a.port())) == "absent"; }));
+  ASSERT_TRUE(within(
+      10, [&] { return target_state(lb.admin_port(), "app", loopback(a.port())) == "absent"; }));
   EXPECT_EQ(instances_seen(lb.port(), 10)["b"], 10);
-  EXPECT_NE(lb.process().log().find("deregistered app/" + addr(a.port())), std::string::npos);
+  EXPECT_NE(lb.process().log().find("deregistered app/" + loopback(a.port())), std::string::npos);
 }
 
 TEST(AdminApiTest, WeightAndDrainThroughTheApi) {
   DemoBackend a("a"), b("b");
   Ballast lb(proxy_config({a.port(), b.port()}, "    algorithm: round_robin\n"));
   ASSERT_TRUE(lb.ready());
-  std::string target = "/api/v1/target-groups/app/targets/" + addr(b.port());
+  std::string target = "/api/v1/target-groups/app/targets/" + loopback(b.port());
   ASSERT_EQ(admin_call(lb.admin_port(), "PATCH", target, R"({"weight": 3})").status, 200);
   ASSERT_TRUE(within(10, [&] { return instances_seen(lb.port(), 8)["b"] == 6; }));
   ASSERT_EQ(admin_call(lb.admin_port(), "POST", target + "/drain").status, 200);
-  EXPECT_EQ(state_of(lb.admin_port(), addr(b.port())), "draining");
+  EXPECT_EQ(target_state(lb.admin_port(), "app", loopback(b.port())), "draining");
   ASSERT_TRUE(within(10, [&] { return instances_seen(lb.port(), 8)["a"] == 8; }));
   ASSERT_EQ(admin_call(lb.admin_port(), "POST", target + "/undrain").status, 200);
   ASSERT_TRUE(within(10, [&] { return instances_seen(lb.port(), 8)["b"] == 6; }));
@@ -133,7 +115,7 @@ TEST(AdminApiTest, BadRequestsGetClearErrors) {
   r = admin_call(p, "POST", "/api/v1/target-groups/app/targets", "{not json");
   EXPECT_EQ(r.status, 400) << r.body;
   r = admin_call(p, "POST", "/api/v1/target-groups/app/targets",
-                 R"({"address": ")" + addr(a.port()) + R"("})");
+                 R"({"address": ")" + loopback(a.port()) + R"("})");
   EXPECT_EQ(r.status, 409) << "already registered: " << r.body;
   r = admin_call(p, "DELETE", "/api/v1/target-groups/app/targets/127.0.0.1:1");
   EXPECT_EQ(r.status, 404) << r.body;
@@ -173,21 +155,21 @@ TEST(CtlTest, ListsRegistersAndDrainsFromTheCommandLine) {
   ASSERT_TRUE(lb.ready());
   std::string dir = make_temp_dir();
   auto ctl = [&](std::vector<std::string> args, int* code) {
-    std::vector<std::string> argv = {BALLAST_BINARY,        "ctl",     "--admin",
-                                     addr(lb.admin_port()), "--token", "t0ken"};
+    std::vector<std::string> argv = {BALLAST_BINARY, "ctl",  "--admin", loopback(lb.admin_port()),
+                                     "--token",      "t0ken"};
     argv.insert(argv.end(), args.begin(), args.end());
     Process p(argv, dir + "/ctl.log");
     *code = p.wait_exit(20000);
     return p.log();
   };
   int code = -1;
-  std::string out = ctl({"register", "app", addr(b.port()), "2"}, &code);
+  std::string out = ctl({"register", "app", loopback(b.port()), "2"}, &code);
   EXPECT_EQ(code, 0) << out;
   out = ctl({"targets", "app"}, &code);
   EXPECT_EQ(code, 0) << out;
-  EXPECT_NE(out.find(addr(b.port())), std::string::npos) << out;
+  EXPECT_NE(out.find(loopback(b.port())), std::string::npos) << out;
   EXPECT_NE(out.find("healthy"), std::string::npos) << out;
-  out = ctl({"drain", "app", addr(a.port())}, &code);
+  out = ctl({"drain", "app", loopback(a.port())}, &code);
   EXPECT_EQ(code, 0) << out;
   out = ctl({"groups"}, &code);
   EXPECT_NE(out.find("app"), std::string::npos) << out;

@@ -24,15 +24,6 @@ std::string state(uint16_t admin_port, const std::string& alarm) {
   return j.is_object() && j.contains("state") ? j["state"].get<std::string>() : "?";
 }
 
-template <typename Pred>
-bool within(int seconds, Pred pred) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 TEST(AlarmsTest, AMetricAlarmFiresNotifiesAndRecovers) {
   DemoBackend a("a");
   RecordingServer hook;  // answers 200 "ok" to every request

@@ -16,29 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string addr(uint16_t port) {
-  return "127.0.0.1:" + std::to_string(port);
-}
-
-std::string state_of(uint16_t admin_port, const std::string& address) {
-  json g =
-      json::parse(admin_call(admin_port, "GET", "/api/v1/target-groups/app").body, nullptr, false);
-  if (!g.is_object()) return "no answer";
-  for (const auto& t : g["targets"]) {
-    if (t["address"] == address) return t["state"];
-  }
-  return "absent";
-}
-
-template <typename Pred>
-bool within(int seconds, Pred pred) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 TEST(DrainTest, DrainingUnderLoadFailsNothingAndSendsItNothingNew) {
   DemoBackend a("a"), b("b");
   Ballast lb(proxy_config({a.port(), b.port()}, "    algorithm: round_robin\n", "", 2));
@@ -46,12 +23,13 @@ TEST(DrainTest, DrainingUnderLoadFailsNothingAndSendsItNothingNew) {
   LoadLoop load(lb.port(), 4);
   ASSERT_TRUE(load.wait_for_more(300));
   ASSERT_GT(load.instances()["b"], 0);
-  ASSERT_EQ(
-      admin_call(lb.admin_port(), "DELETE", "/api/v1/target-groups/app/targets/" + addr(b.port()))
-          .status,
-      202);
-  ASSERT_TRUE(within(10, [&] { return state_of(lb.admin_port(), addr(b.port())) == "absent"; }))
-      << lb.process().log();
+  ASSERT_EQ(admin_call(lb.admin_port(), "DELETE",
+                       "/api/v1/target-groups/app/targets/" + loopback(b.port()))
+                .status,
+            202);
+  ASSERT_TRUE(within(10, [&] {
+    return target_state(lb.admin_port(), "app", loopback(b.port())) == "absent";
+  })) << lb.process().log();
   int b_after_removal = load.instances()["b"];
   ASSERT_TRUE(load.wait_for_more(500));
   load.stop();
@@ -66,22 +44,23 @@ TEST(DrainTest, ADeregisteredTargetFinishesItsRequestsFirst) {
   auto slow = std::async(std::launch::async, [&] { return http_get(lb.port(), "/sleep?ms=1500"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the request is at b
   ASSERT_EQ(admin_call(lb.admin_port(), "POST", "/api/v1/target-groups/app/targets",
-                       R"({"address": ")" + addr(a.port()) + R"("})")
+                       R"({"address": ")" + loopback(a.port()) + R"("})")
                 .status,
             201);
-  ASSERT_EQ(
-      admin_call(lb.admin_port(), "DELETE", "/api/v1/target-groups/app/targets/" + addr(b.port()))
-          .status,
-      202);
-  EXPECT_EQ(state_of(lb.admin_port(), addr(b.port())), "draining");
+  ASSERT_EQ(admin_call(lb.admin_port(), "DELETE",
+                       "/api/v1/target-groups/app/targets/" + loopback(b.port()))
+                .status,
+            202);
+  EXPECT_EQ(target_state(lb.admin_port(), "app", loopback(b.port())), "draining");
   EXPECT_EQ(instances_seen(lb.port(), 5)["a"], 5) << "new requests go elsewhere";
   auto r = slow.get();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << "the request in flight completed";
   EXPECT_EQ(r->header("x-ballast-instance"), "b");
   // Done long before the 30 s delay: removed as soon as nothing is in flight.
-  EXPECT_TRUE(within(5, [&] { return state_of(lb.admin_port(), addr(b.port())) == "absent"; }))
-      << lb.process().log();
+  EXPECT_TRUE(within(5, [&] {
+    return target_state(lb.admin_port(), "app", loopback(b.port())) == "absent";
+  })) << lb.process().log();
 }
 
 TEST(DrainTest, TheDelayBoundsTheWait) {
@@ -90,11 +69,12 @@ TEST(DrainTest, TheDelayBoundsTheWait) {
   ASSERT_TRUE(lb.ready());
   auto slow = std::async(std::launch::async, [&] { return http_get(lb.port(), "/sleep?ms=4000"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ASSERT_EQ(
-      admin_call(lb.admin_port(), "DELETE", "/api/v1/target-groups/app/targets/" + addr(b.port()))
-          .status,
-      202);
-  ASSERT_TRUE(within(10, [&] { return state_of(lb.admin_port(), addr(b.port())) == "absent"; }));
+  ASSERT_EQ(admin_call(lb.admin_port(), "DELETE",
+                       "/api/v1/target-groups/app/targets/" + loopback(b.port()))
+                .status,
+            202);
+  ASSERT_TRUE(within(
+      10, [&] { return target_state(lb.admin_port(), "app", loopback(b.port())) == "absent"; }));
   EXPECT_EQ(slow.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
       << "removed at the delay, while the 4 s request was still in flight";
   // ballast stops waiting for it, but does not cut the request off.

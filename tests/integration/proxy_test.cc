@@ -9,6 +9,16 @@
 namespace ballast::test {
 namespace {
 
+// One listener whose `rules` (YAML lines, six spaces in) use groups "NAME1" and "NAME2",
+// each with one target.
+std::string two_group_config(const std::string& rules, const std::string& name1, uint16_t port1,
+                             const std::string& name2, uint16_t port2) {
+  return "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n" +
+         rules + "target_groups:\n  - name: " + name1 +
+         "\n    targets: [{ address: " + loopback(port1) + " }]\n  - name: " + name2 +
+         "\n    targets: [{ address: " + loopback(port2) + " }]\n";
+}
+
 class ProxyTest : public ::testing::Test {
  protected:
   DemoBackend a_{"a"};
@@ -136,16 +146,10 @@ TEST_F(ProxyTest, RequestIdIsGeneratedOnlyWhenAbsent) {
 }
 
 TEST_F(ProxyTest, RoutesByPathAndHostAnd404sWhenNothingMatches) {
-  std::string yaml =
-      "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n"
+  std::string yaml = two_group_config(
       "      - match: { path_prefix: /api/ }\n        forward: { target_group: a }\n"
-      "      - match: { host: \"*.b.example\" }\n        forward: { target_group: b }\n"
-      "target_groups:\n"
-      "  - name: a\n    targets: [ { address: 127.0.0.1:" +
-      std::to_string(a_.port()) +
-      " } ]\n"
-      "  - name: b\n    targets: [ { address: 127.0.0.1:" +
-      std::to_string(b_.port()) + " } ]\n";
+      "      - match: { host: \"*.b.example\" }\n        forward: { target_group: b }\n",
+      "a", a_.port(), "b", b_.port());
   Ballast lb(yaml);
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   auto api = http_get(lb.port(), "/api/x");
@@ -265,16 +269,9 @@ TEST(RulesTest, FixedResponsesRedirectsAndConditionsOnOneKeepAliveConnection) {
 
 TEST(RulesTest, WeightedTargetGroupsSplitTraffic) {
   DemoBackend blue("blue"), green("green");
-  std::string yaml =
-      "workers: 1\n"
-      "listeners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n"
-      "      - forward: [{ target_group: blue, weight: 3 }, { target_group: green, weight: 1 }]\n"
-      "target_groups:\n"
-      "  - name: blue\n    targets: [{ address: 127.0.0.1:" +
-      std::to_string(blue.port()) +
-      " }]\n"
-      "  - name: green\n    targets: [{ address: 127.0.0.1:" +
-      std::to_string(green.port()) + " }]\n";
+  std::string yaml = two_group_config(
+      "      - forward: [{ target_group: blue, weight: 3 }, { target_group: green, weight: 1 }]\n",
+      "blue", blue.port(), "green", green.port());
   Ballast lb(yaml);
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   auto seen = instances_seen(lb.port(), 400);
@@ -286,17 +283,10 @@ TEST(RulesTest, WeightedTargetGroupsSplitTraffic) {
 
 TEST(RulesTest, GroupStickinessKeepsAClientOnItsGroup) {
   DemoBackend blue("blue"), green("green");
-  std::string yaml =
-      "workers: 1\n"
-      "listeners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n"
+  std::string yaml = two_group_config(
       "      - forward: [{ target_group: blue, weight: 1 }, { target_group: green, weight: 1 }]\n"
-      "        group_stickiness: 1h\n"
-      "target_groups:\n"
-      "  - name: blue\n    targets: [{ address: 127.0.0.1:" +
-      std::to_string(blue.port()) +
-      " }]\n"
-      "  - name: green\n    targets: [{ address: 127.0.0.1:" +
-      std::to_string(green.port()) + " }]\n";
+      "        group_stickiness: 1h\n",
+      "blue", blue.port(), "green", green.port());
   Ballast lb(yaml);
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   auto first = http_get(lb.port(), "/");

@@ -16,15 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-template <typename Pred>
-bool within(int seconds, Pred pred) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 int generation(uint16_t admin_port) {
   AdminAnswer a = admin_call(admin_port, "GET", "/api/v1/status");
   json j = json::parse(a.body, nullptr, false);

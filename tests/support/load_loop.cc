@@ -1,6 +1,7 @@
 #include "support/load_loop.h"
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "support/http_client.h"
 
@@ -77,6 +78,17 @@ AdminAnswer admin_call(uint16_t port, const std::string& method, const std::stri
   auto r = c.read_response();
   if (!r) return {};
   return AdminAnswer{r->status, r->body};
+}
+
+std::string target_state(uint16_t admin_port, const std::string& group,
+                         const std::string& address) {
+  AdminAnswer a = admin_call(admin_port, "GET", "/api/v1/target-groups/" + group);
+  auto j = nlohmann::json::parse(a.body, nullptr, false);
+  if (!j.is_object()) return "no answer";
+  for (const auto& t : j["targets"]) {
+    if (t["address"] == address) return t["state"];
+  }
+  return "absent";
 }
 
 }  // namespace ballast::test

@@ -50,4 +50,8 @@ struct AdminAnswer {
 AdminAnswer admin_call(uint16_t port, const std::string& method, const std::string& path,
                        const std::string& body = "", const std::string& extra_headers = "");
 
+// The state the admin API gives target `address` of group `group` ("absent" when it is
+// not listed, "no answer" when the API did not answer JSON).
+std::string target_state(uint16_t admin_port, const std::string& group, const std::string& address);
+
 }  // namespace ballast::test

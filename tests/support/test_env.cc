@@ -132,4 +132,8 @@ std::string proxy_config(const std::vector<uint16_t>& target_ports, const std::s
   return y;
 }
 
+std::string loopback(uint16_t port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
+
 }  // namespace ballast::test

@@ -1,7 +1,9 @@
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/process.h"
@@ -54,6 +56,19 @@ class Ballast {
 };
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to);
+
+// "127.0.0.1:PORT".
+std::string loopback(uint16_t port);
+
+// Polls `pred` every 50 ms until it holds or `seconds` pass; whether it held.
+template <typename Pred>
+bool within(int seconds, Pred pred) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
 
 }  // namespace ballast::test
 
