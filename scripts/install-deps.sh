@@ -14,9 +14,13 @@ PACKAGES=(
   curl procps               # integration tests and demo
   wrk haproxy nginx-light   # make bench: the proxies we measure against
   prometheus                # promtool checks the /metrics exposition in the tests
+  chromium                  # the dashboard test loads the page headless
 )
 
 missing=()
+# The dashboard's chart library comes from the npm registry. Machines that already have
+# Node.js and npm (from NodeSource, say) keep theirs: Debian's npm would conflict.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")

@@ -156,7 +156,7 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
            "\r\nCache-Control: no-store\r\nConnection: close\r\n";
     if (r.status == 401) out_ += "WWW-Authenticate: Bearer realm=\"ballast\"\r\n";
     out_ += "\r\n";
-    out_ += r.body;
+    if (request_.method != "HEAD") out_ += r.body;
     write_response();
   }
 
@@ -256,7 +256,9 @@ void AdminServer::closed(Connection* c) {
 
 AdminResponse AdminServer::handle(const AdminRequest& request,
                                   std::string_view authorization) const {
-  if (!token_.empty()) {
+  bool open = (request.method == "GET" || request.method == "HEAD") && is_public_ &&
+              is_public_(request.path);
+  if (!token_.empty() && !open) {
     constexpr std::string_view kScheme = "Bearer ";
     std::string_view given = authorization.substr(0, kScheme.size()) == kScheme
                                  ? authorization.substr(kScheme.size())

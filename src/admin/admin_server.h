@@ -38,6 +38,11 @@ class AdminServer {
   void close();
   // Empty: no authentication (the default bind is loopback only).
   void set_token(std::string token) { token_ = std::move(token); }
+  // Paths served without the token: the dashboard's static files, which hold no data
+  // (the page sends the token with its API calls).
+  void set_public_paths(std::function<bool(const std::string&)> is_public) {
+    is_public_ = std::move(is_public);
+  }
   const core::SocketAddress& address() const { return bound_; }
 
  private:
@@ -50,6 +55,7 @@ class AdminServer {
   core::EventLoop& loop_;
   Handler handler_;
   std::string token_;
+  std::function<bool(const std::string&)> is_public_;
   core::SocketAddress bound_;
   std::unique_ptr<Acceptor> acceptor_;
   Connection* connections_ = nullptr;  // intrusive list, for close()

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <random>
 
+#include "admin/web_assets.h"
 #include "config/config_loader.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -179,7 +180,10 @@ bool Controller::apply_admin_settings(const config::Config& next, std::string* e
     return false;
   }
   server->set_token(a.token);
-  LOG_INFO("admin API on http://%s/api/v1/", server->address().to_string().c_str());
+  server->set_public_paths(
+      [](const std::string& path) { return admin::find_web_asset(path) != nullptr; });
+  LOG_INFO("admin API on http://%s/api/v1/, dashboard on http://%s/",
+           server->address().to_string().c_str(), server->address().to_string().c_str());
   if (admin_) {
     admin::AdminServer* old = admin_.release();
     loop_.defer_delete([old] { delete old; });

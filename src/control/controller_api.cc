@@ -2,6 +2,7 @@
 // operations on targets. Documented in docs/admin-api.md.
 #include <nlohmann/json.hpp>
 
+#include "admin/web_assets.h"
 #include "control/controller.h"
 #include "core/log.h"
 
@@ -143,6 +144,15 @@ admin::AdminResponse result_of(const std::string& error, int ok_status, const js
 admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) {
   loop_.update_time();
   int64_t now = loop_.now_ms();
+  if (const admin::WebAsset* asset = admin::find_web_asset(request.path)) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return admin::error_response(405, "use GET");
+    }
+    std::string type = asset->content_type;
+    if (type.rfind("text/", 0) == 0) type += "; charset=utf-8";
+    return admin::AdminResponse{
+        200, std::string(reinterpret_cast<const char*>(asset->data), asset->size), type};
+  }
   if (request.path == "/metrics") {
     if (request.method != "GET") return admin::error_response(405, "use GET /metrics");
     return admin::AdminResponse{200, render_prometheus(),

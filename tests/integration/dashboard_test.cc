@@ -1,0 +1,88 @@
+// The dashboard: served from the binary, loaded in headless Chromium while traffic flows;
+// its charts hold data points, its tables list the targets and alarms. The screenshot
+// lands in the build folder (build/dashboard.png).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "support/http_client.h"
+#include "support/load_loop.h"
+#include "support/process.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+// Runs headless Chromium on `url` with `args`; returns what it printed (bounded: 60 s).
+std::string chromium(const std::string& url, const std::vector<std::string>& args,
+                     const std::string& dir, int* exit_code) {
+  std::vector<std::string> argv = {"/usr/bin/chromium",
+                                   "--headless",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--user-data-dir=" + dir + "/profile",
+                                   "--virtual-time-budget=8000"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(url);
+  Process p(argv, dir + "/chromium.out");
+  *exit_code = p.wait_exit(60000);
+  return p.log();
+}
+
+TEST(DashboardTest, ChartsHaveDataAndTablesListTargetsAndAlarms) {
+  DemoBackend a("a"), b("b");
+  Ballast lb(proxy_config({a.port(), b.port()}) +
+             "alarms:\n  - name: latency-watch\n    metric: TargetResponseTime\n"
+             "    dimensions: { target_group: app }\n    statistic: p99\n    period: 1s\n"
+             "    threshold: 5\n");
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::string url = "http://" + loopback(lb.admin_port()) + "/";
+  auto page = http_get(lb.admin_port(), "/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->header("content-type"), "text/html; charset=utf-8");
+  auto chart_library = http_get(lb.admin_port(), "/uPlot.iife.min.js");
+  ASSERT_TRUE(chart_library);
+  EXPECT_GT(chart_library->body.size(), 20000u) << "uPlot is compiled in";
+
+  LoadLoop load(lb.port(), 2, "/sleep?ms=2");
+  ASSERT_TRUE(load.wait_for_more(200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // a few per-second samples
+
+  std::string dir = make_temp_dir();
+  int code = -1;
+  std::string dom = chromium(url, {"--dump-dom"}, dir, &code);
+  ASSERT_EQ(code, 0) << dom;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(dom, m, std::regex("data-points=\"(\\d+)\""))) << dom;
+  EXPECT_GT(std::stoi(m[1]), 10) << "the charts drew data points";
+  for (uint16_t port : {a.port(), b.port()}) {
+    EXPECT_NE(dom.find("<td>" + loopback(port) + "</td><td class=\"state-healthy\">healthy</td>"),
+              std::string::npos)
+        << "target table lists " << loopback(port) << "\n"
+        << dom;
+  }
+  EXPECT_NE(dom.find("<td>latency-watch</td>"), std::string::npos) << dom;
+
+  std::string shot = std::string(BALLAST_BUILD_DIR) + "/dashboard.png";
+  std::filesystem::remove(shot);
+  chromium(url, {"--window-size=1400,1600", "--screenshot=" + shot}, dir, &code);
+  EXPECT_EQ(code, 0);
+  ASSERT_TRUE(std::filesystem::exists(shot));
+  EXPECT_GT(std::filesystem::file_size(shot), 10000u);
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << load.first_failure();
+}
+
+TEST(DashboardTest, StaticFilesNeedNoTokenButTheApiDoes) {
+  DemoBackend a("a");
+  Ballast lb(proxy_config({a.port()}) + "admin:\n  bind: 127.0.0.1:${ADMIN_PORT}\n  token: t\n");
+  ASSERT_TRUE(lb.ready());
+  EXPECT_EQ(admin_call(lb.admin_port(), "GET", "/").status, 200);
+  EXPECT_EQ(admin_call(lb.admin_port(), "GET", "/dashboard.js").status, 200);
+  EXPECT_EQ(admin_call(lb.admin_port(), "GET", "/api/v1/target-groups").status, 401);
+  EXPECT_EQ(admin_call(lb.admin_port(), "GET", "/metrics").status, 401);
+}
+
+}  // namespace
+}  // namespace ballast::test

@@ -1,0 +1,142 @@
+// ballast's live dashboard: polls the admin API every second and draws with uPlot.
+// The page exposes what it drew (data-points, data-updated on <body>) so a headless
+// browser test can check that the charts hold data.
+"use strict";
+
+const WINDOW_S = 300;  // the charts show the last five minutes, one point per second
+const token = new URLSearchParams(location.search).get("token");
+const headers = token ? { Authorization: "Bearer " + token } : {};
+const charts = {};
+const palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"];
+
+async function api(path) {
+  const response = await fetch(path, { headers });
+  if (!response.ok) throw new Error(path + ": " + response.status);
+  return response.json();
+}
+
+// One series from /api/v1/metrics/query as {time -> value}; empty when it has no data yet.
+async function series(metric, dimensions, stat, start, end) {
+  const query = new URLSearchParams({ metric, stat, period: "1", start, end, ...dimensions });
+  try {
+    const answer = await api("/api/v1/metrics/query?" + query);
+    const result = answer.MetricDataResults[0];
+    const points = new Map();
+    result.Timestamps.forEach((t, i) => points.set(Date.parse(t) / 1000, result.Values[i]));
+    return points;
+  } catch (e) {
+    return new Map();  // 404 until the series' first sample
+  }
+}
+
+function chart(id, labels) {
+  const key = id + "|" + labels.join(",");
+  if (charts[id] && charts[id].key === key) return charts[id].plot;
+  const element = document.getElementById(id);
+  element.innerHTML = "";
+  const opts = {
+    width: Math.max(element.clientWidth, 500),
+    height: 220,
+    series: [{}].concat(labels.map((label, i) => ({ label, stroke: palette[i % palette.length], width: 2 }))),
+    axes: [{}, { size: 60 }],
+  };
+  const plot = new uPlot(opts, [[]].concat(labels.map(() => [])), element);
+  charts[id] = { key, plot };
+  return plot;
+}
+
+// Draws `lines` (label -> Map(time -> value)) over the window; returns the points drawn.
+function draw(id, lines, now) {
+  const labels = Object.keys(lines);
+  if (labels.length === 0) return 0;
+  const times = [];
+  for (let t = now - WINDOW_S; t < now; t++) times.push(t);
+  let drawn = 0;
+  const data = [times].concat(labels.map((label) => times.map((t) => {
+    const v = lines[label].get(t);
+    if (v === undefined) return null;
+    drawn++;
+    return v;
+  })));
+  chart(id, labels).setData(data);
+  return drawn;
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function fillTargets(groups) {
+  const body = document.querySelector("#targets tbody");
+  body.innerHTML = "";
+  for (const g of groups) {
+    for (const t of g.targets) {
+      const tr = document.createElement("tr");
+      tr.append(cell(g.name), cell(t.address), cell(t.state, "state-" + t.state),
+                cell(t.reason ? t.reason + (t.detail ? ": " + t.detail : "") : ""), cell(String(t.weight)));
+      body.append(tr);
+    }
+  }
+}
+
+function fillAlarms(alarms) {
+  const body = document.querySelector("#alarms tbody");
+  body.innerHTML = "";
+  if (alarms.length === 0) {
+    const tr = document.createElement("tr");
+    tr.append(cell("No alarms are configured.", "muted"));
+    body.append(tr);
+  }
+  for (const a of alarms) {
+    const tr = document.createElement("tr");
+    tr.append(cell(a.name), cell(a.state, "state-" + a.state), cell(a.state_since), cell(a.reason));
+    body.append(tr);
+  }
+}
+
+async function refresh() {
+  const now = Math.floor(Date.now() / 1000);
+  const start = now - WINDOW_S;
+  try {
+    const [groupsAnswer, alarmsAnswer, status] = await Promise.all([
+      api("/api/v1/target-groups"), api("/api/v1/alarms"), api("/api/v1/status")]);
+    const groups = groupsAnswer.target_groups;
+    fillTargets(groups);
+    fillAlarms(alarmsAnswer.alarms);
+    const requests = {}, errors = {}, latency = {}, healthy = {};
+    await Promise.all(groups.map(async (g) => {
+      const dims = { target_group: g.name };
+      const [r, e, p50, p95, p99, h] = await Promise.all([
+        series("RequestCount", dims, "Sum", start, now),
+        series("HTTPCode_Target_5XX_Count", dims, "Sum", start, now),
+        series("TargetResponseTime", dims, "p50", start, now),
+        series("TargetResponseTime", dims, "p95", start, now),
+        series("TargetResponseTime", dims, "p99", start, now),
+        series("HealthyHostCount", dims, "Average", start, now)]);
+      requests[g.name] = r;
+      errors[g.name] = e;
+      latency[g.name + " p50"] = p50;
+      latency[g.name + " p95"] = p95;
+      latency[g.name + " p99"] = p99;
+      healthy[g.name] = h;
+    }));
+    let points = 0;
+    points += draw("chart-requests", requests, now);
+    points += draw("chart-errors", errors, now);
+    points += draw("chart-latency", latency, now);
+    points += draw("chart-healthy", healthy, now);
+    document.body.dataset.points = String(points);
+    document.body.dataset.updated = String(now);
+    document.getElementById("status").textContent =
+      "configuration " + status.config_generation + " · " + status.workers + " worker(s) · updated " +
+      new Date(now * 1000).toLocaleTimeString();
+  } catch (e) {
+    document.getElementById("status").textContent = "cannot reach the admin API: " + e.message;
+  }
+}
+
+refresh();
+setInterval(refresh, 1000);
