@@ -96,4 +96,21 @@ std::optional<AdminReply> admin_request(const std::string& address, const std::s
   return AdminReply{status, response.substr(head_end + 4)};
 }
 
+std::optional<nlohmann::json> admin_get_json(const AdminEndpoint& api, const std::string& path,
+                                             std::string* error) {
+  auto reply = admin_request(api.address, api.token, "GET", path, "", error);
+  if (!reply) return std::nullopt;
+  auto j = nlohmann::json::parse(reply->body, nullptr, false);
+  if (reply->status >= 300) {
+    *error = std::to_string(reply->status) + ": " +
+             (j.is_object() && j.contains("error") ? j["error"].get<std::string>() : reply->body);
+    return std::nullopt;
+  }
+  if (j.is_discarded()) {
+    *error = "the admin API answered something that is not JSON";
+    return std::nullopt;
+  }
+  return j;
+}
+
 }  // namespace ballast::app

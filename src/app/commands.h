@@ -18,6 +18,12 @@ struct CtlOptions {
   std::string token;  // else $BALLAST_TOKEN
   bool json = false;  // print the API's JSON instead of tables
   std::vector<std::string> args;
+  // ctl metrics: the statistic, the period and how far back (durations: "10s", "15m").
+  std::string stat = "Average";
+  std::string period = "60s";
+  std::string since = "15m";
+  // ctl top: screens to draw before exiting (0: until Ctrl-C).
+  int iterations = 0;
 };
 // `ballast ctl ACTION ...`: talks to a running ballast through its admin API.
 int ctl_command(const CtlOptions& options);

@@ -5,6 +5,7 @@
 
 #include "app/admin_client.h"
 #include "app/commands.h"
+#include "app/ctl_views.h"
 
 namespace ballast::app {
 
@@ -25,7 +26,9 @@ const char* kUsage =
     "  drain GROUP ADDRESS             stop sending it new requests\n"
     "  undrain GROUP ADDRESS           send it requests again\n"
     "  reload                          re-read the configuration file (as SIGHUP)\n"
-    "  alarms [NAME]                   alarm states (one alarm: with its history)\n";
+    "  alarms [NAME]                   alarm states (one alarm: with its history)\n"
+    "  metrics METRIC [DIM=VALUE ...]  a series: --stat p99 --period 10s --since 15m\n"
+    "  top [--iterations N]            live view: request rates, latency, targets\n";
 
 struct Call {
   std::string method;
@@ -177,17 +180,19 @@ int ctl_command(const CtlOptions& options) {
     fputs(kUsage, stderr);
     return 2;
   }
+  std::string admin = options.admin;
+  if (admin.empty() && getenv("BALLAST_ADMIN") != nullptr) admin = getenv("BALLAST_ADMIN");
+  if (admin.empty()) admin = "127.0.0.1:9901";
+  std::string token = options.token;
+  if (token.empty() && getenv("BALLAST_TOKEN") != nullptr) token = getenv("BALLAST_TOKEN");
+  if (options.args[0] == "top") return ctl_top(AdminEndpoint{admin, token}, options.iterations);
+  if (options.args[0] == "metrics") return ctl_metrics(AdminEndpoint{admin, token}, options);
   Call call;
   std::string error;
   if (!make_call(options.args, &call, &error)) {
     fprintf(stderr, "%s\n%s", error.c_str(), kUsage);
     return 2;
   }
-  std::string admin = options.admin;
-  if (admin.empty() && getenv("BALLAST_ADMIN") != nullptr) admin = getenv("BALLAST_ADMIN");
-  if (admin.empty()) admin = "127.0.0.1:9901";
-  std::string token = options.token;
-  if (token.empty() && getenv("BALLAST_TOKEN") != nullptr) token = getenv("BALLAST_TOKEN");
   auto reply = admin_request(admin, token, call.method, call.path, call.body, &error);
   if (!reply) {
     fprintf(stderr, "ballast ctl: %s\n", error.c_str());

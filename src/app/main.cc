@@ -40,10 +40,21 @@ int main(int argc, char** argv) {
                   "Admin API address (default: $BALLAST_ADMIN or 127.0.0.1:9901)");
   ctl->add_option("--token", ctl_options.token, "Bearer token (default: $BALLAST_TOKEN)");
   ctl->add_flag("--json", ctl_options.json, "Print the API's JSON answer");
-  ctl->add_option("action", ctl_options.args,
-                  "status | listeners | groups | targets GROUP | register GROUP ADDRESS [WEIGHT] "
-                  "| deregister GROUP ADDRESS | weight GROUP ADDRESS N | drain GROUP ADDRESS | "
-                  "undrain GROUP ADDRESS | reload | alarms [NAME]");
+  ctl->add_option("--stat", ctl_options.stat,
+                  "metrics: Average, Sum, Minimum, Maximum, "
+                  "SampleCount or pNN")
+      ->capture_default_str();
+  ctl->add_option("--period", ctl_options.period, "metrics: seconds per datapoint (10s, 1m)")
+      ->capture_default_str();
+  ctl->add_option("--since", ctl_options.since, "metrics: how far back (15m, 1h)")
+      ->capture_default_str();
+  ctl->add_option("--iterations", ctl_options.iterations, "top: screens to draw (0: until Ctrl-C)")
+      ->capture_default_str();
+  ctl->add_option(
+      "action", ctl_options.args,
+      "status | listeners | groups | targets GROUP | register GROUP ADDRESS [WEIGHT] "
+      "| deregister GROUP ADDRESS | weight GROUP ADDRESS N | drain GROUP ADDRESS | "
+      "undrain GROUP ADDRESS | reload | alarms [NAME] | metrics METRIC [DIM=VALUE...] | top");
 
   CLI11_PARSE(app, argc, argv);
   if (verbose) ballast::core::set_log_level(ballast::core::LogLevel::kDebug);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
 #include "support/http_client.h"
@@ -180,6 +181,44 @@ TEST(CtlTest, ListsRegistersAndDrainsFromTheCommandLine) {
   out = ctl({"frobnicate"}, &code);
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("unknown action \"frobnicate\""), std::string::npos) << out;
+}
+
+TEST(CtlTest, TopAndMetricsPrintTables) {
+  DemoBackend a("a");
+  Ballast lb(proxy_config({a.port()}));
+  ASSERT_TRUE(lb.ready());
+  {
+    LoadLoop load(lb.port(), 1);
+    ASSERT_TRUE(load.wait_for_more(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  }
+  std::string dir = make_temp_dir();
+  auto ctl = [&](std::vector<std::string> args, int* code) {
+    std::vector<std::string> argv = {BALLAST_BINARY, "ctl", "--admin", loopback(lb.admin_port())};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process p(argv, dir + "/ctl.log");
+    *code = p.wait_exit(20000);
+    return p.log();
+  };
+  int code = -1;
+  std::string top = ctl({"top", "--iterations", "2"}, &code);
+  EXPECT_EQ(code, 0) << top;
+  EXPECT_NE(top.find("GROUP"), std::string::npos) << top;
+  EXPECT_NE(top.find("P99 MS"), std::string::npos) << top;
+  EXPECT_NE(top.find(loopback(a.port())), std::string::npos) << top;
+  std::regex rate(R"(\napp +[0-9]+\.[0-9] )");
+  EXPECT_TRUE(std::regex_search(top, rate)) << "a request rate for group app:\n" << top;
+
+  std::string table = ctl({"metrics", "RequestCount", "target_group=app", "--stat", "Sum",
+                           "--period", "1s", "--since", "30s"},
+                          &code);
+  EXPECT_EQ(code, 0) << table;
+  EXPECT_NE(table.find("RequestCount Sum"), std::string::npos) << table;
+  EXPECT_TRUE(std::regex_search(table, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +[1-9])")))
+      << table;
+  std::string bad = ctl({"metrics", "RequestCount", "--stat", "Median"}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(bad.find("400: stat \"Median\""), std::string::npos) << bad;
 }
 
 }  // namespace
