@@ -1,5 +1,6 @@
 // GET /metrics: every worker's counts merged, the registry's health figures and the
 // process's own, in the Prometheus text format.
+#include <array>
 #include <ctime>
 #include <map>
 
@@ -132,6 +133,37 @@ std::string Controller::render_prometheus() {
                 "bytes_out");
   write_histograms(w, "ballast_listener_request_duration_seconds",
                    "From a request's head arriving to its response's end.", listeners);
+
+  w.family("ballast_rule_requests_total", Type::kCounter,
+           "Requests matched by each rule (rule: its position in evaluation order).");
+  std::map<std::pair<std::string, size_t>, std::pair<double, std::array<double, 6>>> rules;
+  metrics_.for_each_listener([&](const std::string& name, const metrics::ListenerStats& s) {
+    for (const auto& l : config_->listeners) {
+      if (l.name != name) continue;
+      size_t n = std::min(l.rules.size(), metrics::ListenerStats::kMaxRules);
+      for (size_t r = 0; r < n; ++r) {
+        auto& [requests, classes] = rules[{name, r}];
+        requests += static_cast<double>(s.rules[r].requests.get());
+        for (int c = 1; c <= 5; ++c) {
+          classes[static_cast<size_t>(c)] +=
+              static_cast<double>(s.rules[r].responses.by_class[c].get());
+        }
+      }
+    }
+  });
+  for (const auto& [key, value] : rules) {
+    w.sample({{"listener", key.first}, {"rule", std::to_string(key.second)}}, value.first);
+  }
+  w.family("ballast_rule_responses_total", Type::kCounter,
+           "Responses to requests each rule matched, by status class.");
+  for (const auto& [key, value] : rules) {
+    for (int c = 1; c <= 5; ++c) {
+      w.sample({{"listener", key.first},
+                {"rule", std::to_string(key.second)},
+                {"code", std::to_string(c) + "xx"}},
+               value.second[static_cast<size_t>(c)]);
+    }
+  }
 
   write_counter(w, "ballast_target_group_requests_total", "Requests sent to the group's targets.",
                 groups, "requests");

@@ -1,4 +1,6 @@
 #pragma once
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 #include "metrics/counter.h"
@@ -15,6 +17,12 @@ struct StatusCounts {
   }
 };
 
+// One worker's counts for one rule of a listener.
+struct RuleStats {
+  Counter requests;
+  StatusCounts responses;
+};
+
 // One worker's counts for one listener. Every struct here is written by its worker only
 // and read by the control thread, which merges the workers' copies each second.
 struct ListenerStats {
@@ -25,6 +33,12 @@ struct ListenerStats {
   Counter bytes_in;        // from clients
   Counter bytes_out;       // to clients
   Histogram total_time;    // request head received -> response sent, µs
+  // By rule position in evaluation order; rules past the last slot share it.
+  static constexpr size_t kMaxRules = 64;
+  RuleStats rules[kMaxRules];
+  RuleStats& rule(int position) {
+    return rules[std::min<size_t>(static_cast<size_t>(position), kMaxRules - 1)];
+  }
 };
 
 // One worker's counts for one target group.

@@ -342,8 +342,13 @@ void Session::start_lingering() {
   worker_.loop().timers().arm(client_timer_, kLingerMs, worker_.loop().now_ms());
 }
 
-void Session::count_response(int status) {
+void Session::count_client_status(int status) {
   stats_->responses.count(status);
+  if (rule_ >= 0) stats_->rule(rule_).responses.count(status);
+}
+
+void Session::count_response(int status) {
+  count_client_status(status);
   log_.status = status;
   if (request_head_us_ != 0) {
     stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));

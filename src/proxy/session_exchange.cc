@@ -151,6 +151,8 @@ void Session::on_request_head(http::MessageHead& head) {
     return;
   }
   int rule = route(listener_->rules, head);
+  rule_ = rule;
+  if (rule >= 0) stats_->rule(rule).requests.add();
   if (access_log_) log_.rule = rule;
   if (rule < 0) {
     fail_local(404, "no rule of listener \"" + listener_->name + "\" matches this request");
@@ -581,7 +583,7 @@ int Session::on_response_head(http::MessageHead& head) {
   ts.response_time.record(static_cast<uint64_t>(waited_us));
   group_->stats().responses.count(head.status);
   group_->stats().response_time.record(static_cast<uint64_t>(waited_us));
-  stats_->responses.count(head.status);
+  count_client_status(head.status);
   if (access_log_) log_response_head(head.status);
   bool no_body = request_was_head_ || head.status == 204 || head.status == 304;
   framing_ = choose_client_framing(head, no_body, client_http11_);
@@ -658,6 +660,7 @@ void Session::reset_exchange() {
   tried_count_ = 0;
   exchange_deadline_ms_ = 0;
   status_retry_target_ = -1;
+  rule_ = -1;
   group_cookie_line_.clear();
   replay_.clear();
   response_head_done_ = false;

@@ -36,6 +36,8 @@ TEST(MetricsTest, PrometheusTextPassesPromtoolAndCountsTheTraffic) {
   EXPECT_EQ(sample(t, "ballast_listener_responses_total{listener=\"web\",code=\"2xx\"}"), 50);
   EXPECT_EQ(sample(t, "ballast_listener_responses_total{listener=\"web\",code=\"5xx\"}"), 1);
   EXPECT_EQ(sample(t, "ballast_target_group_requests_total{target_group=\"app\"}"), 51);
+  EXPECT_EQ(sample(t, "ballast_rule_requests_total{listener=\"web\",rule=\"0\"}"), 51);
+  EXPECT_EQ(sample(t, "ballast_rule_responses_total{listener=\"web\",rule=\"0\",code=\"5xx\"}"), 1);
   // 51 requests on their own connections, and the test's readiness probe.
   EXPECT_EQ(sample(t, "ballast_listener_connections_total{listener=\"web\"}"), 52);
   EXPECT_EQ(sample(t, "ballast_listener_request_duration_seconds_count{listener=\"web\"}"), 51);
