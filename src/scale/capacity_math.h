@@ -1,0 +1,74 @@
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+namespace ballast::scale {
+
+// The arithmetic of Auto Scaling policies, pure: the caller gives the time, the capacity
+// and the metric, so every rule is tested with a fake clock.
+
+// Target tracking: desired = ceil(in_service x metric / target), as AWS and the
+// Kubernetes HPA compute it. Within the tolerance band around the target (0.1: +-10%)
+// the answer is "no change" (nullopt), so noise does not move capacity.
+std::optional<int> target_tracking_desired(int in_service, double metric, double target,
+                                           double tolerance = 0.1);
+
+// Step scaling (AWS): the alarm's metric sits some distance from its threshold; the step
+// whose [lower, upper) interval holds that distance gives the adjustment.
+struct StepAdjustment {
+  std::optional<double> lower;  // inclusive; none: minus infinity
+  std::optional<double> upper;  // exclusive; none: plus infinity
+  double adjustment = 0;
+};
+enum class AdjustmentType { kChangeInCapacity, kExactCapacity, kPercentChangeInCapacity };
+
+// The capacity a step policy asks for; nullopt when no step holds the distance.
+// `min_magnitude`: PercentChangeInCapacity moves at least this many instances.
+std::optional<int> step_scaling_desired(int current, double metric, double threshold,
+                                        const std::vector<StepAdjustment>& steps,
+                                        AdjustmentType type, int min_magnitude = 0);
+
+// Applies an adjustment of `type` to `current` (simple scaling, and each step).
+int adjust(int current, double adjustment, AdjustmentType type, int min_magnitude = 0);
+
+// Bounds a change: within [min_size, max_size], and a scale-out of at most `max_step`
+// instances (or `max_step_percent` of current capacity, at least one) per decision.
+struct Bounds {
+  int min_size = 0;
+  int max_size = 1;
+  int max_step = 0;          // 0: no bound
+  int max_step_percent = 0;  // 0: no bound
+};
+int bound(int current, int desired, const Bounds& b);
+
+// Scale-in stabilization (the Kubernetes HPA's downscale window): scale-out follows the
+// highest recommendation at once; scale-in goes only as low as the highest recommendation
+// seen over the window, so one quiet moment does not remove capacity a busy one needs.
+class Stabilizer {
+ public:
+  explicit Stabilizer(int64_t window_ms) : window_ms_(window_ms) {}
+  // Records this moment's recommendation (the highest of all policies) and returns the
+  // capacity to move to.
+  int decide(int64_t now_ms, int current, int recommendation);
+
+ private:
+  int64_t window_ms_;
+  std::deque<std::pair<int64_t, int>> recent_;  // (time, recommendation), oldest first
+};
+
+// Simple scaling's cooldown (AWS): after an activity, the policy waits this long before it
+// acts again; alarms that fire meanwhile are ignored.
+class Cooldown {
+ public:
+  explicit Cooldown(int64_t cooldown_ms) : cooldown_ms_(cooldown_ms) {}
+  bool ready(int64_t now_ms) const { return last_ms_ < 0 || now_ms - last_ms_ >= cooldown_ms_; }
+  void started(int64_t now_ms) { last_ms_ = now_ms; }
+
+ private:
+  int64_t cooldown_ms_;
+  int64_t last_ms_ = -1;
+};
+
+}  // namespace ballast::scale
