@@ -31,6 +31,14 @@ target_groups:
       - { address: 127.0.0.1:19001 }
 )";
 
+TEST(CheckCommandTest, TheShippedExamplesAreValid) {
+  std::string dir = make_temp_dir();
+  Process p({BALLAST_BINARY, "check", "-c",
+             std::string(BALLAST_SOURCE_DIR) + "/examples/quickstart.yaml"},
+            dir + "/check.log");
+  EXPECT_EQ(p.wait_exit(20000), 0) << p.log();
+}
+
 TEST(CheckCommandTest, ValidFileExitsZeroAndBindsNothing) {
   auto r = check(kValid);
   EXPECT_EQ(r.exit_code, 0) << r.output;
