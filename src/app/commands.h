@@ -25,6 +25,24 @@ struct CtlOptions {
   // ctl top: screens to draw before exiting (0: until Ctrl-C).
   int iterations = 0;
 };
+struct LoadCommandOptions {
+  std::string url;
+  std::string profile = "constant";
+  double rate = 100;     // requests/s (constant; start of step, ramp; spike base; sine mean)
+  double to = 0;         // step: after; ramp: end; spike: peak
+  double at_s = 0;       // step and spike: when
+  double spike_s = 5;    // spike: how long
+  double amplitude = 0;  // sine
+  double period_s = 60;  // sine
+  double duration_s = 10;
+  int connections = 256;
+  double timeout_s = 10;
+  bool json = false;
+  bool quiet = false;
+};
+// `ballast load URL`: open-loop load at a set arrival rate; exit 1 when any request failed.
+int load_command(const LoadCommandOptions& options);
+
 // `ballast ctl ACTION ...`: talks to a running ballast through its admin API.
 int ctl_command(const CtlOptions& options);
 

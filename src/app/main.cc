@@ -1,4 +1,4 @@
-// ballast: one binary, several subcommands (run, check, backend, ctl).
+// ballast: one binary, several subcommands (run, check, backend, ctl, load).
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
@@ -56,6 +56,32 @@ int main(int argc, char** argv) {
       "| deregister GROUP ADDRESS | weight GROUP ADDRESS N | drain GROUP ADDRESS | "
       "undrain GROUP ADDRESS | reload | alarms [NAME] | metrics METRIC [DIM=VALUE...] | top");
 
+  ballast::app::LoadCommandOptions load_options;
+  auto* load = app.add_subcommand(
+      "load",
+      "Open-loop load generator: requests at a set arrival rate, latency measured from "
+      "the intended send time");
+  load->add_option("url", load_options.url, "http://HOST:PORT/PATH")->required();
+  load->add_option("--profile", load_options.profile,
+                   "constant, step, ramp, spike, sine or csv:FILE (lines SECONDS,RATE)")
+      ->capture_default_str();
+  load->add_option("--rate", load_options.rate, "Requests per second (the base rate)")
+      ->capture_default_str();
+  load->add_option("--to", load_options.to, "step: rate after --at; ramp: final rate; spike: peak");
+  load->add_option("--at", load_options.at_s, "step, spike: seconds from the start");
+  load->add_option("--spike-duration", load_options.spike_s, "spike: seconds")
+      ->capture_default_str();
+  load->add_option("--amplitude", load_options.amplitude, "sine: rate amplitude");
+  load->add_option("--period", load_options.period_s, "sine: seconds")->capture_default_str();
+  load->add_option("--duration", load_options.duration_s, "Seconds of load")->capture_default_str();
+  load->add_option("--connections", load_options.connections,
+                   "At most this many requests in flight; more wait, and their wait counts")
+      ->capture_default_str();
+  load->add_option("--timeout", load_options.timeout_s, "Seconds a request may take")
+      ->capture_default_str();
+  load->add_flag("--json", load_options.json, "Print the summary as JSON");
+  load->add_flag("-q,--quiet", load_options.quiet, "No progress line");
+
   CLI11_PARSE(app, argc, argv);
   if (verbose) ballast::core::set_log_level(ballast::core::LogLevel::kDebug);
 
@@ -63,5 +89,6 @@ int main(int argc, char** argv) {
   if (*check) return ballast::app::check_command(check_config, quiet);
   if (*backend) return ballast::app::backend_command(backend_options);
   if (*ctl) return ballast::app::ctl_command(ctl_options);
+  if (*load) return ballast::app::load_command(load_options);
   return 2;
 }
