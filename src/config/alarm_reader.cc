@@ -1,6 +1,7 @@
 #include "config/alarm_reader.h"
 
 #include "config/yaml_reader.h"
+#include "http/url.h"
 
 namespace ballast::config {
 
@@ -149,23 +150,14 @@ void read_metric_alarm(MapReader& r, AlarmConfig& a, ErrorList& errors) {
 
 bool parse_webhook_url(const std::string& url, AlarmAction* action, std::string* error) {
   action->url = url;
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) {
-    *error = "webhook \"" + url + "\": expected http://HOST:PORT/PATH (https is not supported yet)";
+  http::HttpUrl parsed;
+  if (!http::parse_http_url(url, &parsed, error)) {
+    *error = "webhook " + *error;
     return false;
   }
-  std::string rest = url.substr(scheme.size());
-  size_t slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  action->path = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (authority.find(':') == std::string::npos) authority += ":80";
-  auto address = core::SocketAddress::parse(authority, error);
-  if (!address) {
-    *error = "webhook \"" + url + "\": " + *error;
-    return false;
-  }
-  action->address = *address;
-  action->host = authority;
+  action->address = parsed.address;
+  action->host = parsed.host;
+  action->path = parsed.path;
   return true;
 }
 

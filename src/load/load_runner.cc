@@ -17,6 +17,7 @@
 #include "core/timer_queue.h"
 #include "http/head_scanner.h"
 #include "http/message_parser.h"
+#include "http/url.h"
 
 namespace ballast::load {
 
@@ -34,24 +35,13 @@ struct Target {
 };
 
 bool parse_url(const std::string& url, Target* t, std::string* error) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) {
-    *error = "URL \"" + url + "\": expected http://HOST:PORT/PATH";
+  http::HttpUrl parsed;
+  if (!http::parse_http_url(url, &parsed, error)) {
+    *error = "URL " + *error;
     return false;
   }
-  std::string rest = url.substr(scheme.size());
-  size_t slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
-  std::string host = authority;
-  if (authority.find(':') == std::string::npos || authority.back() == ']') authority += ":80";
-  auto address = core::SocketAddress::parse(authority, error);
-  if (!address) {
-    *error = "URL \"" + url + "\": " + *error;
-    return false;
-  }
-  t->address = *address;
-  t->request = "GET " + path + " HTTP/1.1\r\nHost: " + host +
+  t->address = parsed.address;
+  t->request = "GET " + parsed.path + " HTTP/1.1\r\nHost: " + parsed.host +
                "\r\nUser-Agent: ballast-load\r\nAccept: */*\r\n\r\n";
   return true;
 }
