@@ -25,7 +25,6 @@ class WebhookSender {
   WebhookSender& operator=(const WebhookSender&) = delete;
 
   void send(const config::AlarmAction& action, std::string json_body);
-  size_t in_progress() const { return deliveries_.size(); }
 
  private:
   class Delivery;

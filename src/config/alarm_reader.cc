@@ -2,51 +2,55 @@
 
 #include "config/yaml_reader.h"
 #include "http/url.h"
+#include "metrics/time_series.h"
 
 namespace ballast::config {
 
 namespace {
 
+// CloudWatch's names, and the short forms the file may use too.
+struct ComparisonName {
+  AlarmConfig::Comparison value;
+  const char* name;
+  const char* symbol;
+};
+constexpr ComparisonName kComparisons[] = {
+    {AlarmConfig::Comparison::kGreater, "GreaterThanThreshold", ">"},
+    {AlarmConfig::Comparison::kGreaterOrEqual, "GreaterThanOrEqualToThreshold", ">="},
+    {AlarmConfig::Comparison::kLess, "LessThanThreshold", "<"},
+    {AlarmConfig::Comparison::kLessOrEqual, "LessThanOrEqualToThreshold", "<="},
+};
+
+struct MissingDataName {
+  AlarmConfig::MissingData value;
+  const char* name;
+  const char* cloudwatch;  // CloudWatch's spelling
+};
+constexpr MissingDataName kMissingData[] = {
+    {AlarmConfig::MissingData::kMissing, "missing", "missing"},
+    {AlarmConfig::MissingData::kNotBreaching, "not_breaching", "notBreaching"},
+    {AlarmConfig::MissingData::kBreaching, "breaching", "breaching"},
+    {AlarmConfig::MissingData::kIgnore, "ignore", "ignore"},
+};
+
 bool parse_comparison(const std::string& text, AlarmConfig::Comparison* out) {
-  using C = AlarmConfig::Comparison;
-  if (text == "GreaterThanThreshold" || text == ">") {
-    *out = C::kGreater;
-  } else if (text == "GreaterThanOrEqualToThreshold" || text == ">=") {
-    *out = C::kGreaterOrEqual;
-  } else if (text == "LessThanThreshold" || text == "<") {
-    *out = C::kLess;
-  } else if (text == "LessThanOrEqualToThreshold" || text == "<=") {
-    *out = C::kLessOrEqual;
-  } else {
-    return false;
+  for (const auto& c : kComparisons) {
+    if (text == c.name || text == c.symbol) {
+      *out = c.value;
+      return true;
+    }
   }
-  return true;
+  return false;
 }
 
 bool parse_missing(const std::string& text, AlarmConfig::MissingData* out) {
-  using M = AlarmConfig::MissingData;
-  if (text == "missing") {
-    *out = M::kMissing;
-  } else if (text == "not_breaching" || text == "notBreaching") {
-    *out = M::kNotBreaching;
-  } else if (text == "breaching") {
-    *out = M::kBreaching;
-  } else if (text == "ignore") {
-    *out = M::kIgnore;
-  } else {
-    return false;
+  for (const auto& m : kMissingData) {
+    if (text == m.name || text == m.cloudwatch) {
+      *out = m.value;
+      return true;
+    }
   }
-  return true;
-}
-
-bool valid_statistic(const std::string& s) {
-  if (s == "Average" || s == "Sum" || s == "Minimum" || s == "Maximum" || s == "SampleCount") {
-    return true;
-  }
-  if (s.size() < 2 || s[0] != 'p') return false;
-  char* end = nullptr;
-  double p = strtod(s.c_str() + 1, &end);
-  return *end == '\0' && p > 0 && p <= 100;
+  return false;
 }
 
 std::vector<AlarmAction> read_actions(const YAML::Node& list, const std::string& path,
@@ -100,7 +104,7 @@ void read_metric_alarm(MapReader& r, AlarmConfig& a, ErrorList& errors) {
   }
   if (auto v = r.string("statistic")) {
     a.statistic = *v;
-    if (!valid_statistic(*v)) {
+    if (!metrics::Statistic::parse(*v)) {
       errors.add(location_of(r.node("statistic")), r.child_path("statistic"),
                  "unknown statistic \"" + *v +
                      "\"; expected Average, Sum, Minimum, Maximum, SampleCount or pNN such as p99");
@@ -147,6 +151,20 @@ void read_metric_alarm(MapReader& r, AlarmConfig& a, ErrorList& errors) {
 }
 
 }  // namespace
+
+const char* comparison_name(AlarmConfig::Comparison c) {
+  for (const auto& x : kComparisons) {
+    if (x.value == c) return x.name;
+  }
+  return "?";
+}
+
+const char* missing_data_name(AlarmConfig::MissingData m) {
+  for (const auto& x : kMissingData) {
+    if (x.value == m) return x.name;
+  }
+  return "?";
+}
 
 bool parse_webhook_url(const std::string& url, AlarmAction* action, std::string* error) {
   action->url = url;

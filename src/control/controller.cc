@@ -18,7 +18,7 @@
 namespace ballast::control {
 
 namespace {
-constexpr int64_t kTickMs = 250;
+constexpr int64_t kTickMs = 100;
 
 sigset_t control_signals() {
   sigset_t set;
@@ -155,7 +155,6 @@ bool Controller::start(std::string* error) {
   }
   LOG_INFO("ballast running with %u worker thread(s)", n);
   loop_.timers().arm(tick_timer_, kTickMs, loop_.now_ms());
-  arm_sample_timer();
   return true;
 }
 
@@ -411,37 +410,32 @@ void Controller::remove_finished_targets() {
 
 void Controller::on_tick(void* self) {
   auto* c = static_cast<Controller*>(self);
-  c->remove_finished_targets();
-  c->metrics_.collect_unused();
   c->loop_.timers().arm(c->tick_timer_, kTickMs, c->loop_.now_ms());
-}
-
-void Controller::arm_sample_timer() {
-  // A short fixed tick (one timer duration), sampling when the wall-clock second changes:
-  // datapoints line up with seconds within 100 ms.
-  loop_.timers().arm(sample_timer_, 100, loop_.now_ms());
-}
-
-void Controller::on_sample(void* self) {
-  auto* c = static_cast<Controller*>(self);
-  c->arm_sample_timer();
-  // The second that just ended, once.
+  c->remove_finished_targets();
+  // Once per wall-clock second (datapoints line up with seconds within a tick): the
+  // second that just ended.
   int64_t second = unix_now() - 1;
-  if (second <= c->last_sampled_second_) return;
-  c->last_sampled_second_ = second;
+  if (second > c->last_sampled_second_) {
+    c->last_sampled_second_ = second;
+    c->sample(second);
+  }
+}
+
+void Controller::sample(int64_t second) {
+  metrics_.collect_unused();
   metrics::ProcessStats p = metrics::read_process_stats();
   int64_t now_ms = core::monotonic_ms();
   double cpu_percent = 0;
-  if (c->last_cpu_seconds_ >= 0 && now_ms > c->last_sample_ms_) {
+  if (last_cpu_seconds_ >= 0 && now_ms > last_sample_ms_) {
     // Of the whole machine, as CloudWatch's CPUUtilization is of the whole instance.
     double cores = static_cast<double>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
-    cpu_percent = (p.cpu_seconds - c->last_cpu_seconds_) * 1000.0 /
-                  static_cast<double>(now_ms - c->last_sample_ms_) / cores * 100.0;
+    cpu_percent = (p.cpu_seconds - last_cpu_seconds_) * 1000.0 /
+                  static_cast<double>(now_ms - last_sample_ms_) / cores * 100.0;
   }
-  c->last_cpu_seconds_ = p.cpu_seconds;
-  c->last_sample_ms_ = now_ms;
-  c->collector_.sample(second, c->registry_, cpu_percent, static_cast<double>(p.resident_bytes));
-  c->evaluate_alarms(second + 1);
+  last_cpu_seconds_ = p.cpu_seconds;
+  last_sample_ms_ = now_ms;
+  collector_.sample(second, registry_, cpu_percent, static_cast<double>(p.resident_bytes));
+  evaluate_alarms(second + 1);
 }
 
 }  // namespace ballast::control

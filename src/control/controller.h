@@ -17,6 +17,7 @@
 #include "health/target_checker.h"
 #include "metrics/metrics_registry.h"
 #include "metrics/time_series.h"
+#include "metrics/totals.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/control_link.h"
 #include "proxy/worker.h"
@@ -74,9 +75,8 @@ class Controller final : public proxy::ControlLink {
   void remove_finished_targets();
   void warn_if_none_healthy(const std::string& group);
   static void on_tick(void* self);
-  // Once a second, at the start of each wall-clock second: the time-series datapoints.
-  static void on_sample(void* self);
-  void arm_sample_timer();
+  // Once a second: the time-series datapoints of `second`, then the alarms.
+  void sample(int64_t second);
   admin::AdminResponse metrics_query(const admin::AdminRequest& request);
   // Alarms (controller_alarms.cc).
   void run_alarm_action(const alarms::AlarmStatus& alarm, const config::AlarmAction& action,
@@ -86,8 +86,6 @@ class Controller final : public proxy::ControlLink {
 
   // GET /metrics (controller_metrics.cc).
   std::string render_prometheus();
-  // A group's counters summed over the workers, for the API.
-  nlohmann::json group_counters(const std::string& group) const;
 
   // The admin API (controller_api.cc).
   admin::AdminResponse handle_api(const admin::AdminRequest& request);
@@ -115,8 +113,10 @@ class Controller final : public proxy::ControlLink {
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<SignalWatch> signals_;
   core::Timer tick_timer_{&Controller::on_tick, this};
-  core::Timer sample_timer_{&Controller::on_sample, this};
 };
+
+// A group's counters summed over the workers, as the API shows them.
+nlohmann::json group_counters(const metrics::Totals& totals, const std::string& group);
 
 // Blocks the signals the controller handles, in the calling thread and every thread it
 // starts afterwards. Call first thing in main().

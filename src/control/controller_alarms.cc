@@ -2,6 +2,7 @@
 // actions go to the log and to webhooks, and the API shows their states and histories.
 #include <ctime>
 
+#include "config/alarm_reader.h"
 #include "control/controller.h"
 #include "core/log.h"
 #include "core/time_format.h"
@@ -30,36 +31,6 @@ class StoreSource final : public alarms::MetricSource {
   const metrics::TimeSeriesStore& store_;
 };
 
-const char* comparison_name(config::AlarmConfig::Comparison c) {
-  using C = config::AlarmConfig::Comparison;
-  switch (c) {
-    case C::kGreater:
-      return "GreaterThanThreshold";
-    case C::kGreaterOrEqual:
-      return "GreaterThanOrEqualToThreshold";
-    case C::kLess:
-      return "LessThanThreshold";
-    case C::kLessOrEqual:
-      return "LessThanOrEqualToThreshold";
-  }
-  return "?";
-}
-
-const char* missing_name(config::AlarmConfig::MissingData m) {
-  using M = config::AlarmConfig::MissingData;
-  switch (m) {
-    case M::kMissing:
-      return "missing";
-    case M::kNotBreaching:
-      return "not_breaching";
-    case M::kBreaching:
-      return "breaching";
-    case M::kIgnore:
-      return "ignore";
-  }
-  return "?";
-}
-
 json trigger_json(const config::AlarmConfig& c) {
   if (!c.rule.empty()) return {{"Rule", c.rule}};
   json dims = json::array();
@@ -71,8 +42,8 @@ json trigger_json(const config::AlarmConfig& c) {
           {"EvaluationPeriods", c.evaluation_periods},
           {"DatapointsToAlarm", c.datapoints_to_alarm},
           {"Threshold", c.threshold},
-          {"ComparisonOperator", comparison_name(c.comparison)},
-          {"TreatMissingData", missing_name(c.treat_missing_data)}};
+          {"ComparisonOperator", config::comparison_name(c.comparison)},
+          {"TreatMissingData", config::missing_data_name(c.treat_missing_data)}};
 }
 
 }  // namespace

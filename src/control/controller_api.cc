@@ -132,11 +132,19 @@ uint32_t weight_from(const json& body, uint32_t fallback) {
   return static_cast<uint32_t>(std::min<int64_t>(w.get<int64_t>(), 1000001));
 }
 
-admin::AdminResponse result_of(const std::string& error, int ok_status, const json& ok_body) {
-  if (error.empty()) return ok_json(ok_body, ok_status);
-  int status = error.find("no target") != std::string::npos ? 404 : 400;
-  if (error.find("already registered") != std::string::npos) status = 409;
-  return admin::error_response(status, error);
+int status_of(const TargetRegistry::Outcome& outcome) {
+  using Code = TargetRegistry::Outcome::Code;
+  switch (outcome.code) {
+    case Code::kOk:
+      return 200;
+    case Code::kNotFound:
+      return 404;
+    case Code::kConflict:
+      return 409;
+    case Code::kInvalid:
+      return 400;
+  }
+  return 400;
 }
 
 }  // namespace
@@ -230,9 +238,10 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
     if (parts.size() == 1) {
       if (method != "GET") return wrong_method("GET");
       json list = json::array();
+      metrics::Totals totals = metrics::sum_over_workers(metrics_);
       for (const auto& g : registry_.groups()) {
         json j = group_json(g, config_->target_groups[g.config_index], now);
-        j["counters"] = group_counters(g.name);
+        j["counters"] = group_counters(totals, g.name);
         list.push_back(std::move(j));
       }
       return ok_json({{"target_groups", list}});
@@ -243,7 +252,7 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
     if (parts.size() == 2) {
       if (method != "GET") return wrong_method("GET");
       json j = group_json(*g, config_->target_groups[g->config_index], now);
-      j["counters"] = group_counters(g->name);
+      j["counters"] = group_counters(metrics::sum_over_workers(metrics_), g->name);
       return ok_json(j);
     }
     if (parts[2] == "targets") {
@@ -259,11 +268,15 @@ admin::AdminResponse Controller::target_action(const std::string& group, const s
                                                const admin::AdminRequest& request) {
   int64_t now = loop_.now_ms();
   const std::string& method = request.method;
-  std::string error;
-  admin::AdminResponse response;
-  auto changed = [&] {
+  // A done change reaches the workers and the health checks; either way the outcome
+  // becomes the answer.
+  auto answer = [&](const TargetRegistry::Outcome& outcome, int ok_status, const json& ok_body,
+                    const std::string& what) {
+    if (!outcome.ok()) return admin::error_response(status_of(outcome), outcome.message);
+    LOG_INFO("API: %s in target group \"%s\"", what.c_str(), group.c_str());
     publish();
     sync_checkers();
+    return ok_json(ok_body, ok_status);
   };
   if (rest.empty()) {
     if (method != "POST") return admin::error_response(405, "use POST to register a target");
@@ -272,12 +285,8 @@ admin::AdminResponse Controller::target_action(const std::string& group, const s
       return admin::error_response(400, "the body needs \"address\": \"IP:PORT\"");
     }
     std::string address = body["address"];
-    error = registry_.register_target(group, address, weight_from(body, 1), now);
-    if (error.empty()) {
-      LOG_INFO("API: registered %s in target group \"%s\"", address.c_str(), group.c_str());
-      changed();
-    }
-    return result_of(error, 201, {{"registered", address}, {"target_group", group}});
+    return answer(registry_.register_target(group, address, weight_from(body, 1)), 201,
+                  {{"registered", address}, {"target_group", group}}, "registered " + address);
   }
   // ".../targets/ADDRESS" or ".../targets/ADDRESS/drain|undrain".
   std::string address = rest;
@@ -287,28 +296,22 @@ admin::AdminResponse Controller::target_action(const std::string& group, const s
     verb = rest.substr(slash + 1);
   }
   if (verb.empty() && method == "DELETE") {
-    error = registry_.deregister_target(group, address, now);
-    if (error.empty()) {
-      LOG_INFO("API: deregistering %s from target group \"%s\"", address.c_str(), group.c_str());
-      changed();
-    }
-    return result_of(error, 202, {{"deregistering", address}, {"target_group", group}});
+    return answer(registry_.deregister_target(group, address, now), 202,
+                  {{"deregistering", address}, {"target_group", group}},
+                  "deregistering " + address);
   }
   if (verb.empty() && (method == "PATCH" || method == "PUT")) {
     json body = parse_body(request);
     if (!body.contains("weight")) return admin::error_response(400, "the body needs \"weight\": N");
-    error = registry_.set_weight(group, address, weight_from(body, 0));
-    if (error.empty()) changed();
-    return result_of(error, 200, {{"target", address}, {"weight", body["weight"]}});
+    return answer(registry_.set_weight(group, address, weight_from(body, 0)), 200,
+                  {{"target", address}, {"weight", body["weight"]}},
+                  "weight of " + address + " set to " + body["weight"].dump());
   }
   if ((verb == "drain" || verb == "undrain") && method == "POST") {
-    error =
+    auto outcome =
         verb == "drain" ? registry_.drain(group, address, now) : registry_.undrain(group, address);
-    if (error.empty()) {
-      LOG_INFO("API: %s %s in target group \"%s\"", verb.c_str(), address.c_str(), group.c_str());
-      changed();
-    }
-    return result_of(error, 200, {{verb == "drain" ? "draining" : "serving", address}});
+    return answer(outcome, 200, {{verb == "drain" ? "draining" : "serving", address}},
+                  verb + " " + address);
   }
   return admin::error_response(405,
                                method + " " + request.path +

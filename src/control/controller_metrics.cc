@@ -1,6 +1,6 @@
 // GET /metrics: every worker's counts merged, the registry's health figures and the
 // process's own, in the Prometheus text format.
-#include <array>
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -9,221 +9,188 @@
 #include "http/percent.h"
 #include "metrics/process_stats.h"
 #include "metrics/prometheus.h"
+#include "metrics/totals.h"
 #include "proxy/circuit_breaker.h"
 
 namespace ballast::control {
 
-using metrics::HistogramSnapshot;
 using metrics::Labels;
 using metrics::PrometheusWriter;
 using Type = metrics::PrometheusWriter::Type;
 
 namespace {
 
-// Sums of one label set's counters across workers.
-struct Sums {
-  std::map<std::string, double> counters;
-  std::map<int, double> by_class;  // responses by status class
-  HistogramSnapshot histogram;
-};
-
-void add_classes(Sums& s, const metrics::StatusCounts& c) {
-  for (int k = 1; k <= 5; ++k) s.by_class[k] += static_cast<double>(c.by_class[k].get());
+Labels listener_labels(const std::string& name) {
+  return {{"listener", name}};
+}
+Labels group_labels(const std::string& name) {
+  return {{"target_group", name}};
+}
+Labels target_labels(const std::pair<std::string, std::string>& key) {
+  return {{"target_group", key.first}, {"target", key.second}};
 }
 
-void write_counter(PrometheusWriter& w, const std::string& name, const std::string& help,
-                   const std::map<Labels, Sums>& all, const std::string& key) {
-  w.family(name, Type::kCounter, help);
-  for (const auto& [labels, sums] : all) {
-    auto it = sums.counters.find(key);
-    w.sample(labels, it == sums.counters.end() ? 0 : it->second);
-  }
+// One family with a sample per entry of `all`: labels from its key, value from `value`.
+template <typename Map, typename LabelFn, typename ValueFn>
+void family(PrometheusWriter& w, const char* name, Type type, const char* help, const Map& all,
+            LabelFn labels, ValueFn value) {
+  w.family(name, type, help);
+  for (const auto& [key, totals] : all) w.sample(labels(key), static_cast<double>(value(totals)));
 }
 
-void write_classes(PrometheusWriter& w, const std::string& name, const std::string& help,
-                   const std::map<Labels, Sums>& all) {
+// Responses by status class: a sample per class, with a "code" label.
+template <typename Map, typename LabelFn, typename StatusFn>
+void classes(PrometheusWriter& w, const char* name, const char* help, const Map& all,
+             LabelFn labels, StatusFn responses) {
   w.family(name, Type::kCounter, help);
-  for (const auto& [labels, sums] : all) {
+  for (const auto& [key, totals] : all) {
     for (int k = 1; k <= 5; ++k) {
-      Labels l = labels;
+      Labels l = labels(key);
       l.emplace_back("code", std::to_string(k) + "xx");
-      auto it = sums.by_class.find(k);
-      w.sample(l, it == sums.by_class.end() ? 0 : it->second);
+      w.sample(l, static_cast<double>(responses(totals).by_class[k]));
     }
   }
 }
 
-void write_histograms(PrometheusWriter& w, const std::string& name, const std::string& help,
-                      const std::map<Labels, Sums>& all) {
+template <typename Map, typename LabelFn, typename HistogramFn>
+void histograms(PrometheusWriter& w, const char* name, const char* help, const Map& all,
+                LabelFn labels, HistogramFn histogram) {
   w.family(name, Type::kHistogram, help);
-  for (const auto& [labels, sums] : all) w.histogram(labels, sums.histogram);
+  for (const auto& [key, totals] : all) w.histogram(labels(key), histogram(totals));
 }
 
 }  // namespace
 
-nlohmann::json Controller::group_counters(const std::string& group) const {
-  uint64_t requests = 0, retries = 0, no_target = 0, fail_open = 0, ejections = 0;
-  uint64_t breakers[3] = {};
-  metrics_.for_each_group([&](const std::string& name, const metrics::GroupStats& s) {
-    if (name != group) return;
-    requests += s.requests.get();
-    retries += s.retries.get();
-    no_target += s.no_target.get();
-    fail_open += s.fail_open_picks.get();
-    ejections += s.ejections.get();
-    for (size_t k = 0; k < 3; ++k) breakers[k] += s.breaker_rejections[k].get();
-  });
-  return {{"requests", requests},
-          {"retries", retries},
-          {"ejections", ejections},
-          {"no_target", no_target},
-          {"fail_open_requests", fail_open},
+nlohmann::json group_counters(const metrics::Totals& totals, const std::string& group) {
+  metrics::GroupTotals g;
+  if (auto it = totals.groups.find(group); it != totals.groups.end()) g = it->second;
+  return {{"requests", g.requests},
+          {"retries", g.retries},
+          {"ejections", g.ejections},
+          {"no_target", g.no_target},
+          {"fail_open_requests", g.fail_open_picks},
           {"circuit_breaker_rejections",
-           {{"max_requests", breakers[0]},
-            {"max_pending_requests", breakers[1]},
-            {"max_connections", breakers[2]}}}};
+           {{"max_requests", g.breaker_rejections[0]},
+            {"max_pending_requests", g.breaker_rejections[1]},
+            {"max_connections", g.breaker_rejections[2]}}}};
 }
 
 std::string Controller::render_prometheus() {
-  std::map<Labels, Sums> listeners, groups, targets;
-  metrics_.for_each_listener([&](const std::string& name, const metrics::ListenerStats& s) {
-    Sums& m = listeners[{{"listener", name}}];
-    m.counters["connections"] += static_cast<double>(s.connections.get());
-    m.counters["active"] += static_cast<double>(s.active_connections.get());
-    m.counters["requests"] += static_cast<double>(s.requests.get());
-    m.counters["bytes_in"] += static_cast<double>(s.bytes_in.get());
-    m.counters["bytes_out"] += static_cast<double>(s.bytes_out.get());
-    add_classes(m, s.responses);
-    m.histogram.add(s.total_time);
-  });
-  metrics_.for_each_group([&](const std::string& name, const metrics::GroupStats& s) {
-    Sums& m = groups[{{"target_group", name}}];
-    m.counters["requests"] += static_cast<double>(s.requests.get());
-    m.counters["retries"] += static_cast<double>(s.retries.get());
-    m.counters["ejections"] += static_cast<double>(s.ejections.get());
-    m.counters["no_target"] += static_cast<double>(s.no_target.get());
-    m.counters["fail_open"] += static_cast<double>(s.fail_open_picks.get());
-    for (size_t k = 0; k < 3; ++k) {
-      m.counters["breaker" + std::to_string(k)] +=
-          static_cast<double>(s.breaker_rejections[k].get());
-    }
-    add_classes(m, s.responses);
-    m.histogram.add(s.response_time);
-  });
-  metrics_.for_each_target(
-      [&](const std::string& group, const std::string& address, const metrics::TargetStats& s) {
-        Sums& m = targets[{{"target_group", group}, {"target", address}}];
-        m.counters["requests"] += static_cast<double>(s.requests.get());
-        m.counters["failures"] += static_cast<double>(s.failures.get());
-        add_classes(m, s.responses);
-        m.histogram.add(s.response_time);
-      });
-
+  using metrics::GroupTotals;
+  using metrics::ListenerTotals;
+  using metrics::TargetTotals;
+  metrics::Totals t = metrics::sum_over_workers(metrics_);
+  const auto& listeners = t.listeners;
+  const auto& groups = t.groups;
+  const auto& targets = t.targets;
   PrometheusWriter w;
-  write_counter(w, "ballast_listener_connections_total", "Client connections accepted.", listeners,
-                "connections");
-  w.family("ballast_listener_active_connections", Type::kGauge, "Client connections open now.");
-  for (const auto& [labels, sums] : listeners) w.sample(labels, sums.counters.at("active"));
-  write_counter(w, "ballast_listener_requests_total", "Requests received.", listeners, "requests");
-  write_classes(w, "ballast_listener_responses_total",
-                "Responses sent to clients by status class, ballast's own included.", listeners);
-  write_counter(w, "ballast_listener_received_bytes_total", "Bytes received from clients.",
-                listeners, "bytes_in");
-  write_counter(w, "ballast_listener_sent_bytes_total", "Bytes sent to clients.", listeners,
-                "bytes_out");
-  write_histograms(w, "ballast_listener_request_duration_seconds",
-                   "From a request's head arriving to its response's end.", listeners);
 
-  w.family("ballast_rule_requests_total", Type::kCounter,
-           "Requests matched by each rule (rule: its position in evaluation order).");
-  std::map<std::pair<std::string, size_t>, std::pair<double, std::array<double, 6>>> rules;
-  metrics_.for_each_listener([&](const std::string& name, const metrics::ListenerStats& s) {
-    for (const auto& l : config_->listeners) {
-      if (l.name != name) continue;
-      size_t n = std::min(l.rules.size(), metrics::ListenerStats::kMaxRules);
-      for (size_t r = 0; r < n; ++r) {
-        auto& [requests, classes] = rules[{name, r}];
-        requests += static_cast<double>(s.rules[r].requests.get());
-        for (int c = 1; c <= 5; ++c) {
-          classes[static_cast<size_t>(c)] +=
-              static_cast<double>(s.rules[r].responses.by_class[c].get());
-        }
-      }
-    }
-  });
-  for (const auto& [key, value] : rules) {
-    w.sample({{"listener", key.first}, {"rule", std::to_string(key.second)}}, value.first);
-  }
-  w.family("ballast_rule_responses_total", Type::kCounter,
-           "Responses to requests each rule matched, by status class.");
-  for (const auto& [key, value] : rules) {
-    for (int c = 1; c <= 5; ++c) {
-      w.sample({{"listener", key.first},
-                {"rule", std::to_string(key.second)},
-                {"code", std::to_string(c) + "xx"}},
-               value.second[static_cast<size_t>(c)]);
-    }
-  }
+  family(w, "ballast_listener_connections_total", Type::kCounter, "Client connections accepted.",
+         listeners, listener_labels, [](const ListenerTotals& l) { return l.connections; });
+  family(w, "ballast_listener_active_connections", Type::kGauge, "Client connections open now.",
+         listeners, listener_labels, [](const ListenerTotals& l) { return l.active_connections; });
+  family(w, "ballast_listener_requests_total", Type::kCounter, "Requests received.", listeners,
+         listener_labels, [](const ListenerTotals& l) { return l.requests; });
+  classes(
+      w, "ballast_listener_responses_total",
+      "Responses sent to clients by status class, ballast's own included.", listeners,
+      listener_labels, [](const ListenerTotals& l) -> const auto& { return l.responses; });
+  family(w, "ballast_listener_received_bytes_total", Type::kCounter, "Bytes received from clients.",
+         listeners, listener_labels, [](const ListenerTotals& l) { return l.bytes_in; });
+  family(w, "ballast_listener_sent_bytes_total", Type::kCounter, "Bytes sent to clients.",
+         listeners, listener_labels, [](const ListenerTotals& l) { return l.bytes_out; });
+  histograms(
+      w, "ballast_listener_request_duration_seconds",
+      "From a request's head arriving to its response's end.", listeners, listener_labels,
+      [](const ListenerTotals& l) -> const auto& { return l.total_time; });
 
-  write_counter(w, "ballast_target_group_requests_total", "Requests sent to the group's targets.",
-                groups, "requests");
-  write_classes(w, "ballast_target_group_responses_total",
-                "Responses from the group's targets by status class.", groups);
-  write_counter(w, "ballast_target_group_retries_total", "Retries on another target.", groups,
-                "retries");
-  write_counter(w, "ballast_target_group_ejections_total",
-                "Targets ejected by outlier detection (per worker).", groups, "ejections");
-  write_counter(w, "ballast_target_group_no_target_total",
-                "Requests answered 503 because no target was usable.", groups, "no_target");
-  write_counter(w, "ballast_target_group_fail_open_requests_total",
-                "Requests routed to any target because none was healthy (fail_open).", groups,
-                "fail_open");
+  // Rules: those of the current configuration, by position.
+  std::map<std::pair<std::string, size_t>, metrics::RuleTotals> rules;
+  for (const auto& l : config_->listeners) {
+    auto it = listeners.find(l.name);
+    if (it == listeners.end()) continue;
+    size_t n = std::min(l.rules.size(), metrics::ListenerStats::kMaxRules);
+    for (size_t r = 0; r < n; ++r) rules[{l.name, r}] = it->second.rules[r];
+  }
+  auto rule_labels = [](const std::pair<std::string, size_t>& key) {
+    return Labels{{"listener", key.first}, {"rule", std::to_string(key.second)}};
+  };
+  family(w, "ballast_rule_requests_total", Type::kCounter,
+         "Requests matched by each rule (rule: its position in evaluation order).", rules,
+         rule_labels, [](const metrics::RuleTotals& r) { return r.requests; });
+  classes(
+      w, "ballast_rule_responses_total",
+      "Responses to requests each rule matched, by status class.", rules, rule_labels,
+      [](const metrics::RuleTotals& r) -> const auto& { return r.responses; });
+
+  family(w, "ballast_target_group_requests_total", Type::kCounter,
+         "Requests sent to the group's targets.", groups, group_labels,
+         [](const GroupTotals& g) { return g.requests; });
+  classes(
+      w, "ballast_target_group_responses_total",
+      "Responses from the group's targets by status class.", groups, group_labels,
+      [](const GroupTotals& g) -> const auto& { return g.responses; });
+  family(w, "ballast_target_group_retries_total", Type::kCounter, "Retries on another target.",
+         groups, group_labels, [](const GroupTotals& g) { return g.retries; });
+  family(w, "ballast_target_group_ejections_total", Type::kCounter,
+         "Targets ejected by outlier detection (per worker).", groups, group_labels,
+         [](const GroupTotals& g) { return g.ejections; });
+  family(w, "ballast_target_group_no_target_total", Type::kCounter,
+         "Requests answered 503 because no target was usable.", groups, group_labels,
+         [](const GroupTotals& g) { return g.no_target; });
+  family(w, "ballast_target_group_fail_open_requests_total", Type::kCounter,
+         "Requests routed to any target because none was healthy (fail_open).", groups,
+         group_labels, [](const GroupTotals& g) { return g.fail_open_picks; });
   w.family("ballast_target_group_circuit_breaker_rejections_total", Type::kCounter,
            "Requests answered 503 at once by a circuit breaker, by limit.");
-  for (const auto& [labels, sums] : groups) {
+  for (const auto& [name, g] : groups) {
     for (size_t k = 0; k < 3; ++k) {
-      Labels l = labels;
+      Labels l = group_labels(name);
       l.emplace_back("limit",
                      proxy::CircuitBreaker::name(static_cast<proxy::CircuitBreaker::Kind>(k)));
-      auto it = sums.counters.find("breaker" + std::to_string(k));
-      w.sample(l, it == sums.counters.end() ? 0 : it->second);
+      w.sample(l, static_cast<double>(g.breaker_rejections[k]));
     }
   }
-  write_histograms(w, "ballast_target_group_response_time_seconds",
-                   "From sending a request to a target to its response head.", groups);
+  histograms(
+      w, "ballast_target_group_response_time_seconds",
+      "From sending a request to a target to its response head.", groups, group_labels,
+      [](const GroupTotals& g) -> const auto& { return g.response_time; });
 
   w.family("ballast_target_group_healthy_targets", Type::kGauge, "Targets in state healthy.");
   for (const auto& g : registry_.groups()) {
     size_t healthy = 0;
-    for (const auto& t : g.targets) healthy += g.state_of(t) == TargetState::kHealthy;
-    w.sample({{"target_group", g.name}}, static_cast<double>(healthy));
+    for (const auto& x : g.targets) healthy += g.state_of(x) == TargetState::kHealthy;
+    w.sample(group_labels(g.name), static_cast<double>(healthy));
   }
   w.family("ballast_target_group_unhealthy_targets", Type::kGauge,
            "Targets not healthy: initial, unhealthy or draining.");
   for (const auto& g : registry_.groups()) {
     size_t other = 0;
-    for (const auto& t : g.targets) other += g.state_of(t) != TargetState::kHealthy;
-    w.sample({{"target_group", g.name}}, static_cast<double>(other));
+    for (const auto& x : g.targets) other += g.state_of(x) != TargetState::kHealthy;
+    w.sample(group_labels(g.name), static_cast<double>(other));
   }
   w.family("ballast_target_state", Type::kGauge, "1 for each target's current state.");
   for (const auto& g : registry_.groups()) {
-    for (const auto& t : g.targets) {
+    for (const auto& x : g.targets) {
       w.sample({{"target_group", g.name},
-                {"target", t.address_text},
-                {"state", to_string(g.state_of(t))}},
+                {"target", x.address_text},
+                {"state", to_string(g.state_of(x))}},
                1);
     }
   }
 
-  write_counter(w, "ballast_target_requests_total", "Tries sent to the target.", targets,
-                "requests");
-  write_classes(w, "ballast_target_responses_total", "Responses from the target by status class.",
-                targets);
-  write_counter(w, "ballast_target_failures_total",
-                "Tries that failed: connection errors, timeouts, invalid responses.", targets,
-                "failures");
-  write_histograms(w, "ballast_target_response_time_seconds",
-                   "From sending a request to the target to its response head.", targets);
+  family(w, "ballast_target_requests_total", Type::kCounter, "Tries sent to the target.", targets,
+         target_labels, [](const TargetTotals& x) { return x.requests; });
+  classes(
+      w, "ballast_target_responses_total", "Responses from the target by status class.", targets,
+      target_labels, [](const TargetTotals& x) -> const auto& { return x.responses; });
+  family(w, "ballast_target_failures_total", Type::kCounter,
+         "Tries that failed: connection errors, timeouts, invalid responses.", targets,
+         target_labels, [](const TargetTotals& x) { return x.failures; });
+  histograms(
+      w, "ballast_target_response_time_seconds",
+      "From sending a request to the target to its response head.", targets, target_labels,
+      [](const TargetTotals& x) -> const auto& { return x.response_time; });
 
   metrics::ProcessStats p = metrics::read_process_stats();
   w.family("ballast_process_cpu_seconds_total", Type::kCounter, "CPU time used, user and system.");

@@ -1,5 +1,7 @@
 #include "control/metrics_collector.h"
 
+#include "metrics/totals.h"
+
 namespace ballast::control {
 
 namespace {
@@ -7,12 +9,6 @@ using Kind = metrics::TimeSeriesStore::Kind;
 using Key = metrics::TimeSeriesStore::SeriesKey;
 
 const char* kClassNames[] = {"", "1XX", "2XX", "3XX", "4XX", "5XX"};
-
-// Cumulative figures of one listener or group, summed over the workers.
-struct Totals {
-  std::map<std::string, double> counts;
-  metrics::HistogramSnapshot latency;
-};
 }  // namespace
 
 void MetricsCollector::count(const Key& key, int64_t second, double cumulative) {
@@ -36,50 +32,35 @@ void MetricsCollector::latency(const Key& key, int64_t second,
 
 void MetricsCollector::sample(int64_t second, const TargetRegistry& targets, double cpu_percent,
                               double resident_bytes) {
-  std::map<std::string, Totals> listeners, groups;
-  source_.for_each_listener([&](const std::string& name, const metrics::ListenerStats& s) {
-    Totals& t = listeners[name];
-    t.counts["RequestCount"] += static_cast<double>(s.requests.get());
-    t.counts["NewConnectionCount"] += static_cast<double>(s.connections.get());
-    t.counts["ActiveConnectionCount"] += static_cast<double>(s.active_connections.get());
-    t.counts["ProcessedBytes"] += static_cast<double>(s.bytes_in.get() + s.bytes_out.get());
+  metrics::Totals totals = metrics::sum_over_workers(source_);
+  for (const auto& [name, l] : totals.listeners) {
+    auto key = [&](const std::string& metric) { return Key{metric, {{"listener", name}}}; };
+    count(key("RequestCount"), second, static_cast<double>(l.requests));
+    count(key("NewConnectionCount"), second, static_cast<double>(l.connections));
+    count(key("ProcessedBytes"), second, static_cast<double>(l.bytes_in + l.bytes_out));
     for (int c = 2; c <= 5; ++c) {
-      t.counts[std::string("HTTPCode_") + kClassNames[c] + "_Count"] +=
-          static_cast<double>(s.responses.by_class[c].get());
+      count(key(std::string("HTTPCode_") + kClassNames[c] + "_Count"), second,
+            static_cast<double>(l.responses.by_class[c]));
     }
-    t.latency.add(s.total_time);
-  });
-  source_.for_each_group([&](const std::string& name, const metrics::GroupStats& s) {
-    Totals& t = groups[name];
-    t.counts["RequestCount"] += static_cast<double>(s.requests.get());
-    t.counts["RetryCount"] += static_cast<double>(s.retries.get());
-    t.counts["EjectionCount"] += static_cast<double>(s.ejections.get());
-    t.counts["NoTargetCount"] += static_cast<double>(s.no_target.get());
-    t.counts["FailOpenRequestCount"] += static_cast<double>(s.fail_open_picks.get());
-    double rejected = 0;
-    for (const auto& c : s.breaker_rejections) rejected += static_cast<double>(c.get());
-    t.counts["CircuitBreakerRejectedCount"] += rejected;
-    for (int c = 2; c <= 5; ++c) {
-      t.counts[std::string("HTTPCode_Target_") + kClassNames[c] + "_Count"] +=
-          static_cast<double>(s.responses.by_class[c].get());
-    }
-    t.latency.add(s.response_time);
-  });
-  for (const auto& [name, t] : listeners) {
-    for (const auto& [metric, value] : t.counts) {
-      Key key{metric, {{"listener", name}}};
-      if (metric == "ActiveConnectionCount") {
-        store_.record(key, Kind::kGauge, second, value);
-      } else {
-        count(key, second, value);
-      }
-    }
-    latency(Key{"RequestTime", {{"listener", name}}}, second, t.latency);
+    store_.record(key("ActiveConnectionCount"), Kind::kGauge, second,
+                  static_cast<double>(l.active_connections));
+    latency(key("RequestTime"), second, l.total_time);
   }
-  for (const auto& [name, t] : groups) {
-    for (const auto& [metric, value] : t.counts)
-      count(Key{metric, {{"target_group", name}}}, second, value);
-    latency(Key{"TargetResponseTime", {{"target_group", name}}}, second, t.latency);
+  for (const auto& [name, g] : totals.groups) {
+    auto key = [&](const std::string& metric) { return Key{metric, {{"target_group", name}}}; };
+    count(key("RequestCount"), second, static_cast<double>(g.requests));
+    count(key("RetryCount"), second, static_cast<double>(g.retries));
+    count(key("EjectionCount"), second, static_cast<double>(g.ejections));
+    count(key("NoTargetCount"), second, static_cast<double>(g.no_target));
+    count(key("FailOpenRequestCount"), second, static_cast<double>(g.fail_open_picks));
+    count(key("CircuitBreakerRejectedCount"), second,
+          static_cast<double>(g.breaker_rejections[0] + g.breaker_rejections[1] +
+                              g.breaker_rejections[2]));
+    for (int c = 2; c <= 5; ++c) {
+      count(key(std::string("HTTPCode_Target_") + kClassNames[c] + "_Count"), second,
+            static_cast<double>(g.responses.by_class[c]));
+    }
+    latency(key("TargetResponseTime"), second, g.response_time);
   }
   for (const auto& g : targets.groups()) {
     double healthy = 0, unhealthy = 0;

@@ -115,11 +115,10 @@ void TargetRegistry::load(const config::Config& config, int64_t now_ms) {
   groups_ = std::move(next);
 }
 
-GroupRecord* TargetRegistry::group(const std::string& name, std::string* error) {
+GroupRecord* TargetRegistry::group(const std::string& name) {
   for (auto& g : groups_) {
     if (g.name == name) return &g;
   }
-  *error = "no target group named \"" + name + "\"";
   return nullptr;
 }
 
@@ -130,14 +129,39 @@ const GroupRecord* TargetRegistry::find_group(const std::string& name) const {
   return nullptr;
 }
 
-TargetRecord* TargetRegistry::target(GroupRecord& g, const std::string& address,
-                                     std::string* error) {
+TargetRecord* TargetRegistry::target(GroupRecord& g, const std::string& address) {
   uint64_t id = lb::hash_bytes(address);
   for (auto& t : g.targets) {
     if (t.id == id && t.address_text == address) return &t;
   }
-  *error = "target group \"" + g.name + "\" has no target " + address;
   return nullptr;
+}
+
+namespace {
+using Outcome = TargetRegistry::Outcome;
+Outcome failure(Outcome::Code code, std::string message) {
+  return Outcome{code, std::move(message)};
+}
+Outcome weight_out_of_range(uint32_t weight) {
+  return failure(Outcome::Code::kInvalid,
+                 "weight " + std::to_string(weight) + " is out of range (0 to 1000000)");
+}
+}  // namespace
+
+std::pair<GroupRecord*, TargetRecord*> TargetRegistry::lookup(const std::string& group_name,
+                                                              const std::string& address,
+                                                              Outcome* outcome) {
+  GroupRecord* g = group(group_name);
+  if (g == nullptr) {
+    *outcome = failure(Outcome::Code::kNotFound, "no target group named \"" + group_name + "\"");
+    return {nullptr, nullptr};
+  }
+  TargetRecord* t = target(*g, address);
+  if (t == nullptr) {
+    *outcome = failure(Outcome::Code::kNotFound,
+                       "target group \"" + group_name + "\" has no target " + address);
+  }
+  return {g, t};
 }
 
 void TargetRegistry::start_drain(GroupRecord& g, TargetRecord& t, int64_t now_ms) {
@@ -151,25 +175,26 @@ void TargetRegistry::start_drain(GroupRecord& g, TargetRecord& t, int64_t now_ms
   g.dirty = true;
 }
 
-std::string TargetRegistry::register_target(const std::string& group_name,
-                                            const std::string& address, uint32_t weight,
-                                            int64_t now_ms) {
-  (void)now_ms;
-  std::string error;
-  GroupRecord* g = group(group_name, &error);
-  if (g == nullptr) return error;
-  // Numeric addresses only: resolving a name would block the control thread.
-  auto parsed = core::SocketAddress::parse(address, &error, /*resolve=*/false);
-  if (!parsed) return "target \"" + address + "\": " + error;
-  if (parsed->is_wildcard() || parsed->port() == 0) {
-    return "target \"" + address + "\": needs a specific address and a port";
+Outcome TargetRegistry::register_target(const std::string& group_name, const std::string& address,
+                                        uint32_t weight) {
+  GroupRecord* g = group(group_name);
+  if (g == nullptr) {
+    return failure(Outcome::Code::kNotFound, "no target group named \"" + group_name + "\"");
   }
-  if (weight > 1000000)
-    return "weight " + std::to_string(weight) + " is out of range (0 to 1000000)";
+  // Numeric addresses only: resolving a name would block the control thread.
+  std::string error;
+  auto parsed = core::SocketAddress::parse(address, &error, /*resolve=*/false);
+  if (!parsed) return failure(Outcome::Code::kInvalid, "target \"" + address + "\": " + error);
+  if (parsed->is_wildcard() || parsed->port() == 0) {
+    return failure(Outcome::Code::kInvalid,
+                   "target \"" + address + "\": needs a specific address and a port");
+  }
+  if (weight > 1000000) return weight_out_of_range(weight);
   std::string canonical = parsed->to_string();
-  if (TargetRecord* existing = target(*g, canonical, &error)) {
+  if (TargetRecord* existing = target(*g, canonical)) {
     if (!existing->deregistering) {
-      return "target " + canonical + " is already registered in \"" + group_name + "\"";
+      return failure(Outcome::Code::kConflict,
+                     "target " + canonical + " is already registered in \"" + group_name + "\"");
     }
     // Registering a target that is being deregistered takes it back into service.
     existing->deregistering = existing->draining = false;
@@ -183,61 +208,54 @@ std::string TargetRegistry::register_target(const std::string& group_name,
   return {};
 }
 
-std::string TargetRegistry::deregister_target(const std::string& group_name,
-                                              const std::string& address, int64_t now_ms) {
-  std::string error;
-  GroupRecord* g = group(group_name, &error);
-  if (g == nullptr) return error;
-  TargetRecord* t = target(*g, address, &error);
-  if (t == nullptr) return error;
+Outcome TargetRegistry::deregister_target(const std::string& group_name, const std::string& address,
+                                          int64_t now_ms) {
+  Outcome outcome;
+  auto [g, t] = lookup(group_name, address, &outcome);
+  if (t == nullptr) return outcome;
   t->deregistering = true;
   start_drain(*g, *t, now_ms);
-  return {};
+  return outcome;
 }
 
-std::string TargetRegistry::set_weight(const std::string& group_name, const std::string& address,
-                                       uint32_t weight) {
-  std::string error;
-  GroupRecord* g = group(group_name, &error);
-  if (g == nullptr) return error;
-  TargetRecord* t = target(*g, address, &error);
-  if (t == nullptr) return error;
-  if (weight > 1000000)
-    return "weight " + std::to_string(weight) + " is out of range (0 to 1000000)";
+Outcome TargetRegistry::set_weight(const std::string& group_name, const std::string& address,
+                                   uint32_t weight) {
+  Outcome outcome;
+  auto [g, t] = lookup(group_name, address, &outcome);
+  if (t == nullptr) return outcome;
+  if (weight > 1000000) return weight_out_of_range(weight);
   t->weight = weight;
   g->dirty = true;
-  return {};
+  return outcome;
 }
 
-std::string TargetRegistry::drain(const std::string& group_name, const std::string& address,
-                                  int64_t now_ms) {
-  std::string error;
-  GroupRecord* g = group(group_name, &error);
-  if (g == nullptr) return error;
-  TargetRecord* t = target(*g, address, &error);
-  if (t == nullptr) return error;
+Outcome TargetRegistry::drain(const std::string& group_name, const std::string& address,
+                              int64_t now_ms) {
+  Outcome outcome;
+  auto [g, t] = lookup(group_name, address, &outcome);
+  if (t == nullptr) return outcome;
   if (!t->draining) start_drain(*g, *t, now_ms);
-  return {};
+  return outcome;
 }
 
-std::string TargetRegistry::undrain(const std::string& group_name, const std::string& address) {
-  std::string error;
-  GroupRecord* g = group(group_name, &error);
-  if (g == nullptr) return error;
-  TargetRecord* t = target(*g, address, &error);
-  if (t == nullptr) return error;
-  if (t->deregistering) return "target " + address + " is being deregistered; register it again";
+Outcome TargetRegistry::undrain(const std::string& group_name, const std::string& address) {
+  Outcome outcome;
+  auto [g, t] = lookup(group_name, address, &outcome);
+  if (t == nullptr) return outcome;
+  if (t->deregistering) {
+    return failure(Outcome::Code::kInvalid,
+                   "target " + address + " is being deregistered; register it again");
+  }
   t->draining = false;
   t->drain_version = 0;
   g->dirty = true;
-  return {};
+  return outcome;
 }
 
 void TargetRegistry::set_health(const std::string& group_name, uint64_t id,
                                 health::TargetHealth state, health::HealthReason reason,
                                 const std::string& detail) {
-  std::string error;
-  GroupRecord* g = group(group_name, &error);
+  GroupRecord* g = group(group_name);
   if (g == nullptr) return;
   for (auto& t : g->targets) {
     if (t.id != id) continue;
@@ -250,8 +268,7 @@ void TargetRegistry::set_health(const std::string& group_name, uint64_t id,
 
 void TargetRegistry::drained(const std::string& group_name, uint64_t id, uint64_t version,
                              unsigned worker) {
-  std::string error;
-  GroupRecord* g = group(group_name, &error);
+  GroupRecord* g = group(group_name);
   if (g == nullptr) return;
   for (auto& t : g->targets) {
     // A report about an older drain (undrained and drained again since) does not count.

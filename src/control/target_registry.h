@@ -59,14 +59,18 @@ class TargetRegistry {
   // lists is deregistered (drained first); API targets stay while their group exists.
   void load(const config::Config& config, int64_t now_ms);
 
-  // API operations. Each returns an empty string, or what is wrong.
-  std::string register_target(const std::string& group, const std::string& address, uint32_t weight,
-                              int64_t now_ms);
-  std::string deregister_target(const std::string& group, const std::string& address,
-                                int64_t now_ms);
-  std::string set_weight(const std::string& group, const std::string& address, uint32_t weight);
-  std::string drain(const std::string& group, const std::string& address, int64_t now_ms);
-  std::string undrain(const std::string& group, const std::string& address);
+  // API operations: what happened, and if not done, why (which the API maps to a status).
+  struct Outcome {
+    enum class Code { kOk, kNotFound, kConflict, kInvalid };
+    Code code = Code::kOk;
+    std::string message;  // empty when done
+    bool ok() const { return code == Code::kOk; }
+  };
+  Outcome register_target(const std::string& group, const std::string& address, uint32_t weight);
+  Outcome deregister_target(const std::string& group, const std::string& address, int64_t now_ms);
+  Outcome set_weight(const std::string& group, const std::string& address, uint32_t weight);
+  Outcome drain(const std::string& group, const std::string& address, int64_t now_ms);
+  Outcome undrain(const std::string& group, const std::string& address);
 
   // A health checker's verdict changed.
   void set_health(const std::string& group, uint64_t id, health::TargetHealth state,
@@ -87,8 +91,11 @@ class TargetRegistry {
   const GroupRecord* find_group(const std::string& name) const;
 
  private:
-  GroupRecord* group(const std::string& name, std::string* error);
-  TargetRecord* target(GroupRecord& g, const std::string& address, std::string* error);
+  GroupRecord* group(const std::string& name);
+  static TargetRecord* target(GroupRecord& g, const std::string& address);
+  // The group and target the API names, or an Outcome saying which is missing.
+  std::pair<GroupRecord*, TargetRecord*> lookup(const std::string& group,
+                                                const std::string& address, Outcome* outcome);
   void start_drain(GroupRecord& g, TargetRecord& t, int64_t now_ms);
 
   unsigned workers_;

@@ -42,7 +42,6 @@ void TargetChecker::run_probe() {
 }
 
 void TargetChecker::on_result(bool passed, HealthReason reason, const std::string& detail) {
-  if (!passed) detail_ = detail;
   // The probe reported from inside its own event handler: free it after this batch.
   Probe* finished = probe_.release();
   loop_.defer_delete([finished] { delete finished; });

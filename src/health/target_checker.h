@@ -34,8 +34,6 @@ class TargetChecker {
   void start();
   TargetHealth state() const { return tracker_.state(); }
   HealthReason reason() const { return tracker_.reason(); }
-  // What the latest failed check saw ("connect: Connection refused", "status 503").
-  const std::string& detail() const { return detail_; }
   const config::HealthCheckConfig& settings() const { return check_; }
 
  private:
@@ -50,7 +48,6 @@ class TargetChecker {
   lb::Random random_;
   core::SocketAddress address_;
   std::string host_;
-  std::string detail_;
   OnChange on_change_;
   std::unique_ptr<Probe> probe_;
   core::Timer timer_{&TargetChecker::on_timer, this};

@@ -58,6 +58,24 @@ void append_plain(std::string& out, std::string_view s) {
   }
 }
 
+// "null", or the escaped string in quotes.
+void append_string_or_null(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out += "null";
+    return;
+  }
+  out += "\"";
+  append_escaped(out, s);
+  out += "\"";
+}
+
+tm utc_of(int64_t unix_ms) {
+  time_t secs = static_cast<time_t>(unix_ms / 1000);
+  tm utc{};
+  gmtime_r(&secs, &utc);
+  return utc;
+}
+
 void append_seconds(std::string& out, double s) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%.6f", s);
@@ -69,9 +87,7 @@ void append_seconds(std::string& out, double s) {
 void AccessLogWriter::append_json(const AccessRecord& r) {
   std::string& b = buffer_;
   char time_text[40];
-  time_t secs = static_cast<time_t>(r.unix_ms / 1000);
-  tm utc{};
-  gmtime_r(&secs, &utc);
+  tm utc = utc_of(r.unix_ms);
   size_t n = strftime(time_text, sizeof(time_text), "%Y-%m-%dT%H:%M:%S", &utc);
   snprintf(time_text + n, sizeof(time_text) - n, ".%03dZ", static_cast<int>(r.unix_ms % 1000));
   b += "{\"time\":\"";
@@ -81,13 +97,7 @@ void AccessLogWriter::append_json(const AccessRecord& r) {
   b += "\",\"client\":\"";
   append_escaped(b, r.client);
   b += "\",\"target\":";
-  if (r.target.empty()) {
-    b += "null";
-  } else {
-    b += "\"";
-    append_escaped(b, r.target);
-    b += "\"";
-  }
+  append_string_or_null(b, r.target);
   b += ",\"request\":\"";
   append_escaped(b, r.method);
   b += " ";
@@ -109,13 +119,7 @@ void AccessLogWriter::append_json(const AccessRecord& r) {
   b += "\",\"rule\":";
   b += r.rule >= 0 ? std::to_string(r.rule) : "null";
   b += ",\"target_group\":";
-  if (r.target_group.empty()) {
-    b += "null";
-  } else {
-    b += "\"";
-    append_escaped(b, r.target_group);
-    b += "\"";
-  }
+  append_string_or_null(b, r.target_group);
   b += ",\"user_agent\":\"";
   append_escaped(b, r.user_agent);
   b += "\",\"retries\":" + std::to_string(r.retries) + "}\n";
@@ -126,9 +130,7 @@ void AccessLogWriter::append_common(const AccessRecord& r, bool combined) {
   std::string_view ip = r.client.substr(0, r.client.rfind(':'));
   if (ip.size() > 2 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
   char time_text[40];
-  time_t secs = static_cast<time_t>(r.unix_ms / 1000);
-  tm utc{};
-  gmtime_r(&secs, &utc);
+  tm utc = utc_of(r.unix_ms);
   strftime(time_text, sizeof(time_text), "[%d/%b/%Y:%H:%M:%S +0000]", &utc);
   b.append(ip);
   b += " - - ";

@@ -350,10 +350,13 @@ void Session::count_client_status(int status) {
 void Session::count_response(int status) {
   count_client_status(status);
   log_.status = status;
-  if (request_head_us_ != 0) {
-    stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));
-    request_head_us_ = 0;
-  }
+  record_total_time();
+}
+
+void Session::record_total_time() {
+  if (request_head_us_ == 0) return;  // already recorded (or no request)
+  stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));
+  request_head_us_ = 0;
 }
 
 void Session::close() {

@@ -133,6 +133,8 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // Counts a response to the client, and the request's total time (ballast's own answers
   // are counted when written; forwarded ones when their head arrives, the time at the end).
   void count_response(int status);
+  // The request's total time into the listener's histogram, once.
+  void record_total_time();
   // A response status to the client, in the listener's and the matched rule's counts.
   void count_client_status(int status);
   int rule_ = -1;                // the matched rule's position, for its counts (-1: none)

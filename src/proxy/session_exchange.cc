@@ -627,10 +627,7 @@ void Session::finish_exchange() {
   }
   if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
   release_group_slots();
-  if (request_head_us_ != 0) {
-    stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));
-    request_head_us_ = 0;
-  }
+  record_total_time();
   if (log_.pending) log_exchange();
   bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() && !client_eof_;
   reset_exchange();

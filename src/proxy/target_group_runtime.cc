@@ -42,7 +42,7 @@ TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
                                        const config::TargetGroupConfig& config,
                                        std::shared_ptr<CircuitBreaker> breaker,
                                        metrics::MetricsRegistry* metrics, unsigned worker)
-    : config_(&config), loop_(loop), metrics_(metrics), worker_(worker) {
+    : config_(nullptr), loop_(loop), metrics_(metrics), worker_(worker) {
   if (metrics_ == nullptr) {
     own_metrics_ = std::make_unique<metrics::MetricsRegistry>();
     metrics_ = own_metrics_.get();
@@ -56,19 +56,19 @@ TargetGroupRuntime::~TargetGroupRuntime() = default;
 
 void TargetGroupRuntime::reconfigure(const config::TargetGroupConfig& config,
                                      std::shared_ptr<CircuitBreaker> breaker) {
-  const config::TargetGroupConfig* old = outliers_ || slow_start_ ? config_ : nullptr;
+  const config::TargetGroupConfig* old = config_;  // null on construction
   config_ = &config;
   breaker_ = std::move(breaker);
   sticky_cookie_name_ = make_sticky_cookie_name(config);
   if (!config.outlier_detection.enabled) {
     outliers_.reset();
-  } else if (!outliers_ || old == nullptr ||
+  } else if (!outliers_ ||
              !same_outlier_settings(old->outlier_detection, config.outlier_detection)) {
     outliers_ = std::make_unique<health::OutlierDetector>(config.outlier_detection, slots_.size());
   }
   if (config.slow_start_ms <= 0) {
     slow_start_.reset();
-  } else if (!slow_start_ || old == nullptr || old->slow_start_ms != config.slow_start_ms ||
+  } else if (!slow_start_ || old->slow_start_ms != config.slow_start_ms ||
              old->slow_start_min_percent != config.slow_start_min_percent) {
     slow_start_ = std::make_unique<lb::SlowStart>(config.slow_start_ms,
                                                   config.slow_start_min_percent, slots_.size());
@@ -118,7 +118,6 @@ size_t TargetGroupRuntime::slot_for(const Member& m,
 }
 
 void TargetGroupRuntime::apply(const GroupMembership& membership) {
-  membership_version_ = membership.version;
   std::unordered_set<uint64_t> ids;
   for (const Member& m : membership.members) ids.insert(m.id);
   // Removed targets first, so a new target can take a position freed now.

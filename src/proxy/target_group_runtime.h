@@ -151,7 +151,6 @@ class TargetGroupRuntime {
   unsigned worker_;
   std::shared_ptr<metrics::GroupStats> stats_;
   bool failing_open_ = false;
-  uint64_t membership_version_ = 0;
   uint64_t active_requests_ = 0;
   uint64_t active_retries_ = 0;
 };

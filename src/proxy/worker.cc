@@ -170,6 +170,7 @@ void Worker::apply_reload(WorkerReload& reload) {
   close_removed_acceptors(next);
   config_ = reload.config;
   update_access_logs(reload.log_files);
+  // Again, now that the listeners' access logs are the new ones too.
   for (auto& a : acceptors_) a->set_listener(*find_listener(a->bind()));
   adopt_new_sockets(reload.new_sockets);
   // Connections of a listener that is gone finish their current request, then close.

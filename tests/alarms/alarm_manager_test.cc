@@ -115,5 +115,25 @@ TEST(AlarmManagerTest, AReloadKeepsTheStateOfAlarmsThatStay) {
   EXPECT_EQ(f.manager.find("new")->state, AlarmState::kInsufficientData);
 }
 
+TEST(AlarmManagerTest, EveryTransitionReachesTheTransitionHook) {
+  std::vector<std::string> seen;
+  AlarmManager manager(
+      [](const AlarmStatus&, const config::AlarmAction&, const Transition&) {},
+      [&](const AlarmStatus& a, const Transition& t) {
+        seen.push_back(a.config.name + ":" + to_string(t.from) + "->" + to_string(t.to));
+      });
+  FakeSource source;
+  auto a = metric_alarm("busy", "RequestCount");
+  a.on_alarm.clear();  // the hook fires with or without actions
+  manager.configure({a}, 0);
+  source.values[{"RequestCount", 0}] = 500;
+  source.values[{"RequestCount", 60}] = 500;
+  manager.evaluate(121, source);
+  source.values[{"RequestCount", 120}] = 1;
+  source.values[{"RequestCount", 180}] = 1;
+  manager.evaluate(241, source);
+  EXPECT_EQ(seen, (std::vector<std::string>{"busy:INSUFFICIENT_DATA->ALARM", "busy:ALARM->OK"}));
+}
+
 }  // namespace
 }  // namespace ballast::alarms

@@ -171,7 +171,6 @@ TEST(ConfigLoaderTest, Alarms) {
   EXPECT_EQ(a.on_alarm[0].path, "/hook");
   EXPECT_EQ(a.on_alarm[0].address.port(), 9000);
   EXPECT_TRUE(r.config->alarms[1].parsed_rule);
-  EXPECT_EQ(r.config->alarms[0].datapoints_to_alarm, 3u);
 }
 
 TEST(ConfigLoaderTest, AlarmErrorsSayWhere) {

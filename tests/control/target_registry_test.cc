@@ -66,16 +66,21 @@ TEST(TargetRegistryTest, CheckedTargetsStartInitialAndFollowTheirChecks) {
 TEST(TargetRegistryTest, RegisterValidatesAndRejectsDuplicates) {
   TargetRegistry r(1);
   r.load(load(kAB), 0);
-  EXPECT_EQ(r.register_target("app", "127.0.0.1:8003", 2, 0), "");
-  EXPECT_NE(r.register_target("app", "127.0.0.1:8003", 2, 0).find("already registered"),
+  using Code = TargetRegistry::Outcome::Code;
+  EXPECT_TRUE(r.register_target("app", "127.0.0.1:8003", 2).ok());
+  auto again = r.register_target("app", "127.0.0.1:8003", 2);
+  EXPECT_EQ(again.code, Code::kConflict);
+  EXPECT_NE(again.message.find("already registered"), std::string::npos);
+  auto nope = r.register_target("nope", "127.0.0.1:8003", 1);
+  EXPECT_EQ(nope.code, Code::kNotFound);
+  EXPECT_NE(nope.message.find("no target group"), std::string::npos);
+  EXPECT_EQ(r.register_target("app", "example.com:80", 1).code, Code::kInvalid)
+      << "names are not resolved";
+  EXPECT_NE(r.register_target("app", "0.0.0.0:80", 1).message.find("specific address"),
             std::string::npos);
-  EXPECT_NE(r.register_target("nope", "127.0.0.1:8003", 1, 0).find("no target group"),
+  EXPECT_NE(r.register_target("app", "127.0.0.1:8004", 2000000).message.find("out of range"),
             std::string::npos);
-  EXPECT_NE(r.register_target("app", "example.com:80", 1, 0), "") << "names are not resolved";
-  EXPECT_NE(r.register_target("app", "0.0.0.0:80", 1, 0).find("specific address"),
-            std::string::npos);
-  EXPECT_NE(r.register_target("app", "127.0.0.1:8004", 2000000, 0).find("out of range"),
-            std::string::npos);
+  EXPECT_EQ(r.drain("app", "127.0.0.1:9", 0).code, Code::kNotFound);
   EXPECT_FALSE(find(r, "127.0.0.1:8003")->from_config);
 }
 
@@ -83,7 +88,7 @@ TEST(TargetRegistryTest, DeregistrationWaitsForEveryWorker) {
   TargetRegistry r(2);
   r.load(load(kAB), 0);
   r.take_changes();
-  ASSERT_EQ(r.deregister_target("app", "127.0.0.1:8001", 1000), "");
+  ASSERT_TRUE(r.deregister_target("app", "127.0.0.1:8001", 1000).ok());
   auto changes = r.take_changes();
   ASSERT_EQ(changes.size(), 1u);
   uint64_t version = changes[0].second->version;
@@ -113,19 +118,19 @@ TEST(TargetRegistryTest, DrainAndUndrainKeepTheTargetRegistered) {
   TargetRegistry r(1);
   r.load(load(kAB), 0);
   r.take_changes();
-  ASSERT_EQ(r.drain("app", "127.0.0.1:8001", 0), "");
+  ASSERT_TRUE(r.drain("app", "127.0.0.1:8001", 0).ok());
   uint64_t v = r.take_changes()[0].second->version;
   r.drained("app", lb::hash_bytes("127.0.0.1:8001"), v, 0);
   EXPECT_TRUE(r.remove_finished(100000).empty()) << "drained, not deregistered";
   EXPECT_EQ(r.find_group("app")->state_of(*find(r, "127.0.0.1:8001")), TargetState::kDraining);
-  ASSERT_EQ(r.undrain("app", "127.0.0.1:8001"), "");
+  ASSERT_TRUE(r.undrain("app", "127.0.0.1:8001").ok());
   EXPECT_FALSE(r.take_changes()[0].second->members[0].draining);
 }
 
 TEST(TargetRegistryTest, AReloadKeepsStateAndApiTargetsAndDrainsWhatItDrops) {
   TargetRegistry r(1);
   r.load(load(kAB, "    health_check: { path: /health }\n"), 0);
-  r.register_target("app", "127.0.0.1:8009", 1, 0);
+  r.register_target("app", "127.0.0.1:8009", 1);
   uint64_t a = lb::hash_bytes("127.0.0.1:8001");
   r.set_health("app", a, health::TargetHealth::kHealthy, health::HealthReason::kNone, "");
   r.take_changes();

@@ -1,0 +1,47 @@
+#include "metrics/totals.h"
+
+namespace ballast::metrics {
+
+void StatusTotals::add(const StatusCounts& c) {
+  for (int k = 0; k <= 5; ++k) by_class[k] += c.by_class[k].get();
+}
+
+Totals sum_over_workers(const MetricsRegistry& registry) {
+  Totals t;
+  registry.for_each_listener([&](const std::string& name, const ListenerStats& s) {
+    ListenerTotals& l = t.listeners[name];
+    l.connections += s.connections.get();
+    l.active_connections += s.active_connections.get();
+    l.requests += s.requests.get();
+    l.bytes_in += s.bytes_in.get();
+    l.bytes_out += s.bytes_out.get();
+    l.responses.add(s.responses);
+    l.total_time.add(s.total_time);
+    for (size_t r = 0; r < ListenerStats::kMaxRules; ++r) {
+      l.rules[r].requests += s.rules[r].requests.get();
+      l.rules[r].responses.add(s.rules[r].responses);
+    }
+  });
+  registry.for_each_group([&](const std::string& name, const GroupStats& s) {
+    GroupTotals& g = t.groups[name];
+    g.requests += s.requests.get();
+    g.retries += s.retries.get();
+    g.ejections += s.ejections.get();
+    g.no_target += s.no_target.get();
+    g.fail_open_picks += s.fail_open_picks.get();
+    for (size_t k = 0; k < 3; ++k) g.breaker_rejections[k] += s.breaker_rejections[k].get();
+    g.responses.add(s.responses);
+    g.response_time.add(s.response_time);
+  });
+  registry.for_each_target(
+      [&](const std::string& group, const std::string& address, const TargetStats& s) {
+        TargetTotals& x = t.targets[{group, address}];
+        x.requests += s.requests.get();
+        x.failures += s.failures.get();
+        x.responses.add(s.responses);
+        x.response_time.add(s.response_time);
+      });
+  return t;
+}
+
+}  // namespace ballast::metrics
