@@ -100,7 +100,7 @@ class Runner {
 
   void run() {
     start_us_ = core::monotonic_us();
-    next_s_ = 0;
+    next_s_ = options_.profile.first_arrival();
     loop_.update_time();
     loop_.timers().arm(tick_, 1, loop_.now_ms());
     loop_.run();

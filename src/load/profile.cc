@@ -32,10 +32,15 @@ double Profile::rate_at(double t) const {
 }
 
 double Profile::next_arrival(double t) const {
-  // At a rate of zero nothing is sent; look ahead in small steps for the rate to rise.
-  for (double probe = t; probe < duration_s; probe += 0.01) {
-    double r = rate_at(probe);
-    if (r > 0) return std::max(probe, t + 1.0 / r);
+  // The time by which one more request's worth of rate has accrued: the integral of the
+  // rate from `t` reaches 1. Stepping by a millisecond keeps a rising rate (a ramp from
+  // zero) from being read as its low starting value for a whole 1/rate interval.
+  constexpr double kStep = 0.001;
+  double owed = 1;
+  for (double x = t; x < duration_s; x += kStep) {
+    double r = rate_at(x);
+    if (r * kStep >= owed) return x + owed / r;
+    owed -= r * kStep;
   }
   return duration_s;
 }

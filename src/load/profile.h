@@ -22,8 +22,10 @@ struct Profile {
 
   // Requests per second at `t` seconds from the start.
   double rate_at(double t) const;
+  // The first intended send time: 0, unless the rate starts at zero.
+  double first_arrival() const { return rate_at(0) > 0 ? 0 : next_arrival(0); }
   // The next intended send time after `t` (seconds), or a value >= duration_s when the
-  // load is over: successive arrivals 1/rate apart, rate taken at each arrival.
+  // load is over: when the rate integrated from `t` reaches one request.
   double next_arrival(double t) const;
 };
 

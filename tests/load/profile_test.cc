@@ -10,7 +10,7 @@ namespace {
 // How many arrivals a profile makes over its duration.
 int arrivals(const Profile& p) {
   int n = 0;
-  for (double t = 0; t < p.duration_s; t = p.next_arrival(t)) ++n;
+  for (double t = p.first_arrival(); t < p.duration_s; t = p.next_arrival(t)) ++n;
   return n;
 }
 
@@ -51,7 +51,14 @@ TEST(ProfileTest, ArrivalsFollowTheRate) {
   Profile quiet;
   quiet.rate = 0;
   quiet.duration_s = 2;
-  EXPECT_EQ(arrivals(quiet), 1) << "only the probe at 0; a zero rate sends nothing after";
+  EXPECT_EQ(arrivals(quiet), 0) << "a zero rate sends nothing, not even at the start";
+  Profile ramp;
+  ramp.shape = Profile::Shape::kRamp;
+  ramp.rate = 0;
+  ramp.to = 100;
+  ramp.duration_s = 2;
+  EXPECT_GT(ramp.first_arrival(), 0) << "a ramp from zero does not send at time 0";
+  EXPECT_NEAR(arrivals(ramp), 100, 10) << "the area under the ramp";
 }
 
 TEST(ProfileTest, TracesAreReadAndCheckedLineByLine) {
