@@ -60,6 +60,7 @@ void AlarmManager::evaluate(int64_t now, MetricSource& source) {
       int64_t start = last - k * period;
       dps.push_back(Datapoint{start, source.datapoint(a.config, start)});
     }
+    a.last_value = dps.back().value;
     Verdict v = evaluate_metric_alarm(a.config, a.state, dps);
     set_state(a, v.state, v.reason, now);
   }

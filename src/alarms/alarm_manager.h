@@ -32,8 +32,9 @@ struct AlarmStatus {
   AlarmState state = AlarmState::kInsufficientData;
   std::string reason = "Unchecked: initial alarm creation";
   int64_t state_since = 0;
-  int64_t last_period = -1;        // metric alarms: the newest period evaluated
-  std::deque<Transition> history;  // newest last, at most kHistory
+  int64_t last_period = -1;          // metric alarms: the newest period evaluated
+  std::optional<double> last_value;  // metric alarms: its datapoint (step scaling reads it)
+  std::deque<Transition> history;    // newest last, at most kHistory
   static constexpr size_t kHistory = 100;
 };
 

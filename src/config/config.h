@@ -233,6 +233,138 @@ struct AlarmConfig {
   Location rule_location;
 };
 
+// How an autoscaling group starts and stops its instances.
+struct LaunchConfig {
+  enum class Provider { kProcess, kExec };
+  Provider provider = Provider::kProcess;
+  // process: a shell command with {port}, {instance_id}, {zone}, {group} and {ballast}
+  // (the path of this binary) replaced, run in its own process group.
+  std::string command;
+  std::string host = "127.0.0.1";  // where instances listen (the target's address)
+  uint16_t port_first = 0;         // ports handed out, one per instance
+  uint16_t port_last = 0;
+  std::vector<std::pair<std::string, std::string>> environment;
+  std::string working_directory;    // empty: ballast's own
+  std::string log_directory;        // each instance's stdout/stderr: <dir>/<instance_id>.log
+  int64_t stop_timeout_ms = 10000;  // SIGTERM, then SIGKILL after this long
+  // exec: commands that read a JSON request on stdin and print a JSON answer.
+  std::string launch_command;
+  std::string terminate_command;
+  std::string describe_command;
+  int64_t command_timeout_ms = 60000;
+  int64_t describe_interval_ms = 5000;
+  // The whole block as written, so a change (an instance refresh's trigger) is seen.
+  std::string fingerprint;
+  Location location;
+};
+
+// What a target-tracking policy measures.
+struct PolicyMetric {
+  enum class Kind {
+    kCpuUtilization,              // group average of the instances' CPU, percent of one core
+    kRequestCountPerTarget,       // requests per second per instance
+    kActiveConnectionsPerTarget,  // requests in flight per instance
+    kLatencyP95,                  // the target group's response time, seconds
+    kLatencyP99,
+    kCustom,      // any series of the metrics store
+    kCommand,     // a command that prints a number
+    kHttpJson,    // an HTTP endpoint answering JSON; `json_path` picks the number
+    kPrometheus,  // a Prometheus instant query
+  };
+  Kind kind = Kind::kCpuUtilization;
+  // custom
+  std::string metric;
+  std::map<std::string, std::string> dimensions;
+  std::string statistic = "Average";
+  // command / http_json / prometheus
+  std::string command;
+  std::string url;        // http://host:port/path?query
+  std::string json_path;  // "/data/queue/depth" (JSON pointer); empty: the body is the number
+  std::string query;      // PromQL
+  int64_t poll_interval_ms = 5000;
+  // custom and external: the value is a total (a queue's depth) to divide by the
+  // instances counted (backlog per instance); false: it is per instance already.
+  bool per_instance = false;
+  Location location;
+};
+
+struct StepConfig {
+  std::optional<double> lower;  // metric - threshold, inclusive
+  std::optional<double> upper;  // exclusive
+  double adjustment = 0;
+};
+
+struct ScalingPolicyConfig {
+  enum class Type { kTargetTracking, kStepScaling, kSimpleScaling };
+  enum class Adjustment { kChangeInCapacity, kExactCapacity, kPercentChangeInCapacity };
+  std::string name;
+  Type type = Type::kTargetTracking;
+  // target_tracking
+  PolicyMetric metric;
+  double target = 0;
+  double tolerance = 0.1;
+  int64_t window_ms = 10000;  // the metric is averaged over this much recent time
+  bool disable_scale_in = false;
+  // step_scaling / simple_scaling: acts while `alarm` is in ALARM.
+  std::string alarm;
+  Adjustment adjustment_type = Adjustment::kChangeInCapacity;
+  std::vector<StepConfig> steps;  // step_scaling
+  double adjustment = 0;          // simple_scaling
+  uint32_t min_adjustment_magnitude = 0;
+  std::optional<int64_t> cooldown_ms;  // simple_scaling; default: the group's default_cooldown
+  Location location;
+};
+
+// A scheduled action: at each time `cron` names (in `time_zone`), sets the sizes given.
+struct ScheduledActionConfig {
+  std::string name;
+  std::string cron;  // "minute hour day-of-month month day-of-week"
+  std::string time_zone = "UTC";
+  std::optional<uint32_t> min_size;
+  std::optional<uint32_t> max_size;
+  std::optional<uint32_t> desired_capacity;
+  Location location;
+};
+
+// A command run when an instance launches (before it takes traffic) or before it is
+// terminated; when it fails or times out, `default_result` decides.
+struct LifecycleHookConfig {
+  enum class Transition { kLaunching, kTerminating };
+  std::string name;
+  Transition transition = Transition::kLaunching;
+  std::string command;
+  int64_t timeout_ms = 60000;
+  bool default_continue = true;  // default_result: continue (true) or abandon
+  Location location;
+};
+
+struct AutoScalingGroupConfig {
+  enum class Termination { kOldestInstance, kNewestInstance, kOldestLaunchTemplate };
+  std::string name;
+  std::string target_group;
+  size_t target_group_index = 0;  // resolved by validation
+  uint32_t min_size = 1;
+  uint32_t max_size = 1;
+  std::optional<uint32_t> desired_capacity;  // default: min_size
+  std::vector<std::string> zones = {"a"};
+  int64_t health_check_grace_period_ms = 30000;
+  int64_t instance_warmup_ms = 10000;
+  int64_t default_cooldown_ms = 60000;
+  int64_t max_instance_lifetime_ms = 0;  // 0: none
+  int64_t scale_in_stabilization_ms = 300000;
+  Termination termination_policy = Termination::kOldestLaunchTemplate;
+  uint32_t max_scale_out_step = 0;          // instances per decision; 0: no bound
+  uint32_t max_scale_out_step_percent = 0;  // or a share of current capacity
+  uint32_t min_healthy_percentage = 90;     // instance refresh
+  int64_t launch_backoff_initial_ms = 1000;
+  int64_t launch_backoff_max_ms = 60000;
+  LaunchConfig launch;
+  std::vector<ScalingPolicyConfig> policies;
+  std::vector<ScheduledActionConfig> scheduled;
+  std::vector<LifecycleHookConfig> lifecycle_hooks;
+  Location location;
+};
+
 struct Config {
   std::string source;  // the file it was read from
   AdminConfig admin;
@@ -242,6 +374,7 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   std::vector<TargetGroupConfig> target_groups;
   std::vector<AlarmConfig> alarms;
+  std::vector<AutoScalingGroupConfig> autoscaling_groups;
 
   unsigned effective_workers() const;
 };

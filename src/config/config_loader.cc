@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "config/alarm_reader.h"
+#include "config/autoscaling_reader.h"
 #include "config/rule_reader.h"
 #include "config/units.h"
 #include "config/validate.h"
@@ -418,6 +419,9 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
   });
   for_each_item(r, "alarms", errors, [&](const YAML::Node& item, const std::string& p) {
     config.alarms.push_back(read_alarm(item, p, errors));
+  });
+  for_each_item(r, "autoscaling_groups", errors, [&](const YAML::Node& item, const std::string& p) {
+    config.autoscaling_groups.push_back(read_autoscaling_group(item, p, errors));
   });
   if (r.is_map() && config.listeners.empty()) {
     errors.add(r.location(), "listeners", "no listeners: the proxy would accept no traffic");

@@ -171,6 +171,63 @@ void check_alarms(Config& config, ErrorList& errors) {
   }
 }
 
+// Autoscaling groups: unique names, an existing target group each (one group per target
+// group), enough ports for max_size, policies naming alarms that exist.
+void check_autoscaling(Config& config, ErrorList& errors) {
+  std::map<std::string, size_t> names, owners;
+  for (size_t i = 0; i < config.autoscaling_groups.size(); ++i) {
+    AutoScalingGroupConfig& g = config.autoscaling_groups[i];
+    std::string path = "autoscaling_groups[" + std::to_string(i) + "]";
+    if (!g.name.empty() && !names.emplace(g.name, i).second) {
+      errors.add(g.location, path + ".name", "duplicate autoscaling group name \"" + g.name + "\"");
+    }
+    bool found = false;
+    for (size_t t = 0; t < config.target_groups.size(); ++t) {
+      if (config.target_groups[t].name == g.target_group) {
+        g.target_group_index = t;
+        found = true;
+      }
+    }
+    if (!found && !g.target_group.empty()) {
+      errors.add(g.location, path + ".target_group",
+                 "target group \"" + g.target_group + "\" does not exist");
+    }
+    if (found && !owners.emplace(g.target_group, i).second) {
+      errors.add(g.location, path + ".target_group",
+                 "target group \"" + g.target_group + "\" already belongs to autoscaling_groups[" +
+                     std::to_string(owners[g.target_group]) + "]");
+    }
+    const LaunchConfig& l = g.launch;
+    if (l.provider == LaunchConfig::Provider::kProcess && l.port_first != 0 &&
+        static_cast<uint32_t>(l.port_last - l.port_first + 1) < g.max_size) {
+      errors.add(l.location, path + ".launch.ports",
+                 "the port range holds " + std::to_string(l.port_last - l.port_first + 1) +
+                     " ports but max_size is " + std::to_string(g.max_size));
+    }
+    std::map<std::string, size_t> policy_names;
+    for (size_t p = 0; p < g.policies.size(); ++p) {
+      const ScalingPolicyConfig& pc = g.policies[p];
+      std::string ppath = path + ".policies[" + std::to_string(p) + "]";
+      if (!policy_names.emplace(pc.name, p).second) {
+        errors.add(pc.location, ppath + ".name", "duplicate policy name \"" + pc.name + "\"");
+      }
+      if (pc.alarm.empty()) continue;
+      const AlarmConfig* alarm = nullptr;
+      for (const auto& a : config.alarms) {
+        if (a.name == pc.alarm) alarm = &a;
+      }
+      if (alarm == nullptr) {
+        errors.add(pc.location, ppath + ".alarm", "alarm \"" + pc.alarm + "\" does not exist");
+      } else if (pc.type == ScalingPolicyConfig::Type::kStepScaling && !alarm->rule.empty()) {
+        errors.add(pc.location, ppath + ".alarm",
+                   "alarm \"" + pc.alarm +
+                       "\" is a composite alarm; step scaling needs a metric alarm (its steps "
+                       "are distances from the threshold)");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void validate(Config& config, ErrorList& errors) {
@@ -178,6 +235,7 @@ void validate(Config& config, ErrorList& errors) {
   check_unique_names(config, errors);
   resolve_rules(config, errors);
   check_ports(config, errors);
+  check_autoscaling(config, errors);
 }
 
 }  // namespace ballast::config

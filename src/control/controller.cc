@@ -49,6 +49,12 @@ bool has_limits(const config::CircuitBreakerConfig& c) {
 int64_t unix_now() {
   return static_cast<int64_t>(::time(nullptr));
 }
+
+int64_t unix_now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
 }  // namespace
 
 void block_control_signals() {
@@ -120,6 +126,7 @@ int Controller::run() {
   for (auto& w : workers_) w->request_shutdown(config_->shutdown_timeout_ms);
   for (auto& w : workers_) w->join();
   workers_.clear();
+  autoscaler_.stop_all();  // after the workers: their last requests may be on instances
   LOG_INFO("stopped");
   return 0;
 }
@@ -150,6 +157,7 @@ bool Controller::start(std::string* error) {
   }
   for (auto& w : workers_) w->start();
   sync_checkers();
+  autoscaler_.configure(*config_, started_unix_ * 1000);
   for (const auto& l : config_->listeners) {
     LOG_INFO("listener \"%s\" on %s", l.name.c_str(), l.bind.to_string().c_str());
   }
@@ -294,6 +302,7 @@ bool Controller::reload(const char* trigger) {
   log_files_ = std::move(log_files);
   alarms_.configure(config_->alarms, unix_now());
   sync_checkers();
+  autoscaler_.configure(*config_, unix_now() * 1000);
   reload_status_.last_ok = true;
   ++reload_status_.generation;
   LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,
@@ -412,6 +421,7 @@ void Controller::on_tick(void* self) {
   auto* c = static_cast<Controller*>(self);
   c->loop_.timers().arm(c->tick_timer_, kTickMs, c->loop_.now_ms());
   c->remove_finished_targets();
+  c->autoscaler_.tick(c->loop_.now_ms(), unix_now_ms());
   // Once per wall-clock second (datapoints line up with seconds within a tick): the
   // second that just ended.
   int64_t second = unix_now() - 1;
@@ -434,8 +444,10 @@ void Controller::sample(int64_t second) {
   }
   last_cpu_seconds_ = p.cpu_seconds;
   last_sample_ms_ = now_ms;
-  collector_.sample(second, registry_, cpu_percent, static_cast<double>(p.resident_bytes));
+  metrics::Totals totals = metrics::sum_over_workers(metrics_);
+  collector_.sample(second, totals, registry_, cpu_percent, static_cast<double>(p.resident_bytes));
   evaluate_alarms(second + 1);
+  autoscaler_.sample(second, totals, now_ms);
 }
 
 }  // namespace ballast::control

@@ -10,6 +10,7 @@
 #include "alarms/alarm_manager.h"
 #include "alarms/webhook.h"
 #include "config/config.h"
+#include "control/autoscaler.h"
 #include "control/metrics_collector.h"
 #include "control/target_registry.h"
 #include "core/event_loop.h"
@@ -101,6 +102,10 @@ class Controller final : public proxy::ControlLink {
   MetricsCollector collector_{metrics_, series_};
   alarms::WebhookSender webhooks_{loop_};
   alarms::AlarmManager alarms_;
+  Autoscaler autoscaler_{loop_, registry_, series_, alarms_, [this] {
+                           publish();
+                           sync_checkers();
+                         }};
   double last_cpu_seconds_ = -1;
   int64_t last_sample_ms_ = 0;
   int64_t last_sampled_second_ = 0;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/web_assets.h"
+#include "control/api_support.h"
 #include "control/controller.h"
 #include "core/log.h"
 
@@ -16,7 +17,9 @@ json target_json(const GroupRecord& g, const TargetRecord& t, int64_t now_ms) {
   json j = {{"address", t.address_text},
             {"weight", t.weight},
             {"state", to_string(g.state_of(t))},
-            {"source", t.from_config ? "config" : "api"}};
+            {"source", t.from_config      ? "config"
+                       : !t.owner.empty() ? "autoscaling"
+                                          : "api"}};
   if (t.health == health::TargetHealth::kUnhealthy) {
     j["reason"] = health::to_string(t.reason);
     j["detail"] = t.detail;
@@ -97,10 +100,6 @@ json listener_json(const config::ListenerConfig& l) {
   return {{"name", l.name}, {"bind", l.bind.to_string()}, {"rules", rules}};
 }
 
-admin::AdminResponse ok_json(const json& j, int status = 200) {
-  return admin::AdminResponse{status, j.dump(2) + "\n"};
-}
-
 // Splits "a/b/c" into its parts.
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
@@ -112,14 +111,6 @@ std::vector<std::string> split_path(const std::string& path) {
     start = end + 1;
   }
   return parts;
-}
-
-json parse_body(const admin::AdminRequest& r) {
-  if (r.body.empty()) return json::object();
-  json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    throw std::invalid_argument("the body is not a JSON object");
-  return j;
 }
 
 // A weight from the body, or `fallback` when absent.
@@ -233,6 +224,9 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
     json list = json::array();
     for (const auto& l : config_->listeners) list.push_back(listener_json(l));
     return ok_json({{"listeners", list}});
+  }
+  if (!parts.empty() && parts[0] == "autoscaling-groups") {
+    return autoscaler_.handle_api(parts, request);
   }
   if (!parts.empty() && parts[0] == "target-groups") {
     if (parts.size() == 1) {

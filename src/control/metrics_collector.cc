@@ -30,9 +30,9 @@ void MetricsCollector::latency(const Key& key, int64_t second,
   store_.record_latency(key, second, delta);
 }
 
-void MetricsCollector::sample(int64_t second, const TargetRegistry& targets, double cpu_percent,
+void MetricsCollector::sample(int64_t second, const metrics::Totals& totals,
+                              const TargetRegistry& targets, double cpu_percent,
                               double resident_bytes) {
-  metrics::Totals totals = metrics::sum_over_workers(source_);
   for (const auto& [name, l] : totals.listeners) {
     auto key = [&](const std::string& metric) { return Key{metric, {{"listener", name}}}; };
     count(key("RequestCount"), second, static_cast<double>(l.requests));

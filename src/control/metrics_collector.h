@@ -5,6 +5,7 @@
 #include "control/target_registry.h"
 #include "metrics/metrics_registry.h"
 #include "metrics/time_series.h"
+#include "metrics/totals.h"
 
 namespace ballast::control {
 
@@ -16,8 +17,8 @@ class MetricsCollector {
   MetricsCollector(const metrics::MetricsRegistry& source, metrics::TimeSeriesStore& store)
       : source_(source), store_(store) {}
 
-  void sample(int64_t unix_second, const TargetRegistry& targets, double cpu_percent,
-              double resident_bytes);
+  void sample(int64_t unix_second, const metrics::Totals& totals, const TargetRegistry& targets,
+              double cpu_percent, double resident_bytes);
 
  private:
   using Key = metrics::TimeSeriesStore::SeriesKey;

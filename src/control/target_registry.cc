@@ -176,7 +176,7 @@ void TargetRegistry::start_drain(GroupRecord& g, TargetRecord& t, int64_t now_ms
 }
 
 Outcome TargetRegistry::register_target(const std::string& group_name, const std::string& address,
-                                        uint32_t weight) {
+                                        uint32_t weight, const std::string& owner) {
   GroupRecord* g = group(group_name);
   if (g == nullptr) {
     return failure(Outcome::Code::kNotFound, "no target group named \"" + group_name + "\"");
@@ -200,10 +200,12 @@ Outcome TargetRegistry::register_target(const std::string& group_name, const std
     existing->deregistering = existing->draining = false;
     existing->drain_version = 0;
     existing->weight = weight;
+    existing->owner = owner;
     g->dirty = true;
     return {};
   }
   g->targets.push_back(make_record(canonical, *parsed, weight, false, g->checked));
+  g->targets.back().owner = owner;
   g->dirty = true;
   return {};
 }

@@ -20,6 +20,7 @@ struct TargetRecord {
   uint64_t id = 0;
   uint32_t weight = 1;
   bool from_config = true;     // a reload replaces config targets; API targets survive it
+  std::string owner;           // the autoscaling group that registered it ("": none)
   bool draining = false;       // takes no new requests
   bool deregistering = false;  // removed once drained, or at drain_deadline_ms
   int64_t drain_started_ms = 0;
@@ -66,7 +67,8 @@ class TargetRegistry {
     std::string message;  // empty when done
     bool ok() const { return code == Code::kOk; }
   };
-  Outcome register_target(const std::string& group, const std::string& address, uint32_t weight);
+  Outcome register_target(const std::string& group, const std::string& address, uint32_t weight,
+                          const std::string& owner = "");
   Outcome deregister_target(const std::string& group, const std::string& address, int64_t now_ms);
   Outcome set_weight(const std::string& group, const std::string& address, uint32_t weight);
   Outcome drain(const std::string& group, const std::string& address, int64_t now_ms);

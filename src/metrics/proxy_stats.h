@@ -56,6 +56,7 @@ struct GroupStats {
 // One worker's counts for one target.
 struct TargetStats {
   Counter requests;  // tries sent to it
+  Gauge in_flight;   // requests sent and not yet answered
   StatusCounts responses;
   Counter failures;  // connection failures, timeouts, invalid responses
   Histogram response_time;

@@ -203,6 +203,15 @@ std::vector<std::pair<int64_t, double>> TimeSeriesStore::query(const SeriesKey& 
   return out;
 }
 
+std::optional<double> TimeSeriesStore::over(const SeriesKey& key, const Statistic& stat,
+                                            int64_t start, int64_t end) const {
+  auto it = series_.find(key);
+  if (it == series_.end() || end <= start) return std::nullopt;
+  if (end - start > seconds_) start = end - seconds_;
+  const Series& s = it->second;
+  return evaluate(stat, collect(s.seconds, 1, start, end), s.kind == Kind::kLatency ? 1e-6 : 1);
+}
+
 std::vector<TimeSeriesStore::SeriesKey> TimeSeriesStore::keys() const {
   std::vector<SeriesKey> out;
   for (const auto& [k, s] : series_) out.push_back(k);

@@ -67,6 +67,10 @@ class TimeSeriesStore {
   // minute or more that reach past the per-second ring are served from the minute ring.
   std::vector<std::pair<int64_t, double>> query(const SeriesKey& key, const Statistic& stat,
                                                 int64_t start, int64_t end, int64_t period_s) const;
+  // The statistic over the seconds [start, end), unaligned (a scaling policy's recent
+  // window); nullopt without samples there or past the per-second ring.
+  std::optional<double> over(const SeriesKey& key, const Statistic& stat, int64_t start,
+                             int64_t end) const;
   std::vector<SeriesKey> keys() const;
   bool has(const SeriesKey& key) const { return series_.count(key) != 0; }
   // Bytes held, for the documentation's bound and its test.

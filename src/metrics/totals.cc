@@ -37,6 +37,7 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
       [&](const std::string& group, const std::string& address, const TargetStats& s) {
         TargetTotals& x = t.targets[{group, address}];
         x.requests += s.requests.get();
+        x.in_flight += s.in_flight.get();
         x.failures += s.failures.get();
         x.responses.add(s.responses);
         x.response_time.add(s.response_time);

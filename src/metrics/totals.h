@@ -46,6 +46,7 @@ struct GroupTotals {
 
 struct TargetTotals {
   uint64_t requests = 0;
+  int64_t in_flight = 0;
   uint64_t failures = 0;
   StatusTotals responses;
   HistogramSnapshot response_time;

@@ -81,11 +81,13 @@ class TargetGroupRuntime {
 
   void request_started(size_t i) {
     slots_[i].stats->requests.add();
+    slots_[i].stats->in_flight.add(1);
     states_[i].in_flight++;
     states_[i].connections++;
     ++active_requests_;
   }
   void request_finished(size_t i) {
+    slots_[i].stats->in_flight.add(-1);
     states_[i].in_flight--;
     states_[i].connections--;
     --active_requests_;

@@ -1,0 +1,25 @@
+#pragma once
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "admin/admin_server.h"
+
+namespace ballast::control {
+
+// A JSON answer, pretty-printed (people read the API with curl).
+inline admin::AdminResponse ok_json(const nlohmann::json& j, int status = 200) {
+  return admin::AdminResponse{status, j.dump(2) + "\n"};
+}
+
+// The request's JSON object body ({} when empty); throws std::invalid_argument (a 400)
+// when it is not an object.
+inline nlohmann::json parse_body(const admin::AdminRequest& r) {
+  if (r.body.empty()) return nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    throw std::invalid_argument("the body is not a JSON object");
+  return j;
+}
+
+}  // namespace ballast::control

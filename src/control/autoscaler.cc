@@ -1,0 +1,230 @@
+#include "control/autoscaler.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "core/log.h"
+#include "scale/exec_provider.h"
+#include "scale/process_provider.h"
+
+namespace ballast::control {
+
+namespace {
+using Key = metrics::TimeSeriesStore::SeriesKey;
+using Kind = config::PolicyMetric::Kind;
+
+std::string self_path() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "ballast";
+}
+}  // namespace
+
+Autoscaler::Autoscaler(core::EventLoop& loop, TargetRegistry& registry,
+                       metrics::TimeSeriesStore& store, const alarms::AlarmManager& alarms,
+                       std::function<void()> changed)
+    : loop_(loop),
+      registry_(registry),
+      store_(store),
+      alarms_(alarms),
+      changed_(std::move(changed)),
+      ballast_path_(self_path()) {}
+
+Autoscaler::~Autoscaler() {
+  stop_all();
+}
+
+std::shared_ptr<scale::Provider> Autoscaler::make_provider(const config::LaunchConfig& launch,
+                                                           const std::string& group) {
+  if (launch.provider == config::LaunchConfig::Provider::kExec) {
+    return std::make_shared<scale::ExecProvider>(loop_, launch, group);
+  }
+  return std::make_shared<scale::ProcessProvider>(loop_, launch, ballast_path_);
+}
+
+void Autoscaler::configure(const config::Config& config, int64_t unix_ms) {
+  std::map<std::string, Managed> next;
+  for (const auto& gc : config.autoscaling_groups) {
+    auto it = groups_.find(gc.name);
+    if (it != groups_.end()) {
+      Managed m = std::move(it->second);
+      groups_.erase(it);
+      m.group->reconfigure(gc, unix_ms);
+      m.policies->reconfigure(gc);
+      m.scheduled = std::make_unique<scale::ScheduledActions>(gc);
+      next[gc.name] = std::move(m);
+      continue;
+    }
+    Managed m;
+    std::string name = gc.name;
+    m.group = std::make_unique<scale::ScalingGroup>(
+        loop_, gc, [this, name](const config::LaunchConfig& l) { return make_provider(l, name); },
+        *this);
+    m.policies = std::make_unique<scale::ScalingPolicies>(loop_, gc);
+    m.scheduled = std::make_unique<scale::ScheduledActions>(gc);
+    LOG_INFO(
+        "autoscaling group \"%s\": %d instance(s) wanted (min %u, max %u) in target group \"%s\"",
+        gc.name.c_str(), m.group->desired(), gc.min_size, gc.max_size, gc.target_group.c_str());
+    next[gc.name] = std::move(m);
+  }
+  // Groups the file no longer has: their instances stop (their targets go with them).
+  for (auto& [name, m] : groups_) {
+    LOG_INFO("autoscaling group \"%s\" removed; stopping its instances", name.c_str());
+    for (const auto& i : m.group->instances()) {
+      if (i->registered && !i->deregistered)
+        deregister_target(m.group->config().target_group, i->address);
+    }
+    m.group->stop_all();
+  }
+  groups_ = std::move(next);
+}
+
+void Autoscaler::tick(int64_t now_ms, int64_t unix_ms) {
+  for (auto& [name, m] : groups_) {
+    m.policies->poll(now_ms);
+    m.group->tick(now_ms, unix_ms);
+  }
+}
+
+void Autoscaler::sample(int64_t second, const metrics::Totals& totals, int64_t now_ms) {
+  int64_t unix_ms = (second + 1) * 1000;
+  for (auto& [name, m] : groups_) {
+    record_series(*m.group, second, totals, now_ms);
+    m.scheduled->run(*m.group, unix_ms);
+    m.policies->evaluate(*m.group, *this, *this, now_ms, unix_ms);
+  }
+}
+
+void Autoscaler::stop_all() {
+  for (auto& [name, m] : groups_) m.group->stop_all();
+  groups_.clear();
+}
+
+Autoscaler::Managed* Autoscaler::find(const std::string& name) {
+  auto it = groups_.find(name);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+// The group's own series, as CloudWatch's Auto Scaling group metrics plus the per-target
+// figures its policies track (instances counted: in service and warmed up).
+void Autoscaler::record_series(const scale::ScalingGroup& g, int64_t second,
+                               const metrics::Totals& totals, int64_t now_ms) {
+  using K = metrics::TimeSeriesStore::Kind;
+  auto key = [&](const char* metric) { return Key{metric, {{"autoscaling_group", g.name()}}}; };
+  int pending =
+      g.count(scale::InstanceState::kPending) + g.count(scale::InstanceState::kPendingWait);
+  int terminating =
+      g.count(scale::InstanceState::kTerminating) + g.count(scale::InstanceState::kTerminatingWait);
+  store_.record(key("GroupDesiredCapacity"), K::kGauge, second, g.desired());
+  store_.record(key("GroupInServiceInstances"), K::kGauge, second,
+                g.count(scale::InstanceState::kInService));
+  store_.record(key("GroupPendingInstances"), K::kGauge, second, pending);
+  store_.record(key("GroupTerminatingInstances"), K::kGauge, second, terminating);
+  store_.record(key("GroupMinSize"), K::kGauge, second, g.min_size());
+  store_.record(key("GroupMaxSize"), K::kGauge, second, g.max_size());
+  auto counted = g.counted(now_ms);
+  if (counted.empty()) return;
+  double cpu = 0, cpu_n = 0, in_flight = 0, requests = 0;
+  for (const scale::Instance* i : counted) {
+    scale::InstanceUsage u = i->provider->usage(i->id);
+    if (u.cpu_percent) {
+      cpu += *u.cpu_percent;
+      cpu_n += 1;
+    }
+    auto t = totals.targets.find({g.config().target_group, i->address});
+    if (t == totals.targets.end()) continue;
+    in_flight += static_cast<double>(t->second.in_flight);
+    // This second's requests: the increase of the target's count since the last one (a
+    // first sight sets the baseline).
+    double total = static_cast<double>(t->second.requests);
+    auto [last, fresh] = last_requests_.try_emplace({g.name(), i->address}, total);
+    if (!fresh && total >= last->second) requests += total - last->second;
+    last->second = total;
+  }
+  double n = static_cast<double>(counted.size());
+  if (cpu_n > 0) store_.record(key("CPUUtilization"), K::kGauge, second, cpu / cpu_n);
+  store_.record(key("ActiveConnectionsPerTarget"), K::kGauge, second, in_flight / n);
+  store_.record(key("RequestCountPerTarget"), K::kGauge, second, requests / n);
+}
+
+void Autoscaler::register_target(const std::string& group, const std::string& address) {
+  auto outcome = registry_.register_target(group, address, 1, "autoscaling");
+  if (!outcome.ok()) {
+    LOG_WARN("autoscaling: registering %s in \"%s\": %s", address.c_str(), group.c_str(),
+             outcome.message.c_str());
+  }
+  changed_();
+}
+
+void Autoscaler::deregister_target(const std::string& group, const std::string& address) {
+  registry_.deregister_target(group, address, loop_.now_ms());
+  changed_();
+}
+
+scale::TargetGroupLink::Health Autoscaler::health(const std::string& group,
+                                                  const std::string& address) const {
+  const GroupRecord* g = registry_.find_group(group);
+  if (g == nullptr) return Health::kAbsent;
+  for (const auto& t : g->targets) {
+    if (t.address_text != address) continue;
+    if (t.draining) return Health::kDraining;
+    switch (t.health) {
+      case health::TargetHealth::kInitial:
+        return Health::kInitial;
+      case health::TargetHealth::kHealthy:
+        return Health::kHealthy;
+      case health::TargetHealth::kUnhealthy:
+        return Health::kUnhealthy;
+    }
+  }
+  return Health::kAbsent;
+}
+
+std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,
+                                       const config::ScalingPolicyConfig& policy, int64_t unix_s) {
+  int64_t window = std::max<int64_t>(1, policy.window_ms / 1000);
+  int64_t end = unix_s;  // exclusive: the newest complete second is unix_s - 1
+  auto average = metrics::Statistic::parse("Average");
+  auto own = [&](const char* metric) {
+    return store_.over(Key{metric, {{"autoscaling_group", group.name()}}}, *average, end - window,
+                       end);
+  };
+  switch (policy.metric.kind) {
+    case Kind::kCpuUtilization:
+      return own("CPUUtilization");
+    case Kind::kRequestCountPerTarget:
+      return own("RequestCountPerTarget");
+    case Kind::kActiveConnectionsPerTarget:
+      return own("ActiveConnectionsPerTarget");
+    case Kind::kLatencyP95:
+    case Kind::kLatencyP99: {
+      auto stat =
+          metrics::Statistic::parse(policy.metric.kind == Kind::kLatencyP95 ? "p95" : "p99");
+      return store_.over(Key{"TargetResponseTime", {{"target_group", group.config().target_group}}},
+                         *stat, end - window, end);
+    }
+    case Kind::kCustom: {
+      auto stat = metrics::Statistic::parse(policy.metric.statistic);
+      if (!stat) return std::nullopt;
+      return store_.over(Key{policy.metric.metric, policy.metric.dimensions}, *stat, end - window,
+                         end);
+    }
+    default:
+      return std::nullopt;  // external metrics are polled by the policies themselves
+  }
+}
+
+std::optional<scale::AlarmReading> Autoscaler::alarm(const std::string& name) const {
+  const alarms::AlarmStatus* a = alarms_.find(name);
+  if (a == nullptr) return std::nullopt;
+  scale::AlarmReading r;
+  r.in_alarm = a->state == alarms::AlarmState::kAlarm;
+  // Metric alarms: each evaluation is a new period; composites change on transitions.
+  r.evaluated = a->config.rule.empty() ? a->last_period : a->state_since;
+  r.value = a->last_value;
+  r.threshold = a->config.threshold;
+  return r;
+}
+
+}  // namespace ballast::control

@@ -1,0 +1,83 @@
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "admin/admin_server.h"
+#include "alarms/alarm_manager.h"
+#include "config/config.h"
+#include "control/target_registry.h"
+#include "core/event_loop.h"
+#include "metrics/time_series.h"
+#include "metrics/totals.h"
+#include "scale/scaling_group.h"
+#include "scale/scaling_policies.h"
+#include "scale/scheduled_actions.h"
+
+namespace ballast::control {
+
+// The control thread's autoscaling: every autoscaling group of the configuration with
+// its policies and scheduled actions, wired to the target registry (instances join and
+// leave target groups there), the metrics store (policies read it; the groups' own
+// series are written to it) and the alarms (step and simple scaling follow them).
+class Autoscaler final : public scale::TargetGroupLink,
+                         public scale::MetricReader,
+                         public scale::AlarmView {
+ public:
+  // `changed` publishes memberships and health checkers after registrations.
+  Autoscaler(core::EventLoop& loop, TargetRegistry& registry, metrics::TimeSeriesStore& store,
+             const alarms::AlarmManager& alarms, std::function<void()> changed);
+  ~Autoscaler() override;
+
+  // Groups are matched by name: a group that stays keeps its instances.
+  void configure(const config::Config& config, int64_t unix_ms);
+  // Every control tick (100 ms): lifecycles and providers.
+  void tick(int64_t now_ms, int64_t unix_ms);
+  // Once a second, after the metrics of `second` are in: the groups' series, then the
+  // policies and scheduled actions.
+  void sample(int64_t second, const metrics::Totals& totals, int64_t now_ms);
+  // Shutdown: every instance is stopped.
+  void stop_all();
+
+  // The admin API under /api/v1/autoscaling-groups (autoscaler_api.cc).
+  admin::AdminResponse handle_api(const std::vector<std::string>& parts,
+                                  const admin::AdminRequest& request);
+  nlohmann::json groups_json() const;
+
+  // TargetGroupLink
+  void register_target(const std::string& group, const std::string& address) override;
+  void deregister_target(const std::string& group, const std::string& address) override;
+  Health health(const std::string& group, const std::string& address) const override;
+  // MetricReader
+  std::optional<double> read(const scale::ScalingGroup& group,
+                             const config::ScalingPolicyConfig& policy, int64_t unix_s) override;
+  // AlarmView
+  std::optional<scale::AlarmReading> alarm(const std::string& name) const override;
+
+ private:
+  struct Managed {
+    std::unique_ptr<scale::ScalingGroup> group;
+    std::unique_ptr<scale::ScalingPolicies> policies;
+    std::unique_ptr<scale::ScheduledActions> scheduled;
+  };
+  std::shared_ptr<scale::Provider> make_provider(const config::LaunchConfig& launch,
+                                                 const std::string& group);
+  void record_series(const scale::ScalingGroup& g, int64_t second, const metrics::Totals& totals,
+                     int64_t now_ms);
+  nlohmann::json group_json(const Managed& m, bool detail) const;
+  Managed* find(const std::string& name);
+
+  core::EventLoop& loop_;
+  TargetRegistry& registry_;
+  metrics::TimeSeriesStore& store_;
+  const alarms::AlarmManager& alarms_;
+  std::function<void()> changed_;
+  std::string ballast_path_;
+  std::map<std::string, Managed> groups_;
+  // Each counted target's request total at the last sample: (group, address) -> count.
+  std::map<std::pair<std::string, std::string>, double> last_requests_;
+};
+
+}  // namespace ballast::control

@@ -1,0 +1,46 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "core/event_loop.h"
+
+namespace ballast::scale {
+
+// A number from outside ballast, polled every poll_interval: a command's output, a field
+// of an HTTP endpoint's JSON, or a Prometheus instant query. With these a queue's depth
+// (Redis, RabbitMQ, SQS through its CLI) can drive a worker group.
+class ExternalMetric {
+ public:
+  ExternalMetric(core::EventLoop& loop, const config::PolicyMetric& metric);
+  ~ExternalMetric();
+  ExternalMetric(const ExternalMetric&) = delete;
+  ExternalMetric& operator=(const ExternalMetric&) = delete;
+
+  // Starts a poll when one is due; called by the control loop every 100 ms.
+  void poll(int64_t now_ms);
+  // The latest value, unless it is older than three intervals (then the source is down).
+  std::optional<double> value(int64_t now_ms) const;
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  class Fetch;
+  void finished(bool ok, const std::string& body, const std::string& error, int64_t now_ms);
+
+  core::EventLoop& loop_;
+  config::PolicyMetric metric_;
+  std::unique_ptr<Fetch> fetch_;
+  int64_t next_poll_ms_ = 0;
+  std::optional<double> value_;
+  int64_t value_ms_ = 0;
+  std::string last_error_;
+};
+
+// The number in `body` for `metric`'s kind: the whole (trimmed) output of a command, the
+// field at `json_path` of a JSON document, or a Prometheus query's first sample.
+std::optional<double> parse_external_value(const config::PolicyMetric& metric,
+                                           const std::string& body, std::string* error);
+
+}  // namespace ballast::scale

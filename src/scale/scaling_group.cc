@@ -1,0 +1,487 @@
+#include "scale/scaling_group.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include "core/log.h"
+#include "scale/child_process.h"
+
+namespace ballast::scale {
+
+namespace {
+constexpr size_t kMaxActivities = 500;
+constexpr size_t kKeepTerminated = 20;
+}  // namespace
+
+const char* to_string(InstanceState s) {
+  switch (s) {
+    case InstanceState::kPending:
+      return "Pending";
+    case InstanceState::kPendingWait:
+      return "Pending:Wait";
+    case InstanceState::kInService:
+      return "InService";
+    case InstanceState::kTerminating:
+      return "Terminating";
+    case InstanceState::kTerminatingWait:
+      return "Terminating:Wait";
+    case InstanceState::kTerminated:
+      return "Terminated";
+  }
+  return "?";
+}
+
+// The lifecycle hooks of one transition, run one after another; exit 0 is CONTINUE,
+// any other status ABANDON, and a hook that cannot run or times out takes its
+// default_result.
+class HookRun {
+ public:
+  HookRun(core::EventLoop& loop, std::vector<config::LifecycleHookConfig> hooks,
+          std::vector<std::pair<std::string, std::string>> env)
+      : loop_(loop), hooks_(std::move(hooks)), env_(std::move(env)) {}
+  ~HookRun() { retire(loop_, std::move(child_)); }
+
+  // Starts the next hook, or finishes; done() and result() say where it stands.
+  void poll(int64_t now_ms) {
+    if (done_) return;
+    if (child_ && now_ms >= deadline_ms_) {
+      LOG_WARN("lifecycle hook \"%s\" timed out; default result %s", hooks_[next_ - 1].name.c_str(),
+               hooks_[next_ - 1].default_continue ? "continue" : "abandon");
+      retire(loop_, std::move(child_));
+      finish_hook(hooks_[next_ - 1].default_continue);
+      return;
+    }
+    if (child_) return;
+    if (next_ >= hooks_.size()) {
+      done_ = true;
+      return;
+    }
+    const auto& h = hooks_[next_++];
+    SpawnOptions options;
+    options.command = h.command;
+    options.environment = env_;
+    options.environment.emplace_back("BALLAST_HOOK", h.name);
+    std::string error;
+    child_ = ChildProcess::spawn(
+        loop_, options, [this](int status) { exited(status); }, &error);
+    if (!child_ || !error.empty()) {
+      LOG_WARN("lifecycle hook \"%s\": %s; default result %s", h.name.c_str(), error.c_str(),
+               h.default_continue ? "continue" : "abandon");
+      retire(loop_, std::move(child_));
+      finish_hook(h.default_continue);
+      return;
+    }
+    deadline_ms_ = now_ms + h.timeout_ms;
+  }
+  bool done() const { return done_; }
+  bool abandoned() const { return abandoned_; }
+  const std::string& detail() const { return detail_; }
+
+ private:
+  void exited(int status) {
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok) detail_ = "lifecycle hook \"" + hooks_[next_ - 1].name + "\" " + describe_exit(status);
+    retire(loop_, std::move(child_));
+    finish_hook(ok);
+  }
+  void finish_hook(bool proceed) {
+    if (!proceed) {
+      abandoned_ = true;
+      if (detail_.empty()) detail_ = "lifecycle hook \"" + hooks_[next_ - 1].name + "\" abandoned";
+      done_ = true;
+    }
+  }
+
+  core::EventLoop& loop_;
+  std::vector<config::LifecycleHookConfig> hooks_;
+  std::vector<std::pair<std::string, std::string>> env_;
+  size_t next_ = 0;
+  std::unique_ptr<ChildProcess> child_;
+  int64_t deadline_ms_ = 0;
+  bool done_ = false;
+  bool abandoned_ = false;
+  std::string detail_;
+};
+
+Instance::Instance() = default;
+Instance::~Instance() = default;
+
+ScalingGroup::ScalingGroup(core::EventLoop& loop, const config::AutoScalingGroupConfig& config,
+                           ProviderFactory factory, TargetGroupLink& link)
+    : loop_(loop), config_(config), factory_(std::move(factory)), link_(link) {
+  desired_ = static_cast<int>(config.desired_capacity.value_or(config.min_size));
+  desired_cause_ = "the group was created with desired capacity " + std::to_string(desired_);
+  provider_ = factory_(config_.launch);
+  provider_->on_exit(
+      [this](const std::string& id, const std::string& why) { instance_exited(id, why); });
+  id_salt_ = std::random_device{}();
+}
+
+ScalingGroup::~ScalingGroup() {
+  stop_all();
+}
+
+void ScalingGroup::stop_all() {
+  stopping_ = true;
+  for (auto& i : instances_) i->hook.reset();
+  instances_.clear();  // each provider stops its instances as the last reference goes
+  provider_.reset();
+}
+
+std::string ScalingGroup::new_instance_id() {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "i-%08x%04llx", id_salt_,
+           static_cast<unsigned long long>(++id_counter_ & 0xffff));
+  return buf;
+}
+
+void ScalingGroup::reconfigure(const config::AutoScalingGroupConfig& config, int64_t unix_ms) {
+  bool template_changed = config.launch.fingerprint != config_.launch.fingerprint;
+  config_ = config;
+  int clamped =
+      std::clamp(desired_, static_cast<int>(config_.min_size), static_cast<int>(config_.max_size));
+  if (clamped != desired_)
+    set_desired(clamped, "a reload changed the group's size limits", unix_ms);
+  if (!template_changed) return;
+  ++template_version_;
+  provider_ = factory_(config_.launch);
+  provider_->on_exit(
+      [this](const std::string& id, const std::string& why) { instance_exited(id, why); });
+  std::string error;
+  start_refresh("a reload changed the launch template", unix_ms, &error);
+}
+
+int ScalingGroup::set_desired(int desired, const std::string& cause, int64_t unix_ms) {
+  int next =
+      std::clamp(desired, static_cast<int>(config_.min_size), static_cast<int>(config_.max_size));
+  if (next == desired_) return desired_;
+  desired_cause_ = cause + ": desired " + std::to_string(desired_) + " → " + std::to_string(next);
+  LOG_INFO("autoscaling group \"%s\": %s", name().c_str(), desired_cause_.c_str());
+  (void)unix_ms;
+  desired_ = next;
+  return desired_;
+}
+
+void ScalingGroup::set_sizes(std::optional<uint32_t> min, std::optional<uint32_t> max,
+                             std::optional<uint32_t> desired, const std::string& cause,
+                             int64_t unix_ms) {
+  std::string what;
+  auto note = [&](const char* name, uint32_t from, uint32_t to) {
+    if (from == to) return;
+    what += (what.empty() ? "" : ", ") + std::string(name) + " " + std::to_string(from) + " → " +
+            std::to_string(to);
+  };
+  if (min) note("min", config_.min_size, *min), config_.min_size = *min;
+  if (max) note("max", config_.max_size, *max), config_.max_size = *max;
+  if (config_.min_size > config_.max_size) config_.max_size = config_.min_size;
+  if (!what.empty())
+    LOG_INFO("autoscaling group \"%s\": %s: %s", name().c_str(), cause.c_str(), what.c_str());
+  set_desired(desired ? static_cast<int>(*desired) : desired_, cause, unix_ms);
+}
+
+bool ScalingGroup::set_protected(const std::string& instance_id, bool on) {
+  Instance* i = find(instance_id);
+  if (i == nullptr || !i->active()) return false;
+  i->protected_from_scale_in = on;
+  return true;
+}
+
+Instance* ScalingGroup::find(const std::string& id) {
+  for (auto& i : instances_) {
+    if (i->id == id) return i.get();
+  }
+  return nullptr;
+}
+
+int ScalingGroup::count(InstanceState s) const {
+  int n = 0;
+  for (const auto& i : instances_) n += i->state == s;
+  return n;
+}
+
+std::vector<const Instance*> ScalingGroup::counted(int64_t now_ms) const {
+  std::vector<const Instance*> out;
+  for (const auto& i : instances_) {
+    if (i->warmed(now_ms, config_.instance_warmup_ms)) out.push_back(i.get());
+  }
+  return out;
+}
+
+bool ScalingGroup::warming(int64_t now_ms) const {
+  for (const auto& i : instances_) {
+    if (i->state == InstanceState::kPending || i->state == InstanceState::kPendingWait) return true;
+    if (i->state == InstanceState::kInService && !i->warmed(now_ms, config_.instance_warmup_ms))
+      return true;
+  }
+  return false;
+}
+
+uint64_t ScalingGroup::begin_activity(const std::string& instance_id,
+                                      const std::string& description, const std::string& cause,
+                                      int64_t unix_ms) {
+  Activity a;
+  a.id = next_activity_++;
+  a.start_unix_ms = unix_ms;
+  a.instance_id = instance_id;
+  a.description = description;
+  a.cause = cause;
+  activities_.push_back(std::move(a));
+  while (activities_.size() > kMaxActivities) activities_.pop_front();
+  return activities_.back().id;
+}
+
+void ScalingGroup::end_activity(uint64_t id, const std::string& status, const std::string& detail,
+                                int64_t unix_ms) {
+  for (auto& a : activities_) {
+    if (a.id != id || a.status != "InProgress") continue;
+    a.status = status;
+    a.detail = detail;
+    a.end_unix_ms = unix_ms;
+  }
+}
+
+void ScalingGroup::instance_exited(const std::string& id, const std::string& why) {
+  if (stopping_) return;
+  Instance* i = find(id);
+  if (i != nullptr) i->exited = why;
+}
+
+void ScalingGroup::tick(int64_t now_ms, int64_t unix_ms) {
+  std::set<Provider*> providers;
+  for (auto& i : instances_) {
+    if (i->provider) providers.insert(i->provider.get());
+  }
+  providers.insert(provider_.get());
+  for (Provider* p : providers) p->poll(now_ms);
+  for (size_t k = 0; k < instances_.size(); ++k) advance(*instances_[k], now_ms, unix_ms);
+  advance_refresh(unix_ms);
+  retire_replaced(now_ms, unix_ms);
+  reconcile(now_ms, unix_ms);
+  // Forget the oldest terminated instances (their activities stay).
+  size_t terminated = static_cast<size_t>(count(InstanceState::kTerminated));
+  for (auto it = instances_.begin(); it != instances_.end() && terminated > kKeepTerminated;) {
+    if ((*it)->state == InstanceState::kTerminated) {
+      it = instances_.erase(it);
+      --terminated;
+    } else {
+      ++it;
+    }
+  }
+}
+
+void ScalingGroup::advance(Instance& i, int64_t now_ms, int64_t unix_ms) {
+  switch (i.state) {
+    case InstanceState::kPending:
+    case InstanceState::kPendingWait:
+      advance_pending(i, now_ms, unix_ms);
+      break;
+    case InstanceState::kInService:
+      advance_in_service(i, now_ms, unix_ms);
+      break;
+    case InstanceState::kTerminating:
+    case InstanceState::kTerminatingWait:
+      advance_terminating(i, now_ms, unix_ms);
+      break;
+    case InstanceState::kTerminated:
+      break;
+  }
+}
+
+bool ScalingGroup::run_hooks(Instance& i, config::LifecycleHookConfig::Transition t,
+                             int64_t now_ms) {
+  if (!i.hook) {
+    std::vector<config::LifecycleHookConfig> hooks;
+    for (const auto& h : config_.lifecycle_hooks) {
+      if (h.transition == t) hooks.push_back(h);
+    }
+    if (hooks.empty()) return true;
+    bool launching = t == config::LifecycleHookConfig::Transition::kLaunching;
+    i.hook = std::make_unique<HookRun>(
+        loop_, std::move(hooks),
+        std::vector<std::pair<std::string, std::string>>{
+            {"BALLAST_GROUP", name()},
+            {"BALLAST_INSTANCE_ID", i.id},
+            {"BALLAST_ADDRESS", i.address},
+            {"BALLAST_ZONE", i.zone},
+            {"BALLAST_TRANSITION", launching ? "launching" : "terminating"}});
+    i.state = launching ? InstanceState::kPendingWait : InstanceState::kTerminatingWait;
+  }
+  i.hook->poll(now_ms);
+  return i.hook->done();
+}
+
+void ScalingGroup::launch_failed(Instance& i, const std::string& why, int64_t now_ms,
+                                 int64_t unix_ms) {
+  ++consecutive_failures_;
+  int64_t backoff = config_.launch_backoff_initial_ms;
+  for (int k = 1; k < consecutive_failures_ && backoff < config_.launch_backoff_max_ms; ++k)
+    backoff *= 2;
+  backoff = std::min(backoff, config_.launch_backoff_max_ms);
+  next_launch_ms_ = now_ms + backoff;
+  char buf[160];
+  snprintf(buf, sizeof(buf), " (%d failure%s in a row; next launch in %.1fs)",
+           consecutive_failures_, consecutive_failures_ == 1 ? "" : "s",
+           static_cast<double>(backoff) / 1000.0);
+  launch_problem_ = why + buf;
+  LOG_WARN("autoscaling group \"%s\": instance %s failed to launch: %s", name().c_str(),
+           i.id.c_str(), launch_problem_.c_str());
+  end_activity(i.activity, "Failed", why, unix_ms);
+  i.launch_failed = true;
+  desired_cause_ = "retrying a failed launch";
+  terminate(i, "it failed to launch: " + why, unix_ms);
+}
+
+void ScalingGroup::advance_pending(Instance& i, int64_t now_ms, int64_t unix_ms) {
+  if (!i.launched) return;  // the provider has not answered yet
+  if (!i.exited.empty()) {
+    launch_failed(i, "the instance ended before passing health checks: " + i.exited, now_ms,
+                  unix_ms);
+    return;
+  }
+  if (!i.hooks_done) {
+    if (!run_hooks(i, config::LifecycleHookConfig::Transition::kLaunching, now_ms)) return;
+    bool abandoned = i.hook && i.hook->abandoned();
+    std::string detail = i.hook ? i.hook->detail() : "";
+    i.hook.reset();
+    i.hooks_done = true;
+    i.state = InstanceState::kPending;
+    if (abandoned) {
+      launch_failed(i, detail, now_ms, unix_ms);
+      return;
+    }
+  }
+  if (!i.registered) {
+    link_.register_target(config_.target_group, i.address);
+    i.registered = true;
+  }
+  TargetGroupLink::Health h = link_.health(config_.target_group, i.address);
+  if (h == TargetGroupLink::Health::kHealthy) {
+    i.state = InstanceState::kInService;
+    i.in_service_ms = now_ms;
+    consecutive_failures_ = 0;
+    launch_problem_.clear();
+    end_activity(i.activity, "Successful", "", unix_ms);
+    LOG_INFO("autoscaling group \"%s\": instance %s (%s, zone %s) is InService after %.1fs",
+             name().c_str(), i.id.c_str(), i.address.c_str(), i.zone.c_str(),
+             static_cast<double>(now_ms - i.launch_ms) / 1000.0);
+    return;
+  }
+  if (now_ms - i.launch_ms >= config_.health_check_grace_period_ms) {
+    launch_failed(i,
+                  "it did not pass the target group's health check within the grace period (" +
+                      std::to_string(config_.health_check_grace_period_ms / 1000) + "s)",
+                  now_ms, unix_ms);
+  }
+}
+
+void ScalingGroup::advance_in_service(Instance& i, int64_t now_ms, int64_t unix_ms) {
+  if (!i.exited.empty()) {
+    desired_cause_ =
+        "auto-healing: replacing " + i.id + ", which ended on its own (" + i.exited + ")";
+    terminate(i, "auto-healing: the instance ended on its own (" + i.exited + "); replacing it",
+              unix_ms);
+    return;
+  }
+  TargetGroupLink::Health h = link_.health(config_.target_group, i.address);
+  if (h == TargetGroupLink::Health::kAbsent) {
+    // Deregistered from outside (the API): it belongs to the group, so it goes back.
+    link_.register_target(config_.target_group, i.address);
+    return;
+  }
+  if (h == TargetGroupLink::Health::kUnhealthy &&
+      now_ms - i.launch_ms >= config_.health_check_grace_period_ms) {
+    desired_cause_ = "auto-healing: replacing " + i.id + ", which failed the health check";
+    terminate(i, "auto-healing: the instance failed the target group's health check; replacing it",
+              unix_ms);
+    return;
+  }
+  if (config_.max_instance_lifetime_ms > 0 && !i.replace &&
+      now_ms - i.launch_ms >= config_.max_instance_lifetime_ms) {
+    i.replace = true;
+    i.replace_reason = "the instance reached max_instance_lifetime (" +
+                       std::to_string(config_.max_instance_lifetime_ms / 1000) + "s)";
+  }
+}
+
+void ScalingGroup::advance_terminating(Instance& i, int64_t now_ms, int64_t unix_ms) {
+  if (i.terminate_sent) return;
+  if (!i.launched) return;  // wait for the launch to answer before stopping it
+  if (i.launch_failed && i.address.empty()) {
+    i.state = InstanceState::kTerminated;
+    end_activity(i.activity, "Successful", "", unix_ms);
+    return;
+  }
+  if (i.registered && !i.deregistered) {
+    link_.deregister_target(config_.target_group, i.address);
+    i.deregistered = true;
+  }
+  // Draining: the registry removes the target once its requests are done (or at the
+  // deregistration delay).
+  if (i.registered &&
+      link_.health(config_.target_group, i.address) != TargetGroupLink::Health::kAbsent)
+    return;
+  if (!run_hooks(i, config::LifecycleHookConfig::Transition::kTerminating, now_ms)) return;
+  i.hook.reset();
+  i.state = InstanceState::kTerminating;
+  i.terminate_sent = true;
+  std::string id = i.id;
+  i.provider->terminate(id, [this, id](bool ok, const std::string& error) {
+    Instance* in = find(id);
+    if (in == nullptr) return;
+    in->state = InstanceState::kTerminated;
+    int64_t unix_now = static_cast<int64_t>(::time(nullptr)) * 1000;
+    end_activity(in->activity, ok ? "Successful" : "Failed", error, unix_now);
+    if (!ok) {
+      LOG_WARN("autoscaling group \"%s\": terminating %s: %s", name().c_str(), id.c_str(),
+               error.c_str());
+    }
+  });
+}
+
+void ScalingGroup::launch(const std::string& zone, const std::string& cause, int64_t now_ms,
+                          int64_t unix_ms) {
+  auto owned = std::make_unique<Instance>();
+  Instance& i = *owned;
+  i.id = new_instance_id();
+  i.zone = zone;
+  i.provider = provider_;
+  i.template_version = template_version_;
+  i.launch_ms = now_ms;
+  i.launch_unix_ms = unix_ms;
+  i.activity = begin_activity(i.id, "Launching a new instance: " + i.id + " in zone " + zone, cause,
+                              unix_ms);
+  instances_.push_back(std::move(owned));
+  std::string id = i.id;
+  provider_->launch(LaunchRequest{name(), id, zone}, [this, id](const LaunchResult& r) {
+    Instance* in = find(id);
+    if (in == nullptr) return;
+    in->launched = true;
+    if (!r.ok) {
+      int64_t unix_now = static_cast<int64_t>(::time(nullptr)) * 1000;
+      launch_failed(*in, r.error, loop_.now_ms(), unix_now);
+      return;
+    }
+    in->address = r.address;
+    in->provider_id = r.provider_id;
+  });
+}
+
+void ScalingGroup::terminate(Instance& i, const std::string& cause, int64_t unix_ms) {
+  if (!i.active()) return;
+  if (!i.launch_failed) {
+    end_activity(i.activity, "Cancelled", "terminated before it was in service", unix_ms);
+    i.activity = begin_activity(i.id, "Terminating instance: " + i.id, cause, unix_ms);
+  }
+  i.hook.reset();
+  i.state = InstanceState::kTerminating;
+  LOG_INFO("autoscaling group \"%s\": terminating %s: %s", name().c_str(), i.id.c_str(),
+           cause.c_str());
+}
+
+}  // namespace ballast::scale

@@ -1,0 +1,86 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/event_loop.h"
+#include "scale/capacity_math.h"
+#include "scale/external_metric.h"
+#include "scale/scaling_group.h"
+
+namespace ballast::scale {
+
+// Where target tracking reads the metrics ballast measures itself: the value of a
+// policy's metric over its window, ending now, for the instances counted (in service,
+// warmed up); nullopt without data.
+class MetricReader {
+ public:
+  virtual ~MetricReader() = default;
+  virtual std::optional<double> read(const ScalingGroup& group,
+                                     const config::ScalingPolicyConfig& policy, int64_t unix_s) = 0;
+};
+
+// What step and simple scaling see of their alarm.
+struct AlarmReading {
+  bool in_alarm = false;
+  int64_t evaluated = 0;        // changes with each evaluation (the newest period or transition)
+  std::optional<double> value;  // the newest datapoint, for metric alarms
+  double threshold = 0;
+};
+class AlarmView {
+ public:
+  virtual ~AlarmView() = default;
+  virtual std::optional<AlarmReading> alarm(const std::string& name) const = 0;
+};
+
+// What a policy last concluded, for the API and the dashboard.
+struct PolicyStatus {
+  std::string name;
+  std::string type;
+  std::optional<double> metric;
+  std::optional<int> recommendation;  // capacity it asks for; none: no change
+  std::string note;                   // why not, when it did nothing useful
+};
+
+// A group's scaling policies, evaluated once a second. Target tracking: scale-out takes
+// the highest recommendation at once; scale-in needs every policy to agree, no instance
+// pending or warming up, and the stabilization window. Step and simple scaling act while
+// their alarm is in ALARM, once per alarm evaluation (simple scaling after its cooldown,
+// step scaling once the instances it launched are warm). Every change is bounded by
+// min/max size and max_scale_out_step.
+class ScalingPolicies {
+ public:
+  ScalingPolicies(core::EventLoop& loop, const config::AutoScalingGroupConfig& config);
+  ~ScalingPolicies();
+  void reconfigure(const config::AutoScalingGroupConfig& config);
+  void poll(int64_t now_ms);  // external metrics
+  void evaluate(ScalingGroup& group, MetricReader& metrics, const AlarmView& alarms, int64_t now_ms,
+                int64_t unix_ms);
+  const std::vector<PolicyStatus>& status() const { return status_; }
+
+ private:
+  struct State {
+    std::unique_ptr<ExternalMetric> external;
+    int64_t last_evaluated = -1;  // alarm policies: the evaluation acted on
+    Cooldown cooldown{0};
+    int64_t waiting_for_capacity = -1;  // step scaling: desired it asked for, until warm
+  };
+  void track_targets(ScalingGroup& g, MetricReader& metrics, int64_t now_ms, int64_t unix_ms);
+  void follow_alarms(ScalingGroup& g, const AlarmView& alarms, int64_t now_ms, int64_t unix_ms);
+  std::optional<double> metric_of(size_t index, ScalingGroup& g, MetricReader& metrics,
+                                  int64_t now_ms, int64_t unix_ms);
+  Bounds bounds(const ScalingGroup& g) const;
+
+  core::EventLoop& loop_;
+  config::AutoScalingGroupConfig config_;
+  std::vector<State> states_;  // by policy position
+  std::vector<PolicyStatus> status_;
+  Stabilizer stabilizer_;
+};
+
+std::string format_metric(double v);
+
+}  // namespace ballast::scale
