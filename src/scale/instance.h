@@ -38,8 +38,9 @@ struct Instance {
   int64_t in_service_ms = -1;  // monotonic
   bool launched = false;       // the provider has answered
   bool launch_failed = false;
-  bool hooks_done = false;  // the launching hooks have run
-  bool registered = false;  // in the target group
+  std::string launch_error;  // the provider's answer to a launch that failed
+  bool hooks_done = false;   // the launching hooks have run
+  bool registered = false;   // in the target group
   bool deregistered = false;
   bool terminate_sent = false;
   bool protected_from_scale_in = false;

@@ -339,6 +339,10 @@ void ScalingGroup::launch_failed(Instance& i, const std::string& why, int64_t no
 
 void ScalingGroup::advance_pending(Instance& i, int64_t now_ms, int64_t unix_ms) {
   if (!i.launched) return;  // the provider has not answered yet
+  if (!i.launch_error.empty()) {
+    launch_failed(i, i.launch_error, now_ms, unix_ms);
+    return;
+  }
   if (!i.exited.empty()) {
     launch_failed(i, "the instance ended before passing health checks: " + i.exited, now_ms,
                   unix_ms);
@@ -463,9 +467,8 @@ void ScalingGroup::launch(const std::string& zone, const std::string& cause, int
     if (in == nullptr) return;
     in->launched = true;
     if (!r.ok) {
-      int64_t unix_now = static_cast<int64_t>(::time(nullptr)) * 1000;
-      launch_failed(*in, r.error, loop_.now_ms(), unix_now);
-      return;
+      in->launch_error = r.error.empty() ? "the provider could not launch it" : r.error;
+      return;  // the next tick handles it, with its clock
     }
     in->address = r.address;
     in->provider_id = r.provider_id;

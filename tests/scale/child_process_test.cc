@@ -1,0 +1,130 @@
+#include "scale/child_process.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/event_loop.h"
+#include "scale/process_provider.h"
+
+namespace ballast::scale {
+namespace {
+
+// Runs the loop until `done` or 10 s, checking every 10 ms. (A loop runs once: stop()
+// is for good.)
+template <typename Pred>
+bool run_until(core::EventLoop& loop, Pred done) {
+  struct Check {
+    core::EventLoop& loop;
+    Pred& done;
+    std::chrono::steady_clock::time_point deadline;
+    core::Timer timer{&Check::fire, this};
+    static void fire(void* self) {
+      auto* c = static_cast<Check*>(self);
+      if (c->done() || std::chrono::steady_clock::now() > c->deadline) {
+        c->loop.stop();
+        return;
+      }
+      c->loop.timers().arm(c->timer, 10, c->loop.now_ms());
+    }
+  } check{loop, done, std::chrono::steady_clock::now() + std::chrono::seconds(10)};
+  loop.update_time();
+  loop.timers().arm(check.timer, 10, loop.now_ms());
+  loop.run();
+  return done();
+}
+
+TEST(ChildProcessTest, CapturesOutputAndExitStatusWithInput) {
+  core::EventLoop loop;
+  SpawnOptions o;
+  o.command = "read line; echo \"got $line\"; echo oops >&2; exit 3";
+  o.capture_output = true;
+  o.input = "hello\n";
+  int status = -1;
+  std::string error;
+  auto child = ChildProcess::spawn(
+      loop, o, [&](int s) { status = s; }, &error);
+  ASSERT_TRUE(child) << error;
+  ASSERT_TRUE(run_until(loop, [&] { return status != -1; }));
+  EXPECT_EQ(describe_exit(status), "exited with status 3");
+  EXPECT_EQ(child->output(), "got hello\n");
+  EXPECT_EQ(child->errors(), "oops\n");
+}
+
+TEST(ChildProcessTest, SignalsReachTheWholeProcessGroup) {
+  core::EventLoop loop;
+  SpawnOptions o;
+  o.command = "sleep 30 & sleep 30; wait";
+  int status = -1;
+  std::string error;
+  auto child = ChildProcess::spawn(
+      loop, o, [&](int s) { status = s; }, &error);
+  ASSERT_TRUE(child) << error;
+  pid_t group = child->pid();
+  child->signal_group(SIGTERM);
+  ASSERT_TRUE(run_until(loop, [&] { return status != -1; }));
+  EXPECT_EQ(describe_exit(status), "killed by SIGTERM");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_NE(::kill(-group, 0), 0) << "no process of the group is left";
+}
+
+TEST(ProcessProviderTest, LaunchesOnAPortOfTheRangeAndReportsAnExit) {
+  core::EventLoop loop;
+  config::LaunchConfig l;
+  l.command = "echo started on {port} as {instance_id} in {zone}; exec sleep 30";
+  l.port_first = 41000;
+  l.port_last = 41010;
+  l.log_directory = ::testing::TempDir() + "/ballast-provider-test";
+  l.stop_timeout_ms = 2000;
+  ProcessProvider provider(loop, l, "/bin/true");
+  std::string exited;
+  provider.on_exit(
+      [&](const std::string& id, const std::string& why) { exited = id + ": " + why; });
+  LaunchResult result;
+  bool answered = false;
+  provider.launch(LaunchRequest{"web", "i-test", "a"}, [&](const LaunchResult& r) {
+    result = r;
+    answered = true;
+  });
+  EXPECT_FALSE(answered) << "never inside the call";
+  bool killed = false;
+  ASSERT_TRUE(run_until(loop, [&] {
+    if (answered && !killed && result.ok) {
+      ::kill(std::stoi(result.provider_id.substr(4)), SIGKILL);  // "pid N"
+      killed = true;
+    }
+    return !exited.empty() || (answered && !result.ok);
+  }));
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.address.rfind("127.0.0.1:410", 0), 0u) << result.address;
+  EXPECT_EQ(exited, "i-test: process killed by SIGKILL");
+}
+
+TEST(ProcessProviderTest, TerminateEscalatesToSigkill) {
+  core::EventLoop loop;
+  config::LaunchConfig l;
+  l.command = "trap '' TERM; while true; do sleep 0.05; done";
+  l.port_first = 41020;
+  l.port_last = 41030;
+  l.log_directory = ::testing::TempDir() + "/ballast-provider-test";
+  l.stop_timeout_ms = 300;
+  ProcessProvider provider(loop, l, "/bin/true");
+  bool answered = false, stopped = false;
+  provider.launch(LaunchRequest{"web", "i-stubborn", "a"},
+                  [&](const LaunchResult&) { answered = true; });
+  bool asked = false;
+  ASSERT_TRUE(run_until(loop, [&] {
+    if (answered && !asked) {
+      provider.terminate("i-stubborn", [&](bool ok, const std::string&) { stopped = ok; });
+      asked = true;
+    }
+    provider.poll(loop.now_ms());
+    return stopped;
+  }));
+}
+
+}  // namespace
+}  // namespace ballast::scale

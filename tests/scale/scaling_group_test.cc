@@ -1,0 +1,279 @@
+#include "scale/scaling_group.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "core/event_loop.h"
+#include "fakes.h"
+
+namespace ballast::scale {
+namespace {
+
+using testing::FakeLink;
+using testing::FakeProvider;
+using Health = TargetGroupLink::Health;
+
+config::AutoScalingGroupConfig group_config() {
+  config::AutoScalingGroupConfig c;
+  c.name = "web";
+  c.target_group = "app";
+  c.min_size = 1;
+  c.max_size = 10;
+  c.desired_capacity = 2;
+  c.zones = {"a", "b"};
+  c.health_check_grace_period_ms = 10000;
+  c.instance_warmup_ms = 5000;
+  c.launch_backoff_initial_ms = 1000;
+  c.launch_backoff_max_ms = 8000;
+  c.launch.fingerprint = "v1";
+  return c;
+}
+
+// A group driven by a fake clock (ms), with its provider and target group faked.
+class GroupTest : public ::testing::Test {
+ protected:
+  void make(const config::AutoScalingGroupConfig& c) {
+    provider = std::make_shared<FakeProvider>();
+    group = std::make_unique<ScalingGroup>(
+        loop, c, [this](const config::LaunchConfig&) { return provider; }, link);
+  }
+  void tick(int64_t advance_ms = 100) {
+    now += advance_ms;
+    group->tick(now, 1'800'000'000'000 + now);
+  }
+  // Launch, answer, pass health checks: everything wanted is in service.
+  void settle() {
+    for (int k = 0; k < 5; ++k) {
+      tick();
+      provider->answer_launches();
+      tick();
+      link.all_healthy();
+      provider->finish_terminations();
+      link.finish_drains();
+    }
+    tick();
+  }
+  int in(InstanceState s) const { return group->count(s); }
+  std::map<std::string, int> per_zone() const {
+    std::map<std::string, int> z;
+    for (const auto& i : group->instances()) {
+      if (i->active()) ++z[i->zone];
+    }
+    return z;
+  }
+
+  core::EventLoop loop;
+  FakeLink link;
+  std::shared_ptr<FakeProvider> provider;
+  std::unique_ptr<ScalingGroup> group;
+  int64_t now = 1000;
+};
+
+TEST_F(GroupTest, LaunchesDesiredSpreadOverZonesAndServesOnceHealthy) {
+  make(group_config());
+  tick();
+  ASSERT_EQ(provider->launches.size(), 2u);
+  EXPECT_NE(provider->launches[0].request.zone, provider->launches[1].request.zone);
+  provider->answer_launches();
+  tick();
+  EXPECT_EQ(in(InstanceState::kPending), 2) << "registered, health check not passed yet";
+  EXPECT_EQ(link.count(Health::kInitial), 2);
+  link.all_healthy();
+  tick();
+  EXPECT_EQ(in(InstanceState::kInService), 2);
+  ASSERT_EQ(group->activities().size(), 2u);
+  EXPECT_EQ(group->activities()[0].status, "Successful");
+  EXPECT_NE(group->activities()[0].description.find("Launching a new instance"), std::string::npos);
+}
+
+TEST_F(GroupTest, ScaleInTakesFromTheFullestZoneOldestFirstAndDrainsBeforeStopping) {
+  auto c = group_config();
+  c.desired_capacity = 3;
+  c.termination_policy = config::AutoScalingGroupConfig::Termination::kOldestInstance;
+  make(c);
+  settle();
+  ASSERT_EQ(in(InstanceState::kInService), 3);
+  EXPECT_EQ(per_zone()["a"], 2);
+  std::string oldest_in_a;
+  for (const auto& i : group->instances()) {
+    if (i->zone == "a" && oldest_in_a.empty()) oldest_in_a = i->id;
+  }
+  group->set_desired(2, "test", 0);
+  tick();
+  tick();
+  EXPECT_EQ(in(InstanceState::kTerminating), 1);
+  EXPECT_TRUE(provider->terminations.empty()) << "still draining in the target group";
+  link.finish_drains();
+  tick();
+  ASSERT_EQ(provider->terminations.size(), 1u);
+  EXPECT_EQ(provider->terminations[0], oldest_in_a);
+  provider->finish_terminations();
+  EXPECT_EQ(in(InstanceState::kTerminated), 1);
+  EXPECT_EQ(per_zone()["a"], 1);
+  EXPECT_EQ(per_zone()["b"], 1);
+  EXPECT_NE(group->activities().back().cause.find("test: desired 3 → 2"), std::string::npos);
+}
+
+TEST_F(GroupTest, ProtectedInstancesAreNeverChosenForScaleIn) {
+  make(group_config());
+  settle();
+  std::string keep = group->instances()[0]->id;
+  ASSERT_TRUE(group->set_protected(keep, true));
+  group->set_desired(1, "test", 0);
+  settle();
+  ASSERT_EQ(in(InstanceState::kInService), 1);
+  for (const auto& i : group->instances()) {
+    if (i->state == InstanceState::kInService) {
+      EXPECT_EQ(i->id, keep);
+    }
+  }
+}
+
+TEST_F(GroupTest, DesiredStaysWithinMinAndMax) {
+  make(group_config());
+  EXPECT_EQ(group->set_desired(50, "test", 0), 10);
+  EXPECT_EQ(group->set_desired(0, "test", 0), 1);
+}
+
+TEST_F(GroupTest, FailedLaunchesBackOffOneAtATime) {
+  make(group_config());
+  tick();
+  ASSERT_EQ(provider->launches.size(), 2u);
+  provider->answer_launches(false);
+  tick();
+  EXPECT_NE(group->launch_problem().find("launch refused"), std::string::npos);
+  EXPECT_NE(group->launch_problem().find("2 failures in a row"), std::string::npos);
+  // Two failures: the next launch waits 2 s (1 s doubled), and is a single probe.
+  tick(1500);
+  EXPECT_TRUE(provider->launches.empty());
+  tick(600);
+  ASSERT_EQ(provider->launches.size(), 1u);
+  provider->answer_launches(false);
+  tick();
+  tick(3900);
+  EXPECT_TRUE(provider->launches.empty()) << "third failure: 4 s";
+  tick(200);
+  ASSERT_EQ(provider->launches.size(), 1u);
+  for (int k = 0; k < 6; ++k) {
+    provider->answer_launches(false);
+    tick();
+    tick(7800);
+    EXPECT_TRUE(provider->launches.empty()) << "waits 8 s (the cap) before the next probe";
+    tick(200);
+    ASSERT_EQ(provider->launches.size(), 1u) << "never more than one probe";
+  }
+  provider->answer_launches(true);
+  tick();
+  link.all_healthy();
+  tick();
+  EXPECT_TRUE(group->launch_problem().empty()) << "a success clears it";
+  int failed = 0;
+  for (const auto& a : group->activities()) failed += a.status == "Failed";
+  EXPECT_GE(failed, 8);
+}
+
+TEST_F(GroupTest, AnInstanceThatEndsIsReplacedWithTheCauseRecorded) {
+  make(group_config());
+  settle();
+  std::string victim = group->instances()[0]->id;
+  provider->exit(victim);
+  tick();
+  tick();
+  EXPECT_EQ(provider->launches.size(), 1u) << "replacement launched";
+  bool recorded = false;
+  for (const auto& a : group->activities()) {
+    recorded =
+        recorded || (a.instance_id == victim && a.cause.find("auto-healing") != std::string::npos);
+  }
+  EXPECT_TRUE(recorded);
+  settle();
+  EXPECT_EQ(in(InstanceState::kInService), 2);
+}
+
+TEST_F(GroupTest, AnUnhealthyInstanceIsReplacedOnlyAfterTheGracePeriod) {
+  make(group_config());
+  settle();
+  std::string address = group->instances()[0]->address;
+  link.set(address, Health::kUnhealthy);
+  tick();
+  EXPECT_EQ(in(InstanceState::kInService), 2) << "within the grace period: kept";
+  tick(10000);
+  EXPECT_EQ(in(InstanceState::kInService), 1) << "past the grace period: replaced";
+
+  // Within the grace period a pending instance may fail checks; after it, it is replaced.
+  auto c = group_config();
+  c.desired_capacity = 1;
+  make(c);
+  tick();
+  provider->answer_launches();
+  tick();
+  tick(9000);
+  EXPECT_EQ(in(InstanceState::kPending), 1);
+  tick(1000);
+  EXPECT_EQ(in(InstanceState::kPending), 0);
+  EXPECT_NE(group->launch_problem().find("grace period"), std::string::npos);
+}
+
+TEST_F(GroupTest, ARefreshReplacesInBatchesLaunchingFirst) {
+  auto c = group_config();
+  c.desired_capacity = 4;
+  c.min_healthy_percentage = 50;  // batches of two
+  make(c);
+  settle();
+  ASSERT_EQ(in(InstanceState::kInService), 4);
+  c.launch.fingerprint = "v2";
+  group->reconfigure(c, 0);
+  ASSERT_TRUE(group->refresh().active);
+  EXPECT_EQ(group->refresh().total, 4);
+  tick();
+  tick();
+  EXPECT_EQ(provider->launches.size(), 2u) << "a batch of two replacements";
+  EXPECT_EQ(in(InstanceState::kTerminating), 0) << "nobody leaves before they serve";
+  provider->answer_launches();
+  tick();
+  link.all_healthy();
+  tick();
+  EXPECT_EQ(in(InstanceState::kTerminating), 0) << "replacements still warming up";
+  tick(5000);
+  EXPECT_EQ(in(InstanceState::kTerminating), 2);
+  for (int k = 0; k < 10 && group->refresh().active; ++k) {
+    settle();
+    tick(5000);
+  }
+  EXPECT_FALSE(group->refresh().active);
+  EXPECT_EQ(group->refresh().status, "Successful");
+  EXPECT_EQ(in(InstanceState::kInService), 4);
+  for (const auto& i : group->instances()) {
+    if (i->active()) {
+      EXPECT_EQ(i->template_version, group->template_version());
+    }
+  }
+}
+
+TEST_F(GroupTest, UnevenZonesAreRebalancedLaunchFirst) {
+  auto c = group_config();
+  c.desired_capacity = 4;
+  make(c);
+  settle();
+  // Protect nothing; move two instances' zone by hand to unbalance (3 in a, 1 in b).
+  for (auto& i : group->instances()) {
+    if (i->zone == "b") {
+      const_cast<Instance&>(*i).zone = "a";
+      break;
+    }
+  }
+  tick();
+  tick();
+  EXPECT_EQ(provider->launches.size(), 1u);
+  EXPECT_EQ(provider->launches[0].request.zone, "b");
+  for (int k = 0; k < 5; ++k) {
+    settle();
+    tick(5000);
+  }
+  EXPECT_EQ(per_zone()["a"], 2);
+  EXPECT_EQ(per_zone()["b"], 2);
+}
+
+}  // namespace
+}  // namespace ballast::scale

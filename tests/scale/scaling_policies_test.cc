@@ -1,0 +1,203 @@
+#include "scale/scaling_policies.h"
+
+#include <gtest/gtest.h>
+
+#include "core/event_loop.h"
+#include "fakes.h"
+
+namespace ballast::scale {
+namespace {
+
+using testing::FakeAlarms;
+using testing::FakeLink;
+using testing::FakeMetrics;
+using testing::FakeProvider;
+
+config::ScalingPolicyConfig tracking(const std::string& name, double target) {
+  config::ScalingPolicyConfig p;
+  p.name = name;
+  p.type = config::ScalingPolicyConfig::Type::kTargetTracking;
+  p.metric.kind = config::PolicyMetric::Kind::kRequestCountPerTarget;
+  p.target = target;
+  return p;
+}
+
+// Policies over a group whose instances come up at once, on a fake clock.
+class PoliciesTest : public ::testing::Test {
+ protected:
+  void make(config::AutoScalingGroupConfig c) {
+    c.name = "web";
+    c.target_group = "app";
+    c.min_size = c.min_size == 0 ? 1 : c.min_size;
+    c.max_size = 20;
+    if (!c.desired_capacity) c.desired_capacity = 2;
+    c.instance_warmup_ms = 3000;
+    c.scale_in_stabilization_ms = 60000;
+    c.launch.fingerprint = "v1";
+    config = c;
+    provider = std::make_shared<FakeProvider>();
+    group = std::make_unique<ScalingGroup>(
+        loop, c, [this](const config::LaunchConfig&) { return provider; }, link);
+    policies = std::make_unique<ScalingPolicies>(loop, c);
+    settle();
+  }
+  // Capacity catches up with desired, and warms up.
+  void settle() {
+    for (int k = 0; k < 4; ++k) {
+      step(100);
+      provider->answer_launches();
+      step(100);
+      link.all_healthy();
+      provider->finish_terminations();
+      link.finish_drains();
+    }
+    step(3100);
+  }
+  void step(int64_t ms) {
+    now += ms;
+    group->tick(now, now);
+  }
+  // One evaluation a second.
+  void evaluate_for(int64_t seconds) {
+    for (int64_t s = 0; s < seconds; ++s) {
+      now += 1000;
+      group->tick(now, now);
+      policies->evaluate(*group, metrics, alarms, now, now);
+    }
+  }
+
+  core::EventLoop loop;
+  FakeLink link;
+  FakeMetrics metrics;
+  FakeAlarms alarms;
+  config::AutoScalingGroupConfig config;
+  std::shared_ptr<FakeProvider> provider;
+  std::unique_ptr<ScalingGroup> group;
+  std::unique_ptr<ScalingPolicies> policies;
+  int64_t now = 1000;
+};
+
+TEST_F(PoliciesTest, TargetTrackingScalesOutAtOnce) {
+  config::AutoScalingGroupConfig c;
+  c.policies = {tracking("rps", 100)};
+  make(c);
+  metrics.values["rps"] = 250;  // per target, over 2 counted
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 5) << "ceil(2 x 250 / 100)";
+}
+
+TEST_F(PoliciesTest, ScaleOutTakesTheHighestRecommendation) {
+  config::AutoScalingGroupConfig c;
+  c.policies = {tracking("a", 100), tracking("b", 100)};
+  make(c);
+  metrics.values["a"] = 150;
+  metrics.values["b"] = 300;
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 6);
+}
+
+TEST_F(PoliciesTest, ScaleInWaitsForTheStabilizationWindowAndEveryPolicy) {
+  config::AutoScalingGroupConfig c;
+  c.desired_capacity = 4;
+  c.policies = {tracking("a", 100), tracking("b", 100)};
+  make(c);
+  metrics.values["a"] = 20;   // says 1
+  metrics.values["b"] = 100;  // within tolerance: hold
+  evaluate_for(120);
+  EXPECT_EQ(group->desired(), 4) << "b does not agree";
+  metrics.values["b"] = 20;
+  // The window remembers b's "hold" (4) for 60 s.
+  evaluate_for(30);
+  EXPECT_EQ(group->desired(), 4);
+  evaluate_for(35);
+  EXPECT_EQ(group->desired(), 1);
+}
+
+TEST_F(PoliciesTest, NoScaleInWhileInstancesWarmUp) {
+  config::AutoScalingGroupConfig c;
+  c.policies = {tracking("a", 100)};
+  make(c);
+  metrics.values["a"] = 300;
+  evaluate_for(1);
+  ASSERT_EQ(group->desired(), 6);
+  metrics.values["a"] = 10;  // load gone while the new four are starting
+  now += 100;
+  group->tick(now, now);
+  policies->evaluate(*group, metrics, alarms, now, now);
+  EXPECT_EQ(group->desired(), 6) << "pending instances: no scale-in";
+}
+
+TEST_F(PoliciesTest, WarmingInstancesAreNotCounted) {
+  config::AutoScalingGroupConfig c;
+  c.policies = {tracking("a", 100)};
+  make(c);
+  group->set_desired(3, "test", now);
+  step(100);
+  provider->answer_launches();
+  step(100);
+  link.all_healthy();
+  step(100);
+  ASSERT_EQ(group->count(InstanceState::kInService), 3);
+  EXPECT_EQ(group->counted(now).size(), 2u) << "the third warms up for 3 s";
+  metrics.values["a"] = 200;
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 4) << "ceil(2 counted x 200 / 100), not 3 x 200 / 100";
+}
+
+TEST_F(PoliciesTest, MaxScaleOutStepBoundsEachDecision) {
+  config::AutoScalingGroupConfig c;
+  c.max_scale_out_step = 2;
+  c.policies = {tracking("a", 100)};
+  make(c);
+  metrics.values["a"] = 1000;
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 4) << "2 + at most 2";
+}
+
+TEST_F(PoliciesTest, StepScalingActsOncePerAlarmEvaluation) {
+  config::AutoScalingGroupConfig c;
+  config::ScalingPolicyConfig p;
+  p.name = "up";
+  p.type = config::ScalingPolicyConfig::Type::kStepScaling;
+  p.alarm = "high";
+  p.steps = {{0.0, 20.0, 1}, {20.0, std::nullopt, 3}};
+  c.policies = {p};
+  make(c);
+  alarms.readings["high"] = AlarmReading{true, 60, 85.0, 60};
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 5) << "85 is 25 above 60: +3";
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 5) << "same evaluation: nothing more";
+  settle();
+  alarms.readings["high"] = AlarmReading{true, 120, 70.0, 60};
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 6);
+  alarms.readings["high"] = AlarmReading{false, 180, 50.0, 60};
+  settle();
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 6) << "OK: no action";
+  const auto& a = group->activities().back();
+  EXPECT_NE(a.cause.find("alarm high in ALARM triggered policy up: desired 5 → 6"),
+            std::string::npos)
+      << a.cause;
+}
+
+TEST_F(PoliciesTest, SimpleScalingWaitsForItsCooldown) {
+  config::AutoScalingGroupConfig c;
+  config::ScalingPolicyConfig p;
+  p.name = "add";
+  p.type = config::ScalingPolicyConfig::Type::kSimpleScaling;
+  p.alarm = "busy";
+  p.adjustment = 1;
+  p.cooldown_ms = 30000;
+  c.policies = {p};
+  make(c);
+  for (int64_t period = 1; period <= 40; ++period) {
+    alarms.readings["busy"] = AlarmReading{true, period * 1000, 1.0, 0};
+    evaluate_for(1);
+  }
+  EXPECT_EQ(group->desired(), 4) << "at 0 s and 30 s; the breaches between fall in cooldown";
+}
+
+}  // namespace
+}  // namespace ballast::scale
