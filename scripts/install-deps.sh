@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev # tests
   libbenchmark-dev          # micro-benchmarks
   curl procps               # integration tests and demo
+  python3 tzdata            # the exec provider example script; scheduled actions' time zones
   wrk haproxy nginx-light   # make bench: the proxies we measure against
   prometheus                # promtool checks the /metrics exposition in the tests
   chromium                  # the dashboard test loads the page headless

@@ -5,6 +5,7 @@
 
 #include "app/admin_client.h"
 #include "app/commands.h"
+#include "app/ctl_autoscaling.h"
 #include "app/ctl_views.h"
 
 namespace ballast::app {
@@ -30,11 +31,7 @@ const char* kUsage =
     "  metrics METRIC [DIM=VALUE ...]  a series: --stat p99 --period 10s --since 15m\n"
     "  top [--iterations N]            live view: request rates, latency, targets\n";
 
-struct Call {
-  std::string method;
-  std::string path;
-  std::string body;
-};
+using Call = CtlCall;
 
 // Maps an action and its arguments to an API call; false (with `error`) when they do not fit.
 bool make_call(const std::vector<std::string>& a, Call* call, std::string* error) {
@@ -44,6 +41,7 @@ bool make_call(const std::vector<std::string>& a, Call* call, std::string* error
     return false;
   };
   const std::string& action = a[0];
+  if (auto done = autoscaling_call(a, call, error)) return *done;
   std::string base = "/api/v1/target-groups/";
   if (action == "status" || action == "listeners") {
     *call = {"GET", "/api/v1/" + action, ""};
@@ -158,6 +156,7 @@ void print_alarms(const json& j) {
 
 // Human-readable output for the read actions; mutations print the API's short answer.
 void print_reply(const std::string& action, const json& j) {
+  if (print_autoscaling_reply(action, j)) return;
   if (action == "alarms") {
     if (j.contains("alarms")) {
       print_alarms(j);
@@ -178,6 +177,7 @@ void print_reply(const std::string& action, const json& j) {
 int ctl_command(const CtlOptions& options) {
   if (options.args.empty()) {
     fputs(kUsage, stderr);
+    fputs(kAutoscalingUsage, stderr);
     return 2;
   }
   std::string admin = options.admin;
@@ -190,7 +190,7 @@ int ctl_command(const CtlOptions& options) {
   Call call;
   std::string error;
   if (!make_call(options.args, &call, &error)) {
-    fprintf(stderr, "%s\n%s", error.c_str(), kUsage);
+    fprintf(stderr, "%s\n%s%s", error.c_str(), kUsage, kAutoscalingUsage);
     return 2;
   }
   auto reply = admin_request(admin, token, call.method, call.path, call.body, &error);

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,32 @@ ExecProvider::ExecProvider(core::EventLoop& loop, const config::LaunchConfig& la
                            std::string group)
     : loop_(loop), launch_(launch), group_(std::move(group)) {}
 
-ExecProvider::~ExecProvider() = default;
+// ballast is stopping: its instances stop with it (a restart starts clean rather than
+// leaving instances nobody tracks). Blocking is right here; each call is bounded.
+ExecProvider::~ExecProvider() {
+  for (const auto& [id, k] : known_) {
+    if (k.terminating) continue;
+    nlohmann::json in = {{"action", "terminate"},
+                         {"group", group_},
+                         {"instance_id", id},
+                         {"address", k.address},
+                         {"provider_id", k.provider_id}};
+    SpawnOptions options;
+    options.command = launch_.terminate_command;
+    options.environment = launch_.environment;
+    options.working_directory = launch_.working_directory;
+    options.input = in.dump() + "\n";
+    std::string error;
+    auto child = ChildProcess::spawn(loop_, options, nullptr, &error);
+    if (!child) continue;
+    int status = 0;
+    for (int64_t waited = 0; waited < std::min<int64_t>(launch_.command_timeout_ms, 15000);
+         waited += 20) {
+      if (waitpid(child->pid(), &status, WNOHANG) == child->pid()) break;
+      usleep(20000);
+    }
+  }
+}
 
 void ExecProvider::run(const std::string& what, const std::string& command,
                        const std::string& input, Finish finish) {

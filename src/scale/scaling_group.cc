@@ -361,6 +361,16 @@ void ScalingGroup::advance_pending(Instance& i, int64_t now_ms, int64_t unix_ms)
     }
   }
   if (!i.registered) {
+    for (const auto& other : instances_) {
+      if (other.get() != &i && other->address == i.address &&
+          other->state != InstanceState::kTerminated) {
+        launch_failed(
+            i,
+            "the provider gave it address " + i.address + ", which " + other->id + " already has",
+            now_ms, unix_ms);
+        return;
+      }
+    }
     link_.register_target(config_.target_group, i.address);
     i.registered = true;
   }

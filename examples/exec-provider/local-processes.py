@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""An exec provider for ballast: launches `ballast backend` processes on this machine.
+
+ballast runs it with a JSON request on stdin and reads a JSON answer on stdout
+(docs/autoscaling.md, "The exec provider"). Copy it and replace the three actions with
+calls to your platform: a cloud CLI, kubectl, nomad, systemd-run.
+
+  launch    {"action":"launch","group":G,"instance_id":I,"zone":Z}
+            -> {"address":"127.0.0.1:PORT","provider_id":"PID"}
+  terminate {"action":"terminate","instance_id":I,"provider_id":"PID",...}
+            -> exit 0 once it is gone
+  describe  {"action":"describe","instances":[{"instance_id":I,"provider_id":"PID"},...]}
+            -> {"instances":[{"instance_id":I,"state":"running"|"stopped"},...]}
+
+Settings come from the environment (launch.environment in the configuration):
+  BALLAST_BIN     the ballast binary (default: ballast on PATH)
+  STATE_DIR       where instance logs go (default: /tmp/ballast-exec)
+  PORT_FIRST/PORT_LAST   ports handed out (default: 9300-9399)
+"""
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+
+def port_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive: look at its state.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def launch(request):
+    state = os.environ.get("STATE_DIR", "/tmp/ballast-exec")
+    os.makedirs(state, exist_ok=True)
+    first = int(os.environ.get("PORT_FIRST", "9300"))
+    last = int(os.environ.get("PORT_LAST", "9399"))
+    # ballast launches several instances at once: one launch at a time picks a port and
+    # holds the lock until its backend listens on it.
+    with open(os.path.join(state, "launch.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        port = next((p for p in range(first, last + 1) if port_free(p)), None)
+        if port is None:
+            print(f"no free port in {first}-{last}", file=sys.stderr)
+            return 1
+        instance = request["instance_id"]
+        log = open(os.path.join(state, instance + ".log"), "ab")
+        process = subprocess.Popen(
+            [os.environ.get("BALLAST_BIN", "ballast"), "backend", "--port", str(port),
+             "--id", instance],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        for _ in range(100):  # up to 10 s
+            if not port_free(port) or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        if process.poll() is not None:
+            print(f"the backend exited with status {process.returncode}", file=sys.stderr)
+            return 1
+    print(json.dumps({"address": f"127.0.0.1:{port}", "provider_id": str(process.pid)}))
+    return 0
+
+
+def terminate(request):
+    pid = int(request.get("provider_id") or 0)
+    if pid <= 0 or not alive(pid):
+        return 0
+    os.killpg(pid, signal.SIGTERM)
+    for _ in range(100):  # up to 10 s, then SIGKILL
+        if not alive(pid):
+            return 0
+        time.sleep(0.1)
+    os.killpg(pid, signal.SIGKILL)
+    return 0
+
+
+def describe(request):
+    out = []
+    for i in request.get("instances", []):
+        pid = int(i.get("provider_id") or 0)
+        out.append({"instance_id": i["instance_id"],
+                    "state": "running" if pid > 0 and alive(pid) else "stopped"})
+    print(json.dumps({"instances": out}))
+    return 0
+
+
+def main():
+    request = json.load(sys.stdin)
+    action = request.get("action")
+    handlers = {"launch": launch, "terminate": terminate, "describe": describe}
+    if action not in handlers:
+        print(f"unknown action {action!r}", file=sys.stderr)
+        return 2
+    return handlers[action](request)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
