@@ -200,6 +200,9 @@ void ChildProcess::on_io(uint32_t) {
   pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r == 0 || (r < 0 && errno == EINTR)) return;
   exited_ = true;
+  // The group ends with its leader: whatever it started and left behind (a shell's
+  // child, a daemon) would otherwise hold the instance's port forever.
+  ::kill(-pid_, SIGKILL);
   loop_.remove(pidfd_);
   ::close(pidfd_);
   pidfd_ = -1;

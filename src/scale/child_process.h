@@ -24,6 +24,7 @@ struct SpawnOptions {
 // A child process in its own process group (so a signal reaches everything it started),
 // watched through a pidfd on the event loop: no SIGCHLD handler, no blocking wait. It
 // is spawned with the default signal mask and dispositions, not the control thread's.
+// When it exits, what is left of its process group is killed.
 class ChildProcess final : public core::IoHandler {
  public:
   // The waitpid() status once the process has exited.

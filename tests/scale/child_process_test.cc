@@ -71,6 +71,20 @@ TEST(ChildProcessTest, SignalsReachTheWholeProcessGroup) {
   EXPECT_NE(::kill(-group, 0), 0) << "no process of the group is left";
 }
 
+TEST(ChildProcessTest, WhatTheLeaderLeavesBehindEndsWithIt) {
+  core::EventLoop loop;
+  SpawnOptions o;
+  o.command = "sleep 30 & exit 0";
+  int status = -1;
+  std::string error;
+  auto child = ChildProcess::spawn(loop, o, [&](int s) { status = s; }, &error);
+  ASSERT_TRUE(child) << error;
+  pid_t group = child->pid();
+  ASSERT_TRUE(run_until(loop, [&] { return status != -1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_NE(::kill(-group, 0), 0) << "the background sleep was killed with its group";
+}
+
 TEST(ProcessProviderTest, LaunchesOnAPortOfTheRangeAndReportsAnExit) {
   core::EventLoop loop;
   config::LaunchConfig l;
