@@ -1,52 +1,40 @@
 #!/usr/bin/env bash
-# The quickstart behind `make demo`: two demo backends on :9001 and :9002, then ballast
-# in the foreground with examples/quickstart.yaml until Ctrl-C. Everything it started
-# is stopped on the way out.
+# The quickstart behind `make demo`: ballast in the foreground with
+# examples/quickstart.yaml until Ctrl-C. Its autoscaling group launches the demo backends
+# itself (ports 9100-9199) and stops them when ballast stops.
 set -euo pipefail
 
 BALLAST=${1:-build/ballast}
 CONFIG=${2:-examples/quickstart.yaml}
-BACKEND_PORTS=(9001 9002)
-pids=()
-
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 "$BALLAST" check -q -c "$CONFIG"
-
-for port in "${BACKEND_PORTS[@]}"; do
+for port in 8080 9901; do
   if port_busy "$port"; then
     echo "demo: port $port is already in use; stop whatever holds it and try again" >&2
     exit 1
   fi
-  "$BALLAST" backend --port "$port" --id "app-$port" &
-  pids+=($!)
-done
-for port in "${BACKEND_PORTS[@]}"; do
-  for _ in $(seq 50); do port_busy "$port" && break; sleep 0.1; done
 done
 
 cat <<MSG
 
-  ballast quickstart: listener :8080 -> target group "app" (127.0.0.1:9001, 127.0.0.1:9002)
+  ballast quickstart: listener :8080 -> target group "app", whose instances are the
+  autoscaling group "app" (2 to 8 \`ballast backend\` processes on ports 9100-9199).
+
+  Dashboard: http://127.0.0.1:9901/      Terminal: $BALLAST ctl top
 
   Try, from another terminal:
-    curl -i http://127.0.0.1:8080/              # answered by app-9001, then app-9002, ...
-    curl    http://127.0.0.1:8080/echo          # what the target received (X-Forwarded-*, X-Request-Id)
-    curl    http://127.0.0.1:8080/sleep?ms=500  # a slow request
-    curl -o /dev/null http://127.0.0.1:8080/bytes/1000000000   # 1 GB streamed, never buffered
+    curl -i http://127.0.0.1:8080/              # X-Ballast-Instance says which instance answered
+    $BALLAST ctl instances app                  # the group's instances and policies
+    # A spike: 40 -> 250 requests/s of 5 ms CPU each for a minute. The group scales out,
+    # then (60 s after the spike) back in, draining instances first; no request fails.
+    $BALLAST load "http://127.0.0.1:8080/work?cpu_ms=5" --profile spike \\
+        --rate 40 --to 250 --at 15 --spike-duration 60 --duration 150
+    $BALLAST ctl activities app                 # what happened, and why
 
-  Ctrl-C stops ballast (in-flight requests finish first) and the two backends.
+  Ctrl-C stops ballast (in-flight requests finish first) and its instances.
 
 MSG
 
-# Not exec: the trap above must still stop the backends when ballast exits.
-"$BALLAST" run -c "$CONFIG" &
-pids+=($!)
-wait "${pids[-1]}"
+exec "$BALLAST" run -c "$CONFIG"

@@ -97,6 +97,52 @@ function fillAlarms(alarms) {
   }
 }
 
+// One block per autoscaling group: a capacity chart (desired, in service, pending) and
+// the latest activities, newest first, with their causes.
+function autoscalingBlock(name) {
+  const id = "asg-" + name.replace(/[^A-Za-z0-9_-]/g, "_");
+  let block = document.getElementById(id);
+  if (block) return block;
+  block = document.createElement("div");
+  block.id = id;
+  block.className = "asg";
+  block.innerHTML = '<figure><figcaption></figcaption><div class="capacity-chart" id="' + id +
+    '-chart"></div></figure><table class="activities"><thead><tr><th>Start</th><th>Status</th>' +
+    '<th>Activity</th><th>Cause</th></tr></thead><tbody></tbody></table>';
+  document.getElementById("autoscaling").append(block);
+  return block;
+}
+
+async function drawAutoscaling(start, now) {
+  const answer = await api("/api/v1/autoscaling-groups");
+  const groups = answer.autoscaling_groups;
+  document.getElementById("autoscaling-none").hidden = groups.length > 0;
+  let points = 0;
+  await Promise.all(groups.map(async (g) => {
+    const block = autoscalingBlock(g.name);
+    block.querySelector("figcaption").textContent = "Autoscaling group " + g.name + ": desired " +
+      g.desired_capacity + " (min " + g.min_size + ", max " + g.max_size + "), " + g.in_service +
+      " in service, " + g.pending + " pending" + (g.launch_problem ? " · launches failing: " + g.launch_problem : "");
+    const dims = { autoscaling_group: g.name };
+    const [desired, serving, pending] = await Promise.all([
+      series("GroupDesiredCapacity", dims, "Average", start, now),
+      series("GroupInServiceInstances", dims, "Average", start, now),
+      series("GroupPendingInstances", dims, "Average", start, now)]);
+    points += draw(block.querySelector(".capacity-chart").id,
+                   { desired, "in service": serving, pending }, now);
+    const history = await api("/api/v1/autoscaling-groups/" + encodeURIComponent(g.name) + "/activities");
+    const body = block.querySelector(".activities tbody");
+    body.innerHTML = "";
+    for (const a of history.activities.slice(0, 12)) {
+      const tr = document.createElement("tr");
+      tr.append(cell(a.start_time), cell(a.status, "state-" + a.status), cell(a.description),
+                cell(a.cause + (a.detail ? " (" + a.detail + ")" : "")));
+      body.append(tr);
+    }
+  }));
+  return points;
+}
+
 async function refresh() {
   const now = Math.floor(Date.now() / 1000);
   const start = now - WINDOW_S;
@@ -128,6 +174,7 @@ async function refresh() {
     points += draw("chart-errors", errors, now);
     points += draw("chart-latency", latency, now);
     points += draw("chart-healthy", healthy, now);
+    points += await drawAutoscaling(start, now);
     document.body.dataset.points = String(points);
     document.body.dataset.updated = String(now);
     document.getElementById("status").textContent =

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "control/target_registry.h"
 #include "core/event_loop.h"
+#include "metrics/prometheus.h"
 #include "metrics/time_series.h"
 #include "metrics/totals.h"
 #include "scale/scaling_group.h"
@@ -45,6 +46,8 @@ class Autoscaler final : public scale::TargetGroupLink,
   admin::AdminResponse handle_api(const std::vector<std::string>& parts,
                                   const admin::AdminRequest& request);
   nlohmann::json groups_json() const;
+  // The groups' sizes and instance counts by state, for GET /metrics.
+  void write_prometheus(metrics::PrometheusWriter& w) const;
 
   // TargetGroupLink
   void register_target(const std::string& group, const std::string& address) override;

@@ -201,6 +201,7 @@ std::string Controller::render_prometheus() {
   w.sample({}, static_cast<double>(p.open_fds));
   w.family("ballast_process_start_time_seconds", Type::kGauge, "Start time, Unix seconds.");
   w.sample({}, static_cast<double>(started_unix_));
+  autoscaler_.write_prometheus(w);
   w.family("ballast_config_generation", Type::kGauge, "Configurations applied (1 at start).");
   w.sample({}, static_cast<double>(reload_status_.generation));
   w.family("ballast_config_last_reload_successful", Type::kGauge,

@@ -139,17 +139,23 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
   for (size_t i = 0; i < config_.policies.size(); ++i) {
     const auto& p = config_.policies[i];
     if (p.type != Type::kTargetTracking) continue;
-    any = true;
     PolicyStatus& st = status_[i];
     st.note.clear();
     st.metric = metric_of(i, g, metrics, now_ms, unix_ms);
     st.recommendation.reset();
-    int rec = current;  // no data or within tolerance: hold
+    // Without data a policy abstains (a latency policy has none while nothing is served);
+    // when every policy abstains, nothing changes.
     if (!st.metric) {
       if (st.note.empty()) st.note = "no data";
-    } else if (counted == 0) {
+      continue;
+    }
+    if (counted == 0) {
       st.note = "no instance in service and warmed up to measure";
-    } else if (auto r = target_tracking_desired(counted, *st.metric, p.target, p.tolerance)) {
+      continue;
+    }
+    any = true;
+    int rec = current;  // within tolerance: hold
+    if (auto r = target_tracking_desired(counted, *st.metric, p.target, p.tolerance)) {
       st.recommendation = *r;
       rec = *r;
     } else {
@@ -159,8 +165,7 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
     if (rec > best) {
       best = rec;
       best_cause = "target tracking policy " + p.name + " (" + metric_label(p.metric) + " " +
-                   (st.metric ? format_metric(*st.metric) : "?") + ", target " +
-                   format_metric(p.target) + ")";
+                   format_metric(*st.metric) + ", target " + format_metric(p.target) + ")";
     }
   }
   if (!any) return;

@@ -46,8 +46,8 @@ struct PolicyStatus {
 };
 
 // A group's scaling policies, evaluated once a second. Target tracking: scale-out takes
-// the highest recommendation at once; scale-in needs every policy to agree, no instance
-// pending or warming up, and the stabilization window. Step and simple scaling act while
+// the highest recommendation at once; scale-in needs every policy with data to agree, no
+// instance pending or warming up, and the stabilization window. Step and simple scaling act while
 // their alarm is in ALARM, once per alarm evaluation (simple scaling after its cooldown,
 // step scaling once the instances it launched are warm). Every change is bounded by
 // min/max size and max_scale_out_step.

@@ -2,6 +2,7 @@
 // its charts hold data points, its tables list the targets and alarms. The screenshot
 // lands in the build folder (build/dashboard.png).
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <regex>
@@ -28,6 +29,40 @@ std::string chromium(const std::string& url, const std::vector<std::string>& arg
   Process p(argv, dir + "/chromium.out");
   *exit_code = p.wait_exit(60000);
   return p.log();
+}
+
+TEST(DashboardTest, AutoscalingGroupsShowCapacityAndActivities) {
+  uint16_t base = free_port();
+  if (base > 65000) base = 40000;
+  Ballast lb(
+      "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n"
+      "    rules:\n      - forward: { target_group: app }\n"
+      "target_groups:\n  - name: app\n    health_check: { interval: 300ms, timeout: 250ms }\n"
+      "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 2\n"
+      "    max_size: 4\n    launch:\n      command: \"{ballast} backend --port {port}\"\n"
+      "      ports: " +
+      std::to_string(base) + "-" + std::to_string(base + 20) + "\n");
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(within(15, [&] {
+    return admin_call(lb.admin_port(), "GET", "/api/v1/autoscaling-groups/web")
+               .body.find("\"in_service\": 2") != std::string::npos;
+  })) << lb.process().log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // capacity samples
+  std::string dir = make_temp_dir();
+  int code = -1;
+  std::string dom =
+      chromium("http://" + loopback(lb.admin_port()) + "/", {"--dump-dom"}, dir, &code);
+  ASSERT_EQ(code, 0) << dom;
+  EXPECT_NE(dom.find("Autoscaling group web: desired 2 (min 2, max 4), 2 in service"),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("Launching a new instance"), std::string::npos) << "the activity timeline";
+  EXPECT_NE(dom.find("the group was created with desired capacity 2"), std::string::npos);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(dom, m, std::regex("data-points=\"(\\d+)\""))) << dom;
+  EXPECT_GT(std::stoi(m[1]), 3) << "the capacity chart drew points";
+  lb.process().signal(SIGTERM);
+  EXPECT_EQ(lb.process().wait_exit(30000), 0);
 }
 
 TEST(DashboardTest, ChartsHaveDataAndTablesListTargetsAndAlarms) {

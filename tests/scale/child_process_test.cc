@@ -98,7 +98,8 @@ TEST(ChildProcessTest, WhatTheLeaderLeavesBehindEndsWithIt) {
   o.command = "sleep 30 & exit 0";
   int status = -1;
   std::string error;
-  auto child = ChildProcess::spawn(loop, o, [&](int s) { status = s; }, &error);
+  auto child = ChildProcess::spawn(
+      loop, o, [&](int s) { status = s; }, &error);
   ASSERT_TRUE(child) << error;
   pid_t group = child->pid();
   ASSERT_TRUE(run_until(loop, [&] { return status != -1; }));

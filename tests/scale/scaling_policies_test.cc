@@ -113,6 +113,20 @@ TEST_F(PoliciesTest, ScaleInWaitsForTheStabilizationWindowAndEveryPolicy) {
   EXPECT_EQ(group->desired(), 1);
 }
 
+TEST_F(PoliciesTest, APolicyWithoutDataAbstains) {
+  config::AutoScalingGroupConfig c;
+  c.desired_capacity = 4;
+  c.policies = {tracking("rps", 100), tracking("latency", 0.05)};
+  make(c);
+  metrics.values["rps"] = 0;  // idle: no latency samples at all
+  evaluate_for(61);
+  EXPECT_EQ(group->desired(), 1) << "the latency policy has nothing to say";
+  metrics.values.clear();
+  group->set_desired(3, "test", now);
+  evaluate_for(120);
+  EXPECT_EQ(group->desired(), 3) << "no policy has data: nothing changes";
+}
+
 TEST_F(PoliciesTest, NoScaleInWhileInstancesWarmUp) {
   config::AutoScalingGroupConfig c;
   c.policies = {tracking("a", 100)};
