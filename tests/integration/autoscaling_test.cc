@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/http_client.h"
 #include "support/load_loop.h"
@@ -49,6 +51,13 @@ json group(const Ballast& lb) {
 
 int in_service(const Ballast& lb) {
   return group(lb).value("in_service", -1);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 json activities(const Ballast& lb) {
@@ -187,6 +196,85 @@ TEST(AutoscalingTest, ABadLaunchCommandBacksOff) {
   EXPECT_LE(failed, 7);
   EXPECT_EQ(g["in_service"], 0);
   stop(lb);
+}
+
+TEST(AutoscalingTest, ARefreshAfterAReloadFailsNoRequest) {
+  std::string group_part =
+      "    min_size: 2\n    max_size: 4\n"
+      "    instance_refresh: { min_healthy_percentage: 50 }\n";
+  std::string first =
+      asg_config(group_part, "", "{ballast} backend --port {port} --id v1-{instance_id}");
+  Ballast lb(first);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(within(15, [&] { return in_service(lb) == 2; }));
+  LoadLoop load(lb.port(), 2, "/sleep?ms=2");
+  ASSERT_TRUE(load.wait_for_more(100));
+  // The same file with a new launch command: a new launch template.
+  lb.rewrite_config(replace_all(first, "--id v1-", "--id v2-"));
+  ASSERT_EQ(admin_call(lb.admin_port(), "POST", "/api/v1/reload").status, 200);
+  ASSERT_TRUE(within(60, [&] {
+    json g = group(lb);
+    return !g["instance_refresh"].is_null() && g["instance_refresh"]["status"] == "Successful" &&
+           g.value("in_service", -1) == 2 && g.value("terminating", -1) == 0;
+  })) << lb.process().log();
+  ASSERT_TRUE(load.wait_for_more(200));
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << load.first_failure();
+  for (const auto& [instance, n] : instances_seen(lb.port(), 20)) {
+    EXPECT_EQ(instance.rfind("v2-", 0), 0u) << instance << " is from the old template";
+  }
+  EXPECT_EQ(group(lb)["instance_refresh"]["percentage_complete"], 100);
+  stop(lb);
+}
+
+TEST(AutoscalingTest, LifecycleHooksRunAndCanAbandonALaunch) {
+  std::string dir = make_temp_dir();
+  Ballast lb(asg_config(
+      "    min_size: 1\n    max_size: 2\n"
+      "    lifecycle_hooks:\n"
+      "      - { name: note-launch, transition: launching, command: \"echo $BALLAST_ADDRESS >> " +
+      dir +
+      "/launched\" }\n"
+      "      - { name: note-stop, transition: terminating, command: \"echo $BALLAST_INSTANCE_ID "
+      ">> " +
+      dir + "/stopped\" }\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(within(15, [&] { return in_service(lb) == 1; })) << lb.process().log();
+  std::string address = group(lb)["instances"][0]["address"];
+  std::string id = group(lb)["instances"][0]["instance_id"];
+  EXPECT_EQ(read_file(dir + "/launched"), address + "\n");
+  ASSERT_EQ(admin_call(lb.admin_port(), "PUT", "/api/v1/autoscaling-groups/web/desired",
+                       R"({"desired_capacity": 2})")
+                .status,
+            200);
+  ASSERT_TRUE(within(15, [&] { return in_service(lb) == 2; }));
+  // Protect the second; scale-in must take the first, and its terminating hook runs.
+  std::string second;
+  json both = group(lb);
+  for (const auto& i : both["instances"]) {
+    if (i["instance_id"] != id) second = i["instance_id"];
+  }
+  auto protect = admin_call(lb.admin_port(), "POST",
+                            "/api/v1/autoscaling-groups/web/instances/" + second + "/protect");
+  ASSERT_EQ(protect.status, 200) << second << ": " << protect.body << group(lb).dump(2);
+  ASSERT_EQ(admin_call(lb.admin_port(), "PUT", "/api/v1/autoscaling-groups/web/desired",
+                       R"({"desired_capacity": 1})")
+                .status,
+            200);
+  ASSERT_TRUE(within(20, [&] { return read_file(dir + "/stopped") == id + "\n"; }))
+      << lb.process().log();
+  stop(lb);
+
+  // A launching hook that fails abandons the launch.
+  Ballast bad(asg_config(
+      "    min_size: 1\n    max_size: 1\n    launch_backoff: { initial: 5s }\n"
+      "    lifecycle_hooks: [{ name: refuse, transition: launching, command: \"exit 1\" }]\n"));
+  ASSERT_TRUE(bad.ready());
+  ASSERT_TRUE(within(15, [&] { return !group(bad)["launch_problem"].is_null(); }));
+  std::string problem = group(bad)["launch_problem"];
+  EXPECT_NE(problem.find("lifecycle hook \"refuse\" exited with status 1"), std::string::npos)
+      << problem;
+  stop(bad);
 }
 
 TEST(AutoscalingTest, TheExecProviderLaunchesThroughAScript) {
