@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -110,6 +111,13 @@ Ballast::Ballast(std::string yaml) : port_(free_port()), admin_port_(free_port()
   process_ = std::make_unique<Process>(
       std::vector<std::string>{BALLAST_BINARY, "run", "-c", config_path_}, log_path_);
   ready_ = wait_for_port(port_) && wait_for_port(admin_port_);
+}
+
+Ballast::~Ballast() {
+  if (process_ && process_->running()) {
+    process_->signal(SIGTERM);
+    process_->wait_exit(5000);
+  }
 }
 
 std::string Ballast::render(std::string yaml) const {

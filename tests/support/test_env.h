@@ -36,6 +36,11 @@ class DemoBackend {
 class Ballast {
  public:
   explicit Ballast(std::string yaml);
+  // SIGTERM first (up to 5 s), so the instances of its autoscaling groups stop with it even
+  // when a test ends early; a SIGKILL would leave them running.
+  ~Ballast();
+  Ballast(const Ballast&) = delete;
+  Ballast& operator=(const Ballast&) = delete;
   uint16_t port() const { return port_; }
   uint16_t admin_port() const { return admin_port_; }
   Process& process() { return *process_; }
