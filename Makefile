@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test bench bench-micro fuzz format clean
+.PHONY: all deps build demo test bench bench-autoscale bench-micro fuzz format clean
 
 all: build
 
@@ -29,6 +29,11 @@ test: build
 
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)/ballast
+
+# The elasticity benchmark: step and spike profiles against the quickstart's autoscaling
+# group; SPEC RG elasticity metrics and plots in build/bench-autoscale/ (about 8 minutes).
+bench-autoscale: build
+	@bash bench/autoscale.sh $(BUILD_DIR)/ballast
 
 bench-micro: build
 	@$(BUILD_DIR)/bench/codec_bench

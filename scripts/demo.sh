@@ -27,10 +27,10 @@ cat <<MSG
   Try, from another terminal:
     curl -i http://127.0.0.1:8080/              # X-Ballast-Instance says which instance answered
     $BALLAST ctl instances app                  # the group's instances and policies
-    # A spike: 40 -> 250 requests/s of 5 ms CPU each for a minute. The group scales out,
+    # A spike: 60 -> 500 requests/s for a minute, each holding an instance thread 20 ms. The group scales out,
     # then (60 s after the spike) back in, draining instances first; no request fails.
-    $BALLAST load "http://127.0.0.1:8080/work?cpu_ms=5" --profile spike \\
-        --rate 40 --to 250 --at 15 --spike-duration 60 --duration 150
+    $BALLAST load "http://127.0.0.1:8080/block?ms=20" --profile spike \\
+        --rate 60 --to 500 --at 15 --spike-duration 60 --duration 150
     $BALLAST ctl activities app                 # what happened, and why
 
   Ctrl-C stops ballast (in-flight requests finish first) and its instances.

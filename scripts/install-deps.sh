@@ -14,6 +14,7 @@ PACKAGES=(
   curl procps               # integration tests and demo
   python3 tzdata            # the exec provider example script; scheduled actions' time zones
   wrk haproxy nginx-light   # make bench: the proxies we measure against
+  gnuplot-nox               # make bench-autoscale: the supply/demand/latency plots
   prometheus                # promtool checks the /metrics exposition in the tests
   chromium                  # the dashboard test loads the page headless
 )

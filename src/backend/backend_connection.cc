@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "backend/query.h"
 #include "http/headers.h"
@@ -230,6 +231,12 @@ void BackendConnection::route() {
     uint64_t ms = query_number(target_, "cpu_ms").value_or(10);
     burn_cpu(std::min<uint64_t>(ms, 60000));
     respond(200, "text/plain", "worked " + std::to_string(ms) + "ms\n");
+  } else if (path == "/block") {
+    // Holds this serving thread, like a synchronous app server waiting on its database:
+    // an instance serves at most threads x 1000/ms of these a second, and more queue.
+    uint64_t ms = std::min<uint64_t>(query_number(target_, "ms").value_or(20), 10000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    respond(200, "text/plain", "blocked " + std::to_string(ms) + "ms\n");
   } else if (path == "/sleep") {
     uint64_t ms = std::min<uint64_t>(query_number(target_, "ms").value_or(100), 3600000);
     loop_.timers().arm(sleep_timer_, static_cast<int64_t>(ms), loop_.now_ms());
@@ -249,7 +256,7 @@ void BackendConnection::route() {
     respond(200, "text/plain", "ballast demo backend " + state_.instance_id + "\n");
   } else {
     respond(404, "text/plain",
-            "no such endpoint; try /health /work /sleep /status/N /bytes/N /echo /upload\n");
+            "no such endpoint; try /health /work /block /sleep /status/N /bytes/N /echo /upload\n");
   }
 }
 

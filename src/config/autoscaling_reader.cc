@@ -24,21 +24,6 @@ constexpr MetricName kBuiltinMetrics[] = {
     {PolicyMetric::Kind::kLatencyP99, "latency_p99"},
 };
 
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
-
-template <typename Fn>
-void for_each_item(MapReader& r, std::string_view key, ErrorList& errors, Fn fn) {
-  YAML::Node list = r.node(key);
-  if (!list.IsDefined() || list.IsNull()) return;
-  if (!list.IsSequence()) {
-    errors.add(location_of(list), r.child_path(key), "expected a list");
-    return;
-  }
-  for (size_t i = 0; i < list.size(); ++i) fn(list[i], indexed(r.child_path(key), i));
-}
-
 void error_at(MapReader& r, std::string_view key, ErrorList& errors, const std::string& message) {
   errors.add(location_of(r.node(key)), r.child_path(key), message);
 }

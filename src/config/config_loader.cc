@@ -25,22 +25,6 @@ unsigned Config::effective_workers() const {
 
 namespace {
 
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
-
-// Calls `fn(item, path)` for each element of the sequence at `key`.
-template <typename Fn>
-void for_each_item(MapReader& reader, std::string_view key, ErrorList& errors, Fn fn) {
-  YAML::Node list = reader.node(key);
-  if (!list.IsDefined() || list.IsNull()) return;
-  if (!list.IsSequence()) {
-    errors.add(location_of(list), reader.child_path(key), "expected a list");
-    return;
-  }
-  for (size_t i = 0; i < list.size(); ++i) fn(list[i], indexed(reader.child_path(key), i));
-}
-
 std::optional<core::SocketAddress> read_address(MapReader& reader, std::string_view key,
                                                 bool required, std::string* text, Location* where,
                                                 ErrorList& errors) {

@@ -52,4 +52,22 @@ class MapReader {
   std::vector<std::string_view> known_;
 };
 
+// "path[i]".
+inline std::string indexed(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+// Calls `fn(item, path)` for each element of the sequence at `key` (absent or null: none;
+// anything but a list: an error).
+template <typename Fn>
+void for_each_item(MapReader& reader, std::string_view key, ErrorList& errors, Fn fn) {
+  YAML::Node list = reader.node(key);
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) {
+    errors.add(location_of(list), reader.child_path(key), "expected a list");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) fn(list[i], indexed(reader.child_path(key), i));
+}
+
 }  // namespace ballast::config

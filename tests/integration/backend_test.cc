@@ -63,6 +63,9 @@ TEST_F(BackendTest, StatusWorkSleep) {
   auto z = http_get(backend_.port(), "/sleep?ms=50");
   ASSERT_TRUE(z);
   EXPECT_EQ(z->body, "slept 50ms\n");
+  auto b = http_get(backend_.port(), "/block?ms=30");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->body, "blocked 30ms\n");
   auto missing = http_get(backend_.port(), "/nope");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);

@@ -107,14 +107,21 @@ TEST(ChildProcessTest, WhatTheLeaderLeavesBehindEndsWithIt) {
   EXPECT_EQ(live_members(group), 0) << "the background sleep was killed with its group";
 }
 
+config::LaunchConfig launch_config(const std::string& command, uint16_t first_port,
+                                   int64_t stop_timeout_ms) {
+  config::LaunchConfig l;
+  l.command = command;
+  l.port_first = first_port;
+  l.port_last = static_cast<uint16_t>(first_port + 10);
+  l.log_directory = ::testing::TempDir() + "/ballast-provider-test";
+  l.stop_timeout_ms = stop_timeout_ms;
+  return l;
+}
+
 TEST(ProcessProviderTest, LaunchesOnAPortOfTheRangeAndReportsAnExit) {
   core::EventLoop loop;
-  config::LaunchConfig l;
-  l.command = "echo started on {port} as {instance_id} in {zone}; exec sleep 30";
-  l.port_first = 41000;
-  l.port_last = 41010;
-  l.log_directory = ::testing::TempDir() + "/ballast-provider-test";
-  l.stop_timeout_ms = 2000;
+  config::LaunchConfig l = launch_config(
+      "echo started on {port} as {instance_id} in {zone}; exec sleep 30", 41000, 2000);
   ProcessProvider provider(loop, l, "/bin/true");
   std::string exited;
   provider.on_exit(
@@ -141,12 +148,8 @@ TEST(ProcessProviderTest, LaunchesOnAPortOfTheRangeAndReportsAnExit) {
 
 TEST(ProcessProviderTest, TerminateEscalatesToSigkill) {
   core::EventLoop loop;
-  config::LaunchConfig l;
-  l.command = "trap '' TERM; while true; do sleep 0.05; done";
-  l.port_first = 41020;
-  l.port_last = 41030;
-  l.log_directory = ::testing::TempDir() + "/ballast-provider-test";
-  l.stop_timeout_ms = 300;
+  config::LaunchConfig l =
+      launch_config("trap '' TERM; while true; do sleep 0.05; done", 41020, 300);
   ProcessProvider provider(loop, l, "/bin/true");
   bool answered = false, stopped = false;
   provider.launch(LaunchRequest{"web", "i-stubborn", "a"},
