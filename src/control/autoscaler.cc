@@ -72,8 +72,7 @@ void Autoscaler::configure(const config::Config& config, int64_t unix_ms) {
   for (auto& [name, m] : groups_) {
     LOG_INFO("autoscaling group \"%s\" removed; stopping its instances", name.c_str());
     for (const auto& i : m.group->instances()) {
-      if (i->registered && !i->deregistered)
-        deregister_target(m.group->config().target_group, i->address);
+      if (i->registered && !i->deregistered) deregister_target(i->target_group, i->address);
     }
     m.group->stop_all();
   }
@@ -126,13 +125,21 @@ void Autoscaler::record_series(const scale::ScalingGroup& g, int64_t second,
   auto counted = g.counted(now_ms);
   if (counted.empty()) return;
   double cpu = 0, cpu_n = 0, in_flight = 0, requests = 0;
+  // Baselines of instances no longer counted go (terminated ones would pile up).
+  std::erase_if(last_requests_, [&](const auto& kv) {
+    if (kv.first.first != g.name()) return false;
+    for (const scale::Instance* i : counted) {
+      if (i->address == kv.first.second) return false;
+    }
+    return true;
+  });
   for (const scale::Instance* i : counted) {
     scale::InstanceUsage u = i->provider->usage(i->id);
     if (u.cpu_percent) {
       cpu += *u.cpu_percent;
       cpu_n += 1;
     }
-    auto t = totals.targets.find({g.config().target_group, i->address});
+    auto t = totals.targets.find({i->target_group, i->address});
     if (t == totals.targets.end()) continue;
     in_flight += static_cast<double>(t->second.in_flight);
     // This second's requests: the increase of the target's count since the last one (a

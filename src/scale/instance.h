@@ -28,8 +28,9 @@ struct Instance {
 
   std::string id;
   std::string zone;
-  std::string address;      // "host:port" once launched
-  std::string provider_id;  // the provider's name for it
+  std::string target_group;  // the one it joined (a reload may move the group)
+  std::string address;       // "host:port" once launched
+  std::string provider_id;   // the provider's name for it
   std::shared_ptr<Provider> provider;
   uint64_t template_version = 0;  // the launch template it was started from
   InstanceState state = InstanceState::kPending;

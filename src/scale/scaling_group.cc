@@ -143,17 +143,24 @@ std::string ScalingGroup::new_instance_id() {
 
 void ScalingGroup::reconfigure(const config::AutoScalingGroupConfig& config, int64_t unix_ms) {
   bool template_changed = config.launch.fingerprint != config_.launch.fingerprint;
+  bool moved = config.target_group != config_.target_group;
   config_ = config;
   int clamped =
       std::clamp(desired_, static_cast<int>(config_.min_size), static_cast<int>(config_.max_size));
   if (clamped != desired_)
     set_desired(clamped, "a reload changed the group's size limits", unix_ms);
+  std::string error;
+  if (moved && !template_changed) {
+    // Each instance leaves the target group it joined; replacements join the new one.
+    start_refresh("a reload moved the group to target group " + config_.target_group, unix_ms,
+                  &error, /*all=*/true);
+    return;
+  }
   if (!template_changed) return;
   ++template_version_;
   provider_ = factory_(config_.launch);
   provider_->on_exit(
       [this](const std::string& id, const std::string& why) { instance_exited(id, why); });
-  std::string error;
   start_refresh("a reload changed the launch template", unix_ms, &error);
 }
 
@@ -371,10 +378,10 @@ void ScalingGroup::advance_pending(Instance& i, int64_t now_ms, int64_t unix_ms)
         return;
       }
     }
-    link_.register_target(config_.target_group, i.address);
+    link_.register_target(i.target_group, i.address);
     i.registered = true;
   }
-  TargetGroupLink::Health h = link_.health(config_.target_group, i.address);
+  TargetGroupLink::Health h = link_.health(i.target_group, i.address);
   if (h == TargetGroupLink::Health::kHealthy) {
     i.state = InstanceState::kInService;
     i.in_service_ms = now_ms;
@@ -402,10 +409,11 @@ void ScalingGroup::advance_in_service(Instance& i, int64_t now_ms, int64_t unix_
               unix_ms);
     return;
   }
-  TargetGroupLink::Health h = link_.health(config_.target_group, i.address);
+  TargetGroupLink::Health h = link_.health(i.target_group, i.address);
   if (h == TargetGroupLink::Health::kAbsent) {
-    // Deregistered from outside (the API): it belongs to the group, so it goes back.
-    link_.register_target(config_.target_group, i.address);
+    // Deregistered from outside (the API): it belongs to the group, so it goes back. (One
+    // whose group moved to another target group is being replaced instead.)
+    if (i.target_group == config_.target_group) link_.register_target(i.target_group, i.address);
     return;
   }
   if (h == TargetGroupLink::Health::kUnhealthy &&
@@ -432,13 +440,12 @@ void ScalingGroup::advance_terminating(Instance& i, int64_t now_ms, int64_t unix
     return;
   }
   if (i.registered && !i.deregistered) {
-    link_.deregister_target(config_.target_group, i.address);
+    link_.deregister_target(i.target_group, i.address);
     i.deregistered = true;
   }
   // Draining: the registry removes the target once its requests are done (or at the
   // deregistration delay).
-  if (i.registered &&
-      link_.health(config_.target_group, i.address) != TargetGroupLink::Health::kAbsent)
+  if (i.registered && link_.health(i.target_group, i.address) != TargetGroupLink::Health::kAbsent)
     return;
   if (!run_hooks(i, config::LifecycleHookConfig::Transition::kTerminating, now_ms)) return;
   i.hook.reset();
@@ -464,6 +471,7 @@ void ScalingGroup::launch(const std::string& zone, const std::string& cause, int
   Instance& i = *owned;
   i.id = new_instance_id();
   i.zone = zone;
+  i.target_group = config_.target_group;
   i.provider = provider_;
   i.template_version = template_version_;
   i.launch_ms = now_ms;
