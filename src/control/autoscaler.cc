@@ -68,13 +68,13 @@ void Autoscaler::configure(const config::Config& config, int64_t unix_ms) {
         gc.name.c_str(), m.group->desired(), gc.min_size, gc.max_size, gc.target_group.c_str());
     next[gc.name] = std::move(m);
   }
-  // Groups the file no longer has: their instances stop (their targets go with them).
+  // Groups the file no longer has: their instances drain and stop the usual way, off the
+  // configuration (a group of the same name in a later reload starts afresh).
   for (auto& [name, m] : groups_) {
-    LOG_INFO("autoscaling group \"%s\" removed; stopping its instances", name.c_str());
-    for (const auto& i : m.group->instances()) {
-      if (i->registered && !i->deregistered) deregister_target(i->target_group, i->address);
-    }
-    m.group->stop_all();
+    LOG_INFO("autoscaling group \"%s\" removed; draining and terminating its instances",
+             name.c_str());
+    m.group->retire(unix_ms);
+    retiring_.push_back(std::move(m.group));
   }
   groups_ = std::move(next);
 }
@@ -84,6 +84,8 @@ void Autoscaler::tick(int64_t now_ms, int64_t unix_ms) {
     m.policies->poll(now_ms);
     m.group->tick(now_ms, unix_ms);
   }
+  for (auto& g : retiring_) g->tick(now_ms, unix_ms);
+  std::erase_if(retiring_, [](const auto& g) { return g->done(); });
 }
 
 void Autoscaler::sample(int64_t second, const metrics::Totals& totals, int64_t now_ms) {
@@ -98,6 +100,8 @@ void Autoscaler::sample(int64_t second, const metrics::Totals& totals, int64_t n
 void Autoscaler::stop_all() {
   for (auto& [name, m] : groups_) m.group->stop_all();
   groups_.clear();
+  for (auto& g : retiring_) g->stop_all();
+  retiring_.clear();
 }
 
 Autoscaler::Managed* Autoscaler::find(const std::string& name) {

@@ -79,6 +79,8 @@ class Autoscaler final : public scale::TargetGroupLink,
   std::function<void()> changed_;
   std::string ballast_path_;
   std::map<std::string, Managed> groups_;
+  // Groups removed by a reload, draining and terminating their instances.
+  std::vector<std::unique_ptr<scale::ScalingGroup>> retiring_;
   // Each counted target's request total at the last sample: (group, address) -> count.
   std::map<std::pair<std::string, std::string>, double> last_requests_;
 };

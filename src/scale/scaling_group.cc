@@ -134,6 +134,20 @@ void ScalingGroup::stop_all() {
   provider_.reset();
 }
 
+void ScalingGroup::retire(int64_t unix_ms) {
+  for (auto& i : instances_) i->protected_from_scale_in = false;
+  if (refresh_.active) cancel_refresh(unix_ms);
+  config_.min_size = 0;
+  set_desired(0, "the group was removed from the configuration", unix_ms);
+}
+
+bool ScalingGroup::done() const {
+  for (const auto& i : instances_) {
+    if (i->state != InstanceState::kTerminated) return false;
+  }
+  return true;
+}
+
 std::string ScalingGroup::new_instance_id() {
   char buf[32];
   snprintf(buf, sizeof(buf), "i-%08x%04llx", id_salt_,

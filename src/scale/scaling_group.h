@@ -69,6 +69,10 @@ class ScalingGroup {
   bool cancel_refresh(int64_t unix_ms);
   // Stops every instance now (ballast is shutting down).
   void stop_all();
+  // The group left the configuration: every instance is drained and terminated the usual
+  // way (protection lifted); done() says when nothing is left.
+  void retire(int64_t unix_ms);
+  bool done() const;
 
   const config::AutoScalingGroupConfig& config() const { return config_; }
   const std::string& name() const { return config_.name; }

@@ -130,6 +130,21 @@ TEST_F(GroupTest, ProtectedInstancesAreNeverChosenForScaleIn) {
   }
 }
 
+TEST_F(GroupTest, ARetiredGroupDrainsAndTerminatesEverything) {
+  make(group_config());
+  settle();
+  ASSERT_TRUE(group->set_protected(group->instances()[0]->id, true));
+  group->retire(0);
+  tick();
+  tick();
+  EXPECT_EQ(in(InstanceState::kTerminating), 2) << "protection lifted";
+  EXPECT_TRUE(provider->terminations.empty()) << "draining first";
+  EXPECT_FALSE(group->done());
+  settle();
+  EXPECT_EQ(provider->terminations.size(), 2u);
+  EXPECT_TRUE(group->done());
+}
+
 TEST_F(GroupTest, DesiredStaysWithinMinAndMax) {
   make(group_config());
   EXPECT_EQ(group->set_desired(50, "test", 0), 10);
