@@ -266,6 +266,32 @@ TEST_F(GroupTest, ARefreshReplacesInBatchesLaunchingFirst) {
   }
 }
 
+TEST_F(GroupTest, ARefreshCanBeCancelledAndReportsProgress) {
+  auto c = group_config();
+  c.desired_capacity = 4;
+  c.min_healthy_percentage = 75;  // one at a time
+  make(c);
+  settle();
+  std::string error;
+  ASSERT_TRUE(group->start_refresh("test", 0, &error, /*all=*/true));
+  EXPECT_FALSE(group->start_refresh("again", 0, &error)) << "one at a time";
+  EXPECT_NE(error.find("already in progress"), std::string::npos);
+  for (int k = 0; k < 3; ++k) {
+    settle();
+    tick(5000);
+  }
+  EXPECT_GT(group->refresh().replaced, 0);
+  EXPECT_LT(group->refresh().replaced, 4);
+  ASSERT_TRUE(group->cancel_refresh(0));
+  EXPECT_EQ(group->refresh().status, "Cancelled");
+  EXPECT_FALSE(group->cancel_refresh(0)) << "nothing left to cancel";
+  for (int k = 0; k < 4; ++k) {
+    settle();
+    tick(5000);
+  }
+  EXPECT_EQ(in(InstanceState::kInService), 4) << "capacity stays at desired";
+}
+
 TEST_F(GroupTest, UnevenZonesAreRebalancedLaunchFirst) {
   auto c = group_config();
   c.desired_capacity = 4;
