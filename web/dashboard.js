@@ -1,6 +1,6 @@
 // ballast's live dashboard: polls the admin API every second and draws with uPlot.
-// The page exposes what it drew (data-points, data-updated on <body>) so a headless
-// browser test can check that the charts hold data.
+// The page exposes what it drew (data-points on <body> and on each chart, data-updated on
+// <body>) so a headless browser test can check that the charts hold data.
 "use strict";
 
 const WINDOW_S = 300;  // the charts show the last five minutes, one point per second
@@ -59,6 +59,7 @@ function draw(id, lines, now) {
     return v;
   })));
   chart(id, labels).setData(data);
+  document.getElementById(id).dataset.points = String(drawn);
   return drawn;
 }
 

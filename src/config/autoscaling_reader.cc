@@ -315,12 +315,18 @@ ScheduledActionConfig read_scheduled(const YAML::Node& node, const std::string& 
   if (auto v = r.string("cron", true)) {
     s.cron = *v;
     std::string error;
-    if (!core::CronSchedule::parse(*v, &error)) error_at(r, "cron", errors, error);
+    if (auto schedule = core::CronSchedule::parse(*v, &error)) {
+      s.schedule = std::make_shared<const core::CronSchedule>(*schedule);
+    } else {
+      error_at(r, "cron", errors, error);
+    }
   }
-  if (auto v = r.string("time_zone")) {
-    s.time_zone = *v;
-    std::string error;
-    if (!core::TimeZone::load(*v, &error)) error_at(r, "time_zone", errors, error);
+  if (auto v = r.string("time_zone")) s.time_zone = *v;
+  std::string error;
+  if (auto zone = core::TimeZone::load(s.time_zone, &error)) {
+    s.zone = std::make_shared<const core::TimeZone>(std::move(*zone));
+  } else {
+    error_at(r, "time_zone", errors, error);
   }
   s.min_size = read_size(r, "min_size");
   s.max_size = read_size(r, "max_size");

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "config/alarm_rule.h"
+#include "core/cron.h"
 #include "core/socket_address.h"
+#include "core/time_zone.h"
 #include "lb/balancer_factory.h"
 
 namespace ballast::config {
@@ -288,9 +290,11 @@ struct PolicyMetric {
   Location location;
 };
 
+// One step of a step-scaling policy: applies when the alarm's metric minus its threshold
+// lies in [lower, upper).
 struct StepConfig {
-  std::optional<double> lower;  // metric - threshold, inclusive
-  std::optional<double> upper;  // exclusive
+  std::optional<double> lower;  // inclusive; none: minus infinity
+  std::optional<double> upper;  // exclusive; none: plus infinity
   double adjustment = 0;
 };
 
@@ -320,6 +324,8 @@ struct ScheduledActionConfig {
   std::string name;
   std::string cron;  // "minute hour day-of-month month day-of-week"
   std::string time_zone = "UTC";
+  std::shared_ptr<const core::CronSchedule> schedule;  // `cron`, parsed by the reader
+  std::shared_ptr<const core::TimeZone> zone;          // `time_zone`, read by the reader
   std::optional<uint32_t> min_size;
   std::optional<uint32_t> max_size;
   std::optional<uint32_t> desired_capacity;

@@ -130,10 +130,10 @@ void Autoscaler::record_series(const scale::ScalingGroup& g, int64_t second,
   if (counted.empty()) return;
   double cpu = 0, cpu_n = 0, in_flight = 0, requests = 0;
   // Baselines of instances no longer counted go (terminated ones would pile up).
-  std::erase_if(last_requests_, [&](const auto& kv) {
-    if (kv.first.first != g.name()) return false;
+  requests_.forget_if([&](const std::pair<std::string, std::string>& target) {
+    if (target.first != g.name()) return false;
     for (const scale::Instance* i : counted) {
-      if (i->address == kv.first.second) return false;
+      if (i->address == target.second) return false;
     }
     return true;
   });
@@ -146,17 +146,40 @@ void Autoscaler::record_series(const scale::ScalingGroup& g, int64_t second,
     auto t = totals.targets.find({i->target_group, i->address});
     if (t == totals.targets.end()) continue;
     in_flight += static_cast<double>(t->second.in_flight);
-    // This second's requests: the increase of the target's count since the last one (a
-    // first sight sets the baseline).
-    double total = static_cast<double>(t->second.requests);
-    auto [last, fresh] = last_requests_.try_emplace({g.name(), i->address}, total);
-    if (!fresh && total >= last->second) requests += total - last->second;
-    last->second = total;
+    requests += requests_.delta({g.name(), i->address}, static_cast<double>(t->second.requests));
   }
   double n = static_cast<double>(counted.size());
   if (cpu_n > 0) store_.record(key("CPUUtilization"), K::kGauge, second, cpu / cpu_n);
   store_.record(key("ActiveConnectionsPerTarget"), K::kGauge, second, in_flight / n);
   store_.record(key("RequestCountPerTarget"), K::kGauge, second, requests / n);
+}
+
+void Autoscaler::write_prometheus(metrics::PrometheusWriter& w) const {
+  using Type = metrics::PrometheusWriter::Type;
+  auto sizes = [&](const char* name, const char* help, auto value) {
+    w.family(name, Type::kGauge, help);
+    for (const auto& [group, m] : groups_) {
+      w.sample({{"autoscaling_group", group}}, static_cast<double>(value(*m.group)));
+    }
+  };
+  sizes("ballast_autoscaling_group_desired_capacity", "The group's desired capacity.",
+        [](const scale::ScalingGroup& g) { return g.desired(); });
+  sizes("ballast_autoscaling_group_min_size", "The group's minimum size.",
+        [](const scale::ScalingGroup& g) { return g.min_size(); });
+  sizes("ballast_autoscaling_group_max_size", "The group's maximum size.",
+        [](const scale::ScalingGroup& g) { return g.max_size(); });
+  w.family("ballast_autoscaling_group_instances", Type::kGauge,
+           "Instances by lifecycle state (the last terminated ones included).");
+  for (const auto& [group, m] : groups_) {
+    for (auto s : {scale::InstanceState::kPending, scale::InstanceState::kPendingWait,
+                   scale::InstanceState::kInService, scale::InstanceState::kTerminating,
+                   scale::InstanceState::kTerminatingWait}) {
+      w.sample({{"autoscaling_group", group}, {"state", scale::to_string(s)}},
+               static_cast<double>(m.group->count(s)));
+    }
+  }
+  sizes("ballast_autoscaling_group_launch_failing", "1 while launches fail and back off.",
+        [](const scale::ScalingGroup& g) { return g.launch_problem().empty() ? 0 : 1; });
 }
 
 void Autoscaler::register_target(const std::string& group, const std::string& address) {
@@ -196,10 +219,9 @@ std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,
                                        const config::ScalingPolicyConfig& policy, int64_t unix_s) {
   int64_t window = std::max<int64_t>(1, policy.window_ms / 1000);
   int64_t end = unix_s;  // exclusive: the newest complete second is unix_s - 1
-  auto average = metrics::Statistic::parse("Average");
   auto own = [&](const char* metric) {
-    return store_.over(Key{metric, {{"autoscaling_group", group.name()}}}, *average, end - window,
-                       end);
+    return store_.over(Key{metric, {{"autoscaling_group", group.name()}}}, metrics::Statistic{},
+                       end - window, end);
   };
   switch (policy.metric.kind) {
     case Kind::kCpuUtilization:

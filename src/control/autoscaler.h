@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "control/target_registry.h"
 #include "core/event_loop.h"
+#include "metrics/count_deltas.h"
 #include "metrics/prometheus.h"
 #include "metrics/time_series.h"
 #include "metrics/totals.h"
@@ -81,8 +82,8 @@ class Autoscaler final : public scale::TargetGroupLink,
   std::map<std::string, Managed> groups_;
   // Groups removed by a reload, draining and terminating their instances.
   std::vector<std::unique_ptr<scale::ScalingGroup>> retiring_;
-  // Each counted target's request total at the last sample: (group, address) -> count.
-  std::map<std::pair<std::string, std::string>, double> last_requests_;
+  // Each counted target's requests per second, by (group, address).
+  metrics::CountDeltas<std::pair<std::string, std::string>> requests_;
 };
 
 }  // namespace ballast::control

@@ -8,6 +8,7 @@
 
 #include "control/api_support.h"
 #include "control/autoscaler.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/time_format.h"
 
@@ -103,34 +104,6 @@ json Autoscaler::group_json(const Managed& m, bool detail) const {
   return j;
 }
 
-void Autoscaler::write_prometheus(metrics::PrometheusWriter& w) const {
-  using Type = metrics::PrometheusWriter::Type;
-  auto sizes = [&](const char* name, const char* help, auto value) {
-    w.family(name, Type::kGauge, help);
-    for (const auto& [group, m] : groups_) {
-      w.sample({{"autoscaling_group", group}}, static_cast<double>(value(*m.group)));
-    }
-  };
-  sizes("ballast_autoscaling_group_desired_capacity", "The group's desired capacity.",
-        [](const scale::ScalingGroup& g) { return g.desired(); });
-  sizes("ballast_autoscaling_group_min_size", "The group's minimum size.",
-        [](const scale::ScalingGroup& g) { return g.min_size(); });
-  sizes("ballast_autoscaling_group_max_size", "The group's maximum size.",
-        [](const scale::ScalingGroup& g) { return g.max_size(); });
-  w.family("ballast_autoscaling_group_instances", Type::kGauge,
-           "Instances by lifecycle state (the last terminated ones included).");
-  for (const auto& [group, m] : groups_) {
-    for (auto s : {scale::InstanceState::kPending, scale::InstanceState::kPendingWait,
-                   scale::InstanceState::kInService, scale::InstanceState::kTerminating,
-                   scale::InstanceState::kTerminatingWait}) {
-      w.sample({{"autoscaling_group", group}, {"state", scale::to_string(s)}},
-               static_cast<double>(m.group->count(s)));
-    }
-  }
-  sizes("ballast_autoscaling_group_launch_failing", "1 while launches fail and back off.",
-        [](const scale::ScalingGroup& g) { return g.launch_problem().empty() ? 0 : 1; });
-}
-
 json Autoscaler::groups_json() const {
   json list = json::array();
   for (const auto& [name, m] : groups_) list.push_back(group_json(m, false));
@@ -140,7 +113,7 @@ json Autoscaler::groups_json() const {
 admin::AdminResponse Autoscaler::handle_api(const std::vector<std::string>& parts,
                                             const admin::AdminRequest& request) {
   const std::string& method = request.method;
-  int64_t unix_ms = static_cast<int64_t>(::time(nullptr)) * 1000;
+  int64_t unix_ms = core::unix_ms();
   if (parts.size() == 1) {
     if (method != "GET") return admin::error_response(405, "use GET");
     return ok_json({{"autoscaling_groups", groups_json()}});
@@ -173,7 +146,7 @@ admin::AdminResponse Autoscaler::handle_api(const std::vector<std::string>& part
                                             " .. max_size " + std::to_string(g.max_size()));
     }
     int before = g.desired();
-    g.set_desired(static_cast<int>(n), "set through the API", unix_ms);
+    g.set_desired(static_cast<int>(n), "set through the API");
     return ok_json({{"autoscaling_group", g.name()},
                     {"previous_desired_capacity", before},
                     {"desired_capacity", g.desired()}});

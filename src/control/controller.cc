@@ -50,11 +50,6 @@ int64_t unix_now() {
   return static_cast<int64_t>(::time(nullptr));
 }
 
-int64_t unix_now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 }  // namespace
 
 void block_control_signals() {
@@ -421,7 +416,7 @@ void Controller::on_tick(void* self) {
   auto* c = static_cast<Controller*>(self);
   c->loop_.timers().arm(c->tick_timer_, kTickMs, c->loop_.now_ms());
   c->remove_finished_targets();
-  c->autoscaler_.tick(c->loop_.now_ms(), unix_now_ms());
+  c->autoscaler_.tick(c->loop_.now_ms(), core::unix_ms());
   // Once per wall-clock second (datapoints line up with seconds within a tick): the
   // second that just ended.
   int64_t second = unix_now() - 1;

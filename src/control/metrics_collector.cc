@@ -12,13 +12,7 @@ const char* kClassNames[] = {"", "1XX", "2XX", "3XX", "4XX", "5XX"};
 }  // namespace
 
 void MetricsCollector::count(const Key& key, int64_t second, double cumulative) {
-  auto [it, fresh] = last_counts_.emplace(key, cumulative);
-  // The first sight of a series only sets its baseline (counts since the process started
-  // are not this second's); a count that went down was reset (a worker's block was
-  // replaced), so the new value is all new.
-  double delta = fresh ? 0 : (cumulative >= it->second ? cumulative - it->second : cumulative);
-  it->second = cumulative;
-  store_.record(key, Kind::kCount, second, delta);
+  store_.record(key, Kind::kCount, second, counts_.delta(key, cumulative));
 }
 
 void MetricsCollector::latency(const Key& key, int64_t second,

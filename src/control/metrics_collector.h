@@ -3,6 +3,7 @@
 #include <string>
 
 #include "control/target_registry.h"
+#include "metrics/count_deltas.h"
 #include "metrics/metrics_registry.h"
 #include "metrics/time_series.h"
 #include "metrics/totals.h"
@@ -27,7 +28,7 @@ class MetricsCollector {
 
   const metrics::MetricsRegistry& source_;
   metrics::TimeSeriesStore& store_;
-  std::map<Key, double> last_counts_;
+  metrics::CountDeltas<Key> counts_;
   std::map<Key, metrics::HistogramSnapshot> last_histograms_;
 };
 

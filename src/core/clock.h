@@ -11,6 +11,13 @@ inline int64_t monotonic_ms() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+// Wall-clock time (Unix epoch) in milliseconds, for times people read.
+inline int64_t unix_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 inline int64_t monotonic_us() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "config/config.h"
+
 namespace ballast::scale {
 
 // The arithmetic of Auto Scaling policies, pure: the caller gives the time, the capacity
@@ -16,13 +18,10 @@ std::optional<int> target_tracking_desired(int in_service, double metric, double
                                            double tolerance = 0.1);
 
 // Step scaling (AWS): the alarm's metric sits some distance from its threshold; the step
-// whose [lower, upper) interval holds that distance gives the adjustment.
-struct StepAdjustment {
-  std::optional<double> lower;  // inclusive; none: minus infinity
-  std::optional<double> upper;  // exclusive; none: plus infinity
-  double adjustment = 0;
-};
-enum class AdjustmentType { kChangeInCapacity, kExactCapacity, kPercentChangeInCapacity };
+// whose [lower, upper) interval holds that distance gives the adjustment. The types are the
+// configuration's, so a policy's steps are used as they were read.
+using StepAdjustment = config::StepConfig;
+using AdjustmentType = config::ScalingPolicyConfig::Adjustment;
 
 // The capacity a step policy asks for; nullopt when no step holds the distance.
 // `min_magnitude`: PercentChangeInCapacity moves at least this many instances.

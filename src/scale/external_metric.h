@@ -6,6 +6,8 @@
 
 #include "config/config.h"
 #include "core/event_loop.h"
+#include "http/http_call.h"
+#include "scale/child_process.h"
 
 namespace ballast::scale {
 
@@ -26,12 +28,18 @@ class ExternalMetric {
   const std::string& last_error() const { return last_error_; }
 
  private:
-  class Fetch;
-  void finished(bool ok, const std::string& body, const std::string& error, int64_t now_ms);
+  void run_command(int64_t deadline_ms);
+  // A poll's outcome: `body` to parse, or why there is none.
+  void finished(bool ok, const std::string& body, const std::string& error);
 
   core::EventLoop& loop_;
   config::PolicyMetric metric_;
-  std::unique_ptr<Fetch> fetch_;
+  http::HttpCallRequest request_;  // url / prometheus: resolved once
+  bool http_ready_ = false;
+  std::unique_ptr<http::HttpCall> call_;
+  std::unique_ptr<ChildProcess> command_;
+  int64_t command_deadline_ms_ = 0;
+  bool command_timed_out_ = false;
   int64_t next_poll_ms_ = 0;
   std::optional<double> value_;
   int64_t value_ms_ = 0;

@@ -79,7 +79,7 @@ void ScalingGroup::reconcile(int64_t now_ms, int64_t unix_ms) {
     }
     return;
   }
-  rebalance_zones(unix_ms);
+  rebalance_zones();
 }
 
 // An instance marked for replacement leaves once the group serves its desired capacity
@@ -105,7 +105,7 @@ void ScalingGroup::retire_replaced(int64_t now_ms, int64_t unix_ms) {
 
 // Zones more than one instance apart: launch in the emptiest first (the fullest zone's
 // instance leaves once the new one serves), as AWS's AZRebalance does.
-void ScalingGroup::rebalance_zones(int64_t unix_ms) {
+void ScalingGroup::rebalance_zones() {
   std::map<std::string, int> counts;
   for (const auto& z : config_.zones) counts[z] = 0;
   for (const auto& i : instances_) {
@@ -126,7 +126,6 @@ void ScalingGroup::rebalance_zones(int64_t unix_ms) {
                          " instances, " + lo->first + " has " + std::to_string(lo->second) + ")";
       desired_cause_ = i.replace_reason;
       LOG_INFO("autoscaling group \"%s\": %s", name().c_str(), i.replace_reason.c_str());
-      (void)unix_ms;
       return;
     }
   }

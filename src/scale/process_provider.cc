@@ -70,8 +70,7 @@ void make_directories(const std::string& path) {
   }
 }
 
-}  // namespace
-
+// "{port}" and the like replaced by their values.
 std::string expand_template(std::string text,
                             const std::vector<std::pair<std::string, std::string>>& values) {
   for (const auto& [name, value] : values) {
@@ -83,6 +82,8 @@ std::string expand_template(std::string text,
   }
   return text;
 }
+
+}  // namespace
 
 ProcessProvider::ProcessProvider(core::EventLoop& loop, const config::LaunchConfig& launch,
                                  std::string ballast_path)

@@ -50,8 +50,4 @@ class Provider {
   ExitFn exit_fn_;
 };
 
-// "{port}" and the like replaced by their values.
-std::string expand_template(std::string text,
-                            const std::vector<std::pair<std::string, std::string>>& values);
-
 }  // namespace ballast::scale

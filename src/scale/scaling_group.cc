@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "scale/child_process.h"
 
@@ -138,7 +139,7 @@ void ScalingGroup::retire(int64_t unix_ms) {
   for (auto& i : instances_) i->protected_from_scale_in = false;
   if (refresh_.active) cancel_refresh(unix_ms);
   config_.min_size = 0;
-  set_desired(0, "the group was removed from the configuration", unix_ms);
+  set_desired(0, "the group was removed from the configuration");
 }
 
 bool ScalingGroup::done() const {
@@ -161,8 +162,7 @@ void ScalingGroup::reconfigure(const config::AutoScalingGroupConfig& config, int
   config_ = config;
   int clamped =
       std::clamp(desired_, static_cast<int>(config_.min_size), static_cast<int>(config_.max_size));
-  if (clamped != desired_)
-    set_desired(clamped, "a reload changed the group's size limits", unix_ms);
+  if (clamped != desired_) set_desired(clamped, "a reload changed the group's size limits");
   std::string error;
   if (moved && !template_changed) {
     // Each instance leaves the target group it joined; replacements join the new one.
@@ -178,20 +178,18 @@ void ScalingGroup::reconfigure(const config::AutoScalingGroupConfig& config, int
   start_refresh("a reload changed the launch template", unix_ms, &error);
 }
 
-int ScalingGroup::set_desired(int desired, const std::string& cause, int64_t unix_ms) {
+int ScalingGroup::set_desired(int desired, const std::string& cause) {
   int next =
       std::clamp(desired, static_cast<int>(config_.min_size), static_cast<int>(config_.max_size));
   if (next == desired_) return desired_;
   desired_cause_ = cause + ": desired " + std::to_string(desired_) + " → " + std::to_string(next);
   LOG_INFO("autoscaling group \"%s\": %s", name().c_str(), desired_cause_.c_str());
-  (void)unix_ms;
   desired_ = next;
   return desired_;
 }
 
 void ScalingGroup::set_sizes(std::optional<uint32_t> min, std::optional<uint32_t> max,
-                             std::optional<uint32_t> desired, const std::string& cause,
-                             int64_t unix_ms) {
+                             std::optional<uint32_t> desired, const std::string& cause) {
   std::string what;
   auto note = [&](const char* name, uint32_t from, uint32_t to) {
     if (from == to) return;
@@ -203,7 +201,7 @@ void ScalingGroup::set_sizes(std::optional<uint32_t> min, std::optional<uint32_t
   if (config_.min_size > config_.max_size) config_.max_size = config_.min_size;
   if (!what.empty())
     LOG_INFO("autoscaling group \"%s\": %s: %s", name().c_str(), cause.c_str(), what.c_str());
-  set_desired(desired ? static_cast<int>(*desired) : desired_, cause, unix_ms);
+  set_desired(desired ? static_cast<int>(*desired) : desired_, cause);
 }
 
 bool ScalingGroup::set_protected(const std::string& instance_id, bool on) {
@@ -470,8 +468,7 @@ void ScalingGroup::advance_terminating(Instance& i, int64_t now_ms, int64_t unix
     Instance* in = find(id);
     if (in == nullptr) return;
     in->state = InstanceState::kTerminated;
-    int64_t unix_now = static_cast<int64_t>(::time(nullptr)) * 1000;
-    end_activity(in->activity, ok ? "Successful" : "Failed", error, unix_now);
+    end_activity(in->activity, ok ? "Successful" : "Failed", error, core::unix_ms());
     if (!ok) {
       LOG_WARN("autoscaling group \"%s\": terminating %s: %s", name().c_str(), id.c_str(),
                error.c_str());

@@ -57,10 +57,10 @@ class ScalingGroup {
 
   // Sets the desired capacity, clamped to [min_size, max_size]; `cause` says why, in
   // words ("alarm high-cpu in ALARM triggered policy scale-up"). Returns the new value.
-  int set_desired(int desired, const std::string& cause, int64_t unix_ms);
+  int set_desired(int desired, const std::string& cause);
   // Scheduled actions: any of the three sizes.
   void set_sizes(std::optional<uint32_t> min, std::optional<uint32_t> max,
-                 std::optional<uint32_t> desired, const std::string& cause, int64_t unix_ms);
+                 std::optional<uint32_t> desired, const std::string& cause);
   bool set_protected(const std::string& instance_id, bool on);
   // Replaces every instance not on the current launch template (`all`: every instance),
   // in rolling batches.
@@ -91,7 +91,6 @@ class ScalingGroup {
   bool warming(int64_t now_ms) const;  // some instance is pending or warming up
 
  private:
-  friend class HookRun;
   void advance(Instance& i, int64_t now_ms, int64_t unix_ms);
   void advance_pending(Instance& i, int64_t now_ms, int64_t unix_ms);
   void advance_in_service(Instance& i, int64_t now_ms, int64_t unix_ms);
@@ -101,7 +100,7 @@ class ScalingGroup {
   void terminate(Instance& i, const std::string& cause, int64_t unix_ms);
   void launch_failed(Instance& i, const std::string& why, int64_t now_ms, int64_t unix_ms);
   void retire_replaced(int64_t now_ms, int64_t unix_ms);
-  void rebalance_zones(int64_t unix_ms);
+  void rebalance_zones();
   void advance_refresh(int64_t unix_ms);
   // The zone for the next launch: the one with fewest instances.
   std::string emptiest_zone() const;

@@ -16,18 +16,6 @@ bool external(Kind k) {
   return k == Kind::kCommand || k == Kind::kHttpJson || k == Kind::kPrometheus;
 }
 
-AdjustmentType adjustment_of(config::ScalingPolicyConfig::Adjustment a) {
-  switch (a) {
-    case config::ScalingPolicyConfig::Adjustment::kExactCapacity:
-      return AdjustmentType::kExactCapacity;
-    case config::ScalingPolicyConfig::Adjustment::kPercentChangeInCapacity:
-      return AdjustmentType::kPercentChangeInCapacity;
-    case config::ScalingPolicyConfig::Adjustment::kChangeInCapacity:
-      break;
-  }
-  return AdjustmentType::kChangeInCapacity;
-}
-
 const char* type_name(Type t) {
   switch (t) {
     case Type::kTargetTracking:
@@ -126,7 +114,7 @@ std::optional<double> ScalingPolicies::metric_of(size_t index, ScalingGroup& g,
 void ScalingPolicies::evaluate(ScalingGroup& g, MetricReader& metrics, const AlarmView& alarms,
                                int64_t now_ms, int64_t unix_ms) {
   track_targets(g, metrics, now_ms, unix_ms);
-  follow_alarms(g, alarms, now_ms, unix_ms);
+  follow_alarms(g, alarms, now_ms);
 }
 
 void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int64_t now_ms,
@@ -176,11 +164,10 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
   int next = bound(current, decided, bounds(g));
   if (next == current) return;
   if (next < current) best_cause = "every target tracking policy agrees on scale-in; " + best_cause;
-  g.set_desired(next, best_cause, unix_ms);
+  g.set_desired(next, best_cause);
 }
 
-void ScalingPolicies::follow_alarms(ScalingGroup& g, const AlarmView& alarms, int64_t now_ms,
-                                    int64_t unix_ms) {
+void ScalingPolicies::follow_alarms(ScalingGroup& g, const AlarmView& alarms, int64_t now_ms) {
   for (size_t i = 0; i < config_.policies.size(); ++i) {
     const auto& p = config_.policies[i];
     if (p.type == Type::kTargetTracking) continue;
@@ -201,19 +188,16 @@ void ScalingPolicies::follow_alarms(ScalingGroup& g, const AlarmView& alarms, in
         st.note = "in cooldown";
         continue;
       }
-      want = adjust(current, p.adjustment, adjustment_of(p.adjustment_type),
+      want = adjust(current, p.adjustment, p.adjustment_type,
                     static_cast<int>(p.min_adjustment_magnitude));
     } else {
       // Until the capacity the last step asked for is warm, the same breach asks nothing
       // more (AWS counts warming instances as already there).
-      if (s.waiting_for_capacity >= 0 && g.warming(now_ms)) continue;
-      s.waiting_for_capacity = -1;
+      if (s.waiting_for_capacity && g.warming(now_ms)) continue;
+      s.waiting_for_capacity = false;
       if (!reading->value) continue;
-      std::vector<StepAdjustment> steps;
-      for (const auto& step : p.steps) steps.push_back({step.lower, step.upper, step.adjustment});
-      want = step_scaling_desired(current, *reading->value, reading->threshold, steps,
-                                  adjustment_of(p.adjustment_type),
-                                  static_cast<int>(p.min_adjustment_magnitude));
+      want = step_scaling_desired(current, *reading->value, reading->threshold, p.steps,
+                                  p.adjustment_type, static_cast<int>(p.min_adjustment_magnitude));
     }
     s.last_evaluated = reading->evaluated;
     st.recommendation = want;
@@ -221,9 +205,9 @@ void ScalingPolicies::follow_alarms(ScalingGroup& g, const AlarmView& alarms, in
     int next = bound(current, *want, bounds(g));
     if (next == current) continue;
     std::string cause = "alarm " + p.alarm + " in ALARM triggered policy " + p.name;
-    g.set_desired(next, cause, unix_ms);
+    g.set_desired(next, cause);
     if (p.type == Type::kSimpleScaling) s.cooldown.started(now_ms);
-    if (p.type == Type::kStepScaling) s.waiting_for_capacity = next;
+    if (p.type == Type::kStepScaling) s.waiting_for_capacity = true;
   }
 }
 

@@ -66,10 +66,10 @@ class ScalingPolicies {
     std::unique_ptr<ExternalMetric> external;
     int64_t last_evaluated = -1;  // alarm policies: the evaluation acted on
     Cooldown cooldown{0};
-    int64_t waiting_for_capacity = -1;  // step scaling: desired it asked for, until warm
+    bool waiting_for_capacity = false;  // step scaling: its last change is still warming up
   };
   void track_targets(ScalingGroup& g, MetricReader& metrics, int64_t now_ms, int64_t unix_ms);
-  void follow_alarms(ScalingGroup& g, const AlarmView& alarms, int64_t now_ms, int64_t unix_ms);
+  void follow_alarms(ScalingGroup& g, const AlarmView& alarms, int64_t now_ms);
   std::optional<double> metric_of(size_t index, ScalingGroup& g, MetricReader& metrics,
                                   int64_t now_ms, int64_t unix_ms);
   Bounds bounds(const ScalingGroup& g) const;

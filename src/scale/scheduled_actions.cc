@@ -2,8 +2,6 @@
 
 #include <ctime>
 
-#include "core/log.h"
-
 namespace ballast::scale {
 
 bool due(const core::CronSchedule& schedule, const core::TimeZone& zone, int64_t minute_unix_s) {
@@ -13,19 +11,6 @@ bool due(const core::CronSchedule& schedule, const core::TimeZone& zone, int64_t
   return schedule.matches(tm);
 }
 
-ScheduledActions::ScheduledActions(const config::AutoScalingGroupConfig& config) {
-  for (const auto& a : config.scheduled) {
-    std::string error;
-    auto schedule = core::CronSchedule::parse(a.cron, &error);
-    auto zone = core::TimeZone::load(a.time_zone, &error);
-    if (!schedule || !zone) {  // validation reported it already
-      LOG_ERROR("scheduled action \"%s\": %s", a.name.c_str(), error.c_str());
-      continue;
-    }
-    actions_.push_back(Action{a, *schedule, *zone});
-  }
-}
-
 void ScheduledActions::run(ScalingGroup& group, int64_t unix_ms) {
   int64_t minute = unix_ms / 60000 * 60;
   if (minute == last_minute_) return;
@@ -33,11 +18,9 @@ void ScheduledActions::run(ScalingGroup& group, int64_t unix_ms) {
   last_minute_ = minute;
   if (first) return;  // a minute already under way when ballast started is not run
   for (const auto& a : actions_) {
-    if (!due(a.schedule, a.zone, minute)) continue;
-    group.set_sizes(
-        a.config.min_size, a.config.max_size, a.config.desired_capacity,
-        "scheduled action " + a.config.name + " (" + a.config.cron + " " + a.zone.name() + ")",
-        unix_ms);
+    if (!due(*a.schedule, *a.zone, minute)) continue;
+    group.set_sizes(a.min_size, a.max_size, a.desired_capacity,
+                    "scheduled action " + a.name + " (" + a.cron + " " + a.time_zone + ")");
   }
 }
 

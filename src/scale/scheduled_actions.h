@@ -1,6 +1,5 @@
 #pragma once
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "config/config.h"
@@ -14,22 +13,20 @@ namespace ballast::scale {
 // the action sets the group's min, max and desired sizes.
 class ScheduledActions {
  public:
-  explicit ScheduledActions(const config::AutoScalingGroupConfig& config);
+  // The actions come parsed (schedule and zone) from the configuration reader.
+  explicit ScheduledActions(const config::AutoScalingGroupConfig& config)
+      : actions_(config.scheduled) {}
   // Runs the actions due in minutes that began since the last call (at most the
   // current one: a stalled clock does not replay a backlog). Called once a second.
   void run(ScalingGroup& group, int64_t unix_ms);
 
  private:
-  struct Action {
-    config::ScheduledActionConfig config;
-    core::CronSchedule schedule;
-    core::TimeZone zone;
-  };
-  std::vector<Action> actions_;
+  std::vector<config::ScheduledActionConfig> actions_;
   int64_t last_minute_ = -1;
 };
 
-// Whether `action` fires in the minute starting at `minute_unix_s` (a multiple of 60).
+// Whether `schedule` fires in the minute starting at `minute_unix_s` (a multiple of 60)
+// in time zone `zone`.
 bool due(const core::CronSchedule& schedule, const core::TimeZone& zone, int64_t minute_unix_s);
 
 }  // namespace ballast::scale

@@ -3,15 +3,10 @@
 #include <string>
 
 #include "config/config_loader.h"
+#include "errors_text.h"
 
 namespace ballast::config {
 namespace {
-
-std::string errors_of(const LoadResult& r) {
-  std::string out;
-  for (auto& e : r.errors.errors()) out += e.to_string() + "\n";
-  return out;
-}
 
 // A file with target group "app", an alarm "high", and `groups` as autoscaling_groups.
 LoadResult load_groups(const std::string& groups) {

@@ -4,14 +4,10 @@
 
 #include <string>
 
+#include "errors_text.h"
+
 namespace ballast::config {
 namespace {
-
-std::string errors_of(const LoadResult& r) {
-  std::string out;
-  for (auto& e : r.errors.errors()) out += e.to_string() + "\n";
-  return out;
-}
 
 // A one-listener file whose only target group "g" gets `group_extra` (lines indented by
 // four spaces) before its targets; errors name the file g.yaml.

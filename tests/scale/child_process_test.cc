@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -58,53 +59,54 @@ int live_members(pid_t pgid) {
   return n;
 }
 
-TEST(ChildProcessTest, CapturesOutputAndExitStatusWithInput) {
+// A child of `options` run to its exit, `before` applied once it started.
+struct Finished {
+  std::unique_ptr<ChildProcess> child;
+  pid_t group = -1;
+  int status = -1;
+};
+Finished run_to_exit(const SpawnOptions& options,
+                     const std::function<void(ChildProcess&)>& before = nullptr) {
   core::EventLoop loop;
+  Finished f;
+  std::string error;
+  f.child = ChildProcess::spawn(
+      loop, options, [&](int s) { f.status = s; }, &error);
+  EXPECT_TRUE(f.child) << error;
+  if (!f.child) return f;
+  f.group = f.child->pid();
+  if (before) before(*f.child);
+  EXPECT_TRUE(run_until(loop, [&] { return f.status != -1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the group's last exits
+  return f;
+}
+
+TEST(ChildProcessTest, CapturesOutputAndExitStatusWithInput) {
   SpawnOptions o;
   o.command = "read line; echo \"got $line\"; echo oops >&2; exit 3";
   o.capture_output = true;
   o.input = "hello\n";
-  int status = -1;
-  std::string error;
-  auto child = ChildProcess::spawn(
-      loop, o, [&](int s) { status = s; }, &error);
-  ASSERT_TRUE(child) << error;
-  ASSERT_TRUE(run_until(loop, [&] { return status != -1; }));
-  EXPECT_EQ(describe_exit(status), "exited with status 3");
-  EXPECT_EQ(child->output(), "got hello\n");
-  EXPECT_EQ(child->errors(), "oops\n");
+  Finished f = run_to_exit(o);
+  ASSERT_TRUE(f.child);
+  EXPECT_EQ(describe_exit(f.status), "exited with status 3");
+  EXPECT_EQ(f.child->output(), "got hello\n");
+  EXPECT_EQ(f.child->errors(), "oops\n");
 }
 
 TEST(ChildProcessTest, SignalsReachTheWholeProcessGroup) {
-  core::EventLoop loop;
   SpawnOptions o;
   o.command = "sleep 30 & sleep 30; wait";
-  int status = -1;
-  std::string error;
-  auto child = ChildProcess::spawn(
-      loop, o, [&](int s) { status = s; }, &error);
-  ASSERT_TRUE(child) << error;
-  pid_t group = child->pid();
-  child->signal_group(SIGTERM);
-  ASSERT_TRUE(run_until(loop, [&] { return status != -1; }));
-  EXPECT_EQ(describe_exit(status), "killed by SIGTERM");
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(live_members(group), 0) << "no process of the group is left";
+  Finished f = run_to_exit(o, [](ChildProcess& c) { c.signal_group(SIGTERM); });
+  EXPECT_EQ(describe_exit(f.status), "killed by SIGTERM");
+  EXPECT_EQ(live_members(f.group), 0) << "no process of the group is left";
 }
 
 TEST(ChildProcessTest, WhatTheLeaderLeavesBehindEndsWithIt) {
-  core::EventLoop loop;
   SpawnOptions o;
   o.command = "sleep 30 & exit 0";
-  int status = -1;
-  std::string error;
-  auto child = ChildProcess::spawn(
-      loop, o, [&](int s) { status = s; }, &error);
-  ASSERT_TRUE(child) << error;
-  pid_t group = child->pid();
-  ASSERT_TRUE(run_until(loop, [&] { return status != -1; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(live_members(group), 0) << "the background sleep was killed with its group";
+  Finished f = run_to_exit(o);
+  EXPECT_EQ(describe_exit(f.status), "exited with status 0");
+  EXPECT_EQ(live_members(f.group), 0) << "the background sleep was killed with its group";
 }
 
 config::LaunchConfig launch_config(const std::string& command, uint16_t first_port,

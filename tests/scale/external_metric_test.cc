@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/event_loop.h"
+#include "support/recording_server.h"
 
 namespace ballast::scale {
 namespace {
@@ -55,12 +56,8 @@ TEST(ExternalMetricTest, APrometheusQueryGivesItsFirstSample) {
   EXPECT_NE(error.find("no sample"), std::string::npos);
 }
 
-TEST(ExternalMetricTest, PollsACommandOnTheLoop) {
-  core::EventLoop loop;
-  config::PolicyMetric m = metric(config::PolicyMetric::Kind::kCommand);
-  m.command = "echo 5";
-  m.poll_interval_ms = 1000;
-  ExternalMetric source(loop, m);
+// Polls `source` on `loop` every 10 ms until it has a value (or 5 s).
+void poll_until_value(core::EventLoop& loop, ExternalMetric& source) {
   struct Poller {
     core::EventLoop& loop;
     ExternalMetric& source;
@@ -79,8 +76,38 @@ TEST(ExternalMetricTest, PollsACommandOnTheLoop) {
   loop.update_time();
   loop.timers().arm(poller.timer, 10, loop.now_ms());
   loop.run();
+}
+
+TEST(ExternalMetricTest, PollsACommandOnTheLoop) {
+  core::EventLoop loop;
+  config::PolicyMetric m = metric(config::PolicyMetric::Kind::kCommand);
+  m.command = "echo 5";
+  m.poll_interval_ms = 1000;
+  ExternalMetric source(loop, m);
+  poll_until_value(loop, source);
   EXPECT_EQ(source.value(loop.now_ms()), 5.0) << source.last_error();
   EXPECT_FALSE(source.value(loop.now_ms() + 10000)) << "stale after three intervals";
+}
+
+TEST(ExternalMetricTest, PollsAPrometheusQueryOverHttp) {
+  test::RecordingServer prometheus([](const std::string&) {
+    std::string body = R"({"status":"success","data":{"resultType":"vector","result":[)"
+                       R"({"metric":{},"value":[1795442400,"17"]}]}})";
+    return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  });
+  core::EventLoop loop;
+  config::PolicyMetric m = metric(config::PolicyMetric::Kind::kPrometheus);
+  m.url = "http://127.0.0.1:" + std::to_string(prometheus.port()) + "/";
+  m.query = "sum(rabbitmq_queue_messages{queue=\"jobs\"})";
+  ExternalMetric source(loop, m);
+  poll_until_value(loop, source);
+  EXPECT_EQ(source.value(loop.now_ms()), 17.0) << source.last_error();
+  EXPECT_NE(
+      prometheus.received().find(
+          "GET /api/v1/query?query=sum%28rabbitmq_queue_messages%7Bqueue%3D%22jobs%22%7D%29 "),
+      std::string::npos)
+      << prometheus.received();
 }
 
 }  // namespace

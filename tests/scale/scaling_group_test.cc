@@ -99,7 +99,7 @@ TEST_F(GroupTest, ScaleInTakesFromTheFullestZoneOldestFirstAndDrainsBeforeStoppi
   for (const auto& i : group->instances()) {
     if (i->zone == "a" && oldest_in_a.empty()) oldest_in_a = i->id;
   }
-  group->set_desired(2, "test", 0);
+  group->set_desired(2, "test");
   tick();
   tick();
   EXPECT_EQ(in(InstanceState::kTerminating), 1);
@@ -120,7 +120,7 @@ TEST_F(GroupTest, ProtectedInstancesAreNeverChosenForScaleIn) {
   settle();
   std::string keep = group->instances()[0]->id;
   ASSERT_TRUE(group->set_protected(keep, true));
-  group->set_desired(1, "test", 0);
+  group->set_desired(1, "test");
   settle();
   ASSERT_EQ(in(InstanceState::kInService), 1);
   for (const auto& i : group->instances()) {
@@ -147,8 +147,8 @@ TEST_F(GroupTest, ARetiredGroupDrainsAndTerminatesEverything) {
 
 TEST_F(GroupTest, DesiredStaysWithinMinAndMax) {
   make(group_config());
-  EXPECT_EQ(group->set_desired(50, "test", 0), 10);
-  EXPECT_EQ(group->set_desired(0, "test", 0), 1);
+  EXPECT_EQ(group->set_desired(50, "test"), 10);
+  EXPECT_EQ(group->set_desired(0, "test"), 1);
 }
 
 TEST_F(GroupTest, FailedLaunchesBackOffOneAtATime) {
@@ -297,10 +297,10 @@ TEST_F(GroupTest, UnevenZonesAreRebalancedLaunchFirst) {
   c.desired_capacity = 4;
   make(c);
   settle();
-  // Protect nothing; move two instances' zone by hand to unbalance (3 in a, 1 in b).
-  for (auto& i : group->instances()) {
+  // Move one instance from b to a by hand: 3 in a, 1 in b.
+  for (const auto& i : group->instances()) {
     if (i->zone == "b") {
-      const_cast<Instance&>(*i).zone = "a";
+      i->zone = "a";
       break;
     }
   }

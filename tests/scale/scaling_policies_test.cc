@@ -122,7 +122,7 @@ TEST_F(PoliciesTest, APolicyWithoutDataAbstains) {
   evaluate_for(61);
   EXPECT_EQ(group->desired(), 1) << "the latency policy has nothing to say";
   metrics.values.clear();
-  group->set_desired(3, "test", now);
+  group->set_desired(3, "test");
   evaluate_for(120);
   EXPECT_EQ(group->desired(), 3) << "no policy has data: nothing changes";
 }
@@ -145,7 +145,7 @@ TEST_F(PoliciesTest, WarmingInstancesAreNotCounted) {
   config::AutoScalingGroupConfig c;
   c.policies = {tracking("a", 100)};
   make(c);
-  group->set_desired(3, "test", now);
+  group->set_desired(3, "test");
   step(100);
   provider->answer_launches();
   step(100);

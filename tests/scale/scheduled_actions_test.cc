@@ -32,6 +32,11 @@ TEST(ScheduledActionsTest, SetsSizesAtTheScheduledMinuteOnce) {
   morning.name = "morning";
   morning.cron = "30 8 * * *";
   morning.time_zone = "Europe/Paris";
+  std::string error;
+  morning.schedule =
+      std::make_shared<const core::CronSchedule>(*core::CronSchedule::parse(morning.cron, &error));
+  morning.zone =
+      std::make_shared<const core::TimeZone>(*core::TimeZone::load(morning.time_zone, &error));
   morning.min_size = 3;
   morning.max_size = 8;
   morning.desired_capacity = 3;
@@ -48,9 +53,9 @@ TEST(ScheduledActionsTest, SetsSizesAtTheScheduledMinuteOnce) {
   EXPECT_EQ(group.min_size(), 3);
   EXPECT_EQ(group.max_size(), 8);
   EXPECT_EQ(group.desired(), 3);
-  group.set_desired(2, "test", 0);  // below the new min: clamped
+  group.set_desired(2, "test");  // below the new min: clamped
   EXPECT_EQ(group.desired(), 3);
-  group.set_sizes(1, std::nullopt, 1, "test", 0);
+  group.set_sizes(1, std::nullopt, 1, "test");
   for (int s = 180; s < 240; ++s) actions.run(group, t + s * 1000);
   EXPECT_EQ(group.desired(), 1) << "08:31 and 08:32: nothing due";
 }

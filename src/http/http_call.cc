@@ -1,0 +1,127 @@
+#include "http/http_call.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/sockets.h"
+
+namespace ballast::http {
+
+HttpCall::HttpCall(core::EventLoop& loop, HttpCallRequest r, int64_t timeout_ms, Done done,
+                   size_t max_body)
+    : loop_(loop),
+      address_(r.address),
+      timeout_ms_(timeout_ms),
+      done_(std::move(done)),
+      max_body_(max_body) {
+  request_ = r.method + " " + r.path + " HTTP/1.1\r\nHost: " + r.host +
+             "\r\nUser-Agent: " + r.user_agent + "\r\nConnection: close\r\n";
+  if (!r.content_type.empty()) request_ += "Content-Type: " + r.content_type + "\r\n";
+  if (!r.body.empty() || r.method == "POST" || r.method == "PUT") {
+    request_ += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  }
+  request_ += "\r\n" + r.body;
+}
+
+HttpCall::~HttpCall() {
+  close_socket();
+}
+
+void HttpCall::start() {
+  fd_ = core::connect_tcp(address_);
+  if (fd_ < 0) {
+    // Reported from the loop, not inside start(): the owner is still setting up.
+    connect_error_ = std::string("connect: ") + strerror(errno);
+    loop_.timers().arm(timer_, 0, loop_.now_ms());
+    return;
+  }
+  loop_.add(fd_, this);
+  loop_.timers().arm(timer_, timeout_ms_, loop_.now_ms());
+}
+
+void HttpCall::on_io(uint32_t events) {
+  if (fd_ < 0 || finished_) return;
+  if (events & EPOLLERR) {
+    int err = core::socket_error(fd_);
+    return finish({false, 0, "", std::string("connect: ") + strerror(err != 0 ? err : ECONNRESET)});
+  }
+  while (sent_ < request_.size()) {
+    ssize_t n = ::send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    return finish({false, 0, "", std::string("send: ") + strerror(errno)});
+  }
+  char buf[16384];
+  while (true) {
+    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n > 0) {
+      in_.append(buf, static_cast<size_t>(n));
+      parse();
+      if (finished_) return;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    // Closed (or reset): a body that runs until close ends here; anything else is cut.
+    bool ended = head_done_ && parser_.finish().status == MessageParser::Status::kMessageComplete;
+    if (ended || complete_) return finish(std::move(result_));
+    return finish({false, 0, "", head_done_ ? "the response was cut short" : "no HTTP response"});
+  }
+}
+
+void HttpCall::parse() {
+  if (!head_done_) {
+    ScanStatus st = scanner_.scan(in_);
+    if (st == ScanStatus::kNeedMore) return;
+    if (st != ScanStatus::kComplete) return finish({false, 0, "", "invalid HTTP response"});
+    head_done_ = true;
+  }
+  auto r = parser_.execute(in_.data(), in_.size());
+  if (r.status == MessageParser::Status::kError) {
+    return finish({false, 0, "", "invalid HTTP response: " + parser_.error_reason()});
+  }
+  in_.erase(0, r.consumed);
+  if (complete_) finish(std::move(result_));
+}
+
+int HttpCall::on_head(MessageHead& head) {
+  result_.answered = true;
+  result_.status = head.status;
+  return 0;
+}
+
+void HttpCall::on_body(const char* data, size_t length) {
+  // Past the limit the body is read and dropped.
+  size_t room = max_body_ - std::min(max_body_, result_.body.size());
+  result_.body.append(data, std::min(room, length));
+}
+
+void HttpCall::on_timeout(void* self) {
+  auto* c = static_cast<HttpCall*>(self);
+  if (!c->connect_error_.empty()) return c->finish({false, 0, "", c->connect_error_});
+  c->finish({false, 0, "", "no answer within " + std::to_string(c->timeout_ms_) + "ms"});
+}
+
+void HttpCall::finish(HttpCallResult result) {
+  if (finished_) return;
+  finished_ = true;
+  close_socket();
+  Done done = std::move(done_);
+  done(result);  // may retire this object; nothing after
+}
+
+void HttpCall::close_socket() {
+  timer_.cancel();
+  if (fd_ >= 0) {
+    loop_.remove(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+}  // namespace ballast::http

@@ -1,0 +1,78 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/event_loop.h"
+#include "core/socket_address.h"
+#include "core/timer_queue.h"
+#include "http/head_scanner.h"
+#include "http/message_parser.h"
+
+namespace ballast::http {
+
+struct HttpCallRequest {
+  std::string method = "GET";
+  core::SocketAddress address;
+  std::string host;  // the Host header
+  std::string path;  // the request target
+  std::string content_type;
+  std::string body;
+  std::string user_agent = "ballast";
+};
+
+struct HttpCallResult {
+  bool answered = false;  // a complete response came back (any status)
+  int status = 0;
+  std::string body;   // up to the call's body limit; the rest is dropped
+  std::string error;  // when not answered: what went wrong
+};
+
+// One HTTP/1.1 request (Connection: close) on the caller's event loop, never blocking it:
+// connect, send, and read the response with the project's strict parser (any framing),
+// all within `timeout_ms`. `done` runs exactly once, on the loop, never inside start();
+// the owner may destroy the call from `done` only through defer_delete. For alarm
+// webhooks and the autoscaler's external metrics.
+class HttpCall final : public core::IoHandler, private MessageSink {
+ public:
+  using Done = std::function<void(const HttpCallResult&)>;
+  HttpCall(core::EventLoop& loop, HttpCallRequest request, int64_t timeout_ms, Done done,
+           size_t max_body = 1 << 20);
+  ~HttpCall() override;
+  HttpCall(const HttpCall&) = delete;
+  HttpCall& operator=(const HttpCall&) = delete;
+
+  void start();
+  void on_io(uint32_t events) override;
+
+ private:
+  static void on_timeout(void* self);
+  // MessageSink: the response as the parser reads it.
+  int on_head(MessageHead& head) override;
+  void on_body(const char* data, size_t length) override;
+  void on_message_complete() override { complete_ = true; }
+  // Feeds what arrived to the parser; finishes on a complete or invalid response.
+  void parse();
+  void finish(HttpCallResult result);
+  void close_socket();
+
+  core::EventLoop& loop_;
+  std::string request_;
+  core::SocketAddress address_;
+  int64_t timeout_ms_;
+  Done done_;
+  size_t max_body_;
+  int fd_ = -1;
+  size_t sent_ = 0;
+  std::string in_;  // received and not yet parsed
+  HeadScanner scanner_{HeadLimits{}};
+  MessageParser parser_{MessageParser::Kind::kResponse, HeadLimits{}, this};
+  bool head_done_ = false;
+  bool complete_ = false;
+  HttpCallResult result_;
+  std::string connect_error_;  // a connect that failed at once, reported by the timer
+  bool finished_ = false;
+  core::Timer timer_{&HttpCall::on_timeout, this};
+};
+
+}  // namespace ballast::http
