@@ -64,6 +64,8 @@ class Cooldown {
   explicit Cooldown(int64_t cooldown_ms) : cooldown_ms_(cooldown_ms) {}
   bool ready(int64_t now_ms) const { return last_ms_ < 0 || now_ms - last_ms_ >= cooldown_ms_; }
   void started(int64_t now_ms) { last_ms_ = now_ms; }
+  // A new length (a reload); the cooldown already running keeps its start.
+  void set_length(int64_t cooldown_ms) { cooldown_ms_ = cooldown_ms; }
 
  private:
   int64_t cooldown_ms_;

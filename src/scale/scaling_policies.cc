@@ -66,9 +66,7 @@ void ScalingPolicies::reconfigure(const config::AutoScalingGroupConfig& config) 
       states[i].external = std::make_unique<ExternalMetric>(loop_, p.metric);
     }
     if (p.type == Type::kSimpleScaling) {
-      int64_t cooldown = p.cooldown_ms.value_or(config.default_cooldown_ms);
-      Cooldown fresh(cooldown);
-      states[i].cooldown = fresh;
+      states[i].cooldown.set_length(p.cooldown_ms.value_or(config.default_cooldown_ms));
     }
   }
   config_ = config;

@@ -213,5 +213,24 @@ TEST_F(PoliciesTest, SimpleScalingWaitsForItsCooldown) {
   EXPECT_EQ(group->desired(), 4) << "at 0 s and 30 s; the breaches between fall in cooldown";
 }
 
+TEST_F(PoliciesTest, AReloadKeepsASimplePolicysCooldown) {
+  config::AutoScalingGroupConfig c;
+  config::ScalingPolicyConfig p;
+  p.name = "add";
+  p.type = config::ScalingPolicyConfig::Type::kSimpleScaling;
+  p.alarm = "busy";
+  p.adjustment = 1;
+  p.cooldown_ms = 30000;
+  c.policies = {p};
+  make(c);
+  alarms.readings["busy"] = AlarmReading{true, 1000, 1.0, 0};
+  evaluate_for(1);
+  ASSERT_EQ(group->desired(), 3);
+  policies->reconfigure(config);  // the same file again
+  alarms.readings["busy"] = AlarmReading{true, 2000, 1.0, 0};
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 3) << "still in the cooldown the action started";
+}
+
 }  // namespace
 }  // namespace ballast::scale
