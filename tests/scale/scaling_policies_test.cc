@@ -22,6 +22,17 @@ config::ScalingPolicyConfig tracking(const std::string& name, double target) {
   return p;
 }
 
+// Simple scaling: +1 while alarm "busy" is in ALARM, then a 30 s cooldown.
+config::ScalingPolicyConfig add_one_on_busy() {
+  config::ScalingPolicyConfig p;
+  p.name = "add";
+  p.type = config::ScalingPolicyConfig::Type::kSimpleScaling;
+  p.alarm = "busy";
+  p.adjustment = 1;
+  p.cooldown_ms = 30000;
+  return p;
+}
+
 // Policies over a group whose instances come up at once, on a fake clock.
 class PoliciesTest : public ::testing::Test {
  protected:
@@ -198,13 +209,7 @@ TEST_F(PoliciesTest, StepScalingActsOncePerAlarmEvaluation) {
 
 TEST_F(PoliciesTest, SimpleScalingWaitsForItsCooldown) {
   config::AutoScalingGroupConfig c;
-  config::ScalingPolicyConfig p;
-  p.name = "add";
-  p.type = config::ScalingPolicyConfig::Type::kSimpleScaling;
-  p.alarm = "busy";
-  p.adjustment = 1;
-  p.cooldown_ms = 30000;
-  c.policies = {p};
+  c.policies = {add_one_on_busy()};
   make(c);
   for (int64_t period = 1; period <= 40; ++period) {
     alarms.readings["busy"] = AlarmReading{true, period * 1000, 1.0, 0};
@@ -215,13 +220,7 @@ TEST_F(PoliciesTest, SimpleScalingWaitsForItsCooldown) {
 
 TEST_F(PoliciesTest, AReloadKeepsASimplePolicysCooldown) {
   config::AutoScalingGroupConfig c;
-  config::ScalingPolicyConfig p;
-  p.name = "add";
-  p.type = config::ScalingPolicyConfig::Type::kSimpleScaling;
-  p.alarm = "busy";
-  p.adjustment = 1;
-  p.cooldown_ms = 30000;
-  c.policies = {p};
+  c.policies = {add_one_on_busy()};
   make(c);
   alarms.readings["busy"] = AlarmReading{true, 1000, 1.0, 0};
   evaluate_for(1);
