@@ -22,8 +22,7 @@ using nlohmann::json;
 std::string asg_config(
     const std::string& group_extra, const std::string& launch_extra = "",
     const std::string& command = "{ballast} backend --port {port} --id {instance_id}") {
-  uint16_t base = free_port();
-  if (base > 65000) base = 40000;
+  PortRange ports = free_port_range(41);
   std::string y =
       "workers: 1\nshutdown_timeout: 10s\n"
       "listeners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n"
@@ -36,7 +35,7 @@ std::string asg_config(
       group_extra + "    launch:\n      provider: process\n      command: \"" + command +
       "\"\n"
       "      ports: " +
-      std::to_string(base) + "-" + std::to_string(base + 40) +
+      std::to_string(ports.first) + "-" + std::to_string(ports.last) +
       "\n"
       "      stop_timeout: 5s\n" +
       launch_extra;
@@ -280,8 +279,7 @@ TEST(AutoscalingTest, LifecycleHooksRunAndCanAbandonALaunch) {
 TEST(AutoscalingTest, TheExecProviderLaunchesThroughAScript) {
   std::string script =
       std::string(BALLAST_SOURCE_DIR) + "/examples/exec-provider/local-processes.py";
-  uint16_t base = free_port();
-  if (base > 65000) base = 40000;
+  PortRange ports = free_port_range(21);
   std::string state = make_temp_dir();
   std::string y =
       "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n"
@@ -296,7 +294,7 @@ TEST(AutoscalingTest, TheExecProviderLaunchesThroughAScript) {
       "\n      describe_interval: 1s\n"
       "      environment: { BALLAST_BIN: " +
       std::string(BALLAST_BINARY) + ", STATE_DIR: " + state + ", PORT_FIRST: \"" +
-      std::to_string(base) + "\", PORT_LAST: \"" + std::to_string(base + 20) + "\" }\n";
+      std::to_string(ports.first) + "\", PORT_LAST: \"" + std::to_string(ports.last) + "\" }\n";
   Ballast lb(y);
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   ASSERT_TRUE(within(20, [&] { return in_service(lb) == 2; })) << lb.process().log();

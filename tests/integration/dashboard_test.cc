@@ -32,8 +32,7 @@ std::string chromium(const std::string& url, const std::vector<std::string>& arg
 }
 
 TEST(DashboardTest, AutoscalingGroupsShowCapacityAndActivities) {
-  uint16_t base = free_port();
-  if (base > 65000) base = 40000;
+  PortRange ports = free_port_range(21);
   Ballast lb(
       "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n"
       "    rules:\n      - forward: { target_group: app }\n"
@@ -41,7 +40,7 @@ TEST(DashboardTest, AutoscalingGroupsShowCapacityAndActivities) {
       "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 2\n"
       "    max_size: 4\n    launch:\n      command: \"{ballast} backend --port {port}\"\n"
       "      ports: " +
-      std::to_string(base) + "-" + std::to_string(base + 20) + "\n");
+      std::to_string(ports.first) + "-" + std::to_string(ports.last) + "\n");
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   ASSERT_TRUE(within(15, [&] {
     return admin_call(lb.admin_port(), "GET", "/api/v1/autoscaling-groups/web")

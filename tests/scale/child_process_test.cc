@@ -13,6 +13,7 @@
 
 #include "core/event_loop.h"
 #include "scale/process_provider.h"
+#include "support/ports.h"
 
 namespace ballast::scale {
 namespace {
@@ -109,12 +110,12 @@ TEST(ChildProcessTest, WhatTheLeaderLeavesBehindEndsWithIt) {
   EXPECT_EQ(live_members(f.group), 0) << "the background sleep was killed with its group";
 }
 
-config::LaunchConfig launch_config(const std::string& command, uint16_t first_port,
+config::LaunchConfig launch_config(const std::string& command, test::PortRange ports,
                                    int64_t stop_timeout_ms) {
   config::LaunchConfig l;
   l.command = command;
-  l.port_first = first_port;
-  l.port_last = static_cast<uint16_t>(first_port + 10);
+  l.port_first = ports.first;
+  l.port_last = ports.last;
   l.log_directory = ::testing::TempDir() + "/ballast-provider-test";
   l.stop_timeout_ms = stop_timeout_ms;
   return l;
@@ -122,8 +123,9 @@ config::LaunchConfig launch_config(const std::string& command, uint16_t first_po
 
 TEST(ProcessProviderTest, LaunchesOnAPortOfTheRangeAndReportsAnExit) {
   core::EventLoop loop;
+  test::PortRange ports = test::free_port_range(11);
   config::LaunchConfig l = launch_config(
-      "echo started on {port} as {instance_id} in {zone}; exec sleep 30", 41000, 2000);
+      "echo started on {port} as {instance_id} in {zone}; exec sleep 30", ports, 2000);
   ProcessProvider provider(loop, l, "/bin/true");
   std::string exited;
   provider.on_exit(
@@ -144,14 +146,15 @@ TEST(ProcessProviderTest, LaunchesOnAPortOfTheRangeAndReportsAnExit) {
     return !exited.empty() || (answered && !result.ok);
   }));
   ASSERT_TRUE(result.ok) << result.error;
-  EXPECT_EQ(result.address.rfind("127.0.0.1:410", 0), 0u) << result.address;
+  EXPECT_EQ(result.address, "127.0.0.1:" + std::to_string(ports.first))
+      << "the first free port of the range";
   EXPECT_EQ(exited, "i-test: process killed by SIGKILL");
 }
 
 TEST(ProcessProviderTest, TerminateEscalatesToSigkill) {
   core::EventLoop loop;
-  config::LaunchConfig l =
-      launch_config("trap '' TERM; while true; do sleep 0.05; done", 41020, 300);
+  config::LaunchConfig l = launch_config("trap '' TERM; while true; do sleep 0.05; done",
+                                         test::free_port_range(11), 300);
   ProcessProvider provider(loop, l, "/bin/true");
   bool answered = false, stopped = false;
   provider.launch(LaunchRequest{"web", "i-stubborn", "a"},

@@ -28,15 +28,21 @@ class LoadLoop {
   std::string first_failure() const;
   // Waits (bounded) until `n` more requests are done than now; false on timeout.
   bool wait_for_more(int n, int timeout_ms = 20000) const;
+  // Waits (bounded) until every client has finished `n` more requests than now; false on
+  // timeout. After it, an answer that was already on its way when it was called has been
+  // counted: each client reads its connection's answers in order.
+  bool wait_for_every_client(int n, int timeout_ms = 20000) const;
 
  private:
-  void run(uint16_t port, const std::string& path, int max_requests);
+  void run(int client, uint16_t port, const std::string& path, int max_requests);
+  std::vector<int> done_by_client() const;
 
   std::atomic<bool> stop_{false};
   std::atomic<int> done_{0};
   std::atomic<int> failed_{0};
   mutable std::mutex mu_;
   std::map<std::string, int> instances_;  // GUARDED_BY(mu_)
+  std::vector<int> done_by_client_;       // GUARDED_BY(mu_); stopped clients count as done
   std::string first_failure_;             // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
 };

@@ -11,8 +11,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
-#include <set>
 #include <thread>
 
 namespace ballast::test {
@@ -44,28 +42,6 @@ std::string make_temp_dir() {
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
-}
-
-uint16_t free_port() {
-  // The kernel may hand the same ephemeral port out twice in a row once it is closed
-  // again; a test that asks for two ports (a listener and the admin API) must get two.
-  static std::mutex mu;
-  static std::set<uint16_t> given;
-  std::lock_guard<std::mutex> lock(mu);
-  uint16_t port = 0;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    port = ntohs(addr.sin_port);
-    if (given.insert(port).second) break;
-  }
-  return port;
 }
 
 bool wait_for_port(uint16_t port, int timeout_ms) {

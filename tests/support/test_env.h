@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/ports.h"
 #include "support/process.h"
 
 namespace ballast::test {
@@ -13,8 +14,6 @@ namespace ballast::test {
 // A fresh directory for this test's files (configs, logs), under the build tree's /tmp.
 std::string make_temp_dir();
 void write_file(const std::string& path, const std::string& text);
-// A TCP port that was free a moment ago (the kernel picks it).
-uint16_t free_port();
 // Polls until something accepts connections on 127.0.0.1:port; bounded by timeout.
 bool wait_for_port(uint16_t port, int timeout_ms = 10000);
 
