@@ -20,6 +20,9 @@ namespace ballast::admin {
 namespace {
 constexpr size_t kMaxBody = 1024 * 1024;
 constexpr int64_t kRequestDeadlineMs = 10000;
+// How long an answer waits for its change to reach every worker (normally well under a
+// millisecond; a worker stuck for longer must not hold the API).
+constexpr int64_t kEffectWaitMs = 2000;
 
 // Compares without an early exit, so timing does not reveal how much of a guess matched
 // (the length may show; tokens are meant to be long and random).
@@ -74,7 +77,7 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
   }
 
   void on_io(uint32_t events) override {
-    if (done_) return;
+    if (done_ || waiting_) return;
     if (!answered_) read_request();
     if (answered_ && !done_) write_response();
     if (!answered_ && (events & (EPOLLHUP | EPOLLERR))) finish();
@@ -145,7 +148,30 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
       answer(error_response(413, "request body over 1 MiB"));
       return;
     }
-    if (complete_) answer(server_.handle(request_, authorization_));
+    if (complete_) respond(server_.handle(request_, authorization_));
+  }
+
+  void respond(AdminResponse r) {
+    if (!r.in_effect || r.in_effect->done()) {
+      answer(r);
+      return;
+    }
+    waiting_ = true;
+    server_.loop_.timers().arm(timer_, kEffectWaitMs, server_.loop_.now_ms());
+    std::weak_ptr<bool> alive = alive_;
+    r.in_effect->then([this, alive] {
+      if (alive.lock()) answer_waiting();
+    });
+    waiting_response_ = std::move(r);
+  }
+
+  // The change is in effect, or it took too long: it is recorded either way, and the
+  // workers still apply it.
+  void answer_waiting() {
+    if (!waiting_) return;
+    waiting_ = false;
+    server_.loop_.timers().arm(timer_, kRequestDeadlineMs, server_.loop_.now_ms());
+    answer(waiting_response_);
   }
 
   void answer(const AdminResponse& r) {
@@ -180,7 +206,14 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
     server_.closed(this);
   }
 
-  static void on_deadline(void* self) { static_cast<Connection*>(self)->finish(); }
+  static void on_deadline(void* self) {
+    auto* c = static_cast<Connection*>(self);
+    if (c->waiting_) {
+      c->answer_waiting();
+    } else {
+      c->finish();
+    }
+  }
 
   AdminServer& server_;
   int fd_;
@@ -192,7 +225,10 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
   bool complete_ = false;
   bool too_large_ = false;
   bool answered_ = false;
+  bool waiting_ = false;  // for the answer's change to take effect
   bool done_ = false;
+  AdminResponse waiting_response_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late callbacks
   AdminRequest request_;
   std::string authorization_;
   std::string out_;

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "core/completion.h"
 #include "core/event_loop.h"
 #include "core/socket_address.h"
 
@@ -16,9 +17,17 @@ struct AdminRequest {
 };
 
 struct AdminResponse {
+  AdminResponse() = default;
+  AdminResponse(int s, std::string b, std::string type = "application/json")
+      : status(s), body(std::move(b)), content_type(std::move(type)) {}
+
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // A change that is recorded but not yet in effect everywhere (the workers apply it on
+  // their own threads): the answer waits for it, up to a few seconds, so that a client
+  // acting on the answer finds the change in place.
+  std::shared_ptr<core::Completion> in_effect;
 };
 
 // The admin API's HTTP/1.1 server, on the control thread's event loop. Small on purpose:

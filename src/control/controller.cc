@@ -342,10 +342,17 @@ void Controller::reopen_logs() {
   LOG_INFO("SIGUSR1: reopened %zu access log(s)", reopened.size());
 }
 
-void Controller::publish() {
-  for (auto& [group, m] : registry_.take_changes()) {
-    for (auto& w : workers_) w->post_membership(config_, group, m);
+std::shared_ptr<core::Completion> Controller::publish() {
+  auto changes = registry_.take_changes();
+  if (changes.empty()) return nullptr;
+  auto in_effect =
+      std::make_shared<core::Completion>(static_cast<int>(changes.size() * workers_.size()));
+  // Each worker reports back through the control loop, where the completion lives.
+  auto applied = [this, in_effect] { loop_.post([in_effect] { in_effect->count_down(); }); };
+  for (auto& [group, m] : changes) {
+    for (auto& w : workers_) w->post_membership(config_, group, m, applied);
   }
+  return in_effect;
 }
 
 void Controller::sync_checkers() {

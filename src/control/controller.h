@@ -13,6 +13,7 @@
 #include "control/autoscaler.h"
 #include "control/metrics_collector.h"
 #include "control/target_registry.h"
+#include "core/completion.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "health/target_checker.h"
@@ -69,8 +70,9 @@ class Controller final : public proxy::ControlLink {
                       std::string* error);
   // SIGUSR1: open every access log again, for logrotate.
   void reopen_logs();
-  // Sends every changed membership to the workers.
-  void publish();
+  // Sends every changed membership to the workers; the completion counts down as they
+  // apply them (null when nothing changed).
+  std::shared_ptr<core::Completion> publish();
   // Keeps one health checker per target of each checked group, with current settings.
   void sync_checkers();
   void remove_finished_targets();

@@ -268,9 +268,11 @@ admin::AdminResponse Controller::target_action(const std::string& group, const s
                     const std::string& what) {
     if (!outcome.ok()) return admin::error_response(status_of(outcome), outcome.message);
     LOG_INFO("API: %s in target group \"%s\"", what.c_str(), group.c_str());
-    publish();
+    auto in_effect = publish();
     sync_checkers();
-    return ok_json(ok_body, ok_status);
+    admin::AdminResponse r = ok_json(ok_body, ok_status);
+    r.in_effect = std::move(in_effect);
+    return r;
   };
   if (rest.empty()) {
     if (method != "POST") return admin::error_response(405, "use POST to register a target");

@@ -126,11 +126,14 @@ void Worker::start() {
 }
 
 void Worker::post_membership(std::shared_ptr<const config::Config> config, size_t group,
-                             std::shared_ptr<const GroupMembership> membership) {
-  loop_.post([this, config = std::move(config), group, membership = std::move(membership)] {
+                             std::shared_ptr<const GroupMembership> membership,
+                             std::function<void()> applied) {
+  loop_.post([this, config = std::move(config), group, membership = std::move(membership),
+              applied = std::move(applied)] {
     // Messages arrive in order; one about a configuration this worker has left behind
     // is stale (the reload carried that group's newer membership).
     if (config == config_) apply_membership(group, *membership);
+    if (applied) applied();
   });
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -62,9 +63,11 @@ class Worker {
   // Thread-safe: after SIGUSR1 the files were opened again (logrotate moved the old ones).
   void post_reopened_logs(std::map<std::string, std::shared_ptr<AccessLogFile>> files);
   void start();
-  // Thread-safe: the message is applied on the worker's thread.
+  // Thread-safe: the message is applied on the worker's thread, which then calls
+  // `applied` (when given).
   void post_membership(std::shared_ptr<const config::Config> config, size_t group,
-                       std::shared_ptr<const GroupMembership> membership);
+                       std::shared_ptr<const GroupMembership> membership,
+                       std::function<void()> applied = {});
   void post_reload(WorkerReload reload);
   // Thread-safe: stop accepting, finish in-flight requests, then stop the loop once no
   // connection is left or `deadline_ms` (from now) passes.
