@@ -288,9 +288,11 @@ bool Controller::reload(const char* trigger) {
   std::vector<std::shared_ptr<const proxy::GroupMembership>> memberships(
       next->target_groups.size());
   for (auto& [group, m] : registry_.take_changes()) memberships[group] = std::move(m);
+  reload_in_effect_ = std::make_shared<core::Completion>(static_cast<int>(workers_.size()));
   for (size_t w = 0; w < workers_.size(); ++w) {
     workers_[w]->post_reload(
-        proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships, log_files});
+        proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships, log_files},
+        report_to(reload_in_effect_));
   }
   config_ = std::move(next);
   breakers_ = std::move(breakers);
@@ -347,12 +349,16 @@ std::shared_ptr<core::Completion> Controller::publish() {
   if (changes.empty()) return nullptr;
   auto in_effect =
       std::make_shared<core::Completion>(static_cast<int>(changes.size() * workers_.size()));
-  // Each worker reports back through the control loop, where the completion lives.
-  auto applied = [this, in_effect] { loop_.post([in_effect] { in_effect->count_down(); }); };
+  auto applied = report_to(in_effect);
   for (auto& [group, m] : changes) {
     for (auto& w : workers_) w->post_membership(config_, group, m, applied);
   }
   return in_effect;
+}
+
+std::function<void()> Controller::report_to(std::shared_ptr<core::Completion> completion) {
+  // Called on a worker's thread; the completion lives on the control loop.
+  return [this, completion] { loop_.post([completion] { completion->count_down(); }); };
 }
 
 void Controller::sync_checkers() {

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -73,6 +74,8 @@ class Controller final : public proxy::ControlLink {
   // Sends every changed membership to the workers; the completion counts down as they
   // apply them (null when nothing changed).
   std::shared_ptr<core::Completion> publish();
+  // A callback for the workers that counts `completion` down on the control loop.
+  std::function<void()> report_to(std::shared_ptr<core::Completion> completion);
   // Keeps one health checker per target of each checked group, with current settings.
   void sync_checkers();
   void remove_finished_targets();
@@ -112,6 +115,7 @@ class Controller final : public proxy::ControlLink {
   int64_t last_sample_ms_ = 0;
   int64_t last_sampled_second_ = 0;
   ReloadStatus reload_status_;
+  std::shared_ptr<core::Completion> reload_in_effect_;  // the last reload, as workers apply it
   int64_t started_unix_ = 0;
   std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> checkers_;
   std::vector<std::shared_ptr<proxy::CircuitBreaker>> breakers_;  // by group position

@@ -192,7 +192,10 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
                       {"errors", errors}},
                      422);
     }
-    return ok_json({{"reloaded", true}, {"config_generation", reload_status_.generation}});
+    admin::AdminResponse r =
+        ok_json({{"reloaded", true}, {"config_generation", reload_status_.generation}});
+    r.in_effect = reload_in_effect_;
+    return r;
   }
   if (!parts.empty() && parts[0] == "metrics") {
     if (method != "GET") return wrong_method("GET");

@@ -137,9 +137,12 @@ void Worker::post_membership(std::shared_ptr<const config::Config> config, size_
   });
 }
 
-void Worker::post_reload(WorkerReload reload) {
+void Worker::post_reload(WorkerReload reload, std::function<void()> applied) {
   auto shared = std::make_shared<WorkerReload>(std::move(reload));
-  loop_.post([this, shared] { apply_reload(*shared); });
+  loop_.post([this, shared, applied = std::move(applied)] {
+    apply_reload(*shared);
+    if (applied) applied();
+  });
 }
 
 void Worker::apply_reload(WorkerReload& reload) {

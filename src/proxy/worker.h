@@ -68,7 +68,7 @@ class Worker {
   void post_membership(std::shared_ptr<const config::Config> config, size_t group,
                        std::shared_ptr<const GroupMembership> membership,
                        std::function<void()> applied = {});
-  void post_reload(WorkerReload reload);
+  void post_reload(WorkerReload reload, std::function<void()> applied = {});
   // Thread-safe: stop accepting, finish in-flight requests, then stop the loop once no
   // connection is left or `deadline_ms` (from now) passes.
   void request_shutdown(int64_t deadline_ms);
