@@ -1,10 +1,16 @@
 // ballast: one binary, several subcommands (run, check, backend, ctl, load).
 #include <CLI/CLI.hpp>
+#include <cstring>
 
 #include "app/commands.h"
 #include "core/log.h"
+#include "scale/instance_guard.h"
 
 int main(int argc, char** argv) {
+  // Not a command for people: the process ballast puts between itself and each instance.
+  if (argc > 1 && std::strcmp(argv[1], ballast::scale::kInstanceGuardCommand) == 0) {
+    return ballast::scale::run_instance_guard(argc - 2, argv + 2);
+  }
   CLI::App app{"ballast: an elastic HTTP load balancer"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ballast 0.1.0");

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <map>
 
+#include "scale/instance_guard.h"
+
 extern char** environ;
 
 namespace ballast::scale {
@@ -104,6 +106,10 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(core::EventLoop& loop,
                                                   std::string* error) {
   std::unique_ptr<ChildProcess> child(new ChildProcess(loop, std::move(on_exit)));
   SpawnAttributes sa;
+  if (!options.guard_binary.empty()) {
+    sigset_t guard_mask = instance_guard_signals();
+    posix_spawnattr_setsigmask(&sa.attr_, &guard_mask);
+  }
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
   auto close_all = [&] {
     for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) {
@@ -139,15 +145,21 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(core::EventLoop& loop,
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  std::string sh = "/bin/sh", dash_c = "-c", command = options.command;
-  char* argv[] = {sh.data(), dash_c.data(), command.data(), nullptr};
-  int rc = posix_spawn(&child->pid_, "/bin/sh", &sa.actions_, &sa.attr_, argv, envp.data());
+  std::vector<std::string> args =
+      options.guard_binary.empty()
+          ? std::vector<std::string>{"/bin/sh", "-c", options.command}
+          : guarded_command(options.guard_binary, options.guard_stop_timeout_ms, options.command);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int rc =
+      posix_spawn(&child->pid_, args[0].c_str(), &sa.actions_, &sa.attr_, argv.data(), envp.data());
   for (int* fd : {&in[0], &out[1], &err[1]}) {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
   }
   if (rc != 0) {
-    *error = "cannot start /bin/sh: " + std::string(strerror(rc));
+    *error = "cannot start " + args[0] + ": " + std::string(strerror(rc));
     close_all();
     return nullptr;
   }

@@ -1,6 +1,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,10 @@ struct SpawnOptions {
   std::string log_path;
   bool capture_output = false;  // keep stdout and stderr (up to 1 MiB each) for the caller
   std::string input;            // written to stdin, which is then closed
+  // A ballast binary: the command runs under an instance guard from it, which stops the
+  // process group (SIGTERM, SIGKILL after guard_stop_timeout_ms) if ballast dies first.
+  std::string guard_binary;
+  int64_t guard_stop_timeout_ms = 0;
 };
 
 // A child process in its own process group (so a signal reaches everything it started),

@@ -132,6 +132,8 @@ void ProcessProvider::launch(const LaunchRequest& request, LaunchFn done) {
   options.working_directory = launch_.working_directory;
   make_directories(launch_.log_directory);
   options.log_path = launch_.log_directory + "/" + request.instance_id + ".log";
+  options.guard_binary = ballast_path_;
+  options.guard_stop_timeout_ms = launch_.stop_timeout_ms;
   std::string id = request.instance_id;
   std::string error;
   auto child = ChildProcess::spawn(

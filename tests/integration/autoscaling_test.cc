@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -65,6 +66,23 @@ json activities(const Ballast& lb) {
   return j.is_discarded() ? json::array() : j["activities"];
 }
 
+// A child process of `parent` (from /proc), or -1.
+pid_t child_of(pid_t parent) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(line.substr(close + 2));
+    std::string state;
+    pid_t ppid = 0;
+    fields >> state >> ppid;
+    if (ppid == parent) return std::stoi(entry.path().filename().string());
+  }
+  return -1;
+}
+
 // Stops ballast as an operator would (SIGTERM), so it stops its instances too.
 void stop(Ballast& lb) {
   lb.process().signal(SIGTERM);
@@ -113,8 +131,11 @@ TEST(AutoscalingTest, AKilledInstanceIsReplaced) {
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   ASSERT_TRUE(within(15, [&] { return in_service(lb) == 2; })) << lb.process().log();
   json victim = group(lb)["instances"][0];
-  std::string pid = victim["provider_id"].get<std::string>().substr(4);  // "pid N"
-  ASSERT_EQ(::kill(std::stoi(pid), SIGKILL), 0);
+  // provider_id "pid N" is the instance's guard; the application is its child.
+  pid_t guard = std::stoi(victim["provider_id"].get<std::string>().substr(4));
+  pid_t application = child_of(guard);
+  ASSERT_GT(application, 0);
+  ASSERT_EQ(::kill(application, SIGKILL), 0);
   ASSERT_TRUE(within(20, [&] {
     json g = group(lb);
     if (g.value("in_service", -1) != 2) return false;
@@ -132,6 +153,27 @@ TEST(AutoscalingTest, AKilledInstanceIsReplaced) {
   }
   EXPECT_TRUE(recorded) << activities(lb).dump(2);
   stop(lb);
+}
+
+TEST(AutoscalingTest, InstancesDoNotOutliveAKilledBallast) {
+  Ballast lb(asg_config("    min_size: 2\n    max_size: 2\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(within(15, [&] { return in_service(lb) == 2; })) << lb.process().log();
+  std::vector<uint16_t> ports;
+  json g = group(lb);
+  for (const auto& i : g["instances"]) {
+    std::string address = i["address"];
+    ports.push_back(static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
+  }
+  ASSERT_EQ(ports.size(), 2u);
+  for (uint16_t port : ports) ASSERT_TRUE(http_get(port, "/health")) << "instance on " << port;
+  lb.process().signal(SIGKILL);  // no chance to stop anything itself
+  lb.process().wait_exit(5000);
+  // Each instance's guard stops it (SIGTERM, as ballast would) once ballast is gone.
+  for (uint16_t port : ports) {
+    EXPECT_TRUE(within(10, [&] { return !http_get(port, "/health"); }))
+        << "the instance on port " << port << " still answers";
+  }
 }
 
 TEST(AutoscalingTest, MinAndMaxAreRespected) {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "core/event_loop.h"
+#include "scale/instance_guard.h"
 #include "scale/process_provider.h"
 #include "support/ports.h"
 
@@ -110,6 +112,70 @@ TEST(ChildProcessTest, WhatTheLeaderLeavesBehindEndsWithIt) {
   EXPECT_EQ(live_members(f.group), 0) << "the background sleep was killed with its group";
 }
 
+SpawnOptions guarded(const std::string& command) {
+  SpawnOptions o;
+  o.command = command;
+  o.guard_binary = BALLAST_BINARY;
+  o.guard_stop_timeout_ms = 2000;
+  return o;
+}
+
+TEST(InstanceGuardTest, EndsAsItsCommandEnded) {
+  EXPECT_EQ(describe_exit(run_to_exit(guarded("exit 3")).status), "exited with status 3");
+  EXPECT_EQ(describe_exit(run_to_exit(guarded("kill -KILL $$")).status), "killed by SIGKILL");
+  Finished f = run_to_exit(guarded("sleep 30 & sleep 30; wait"),
+                           [](ChildProcess& c) { c.signal_group(SIGTERM); });
+  EXPECT_EQ(describe_exit(f.status), "killed by SIGTERM") << "the command's end, not the guard's";
+  EXPECT_EQ(live_members(f.group), 0);
+}
+
+TEST(InstanceGuardTest, PassesOnASignalSentToItAlone) {
+  std::string ready = ::testing::TempDir() + "/guard-trap-ready";
+  std::filesystem::remove(ready);
+  Finished f = run_to_exit(
+      guarded("trap 'exit 7' TERM; touch " + ready + "; while true; do sleep 0.05; done"),
+      [&](ChildProcess& c) {
+        for (int i = 0; i < 500 && !std::filesystem::exists(ready); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        // To the guard's pid, not its group, and not from its parent (which signals groups).
+        EXPECT_EQ(std::system(("kill -TERM " + std::to_string(c.pid())).c_str()), 0);
+      });
+  EXPECT_EQ(describe_exit(f.status), "exited with status 7");
+}
+
+// The state letter of process `pid` in /proc ("" when it is gone).
+std::string process_state(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return "";
+  size_t close = line.rfind(')');
+  return close == std::string::npos ? "" : line.substr(close + 2, 1);
+}
+
+TEST(InstanceGuardTest, StopsItsCommandWhenItsParentDies) {
+  // A shell stands in for ballast: it starts a guard, then is killed with SIGKILL.
+  std::string pid_file = ::testing::TempDir() + "/guarded-sleep.pid";
+  std::filesystem::remove(pid_file);
+  SpawnOptions o;
+  o.command = std::string(BALLAST_BINARY) + " " + kInstanceGuardCommand +
+              " $$ 2000 /bin/sh -c 'echo $$ > " + pid_file + "; exec sleep 30' & " +
+              "while [ ! -s " + pid_file + " ]; do sleep 0.02; done; kill -KILL $$";
+  Finished f = run_to_exit(o);
+  EXPECT_EQ(describe_exit(f.status), "killed by SIGKILL");
+  std::ifstream in(pid_file);
+  pid_t sleeper = 0;
+  in >> sleeper;
+  ASSERT_GT(sleeper, 0);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    std::string state = process_state(sleeper);
+    gone = state.empty() || state == "Z";
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "the guarded command still runs after its guard's parent died";
+}
+
 config::LaunchConfig launch_config(const std::string& command, test::PortRange ports,
                                    int64_t stop_timeout_ms) {
   config::LaunchConfig l;
@@ -126,7 +192,7 @@ TEST(ProcessProviderTest, LaunchesOnAPortOfTheRangeAndReportsAnExit) {
   test::PortRange ports = test::free_port_range(11);
   config::LaunchConfig l = launch_config(
       "echo started on {port} as {instance_id} in {zone}; exec sleep 30", ports, 2000);
-  ProcessProvider provider(loop, l, "/bin/true");
+  ProcessProvider provider(loop, l, BALLAST_BINARY);
   std::string exited;
   provider.on_exit(
       [&](const std::string& id, const std::string& why) { exited = id + ": " + why; });
@@ -146,28 +212,35 @@ TEST(ProcessProviderTest, LaunchesOnAPortOfTheRangeAndReportsAnExit) {
     return !exited.empty() || (answered && !result.ok);
   }));
   ASSERT_TRUE(result.ok) << result.error;
-  EXPECT_EQ(result.address, "127.0.0.1:" + std::to_string(ports.first))
-      << "the first free port of the range";
+  ASSERT_EQ(result.address.rfind("127.0.0.1:", 0), 0u) << result.address;
+  int port = std::stoi(result.address.substr(10));
+  EXPECT_TRUE(port >= ports.first && port <= ports.last) << "a port of the range: " << port;
   EXPECT_EQ(exited, "i-test: process killed by SIGKILL");
 }
 
 TEST(ProcessProviderTest, TerminateEscalatesToSigkill) {
+  std::string dir = ::testing::TempDir() + "/stubborn-instance";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // It notes the SIGTERM and carries on.
   core::EventLoop loop;
-  config::LaunchConfig l = launch_config("trap '' TERM; while true; do sleep 0.05; done",
+  config::LaunchConfig l = launch_config("trap 'touch " + dir + "/termed' TERM; touch " + dir +
+                                             "/ready; while true; do sleep 0.05; done",
                                          test::free_port_range(11), 300);
-  ProcessProvider provider(loop, l, "/bin/true");
+  ProcessProvider provider(loop, l, BALLAST_BINARY);
   bool answered = false, stopped = false;
   provider.launch(LaunchRequest{"web", "i-stubborn", "a"},
                   [&](const LaunchResult&) { answered = true; });
   bool asked = false;
   ASSERT_TRUE(run_until(loop, [&] {
-    if (answered && !asked) {
+    if (answered && !asked && std::filesystem::exists(dir + "/ready")) {
       provider.terminate("i-stubborn", [&](bool ok, const std::string&) { stopped = ok; });
       asked = true;
     }
     provider.poll(loop.now_ms());
     return stopped;
   }));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/termed")) << "SIGTERM came first, and was ignored";
 }
 
 }  // namespace
