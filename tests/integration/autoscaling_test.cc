@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "support/http_client.h"
 #include "support/load_loop.h"
+#include "support/processes.h"
 #include "support/test_env.h"
 
 namespace ballast::test {
@@ -66,19 +66,10 @@ json activities(const Ballast& lb) {
   return j.is_discarded() ? json::array() : j["activities"];
 }
 
-// A child process of `parent` (from /proc), or -1.
+// A child process of `parent`, or -1.
 pid_t child_of(pid_t parent) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    size_t close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(line.substr(close + 2));
-    std::string state;
-    pid_t ppid = 0;
-    fields >> state >> ppid;
-    if (ppid == parent) return std::stoi(entry.path().filename().string());
+  for (const auto& p : all_processes()) {
+    if (p.parent == parent) return p.pid;
   }
   return -1;
 }

@@ -9,13 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <thread>
 
 #include "core/event_loop.h"
 #include "scale/instance_guard.h"
 #include "scale/process_provider.h"
 #include "support/ports.h"
+#include "support/processes.h"
 
 namespace ballast::scale {
 namespace {
@@ -47,18 +47,7 @@ bool run_until(core::EventLoop& loop, Pred done) {
 // Processes of group `pgid` that still run (zombies waiting for init to reap them do not).
 int live_members(pid_t pgid) {
   int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    size_t close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(line.substr(close + 2));
-    std::string state;
-    pid_t ppid = 0, group = 0;
-    fields >> state >> ppid >> group;
-    n += group == pgid && state != "Z";
-  }
+  for (const auto& p : test::all_processes()) n += p.group == pgid && p.state != 'Z';
   return n;
 }
 
@@ -144,15 +133,6 @@ TEST(InstanceGuardTest, PassesOnASignalSentToItAlone) {
   EXPECT_EQ(describe_exit(f.status), "exited with status 7");
 }
 
-// The state letter of process `pid` in /proc ("" when it is gone).
-std::string process_state(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return "";
-  size_t close = line.rfind(')');
-  return close == std::string::npos ? "" : line.substr(close + 2, 1);
-}
-
 TEST(InstanceGuardTest, StopsItsCommandWhenItsParentDies) {
   // A shell stands in for ballast: it starts a guard, then is killed with SIGKILL.
   std::string pid_file = ::testing::TempDir() + "/guarded-sleep.pid";
@@ -169,8 +149,8 @@ TEST(InstanceGuardTest, StopsItsCommandWhenItsParentDies) {
   ASSERT_GT(sleeper, 0);
   bool gone = false;
   for (int i = 0; i < 500 && !gone; ++i) {
-    std::string state = process_state(sleeper);
-    gone = state.empty() || state == "Z";
+    auto p = test::process_info(sleeper);
+    gone = !p || p->state == 'Z';
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(gone) << "the guarded command still runs after its guard's parent died";

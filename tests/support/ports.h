@@ -1,4 +1,6 @@
 #pragma once
+#include <netinet/in.h>
+
 #include <cstdint>
 
 namespace ballast::test {
@@ -9,6 +11,9 @@ namespace ballast::test {
 // outgoing connection. So each test program holds blocks of ports of its own: blocks lie
 // outside the kernel's ephemeral range, and a lock file per block (released by the kernel
 // when the program ends, however it ends) keeps programs apart.
+
+// 127.0.0.1:port for bind() and connect().
+sockaddr_in loopback_sockaddr(uint16_t port);
 
 // A port of this program's blocks that nothing listens on; never the same one twice.
 uint16_t free_port();
