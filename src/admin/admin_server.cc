@@ -20,8 +20,9 @@ namespace ballast::admin {
 namespace {
 constexpr size_t kMaxBody = 1024 * 1024;
 constexpr int64_t kRequestDeadlineMs = 10000;
-// How long an answer waits for its change to reach every worker (normally well under a
-// millisecond; a worker stuck for longer must not hold the API).
+// How long an answer waits for its change to reach every worker (a few tenths of a
+// millisecond when they are well: docs/admin-api.md; a worker stuck for longer must not
+// hold the API).
 constexpr int64_t kEffectWaitMs = 2000;
 
 // Compares without an early exit, so timing does not reveal how much of a guess matched

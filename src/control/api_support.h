@@ -1,4 +1,5 @@
 #pragma once
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -7,9 +8,13 @@
 
 namespace ballast::control {
 
-// A JSON answer, pretty-printed (people read the API with curl).
-inline admin::AdminResponse ok_json(const nlohmann::json& j, int status = 200) {
-  return admin::AdminResponse{status, j.dump(2) + "\n"};
+// A JSON answer, pretty-printed (people read the API with curl); sent once `in_effect`
+// (when given) completes.
+inline admin::AdminResponse ok_json(const nlohmann::json& j, int status = 200,
+                                    std::shared_ptr<core::Completion> in_effect = nullptr) {
+  admin::AdminResponse r{status, j.dump(2) + "\n"};
+  r.in_effect = std::move(in_effect);
+  return r;
 }
 
 // The request's JSON object body ({} when empty); throws std::invalid_argument (a 400)

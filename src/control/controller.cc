@@ -250,14 +250,14 @@ bool Controller::open_new_sockets(
   return true;
 }
 
-bool Controller::reload(const char* trigger) {
+std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
   loop_.update_time();
   reload_status_.last_attempt_unix = unix_now();
   reload_status_.errors.clear();
   auto fail = [&](const std::string& why) {
     reload_status_.last_ok = false;
     LOG_ERROR("reload (%s): %s; the running configuration stays", trigger, why.c_str());
-    return false;
+    return std::shared_ptr<core::Completion>();
   };
   config::LoadResult result = config::load_config_file(config_path_);
   if (!result.config) {
@@ -288,11 +288,11 @@ bool Controller::reload(const char* trigger) {
   std::vector<std::shared_ptr<const proxy::GroupMembership>> memberships(
       next->target_groups.size());
   for (auto& [group, m] : registry_.take_changes()) memberships[group] = std::move(m);
-  reload_in_effect_ = std::make_shared<core::Completion>(static_cast<int>(workers_.size()));
+  auto in_effect = std::make_shared<core::Completion>(static_cast<int>(workers_.size()));
   for (size_t w = 0; w < workers_.size(); ++w) {
     workers_[w]->post_reload(
         proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships, log_files},
-        report_to(reload_in_effect_));
+        report_to(in_effect));
   }
   config_ = std::move(next);
   breakers_ = std::move(breakers);
@@ -304,7 +304,7 @@ bool Controller::reload(const char* trigger) {
   ++reload_status_.generation;
   LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,
            static_cast<unsigned long long>(reload_status_.generation), config_path_.c_str());
-  return true;
+  return in_effect;
 }
 
 bool Controller::open_log_files(const config::Config& cfg,

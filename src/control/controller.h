@@ -57,8 +57,9 @@ class Controller final : public proxy::ControlLink {
   bool start(std::string* error);
   void on_signal(int sig);
   // Reads the file again and applies it without closing listeners; a file with errors
-  // leaves the running configuration as it is.
-  bool reload(const char* trigger);
+  // leaves the running configuration as it is (null). The completion counts down as the
+  // workers apply the new configuration.
+  std::shared_ptr<core::Completion> reload(const char* trigger);
   bool open_new_sockets(const config::Config& next,
                         std::vector<std::vector<std::pair<core::SocketAddress, int>>>* sockets,
                         std::string* error);
@@ -115,7 +116,6 @@ class Controller final : public proxy::ControlLink {
   int64_t last_sample_ms_ = 0;
   int64_t last_sampled_second_ = 0;
   ReloadStatus reload_status_;
-  std::shared_ptr<core::Completion> reload_in_effect_;  // the last reload, as workers apply it
   int64_t started_unix_ = 0;
   std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> checkers_;
   std::vector<std::shared_ptr<proxy::CircuitBreaker>> breakers_;  // by group position

@@ -184,18 +184,16 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
   }
   if (parts.size() == 1 && parts[0] == "reload") {
     if (method != "POST") return wrong_method("POST");
-    bool ok = reload("API");
+    auto in_effect = reload("API");
     json errors = reload_status_.errors;
-    if (!ok) {
+    if (!in_effect) {
       return ok_json({{"reloaded", false},
                       {"error", "the configuration has errors; the running one stays"},
                       {"errors", errors}},
                      422);
     }
-    admin::AdminResponse r =
-        ok_json({{"reloaded", true}, {"config_generation", reload_status_.generation}});
-    r.in_effect = reload_in_effect_;
-    return r;
+    return ok_json({{"reloaded", true}, {"config_generation", reload_status_.generation}}, 200,
+                   std::move(in_effect));
   }
   if (!parts.empty() && parts[0] == "metrics") {
     if (method != "GET") return wrong_method("GET");
@@ -273,9 +271,7 @@ admin::AdminResponse Controller::target_action(const std::string& group, const s
     LOG_INFO("API: %s in target group \"%s\"", what.c_str(), group.c_str());
     auto in_effect = publish();
     sync_checkers();
-    admin::AdminResponse r = ok_json(ok_body, ok_status);
-    r.in_effect = std::move(in_effect);
-    return r;
+    return ok_json(ok_body, ok_status, std::move(in_effect));
   };
   if (rest.empty()) {
     if (method != "POST") return admin::error_response(405, "use POST to register a target");

@@ -15,7 +15,8 @@ namespace ballast::scale {
 // transparent: it ends as its child ended (the same exit status or signal), and a signal
 // sent to it alone (not to the group, as ballast sends them) is passed on to the child.
 
-// The argv that runs `command` (given to /bin/sh -c) under a guard, from `ballast_path`.
+// The argv that runs `command` (given to /bin/sh -c) under a guard, from `ballast_path`,
+// watching the calling process.
 std::vector<std::string> guarded_command(const std::string& ballast_path, int64_t stop_timeout_ms,
                                          const std::string& command);
 

@@ -16,12 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string describe(const std::map<std::string, int>& counts) {
-  std::string text;
-  for (const auto& [instance, n] : counts) text += instance + "=" + std::to_string(n) + " ";
-  return text;
-}
-
 TEST(DrainTest, DrainingUnderLoadFailsNothingAndSendsItNothingNew) {
   DemoBackend a("a"), b("b");
   Ballast lb(proxy_config({a.port(), b.port()}, "    algorithm: round_robin\n", "", 2));
@@ -42,7 +36,8 @@ TEST(DrainTest, DrainingUnderLoadFailsNothingAndSendsItNothingNew) {
   ASSERT_TRUE(load.wait_for_more(500));
   load.stop();
   EXPECT_EQ(load.instances()["b"], b_after_removal)
-      << "no new request went to b; answers by instance: " << describe(load.instances());
+      << "no new request went to b; answers by instance: "
+      << ::testing::PrintToString(load.instances());
   EXPECT_EQ(load.failed(), 0) << load.first_failure() << "\n" << lb.process().log();
 }
 

@@ -109,27 +109,40 @@ SpawnOptions guarded(const std::string& command) {
   return o;
 }
 
+// A command that exits with status 7 on SIGTERM, once `ready` (a fresh file) exists.
+std::string exits_7_on_sigterm(const std::string& ready) {
+  std::filesystem::remove(ready);
+  return "sleep 30 & trap 'exit 7' TERM; touch " + ready + "; while true; do sleep 0.05; done";
+}
+
+void wait_for_file(const std::string& path) {
+  for (int i = 0; i < 500 && !std::filesystem::exists(path); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(std::filesystem::exists(path)) << path;
+}
+
 TEST(InstanceGuardTest, EndsAsItsCommandEnded) {
   EXPECT_EQ(describe_exit(run_to_exit(guarded("exit 3")).status), "exited with status 3");
   EXPECT_EQ(describe_exit(run_to_exit(guarded("kill -KILL $$")).status), "killed by SIGKILL");
-  Finished f = run_to_exit(guarded("sleep 30 & sleep 30; wait"),
-                           [](ChildProcess& c) { c.signal_group(SIGTERM); });
-  EXPECT_EQ(describe_exit(f.status), "killed by SIGTERM") << "the command's end, not the guard's";
-  EXPECT_EQ(live_members(f.group), 0);
+  // ballast signals the whole group: the guard outlives it and ends as its command did
+  // (a guard killed by the SIGTERM would say "killed by SIGTERM").
+  std::string ready = ::testing::TempDir() + "/guard-group-ready";
+  Finished f = run_to_exit(guarded(exits_7_on_sigterm(ready)), [&](ChildProcess& c) {
+    wait_for_file(ready);
+    c.signal_group(SIGTERM);
+  });
+  EXPECT_EQ(describe_exit(f.status), "exited with status 7");
+  EXPECT_EQ(live_members(f.group), 0) << "the background sleep went with the group";
 }
 
 TEST(InstanceGuardTest, PassesOnASignalSentToItAlone) {
   std::string ready = ::testing::TempDir() + "/guard-trap-ready";
-  std::filesystem::remove(ready);
-  Finished f = run_to_exit(
-      guarded("trap 'exit 7' TERM; touch " + ready + "; while true; do sleep 0.05; done"),
-      [&](ChildProcess& c) {
-        for (int i = 0; i < 500 && !std::filesystem::exists(ready); ++i) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        // To the guard's pid, not its group, and not from its parent (which signals groups).
-        EXPECT_EQ(std::system(("kill -TERM " + std::to_string(c.pid())).c_str()), 0);
-      });
+  Finished f = run_to_exit(guarded(exits_7_on_sigterm(ready)), [&](ChildProcess& c) {
+    wait_for_file(ready);
+    // To the guard's pid, not its group, and not from its parent (which signals groups).
+    EXPECT_EQ(std::system(("kill -TERM " + std::to_string(c.pid())).c_str()), 0);
+  });
   EXPECT_EQ(describe_exit(f.status), "exited with status 7");
 }
 

@@ -1,16 +1,15 @@
 #include "support/load_loop.h"
 
-#include <chrono>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "support/http_client.h"
+#include "support/test_env.h"
 
 namespace ballast::test {
 
 LoadLoop::LoadLoop(uint16_t port, int clients, std::string path, int max_requests)
-    : done_by_client_(static_cast<size_t>(clients), 0) {
-  for (int i = 0; i < clients; ++i) {
+    : progress_(static_cast<size_t>(clients)) {
+  for (size_t i = 0; i < progress_.size(); ++i) {
     threads_.emplace_back(
         [this, i, port, path, max_requests] { run(i, port, path, max_requests); });
   }
@@ -27,36 +26,46 @@ void LoadLoop::stop() {
   }
 }
 
-void LoadLoop::run(int client_index, uint16_t port, const std::string& path, int max_requests) {
-  auto fail = [&](const std::string& what) {
-    ++failed_;
-    std::lock_guard<std::mutex> lock(mu_);
-    if (first_failure_.empty()) first_failure_ = what;
-  };
+void LoadLoop::run(size_t client_index, uint16_t port, const std::string& path, int max_requests) {
   auto client = std::make_unique<Client>(port);
-  auto& done_here = done_by_client_[static_cast<size_t>(client_index)];
   for (int i = 0; i < max_requests && !stop_.load(); ++i) {
     if (!client->connected()) client = std::make_unique<Client>(port);
     auto r = client->get(path);
-    ++done_;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++done_here;
-    }
+    std::string failure;
     if (!r) {
-      fail("request " + std::to_string(i) + ": no response");
-      client = std::make_unique<Client>(port);
-      continue;
+      failure = "request " + std::to_string(i) + ": no response";
+    } else if (r->status != 200) {
+      failure = "status " + std::to_string(r->status) + ": " + r->body;
     }
-    if (r->status != 200) fail("status " + std::to_string(r->status) + ": " + r->body);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ++instances_[r->header("x-ballast-instance")];
+      if (r) ++instances_[r->header("x-ballast-instance")];
+      if (!failure.empty()) {
+        ++failed_;
+        if (first_failure_.empty()) first_failure_ = failure;
+      }
+      ++progress_[client_index].done;  // last: what it counts is recorded
     }
-    if (r->header("connection") == "close") client = std::make_unique<Client>(port);
+    if (!r || r->header("connection") == "close") client = std::make_unique<Client>(port);
   }
   std::lock_guard<std::mutex> lock(mu_);
-  done_here = std::numeric_limits<int>::max() / 2;  // nothing more will come from it
+  progress_[client_index].ended = true;
+}
+
+std::vector<LoadLoop::Progress> LoadLoop::progress() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return progress_;
+}
+
+int LoadLoop::done() const {
+  int n = 0;
+  for (const auto& p : progress()) n += p.done;
+  return n;
+}
+
+int LoadLoop::failed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_;
 }
 
 std::map<std::string, int> LoadLoop::instances() const {
@@ -69,32 +78,20 @@ std::string LoadLoop::first_failure() const {
   return first_failure_;
 }
 
-bool LoadLoop::wait_for_more(int n, int timeout_ms) const {
-  int target = done_.load() + n;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (done_.load() < target) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+bool LoadLoop::wait_for_more(int n) const {
+  int target = done() + n;
+  return within(20, [&] { return done() >= target; });
 }
 
-std::vector<int> LoadLoop::done_by_client() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return done_by_client_;
-}
-
-bool LoadLoop::wait_for_every_client(int n, int timeout_ms) const {
-  std::vector<int> start = done_by_client();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    std::vector<int> now = done_by_client();
-    bool all = true;
-    for (size_t i = 0; i < now.size(); ++i) all = all && now[i] >= start[i] + n;
-    if (all) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+bool LoadLoop::wait_for_every_client(int n) const {
+  std::vector<Progress> start = progress();
+  return within(20, [&] {
+    std::vector<Progress> now = progress();
+    for (size_t i = 0; i < now.size(); ++i) {
+      if (!now[i].ended && now[i].done < start[i].done + n) return false;
+    }
+    return true;
+  });
 }
 
 AdminAnswer admin_call(uint16_t port, const std::string& method, const std::string& path,

@@ -21,28 +21,33 @@ class LoadLoop {
   LoadLoop& operator=(const LoadLoop&) = delete;
 
   void stop();
-  int done() const { return done_.load(); }
-  int failed() const { return failed_.load(); }
+  int done() const;  // requests answered or failed, all clients together
+  int failed() const;
   // Answers by instance (X-Ballast-Instance).
   std::map<std::string, int> instances() const;
   std::string first_failure() const;
-  // Waits (bounded) until `n` more requests are done than now; false on timeout.
-  bool wait_for_more(int n, int timeout_ms = 20000) const;
-  // Waits (bounded) until every client has finished `n` more requests than now; false on
-  // timeout. After it, an answer that was already on its way when it was called has been
-  // counted: each client reads its connection's answers in order.
-  bool wait_for_every_client(int n, int timeout_ms = 20000) const;
+  // Waits (bounded, 20 s) until `n` more requests are done than now; false on timeout.
+  bool wait_for_more(int n) const;
+  // Waits (bounded, 20 s) until every client still running has finished `n` more requests
+  // than now; false on timeout. After it, an answer that was already on its way when it was
+  // called has been counted: each client reads its connection's answers in order, and a
+  // request counts as done only once its answer is recorded.
+  bool wait_for_every_client(int n) const;
 
  private:
-  void run(int client, uint16_t port, const std::string& path, int max_requests);
-  std::vector<int> done_by_client() const;
+  // How far one client has come.
+  struct Progress {
+    int done = 0;
+    bool ended = false;  // it stopped or reached max_requests: nothing more will come
+  };
+  void run(size_t client, uint16_t port, const std::string& path, int max_requests);
+  std::vector<Progress> progress() const;
 
   std::atomic<bool> stop_{false};
-  std::atomic<int> done_{0};
-  std::atomic<int> failed_{0};
   mutable std::mutex mu_;
+  std::vector<Progress> progress_;        // GUARDED_BY(mu_), one per client
   std::map<std::string, int> instances_;  // GUARDED_BY(mu_)
-  std::vector<int> done_by_client_;       // GUARDED_BY(mu_); stopped clients count as done
+  int failed_ = 0;                        // GUARDED_BY(mu_)
   std::string first_failure_;             // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
 };
