@@ -13,14 +13,18 @@
 
 namespace ballast::proxy {
 
-Acceptor::Acceptor(Worker& worker, const config::ListenerConfig& listener, int fd)
+Acceptor::Acceptor(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+                   const config::ListenerConfig& listener, int fd)
     : worker_(worker),
+      snapshot_(std::move(snapshot)),
       listener_(&listener),
       stats_(worker.listener_stats(listener)),
       access_log_(worker.access_log(listener)),
       fd_(fd) {}
 
-void Acceptor::set_listener(const config::ListenerConfig& listener) {
+void Acceptor::set_listener(std::shared_ptr<const ConfigSnapshot> snapshot,
+                            const config::ListenerConfig& listener) {
+  snapshot_ = std::move(snapshot);
   listener_ = &listener;
   stats_ = worker_.listener_stats(listener);
   access_log_ = worker_.access_log(listener);
@@ -50,7 +54,7 @@ void Acceptor::accept_batch(int max) {
     }
     core::set_tcp_nodelay(fd);
     worker_.accept_connection(
-        *listener_, stats_, access_log_, fd,
+        snapshot_, *listener_, stats_, access_log_, fd,
         core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
   }
 }

@@ -6,6 +6,7 @@
 #include "core/timer_queue.h"
 #include "metrics/proxy_stats.h"
 #include "proxy/access_log.h"
+#include "proxy/config_snapshot.h"
 
 namespace ballast::proxy {
 
@@ -15,14 +16,17 @@ class Worker;
 // hands each connection to the worker.
 class Acceptor final : public core::IoHandler {
  public:
-  Acceptor(Worker& worker, const config::ListenerConfig& listener, int fd);
+  // `listener` belongs to `snapshot`, which the connections accepted here start with.
+  Acceptor(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+           const config::ListenerConfig& listener, int fd);
   ~Acceptor() override;
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
 
   void on_io(uint32_t events) override;
   // A reload kept this listener's address: new connections get the new settings.
-  void set_listener(const config::ListenerConfig& listener);
+  void set_listener(std::shared_ptr<const ConfigSnapshot> snapshot,
+                    const config::ListenerConfig& listener);
   const core::SocketAddress& bind() const { return listener_->bind; }
   // Accepts what is already queued (so those clients are served), then closes.
   void close_listener();
@@ -35,7 +39,8 @@ class Acceptor final : public core::IoHandler {
   static void on_resume(void* self);
 
   Worker& worker_;
-  const config::ListenerConfig* listener_;
+  std::shared_ptr<const ConfigSnapshot> snapshot_;
+  const config::ListenerConfig* listener_;  // in *snapshot_
   std::shared_ptr<metrics::ListenerStats> stats_;
   std::shared_ptr<AccessLogWriter> access_log_;
   int fd_;

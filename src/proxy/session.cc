@@ -26,12 +26,13 @@ constexpr http::HeadLimits kResponseLimits{16 * 1024, 64 * 1024, 256};
 constexpr int64_t kLingerMs = 2000;
 }  // namespace
 
-Session::Session(Worker& worker, const config::ListenerConfig& listener,
+Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+                 const config::ListenerConfig& listener,
                  std::shared_ptr<metrics::ListenerStats> stats,
                  std::shared_ptr<AccessLogWriter> access_log, int fd,
                  const core::SocketAddress& peer)
     : worker_(worker),
-      config_(worker.config()),
+      snapshot_(std::move(snapshot)),
       listener_(&listener),
       stats_(std::move(stats)),
       access_log_(std::move(access_log)),
@@ -287,7 +288,28 @@ bool Session::flush_upstream() {
 }
 
 void Session::begin_drain() {
-  if (phase_ == Phase::kReadingHead && client_in_.empty() && client_out_.empty()) close();
+  if (phase_ != Phase::kReadingHead || !client_in_.empty()) return;  // busy: ends after it
+  // Idle: close now, or once the last response has gone out (a request that arrives
+  // meanwhile is not read).
+  if (client_out_.empty())
+    close();
+  else
+    start_closing();
+}
+
+void Session::on_reload() {
+  if (phase_ != Phase::kReadingHead || !client_in_.empty()) return;
+  if (!adopt_current_snapshot()) begin_drain();
+}
+
+bool Session::adopt_current_snapshot() {
+  const std::shared_ptr<const ConfigSnapshot>& current = worker_.snapshot();
+  if (current == snapshot_) return true;
+  const config::ListenerConfig* now = current->find_listener(listener_->bind);
+  if (now == nullptr) return false;
+  snapshot_ = current;
+  listener_ = now;
+  return true;
 }
 
 void Session::fail_local(int status, const std::string& detail) {

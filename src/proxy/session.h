@@ -12,6 +12,7 @@
 #include "http/message_parser.h"
 #include "metrics/proxy_stats.h"
 #include "proxy/access_log.h"
+#include "proxy/config_snapshot.h"
 #include "proxy/forwarding.h"
 #include "proxy/upstream.h"
 
@@ -29,9 +30,10 @@ class TargetGroupRuntime;
 // is simply not read, and TCP flow control pushes back on the peer.
 class Session final : public core::IoHandler, public UpstreamOwner {
  public:
-  // `access_log`: where this listener's requests are logged on this worker (null: off).
-  Session(Worker& worker, const config::ListenerConfig& listener,
-          std::shared_ptr<metrics::ListenerStats> stats,
+  // `listener` belongs to `snapshot`. `access_log`: where this listener's requests are
+  // logged on this worker (null: off).
+  Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+          const config::ListenerConfig& listener, std::shared_ptr<metrics::ListenerStats> stats,
           std::shared_ptr<AccessLogWriter> access_log, int fd, const core::SocketAddress& peer);
   ~Session() override;
   Session(const Session&) = delete;
@@ -42,6 +44,10 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   void on_upstream_io(uint32_t events) override;
   // Graceful shutdown: an idle connection closes now, a busy one after its response.
   void begin_drain();
+  // The worker has a new snapshot. An idle connection moves to it at once (or closes, when
+  // its listener is gone), so the old one's removed groups can go; a busy one finishes its
+  // exchange under the snapshot it started with.
+  void on_reload();
   const config::ListenerConfig& listener() const { return *listener_; }
   // Forced close when the shutdown deadline passes.
   void abort() { close(); }
@@ -122,13 +128,16 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   static void on_client_timer(void* self);
   static void on_upstream_timer(void* self);
 
-  // The configuration the session routes by: the worker's current one, taken again at
-  // each request so that a reload applies to keep-alive connections too.
-  bool refresh_config();
+  // Moves to the worker's current snapshot, taken again at each request so that a reload
+  // applies to keep-alive connections too. False (and nothing changes) when the current
+  // configuration has no listener on this address: the connection is never routed by a
+  // configuration its listener is not in.
+  bool adopt_current_snapshot();
 
   Worker& worker_;
-  std::shared_ptr<const config::Config> config_;
-  const config::ListenerConfig* listener_;
+  // The configuration and target groups the current request routes by (see ConfigSnapshot).
+  std::shared_ptr<const ConfigSnapshot> snapshot_;
+  const config::ListenerConfig* listener_;  // in *snapshot_
   std::shared_ptr<metrics::ListenerStats> stats_;
   // Counts a response to the client, and the request's total time (ballast's own answers
   // are counted when written; forwarded ones when their head arrives, the time at the end).

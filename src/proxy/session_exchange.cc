@@ -125,14 +125,6 @@ void Session::RequestSink::on_body(const char* data, size_t n) {
 
 void Session::RequestSink::on_message_complete() {}
 
-bool Session::refresh_config() {
-  const config::ListenerConfig* now = worker_.find_listener(listener_->bind);
-  if (now == nullptr) return false;
-  config_ = worker_.config();
-  listener_ = now;
-  return true;
-}
-
 void Session::on_request_head(http::MessageHead& head) {
   request_keep_alive_ = head.keep_alive;
   client_http11_ = head.version_minor == 1;
@@ -146,10 +138,9 @@ void Session::on_request_head(http::MessageHead& head) {
   stats_->requests.add();
   request_head_us_ = core::monotonic_us();
   if (access_log_) log_request(head);
-  if (config_.get() != worker_.config().get() && !refresh_config()) {
-    fail_local(503, "listener \"" + listener_->name + "\" was removed by a reload");
-    return;
-  }
+  // A listener that a reload removed serves the request that was on its way under the
+  // snapshot it arrived with, then the connection closes.
+  if (!adopt_current_snapshot()) client_keep_alive_ = false;
   int rule = route(listener_->rules, head);
   rule_ = rule;
   if (rule >= 0) stats_->rule(rule).requests.add();
@@ -164,7 +155,7 @@ void Session::on_request_head(http::MessageHead& head) {
     answer_from_rule(matched, head);
     return;
   }
-  group_ = &worker_.group(choose_forward(matched, head));
+  group_ = &snapshot_->group(choose_forward(matched, head));
   pick_ctx_ = lb::PickContext{};
   if (group_->uses_hash()) pick_ctx_.hash = request_hash(group_->config().hash_on, head, peer_ip_);
   target_ = sticky_target(head);
@@ -629,7 +620,8 @@ void Session::finish_exchange() {
   release_group_slots();
   record_total_time();
   if (log_.pending) log_exchange();
-  bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() && !client_eof_;
+  bool keep_alive = client_keep_alive_ && request_complete_ && !worker_.draining() &&
+                    !client_eof_ && adopt_current_snapshot();
   reset_exchange();
   if (!keep_alive) {
     start_closing();

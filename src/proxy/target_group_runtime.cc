@@ -39,25 +39,28 @@ GroupMembership membership_from_config(const config::TargetGroupConfig& group) {
 }
 
 TargetGroupRuntime::TargetGroupRuntime(core::EventLoop& loop,
-                                       const config::TargetGroupConfig& config,
+                                       std::shared_ptr<const config::TargetGroupConfig> config,
                                        std::shared_ptr<CircuitBreaker> breaker,
                                        metrics::MetricsRegistry* metrics, unsigned worker)
-    : config_(nullptr), loop_(loop), metrics_(metrics), worker_(worker) {
+    : loop_(loop), metrics_(metrics), worker_(worker) {
   if (metrics_ == nullptr) {
     own_metrics_ = std::make_unique<metrics::MetricsRegistry>();
     metrics_ = own_metrics_.get();
   }
-  stats_ = metrics_->group(config.name, worker_);
-  reconfigure(config, std::move(breaker));
-  apply(membership_from_config(config));
+  stats_ = metrics_->group(config->name, worker_);
+  GroupMembership initial = membership_from_config(*config);
+  reconfigure(std::move(config), std::move(breaker));
+  apply(initial);
 }
 
 TargetGroupRuntime::~TargetGroupRuntime() = default;
 
-void TargetGroupRuntime::reconfigure(const config::TargetGroupConfig& config,
+void TargetGroupRuntime::reconfigure(std::shared_ptr<const config::TargetGroupConfig> next,
                                      std::shared_ptr<CircuitBreaker> breaker) {
-  const config::TargetGroupConfig* old = config_;  // null on construction
-  config_ = &config;
+  // The old settings stay alive until the end of this function: they are compared below.
+  std::shared_ptr<const config::TargetGroupConfig> old = std::move(config_);  // null at first
+  config_ = std::move(next);
+  const config::TargetGroupConfig& config = *config_;
   breaker_ = std::move(breaker);
   sticky_cookie_name_ = make_sticky_cookie_name(config);
   if (!config.outlier_detection.enabled) {

@@ -33,21 +33,22 @@ class TargetGroupRuntime {
   // control thread removes it once every worker said so.
   using DrainedFn = std::function<void(uint64_t target_id, uint64_t version)>;
 
-  // `breaker`: the group's limits, shared by the workers (null: none). Until apply() is
-  // called the group has the config's targets, all healthy.
+  // `config` is kept alive as long as the runtime uses it (a request's snapshot may hold the
+  // runtime past the configuration that made it). `breaker`: the group's limits, shared by
+  // the workers (null: none). Until apply() is called the group has the config's targets,
+  // all healthy.
   // `metrics`: where this worker's (`worker`) counts for the group and its targets go
   // (null: counted privately, for tests).
-  TargetGroupRuntime(core::EventLoop& loop, const config::TargetGroupConfig& config,
+  TargetGroupRuntime(core::EventLoop& loop, std::shared_ptr<const config::TargetGroupConfig> config,
                      std::shared_ptr<CircuitBreaker> breaker = nullptr,
                      metrics::MetricsRegistry* metrics = nullptr, unsigned worker = 0);
   ~TargetGroupRuntime();
   TargetGroupRuntime(const TargetGroupRuntime&) = delete;
   TargetGroupRuntime& operator=(const TargetGroupRuntime&) = delete;
 
-  // A reload changed the group's settings (same name). `config` must outlive its use;
-  // `breaker` replaces the old one for new requests and connections (those in progress
-  // hold the one they took a slot from).
-  void reconfigure(const config::TargetGroupConfig& config,
+  // A reload changed the group's settings (same name). `breaker` replaces the old one for
+  // new requests and connections (those in progress hold the one they took a slot from).
+  void reconfigure(std::shared_ptr<const config::TargetGroupConfig> config,
                    std::shared_ptr<CircuitBreaker> breaker);
   // The control thread published who the targets are, their weight, health and drain.
   void apply(const GroupMembership& membership);
@@ -136,7 +137,7 @@ class TargetGroupRuntime {
   void update_states();
   void report_drained(size_t i);
 
-  const config::TargetGroupConfig* config_;
+  std::shared_ptr<const config::TargetGroupConfig> config_;
   core::EventLoop& loop_;
   std::shared_ptr<CircuitBreaker> breaker_;
   std::vector<Slot> slots_;

@@ -9,40 +9,45 @@
 
 namespace ballast::proxy {
 
-namespace {
-constexpr int64_t kRetireCheckMs = 1000;
-}
-
 Worker::Worker(std::shared_ptr<const config::Config> config, unsigned index,
                const std::vector<std::shared_ptr<CircuitBreaker>>& breakers, ControlLink* control,
                metrics::MetricsRegistry* metrics)
-    : config_(std::move(config)),
-      index_(index),
+    : index_(index),
       control_(control),
       own_metrics_(metrics == nullptr ? std::make_unique<metrics::MetricsRegistry>() : nullptr),
       metrics_(metrics != nullptr ? metrics : own_metrics_.get()),
-      shutdown_timer_(&Worker::on_shutdown_deadline, this),
-      retire_timer_(&Worker::on_retire_timer, this) {
-  for (size_t g = 0; g < config_->target_groups.size(); ++g) {
-    groups_.push_back(
-        make_group(config_->target_groups[g], g < breakers.size() ? breakers[g] : nullptr));
+      shutdown_timer_(&Worker::on_shutdown_deadline, this) {
+  std::vector<std::shared_ptr<TargetGroupRuntime>> groups;
+  for (size_t g = 0; g < config->target_groups.size(); ++g) {
+    groups.push_back(make_group(config, g, g < breakers.size() ? breakers[g] : nullptr));
   }
+  snapshot_ = std::make_shared<const ConfigSnapshot>(std::move(config), std::move(groups));
 }
 
 Worker::~Worker() {
   while (sessions_ != nullptr) sessions_->abort();
   for (auto& [name, writer] : access_logs_) writer->flush();
   acceptors_.clear();
-  groups_.clear();
-  retired_groups_.clear();
+  // Closed sessions still hold their snapshots until the loop frees them (its destructor
+  // runs the deferred deletes, while it can still unregister the groups' connections).
+  snapshot_.reset();
 }
 
-std::unique_ptr<TargetGroupRuntime> Worker::make_group(const config::TargetGroupConfig& group,
-                                                       std::shared_ptr<CircuitBreaker> breaker) {
-  auto runtime =
-      std::make_unique<TargetGroupRuntime>(loop_, group, std::move(breaker), metrics_, index_);
+namespace {
+// The settings of group `position`, kept alive by the configuration they belong to.
+std::shared_ptr<const config::TargetGroupConfig> group_settings(
+    const std::shared_ptr<const config::Config>& config, size_t position) {
+  return {config, &config->target_groups[position]};
+}
+}  // namespace
+
+std::shared_ptr<TargetGroupRuntime> Worker::make_group(
+    const std::shared_ptr<const config::Config>& config, size_t position,
+    std::shared_ptr<CircuitBreaker> breaker) {
+  auto runtime = std::make_shared<TargetGroupRuntime>(loop_, group_settings(config, position),
+                                                      std::move(breaker), metrics_, index_);
   if (control_ != nullptr) {
-    std::string name = group.name;
+    std::string name = runtime->name();
     runtime->on_drained([this, name](uint64_t id, uint64_t version) {
       control_->target_drained(index_, name, id, version);
     });
@@ -51,23 +56,16 @@ std::unique_ptr<TargetGroupRuntime> Worker::make_group(const config::TargetGroup
 }
 
 bool Worker::open_listeners(std::string* error) {
-  for (const auto& l : config_->listeners) {
+  for (const auto& l : config().listeners) {
     int fd = core::listen_tcp(l.bind, /*reuse_port=*/true, /*backlog=*/4096, error);
     if (fd < 0) {
       *error = "listener \"" + l.name + "\": " + *error;
       return false;
     }
-    acceptors_.push_back(std::make_unique<Acceptor>(*this, l, fd));
+    acceptors_.push_back(std::make_unique<Acceptor>(*this, snapshot_, l, fd));
     loop_.add_level_triggered(fd, EPOLLIN, acceptors_.back().get());
   }
   return true;
-}
-
-const config::ListenerConfig* Worker::find_listener(const core::SocketAddress& bind) const {
-  for (const auto& l : config_->listeners) {
-    if (l.bind == bind) return &l;
-  }
-  return nullptr;
 }
 
 void Worker::set_log_files(const std::map<std::string, std::shared_ptr<AccessLogFile>>& files) {
@@ -82,7 +80,7 @@ std::shared_ptr<AccessLogWriter> Worker::access_log(const config::ListenerConfig
 void Worker::update_access_logs(
     const std::map<std::string, std::shared_ptr<AccessLogFile>>& files) {
   std::map<std::string, std::shared_ptr<AccessLogWriter>> next;
-  for (const auto& l : config_->listeners) {
+  for (const auto& l : config().listeners) {
     if (!l.access_log.enabled) continue;
     auto file = files.find(l.access_log.path);
     if (file == files.end()) continue;
@@ -118,7 +116,7 @@ void Worker::post_reopened_logs(std::map<std::string, std::shared_ptr<AccessLogF
 }
 
 void Worker::apply_membership(size_t group, const GroupMembership& membership) {
-  if (group < groups_.size()) groups_[group]->apply(membership);
+  if (group < snapshot_->groups().size()) snapshot_->group(group).apply(membership);
 }
 
 void Worker::start() {
@@ -131,8 +129,9 @@ void Worker::post_membership(std::shared_ptr<const config::Config> config, size_
   loop_.post([this, config = std::move(config), group, membership = std::move(membership),
               applied = std::move(applied)] {
     // Messages arrive in order; one about a configuration this worker has left behind
-    // is stale (the reload carried that group's newer membership).
-    if (config == config_) apply_membership(group, *membership);
+    // is stale (the reload carried that group's newer membership). `group` is a position
+    // in `config`, so it is only used against that same configuration.
+    if (config == snapshot_->shared_config()) apply_membership(group, *membership);
     if (applied) applied();
   });
 }
@@ -145,58 +144,52 @@ void Worker::post_reload(WorkerReload reload, std::function<void()> applied) {
   });
 }
 
-void Worker::apply_reload(WorkerReload& reload) {
-  const config::Config& next = *reload.config;
-  // Groups are matched by name: one that stays keeps its pools, balancer state and
-  // in-flight counts; one that goes retires once its requests in flight end.
-  std::vector<std::unique_ptr<TargetGroupRuntime>> groups;
-  for (size_t g = 0; g < next.target_groups.size(); ++g) {
-    const auto& gc = next.target_groups[g];
+std::shared_ptr<const ConfigSnapshot> Worker::next_snapshot(WorkerReload& reload) {
+  const std::shared_ptr<const config::Config>& next = reload.config;
+  std::vector<std::shared_ptr<TargetGroupRuntime>> groups;
+  for (size_t g = 0; g < next->target_groups.size(); ++g) {
     auto breaker = g < reload.breakers.size() ? reload.breakers[g] : nullptr;
-    auto it = std::find_if(groups_.begin(), groups_.end(),
-                           [&](const auto& r) { return r && r->name() == gc.name; });
-    if (it != groups_.end()) {
-      (*it)->reconfigure(gc, std::move(breaker));
-      groups.push_back(std::move(*it));
+    std::shared_ptr<TargetGroupRuntime> runtime =
+        snapshot_->find_group(next->target_groups[g].name);
+    if (runtime) {
+      runtime->reconfigure(group_settings(next, g), std::move(breaker));
     } else {
-      groups.push_back(make_group(gc, std::move(breaker)));
+      runtime = make_group(next, g, std::move(breaker));
     }
     if (g < reload.memberships.size() && reload.memberships[g]) {
-      groups.back()->apply(*reload.memberships[g]);
+      runtime->apply(*reload.memberships[g]);
     }
+    groups.push_back(std::move(runtime));
   }
-  for (auto& old : groups_) {
-    if (!old) continue;
-    old->close_idle();
-    retired_groups_.push_back(std::move(old));
-  }
-  groups_ = std::move(groups);
-  // Connections still queued on a removed listener are accepted under the old
-  // configuration (their sessions keep it alive), then the socket closes.
-  close_removed_acceptors(next);
-  config_ = reload.config;
-  update_access_logs(reload.log_files);
-  // Again, now that the listeners' access logs are the new ones too.
-  for (auto& a : acceptors_) a->set_listener(*find_listener(a->bind()));
-  adopt_new_sockets(reload.new_sockets);
-  // Connections of a listener that is gone finish their current request, then close.
-  for (Session* s = sessions_; s != nullptr;) {
-    Session* next_session = s->next;
-    if (find_listener(s->listener().bind) == nullptr) s->begin_drain();
-    s = next_session;
-  }
-  free_retired_groups();
+  return std::make_shared<const ConfigSnapshot>(next, std::move(groups));
 }
 
-void Worker::close_removed_acceptors(const config::Config& next) {
+void Worker::apply_reload(WorkerReload& reload) {
+  std::shared_ptr<const ConfigSnapshot> next = next_snapshot(reload);
+  // A group the new configuration leaves out keeps no idle connection; it lives on while a
+  // request's snapshot still holds it.
+  for (const auto& old : snapshot_->groups()) {
+    if (!next->find_group(old->name())) old->close_idle();
+  }
+  // Connections still queued on a removed listener are accepted under the snapshot they
+  // arrived with (their sessions hold it), then the socket closes.
+  close_removed_acceptors(*next);
+  snapshot_ = std::move(next);
+  update_access_logs(reload.log_files);
+  for (auto& a : acceptors_) a->set_listener(snapshot_, *snapshot_->find_listener(a->bind()));
+  adopt_new_sockets(reload.new_sockets);
+  // begin_drain may close the session and unlink it: walk with a saved next pointer.
+  for (Session* s = sessions_; s != nullptr;) {
+    Session* next_session = s->next;
+    s->on_reload();
+    s = next_session;
+  }
+}
+
+void Worker::close_removed_acceptors(const ConfigSnapshot& next) {
   std::vector<std::unique_ptr<Acceptor>> kept;
   for (auto& a : acceptors_) {
-    const config::ListenerConfig* l = nullptr;
-    for (const auto& candidate : next.listeners) {
-      if (candidate.bind == a->bind()) l = &candidate;
-    }
-    if (l != nullptr) {
-      a->set_listener(*l);
+    if (next.find_listener(a->bind()) != nullptr) {
       kept.push_back(std::move(a));
     } else {
       a->close_listener();
@@ -207,24 +200,15 @@ void Worker::close_removed_acceptors(const config::Config& next) {
 
 void Worker::adopt_new_sockets(std::vector<std::pair<core::SocketAddress, int>>& new_sockets) {
   for (auto& [bind, fd] : new_sockets) {
-    const config::ListenerConfig* l = find_listener(bind);
+    const config::ListenerConfig* l = snapshot_->find_listener(bind);
     if (l == nullptr || draining_) {
       ::close(fd);
       continue;
     }
-    acceptors_.push_back(std::make_unique<Acceptor>(*this, *l, fd));
+    acceptors_.push_back(std::make_unique<Acceptor>(*this, snapshot_, *l, fd));
     loop_.add_level_triggered(fd, EPOLLIN, acceptors_.back().get());
   }
   new_sockets.clear();
-}
-
-void Worker::free_retired_groups() {
-  std::erase_if(retired_groups_, [](const auto& g) { return g->active_requests() == 0; });
-  if (!retired_groups_.empty()) loop_.timers().arm(retire_timer_, kRetireCheckMs, loop_.now_ms());
-}
-
-void Worker::on_retire_timer(void* self) {
-  static_cast<Worker*>(self)->free_retired_groups();
 }
 
 void Worker::request_shutdown(int64_t deadline_ms) {
@@ -235,11 +219,12 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::accept_connection(const config::ListenerConfig& listener,
+void Worker::accept_connection(std::shared_ptr<const ConfigSnapshot> snapshot,
+                               const config::ListenerConfig& listener,
                                const std::shared_ptr<metrics::ListenerStats>& stats,
                                const std::shared_ptr<AccessLogWriter>& access_log, int fd,
                                const core::SocketAddress& peer) {
-  auto* session = new Session(*this, listener, stats, access_log, fd, peer);
+  auto* session = new Session(*this, std::move(snapshot), listener, stats, access_log, fd, peer);
   session->next = sessions_;
   if (sessions_ != nullptr) sessions_->prev = session;
   sessions_ = session;
@@ -263,7 +248,7 @@ void Worker::begin_shutdown(int64_t deadline_ms) {
   if (draining_) return;
   draining_ = true;
   for (auto& a : acceptors_) a->close_listener();
-  for (auto& g : groups_) g->close_idle();
+  for (const auto& g : snapshot_->groups()) g->close_idle();
   // begin_drain may close the session and unlink it: walk with a saved next pointer.
   for (Session* s = sessions_; s != nullptr;) {
     Session* next = s->next;

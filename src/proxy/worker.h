@@ -16,6 +16,7 @@
 #include "metrics/metrics_registry.h"
 #include "proxy/access_log.h"
 #include "proxy/circuit_breaker.h"
+#include "proxy/config_snapshot.h"
 #include "proxy/control_link.h"
 #include "proxy/membership.h"
 #include "proxy/request_id.h"
@@ -78,10 +79,9 @@ class Worker {
   core::BufferPool& buffers() { return buffers_; }
   RequestIdGenerator& request_ids() { return request_ids_; }
   lb::Random& random() { return random_; }
-  TargetGroupRuntime& group(size_t i) { return *groups_[i]; }
-  const std::shared_ptr<const config::Config>& config() const { return config_; }
-  // The current configuration's listener on this address, or null.
-  const config::ListenerConfig* find_listener(const core::SocketAddress& bind) const;
+  // The configuration new requests start with, and its target groups.
+  const std::shared_ptr<const ConfigSnapshot>& snapshot() const { return snapshot_; }
+  const config::Config& config() const { return snapshot_->config(); }
   bool draining() const { return draining_; }
   // This worker's counts for a listener (taken when an acceptor is made, not per request).
   std::shared_ptr<metrics::ListenerStats> listener_stats(const config::ListenerConfig& l) {
@@ -91,28 +91,33 @@ class Worker {
   std::shared_ptr<AccessLogWriter> access_log(const config::ListenerConfig& l) const;
   unsigned index() const { return index_; }
 
-  void accept_connection(const config::ListenerConfig& listener,
+  // A connection accepted on `listener` of `snapshot` (the one its acceptor serves, which
+  // a reload may already have replaced when the acceptor empties its queue).
+  void accept_connection(std::shared_ptr<const ConfigSnapshot> snapshot,
+                         const config::ListenerConfig& listener,
                          const std::shared_ptr<metrics::ListenerStats>& stats,
                          const std::shared_ptr<AccessLogWriter>& access_log, int fd,
                          const core::SocketAddress& peer);
   void session_closed(Session* session);
 
  private:
-  std::unique_ptr<TargetGroupRuntime> make_group(const config::TargetGroupConfig& group,
-                                                 std::shared_ptr<CircuitBreaker> breaker);
+  std::shared_ptr<TargetGroupRuntime> make_group(
+      const std::shared_ptr<const config::Config>& config, size_t position,
+      std::shared_ptr<CircuitBreaker> breaker);
+  // The snapshot of `reload.config`: groups that stay (by name) are the current runtimes,
+  // reconfigured; the others are new.
+  std::shared_ptr<const ConfigSnapshot> next_snapshot(WorkerReload& reload);
   void apply_reload(WorkerReload& reload);
-  void close_removed_acceptors(const config::Config& next);
+  void close_removed_acceptors(const ConfigSnapshot& next);
   void adopt_new_sockets(std::vector<std::pair<core::SocketAddress, int>>& new_sockets);
-  void free_retired_groups();
   // One writer per listener that logs, kept when a reload leaves its file and format.
   void update_access_logs(const std::map<std::string, std::shared_ptr<AccessLogFile>>& files);
   static void on_flush_timer(void* self);
-  static void on_retire_timer(void* self);
   void begin_shutdown(int64_t deadline_ms);
   void maybe_finish_shutdown();
   static void on_shutdown_deadline(void* self);
 
-  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const ConfigSnapshot> snapshot_;
   unsigned index_;
   ControlLink* control_;
   std::unique_ptr<metrics::MetricsRegistry> own_metrics_;  // when none was given
@@ -121,15 +126,11 @@ class Worker {
   core::BufferPool buffers_;
   RequestIdGenerator request_ids_;
   lb::Random random_{std::random_device{}()};
-  std::vector<std::unique_ptr<TargetGroupRuntime>> groups_;  // by position in config_
-  // Groups a reload removed, kept until their last request in flight ends.
-  std::vector<std::unique_ptr<TargetGroupRuntime>> retired_groups_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   Session* sessions_ = nullptr;  // intrusive list head
   size_t session_count_ = 0;
   bool draining_ = false;
   core::Timer shutdown_timer_;
-  core::Timer retire_timer_;
   core::Timer flush_timer_{&Worker::on_flush_timer, this};
   std::map<std::string, std::shared_ptr<AccessLogWriter>> access_logs_;  // by listener name
   std::thread thread_;

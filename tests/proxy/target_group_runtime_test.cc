@@ -44,7 +44,7 @@ std::map<std::string, int> picks(TargetGroupRuntime& rt, int n) {
 TEST(TargetGroupRuntimeTest, StateStaysWithTheTargetWhenMembershipChanges) {
   core::EventLoop loop;
   auto cfg = group(lb::Algorithm::kLeastOutstandingRequests);
-  TargetGroupRuntime rt(loop, cfg);
+  TargetGroupRuntime rt(loop, std::make_shared<const config::TargetGroupConfig>(cfg));
   rt.apply(members({member("10.0.0.1:80"), member("10.0.0.2:80")}));
   int busy = -1;
   for (size_t i = 0; i < rt.size(); ++i) {
@@ -63,7 +63,7 @@ TEST(TargetGroupRuntimeTest, StateStaysWithTheTargetWhenMembershipChanges) {
 TEST(TargetGroupRuntimeTest, DrainingTargetsGetNothingAndReportWhenDone) {
   core::EventLoop loop;
   auto cfg = group();
-  TargetGroupRuntime rt(loop, cfg);
+  TargetGroupRuntime rt(loop, std::make_shared<const config::TargetGroupConfig>(cfg));
   std::vector<std::pair<uint64_t, uint64_t>> drained;
   rt.on_drained([&](uint64_t id, uint64_t version) { drained.emplace_back(id, version); });
   rt.apply(members({member("10.0.0.1:80"), member("10.0.0.2:80")}));
@@ -87,7 +87,7 @@ TEST(TargetGroupRuntimeTest, DrainingTargetsGetNothingAndReportWhenDone) {
 TEST(TargetGroupRuntimeTest, ARemovedTargetKeepsItsPositionUntilItsRequestsEnd) {
   core::EventLoop loop;
   auto cfg = group();
-  TargetGroupRuntime rt(loop, cfg);
+  TargetGroupRuntime rt(loop, std::make_shared<const config::TargetGroupConfig>(cfg));
   rt.apply(members({member("10.0.0.1:80")}));
   rt.request_started(0);
   rt.apply(members({member("10.0.0.2:80")}, 2));
@@ -103,7 +103,7 @@ TEST(TargetGroupRuntimeTest, ARemovedTargetKeepsItsPositionUntilItsRequestsEnd) 
 TEST(TargetGroupRuntimeTest, UnhealthyTargetsAreSkippedAndFailOpenIsExplicit) {
   core::EventLoop loop;
   auto open = group();
-  TargetGroupRuntime rt(loop, open);
+  TargetGroupRuntime rt(loop, std::make_shared<const config::TargetGroupConfig>(open));
   rt.apply(members({member("10.0.0.1:80", false), member("10.0.0.2:80")}));
   EXPECT_EQ(picks(rt, 10)["10.0.0.2:80"], 10);
   rt.apply(members({member("10.0.0.1:80", false), member("10.0.0.2:80", false)}, 2));
@@ -112,7 +112,7 @@ TEST(TargetGroupRuntimeTest, UnhealthyTargetsAreSkippedAndFailOpenIsExplicit) {
 
   auto closed = group();
   closed.fail_open = false;
-  TargetGroupRuntime strict(loop, closed);
+  TargetGroupRuntime strict(loop, std::make_shared<const config::TargetGroupConfig>(closed));
   strict.apply(members({member("10.0.0.1:80", false)}));
   EXPECT_EQ(picks(strict, 3)["none"], 3);
 }
@@ -120,7 +120,7 @@ TEST(TargetGroupRuntimeTest, UnhealthyTargetsAreSkippedAndFailOpenIsExplicit) {
 TEST(TargetGroupRuntimeTest, WeightsFollowTheMembership) {
   core::EventLoop loop;
   auto cfg = group(lb::Algorithm::kWeightedRoundRobin);
-  TargetGroupRuntime rt(loop, cfg);
+  TargetGroupRuntime rt(loop, std::make_shared<const config::TargetGroupConfig>(cfg));
   rt.apply(members({member("10.0.0.1:80", true, false, 1), member("10.0.0.2:80", true, false, 3)}));
   auto seen = picks(rt, 40);
   EXPECT_EQ(seen["10.0.0.1:80"], 10);
