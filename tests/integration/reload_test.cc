@@ -2,10 +2,14 @@
 // listeners or failing requests; a bad file keeps the old configuration and says why.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <chrono>
+#include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "support/http_client.h"
 #include "support/load_loop.h"
@@ -46,6 +50,75 @@ TEST(ReloadTest, TwentyReloadsUnderLoadFailNoRequest) {
   EXPECT_EQ(load.failed(), 0) << load.first_failure() << "\n" << lb.process().log();
   EXPECT_GT(load.instances()["b"], 0) << "the reloads that added b took effect";
   EXPECT_GT(load.done(), 6000);
+}
+
+// Connections queued on a listener that a reload removes are accepted after the new
+// configuration is installed. They must be served by the rules they arrived under, or
+// closed unanswered: never routed by a group position that indexes the new configuration's
+// table (another group there, or past its end, which used to crash ballast).
+TEST(ReloadTest, QueuedConnectionsOfARemovedListenerKeepTheirConfiguration) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+  DemoBackend a("a"), b("b"), c("c"), d("d");
+  const std::string gone = std::to_string(free_port());
+  auto group = [](const std::string& name, const DemoBackend& backend) {
+    return "  - { name: " + name + ", targets: [{ address: " + loopback(backend.port()) + " }] }\n";
+  };
+  const std::string keep =
+      "workers: 1\nlisteners:\n  - name: keep\n    bind: 127.0.0.1:${PORT}\n"
+      "    rules:\n      - forward: { target_group: ga }\n";
+  // /c goes to gc (position 1), the rest to gd (position 2).
+  const std::string before = keep + "  - name: gone\n    bind: 127.0.0.1:" + gone +
+                             "\n    rules:\n      - match: { path_prefix: /c }\n"
+                             "        forward: { target_group: gc }\n"
+                             "      - forward: { target_group: gd }\n"
+                             "target_groups:\n" +
+                             group("ga", a) + group("gc", c) + group("gd", d);
+  // Fewer groups, in another order: position 1 is now ga, position 2 is past the end.
+  const std::string after = keep + "target_groups:\n" + group("gb", b) + group("ga", a);
+  Ballast lb(before);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(wait_for_port(static_cast<uint16_t>(std::stoi(gone))));
+
+  lb.process().signal(SIGSTOP);
+  constexpr int kQueued = 3000;
+  std::vector<std::unique_ptr<Client>> queued;
+  for (int i = 0; i < kQueued; ++i) {
+    auto client = std::make_unique<Client>(static_cast<uint16_t>(std::stoi(gone)), 20000);
+    ASSERT_TRUE(client->connected()) << "connection " << i;
+    ASSERT_TRUE(client->send_raw(std::string(i % 2 == 0 ? "GET /c" : "GET /d") +
+                                 " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    queued.push_back(std::move(client));
+  }
+  lb.rewrite_config(after);
+  lb.process().signal(SIGHUP);
+  lb.process().signal(SIGCONT);
+
+  std::map<std::string, int> answers;  // "path instance"
+  for (int i = 0; i < kQueued; ++i) {
+    auto r = queued[static_cast<size_t>(i)]->read_response();
+    std::string path = i % 2 == 0 ? "/c" : "/d";
+    if (!r) {
+      answers[path + " closed unanswered"]++;
+      continue;
+    }
+    std::string instance = r->header("x-ballast-instance");
+    answers[path + " " + (instance.empty() ? "status " + std::to_string(r->status) : instance)]++;
+  }
+  queued.clear();
+  ASSERT_TRUE(lb.process().running()) << lb.process().log();
+  for (const auto& [what, count] : answers) {
+    EXPECT_TRUE(what == "/c c" || what == "/d d" || what.ends_with("closed unanswered"))
+        << count << " answer(s) " << what << "\n"
+        << lb.process().log();
+  }
+  EXPECT_TRUE(within(10, [&] { return generation(lb.admin_port()) == 2; })) << lb.process().log();
+  EXPECT_EQ(instances_seen(lb.port(), 5)["a"], 5) << "the remaining listener serves";
+  EXPECT_FALSE(http_get(static_cast<uint16_t>(std::stoi(gone)), "/c")) << "the removed one closed";
+  RecordProperty("answers", ::testing::PrintToString(answers));
+  std::cout << "queued connections: " << ::testing::PrintToString(answers) << "\n";
 }
 
 TEST(ReloadTest, ABadFileKeepsTheRunningConfigurationAndSaysWhy) {

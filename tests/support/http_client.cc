@@ -68,6 +68,7 @@ bool Client::fill() {
   ssize_t n = recv(fd_, tmp, sizeof(tmp), 0);
   if (n <= 0) return false;
   buf_.append(tmp, static_cast<size_t>(n));
+  bytes_received_ += static_cast<uint64_t>(n);
   return true;
 }
 

@@ -37,6 +37,8 @@ class Client {
   // Reads everything until the peer closes (or the timeout); "closed" tells which.
   std::string read_until_close(bool* closed);
   void shutdown_write();
+  // Bytes received on this connection so far.
+  uint64_t bytes_received() const { return bytes_received_; }
 
  private:
   bool fill();  // reads more into buf_
@@ -44,6 +46,7 @@ class Client {
   int fd_ = -1;
   int timeout_ms_;
   std::string buf_;
+  uint64_t bytes_received_ = 0;
 };
 
 // GET path on 127.0.0.1:port on a new connection.
