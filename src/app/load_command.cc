@@ -1,4 +1,5 @@
 // `ballast load URL`: an open-loop load generator for scaling experiments.
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -53,9 +54,23 @@ nlohmann::json summary_json(const load::LoadReport& r) {
             {"mean", h.count() ? static_cast<double>(h.sum()) / h.count() / 1000 : 0}}}};
 }
 
+// A rate the runner can schedule: a finite number from 0 to 10 million per second; false
+// (with a message naming the option) otherwise.
+bool valid_rate(const char* option, double rate) {
+  constexpr double kMaxRate = 1e7;
+  if (std::isfinite(rate) && rate >= 0 && rate <= kMaxRate) return true;
+  fprintf(stderr, "ballast load: %s %g: a rate is a number of requests per second from 0 to %g\n",
+          option, rate, kMaxRate);
+  return false;
+}
+
 }  // namespace
 
 int load_command(const LoadCommandOptions& o) {
+  if (!valid_rate("--rate", o.rate) || !valid_rate("--to", o.to) ||
+      !valid_rate("--amplitude", o.amplitude)) {
+    return 2;
+  }
   load::LoadOptions options;
   options.url = o.url;
   options.max_connections = o.connections;

@@ -1,10 +1,42 @@
 // ballast: one binary, several subcommands (run, check, backend, ctl, load).
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "app/commands.h"
+#include "config/units.h"
 #include "core/log.h"
 #include "scale/instance_guard.h"
+
+namespace {
+// An option that takes a duration as the configuration writes it ("30s", "500ms", "1m30s")
+// or a bare number of seconds, stored in `seconds`.
+CLI::Option* add_duration_option(CLI::App* app, const std::string& name, double& seconds,
+                                 const std::string& help) {
+  auto* option = app->add_option_function<std::string>(
+      name,
+      [&seconds, name](const std::string& text) {
+        std::optional<double> parsed = ballast::config::parse_command_line_seconds(text);
+        if (!parsed) {
+          throw CLI::ValidationError(name, "\"" + text +
+                                               "\" is not a duration: write it as 30s, 500ms, "
+                                               "1m30s, or a number of seconds");
+        }
+        seconds = *parsed;
+      },
+      help);
+  option->type_name("DURATION");
+  return option;
+}
+
+std::string seconds_text(double seconds) {
+  char text[32];
+  snprintf(text, sizeof(text), "%gs", seconds);
+  return text;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   // Not a command for people: the process ballast puts between itself and each instance.
@@ -74,17 +106,19 @@ int main(int argc, char** argv) {
   load->add_option("--rate", load_options.rate, "Requests per second (the base rate)")
       ->capture_default_str();
   load->add_option("--to", load_options.to, "step: rate after --at; ramp: final rate; spike: peak");
-  load->add_option("--at", load_options.at_s, "step, spike: seconds from the start");
-  load->add_option("--spike-duration", load_options.spike_s, "spike: seconds")
-      ->capture_default_str();
+  add_duration_option(load, "--at", load_options.at_s, "step, spike: time from the start");
+  add_duration_option(load, "--spike-duration", load_options.spike_s, "spike: how long")
+      ->default_str(seconds_text(load_options.spike_s));
   load->add_option("--amplitude", load_options.amplitude, "sine: rate amplitude");
-  load->add_option("--period", load_options.period_s, "sine: seconds")->capture_default_str();
-  load->add_option("--duration", load_options.duration_s, "Seconds of load")->capture_default_str();
+  add_duration_option(load, "--period", load_options.period_s, "sine: the period")
+      ->default_str(seconds_text(load_options.period_s));
+  add_duration_option(load, "--duration", load_options.duration_s, "How long to send load")
+      ->default_str(seconds_text(load_options.duration_s));
   load->add_option("--connections", load_options.connections,
                    "At most this many requests in flight; more wait, and their wait counts")
       ->capture_default_str();
-  load->add_option("--timeout", load_options.timeout_s, "Seconds a request may take")
-      ->capture_default_str();
+  add_duration_option(load, "--timeout", load_options.timeout_s, "How long a request may take")
+      ->default_str(seconds_text(load_options.timeout_s));
   load->add_flag("--json", load_options.json, "Print the summary as JSON");
   load->add_flag("-q,--quiet", load_options.quiet, "No progress line");
 

@@ -62,6 +62,27 @@ std::optional<int64_t> parse_duration_ms(std::string_view text) {
   return static_cast<int64_t>(total);
 }
 
+std::optional<double> parse_command_line_seconds(std::string_view text) {
+  if (auto ms = parse_duration_ms(text)) return static_cast<double>(*ms) / 1000;
+  // A bare number: digits with at most one decimal point (no sign, exponent, "nan", "inf").
+  if (text.empty() || text.size() > 32) return std::nullopt;
+  size_t points = 0;
+  for (char c : text) {
+    if (c == '.')
+      ++points;
+    else if (!is_digit(c))
+      return std::nullopt;
+  }
+  if (points > 1 || text == ".") return std::nullopt;
+  double seconds = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  // A bound that keeps every later conversion to milliseconds (int64) defined: 100 years.
+  constexpr double kMaxSeconds = 100.0 * 365 * 24 * 3600;
+  if (seconds > kMaxSeconds) return std::nullopt;
+  return seconds;
+}
+
 std::optional<uint64_t> parse_size(std::string_view text) {
   auto value = take_number(text);
   if (!value) return std::nullopt;

@@ -12,6 +12,11 @@ namespace ballast::config {
 // units are required so that "30" is never misread as ms or s.
 std::optional<int64_t> parse_duration_ms(std::string_view text);
 
+// A command-line duration, in seconds: the configuration's forms ("30s", "500ms", "1m30s"),
+// or a bare number of seconds ("30", "0.5"), which command lines have always taken. Negative,
+// NaN, infinite and out-of-range values are rejected.
+std::optional<double> parse_command_line_seconds(std::string_view text);
+
 // "512", "32KiB", "1MiB", "2GiB", "10kB", "1MB" -> bytes.
 std::optional<uint64_t> parse_size(std::string_view text);
 

@@ -21,6 +21,18 @@ TEST(UnitsTest, DurationsNeedUnits) {
   }
 }
 
+TEST(UnitsTest, CommandLineSecondsTakeUnitsOrABareNumber) {
+  EXPECT_EQ(parse_command_line_seconds("30s"), 30.0);
+  EXPECT_EQ(parse_command_line_seconds("500ms"), 0.5);
+  EXPECT_EQ(parse_command_line_seconds("1m30s"), 90.0);
+  EXPECT_EQ(parse_command_line_seconds("30"), 30.0);
+  EXPECT_EQ(parse_command_line_seconds("0.25"), 0.25);
+  for (const char* bad : {"", "-1", "1e300", "nan", "inf", "1..2", ".", "30x", "s", "+5",
+                          "99999999999999999999s", "9999999999999"}) {
+    EXPECT_EQ(parse_command_line_seconds(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(UnitsTest, Sizes) {
   EXPECT_EQ(parse_size("512"), 512u);
   EXPECT_EQ(parse_size("32KiB"), 32u * 1024);

@@ -13,8 +13,9 @@ namespace {
 TEST(LoadCommandTest, SendsAtTheRateAndSummarises) {
   DemoBackend a("a");
   std::string dir = make_temp_dir();
+  // Durations take the configuration's units, or a bare number of seconds (--timeout).
   Process load({BALLAST_BINARY, "load", "http://" + loopback(a.port()) + "/", "--rate", "200",
-                "--duration", "2", "--json"},
+                "--duration", "2s", "--timeout", "1.5", "--json"},
                dir + "/load.out");
   ASSERT_EQ(load.wait_exit(30000), 0) << load.log();
   std::string out = load.log();
@@ -24,6 +25,20 @@ TEST(LoadCommandTest, SendsAtTheRateAndSummarises) {
   EXPECT_EQ(j["ok"], j["completed"]);
   EXPECT_TRUE(j["errors"].empty());
   EXPECT_GT(j["latency_ms"]["p99"].get<double>(), 0);
+}
+
+TEST(LoadCommandTest, BadDurationsAndRatesAreRefusedWithTheReason) {
+  std::string dir = make_temp_dir();
+  Process duration({BALLAST_BINARY, "load", "http://127.0.0.1:1/", "--duration", "1e300"},
+                   dir + "/duration.out");
+  EXPECT_NE(duration.wait_exit(10000), 0);
+  EXPECT_NE(duration.log().find("--duration: \"1e300\" is not a duration"), std::string::npos)
+      << duration.log();
+  Process rate({BALLAST_BINARY, "load", "http://127.0.0.1:1/", "--rate", "nan"}, dir + "/rate.out");
+  EXPECT_EQ(rate.wait_exit(10000), 2);
+  EXPECT_NE(rate.log().find("--rate nan: a rate is a number of requests per second"),
+            std::string::npos)
+      << rate.log();
 }
 
 TEST(LoadCommandTest, FailuresAreCountedByKind) {
