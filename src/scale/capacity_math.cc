@@ -11,17 +11,30 @@ std::optional<int> target_tracking_desired(int in_service, double metric, double
   double ratio = metric / target;
   if (std::fabs(ratio - 1.0) <= tolerance) return std::nullopt;
   // A tiny epsilon keeps 4 x 0.5 / 0.5 from becoming 4.0000000001 -> 5.
-  return static_cast<int>(std::ceil(in_service * ratio - 1e-9));
+  double desired = std::ceil(in_service * ratio - 1e-9);
+  // Saturated before the conversion (a double beyond int's range converts to undefined
+  // behaviour); the group's max_size bounds it later anyway.
+  return static_cast<int>(std::clamp(desired, 0.0, static_cast<double>(kMaxCapacity)));
 }
+
+namespace {
+// A capacity computed in floating point, as an int: toward zero, within +-kMaxCapacity (NaN
+// counts as no change from zero).
+int saturate(double capacity) {
+  if (std::isnan(capacity)) return 0;
+  return static_cast<int>(std::clamp(capacity, -double{kMaxCapacity}, double{kMaxCapacity}));
+}
+}  // namespace
 
 int adjust(int current, double adjustment, AdjustmentType type, int min_magnitude) {
   switch (type) {
     case AdjustmentType::kChangeInCapacity:
-      return current + static_cast<int>(adjustment);
+      return saturate(current + adjustment);
     case AdjustmentType::kExactCapacity:
-      return static_cast<int>(adjustment);
+      return saturate(adjustment);
     case AdjustmentType::kPercentChangeInCapacity: {
-      double change = current * adjustment / 100.0;
+      double change =
+          std::clamp(current * adjustment / 100.0, -double{kMaxCapacity}, double{kMaxCapacity});
       // AWS's rounding: toward zero, but never to zero when the percent is not zero.
       int whole = static_cast<int>(change);
       if (whole == 0 && change > 0) whole = 1;

@@ -11,6 +11,10 @@ namespace ballast::scale {
 // The arithmetic of Auto Scaling policies, pure: the caller gives the time, the capacity
 // and the metric, so every rule is tested with a fake clock.
 
+// Capacities this arithmetic returns stay within +-kMaxCapacity (a group's max_size bounds
+// them further), so no metric or adjustment, however large, overflows an int.
+constexpr int kMaxCapacity = 1000000;
+
 // Target tracking: desired = ceil(in_service x metric / target), as AWS and the
 // Kubernetes HPA compute it. Within the tolerance band around the target (0.1: +-10%)
 // the answer is "no change" (nullopt), so noise does not move capacity.

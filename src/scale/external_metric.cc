@@ -40,8 +40,9 @@ std::string query_escape(const std::string& text) {
 }
 }  // namespace
 
-std::optional<double> parse_external_value(const config::PolicyMetric& metric,
-                                           const std::string& body, std::string* error) {
+namespace {
+std::optional<double> read_external_value(const config::PolicyMetric& metric,
+                                          const std::string& body, std::string* error) {
   using K = config::PolicyMetric::Kind;
   if (metric.kind == K::kCommand || (metric.kind == K::kHttpJson && metric.json_path.empty())) {
     char* end = nullptr;
@@ -78,6 +79,27 @@ std::optional<double> parse_external_value(const config::PolicyMetric& metric,
     *error = "the JSON has nothing at " + metric.json_path;
     return std::nullopt;
   }
+}
+}  // namespace
+
+std::optional<double> parse_external_value(const config::PolicyMetric& metric,
+                                           const std::string& body, std::string* error) {
+  std::optional<double> v = read_external_value(metric, body, error);
+  if (!v) return v;
+  // Prometheus writes "NaN" and "+Inf" for empty and unbounded samples; a huge value would
+  // overflow the capacity arithmetic. Both are refused with the value in the message.
+  if (!std::isfinite(*v)) {
+    *error = "the value is not a finite number (" + std::to_string(*v) + ")";
+    return std::nullopt;
+  }
+  if (*v < 0 || *v > kMaxExternalValue) {
+    char text[64];
+    snprintf(text, sizeof(text), "%g", *v);
+    *error = std::string("the value ") + text + " is outside the accepted range 0 to " +
+             std::to_string(static_cast<long long>(kMaxExternalValue));
+    return std::nullopt;
+  }
+  return v;
 }
 
 ExternalMetric::ExternalMetric(core::EventLoop& loop, const config::PolicyMetric& metric)

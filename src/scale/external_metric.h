@@ -46,8 +46,13 @@ class ExternalMetric {
   std::string last_error_;
 };
 
+// The largest external metric value accepted: far above any real load figure, far below
+// where the capacity arithmetic (value / target x instances) could overflow.
+constexpr double kMaxExternalValue = 1e12;
+
 // The number in `body` for `metric`'s kind: the whole (trimmed) output of a command, the
-// field at `json_path` of a JSON document, or a Prometheus query's first sample.
+// field at `json_path` of a JSON document, or a Prometheus query's first sample. NaN,
+// infinities, negative values and values above kMaxExternalValue are errors.
 std::optional<double> parse_external_value(const config::PolicyMetric& metric,
                                            const std::string& body, std::string* error);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace ballast::scale {
 namespace {
 
@@ -18,6 +20,15 @@ TEST(TargetTrackingTest, NoChangeWithinTheToleranceBand) {
   EXPECT_EQ(target_tracking_desired(4, 56, 50), 5) << "+12% is not";
   EXPECT_FALSE(target_tracking_desired(0, 90, 50)) << "nothing in service: no ratio";
   EXPECT_FALSE(target_tracking_desired(4, 90, 0));
+}
+
+TEST(TargetTrackingTest, HugeMetricsSaturateInsteadOfOverflowing) {
+  EXPECT_EQ(target_tracking_desired(4, 1e300, 50), kMaxCapacity);
+  EXPECT_EQ(target_tracking_desired(4, 1e12, 1e-300), kMaxCapacity);
+  EXPECT_FALSE(target_tracking_desired(4, std::nan(""), 50));
+  EXPECT_EQ(adjust(3, 1e300, AdjustmentType::kChangeInCapacity), kMaxCapacity);
+  EXPECT_EQ(adjust(3, -1e300, AdjustmentType::kExactCapacity), -kMaxCapacity);
+  EXPECT_EQ(adjust(3, 1e300, AdjustmentType::kPercentChangeInCapacity), 3 + kMaxCapacity);
 }
 
 TEST(StepScalingTest, TheStepHoldingTheDistanceFromTheThresholdApplies) {

@@ -27,6 +27,27 @@ TEST(ExternalMetricTest, ACommandPrintsANumber) {
   EXPECT_FALSE(parse_external_value(m, "", &error));
 }
 
+TEST(ExternalMetricTest, HugeNegativeAndNonFiniteValuesAreErrors) {
+  std::string error;
+  auto command = metric(config::PolicyMetric::Kind::kCommand);
+  EXPECT_FALSE(parse_external_value(command, "1e300", &error));
+  EXPECT_NE(error.find("1e+300 is outside the accepted range 0 to 1000000000000"),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(parse_external_value(command, "-3", &error));
+  EXPECT_NE(error.find("-3 is outside"), std::string::npos) << error;
+  EXPECT_FALSE(parse_external_value(command, "nan", &error));
+  EXPECT_FALSE(parse_external_value(command, "inf", &error));
+  auto json = metric(config::PolicyMetric::Kind::kHttpJson, "/v");
+  EXPECT_FALSE(parse_external_value(json, R"({"v": 1e300})", &error));
+  EXPECT_FALSE(parse_external_value(json, R"({"v": "NaN"})", &error));
+  EXPECT_NE(error.find("not a finite number"), std::string::npos) << error;
+  auto prometheus = metric(config::PolicyMetric::Kind::kPrometheus);
+  EXPECT_FALSE(parse_external_value(
+      prometheus, R"({"data":{"resultType":"vector","result":[{"value":[1,"+Inf"]}]}})", &error));
+  EXPECT_EQ(parse_external_value(command, "1000000000000", &error), 1e12) << "the bound itself";
+}
+
 TEST(ExternalMetricTest, AJsonPointerPicksTheNumber) {
   std::string error;
   auto m = metric(config::PolicyMetric::Kind::kHttpJson, "/queue/depth");
