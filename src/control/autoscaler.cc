@@ -216,12 +216,11 @@ scale::TargetGroupLink::Health Autoscaler::health(const std::string& group,
 }
 
 std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,
-                                       const config::ScalingPolicyConfig& policy, int64_t unix_s) {
-  int64_t window = std::max<int64_t>(1, policy.window_ms / 1000);
-  int64_t end = unix_s;  // exclusive: the newest complete second is unix_s - 1
+                                       const config::ScalingPolicyConfig& policy, int64_t from_s,
+                                       int64_t to_s) {
   auto own = [&](const char* metric) {
     return store_.over(Key{metric, {{"autoscaling_group", group.name()}}}, metrics::Statistic{},
-                       end - window, end);
+                       from_s, to_s);
   };
   switch (policy.metric.kind) {
     case Kind::kCpuUtilization:
@@ -235,13 +234,12 @@ std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,
       auto stat =
           metrics::Statistic::parse(policy.metric.kind == Kind::kLatencyP95 ? "p95" : "p99");
       return store_.over(Key{"TargetResponseTime", {{"target_group", group.config().target_group}}},
-                         *stat, end - window, end);
+                         *stat, from_s, to_s);
     }
     case Kind::kCustom: {
       auto stat = metrics::Statistic::parse(policy.metric.statistic);
       if (!stat) return std::nullopt;
-      return store_.over(Key{policy.metric.metric, policy.metric.dimensions}, *stat, end - window,
-                         end);
+      return store_.over(Key{policy.metric.metric, policy.metric.dimensions}, *stat, from_s, to_s);
     }
     default:
       return std::nullopt;  // external metrics are polled by the policies themselves

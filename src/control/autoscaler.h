@@ -56,7 +56,8 @@ class Autoscaler final : public scale::TargetGroupLink,
   Health health(const std::string& group, const std::string& address) const override;
   // MetricReader
   std::optional<double> read(const scale::ScalingGroup& group,
-                             const config::ScalingPolicyConfig& policy, int64_t unix_s) override;
+                             const config::ScalingPolicyConfig& policy, int64_t from_s,
+                             int64_t to_s) override;
   // AlarmView
   std::optional<scale::AlarmReading> alarm(const std::string& name) const override;
 

@@ -89,24 +89,36 @@ Bounds ScalingPolicies::bounds(const ScalingGroup& g) const {
                 static_cast<int>(config_.max_scale_out_step_percent)};
 }
 
-std::optional<double> ScalingPolicies::metric_of(size_t index, ScalingGroup& g,
-                                                 MetricReader& metrics, int64_t now_ms,
-                                                 int64_t unix_ms) {
+std::optional<ScalingPolicies::Reading> ScalingPolicies::metric_of(size_t index, ScalingGroup& g,
+                                                                   MetricReader& metrics,
+                                                                   int64_t now_ms,
+                                                                   int64_t unix_ms) {
   const auto& p = config_.policies[index];
-  std::optional<double> v;
+  Reading r;
   if (states_[index].external) {
-    v = states_[index].external->value(now_ms);
-    if (!v && !states_[index].external->last_error().empty())
-      status_[index].note = states_[index].external->last_error();
+    std::optional<double> v = states_[index].external->value(now_ms);
+    if (!v) {
+      if (!states_[index].external->last_error().empty())
+        status_[index].note = states_[index].external->last_error();
+      return std::nullopt;
+    }
+    r.window = *v;
+    r.newest = *v;
   } else {
-    v = metrics.read(g, p, unix_ms / 1000);
+    int64_t end = unix_ms / 1000;  // exclusive: the newest complete second is end - 1
+    int64_t window = std::max<int64_t>(1, p.window_ms / 1000);
+    std::optional<double> v = metrics.read(g, p, end - window, end);
+    if (!v) return std::nullopt;
+    r.window = *v;
+    r.newest = window > 1 ? metrics.read(g, p, end - 1, end) : v;
   }
-  if (v && p.metric.per_instance && (p.metric.kind == Kind::kCustom || external(p.metric.kind))) {
+  if (p.metric.per_instance && (p.metric.kind == Kind::kCustom || external(p.metric.kind))) {
     size_t n = g.counted(now_ms).size();
     if (n == 0) return std::nullopt;
-    *v /= static_cast<double>(n);
+    r.window /= static_cast<double>(n);
+    if (r.newest) *r.newest /= static_cast<double>(n);
   }
-  return v;
+  return r;
 }
 
 void ScalingPolicies::evaluate(ScalingGroup& g, MetricReader& metrics, const AlarmView& alarms,
@@ -127,11 +139,12 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
     if (p.type != Type::kTargetTracking) continue;
     PolicyStatus& st = status_[i];
     st.note.clear();
-    st.metric = metric_of(i, g, metrics, now_ms, unix_ms);
+    std::optional<Reading> reading = metric_of(i, g, metrics, now_ms, unix_ms);
+    st.metric = reading ? std::optional<double>(reading->window) : std::nullopt;
     st.recommendation.reset();
     // Without data a policy abstains (a latency policy has none while nothing is served);
     // when every policy abstains, nothing changes.
-    if (!st.metric) {
+    if (!reading) {
       if (st.note.empty()) st.note = "no data";
       continue;
     }
@@ -140,8 +153,23 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
       continue;
     }
     any = true;
+    double basis = reading->window;
+    std::optional<int> r = target_tracking_desired(counted, basis, p.target, p.tolerance);
+    // Scale-out answers the load as it is now: when the newest second is above the window
+    // (whose older, quieter seconds would make the first action too small), the higher of
+    // the two recommendations wins. Scale-in keeps the window, and the stabilization.
+    if (reading->newest && *reading->newest > reading->window) {
+      std::optional<int> now_r =
+          target_tracking_desired(counted, *reading->newest, p.target, p.tolerance);
+      if (now_r && *now_r > r.value_or(current)) {
+        r = now_r;
+        basis = *reading->newest;
+      } else if (!now_r && r && *r < current) {
+        r.reset();  // the load now is within tolerance: no scale-in on older seconds
+      }
+    }
     int rec = current;  // within tolerance: hold
-    if (auto r = target_tracking_desired(counted, *st.metric, p.target, p.tolerance)) {
+    if (r) {
       st.recommendation = *r;
       rec = *r;
     } else {
@@ -151,7 +179,9 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
     if (rec > best) {
       best = rec;
       best_cause = "target tracking policy " + p.name + " (" + metric_label(p.metric) + " " +
-                   format_metric(*st.metric) + ", target " + format_metric(p.target) + ")";
+                   format_metric(basis) +
+                   (basis != reading->window ? " in the newest second" : "") + ", target " +
+                   format_metric(p.target) + ")";
     }
   }
   if (!any) return;

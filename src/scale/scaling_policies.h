@@ -14,13 +14,14 @@
 namespace ballast::scale {
 
 // Where target tracking reads the metrics ballast measures itself: the value of a
-// policy's metric over its window, ending now, for the instances counted (in service,
-// warmed up); nullopt without data.
+// policy's metric over the whole seconds [from_s, to_s), for the instances counted (in
+// service, warmed up); nullopt without data.
 class MetricReader {
  public:
   virtual ~MetricReader() = default;
   virtual std::optional<double> read(const ScalingGroup& group,
-                                     const config::ScalingPolicyConfig& policy, int64_t unix_s) = 0;
+                                     const config::ScalingPolicyConfig& policy, int64_t from_s,
+                                     int64_t to_s) = 0;
 };
 
 // What step and simple scaling see of their alarm.
@@ -46,11 +47,12 @@ struct PolicyStatus {
 };
 
 // A group's scaling policies, evaluated once a second. Target tracking: scale-out takes
-// the highest recommendation at once; scale-in needs every policy with data to agree, no
-// instance pending or warming up, and the stabilization window. Step and simple scaling act while
-// their alarm is in ALARM, once per alarm evaluation (simple scaling after its cooldown,
-// step scaling once the instances it launched are warm). Every change is bounded by
-// min/max size and max_scale_out_step.
+// the highest recommendation at once, computed from the newest complete second when that is
+// higher than the window (so a step in load gets the capacity it needs in one action); scale-in
+// needs every policy with data to agree, no instance pending or warming up, and the stabilization
+// window. Step and simple scaling act while their alarm is in ALARM, once per alarm evaluation
+// (simple scaling after its cooldown, step scaling once the instances it launched are warm). Every
+// change is bounded by min/max size and max_scale_out_step.
 class ScalingPolicies {
  public:
   ScalingPolicies(core::EventLoop& loop, const config::AutoScalingGroupConfig& config);
@@ -70,8 +72,14 @@ class ScalingPolicies {
   };
   void track_targets(ScalingGroup& g, MetricReader& metrics, int64_t now_ms, int64_t unix_ms);
   void follow_alarms(ScalingGroup& g, const AlarmView& alarms, int64_t now_ms);
-  std::optional<double> metric_of(size_t index, ScalingGroup& g, MetricReader& metrics,
-                                  int64_t now_ms, int64_t unix_ms);
+  // A policy's metric over its window, and over the newest complete second alone (an
+  // external metric has one value: both are it); nullopt without data.
+  struct Reading {
+    double window = 0;
+    std::optional<double> newest;
+  };
+  std::optional<Reading> metric_of(size_t index, ScalingGroup& g, MetricReader& metrics,
+                                   int64_t now_ms, int64_t unix_ms);
   Bounds bounds(const ScalingGroup& g) const;
 
   core::EventLoop& loop_;

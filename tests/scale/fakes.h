@@ -90,12 +90,16 @@ class FakeLink final : public TargetGroupLink {
 class FakeMetrics final : public MetricReader {
  public:
   std::optional<double> read(const ScalingGroup&, const config::ScalingPolicyConfig& p,
-                             int64_t) override {
+                             int64_t from_s, int64_t to_s) override {
+    if (to_s - from_s == 1) {
+      if (auto it = newest.find(p.name); it != newest.end()) return it->second;
+    }
     auto it = values.find(p.name);
     if (it == values.end()) return std::nullopt;
     return it->second;
   }
-  std::map<std::string, double> values;  // by policy name
+  std::map<std::string, double> values;  // by policy name: over any window
+  std::map<std::string, double> newest;  // by policy name: the newest second, when it differs
 };
 
 class FakeAlarms final : public AlarmView {

@@ -97,6 +97,39 @@ TEST_F(PoliciesTest, TargetTrackingScalesOutAtOnce) {
   EXPECT_EQ(group->desired(), 5) << "ceil(2 x 250 / 100)";
 }
 
+TEST_F(PoliciesTest, AStepInLoadGetsItsCapacityInOneAction) {
+  config::AutoScalingGroupConfig c;
+  c.policies = {tracking("rps", 100)};
+  make(c);
+  // The window still averages quiet seconds (it says 3); the newest second has the new
+  // load (it says 8): the first action asks for what the new load needs.
+  metrics.values["rps"] = 120;
+  metrics.newest["rps"] = 400;
+  evaluate_for(1);
+  EXPECT_EQ(group->desired(), 8) << "ceil(2 x 400 / 100), not ceil(2 x 120 / 100)";
+  step(100);  // the launches start, with the decision as their cause
+  ASSERT_FALSE(group->activities().empty());
+  EXPECT_NE(group->activities().back().cause.find("400 in the newest second"), std::string::npos)
+      << group->activities().back().cause;
+}
+
+TEST_F(PoliciesTest, ScaleInKeepsTheWindowWhateverTheNewestSecond) {
+  config::AutoScalingGroupConfig c;
+  c.desired_capacity = 4;
+  c.policies = {tracking("rps", 100)};
+  make(c);
+  // Load falling: the window still says hold, a quiet newest second says 1: no scale-in.
+  metrics.values["rps"] = 100;
+  metrics.newest["rps"] = 10;
+  evaluate_for(90);
+  EXPECT_EQ(group->desired(), 4);
+  // Load rising back within tolerance while the window says scale-in: hold.
+  metrics.values["rps"] = 20;
+  metrics.newest["rps"] = 95;
+  evaluate_for(90);
+  EXPECT_EQ(group->desired(), 4) << "the load now is within tolerance";
+}
+
 TEST_F(PoliciesTest, ScaleOutTakesTheHighestRecommendation) {
   config::AutoScalingGroupConfig c;
   c.policies = {tracking("a", 100), tracking("b", 100)};
