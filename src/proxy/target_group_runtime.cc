@@ -120,7 +120,17 @@ size_t TargetGroupRuntime::slot_for(const Member& m,
   return i;
 }
 
+std::vector<std::pair<uint64_t, uint32_t>> TargetGroupRuntime::balancer_inputs() const {
+  std::vector<std::pair<uint64_t, uint32_t>> inputs;
+  inputs.reserve(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    inputs.emplace_back(slots_[i].pool ? states_[i].id_hash : 0, base_weights_[i]);
+  }
+  return inputs;
+}
+
 void TargetGroupRuntime::apply(const GroupMembership& membership) {
+  const std::vector<std::pair<uint64_t, uint32_t>> inputs_before = balancer_inputs();
   std::unordered_set<uint64_t> ids;
   for (const Member& m : membership.members) ids.insert(m.id);
   // Removed targets first, so a new target can take a position freed now.
@@ -167,7 +177,9 @@ void TargetGroupRuntime::apply(const GroupMembership& membership) {
     base_weights_[i] = slots_[i].member && !slots_[i].draining ? slots_[i].base_weight : 0;
   }
   if (outliers_) outliers_->set_member_count(membership.members.size());
-  rebuild_balancer();
+  // Balancers read eligibility at each pick, so a health flip needs no new one: only new
+  // positions or weights do (a Maglev table is 65,537 entries, rebuilt on every worker).
+  if (!balancer_ || balancer_inputs() != inputs_before) rebuild_balancer();
   refresh_eligibility();
   for (size_t i : newly_draining) {
     if (states_[i].in_flight == 0) report_drained(i);
@@ -185,6 +197,7 @@ void TargetGroupRuntime::rebuild_balancer() {
   }
   // Each worker's randomised balancer gets its own seed, so workers do not move in step.
   balancer_ = lb::make_balancer(algorithm, states_, std::random_device{}());
+  ++balancer_builds_;
 }
 
 void TargetGroupRuntime::refresh_eligibility() {

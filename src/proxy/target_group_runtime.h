@@ -114,6 +114,9 @@ class TargetGroupRuntime {
   void record_outcome(size_t i, bool failed);
   // Shutdown: close idle upstream connections and keep no more.
   void close_idle();
+  // How many balancers this group has built: one per change of its targets' positions or
+  // weights (and per reload), none for a change of health or drain state alone.
+  uint64_t balancer_builds() const { return balancer_builds_; }
 
  private:
   struct Slot {
@@ -133,6 +136,8 @@ class TargetGroupRuntime {
   size_t slot_for(const Member& m, const std::unordered_map<uint64_t, size_t>& existing,
                   std::vector<size_t>& free_slots);
   void rebuild_balancer();
+  // What a balancer is built from: each position's target identity (0: free) and weight.
+  std::vector<std::pair<uint64_t, uint32_t>> balancer_inputs() const;
   void refresh_eligibility();
   void update_states();
   void report_drained(size_t i);
@@ -156,6 +161,7 @@ class TargetGroupRuntime {
   bool failing_open_ = false;
   uint64_t active_requests_ = 0;
   uint64_t active_retries_ = 0;
+  uint64_t balancer_builds_ = 0;
 };
 
 // The membership a group's configuration describes, every target healthy and serving

@@ -130,5 +130,29 @@ TEST(TargetGroupRuntimeTest, WeightsFollowTheMembership) {
   EXPECT_EQ(picks(rt, 10)["10.0.0.1:80"], 10) << "weight 0 takes nothing";
 }
 
+TEST(TargetGroupRuntimeTest, OnlyNewTargetsOrWeightsRebuildTheBalancer) {
+  core::EventLoop loop;
+  TargetGroupRuntime rt(
+      loop, std::make_shared<const config::TargetGroupConfig>(group(lb::Algorithm::kMaglev)));
+  rt.apply(members({member("10.0.0.1:80"), member("10.0.0.2:80")}));
+  const uint64_t built = rt.balancer_builds();
+  // Health flips: eligibility is read at each pick, the table stays.
+  rt.apply(members({member("10.0.0.1:80", false), member("10.0.0.2:80")}, 2));
+  EXPECT_EQ(picks(rt, 50)["10.0.0.1:80"], 0) << "the unhealthy target gets nothing";
+  rt.apply(members({member("10.0.0.1:80"), member("10.0.0.2:80")}, 3));
+  EXPECT_EQ(rt.balancer_builds(), built);
+  // A weight, a new target and a drain change what the balancer is built from.
+  rt.apply(members({member("10.0.0.1:80", true, false, 3), member("10.0.0.2:80")}, 4));
+  EXPECT_EQ(rt.balancer_builds(), built + 1);
+  rt.apply(members(
+      {member("10.0.0.1:80", true, false, 3), member("10.0.0.2:80"), member("10.0.0.3:80")}, 5));
+  EXPECT_EQ(rt.balancer_builds(), built + 2);
+  rt.apply(members({member("10.0.0.1:80", true, false, 3), member("10.0.0.2:80"),
+                    member("10.0.0.3:80", true, true)},
+                   6));
+  EXPECT_EQ(rt.balancer_builds(), built + 3);
+  EXPECT_EQ(picks(rt, 50)["10.0.0.3:80"], 0) << "the draining target gets nothing";
+}
+
 }  // namespace
 }  // namespace ballast::proxy
