@@ -50,7 +50,7 @@ wait_port "$BPORT"
 CAPACITY=0
 echo "calibrating: the rate one instance serves with p99 within ${SLO_MS} ms"
 for rate in 50 100 150 175 200 225 250 300; do
-  result=$("$BALLAST" load "http://127.0.0.1:$BPORT/block?ms=20" --rate "$rate" --duration 5 -q --json)
+  result=$("$BALLAST" load "http://127.0.0.1:$BPORT/block?ms=20" --rate "$rate" --duration 5 -q --json) || true
   p99=$(echo "$result" | json_field 'd["latency_ms"]["p99"]')
   ok=$(echo "$result" | json_field 'd["ok"] == d["scheduled"]')
   printf "  %4d/s: p99 %8.1f ms %s\n" "$rate" "$p99" "$([ "$ok" = True ] || echo '(errors)')"
@@ -77,10 +77,21 @@ run_profile() {  # NAME TRACE STEADY
   local name=$1 trace=$2 steady=$3 start result failed
   echo; echo "profile $name: $(tr '\n' ' ' <"$trace")"
   start=$(date +%s)
+  # ballast load exits 1 when any request failed: that is a result to report, not a reason
+  # to stop before the report.
   result=$("$BALLAST" load "http://127.0.0.1:$LB_PORT/block?ms=20" --profile "csv:$trace" \
-    --duration "$(tail -1 "$trace" | cut -d, -f1)" --connections 2000 -q --json)
+    --duration "$(tail -1 "$trace" | cut -d, -f1)" --connections 2000 -q --json) || true
+  [ -n "$result" ] || die "ballast load printed no summary for $name"
   echo "$result" >"$OUT/$name-load.json"
   failed=$(echo "$result" | json_field 'd["scheduled"] - d["ok"]')
+  echo "$result" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print("  failed requests: %d; sent again after the server closed a reused connection: %d" %
+      (d["scheduled"] - d["ok"], d.get("resent", 0)))
+for second, kinds in sorted(d.get("errors_by_second", {}).items(), key=lambda kv: int(kv[0])):
+    print("    at %4ss: %s" % (second, ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
+' 
   sleep 2  # the last second's datapoints
   python3 "$HERE/elasticity.py" --admin "$ADMIN" --trace "$trace" --start "$start" \
     --capacity "$CAPACITY" --slo-ms "$SLO_MS" --failed "$failed" --steady "$steady" \

@@ -29,11 +29,23 @@ void print_summary(const load::LoadReport& r) {
   for (const auto& [kind, n] : r.errors) {
     printf("error     %-20s %llu\n", kind.c_str(), static_cast<unsigned long long>(n));
   }
+  if (r.resent > 0 || r.idle_closed > 0) {
+    printf(
+        "keep-alive: %llu idle connection(s) closed by the server were dropped; %llu request(s) "
+        "sent again on a new connection after the server closed the reused one unanswered\n",
+        static_cast<unsigned long long>(r.idle_closed), static_cast<unsigned long long>(r.resent));
+  }
 }
 
 nlohmann::json summary_json(const load::LoadReport& r) {
   nlohmann::json errors = nlohmann::json::object();
   for (const auto& [kind, n] : r.errors) errors[kind] = n;
+  nlohmann::json by_second = nlohmann::json::object();
+  for (const auto& [second, kinds] : r.errors_by_second) {
+    nlohmann::json k = nlohmann::json::object();
+    for (const auto& [kind, n] : kinds) k[kind] = n;
+    by_second[std::to_string(second)] = k;
+  }
   nlohmann::json statuses = nlohmann::json::object();
   for (const auto& [status, n] : r.statuses) statuses[std::to_string(status)] = n;
   const auto& h = r.latency;
@@ -42,6 +54,9 @@ nlohmann::json summary_json(const load::LoadReport& r) {
           {"completed", r.completed},
           {"ok", r.ok},
           {"errors", errors},
+          {"errors_by_second", by_second},
+          {"resent", r.resent},
+          {"idle_closed_by_server", r.idle_closed},
           {"statuses", statuses},
           {"throughput_per_s", r.elapsed_s > 0 ? r.completed / r.elapsed_s : 0},
           {"max_waiting", r.max_waiting},

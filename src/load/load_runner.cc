@@ -58,7 +58,9 @@ class Connection final : public core::IoHandler, public http::MessageSink {
         parser_(http::MessageParser::Kind::kResponse, limits(), this) {}
   ~Connection() override { close_socket(); }
 
-  void send(double intended_s);
+  // `may_resend`: a failure before any byte of the response on a reused connection sends
+  // the request again (once) instead of counting it.
+  void send(double intended_s, bool may_resend);
   void on_io(uint32_t events) override;
   bool busy() const { return busy_; }
   bool open() const { return fd_ >= 0; }
@@ -75,6 +77,10 @@ class Connection final : public core::IoHandler, public http::MessageSink {
   static http::HeadLimits limits() { return http::HeadLimits{16 * 1024, 64 * 1024, 256}; }
   static void on_timeout(void* self);
   void fail(const std::string& kind);
+  // The server closed or reset the connection before any byte of the response.
+  void closed_before_response(const std::string& kind);
+  // Idle: anything from the server now (EOF, a reset, stray bytes) ends the connection.
+  void check_idle(uint32_t events);
   void read();
   void close_socket();
 
@@ -88,6 +94,8 @@ class Connection final : public core::IoHandler, public http::MessageSink {
   bool head_done_ = false;
   bool complete_ = false;
   bool keep_alive_ = true;
+  bool may_resend_ = false;
+  uint64_t requests_ = 0;  // sent on this connection, the current one included
   int status_ = 0;
   double intended_s_ = 0;
   core::Timer timer_{&Connection::on_timeout, this};
@@ -120,7 +128,7 @@ class Runner {
     if (status >= 200 && status < 400) {
       ++report_.ok;
     } else {
-      ++report_.errors["status " + std::to_string(status)];
+      count_error("status " + std::to_string(status));
     }
     if (c->open()) {
       idle_.push_back(c);
@@ -132,20 +140,51 @@ class Runner {
   }
 
   void failed(Connection* c, const std::string& kind) {
-    ++report_.errors[kind];
-    dead_.push_back(c);
-    loop_.defer_delete([this] { sweep(); });
+    count_error(kind);
+    retire(c);
     dispatch();
   }
 
+  // The server closed a reused connection before answering: nothing was processed, so
+  // the request goes again, once, on a new connection.
+  void resend(Connection* c, double intended_s) {
+    ++report_.resent;
+    retire(c);
+    waiting_.push_front(Arrival{intended_s, /*resent=*/true});
+    dispatch();
+  }
+
+  // An idle connection the server closed: dropped before a request picks it.
+  void idle_closed(Connection* c) {
+    ++report_.idle_closed;
+    retire(c);
+  }
+
  private:
+  // A request due at `intended_s`; `resent`: its first connection was closed unanswered.
+  struct Arrival {
+    double intended_s;
+    bool resent;
+  };
+
   static void on_tick(void* self) { static_cast<Runner*>(self)->tick(); }
+
+  void count_error(const std::string& kind) {
+    ++report_.errors[kind];
+    ++report_.errors_by_second[static_cast<int64_t>(now_s())][kind];
+  }
+
+  void retire(Connection* c) {
+    std::erase(idle_, c);
+    dead_.push_back(c);
+    loop_.defer_delete([this] { sweep(); });
+  }
 
   void tick() {
     double now = now_s();
     const Profile& p = options_.profile;
     while (next_s_ <= now && next_s_ < p.duration_s) {
-      waiting_.push_back(next_s_);
+      waiting_.push_back(Arrival{next_s_, false});
       ++report_.scheduled;
       next_s_ = p.next_arrival(next_s_);
     }
@@ -167,7 +206,8 @@ class Runner {
   void dispatch() {
     while (!waiting_.empty()) {
       Connection* c = nullptr;
-      while (!idle_.empty() && c == nullptr) {
+      // A resent request goes on a new connection: the idle ones may be as stale.
+      while (!waiting_.front().resent && !idle_.empty() && c == nullptr) {
         c = idle_.back();
         idle_.pop_back();
         if (!c->open()) c = nullptr;
@@ -176,7 +216,7 @@ class Runner {
         if (static_cast<int>(connections_.size()) >= options_.max_connections) return;
         int fd = core::connect_tcp(target_.address);
         if (fd < 0) {
-          ++report_.errors[errno == ECONNREFUSED ? "refused" : "connect failed"];
+          count_error(errno == ECONNREFUSED ? "refused" : "connect failed");
           waiting_.pop_front();
           continue;
         }
@@ -184,9 +224,9 @@ class Runner {
         c = connections_.back().get();
         loop_.add(fd, c);
       }
-      double intended = waiting_.front();
+      Arrival next = waiting_.front();
       waiting_.pop_front();
-      c->send(intended);
+      c->send(next.intended_s, /*may_resend=*/!next.resent);
     }
   }
 
@@ -222,14 +262,16 @@ class Runner {
   int64_t start_us_ = 0;
   double next_s_ = 0;
   double next_progress_s_ = 1;
-  std::deque<double> waiting_;
+  std::deque<Arrival> waiting_;
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> idle_;
   std::vector<Connection*> dead_;
 };
 
-void Connection::send(double intended_s) {
+void Connection::send(double intended_s, bool may_resend) {
   busy_ = true;
+  ++requests_;
+  may_resend_ = may_resend;
   intended_s_ = intended_s;
   sent_ = 0;
   in_.clear();
@@ -241,7 +283,11 @@ void Connection::send(double intended_s) {
 }
 
 void Connection::on_io(uint32_t events) {
-  if (fd_ < 0 || !busy_) return;
+  if (fd_ < 0) return;
+  if (!busy_) {
+    check_idle(events);
+    return;
+  }
   if (events & EPOLLERR) {
     int err = core::socket_error(fd_);
     fail(err == ECONNREFUSED ? "refused" : "connection error");
@@ -255,10 +301,36 @@ void Connection::on_io(uint32_t events) {
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOTCONN)) return;
-    fail(errno == ECONNREFUSED ? "refused" : "reset");
+    if (errno == ECONNREFUSED)
+      fail("refused");
+    else
+      closed_before_response("reset");
     return;
   }
   read();
+}
+
+void Connection::check_idle(uint32_t events) {
+  if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
+  // The server may only speak after a request: EOF, a reset or stray bytes all mean this
+  // connection is done (a server that closes idle keep-alive connections does this).
+  char byte;
+  ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  close_socket();
+  runner_.idle_closed(this);
+}
+
+void Connection::closed_before_response(const std::string& kind) {
+  if (!busy_) return;
+  if (!may_resend_ || requests_ < 2 || head_done_ || !in_.empty()) {
+    fail(kind);
+    return;
+  }
+  busy_ = false;
+  timer_.cancel();
+  close_socket();
+  runner_.resend(this, intended_s_);
 }
 
 void Connection::read() {
@@ -299,13 +371,15 @@ void Connection::read() {
         busy_ = false;
         close_socket();
         runner_.finished(this, status_, intended_s_);
+      } else if (head_done_) {
+        fail("cut short");
       } else {
-        fail(head_done_ ? "cut short" : "closed");
+        closed_before_response("closed");
       }
       return;
     }
     if (errno == EAGAIN || errno == EINTR) return;
-    fail("reset");
+    closed_before_response("reset");
     return;
   }
 }

@@ -22,6 +22,14 @@ struct LoadReport {
   uint64_t completed = 0;                  // responses, any status
   uint64_t ok = 0;                         // 2xx and 3xx
   std::map<std::string, uint64_t> errors;  // by kind: "status 503", "refused", "timeout"...
+  // The same, by whole second from the start, so a failure can be matched with what the
+  // server (an autoscaler, a reload) did then.
+  std::map<int64_t, std::map<std::string, uint64_t>> errors_by_second;
+  // Requests sent again, once, on a new connection because the server had closed the
+  // reused one before any byte of a response (RFC 9112 9.3.1): not failures.
+  uint64_t resent = 0;
+  // Idle connections the server closed, noticed before they were picked for a request.
+  uint64_t idle_closed = 0;
   std::map<int, uint64_t> statuses;
   // From each request's intended send time to its response's end, in µs: a stalled server
   // makes the queued requests late too (no coordinated omission).

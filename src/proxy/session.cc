@@ -416,7 +416,13 @@ void Session::on_client_timer(void* self) {
   switch (s->phase_) {
     case Phase::kReadingHead:
       if (s->client_in_.empty()) {
-        s->close();  // idle keep-alive connection (or one that never sent anything)
+        // Idle for idle_timeout (or never sent anything). A request that arrived since the
+        // last read is served rather than closed under the client's feet; the race with one
+        // still on its way is the client's to handle (RFC 9112 9.3.1: resend on a new
+        // connection), which is why idle_timeout should exceed the clients' own.
+        s->client_readable_ = true;
+        s->drive();
+        if (s->phase_ == Phase::kReadingHead && s->client_in_.empty()) s->close();
       } else {
         s->fail_local(408, "the request headers were not received within " +
                                std::to_string(s->listener_->header_timeout_ms) + "ms");

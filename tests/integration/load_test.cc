@@ -2,9 +2,11 @@
 // that says whether anything failed.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
+#include "support/recording_server.h"
 #include "support/test_env.h"
 
 namespace ballast::test {
@@ -41,6 +43,43 @@ TEST(LoadCommandTest, BadDurationsAndRatesAreRefusedWithTheReason) {
       << rate.log();
 }
 
+TEST(LoadCommandTest, ARequestOnAConnectionTheServerClosedIsSentAgainOnce) {
+  // Every third request is met with a close and no answer. With one connection at a time,
+  // that is always the third request of a reused connection: sent again on a new one, it
+  // is answered, and nothing fails.
+  std::atomic<int> seen{0};
+  RecordingServer server([&](const std::string&) -> std::string {
+    if (++seen % 3 == 0) return "";
+    return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  });
+  std::string dir = make_temp_dir();
+  Process load({BALLAST_BINARY, "load", "http://" + loopback(server.port()) + "/", "--rate", "20",
+                "--duration", "2s", "--connections", "1", "--json"},
+               dir + "/load.out");
+  ASSERT_EQ(load.wait_exit(30000), 0) << load.log();
+  std::string out = load.log();
+  auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_EQ(j["ok"], j["scheduled"]) << out;
+  EXPECT_GE(j["resent"].get<int>(), 10) << out;
+  EXPECT_TRUE(j["errors_by_second"].empty()) << out;
+}
+
+TEST(LoadCommandTest, IdleConnectionsTheServerClosedAreDropped) {
+  DemoBackend a("a");
+  Ballast lb(proxy_config({a.port()}, "", "    idle_timeout: 100ms\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::string dir = make_temp_dir();
+  // 250 ms between requests: ballast closes each connection before the next request.
+  Process load({BALLAST_BINARY, "load", "http://" + loopback(lb.port()) + "/", "--rate", "4",
+                "--duration", "2s", "--connections", "1", "--json"},
+               dir + "/load.out");
+  ASSERT_EQ(load.wait_exit(30000), 0) << load.log();
+  std::string out = load.log();
+  auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_EQ(j["ok"], j["scheduled"]) << out;
+  EXPECT_GE(j["idle_closed_by_server"].get<int>(), 4) << out;
+}
+
 TEST(LoadCommandTest, FailuresAreCountedByKind) {
   uint16_t closed = free_port();
   std::string dir = make_temp_dir();
@@ -49,6 +88,17 @@ TEST(LoadCommandTest, FailuresAreCountedByKind) {
                dir + "/load.out");
   EXPECT_EQ(load.wait_exit(30000), 1) << load.log();
   EXPECT_NE(load.log().find("refused"), std::string::npos) << load.log();
+  Process json({BALLAST_BINARY, "load", "http://" + loopback(closed) + "/", "--rate", "20",
+                "--duration", "1", "--json"},
+               dir + "/load.json");
+  EXPECT_EQ(json.wait_exit(30000), 1) << json.log();
+  std::string out = json.log();
+  auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  int by_second = 0;
+  for (const auto& [second, kinds] : j["errors_by_second"].items()) {
+    by_second += kinds["refused"].get<int>();
+  }
+  EXPECT_EQ(by_second, j["errors"]["refused"].get<int>()) << out;
 }
 
 TEST(LoadCommandTest, QueueingShowsInTheLatency) {
