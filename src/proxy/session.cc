@@ -88,21 +88,21 @@ void Session::on_io(uint32_t events) {
 }
 
 void Session::on_upstream_io(uint32_t events) {
-  if (phase_ == Phase::kClosed || !upstream_) return;
-  if (!upstream_->connected) {
+  if (phase_ == Phase::kClosed || !exchange_.upstream) return;
+  if (!exchange_.upstream->connected) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    if (int err = core::socket_error(upstream_->fd()); err != 0) {
+    if (int err = core::socket_error(exchange_.upstream->fd()); err != 0) {
       upstream_failed("could not connect to target " +
-                      group_->target_text(static_cast<size_t>(target_)) + " (" + strerror(err) +
-                      ")");
+                      exchange_.group->target_text(static_cast<size_t>(exchange_.target)) + " (" +
+                      strerror(err) + ")");
       drive();
       return;
     }
     on_upstream_connected();
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_->readable = true;
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_->hangup = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_->writable = true;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) exchange_.upstream->readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) exchange_.upstream->hangup = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) exchange_.upstream->writable = true;
   drive();
 }
 
@@ -122,7 +122,8 @@ void Session::drive() {
     progress |= flush_upstream();
     progress |= read_upstream();
     progress |= process_response_bytes();
-    if (phase_ == Phase::kExchange && request_complete_ && response_complete_) {
+    if (phase_ == Phase::kExchange && exchange_.request_complete &&
+        exchange_.response == Exchange::Response::kComplete) {
       finish_exchange();
       progress = true;
     }
@@ -159,7 +160,8 @@ bool Session::read_client() {
     return false;
   }
   if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) return false;
-  if (phase_ == Phase::kExchange && (request_complete_ || upstream_budget() == 0)) return false;
+  if (phase_ == Phase::kExchange && (exchange_.request_complete || upstream_budget() == 0))
+    return false;
   if (!client_in_.has_memory() || client_in_.tail_room() == 0) {
     // Grow only while a head is incomplete (the scanner bounds it); a body waits for room.
     if (client_in_.has_memory() && phase_ != Phase::kReadingHead && client_in_.free_space() == 0)
@@ -200,11 +202,11 @@ void Session::handle_client_eof() {
         start_closing();
       break;
     case Phase::kExchange:
-      if (!request_complete_) {
+      if (!exchange_.request_complete) {
         // The client gave up mid-request: nothing to answer.
         close();
       } else {
-        client_keep_alive_ = false;  // answer, then close
+        exchange_.keep_alive = false;  // answer, then close
       }
       break;
     case Phase::kClosing:
@@ -240,50 +242,53 @@ bool Session::flush_client() {
 }
 
 bool Session::read_upstream() {
-  if (!upstream_ || !upstream_->connected || !upstream_->readable || upstream_eof_ ||
-      response_complete_ || phase_ != Phase::kExchange)
+  if (!exchange_.upstream || !exchange_.upstream->connected || !exchange_.upstream->readable ||
+      exchange_.upstream_eof || exchange_.response == Exchange::Response::kComplete ||
+      phase_ != Phase::kExchange)
     return false;
   if (client_budget() == 0) return false;
   if (!upstream_in_.has_memory() || upstream_in_.tail_room() == 0) {
-    if (upstream_in_.has_memory() && response_head_done_ && upstream_in_.free_space() == 0)
+    if (upstream_in_.has_memory() && exchange_.final_head_done() && upstream_in_.free_space() == 0)
       return false;
     upstream_in_.ensure_tail_room(upstream_in_.has_memory() ? 8192 : core::BufferPool::kBlockSize);
   }
   size_t room = upstream_in_.tail_room();
-  ssize_t n = ::recv(upstream_->fd(), upstream_in_.write_ptr(), room, 0);
+  ssize_t n = ::recv(exchange_.upstream->fd(), upstream_in_.write_ptr(), room, 0);
   if (n > 0) {
     upstream_in_.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room && !upstream_->hangup) upstream_->readable = false;
+    if (static_cast<size_t>(n) < room && !exchange_.upstream->hangup)
+      exchange_.upstream->readable = false;
     return true;
   }
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-    upstream_->readable = false;
+    exchange_.upstream->readable = false;
     return false;
   }
-  upstream_eof_ = true;  // EOF or reset: handled once buffered bytes are parsed
-  upstream_->readable = false;
+  exchange_.upstream_eof = true;  // EOF or reset: handled once buffered bytes are parsed
+  exchange_.upstream->readable = false;
   return true;
 }
 
 bool Session::flush_upstream() {
-  if (upstream_out_.empty() || !upstream_ || !upstream_->connected || !upstream_->writable ||
-      phase_ != Phase::kExchange)
+  if (upstream_out_.empty() || !exchange_.upstream || !exchange_.upstream->connected ||
+      !exchange_.upstream->writable || phase_ != Phase::kExchange)
     return false;
-  ssize_t n = ::send(upstream_->fd(), upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
+  ssize_t n =
+      ::send(exchange_.upstream->fd(), upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
   if (n > 0) {
-    if (static_cast<size_t>(n) < upstream_out_.size()) upstream_->writable = false;
+    if (static_cast<size_t>(n) < upstream_out_.size()) exchange_.upstream->writable = false;
     upstream_out_.consume(static_cast<size_t>(n));
     return true;
   }
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-    upstream_->writable = false;
+    exchange_.upstream->writable = false;
     return false;
   }
   // The target closed or reset the connection while we were sending. Its response (if
   // any) may still be readable; the read side reports the outcome.
   upstream_out_.consume(upstream_out_.size());
-  upstream_eof_ = true;
-  upstream_->readable = true;
+  exchange_.upstream_eof = true;
+  exchange_.upstream->readable = true;
   return true;
 }
 
@@ -314,22 +319,22 @@ bool Session::adopt_current_snapshot() {
 
 void Session::fail_local(int status, const std::string& detail) {
   if (phase_ == Phase::kClosed) return;
-  if (upstream_) {
-    upstream_->pool()->discard(std::move(upstream_));
+  if (exchange_.upstream) {
+    exchange_.upstream->pool()->discard(std::move(exchange_.upstream));
   }
-  if (group_ != nullptr && target_ >= 0) {
+  if (exchange_.group != nullptr && exchange_.target >= 0) {
     // Every 502 and 504 is the target's failure (no answer, a bad one, or too late).
     if (status == 502 || status == 504) {
-      group_->record_outcome(static_cast<size_t>(target_), true);
-      group_->target_stats(static_cast<size_t>(target_)).failures.add();
+      exchange_.group->record_outcome(static_cast<size_t>(exchange_.target), true);
+      exchange_.group->target_stats(static_cast<size_t>(exchange_.target)).failures.add();
     }
-    group_->request_finished(static_cast<size_t>(target_));
+    exchange_.group->request_finished(static_cast<size_t>(exchange_.target));
   }
   release_group_slots();
-  group_ = nullptr;
-  target_ = -1;
+  exchange_.group = nullptr;
+  exchange_.target = -1;
   upstream_timer_.cancel();
-  if (response_started_) {
+  if (exchange_.final_head_done()) {
     // Part of the response is already out: the only honest signal left is to close.
     close();
     return;
@@ -342,7 +347,7 @@ void Session::fail_local(int status, const std::string& detail) {
   write_local_response(client_out_, status, detail);
   count_response(status);
   log_exchange();
-  response_started_ = true;
+  exchange_.response = Exchange::Response::kComplete;
   start_closing();
 }
 
@@ -366,19 +371,19 @@ void Session::start_lingering() {
 
 void Session::count_client_status(int status) {
   stats_->responses.count(status);
-  if (rule_ >= 0) stats_->rule(rule_).responses.count(status);
+  if (exchange_.rule >= 0) stats_->rule(exchange_.rule).responses.count(status);
 }
 
 void Session::count_response(int status) {
   count_client_status(status);
-  log_.status = status;
+  exchange_.log.status = status;
   record_total_time();
 }
 
 void Session::record_total_time() {
-  if (request_head_us_ == 0) return;  // already recorded (or no request)
-  stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - request_head_us_));
-  request_head_us_ = 0;
+  if (exchange_.head_us == 0) return;  // already recorded (or no request)
+  stats_->total_time.record(static_cast<uint64_t>(core::monotonic_us() - exchange_.head_us));
+  exchange_.head_us = 0;
 }
 
 void Session::close() {
@@ -391,13 +396,14 @@ void Session::close() {
   }
   phase_ = Phase::kClosed;
   stats_->active_connections.add(-1);
-  if (log_.pending) log_exchange(499);
+  if (exchange_.log.pending) log_exchange(499);
   client_timer_.cancel();
   upstream_timer_.cancel();
-  if (upstream_) upstream_->pool()->discard(std::move(upstream_));
-  if (group_ != nullptr && target_ >= 0) group_->request_finished(static_cast<size_t>(target_));
+  if (exchange_.upstream) exchange_.upstream->pool()->discard(std::move(exchange_.upstream));
+  if (exchange_.group != nullptr && exchange_.target >= 0)
+    exchange_.group->request_finished(static_cast<size_t>(exchange_.target));
   release_group_slots();
-  group_ = nullptr;
+  exchange_.group = nullptr;
   worker_.loop().remove(fd_);
   ::close(fd_);
   fd_ = -1;

@@ -13,6 +13,7 @@
 #include "metrics/proxy_stats.h"
 #include "proxy/access_log.h"
 #include "proxy/config_snapshot.h"
+#include "proxy/exchange.h"
 #include "proxy/forwarding.h"
 #include "proxy/upstream.h"
 
@@ -116,6 +117,7 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   void release_pending_slot();
   void reject_by_breaker(CircuitBreaker::Kind kind);
   void finish_exchange();
+  // A new exchange: `exchange_ = {}`, and the connection's per-request scratch cleared.
   void reset_exchange();
   size_t upstream_budget() const;
   size_t client_budget() const;
@@ -146,25 +148,8 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   void record_total_time();
   // A response status to the client, in the listener's and the matched rule's counts.
   void count_client_status(int status);
-  int rule_ = -1;                // the matched rule's position, for its counts (-1: none)
-  int64_t request_head_us_ = 0;  // when the request head arrived (0: no request counted)
 
-  // The access log's view of the exchange in progress (session_log.cc); filled only
-  // when the listener logs.
-  struct ExchangeLog {
-    bool pending = false;
-    int64_t unix_ms = 0;
-    int64_t head_us = 0;
-    int64_t sent_us = 0;      // request forwarded (0: never)
-    int64_t response_us = 0;  // response head from the target (0: none)
-    std::string method, uri, user_agent, request_id, target, target_group;
-    int http_minor = 1;
-    int status = 0;
-    int target_status = 0;
-    int rule = -1;
-    uint64_t in_mark = 0;
-    uint64_t out_mark = 0;
-  };
+  // The access log's view of the exchange in progress (session_log.cc), in exchange_.log.
   void log_request(const http::MessageHead& head);
   void log_forwarded(int rule, std::string_view request_id);
   void log_response_head(int status);
@@ -172,7 +157,6 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // client went away).
   void log_exchange(int status_if_none = 0);
   std::shared_ptr<AccessLogWriter> access_log_;
-  ExchangeLog log_;
   uint64_t bytes_in_total_ = 0;
   uint64_t bytes_out_total_ = 0;
   int fd_;
@@ -187,12 +171,10 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // at once: the sooner a target starts, the sooner the response comes. Of the three
   // orderings tried with make bench (all at once, all deferred, this), this one did best,
   // by a few percent that is close to the noise of a shared 2-core machine.
-  int64_t request_started_us_ = 0;  // when the current try began: for response times
   bool flush_now_ = false;
   bool flush_wanted_ = false;
   bool resume_queued_ = false;
   bool client_eof_ = false;
-  bool first_request_ = true;
   bool head_timer_armed_ = false;
 
   core::Buffer client_in_;
@@ -208,44 +190,12 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   core::Timer client_timer_;
   core::Timer upstream_timer_;
 
-  // The exchange in progress (reset by reset_exchange()).
-  TargetGroupRuntime* group_ = nullptr;
-  int target_ = -1;
-  std::unique_ptr<UpstreamConnection> upstream_;
-  bool upstream_eof_ = false;
-  bool request_chunked_ = false;
-  bool request_complete_ = false;
-  bool request_keep_alive_ = true;
-  bool client_http11_ = true;
-  bool request_was_head_ = false;
-  bool request_replayable_ = false;  // no body: can be re-sent on a fresh connection
-  bool retried_ = false;
-  // Retries on other targets (connection failures of idempotent requests without a body).
-  static constexpr int kMaxTries = 6;
-  bool request_idempotent_ = false;
-  bool retrying_ = false;  // counted in the group's retry budget until the exchange ends
-  int tried_[kMaxTries] = {};
-  int tried_count_ = 0;
-  int64_t exchange_deadline_ms_ = 0;  // total_timeout's end (0: none)
-  int status_retry_target_ = -1;      // set while a dropped response waits for its retry
-  int status_retry_status_ = 0;
-  lb::PickContext pick_ctx_;
-  bool holds_request_slot_ = false;               // circuit breaker: max_requests
-  std::shared_ptr<CircuitBreaker> held_breaker_;  // the breaker the slots were taken from
-  bool local_exchange_ = false;                   // a rule's fixed_response or redirect answers it
-  bool sticky_ = false;                           // the group has stickiness
-  bool holds_pending_slot_ = false;               // circuit breaker: max_pending_requests
-  std::string group_cookie_line_;                 // Set-Cookie of group-level stickiness, or empty
-  std::string replay_;                            // the request head, kept only for that re-send
-  bool response_head_done_ = false;
-  bool response_started_ = false;  // response bytes were queued for the client
-  bool response_complete_ = false;
-  bool response_interim_ = false;  // the head being parsed is a 1xx
-  bool upstream_reusable_ = false;
-  bool client_keep_alive_ = true;
-  bool protocol_error_ = false;  // the target sent something we cannot forward
-  std::string protocol_error_reason_;
-  ClientFraming framing_ = ClientFraming::kNone;
+  // The request in progress and its response; a new request replaces it whole.
+  Exchange exchange_;
+  // A copy of the request head, kept only while it may have to be sent again (a stale
+  // keep-alive connection, a retry). The connection's, like its buffers, so its memory
+  // serves request after request.
+  std::string replay_;
 };
 
 }  // namespace ballast::proxy
