@@ -1,5 +1,6 @@
 #include "http/message_parser.h"
 
+#include <cstdio>
 #include <cstring>
 
 namespace ballast::http {
@@ -21,11 +22,59 @@ void extend(std::string_view& view, const char* at, size_t n) {
   }
 }
 
-bool has_control_bytes(std::string_view value) {
-  for (unsigned char c : value) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+// RFC 9110 5.6.2: tchar, the characters of a token (a field name is one).
+bool is_tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
   }
-  return false;
+}
+
+// RFC 9110 5.5: a field value is VCHAR, obs-text (0x80-0xFF), SP and HTAB; every other
+// control character (NUL, CR, LF, DEL...) is refused.
+bool is_field_value_byte(unsigned char c) {
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+// The first byte of `text` that `allowed` refuses, or -1.
+template <typename Allowed>
+int first_refused(std::string_view text, Allowed allowed) {
+  for (unsigned char c : text) {
+    if (!allowed(c)) return c;
+  }
+  return -1;
+}
+
+// `text` with bytes outside printable ASCII shown as "?", for an error message.
+std::string printable(std::string_view text) {
+  std::string out(text.substr(0, 64));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  }
+  return out;
+}
+
+std::string byte_text(int c) {
+  char text[8];
+  snprintf(text, sizeof(text), "0x%02X", static_cast<unsigned>(c));
+  return text;
 }
 }  // namespace
 
@@ -48,7 +97,9 @@ MessageParser::MessageParser(Kind kind, const HeadLimits& limits, MessageSink* s
 }
 
 int MessageParser::fail(int status, std::string reason) {
-  error_status_ = status;
+  // Whatever is wrong with a target's response is the target's fault: the client is told
+  // 502, never a 4xx that would blame it.
+  error_status_ = kind_ == Kind::kResponse ? 502 : status;
   error_reason_ = std::move(reason);
   return HPE_USER;
 }
@@ -106,8 +157,15 @@ int MessageParser::on_header_value_complete(llhttp_t* p) {
 }
 
 int MessageParser::check_header(const Header& h) {
-  if (has_control_bytes(h.value)) {
-    return fail(400, "header \"" + std::string(h.name) + "\" contains a control character");
+  const int bad_status = kind_ == Kind::kRequest ? 400 : 502;
+  if (h.name.empty()) return fail(bad_status, "a header field has an empty name");
+  if (int c = first_refused(h.name, is_tchar); c >= 0) {
+    return fail(bad_status, "header name \"" + printable(h.name) + "\" contains byte " +
+                                byte_text(c) + ", which a field name (a token) cannot hold");
+  }
+  if (int c = first_refused(h.value, is_field_value_byte); c >= 0) {
+    return fail(bad_status, "header \"" + std::string(h.name) +
+                                "\" contains the control character " + byte_text(c));
   }
   if (iequals(h.name, "host")) {
     if (++host_count_ > 1) return fail(400, "more than one Host header");

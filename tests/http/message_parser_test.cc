@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -176,6 +177,41 @@ INSTANTIATE_TEST_SUITE_P(
         BadRequest{"Http2Version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
         BadRequest{"Connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405}),
     [](const auto& param_info) { return param_info.param.name; });
+
+// RFC 9110 5.6.2 and 5.5, byte by byte: a field name is a token; a field value holds
+// VCHAR, obs-text, SP and HTAB, and no other control character.
+TEST(MessageParserTest, FieldNamesAreTokensAndValuesHoldNoControlCharacters) {
+  const std::string tchars = "!#$%&'*+-.^_`|~";
+  for (int c = 0; c < 256; ++c) {
+    auto byte = static_cast<char>(c);
+    if (c != '\r' && c != '\n' && c != ':') {
+      ParseRun run;
+      bool token = std::isalnum(c) != 0 || tchars.find(byte) != std::string::npos;
+      std::string name = "X"s + byte + "Y";
+      EXPECT_EQ(run.feed("GET / HTTP/1.1\r\nHost: a\r\n" + name + ": 1\r\n\r\n") !=
+                    MessageParser::Status::kError,
+                token)
+          << "byte " << c << " in a name: " << run.parser.error_reason();
+      if (!token) {
+        EXPECT_EQ(run.parser.error_status(), 400);
+      }
+    }
+    if (c != '\r' && c != '\n') {
+      ParseRun run;
+      bool allowed = c == '\t' || (c >= 0x20 && c != 0x7f);
+      EXPECT_EQ(run.feed("GET / HTTP/1.1\r\nHost: a\r\nX: a"s + byte + "b\r\n\r\n") !=
+                    MessageParser::Status::kError,
+                allowed)
+          << "byte " << c << " in a value: " << run.parser.error_reason();
+    }
+  }
+  ParseRun response(MessageParser::Kind::kResponse);
+  EXPECT_EQ(response.feed("HTTP/1.1 200 OK\r\nX: a\x7f\r\nContent-Length: 0\r\n\r\n"),
+            MessageParser::Status::kError);
+  EXPECT_EQ(response.parser.error_status(), 502) << "a target's bad header is the target's fault";
+  EXPECT_NE(response.parser.error_reason().find("header value"), std::string::npos)
+      << response.parser.error_reason();
+}
 
 TEST(MessageParserTest, TooManyHeadersIs431) {
   HeadLimits limits;
