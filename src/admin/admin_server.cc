@@ -7,6 +7,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "admin/router.h"
 #include "core/log.h"
 #include "core/sockets.h"
 #include "core/timer_queue.h"
@@ -182,6 +183,7 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
            "\r\nContent-Length: " + std::to_string(r.body.size()) +
            "\r\nCache-Control: no-store\r\nConnection: close\r\n";
     if (r.status == 401) out_ += "WWW-Authenticate: Bearer realm=\"ballast\"\r\n";
+    if (!r.allow.empty()) out_ += "Allow: " + r.allow + "\r\n";
     out_ += "\r\n";
     if (request_.method != "HEAD") out_ += r.body;
     write_response();
@@ -304,11 +306,17 @@ AdminResponse AdminServer::handle(const AdminRequest& request,
       return error_response(401, "missing or wrong bearer token (Authorization: Bearer ...)");
     }
   }
+  // The one place where errors become statuses: the client's mistakes say what they are;
+  // anything else is ballast's and is logged, not blamed on the client.
   try {
     return handler_(request);
+  } catch (const ClientError& e) {
+    return error_response(e.status(), e.what());
   } catch (const std::exception& e) {
-    // A malformed JSON body and the like: the client's mistake, not a crash.
-    return error_response(400, e.what());
+    LOG_ERROR("admin API: %s %s failed: %s", request.method.c_str(), request.path.c_str(),
+              e.what());
+    return error_response(
+        500, std::string("internal error: ") + e.what() + " (logged; the request may be retried)");
   }
 }
 

@@ -24,6 +24,7 @@ struct AdminResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::string allow;  // a 405's Allow header: the methods the path takes
   // A change that is recorded but not yet in effect everywhere (the workers apply it on
   // their own threads): the answer waits for it, up to a few seconds, so that a client
   // acting on the answer finds the change in place.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "admin/admin_server.h"
+#include "admin/router.h"
 
 namespace ballast::control {
 
@@ -17,13 +18,12 @@ inline admin::AdminResponse ok_json(const nlohmann::json& j, int status = 200,
   return r;
 }
 
-// The request's JSON object body ({} when empty); throws std::invalid_argument (a 400)
-// when it is not an object.
+// The request's JSON object body ({} when empty); a 400 when it is not an object.
 inline nlohmann::json parse_body(const admin::AdminRequest& r) {
   if (r.body.empty()) return nlohmann::json::object();
   nlohmann::json j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
-    throw std::invalid_argument("the body is not a JSON object");
+    throw admin::ClientError(400, "the body is not a JSON object");
   return j;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "admin/admin_server.h"
+#include "admin/router.h"
 #include "alarms/alarm_manager.h"
 #include "config/config.h"
 #include "control/target_registry.h"
@@ -43,9 +44,8 @@ class Autoscaler final : public scale::TargetGroupLink,
   // Shutdown: every instance is stopped.
   void stop_all();
 
-  // The admin API under /api/v1/autoscaling-groups (autoscaler_api.cc).
-  admin::AdminResponse handle_api(const std::vector<std::string>& parts,
-                                  const admin::AdminRequest& request);
+  // The admin API's routes under /api/v1/autoscaling-groups (autoscaler_api.cc).
+  void add_routes(admin::Router& router);
   nlohmann::json groups_json() const;
   // The groups' sizes and instance counts by state, for GET /metrics.
   void write_prometheus(metrics::PrometheusWriter& w) const;
@@ -73,6 +73,8 @@ class Autoscaler final : public scale::TargetGroupLink,
                      int64_t now_ms);
   nlohmann::json group_json(const Managed& m, bool detail) const;
   Managed* find(const std::string& name);
+  // The group named in an API path (a 404 when there is none).
+  Managed& managed_named(const std::string& name);
 
   core::EventLoop& loop_;
   TargetRegistry& registry_;

@@ -110,73 +110,74 @@ json Autoscaler::groups_json() const {
   return list;
 }
 
-admin::AdminResponse Autoscaler::handle_api(const std::vector<std::string>& parts,
-                                            const admin::AdminRequest& request) {
-  const std::string& method = request.method;
-  int64_t unix_ms = core::unix_ms();
-  if (parts.size() == 1) {
-    if (method != "GET") return admin::error_response(405, "use GET");
+Autoscaler::Managed& Autoscaler::managed_named(const std::string& name) {
+  Managed* m = find(name);
+  if (m == nullptr) throw admin::ClientError(404, "no autoscaling group named \"" + name + "\"");
+  return *m;
+}
+
+void Autoscaler::add_routes(admin::Router& r) {
+  using admin::AdminRequest;
+  using admin::PathParams;
+  const std::string base = "/api/v1/autoscaling-groups";
+  r.add("GET", base, [this](const PathParams&, const AdminRequest&) {
     return ok_json({{"autoscaling_groups", groups_json()}});
-  }
-  Managed* m = find(parts[1]);
-  if (m == nullptr)
-    return admin::error_response(404, "no autoscaling group named \"" + parts[1] + "\"");
-  scale::ScalingGroup& g = *m->group;
-  if (parts.size() == 2) {
-    if (method != "GET") return admin::error_response(405, "use GET");
-    return ok_json(group_json(*m, true));
-  }
-  const std::string& what = parts[2];
-  if (what == "activities" && parts.size() == 3) {
-    if (method != "GET") return admin::error_response(405, "use GET");
+  });
+  r.add("GET", base + "/{group}", [this](const PathParams& p, const AdminRequest&) {
+    return ok_json(group_json(managed_named(p["group"]), true));
+  });
+  r.add("GET", base + "/{group}/activities", [this](const PathParams& p, const AdminRequest&) {
+    scale::ScalingGroup& g = *managed_named(p["group"]).group;
     json list = json::array();
     const auto& acts = g.activities();
     for (auto it = acts.rbegin(); it != acts.rend(); ++it) list.push_back(activity_json(*it));
     return ok_json({{"autoscaling_group", g.name()}, {"activities", list}});
-  }
-  if (what == "desired" && parts.size() == 3) {
-    if (method != "PUT" && method != "POST") return admin::error_response(405, "use PUT");
+  });
+  auto set_desired = [this](const PathParams& p, const AdminRequest& request) {
+    scale::ScalingGroup& g = *managed_named(p["group"]).group;
     json body = parse_body(request);
     if (!body.contains("desired_capacity") || !body["desired_capacity"].is_number_integer())
-      return admin::error_response(400, "the body needs \"desired_capacity\": N");
+      throw admin::ClientError(400, "the body needs \"desired_capacity\": N");
     int64_t n = body["desired_capacity"].get<int64_t>();
     if (n < g.min_size() || n > g.max_size()) {
-      return admin::error_response(422, "desired capacity " + std::to_string(n) +
-                                            " is outside min_size " + std::to_string(g.min_size()) +
-                                            " .. max_size " + std::to_string(g.max_size()));
+      throw admin::ClientError(422, "desired capacity " + std::to_string(n) +
+                                        " is outside min_size " + std::to_string(g.min_size()) +
+                                        " .. max_size " + std::to_string(g.max_size()));
     }
     int before = g.desired();
     g.set_desired(static_cast<int>(n), "set through the API");
     return ok_json({{"autoscaling_group", g.name()},
                     {"previous_desired_capacity", before},
                     {"desired_capacity", g.desired()}});
+  };
+  r.add("PUT", base + "/{group}/desired", set_desired);
+  r.add("POST", base + "/{group}/desired", set_desired);
+  for (bool on : {true, false}) {
+    r.add("POST", base + "/{group}/instances/{instance}/" + (on ? "protect" : "unprotect"),
+          [this, on](const PathParams& p, const AdminRequest&) {
+            scale::ScalingGroup& g = *managed_named(p["group"]).group;
+            const std::string& id = p["instance"];
+            if (!g.set_protected(id, on))
+              throw admin::ClientError(404,
+                                       "no active instance " + id + " in \"" + g.name() + "\"");
+            LOG_INFO("API: instance %s %s from scale-in", id.c_str(),
+                     on ? "protected" : "no longer protected");
+            return ok_json({{"instance_id", id}, {"protected_from_scale_in", on}});
+          });
   }
-  if (what == "instances" && parts.size() == 5 &&
-      (parts[4] == "protect" || parts[4] == "unprotect")) {
-    if (method != "POST") return admin::error_response(405, "use POST");
-    bool on = parts[4] == "protect";
-    if (!g.set_protected(parts[3], on))
-      return admin::error_response(404,
-                                   "no active instance " + parts[3] + " in \"" + g.name() + "\"");
-    LOG_INFO("API: instance %s %s from scale-in", parts[3].c_str(),
-             on ? "protected" : "no longer protected");
-    return ok_json({{"instance_id", parts[3]}, {"protected_from_scale_in", on}});
-  }
-  if (what == "refresh" && parts.size() == 3) {
-    if (method == "POST") {
-      std::string error;
-      if (!g.start_refresh("started through the API", unix_ms, &error, /*all=*/true))
-        return admin::error_response(409, error);
-      return ok_json({{"autoscaling_group", g.name()}, {"instance_refresh", "InProgress"}}, 202);
-    }
-    if (method == "DELETE") {
-      if (!g.cancel_refresh(unix_ms))
-        return admin::error_response(409, "no instance refresh in progress");
-      return ok_json({{"autoscaling_group", g.name()}, {"instance_refresh", "Cancelled"}});
-    }
-    return admin::error_response(405, "use POST to start a refresh, DELETE to cancel it");
-  }
-  return admin::error_response(404, "no such endpoint: " + method + " " + request.path);
+  r.add("POST", base + "/{group}/refresh", [this](const PathParams& p, const AdminRequest&) {
+    scale::ScalingGroup& g = *managed_named(p["group"]).group;
+    std::string error;
+    if (!g.start_refresh("started through the API", core::unix_ms(), &error, /*all=*/true))
+      throw admin::ClientError(409, error);
+    return ok_json({{"autoscaling_group", g.name()}, {"instance_refresh", "InProgress"}}, 202);
+  });
+  r.add("DELETE", base + "/{group}/refresh", [this](const PathParams& p, const AdminRequest&) {
+    scale::ScalingGroup& g = *managed_named(p["group"]).group;
+    if (!g.cancel_refresh(core::unix_ms()))
+      throw admin::ClientError(409, "no instance refresh in progress");
+    return ok_json({{"autoscaling_group", g.name()}, {"instance_refresh", "Cancelled"}});
+  });
 }
 
 }  // namespace ballast::control

@@ -93,7 +93,9 @@ Controller::Controller(std::string config_path, config::Config config)
       series_(config_->metrics.per_second_retention_ms / 1000,
               config_->metrics.per_minute_retention_ms / 60000),
       alarms_([this](const alarms::AlarmStatus& a, const config::AlarmAction& action,
-                     const alarms::Transition& t) { run_alarm_action(a, action, t); }) {}
+                     const alarms::Transition& t) { run_alarm_action(a, action, t); }) {
+  add_routes();
+}
 
 Controller::~Controller() {
   checkers_.clear();

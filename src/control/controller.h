@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin/admin_server.h"
+#include "admin/router.h"
 #include "alarms/alarm_manager.h"
 #include "alarms/webhook.h"
 #include "config/config.h"
@@ -94,10 +95,16 @@ class Controller final : public proxy::ControlLink {
   // GET /metrics (controller_metrics.cc).
   std::string render_prometheus();
 
-  // The admin API (controller_api.cc).
+  // The admin API (controller_api.cc): its routes, in router_.
   admin::AdminResponse handle_api(const admin::AdminRequest& request);
-  admin::AdminResponse target_action(const std::string& group, const std::string& rest,
-                                     const admin::AdminRequest& request);
+  void add_routes();
+  void add_target_routes();
+  // The group named in a path (a 404 when there is none).
+  const GroupRecord& group_named(const std::string& name) const;
+  // The answer to a change of targets: the registry's outcome, published to the workers.
+  admin::AdminResponse target_change(const std::string& group,
+                                     const TargetRegistry::Outcome& outcome, int ok_status,
+                                     const nlohmann::json& ok_body, const std::string& what);
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
@@ -105,7 +112,7 @@ class Controller final : public proxy::ControlLink {
   TargetRegistry registry_;
   metrics::MetricsRegistry metrics_;
   metrics::TimeSeriesStore series_;
-  MetricsCollector collector_{metrics_, series_};
+  MetricsCollector collector_{series_};
   alarms::WebhookSender webhooks_{loop_};
   alarms::AlarmManager alarms_;
   Autoscaler autoscaler_{loop_, registry_, series_, alarms_, [this] {
@@ -122,6 +129,7 @@ class Controller final : public proxy::ControlLink {
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::map<std::string, std::shared_ptr<proxy::AccessLogFile>> log_files_;  // by path
   std::unique_ptr<admin::AdminServer> admin_;
+  admin::Router router_;  // the API's routes, filled once by add_routes()
   std::unique_ptr<SignalWatch> signals_;
   core::Timer tick_timer_{&Controller::on_tick, this};
 };

@@ -100,25 +100,12 @@ json listener_json(const config::ListenerConfig& l) {
   return {{"name", l.name}, {"bind", l.bind.to_string()}, {"rules", rules}};
 }
 
-// Splits "a/b/c" into its parts.
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    if (end > start) parts.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
 // A weight from the body, or `fallback` when absent.
 uint32_t weight_from(const json& body, uint32_t fallback) {
   if (!body.contains("weight")) return fallback;
   const json& w = body["weight"];
   if (!w.is_number_integer() || w.get<int64_t>() < 0) {
-    throw std::invalid_argument("\"weight\" must be a whole number from 0 to 1000000");
+    throw admin::ClientError(400, "\"weight\" must be a whole number from 0 to 1000000");
   }
   return static_cast<uint32_t>(std::min<int64_t>(w.get<int64_t>(), 1000001));
 }
@@ -142,7 +129,6 @@ int status_of(const TargetRegistry::Outcome& outcome) {
 
 admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) {
   loop_.update_time();
-  int64_t now = loop_.now_ms();
   if (const admin::WebAsset* asset = admin::find_web_asset(request.path)) {
     if (request.method != "GET" && request.method != "HEAD") {
       return admin::error_response(405, "use GET");
@@ -152,25 +138,37 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
     return admin::AdminResponse{
         200, std::string(reinterpret_cast<const char*>(asset->data), asset->size), type};
   }
-  if (request.path == "/metrics") {
-    if (request.method != "GET") return admin::error_response(405, "use GET /metrics");
+  return router_.dispatch(request);
+}
+
+const GroupRecord& Controller::group_named(const std::string& name) const {
+  const GroupRecord* g = registry_.find_group(name);
+  if (g == nullptr) throw admin::ClientError(404, "no target group named \"" + name + "\"");
+  return *g;
+}
+
+admin::AdminResponse Controller::target_change(const std::string& group,
+                                               const TargetRegistry::Outcome& outcome,
+                                               int ok_status, const json& ok_body,
+                                               const std::string& what) {
+  // A done change reaches the workers and the health checks; either way the outcome
+  // becomes the answer.
+  if (!outcome.ok()) return admin::error_response(status_of(outcome), outcome.message);
+  LOG_INFO("API: %s in target group \"%s\"", what.c_str(), group.c_str());
+  auto in_effect = publish();
+  sync_checkers();
+  return ok_json(ok_body, ok_status, std::move(in_effect));
+}
+
+void Controller::add_routes() {
+  using admin::AdminRequest;
+  using admin::PathParams;
+  admin::Router& r = router_;
+  r.add("GET", "/metrics", [this](const PathParams&, const AdminRequest&) {
     return admin::AdminResponse{200, render_prometheus(),
                                 "text/plain; version=0.0.4; charset=utf-8"};
-  }
-  std::vector<std::string> parts = split_path(request.path);
-  if (parts.size() < 2 || parts[0] != "api" || parts[1] != "v1") {
-    return admin::error_response(
-        404, "no such endpoint: " + request.path + " (the API is under /api/v1/)");
-  }
-  parts.erase(parts.begin(), parts.begin() + 2);
-  const std::string& method = request.method;
-  auto wrong_method = [&](const char* allowed) {
-    return admin::error_response(
-        405, method + " is not allowed on " + request.path + " (use " + allowed + ")");
-  };
-
-  if (parts.size() == 1 && parts[0] == "status") {
-    if (method != "GET") return wrong_method("GET");
+  });
+  r.add("GET", "/api/v1/status", [this](const PathParams&, const AdminRequest&) {
     json errors = reload_status_.errors;
     return ok_json({{"version", "0.1.0"},
                     {"config_file", config_path_},
@@ -181,9 +179,8 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
                      {{"at", reload_status_.last_attempt_unix},
                       {"ok", reload_status_.last_ok},
                       {"errors", errors}}}});
-  }
-  if (parts.size() == 1 && parts[0] == "reload") {
-    if (method != "POST") return wrong_method("POST");
+  });
+  r.add("POST", "/api/v1/reload", [this](const PathParams&, const AdminRequest&) {
     auto in_effect = reload("API");
     json errors = reload_status_.errors;
     if (!in_effect) {
@@ -194,124 +191,103 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
     }
     return ok_json({{"reloaded", true}, {"config_generation", reload_status_.generation}}, 200,
                    std::move(in_effect));
-  }
-  if (!parts.empty() && parts[0] == "metrics") {
-    if (method != "GET") return wrong_method("GET");
-    if (parts.size() == 2 && parts[1] == "query") return metrics_query(request);
-    if (parts.size() == 1) {
-      json list = json::array();
-      for (const auto& k : series_.keys()) {
-        json dims = json::object();
-        for (const auto& [name, value] : k.dimensions) dims[name] = value;
-        list.push_back({{"metric", k.metric}, {"dimensions", dims}});
-      }
-      return ok_json({{"metrics", list},
-                      {"per_second_retention_s", series_.seconds_kept()},
-                      {"per_minute_retention_min", series_.minutes_kept()},
-                      {"memory_bytes", series_.memory_bytes()}});
+  });
+  r.add("GET", "/api/v1/metrics", [this](const PathParams&, const AdminRequest&) {
+    json list = json::array();
+    for (const auto& k : series_.keys()) {
+      json dims = json::object();
+      for (const auto& [name, value] : k.dimensions) dims[name] = value;
+      list.push_back({{"metric", k.metric}, {"dimensions", dims}});
     }
-  }
-  if (!parts.empty() && parts[0] == "alarms" && parts.size() <= 2) {
-    if (method != "GET") return wrong_method("GET");
-    json list = alarms_json(parts.size() == 2 ? parts[1] : "");
-    if (parts.size() == 2) {
-      if (list.empty()) return admin::error_response(404, "no alarm named \"" + parts[1] + "\"");
-      return ok_json(list[0]);
-    }
-    return ok_json({{"alarms", list}});
-  }
-  if (parts.size() == 1 && parts[0] == "listeners") {
-    if (method != "GET") return wrong_method("GET");
+    return ok_json({{"metrics", list},
+                    {"per_second_retention_s", series_.seconds_kept()},
+                    {"per_minute_retention_min", series_.minutes_kept()},
+                    {"memory_bytes", series_.memory_bytes()}});
+  });
+  r.add("GET", "/api/v1/metrics/query",
+        [this](const PathParams&, const AdminRequest& request) { return metrics_query(request); });
+  r.add("GET", "/api/v1/alarms", [this](const PathParams&, const AdminRequest&) {
+    return ok_json({{"alarms", alarms_json("")}});
+  });
+  r.add("GET", "/api/v1/alarms/{alarm}", [this](const PathParams& p, const AdminRequest&) {
+    json list = alarms_json(p["alarm"]);
+    if (list.empty()) throw admin::ClientError(404, "no alarm named \"" + p["alarm"] + "\"");
+    return ok_json(list[0]);
+  });
+  r.add("GET", "/api/v1/listeners", [this](const PathParams&, const AdminRequest&) {
     json list = json::array();
     for (const auto& l : config_->listeners) list.push_back(listener_json(l));
     return ok_json({{"listeners", list}});
-  }
-  if (!parts.empty() && parts[0] == "autoscaling-groups") {
-    return autoscaler_.handle_api(parts, request);
-  }
-  if (!parts.empty() && parts[0] == "target-groups") {
-    if (parts.size() == 1) {
-      if (method != "GET") return wrong_method("GET");
-      json list = json::array();
-      metrics::Totals totals = metrics::sum_over_workers(metrics_);
-      for (const auto& g : registry_.groups()) {
-        json j = group_json(g, config_->target_groups[g.config_index], now);
-        j["counters"] = group_counters(totals, g.name);
-        list.push_back(std::move(j));
-      }
-      return ok_json({{"target_groups", list}});
+  });
+  r.add("GET", "/api/v1/target-groups", [this](const PathParams&, const AdminRequest&) {
+    json list = json::array();
+    metrics::Totals totals = metrics::sum_over_workers(metrics_);
+    for (const auto& g : registry_.groups()) {
+      json j = group_json(g, config_->target_groups[g.config_index], loop_.now_ms());
+      j["counters"] = group_counters(totals, g.name);
+      list.push_back(std::move(j));
     }
-    const GroupRecord* g = registry_.find_group(parts[1]);
-    if (g == nullptr)
-      return admin::error_response(404, "no target group named \"" + parts[1] + "\"");
-    if (parts.size() == 2) {
-      if (method != "GET") return wrong_method("GET");
-      json j = group_json(*g, config_->target_groups[g->config_index], now);
-      j["counters"] = group_counters(metrics::sum_over_workers(metrics_), g->name);
-      return ok_json(j);
-    }
-    if (parts[2] == "targets") {
-      std::string rest;
-      for (size_t i = 3; i < parts.size(); ++i) rest += (i > 3 ? "/" : "") + parts[i];
-      return target_action(parts[1], rest, request);
-    }
-  }
-  return admin::error_response(404, "no such endpoint: " + method + " " + request.path);
+    return ok_json({{"target_groups", list}});
+  });
+  r.add("GET", "/api/v1/target-groups/{group}", [this](const PathParams& p, const AdminRequest&) {
+    const GroupRecord& g = group_named(p["group"]);
+    json j = group_json(g, config_->target_groups[g.config_index], loop_.now_ms());
+    j["counters"] = group_counters(metrics::sum_over_workers(metrics_), g.name);
+    return ok_json(j);
+  });
+  add_target_routes();
+  autoscaler_.add_routes(router_);
 }
 
-admin::AdminResponse Controller::target_action(const std::string& group, const std::string& rest,
-                                               const admin::AdminRequest& request) {
-  int64_t now = loop_.now_ms();
-  const std::string& method = request.method;
-  // A done change reaches the workers and the health checks; either way the outcome
-  // becomes the answer.
-  auto answer = [&](const TargetRegistry::Outcome& outcome, int ok_status, const json& ok_body,
-                    const std::string& what) {
-    if (!outcome.ok()) return admin::error_response(status_of(outcome), outcome.message);
-    LOG_INFO("API: %s in target group \"%s\"", what.c_str(), group.c_str());
-    auto in_effect = publish();
-    sync_checkers();
-    return ok_json(ok_body, ok_status, std::move(in_effect));
+void Controller::add_target_routes() {
+  using admin::AdminRequest;
+  using admin::PathParams;
+  admin::Router& r = router_;
+  r.add("POST", "/api/v1/target-groups/{group}/targets",
+        [this](const PathParams& p, const AdminRequest& request) {
+          const std::string& group = group_named(p["group"]).name;
+          json body = parse_body(request);
+          if (!body.contains("address") || !body["address"].is_string()) {
+            throw admin::ClientError(400, "the body needs \"address\": \"IP:PORT\"");
+          }
+          std::string address = body["address"];
+          return target_change(
+              group, registry_.register_target(group, address, weight_from(body, 1)), 201,
+              {{"registered", address}, {"target_group", group}}, "registered " + address);
+        });
+  r.add("DELETE", "/api/v1/target-groups/{group}/targets/{address}",
+        [this](const PathParams& p, const AdminRequest&) {
+          const std::string& group = group_named(p["group"]).name;
+          const std::string& address = p["address"];
+          return target_change(group, registry_.deregister_target(group, address, loop_.now_ms()),
+                               202, {{"deregistering", address}, {"target_group", group}},
+                               "deregistering " + address);
+        });
+  auto set_weight = [this](const PathParams& p, const AdminRequest& request) {
+    const std::string& group = group_named(p["group"]).name;
+    const std::string& address = p["address"];
+    json body = parse_body(request);
+    if (!body.contains("weight")) throw admin::ClientError(400, "the body needs \"weight\": N");
+    return target_change(group, registry_.set_weight(group, address, weight_from(body, 0)), 200,
+                         {{"target", address}, {"weight", body["weight"]}},
+                         "weight of " + address + " set to " + body["weight"].dump());
   };
-  if (rest.empty()) {
-    if (method != "POST") return admin::error_response(405, "use POST to register a target");
-    json body = parse_body(request);
-    if (!body.contains("address") || !body["address"].is_string()) {
-      return admin::error_response(400, "the body needs \"address\": \"IP:PORT\"");
-    }
-    std::string address = body["address"];
-    return answer(registry_.register_target(group, address, weight_from(body, 1)), 201,
-                  {{"registered", address}, {"target_group", group}}, "registered " + address);
-  }
-  // ".../targets/ADDRESS" or ".../targets/ADDRESS/drain|undrain".
-  std::string address = rest;
-  std::string verb;
-  if (size_t slash = rest.rfind('/'); slash != std::string::npos) {
-    address = rest.substr(0, slash);
-    verb = rest.substr(slash + 1);
-  }
-  if (verb.empty() && method == "DELETE") {
-    return answer(registry_.deregister_target(group, address, now), 202,
-                  {{"deregistering", address}, {"target_group", group}},
-                  "deregistering " + address);
-  }
-  if (verb.empty() && (method == "PATCH" || method == "PUT")) {
-    json body = parse_body(request);
-    if (!body.contains("weight")) return admin::error_response(400, "the body needs \"weight\": N");
-    return answer(registry_.set_weight(group, address, weight_from(body, 0)), 200,
-                  {{"target", address}, {"weight", body["weight"]}},
-                  "weight of " + address + " set to " + body["weight"].dump());
-  }
-  if ((verb == "drain" || verb == "undrain") && method == "POST") {
-    auto outcome =
-        verb == "drain" ? registry_.drain(group, address, now) : registry_.undrain(group, address);
-    return answer(outcome, 200, {{verb == "drain" ? "draining" : "serving", address}},
-                  verb + " " + address);
-  }
-  return admin::error_response(405,
-                               method + " " + request.path +
-                                   ": use POST .../targets, DELETE or PATCH .../targets/ADDRESS, "
-                                   "POST .../targets/ADDRESS/drain or /undrain");
+  r.add("PATCH", "/api/v1/target-groups/{group}/targets/{address}", set_weight);
+  r.add("PUT", "/api/v1/target-groups/{group}/targets/{address}", set_weight);
+  r.add("POST", "/api/v1/target-groups/{group}/targets/{address}/drain",
+        [this](const PathParams& p, const AdminRequest&) {
+          const std::string& group = group_named(p["group"]).name;
+          const std::string& address = p["address"];
+          return target_change(group, registry_.drain(group, address, loop_.now_ms()), 200,
+                               {{"draining", address}}, "drain " + address);
+        });
+  r.add("POST", "/api/v1/target-groups/{group}/targets/{address}/undrain",
+        [this](const PathParams& p, const AdminRequest&) {
+          const std::string& group = group_named(p["group"]).name;
+          const std::string& address = p["address"];
+          return target_change(group, registry_.undrain(group, address), 200,
+                               {{"serving", address}}, "undrain " + address);
+        });
 }
 
 }  // namespace ballast::control

@@ -248,30 +248,30 @@ admin::AdminResponse Controller::metrics_query(const admin::AdminRequest& reques
   };
   std::string metric = take("metric", "");
   if (metric.empty()) {
-    return admin::error_response(400, "give ?metric=NAME (GET /api/v1/metrics lists them)");
+    throw admin::ClientError(400, "give ?metric=NAME (GET /api/v1/metrics lists them)");
   }
   std::string stat_text = take("stat", "Average");
   auto stat = metrics::Statistic::parse(stat_text);
   if (!stat) {
-    return admin::error_response(400, "stat \"" + stat_text +
-                                          "\": expected Average, Sum, Minimum, Maximum, "
-                                          "SampleCount or pNN such as p99");
+    throw admin::ClientError(400, "stat \"" + stat_text +
+                                      "\": expected Average, Sum, Minimum, Maximum, "
+                                      "SampleCount or pNN such as p99");
   }
   int64_t now = static_cast<int64_t>(::time(nullptr));
   int64_t period = 60, end = now, start = 0;
   if (!parse_int(take("period", "60"), &period) || period < 1) {
-    return admin::error_response(400, "period must be a whole number of seconds, 1 or more");
+    throw admin::ClientError(400, "period must be a whole number of seconds, 1 or more");
   }
   if (!parse_int(take("end", std::to_string(now)), &end) ||
       !parse_int(take("start", std::to_string(end - 900)), &start) || start >= end) {
-    return admin::error_response(400, "start and end are Unix seconds, start before end");
+    throw admin::ClientError(400, "start and end are Unix seconds, start before end");
   }
   metrics::TimeSeriesStore::SeriesKey key{metric, {}};
   for (const auto& [k, v] : params) key.dimensions[k] = v;  // the rest are dimensions
   if (!series_.has(key)) {
-    return admin::error_response(404, "no series " + metric +
-                                          " with these dimensions "
-                                          "(GET /api/v1/metrics lists them)");
+    throw admin::ClientError(404, "no series " + metric +
+                                      " with these dimensions "
+                                      "(GET /api/v1/metrics lists them)");
   }
   auto points = series_.query(key, *stat, start, end, period);
   nlohmann::json timestamps = nlohmann::json::array(), values = nlohmann::json::array();

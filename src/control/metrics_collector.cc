@@ -28,7 +28,9 @@ void MetricsCollector::sample(int64_t second, const metrics::Totals& totals,
                               const TargetRegistry& targets, double cpu_percent,
                               double resident_bytes) {
   for (const auto& [name, l] : totals.listeners) {
-    auto key = [&](const std::string& metric) { return Key{metric, {{"listener", name}}}; };
+    auto key = [&, &listener = name](const std::string& metric) {
+      return Key{metric, {{"listener", listener}}};
+    };
     count(key("RequestCount"), second, static_cast<double>(l.requests));
     count(key("NewConnectionCount"), second, static_cast<double>(l.connections));
     count(key("ProcessedBytes"), second, static_cast<double>(l.bytes_in + l.bytes_out));
@@ -41,7 +43,9 @@ void MetricsCollector::sample(int64_t second, const metrics::Totals& totals,
     latency(key("RequestTime"), second, l.total_time);
   }
   for (const auto& [name, g] : totals.groups) {
-    auto key = [&](const std::string& metric) { return Key{metric, {{"target_group", name}}}; };
+    auto key = [&, &group = name](const std::string& metric) {
+      return Key{metric, {{"target_group", group}}};
+    };
     count(key("RequestCount"), second, static_cast<double>(g.requests));
     count(key("RetryCount"), second, static_cast<double>(g.retries));
     count(key("EjectionCount"), second, static_cast<double>(g.ejections));

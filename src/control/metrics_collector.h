@@ -15,8 +15,7 @@ namespace ballast::control {
 // histogram's new samples. Metric names follow ALB's CloudWatch metrics where one exists.
 class MetricsCollector {
  public:
-  MetricsCollector(const metrics::MetricsRegistry& source, metrics::TimeSeriesStore& store)
-      : source_(source), store_(store) {}
+  explicit MetricsCollector(metrics::TimeSeriesStore& store) : store_(store) {}
 
   void sample(int64_t unix_second, const metrics::Totals& totals, const TargetRegistry& targets,
               double cpu_percent, double resident_bytes);
@@ -26,7 +25,6 @@ class MetricsCollector {
   void count(const Key& key, int64_t second, double cumulative);
   void latency(const Key& key, int64_t second, const metrics::HistogramSnapshot& cumulative);
 
-  const metrics::MetricsRegistry& source_;
   metrics::TimeSeriesStore& store_;
   metrics::CountDeltas<Key> counts_;
   std::map<Key, metrics::HistogramSnapshot> last_histograms_;
