@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "backend/query.h"
 #include "http/headers.h"
@@ -76,7 +75,8 @@ BackendConnection::BackendConnection(core::EventLoop& loop, core::BufferPool& po
       out_(&pool),
       scanner_(kLimits),
       parser_(http::MessageParser::Kind::kRequest, kLimits, this),
-      sleep_timer_(&BackendConnection::on_sleep_done, this) {
+      sleep_timer_(&BackendConnection::on_sleep_done, this),
+      block_timer_(&BackendConnection::on_block_done, this) {
   list_.add(this);
 }
 
@@ -93,6 +93,9 @@ void BackendConnection::close() {
   if (closed_) return;
   closed_ = true;
   sleep_timer_.cancel();
+  block_timer_.cancel();
+  block_claim_.reset();
+  alive_.reset();
   loop_.remove(fd_);
   ::close(fd_);
   fd_ = -1;
@@ -232,11 +235,15 @@ void BackendConnection::route() {
     burn_cpu(std::min<uint64_t>(ms, 60000));
     respond(200, "text/plain", "worked " + std::to_string(ms) + "ms\n");
   } else if (path == "/block") {
-    // Holds this serving thread, like a synchronous app server waiting on its database:
-    // an instance serves at most threads x 1000/ms of these a second, and more queue.
+    // Holds one of the instance's serving slots for `ms`, like a synchronous app server's
+    // thread waiting on its database: at most `threads` x 1000 / ms of these a second, the
+    // rest queue first come first served (ServingSlots).
     uint64_t ms = std::min<uint64_t>(query_number(target_, "ms").value_or(20), 10000);
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    respond(200, "text/plain", "blocked " + std::to_string(ms) + "ms\n");
+    std::weak_ptr<char> alive = alive_;
+    block_claim_ = state_.slots->claim(loop_, [this, alive, ms] {
+      if (alive.expired()) return;  // closed meanwhile: its claim gave the slot back
+      loop_.timers().arm(block_timer_, static_cast<int64_t>(ms), loop_.now_ms());
+    });
   } else if (path == "/sleep") {
     uint64_t ms = std::min<uint64_t>(query_number(target_, "ms").value_or(100), 3600000);
     loop_.timers().arm(sleep_timer_, static_cast<int64_t>(ms), loop_.now_ms());
@@ -258,6 +265,15 @@ void BackendConnection::route() {
     respond(404, "text/plain",
             "no such endpoint; try /health /work /block /sleep /status/N /bytes/N /echo /upload\n");
   }
+}
+
+void BackendConnection::on_block_done(void* self) {
+  auto* c = static_cast<BackendConnection*>(self);
+  c->block_claim_.reset();  // the slot goes to the next request waiting for one
+  uint64_t ms = query_number(c->target_, "ms").value_or(20);
+  c->respond(200, "text/plain",
+             "blocked " + std::to_string(std::min<uint64_t>(ms, 10000)) + "ms\n");
+  c->drive();
 }
 
 void BackendConnection::on_sleep_done(void* self) {

@@ -1,8 +1,10 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "backend/backend_server.h"
+#include "backend/serving_slots.h"
 #include "core/buffer.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
@@ -50,6 +52,7 @@ class BackendConnection final : public core::IoHandler, public http::MessageSink
   void write_head(int status, std::string_view content_type, const uint64_t* content_length,
                   bool chunked);
   static void on_sleep_done(void* self);
+  static void on_block_done(void* self);
 
   core::EventLoop& loop_;
   BackendState& state_;
@@ -60,6 +63,10 @@ class BackendConnection final : public core::IoHandler, public http::MessageSink
   http::HeadScanner scanner_;
   http::MessageParser parser_;
   core::Timer sleep_timer_;
+  core::Timer block_timer_;
+  std::unique_ptr<ServingSlots::Claim> block_claim_;  // /block: a slot held or waited for
+  // Callbacks posted to this connection's loop (a slot granted) check it before touching it.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
   bool readable_ = true;
   bool writable_ = true;
   bool hangup_ = false;  // EPOLLRDHUP seen: read until EOF, not just a short read

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "backend/backend_connection.h"
+#include "backend/serving_slots.h"
 #include "core/buffer.h"
 #include "core/event_loop.h"
 #include "core/log.h"
@@ -73,6 +74,7 @@ int BackendServer::run() {
     LOG_ERROR("backend: invalid --bind/--port: %s", error.c_str());
     return 2;
   }
+  state_.slots = std::make_unique<ServingSlots>(std::max(1u, options_.threads));
   uint16_t port = options_.port;
   for (unsigned i = 0; i < std::max(1u, options_.threads); ++i) {
     int fd = core::listen_tcp(*address, true, 1024, &error);

@@ -8,6 +8,8 @@
 
 namespace ballast::backend {
 
+class ServingSlots;
+
 struct BackendOptions {
   std::string bind = "127.0.0.1";
   uint16_t port = 0;
@@ -19,6 +21,7 @@ struct BackendOptions {
 struct BackendState {
   std::string instance_id;
   std::atomic<bool> healthy{true};
+  std::unique_ptr<ServingSlots> slots;  // /block's serving slots, one per thread
 };
 
 // The demo application instance: a small multi-threaded HTTP/1.1 server with endpoints
