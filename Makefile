@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test bench bench-autoscale bench-micro fuzz format clean
+.PHONY: all deps build demo test test-tsan bench bench-autoscale bench-micro fuzz format clean
 
 all: build
 
@@ -19,17 +19,31 @@ demo: build
 
 # Every test twice: in the Release build, then in an AddressSanitizer + UndefinedBehavior-
 # Sanitizer build (ballast and the tests both instrumented; any report fails the run).
-# The sanitizer build uses -O1 -g1 (line tables for reports): it compiles about 40% faster
+# Between them, clang's thread-safety analysis of every lock (scripts/check-thread-safety.sh);
+# after them, the threaded tests (workers, control thread, admin API, autoscaler) under
+# ThreadSanitizer, with ballast itself instrumented and stopped by its first report.
+# The sanitizer builds use -O1 -g1 (line tables for reports): they compile about 40% faster
 # than -O2 -g, which is most of the suite's time on two cores.
 SANITIZE_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
+SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+TSAN_TESTS = EventLoop|Completion|AdminRouter|AdminServer|ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 300
-	@cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-	  -DBALLAST_SANITIZE=ON >/dev/null
+	@bash scripts/check-thread-safety.sh $(BUILD_DIR)
+	@cmake -S . -B $(SANITIZE_DIR) -G Ninja $(SANITIZER_FLAGS) -DBALLAST_SANITIZE=ON >/dev/null
 	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
 	@cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2 --timeout 300
+	@$(MAKE) --no-print-directory test-tsan
+
+# The threaded tests under ThreadSanitizer (part of `make test`).
+test-tsan: deps
+	@cmake -S . -B $(TSAN_DIR) -G Ninja $(SANITIZER_FLAGS) -DBALLAST_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target ballast core_tests admin_tests integration_tests
+	@cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j 2 --timeout 300 -R '$(TSAN_TESTS)'
 
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)/ballast
@@ -58,4 +72,4 @@ format:
 	@find src tests bench fuzz \( -name '*.h' -o -name '*.cc' \) | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) build-fuzz
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(TSAN_DIR) build-fuzz

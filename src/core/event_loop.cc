@@ -62,7 +62,7 @@ void EventLoop::stop() {
 
 void EventLoop::post(std::function<void()> fn) {
   {
-    std::lock_guard<std::mutex> lock(posted_mu_);
+    MutexLock lock(posted_mu_);
     posted_.push_back(std::move(fn));
   }
   uint64_t one = 1;
@@ -76,7 +76,7 @@ void EventLoop::run_posted() {
   }
   std::vector<std::function<void()>> batch;
   {
-    std::lock_guard<std::mutex> lock(posted_mu_);
+    MutexLock lock(posted_mu_);
     batch.swap(posted_);
   }
   for (auto& fn : batch) fn();

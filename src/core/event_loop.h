@@ -4,9 +4,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "core/timer_queue.h"
 
 namespace ballast::core {
@@ -70,8 +70,9 @@ class EventLoop {
   std::vector<std::function<void()>> deferred_;
   std::vector<IoHandler*> resume_;
   std::vector<IoHandler*> resuming_;
-  std::mutex posted_mu_;
-  std::vector<std::function<void()>> posted_;  // GUARDED_BY(posted_mu_)
+  // post() is called from other threads.
+  Mutex posted_mu_;
+  std::vector<std::function<void()>> posted_ GUARDED_BY(posted_mu_);
 };
 
 }  // namespace ballast::core

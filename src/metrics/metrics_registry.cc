@@ -17,23 +17,23 @@ void drop_unused(Map& map) {
 }  // namespace
 
 std::shared_ptr<ListenerStats> MetricsRegistry::listener(const std::string& name, unsigned worker) {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return get_or_create(listeners_, std::make_tuple(name, worker));
 }
 
 std::shared_ptr<GroupStats> MetricsRegistry::group(const std::string& name, unsigned worker) {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return get_or_create(groups_, std::make_tuple(name, worker));
 }
 
 std::shared_ptr<TargetStats> MetricsRegistry::target(const std::string& group,
                                                      const std::string& address, unsigned worker) {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return get_or_create(targets_, std::make_tuple(group, address, worker));
 }
 
 void MetricsRegistry::collect_unused() {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   drop_unused(listeners_);
   drop_unused(groups_);
   drop_unused(targets_);

@@ -1,10 +1,10 @@
 #pragma once
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <tuple>
 
+#include "core/thread_annotations.h"
 #include "metrics/proxy_stats.h"
 
 namespace ballast::metrics {
@@ -25,25 +25,28 @@ class MetricsRegistry {
   // Visitors, called under the lock with (names..., block); keep them short.
   template <typename F>
   void for_each_listener(F f) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     for (const auto& [key, block] : listeners_) f(std::get<0>(key), *block);
   }
   template <typename F>
   void for_each_group(F f) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     for (const auto& [key, block] : groups_) f(std::get<0>(key), *block);
   }
   template <typename F>
   void for_each_target(F f) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     for (const auto& [key, block] : targets_) f(std::get<0>(key), std::get<1>(key), *block);
   }
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, unsigned>, std::shared_ptr<ListenerStats>> listeners_;
-  std::map<std::tuple<std::string, unsigned>, std::shared_ptr<GroupStats>> groups_;
-  std::map<std::tuple<std::string, std::string, unsigned>, std::shared_ptr<TargetStats>> targets_;
+  // Workers add blocks while the control thread reads them.
+  mutable core::Mutex mu_;
+  std::map<std::tuple<std::string, unsigned>, std::shared_ptr<ListenerStats>> listeners_
+      GUARDED_BY(mu_);
+  std::map<std::tuple<std::string, unsigned>, std::shared_ptr<GroupStats>> groups_ GUARDED_BY(mu_);
+  std::map<std::tuple<std::string, std::string, unsigned>, std::shared_ptr<TargetStats>> targets_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace ballast::metrics

@@ -33,7 +33,7 @@ Router sample_router() {
   return r;
 }
 
-TEST(RouterTest, PatternsMatchWholeSegmentsAndNameTheirParameters) {
+TEST(AdminRouterTest, PatternsMatchWholeSegmentsAndNameTheirParameters) {
   Router r = sample_router();
   EXPECT_EQ(r.dispatch(request("GET", "/api/v1/groups")).body, "list");
   EXPECT_EQ(r.dispatch(request("GET", "/api/v1/groups/app")).body, "group app");
@@ -46,7 +46,7 @@ TEST(RouterTest, PatternsMatchWholeSegmentsAndNameTheirParameters) {
   EXPECT_EQ(r.dispatch(request("GET", "/api/v1/groups/app/extra")).status, 404);
 }
 
-TEST(RouterTest, AKnownPathWithAnotherMethodIs405NamingTheAllowedOnes) {
+TEST(AdminRouterTest, AKnownPathWithAnotherMethodIs405NamingTheAllowedOnes) {
   Router r = sample_router();
   AdminResponse put = r.dispatch(request("PUT", "/api/v1/groups/app/targets/1.2.3.4:80"));
   EXPECT_EQ(put.status, 405);
@@ -60,7 +60,7 @@ TEST(RouterTest, AKnownPathWithAnotherMethodIs405NamingTheAllowedOnes) {
   EXPECT_NE(none.body.find("the API is under /api/v1/"), std::string::npos) << none.body;
 }
 
-TEST(RouterTest, AParameterARouteDoesNotHaveIsABug) {
+TEST(AdminRouterTest, AParameterARouteDoesNotHaveIsABug) {
   PathParams p;
   p.add("group", "app");
   EXPECT_EQ(p["group"], "app");
@@ -69,7 +69,7 @@ TEST(RouterTest, AParameterARouteDoesNotHaveIsABug) {
 
 // The one place errors become statuses: a client's mistake keeps its status; anything else
 // is a 500 (and a log line), never a 4xx that blames the client.
-TEST(RouterTest, TheServerMapsClientErrorsToTheirStatusAndTheRestTo500) {
+TEST(AdminRouterTest, TheServerMapsClientErrorsToTheirStatusAndTheRestTo500) {
   core::EventLoop loop;
   AdminServer server(loop, [](const AdminRequest& r) -> AdminResponse {
     if (r.path == "/conflict") throw ClientError(409, "somebody else changed it");

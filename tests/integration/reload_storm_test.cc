@@ -11,7 +11,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -19,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "support/http_client.h"
 #include "support/load_loop.h"
 #include "support/test_env.h"
@@ -188,12 +188,12 @@ class Storm {
       std::string path = kPaths[rng() % 4];
       mine.push_back(send(conns[static_cast<size_t>(port)], port, path));
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     outcomes_.insert(outcomes_.end(), mine.begin(), mine.end());
   }
 
   std::vector<Outcome> outcomes() {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     return outcomes_;
   }
 
@@ -235,8 +235,8 @@ class Storm {
   }
 
   std::vector<uint16_t> ports_;
-  std::mutex mu_;
-  std::vector<Outcome> outcomes_;
+  core::Mutex mu_;
+  std::vector<Outcome> outcomes_ GUARDED_BY(mu_);
 };
 
 // Whether the configurations in effect during `o` explain it. A request routes by the

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/thread_annotations.h"
 #include "support/http_client.h"
 #include "support/test_env.h"
 
@@ -38,7 +39,7 @@ void LoadLoop::run(size_t client_index, uint16_t port, const std::string& path, 
       failure = "status " + std::to_string(r->status) + ": " + r->body;
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      core::MutexLock lock(mu_);
       if (r) ++instances_[r->header("x-ballast-instance")];
       if (!failure.empty()) {
         ++failed_;
@@ -48,12 +49,12 @@ void LoadLoop::run(size_t client_index, uint16_t port, const std::string& path, 
     }
     if (!r || r->header("connection") == "close") client = std::make_unique<Client>(port);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   progress_[client_index].ended = true;
 }
 
 std::vector<LoadLoop::Progress> LoadLoop::progress() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return progress_;
 }
 
@@ -64,17 +65,17 @@ int LoadLoop::done() const {
 }
 
 int LoadLoop::failed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return failed_;
 }
 
 std::map<std::string, int> LoadLoop::instances() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return instances_;
 }
 
 std::string LoadLoop::first_failure() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return first_failure_;
 }
 

@@ -2,10 +2,11 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "core/thread_annotations.h"
 
 namespace ballast::test {
 
@@ -44,11 +45,11 @@ class LoadLoop {
   std::vector<Progress> progress() const;
 
   std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::vector<Progress> progress_;        // GUARDED_BY(mu_), one per client
-  std::map<std::string, int> instances_;  // GUARDED_BY(mu_)
-  int failed_ = 0;                        // GUARDED_BY(mu_)
-  std::string first_failure_;             // GUARDED_BY(mu_)
+  mutable core::Mutex mu_;
+  std::vector<Progress> progress_ GUARDED_BY(mu_);  // one per client
+  std::map<std::string, int> instances_ GUARDED_BY(mu_);
+  int failed_ GUARDED_BY(mu_) = 0;
+  std::string first_failure_ GUARDED_BY(mu_);
   std::vector<std::thread> threads_;
 };
 

@@ -11,9 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "core/thread_annotations.h"
 
 namespace ballast::test {
 namespace {
@@ -50,7 +51,7 @@ bool bindable(uint16_t port) {
 class PortBlocks {
  public:
   uint16_t port() {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     for (int attempt = 0; attempt < 4 * kBlockSize; ++attempt) {
       if (next_ == 0 || next_ > last_) claim_block();
       uint16_t port = static_cast<uint16_t>(next_++);
@@ -61,7 +62,7 @@ class PortBlocks {
 
   PortRange range(int count) {
     if (count < 1 || count > kBlockSize) fail("a port range holds 1 to 64 ports");
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     // A block of its own, so ports handed out one at a time never fall inside it.
     claim_block();
     PortRange r{static_cast<uint16_t>(next_), static_cast<uint16_t>(next_ + count - 1)};
@@ -77,7 +78,7 @@ class PortBlocks {
 
   // Takes the first block no other program holds, starting at one picked by the process
   // id so that programs started together rarely try the same blocks.
-  void claim_block() {
+  void claim_block() REQUIRES(mu_) {
     Region r = region();
     int blocks = (r.last - r.first + 1) / kBlockSize;
     if (::mkdir(kLockDirectory, 0777) == 0) ::chmod(kLockDirectory, 01777);  // any user's tests
@@ -99,10 +100,10 @@ class PortBlocks {
     fail("every block of ports is held by another test program");
   }
 
-  std::mutex mu_;
-  int next_ = 0;           // GUARDED_BY(mu_)
-  int last_ = 0;           // GUARDED_BY(mu_)
-  std::vector<int> held_;  // GUARDED_BY(mu_)
+  core::Mutex mu_;
+  int next_ GUARDED_BY(mu_) = 0;
+  int last_ GUARDED_BY(mu_) = 0;
+  std::vector<int> held_ GUARDED_BY(mu_);
 };
 
 PortBlocks& blocks() {

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/thread_annotations.h"
+
 namespace ballast::test {
 
 RecordingServer::RecordingServer(Responder responder, bool close_after_response)
@@ -38,7 +40,7 @@ RecordingServer::~RecordingServer() {
   close(listen_fd_);
   std::vector<std::thread> threads;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     for (int fd : client_fds_) shutdown(fd, SHUT_RDWR);
     threads.swap(threads_);
   }
@@ -46,7 +48,7 @@ RecordingServer::~RecordingServer() {
 }
 
 std::string RecordingServer::received() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return received_;
 }
 
@@ -57,7 +59,7 @@ void RecordingServer::accept_loop() {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     connections_++;
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     client_fds_.push_back(fd);
     threads_.emplace_back([this, fd] { serve(fd); });
   }
@@ -73,7 +75,7 @@ void RecordingServer::serve(int fd) {
     ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
     if (n <= 0) break;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      core::MutexLock lock(mu_);
       received_.append(tmp, static_cast<size_t>(n));
     }
     pending.append(tmp, static_cast<size_t>(n));
@@ -99,7 +101,7 @@ void RecordingServer::serve(int fd) {
       if (close_after_response_) open = false;
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   client_fds_.erase(std::remove(client_fds_.begin(), client_fds_.end(), fd), client_fds_.end());
   close(fd);
 }

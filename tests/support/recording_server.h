@@ -2,10 +2,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "core/thread_annotations.h"
 
 namespace ballast::test {
 
@@ -39,10 +40,10 @@ class RecordingServer {
   std::atomic<bool> stop_{false};
   std::atomic<size_t> connections_{0};
   std::atomic<size_t> requests_{0};
-  mutable std::mutex mu_;
-  std::string received_;              // GUARDED_BY(mu_)
-  std::vector<std::thread> threads_;  // GUARDED_BY(mu_)
-  std::vector<int> client_fds_;       // GUARDED_BY(mu_)
+  mutable core::Mutex mu_;
+  std::string received_ GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ GUARDED_BY(mu_);
+  std::vector<int> client_fds_ GUARDED_BY(mu_);
   std::thread acceptor_;
 };
 
