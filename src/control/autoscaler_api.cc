@@ -36,17 +36,17 @@ json activity_json(const scale::Activity& a) {
 }
 
 json instance_json(const scale::Instance& i, int64_t now_ms, int64_t warmup_ms) {
-  json j = {
-      {"instance_id", i.id},
-      {"state", scale::to_string(i.state)},
-      {"zone", i.zone},
-      {"address", i.address},
-      {"provider_id", i.provider_id},
-      {"launch_template_version", i.template_version},
-      {"launched_at", time_json(i.launch_unix_ms)},
-      {"protected_from_scale_in", i.protected_from_scale_in},
-      {"warming_up", i.state == scale::InstanceState::kInService && !i.warmed(now_ms, warmup_ms)}};
-  if (i.replace) j["replacing"] = i.replace_reason;
+  json j = {{"instance_id", i.id},
+            {"state", scale::to_string(i.state())},
+            {"phase", scale::to_string(i.phase)},
+            {"zone", i.zone},
+            {"address", i.address},
+            {"provider_id", i.provider_id},
+            {"launch_template_version", i.template_version},
+            {"launched_at", time_json(i.launch_unix_ms)},
+            {"protected_from_scale_in", i.protected_from_scale_in},
+            {"warming_up", i.phase == scale::Phase::kInService && !i.warmed(now_ms, warmup_ms)}};
+  if (i.replacing()) j["replacing"] = i.replace_reason;
   if (i.provider) {
     scale::InstanceUsage u = i.provider->usage(i.id);
     if (u.cpu_percent) j["cpu_percent"] = *u.cpu_percent;
@@ -62,7 +62,7 @@ json Autoscaler::group_json(const Managed& m, bool detail) const {
   int64_t now = loop_.now_ms();
   json instances = json::array();
   for (const auto& i : g.instances()) {
-    if (detail || i->state != scale::InstanceState::kTerminated)
+    if (detail || i->phase != scale::Phase::kTerminated)
       instances.push_back(instance_json(*i, now, g.config().instance_warmup_ms));
   }
   json policies = json::array();

@@ -13,7 +13,7 @@ std::string ScalingGroup::emptiest_zone() const {
   std::map<std::string, int> counts;
   for (const auto& z : config_.zones) counts[z] = 0;
   for (const auto& i : instances_) {
-    if (i->active() && !i->replace && counts.count(i->zone) != 0) ++counts[i->zone];
+    if (i->active() && !i->replacing() && counts.count(i->zone) != 0) ++counts[i->zone];
   }
   std::string best = config_.zones.front();
   for (const auto& z : config_.zones) {
@@ -28,7 +28,7 @@ std::vector<Instance*> ScalingGroup::scale_in_victims(size_t n) {
   std::vector<Instance*> out;
   std::map<std::string, int> per_zone;
   for (auto& i : instances_) {
-    if (i->active() && !i->replace) ++per_zone[i->zone];
+    if (i->active() && !i->replacing()) ++per_zone[i->zone];
   }
   auto before = [&](const Instance* a, const Instance* b) {
     using T = config::AutoScalingGroupConfig::Termination;
@@ -48,7 +48,7 @@ std::vector<Instance*> ScalingGroup::scale_in_victims(size_t n) {
     Instance* pick = nullptr;
     for (auto& owned : instances_) {
       Instance* i = owned.get();
-      if (!i->active() || i->replace || i->protected_from_scale_in) continue;
+      if (!i->active() || i->replacing() || i->protected_from_scale_in) continue;
       if (std::find(out.begin(), out.end(), i) != out.end()) continue;
       if (pick == nullptr || per_zone[i->zone] > per_zone[pick->zone] ||
           (per_zone[i->zone] == per_zone[pick->zone] && before(i, pick))) {
@@ -65,7 +65,7 @@ std::vector<Instance*> ScalingGroup::scale_in_victims(size_t n) {
 void ScalingGroup::reconcile(int64_t now_ms, int64_t unix_ms) {
   if (stopping_) return;
   int active = 0;
-  for (const auto& i : instances_) active += i->active() && !i->replace;
+  for (const auto& i : instances_) active += i->active() && !i->replacing();
   if (active < desired_) {
     if (now_ms < next_launch_ms_) return;  // backing off after failures
     // While launches fail, one at a time: a probe, not a storm.
@@ -87,12 +87,12 @@ void ScalingGroup::reconcile(int64_t now_ms, int64_t unix_ms) {
 void ScalingGroup::retire_replaced(int64_t now_ms, int64_t unix_ms) {
   int ready = 0;
   for (const auto& i : instances_) {
-    ready += !i->replace && i->warmed(now_ms, config_.instance_warmup_ms);
+    ready += !i->replacing() && i->warmed(now_ms, config_.instance_warmup_ms);
   }
   for (auto& owned : instances_) {
     Instance& i = *owned;
-    if (!i.replace || !i.active()) continue;
-    if (i.state != InstanceState::kInService) {
+    if (!i.replacing() || !i.active()) continue;
+    if (i.phase != Phase::kInService) {
       terminate(i, "replaced: " + i.replace_reason, unix_ms);
       continue;
     }
@@ -109,8 +109,8 @@ void ScalingGroup::rebalance_zones() {
   std::map<std::string, int> counts;
   for (const auto& z : config_.zones) counts[z] = 0;
   for (const auto& i : instances_) {
-    if (i->state != InstanceState::kInService && i->active()) return;  // something in progress
-    if (i->replace && i->active()) return;
+    if (i->phase != Phase::kInService && i->active()) return;  // something in progress
+    if (i->replacing() && i->active()) return;
     if (i->active()) ++counts[i->zone];
   }
   auto [lo, hi] =
@@ -121,7 +121,6 @@ void ScalingGroup::rebalance_zones() {
   for (auto& owned : instances_) {
     Instance& i = *owned;
     if (i.active() && i.zone == fullest && !i.protected_from_scale_in) {
-      i.replace = true;
       i.replace_reason = "rebalancing zones (" + fullest + " has " + std::to_string(hi->second) +
                          " instances, " + lo->first + " has " + std::to_string(lo->second) + ")";
       desired_cause_ = i.replace_reason;
@@ -166,7 +165,7 @@ bool ScalingGroup::cancel_refresh(int64_t unix_ms) {
   // Instances not yet replaced stay; replacements already launched are surplus that the
   // termination policy removes.
   for (auto& i : instances_) {
-    if (i->replace && i->template_version != template_version_) i->replace = false;
+    if (i->replacing() && i->template_version != template_version_) i->replace_reason.clear();
   }
   end_activity(refresh_.activity, "Cancelled", "cancelled through the API", unix_ms);
   return true;
@@ -180,12 +179,10 @@ void ScalingGroup::advance_refresh(int64_t unix_ms) {
   if (!refresh_.active) return;
   int in_flight = 0, old = 0;
   for (const auto& i : instances_) {
-    if (!i->active() && i->state != InstanceState::kTerminating &&
-        i->state != InstanceState::kTerminatingWait)
-      continue;
+    if (i->phase == Phase::kTerminated) continue;
     bool outdated = i->template_version != refresh_.template_version;
-    if (outdated && i->replace && i->active()) ++in_flight;
-    if (outdated && !i->replace && i->active()) ++old;
+    if (outdated && i->replacing() && i->active()) ++in_flight;
+    if (outdated && !i->replacing() && i->active()) ++old;
   }
   if (old == 0 && in_flight == 0) {
     refresh_.active = false;
@@ -202,8 +199,7 @@ void ScalingGroup::advance_refresh(int64_t unix_ms) {
   for (auto& owned : instances_) {
     Instance& i = *owned;
     if (batch == 0) break;
-    if (!i.active() || i.replace || i.template_version == refresh_.template_version) continue;
-    i.replace = true;
+    if (!i.active() || i.replacing() || i.template_version == refresh_.template_version) continue;
     i.replace_reason = "instance refresh (" + refresh_.cause + ")";
     desired_cause_ = "instance refresh: replacing " + i.id + " with the new launch template";
     --batch;

@@ -7,7 +7,8 @@
 
 namespace ballast::scale {
 
-// AWS's lifecycle states; the :Wait states are a lifecycle hook running.
+// AWS's lifecycle states, as the API shows them; the :Wait states are a lifecycle hook
+// running. Derived from an instance's phase.
 enum class InstanceState {
   kPending,
   kPendingWait,
@@ -17,6 +18,23 @@ enum class InstanceState {
   kTerminated
 };
 const char* to_string(InstanceState s);
+
+// Where an instance is in its life, one step finer than InstanceState so that no flag beside
+// it has to say which step of a state it is in. It only moves forward, and only through
+// ScalingGroup::transition(), which also keeps the instance's activity.
+enum class Phase {
+  kLaunching,       // Pending: the provider was asked to start it and has not answered
+  kLaunchHooks,     // Pending:Wait: the launching lifecycle hooks run
+  kJoining,         // Pending: in its target group until the health check passes
+  kInService,       // InService
+  kLeaving,         // Terminating: out of its target group, its requests drain (or its launch
+                    // is still to be answered, so that what started can be stopped)
+  kTerminateHooks,  // Terminating:Wait: the terminating lifecycle hooks run
+  kStopping,        // Terminating: the provider was asked to stop it
+  kTerminated,      // Terminated
+};
+InstanceState state_of(Phase p);
+const char* to_string(Phase p);
 
 class HookRun;
 
@@ -33,31 +51,26 @@ struct Instance {
   std::string provider_id;   // the provider's name for it
   std::shared_ptr<Provider> provider;
   uint64_t template_version = 0;  // the launch template it was started from
-  InstanceState state = InstanceState::kPending;
+  Phase phase = Phase::kLaunching;
   int64_t launch_ms = 0;       // monotonic: when the launch was asked for
   int64_t launch_unix_ms = 0;  // wall clock, for people
   int64_t in_service_ms = -1;  // monotonic
-  bool launched = false;       // the provider has answered
-  bool launch_failed = false;
-  std::string launch_error;  // the provider's answer to a launch that failed
-  bool hooks_done = false;   // the launching hooks have run
-  bool registered = false;   // in the target group
-  bool deregistered = false;
-  bool terminate_sent = false;
+  std::string launch_error;    // the provider's answer to a launch that failed
+  std::string exited;          // set when it ended on its own: why
   bool protected_from_scale_in = false;
-  // Leaves once capacity without it is back (refresh, lifetime, zone rebalancing).
-  bool replace = false;
+  // Set: it leaves once capacity without it is back (refresh, lifetime, zone rebalancing),
+  // for this reason.
   std::string replace_reason;
-  std::string exited;             // set when it ended on its own: why
   uint64_t activity = 0;          // the activity of its launch or termination in progress
   std::unique_ptr<HookRun> hook;  // a lifecycle hook running
 
-  bool active() const {
-    return state == InstanceState::kPending || state == InstanceState::kPendingWait ||
-           state == InstanceState::kInService;
-  }
+  InstanceState state() const { return state_of(phase); }
+  // The provider has answered the launch: with an address, or with an error.
+  bool launch_answered() const { return !address.empty() || !launch_error.empty(); }
+  bool replacing() const { return !replace_reason.empty(); }
+  bool active() const { return phase <= Phase::kInService; }
   bool warmed(int64_t now_ms, int64_t warmup_ms) const {
-    return state == InstanceState::kInService && now_ms >= in_service_ms + warmup_ms;
+    return phase == Phase::kInService && now_ms >= in_service_ms + warmup_ms;
   }
 };
 

@@ -20,6 +20,48 @@ constexpr size_t kMaxActivities = 500;
 constexpr size_t kKeepTerminated = 20;
 }  // namespace
 
+InstanceState state_of(Phase p) {
+  switch (p) {
+    case Phase::kLaunching:
+    case Phase::kJoining:
+      return InstanceState::kPending;
+    case Phase::kLaunchHooks:
+      return InstanceState::kPendingWait;
+    case Phase::kInService:
+      return InstanceState::kInService;
+    case Phase::kLeaving:
+    case Phase::kStopping:
+      return InstanceState::kTerminating;
+    case Phase::kTerminateHooks:
+      return InstanceState::kTerminatingWait;
+    case Phase::kTerminated:
+      return InstanceState::kTerminated;
+  }
+  return InstanceState::kTerminated;
+}
+
+const char* to_string(Phase p) {
+  switch (p) {
+    case Phase::kLaunching:
+      return "launching";
+    case Phase::kLaunchHooks:
+      return "launch hooks";
+    case Phase::kJoining:
+      return "joining";
+    case Phase::kInService:
+      return "in service";
+    case Phase::kLeaving:
+      return "leaving";
+    case Phase::kTerminateHooks:
+      return "termination hooks";
+    case Phase::kStopping:
+      return "stopping";
+    case Phase::kTerminated:
+      return "terminated";
+  }
+  return "?";
+}
+
 const char* to_string(InstanceState s) {
   switch (s) {
     case InstanceState::kPending:
@@ -144,7 +186,7 @@ void ScalingGroup::retire(int64_t unix_ms) {
 
 bool ScalingGroup::done() const {
   for (const auto& i : instances_) {
-    if (i->state != InstanceState::kTerminated) return false;
+    if (i->phase != Phase::kTerminated) return false;
   }
   return true;
 }
@@ -220,7 +262,7 @@ Instance* ScalingGroup::find(const std::string& id) {
 
 int ScalingGroup::count(InstanceState s) const {
   int n = 0;
-  for (const auto& i : instances_) n += i->state == s;
+  for (const auto& i : instances_) n += i->state() == s;
   return n;
 }
 
@@ -234,8 +276,8 @@ std::vector<const Instance*> ScalingGroup::counted(int64_t now_ms) const {
 
 bool ScalingGroup::warming(int64_t now_ms) const {
   for (const auto& i : instances_) {
-    if (i->state == InstanceState::kPending || i->state == InstanceState::kPendingWait) return true;
-    if (i->state == InstanceState::kInService && !i->warmed(now_ms, config_.instance_warmup_ms))
+    if (i->phase < Phase::kInService) return true;
+    if (i->phase == Phase::kInService && !i->warmed(now_ms, config_.instance_warmup_ms))
       return true;
   }
   return false;
@@ -285,7 +327,7 @@ void ScalingGroup::tick(int64_t now_ms, int64_t unix_ms) {
   // Forget the oldest terminated instances (their activities stay).
   size_t terminated = static_cast<size_t>(count(InstanceState::kTerminated));
   for (auto it = instances_.begin(); it != instances_.end() && terminated > kKeepTerminated;) {
-    if ((*it)->state == InstanceState::kTerminated) {
+    if ((*it)->phase == Phase::kTerminated) {
       it = instances_.erase(it);
       --terminated;
     } else {
@@ -295,44 +337,141 @@ void ScalingGroup::tick(int64_t now_ms, int64_t unix_ms) {
 }
 
 void ScalingGroup::advance(Instance& i, int64_t now_ms, int64_t unix_ms) {
-  switch (i.state) {
-    case InstanceState::kPending:
-    case InstanceState::kPendingWait:
-      advance_pending(i, now_ms, unix_ms);
-      break;
-    case InstanceState::kInService:
+  switch (i.phase) {
+    case Phase::kLaunching:
+      if (!i.launch_answered()) return;  // the provider has not answered yet
+      if (launch_went_wrong(i, now_ms, unix_ms)) return;
+      start_hooks_or(i, config::LifecycleHookConfig::Transition::kLaunching, now_ms, unix_ms);
+      return;
+    case Phase::kLaunchHooks:
+      if (launch_went_wrong(i, now_ms, unix_ms)) return;
+      poll_hooks(i, now_ms, unix_ms);
+      return;
+    case Phase::kJoining:
+      if (launch_went_wrong(i, now_ms, unix_ms)) return;
+      await_health(i, now_ms, unix_ms);
+      return;
+    case Phase::kInService:
       advance_in_service(i, now_ms, unix_ms);
-      break;
-    case InstanceState::kTerminating:
-    case InstanceState::kTerminatingWait:
-      advance_terminating(i, now_ms, unix_ms);
-      break;
-    case InstanceState::kTerminated:
-      break;
+      return;
+    case Phase::kLeaving:
+      if (!i.launch_answered()) return;  // what the launch started is stopped once known
+      if (i.address.empty()) {
+        transition(i, Phase::kTerminated, {"nothing was started"}, unix_ms);
+        return;
+      }
+      // Draining: the registry removes the target once its requests are done (or at the
+      // deregistration delay).
+      if (link_.health(i.target_group, i.address) != TargetGroupLink::Health::kAbsent) return;
+      start_hooks_or(i, config::LifecycleHookConfig::Transition::kTerminating, now_ms, unix_ms);
+      return;
+    case Phase::kTerminateHooks:
+      poll_hooks(i, now_ms, unix_ms);
+      return;
+    case Phase::kStopping:
+    case Phase::kTerminated:
+      return;
   }
 }
 
-bool ScalingGroup::run_hooks(Instance& i, config::LifecycleHookConfig::Transition t,
-                             int64_t now_ms) {
-  if (!i.hook) {
-    std::vector<config::LifecycleHookConfig> hooks;
-    for (const auto& h : config_.lifecycle_hooks) {
-      if (h.transition == t) hooks.push_back(h);
-    }
-    if (hooks.empty()) return true;
-    bool launching = t == config::LifecycleHookConfig::Transition::kLaunching;
-    i.hook = std::make_unique<HookRun>(
-        loop_, std::move(hooks),
-        std::vector<std::pair<std::string, std::string>>{
-            {"BALLAST_GROUP", name()},
-            {"BALLAST_INSTANCE_ID", i.id},
-            {"BALLAST_ADDRESS", i.address},
-            {"BALLAST_ZONE", i.zone},
-            {"BALLAST_TRANSITION", launching ? "launching" : "terminating"}});
-    i.state = launching ? InstanceState::kPendingWait : InstanceState::kTerminatingWait;
+bool ScalingGroup::launch_went_wrong(Instance& i, int64_t now_ms, int64_t unix_ms) {
+  if (!i.launch_error.empty()) {
+    launch_failed(i, i.launch_error, now_ms, unix_ms);
+    return true;
   }
+  if (!i.exited.empty()) {
+    launch_failed(i, "the instance ended before passing health checks: " + i.exited, now_ms,
+                  unix_ms);
+    return true;
+  }
+  return false;
+}
+
+void ScalingGroup::start_hooks_or(Instance& i, config::LifecycleHookConfig::Transition t,
+                                  int64_t now_ms, int64_t unix_ms) {
+  bool launching = t == config::LifecycleHookConfig::Transition::kLaunching;
+  std::vector<config::LifecycleHookConfig> hooks;
+  for (const auto& h : config_.lifecycle_hooks) {
+    if (h.transition == t) hooks.push_back(h);
+  }
+  if (hooks.empty()) {
+    after_hooks(i, now_ms, unix_ms);
+    return;
+  }
+  i.hook = std::make_unique<HookRun>(
+      loop_, std::move(hooks),
+      std::vector<std::pair<std::string, std::string>>{
+          {"BALLAST_GROUP", name()},
+          {"BALLAST_INSTANCE_ID", i.id},
+          {"BALLAST_ADDRESS", i.address},
+          {"BALLAST_ZONE", i.zone},
+          {"BALLAST_TRANSITION", launching ? "launching" : "terminating"}});
+  transition(i, launching ? Phase::kLaunchHooks : Phase::kTerminateHooks, {}, unix_ms);
+  poll_hooks(i, now_ms, unix_ms);
+}
+
+void ScalingGroup::poll_hooks(Instance& i, int64_t now_ms, int64_t unix_ms) {
   i.hook->poll(now_ms);
-  return i.hook->done();
+  if (!i.hook->done()) return;
+  bool abandoned = i.hook->abandoned();
+  std::string detail = i.hook->detail();
+  i.hook.reset();
+  // An abandoned launch fails; an abandoned termination still ends in a stop (AWS too).
+  if (abandoned && i.phase == Phase::kLaunchHooks) {
+    launch_failed(i, detail, now_ms, unix_ms);
+    return;
+  }
+  after_hooks(i, now_ms, unix_ms);
+}
+
+void ScalingGroup::after_hooks(Instance& i, int64_t now_ms, int64_t unix_ms) {
+  if (i.phase == Phase::kLaunching || i.phase == Phase::kLaunchHooks) {
+    join(i, now_ms, unix_ms);
+  } else {
+    stop(i, unix_ms);
+  }
+}
+
+void ScalingGroup::join(Instance& i, int64_t now_ms, int64_t unix_ms) {
+  for (const auto& other : instances_) {
+    if (other.get() != &i && other->address == i.address && other->phase != Phase::kTerminated) {
+      launch_failed(
+          i, "the provider gave it address " + i.address + ", which " + other->id + " already has",
+          now_ms, unix_ms);
+      return;
+    }
+  }
+  transition(i, Phase::kJoining, {}, unix_ms);
+  await_health(i, now_ms, unix_ms);
+}
+
+void ScalingGroup::await_health(Instance& i, int64_t now_ms, int64_t unix_ms) {
+  TargetGroupLink::Health h = link_.health(i.target_group, i.address);
+  if (h == TargetGroupLink::Health::kHealthy) {
+    i.in_service_ms = now_ms;
+    transition(i, Phase::kInService, {}, unix_ms);
+    return;
+  }
+  if (now_ms - i.launch_ms >= config_.health_check_grace_period_ms) {
+    launch_failed(i,
+                  "it did not pass the target group's health check within the grace period (" +
+                      std::to_string(config_.health_check_grace_period_ms / 1000) + "s)",
+                  now_ms, unix_ms);
+  }
+}
+
+void ScalingGroup::stop(Instance& i, int64_t unix_ms) {
+  transition(i, Phase::kStopping, {}, unix_ms);
+  std::string id = i.id;
+  i.provider->terminate(id, [this, id](bool ok, const std::string& error) {
+    Instance* in = find(id);
+    if (in == nullptr) return;
+    if (!ok) {
+      LOG_WARN("autoscaling group \"%s\": terminating %s: %s", name().c_str(), id.c_str(),
+               error.c_str());
+    }
+    transition(*in, Phase::kTerminated, {error, /*failed=*/!ok}, core::unix_ms());
+  });
 }
 
 void ScalingGroup::launch_failed(Instance& i, const std::string& why, int64_t now_ms,
@@ -350,67 +489,8 @@ void ScalingGroup::launch_failed(Instance& i, const std::string& why, int64_t no
   launch_problem_ = why + buf;
   LOG_WARN("autoscaling group \"%s\": instance %s failed to launch: %s", name().c_str(),
            i.id.c_str(), launch_problem_.c_str());
-  end_activity(i.activity, "Failed", why, unix_ms);
-  i.launch_failed = true;
   desired_cause_ = "retrying a failed launch";
-  terminate(i, "it failed to launch: " + why, unix_ms);
-}
-
-void ScalingGroup::advance_pending(Instance& i, int64_t now_ms, int64_t unix_ms) {
-  if (!i.launched) return;  // the provider has not answered yet
-  if (!i.launch_error.empty()) {
-    launch_failed(i, i.launch_error, now_ms, unix_ms);
-    return;
-  }
-  if (!i.exited.empty()) {
-    launch_failed(i, "the instance ended before passing health checks: " + i.exited, now_ms,
-                  unix_ms);
-    return;
-  }
-  if (!i.hooks_done) {
-    if (!run_hooks(i, config::LifecycleHookConfig::Transition::kLaunching, now_ms)) return;
-    bool abandoned = i.hook && i.hook->abandoned();
-    std::string detail = i.hook ? i.hook->detail() : "";
-    i.hook.reset();
-    i.hooks_done = true;
-    i.state = InstanceState::kPending;
-    if (abandoned) {
-      launch_failed(i, detail, now_ms, unix_ms);
-      return;
-    }
-  }
-  if (!i.registered) {
-    for (const auto& other : instances_) {
-      if (other.get() != &i && other->address == i.address &&
-          other->state != InstanceState::kTerminated) {
-        launch_failed(
-            i,
-            "the provider gave it address " + i.address + ", which " + other->id + " already has",
-            now_ms, unix_ms);
-        return;
-      }
-    }
-    link_.register_target(i.target_group, i.address);
-    i.registered = true;
-  }
-  TargetGroupLink::Health h = link_.health(i.target_group, i.address);
-  if (h == TargetGroupLink::Health::kHealthy) {
-    i.state = InstanceState::kInService;
-    i.in_service_ms = now_ms;
-    consecutive_failures_ = 0;
-    launch_problem_.clear();
-    end_activity(i.activity, "Successful", "", unix_ms);
-    LOG_INFO("autoscaling group \"%s\": instance %s (%s, zone %s) is InService after %.1fs",
-             name().c_str(), i.id.c_str(), i.address.c_str(), i.zone.c_str(),
-             static_cast<double>(now_ms - i.launch_ms) / 1000.0);
-    return;
-  }
-  if (now_ms - i.launch_ms >= config_.health_check_grace_period_ms) {
-    launch_failed(i,
-                  "it did not pass the target group's health check within the grace period (" +
-                      std::to_string(config_.health_check_grace_period_ms / 1000) + "s)",
-                  now_ms, unix_ms);
-  }
+  transition(i, Phase::kLeaving, {why, /*failed=*/true}, unix_ms);
 }
 
 void ScalingGroup::advance_in_service(Instance& i, int64_t now_ms, int64_t unix_ms) {
@@ -435,45 +515,55 @@ void ScalingGroup::advance_in_service(Instance& i, int64_t now_ms, int64_t unix_
               unix_ms);
     return;
   }
-  if (config_.max_instance_lifetime_ms > 0 && !i.replace &&
+  if (config_.max_instance_lifetime_ms > 0 && !i.replacing() &&
       now_ms - i.launch_ms >= config_.max_instance_lifetime_ms) {
-    i.replace = true;
     i.replace_reason = "the instance reached max_instance_lifetime (" +
                        std::to_string(config_.max_instance_lifetime_ms / 1000) + "s)";
   }
 }
 
-void ScalingGroup::advance_terminating(Instance& i, int64_t now_ms, int64_t unix_ms) {
-  if (i.terminate_sent) return;
-  if (!i.launched) return;  // wait for the launch to answer before stopping it
-  if (i.launch_failed && i.address.empty()) {
-    i.state = InstanceState::kTerminated;
-    end_activity(i.activity, "Successful", "", unix_ms);
-    return;
+void ScalingGroup::transition(Instance& i, Phase next, const Change& change, int64_t unix_ms) {
+  const Phase from = i.phase;
+  i.phase = next;
+  switch (next) {
+    case Phase::kJoining:
+      link_.register_target(i.target_group, i.address);
+      break;
+    case Phase::kInService:
+      consecutive_failures_ = 0;
+      launch_problem_.clear();
+      end_activity(i.activity, "Successful", "", unix_ms);
+      LOG_INFO("autoscaling group \"%s\": instance %s (%s, zone %s) is InService after %.1fs",
+               name().c_str(), i.id.c_str(), i.address.c_str(), i.zone.c_str(),
+               static_cast<double>(loop_.now_ms() - i.launch_ms) / 1000.0);
+      break;
+    case Phase::kLeaving:
+      i.hook.reset();
+      // Its launch ends: failed, or cut short by a decision that also starts its termination.
+      if (change.failed) {
+        end_activity(i.activity, "Failed", change.cause, unix_ms);
+      } else {
+        if (from != Phase::kInService) {
+          end_activity(i.activity, "Cancelled", "terminated before it was in service", unix_ms);
+        }
+        i.activity = begin_activity(i.id, "Terminating instance: " + i.id, change.cause, unix_ms);
+        LOG_INFO("autoscaling group \"%s\": terminating %s: %s", name().c_str(), i.id.c_str(),
+                 change.cause.c_str());
+      }
+      if (from == Phase::kJoining || from == Phase::kInService) {
+        link_.deregister_target(i.target_group, i.address);
+      }
+      break;
+    case Phase::kTerminated:
+      end_activity(i.activity, change.failed ? "Failed" : "Successful",
+                   change.failed ? change.cause : "", unix_ms);
+      break;
+    case Phase::kLaunching:
+    case Phase::kLaunchHooks:
+    case Phase::kTerminateHooks:
+    case Phase::kStopping:
+      break;
   }
-  if (i.registered && !i.deregistered) {
-    link_.deregister_target(i.target_group, i.address);
-    i.deregistered = true;
-  }
-  // Draining: the registry removes the target once its requests are done (or at the
-  // deregistration delay).
-  if (i.registered && link_.health(i.target_group, i.address) != TargetGroupLink::Health::kAbsent)
-    return;
-  if (!run_hooks(i, config::LifecycleHookConfig::Transition::kTerminating, now_ms)) return;
-  i.hook.reset();
-  i.state = InstanceState::kTerminating;
-  i.terminate_sent = true;
-  std::string id = i.id;
-  i.provider->terminate(id, [this, id](bool ok, const std::string& error) {
-    Instance* in = find(id);
-    if (in == nullptr) return;
-    in->state = InstanceState::kTerminated;
-    end_activity(in->activity, ok ? "Successful" : "Failed", error, core::unix_ms());
-    if (!ok) {
-      LOG_WARN("autoscaling group \"%s\": terminating %s: %s", name().c_str(), id.c_str(),
-               error.c_str());
-    }
-  });
 }
 
 void ScalingGroup::launch(const std::string& zone, const std::string& cause, int64_t now_ms,
@@ -494,10 +584,12 @@ void ScalingGroup::launch(const std::string& zone, const std::string& cause, int
   provider_->launch(LaunchRequest{name(), id, zone}, [this, id](const LaunchResult& r) {
     Instance* in = find(id);
     if (in == nullptr) return;
-    in->launched = true;
-    if (!r.ok) {
-      in->launch_error = r.error.empty() ? "the provider could not launch it" : r.error;
-      return;  // the next tick handles it, with its clock
+    // The next tick handles the answer, with its clock.
+    if (!r.ok || r.address.empty()) {
+      in->launch_error = !r.error.empty() ? r.error
+                         : r.ok           ? "the provider gave it no address"
+                                          : "the provider could not launch it";
+      return;
     }
     in->address = r.address;
     in->provider_id = r.provider_id;
@@ -506,14 +598,7 @@ void ScalingGroup::launch(const std::string& zone, const std::string& cause, int
 
 void ScalingGroup::terminate(Instance& i, const std::string& cause, int64_t unix_ms) {
   if (!i.active()) return;
-  if (!i.launch_failed) {
-    end_activity(i.activity, "Cancelled", "terminated before it was in service", unix_ms);
-    i.activity = begin_activity(i.id, "Terminating instance: " + i.id, cause, unix_ms);
-  }
-  i.hook.reset();
-  i.state = InstanceState::kTerminating;
-  LOG_INFO("autoscaling group \"%s\": terminating %s: %s", name().c_str(), i.id.c_str(),
-           cause.c_str());
+  transition(i, Phase::kLeaving, {cause}, unix_ms);
 }
 
 }  // namespace ballast::scale

@@ -91,10 +91,27 @@ class ScalingGroup {
   bool warming(int64_t now_ms) const;  // some instance is pending or warming up
 
  private:
+  // An instance's life, one tick at a time: what its phase waits for, and the next step.
   void advance(Instance& i, int64_t now_ms, int64_t unix_ms);
-  void advance_pending(Instance& i, int64_t now_ms, int64_t unix_ms);
+  // The provider's error or an early exit fails the launch (true when it did).
+  bool launch_went_wrong(Instance& i, int64_t now_ms, int64_t unix_ms);
+  // Runs the transition's lifecycle hooks when there are any, else goes on at once.
+  void start_hooks_or(Instance& i, config::LifecycleHookConfig::Transition t, int64_t now_ms,
+                      int64_t unix_ms);
+  void poll_hooks(Instance& i, int64_t now_ms, int64_t unix_ms);
+  void after_hooks(Instance& i, int64_t now_ms, int64_t unix_ms);
+  void join(Instance& i, int64_t now_ms, int64_t unix_ms);
+  void await_health(Instance& i, int64_t now_ms, int64_t unix_ms);
   void advance_in_service(Instance& i, int64_t now_ms, int64_t unix_ms);
-  void advance_terminating(Instance& i, int64_t now_ms, int64_t unix_ms);
+  void stop(Instance& i, int64_t unix_ms);
+  // Why a phase changes: the cause people read, and whether something failed.
+  struct Change {
+    std::string cause;
+    bool failed = false;
+  };
+  // The one place an instance's phase changes, with what the change means for its target
+  // group membership and its activity (the activity text comes from here).
+  void transition(Instance& i, Phase next, const Change& change, int64_t unix_ms);
   void reconcile(int64_t now_ms, int64_t unix_ms);
   void launch(const std::string& zone, const std::string& cause, int64_t now_ms, int64_t unix_ms);
   void terminate(Instance& i, const std::string& cause, int64_t unix_ms);
@@ -105,7 +122,6 @@ class ScalingGroup {
   // The zone for the next launch: the one with fewest instances.
   std::string emptiest_zone() const;
   std::vector<Instance*> scale_in_victims(size_t n);
-  bool run_hooks(Instance& i, config::LifecycleHookConfig::Transition t, int64_t now_ms);
   Instance* find(const std::string& id);
   void instance_exited(const std::string& id, const std::string& why);
   uint64_t begin_activity(const std::string& instance_id, const std::string& description,

@@ -124,7 +124,7 @@ TEST_F(GroupTest, ProtectedInstancesAreNeverChosenForScaleIn) {
   settle();
   ASSERT_EQ(in(InstanceState::kInService), 1);
   for (const auto& i : group->instances()) {
-    if (i->state == InstanceState::kInService) {
+    if (i->state() == InstanceState::kInService) {
       EXPECT_EQ(i->id, keep);
     }
   }
