@@ -10,6 +10,7 @@
 #include "app/admin_client.h"
 #include "app/commands.h"
 #include "config/units.h"
+#include "core/clock.h"
 
 namespace ballast::app {
 
@@ -50,7 +51,7 @@ bool draw_top(const AdminEndpoint& api, std::string* error) {
   auto groups = admin_get_json(api, "/api/v1/target-groups", error);
   auto status = groups ? admin_get_json(api, "/api/v1/status", error) : std::nullopt;
   if (!groups || !status) return false;
-  int64_t now = static_cast<int64_t>(time(nullptr));
+  int64_t now = core::unix_seconds();
   // The last ten complete seconds.
   int64_t end = now - 1, start = end - 10;
   std::string screen;
@@ -140,7 +141,7 @@ int ctl_metrics(const AdminEndpoint& api, const CtlOptions& options) {
     dims += "&" + encode_segment(options.args[i].substr(0, eq)) + "=" +
             encode_segment(options.args[i].substr(eq + 1));
   }
-  int64_t end = static_cast<int64_t>(time(nullptr));
+  int64_t end = core::unix_seconds();
   std::string error;
   auto j = admin_get_json(
       api,

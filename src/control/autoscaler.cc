@@ -196,23 +196,16 @@ void Autoscaler::deregister_target(const std::string& group, const std::string& 
   changed_();
 }
 
-scale::TargetGroupLink::Health Autoscaler::health(const std::string& group,
-                                                  const std::string& address) const {
+std::optional<health::TargetHealth> Autoscaler::health(const std::string& group,
+                                                       const std::string& address) const {
   const GroupRecord* g = registry_.find_group(group);
-  if (g == nullptr) return Health::kAbsent;
+  if (g == nullptr) return std::nullopt;
   for (const auto& t : g->targets) {
-    if (t.address_text != address) continue;
-    if (t.draining) return Health::kDraining;
-    switch (t.health) {
-      case health::TargetHealth::kInitial:
-        return Health::kInitial;
-      case health::TargetHealth::kHealthy:
-        return Health::kHealthy;
-      case health::TargetHealth::kUnhealthy:
-        return Health::kUnhealthy;
-    }
+    // Its checks' word, or draining: an instance's group that no rule uses yet still
+    // brings its instances into service.
+    if (t.address_text == address) return t.draining ? health::TargetHealth::kDraining : t.health;
   }
-  return Health::kAbsent;
+  return std::nullopt;
 }
 
 std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,

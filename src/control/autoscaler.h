@@ -53,7 +53,8 @@ class Autoscaler final : public scale::TargetGroupLink,
   // TargetGroupLink
   void register_target(const std::string& group, const std::string& address) override;
   void deregister_target(const std::string& group, const std::string& address) override;
-  Health health(const std::string& group, const std::string& address) const override;
+  std::optional<health::TargetHealth> health(const std::string& group,
+                                             const std::string& address) const override;
   // MetricReader
   std::optional<double> read(const scale::ScalingGroup& group,
                              const config::ScalingPolicyConfig& policy, int64_t from_s,

@@ -46,10 +46,6 @@ bool has_limits(const config::CircuitBreakerConfig& c) {
   return c.max_connections != 0 || c.max_pending_requests != 0 || c.max_requests != 0;
 }
 
-int64_t unix_now() {
-  return static_cast<int64_t>(::time(nullptr));
-}
-
 }  // namespace
 
 void block_control_signals() {
@@ -130,7 +126,7 @@ int Controller::run() {
 
 bool Controller::start(std::string* error) {
   loop_.update_time();
-  started_unix_ = unix_now();
+  started_unix_ = core::unix_seconds();
   reload_status_.last_attempt_unix = started_unix_;
   signals_ = std::make_unique<SignalWatch>(*this);
   if (!signals_->ok()) {
@@ -254,7 +250,7 @@ bool Controller::open_new_sockets(
 
 std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
   loop_.update_time();
-  reload_status_.last_attempt_unix = unix_now();
+  reload_status_.last_attempt_unix = core::unix_seconds();
   reload_status_.errors.clear();
   auto fail = [&](const std::string& why) {
     reload_status_.last_ok = false;
@@ -299,9 +295,9 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
   config_ = std::move(next);
   breakers_ = std::move(breakers);
   log_files_ = std::move(log_files);
-  alarms_.configure(config_->alarms, unix_now());
+  alarms_.configure(config_->alarms, core::unix_seconds());
   sync_checkers();
-  autoscaler_.configure(*config_, unix_now() * 1000);
+  autoscaler_.configure(*config_, core::unix_seconds() * 1000);
   reload_status_.last_ok = true;
   ++reload_status_.generation;
   LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,
@@ -404,7 +400,7 @@ void Controller::warn_if_none_healthy(const std::string& group) {
   const GroupRecord* g = registry_.find_group(group);
   if (g == nullptr) return;
   for (const auto& t : g->targets) {
-    if (g->state_of(t) == TargetState::kHealthy) return;
+    if (g->state_of(t) == health::TargetHealth::kHealthy) return;
   }
   bool fail_open = config_->target_groups[g->config_index].fail_open;
   LOG_WARN(
@@ -434,7 +430,7 @@ void Controller::on_tick(void* self) {
   c->autoscaler_.tick(c->loop_.now_ms(), core::unix_ms());
   // Once per wall-clock second (datapoints line up with seconds within a tick): the
   // second that just ended.
-  int64_t second = unix_now() - 1;
+  int64_t second = core::unix_seconds() - 1;
   if (second > c->last_sampled_second_) {
     c->last_sampled_second_ = second;
     c->sample(second);

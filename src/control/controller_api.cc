@@ -54,7 +54,7 @@ json group_json(const GroupRecord& g, const config::TargetGroupConfig& gc, int64
   size_t serving = 0;
   for (const auto& t : g.targets) {
     targets.push_back(target_json(g, t, now_ms));
-    healthy += g.state_of(t) == TargetState::kHealthy;
+    healthy += g.state_of(t) == health::TargetHealth::kHealthy;
     serving += !t.draining;
   }
   // ALB's fail-open: with no healthy target, every registered target gets traffic.

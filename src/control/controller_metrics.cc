@@ -5,6 +5,7 @@
 #include <map>
 
 #include "control/controller.h"
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "http/percent.h"
 #include "metrics/process_stats.h"
@@ -159,14 +160,14 @@ std::string Controller::render_prometheus() {
   w.family("ballast_target_group_healthy_targets", Type::kGauge, "Targets in state healthy.");
   for (const auto& g : registry_.groups()) {
     size_t healthy = 0;
-    for (const auto& x : g.targets) healthy += g.state_of(x) == TargetState::kHealthy;
+    for (const auto& x : g.targets) healthy += g.state_of(x) == health::TargetHealth::kHealthy;
     w.sample(group_labels(g.name), static_cast<double>(healthy));
   }
   w.family("ballast_target_group_unhealthy_targets", Type::kGauge,
            "Targets not healthy: initial, unhealthy or draining.");
   for (const auto& g : registry_.groups()) {
     size_t other = 0;
-    for (const auto& x : g.targets) other += g.state_of(x) != TargetState::kHealthy;
+    for (const auto& x : g.targets) other += g.state_of(x) != health::TargetHealth::kHealthy;
     w.sample(group_labels(g.name), static_cast<double>(other));
   }
   w.family("ballast_target_state", Type::kGauge, "1 for each target's current state.");
@@ -257,7 +258,7 @@ admin::AdminResponse Controller::metrics_query(const admin::AdminRequest& reques
                                       "\": expected Average, Sum, Minimum, Maximum, "
                                       "SampleCount or pNN such as p99");
   }
-  int64_t now = static_cast<int64_t>(::time(nullptr));
+  int64_t now = core::unix_seconds();
   int64_t period = 60, end = now, start = 0;
   if (!parse_int(take("period", "60"), &period) || period < 1) {
     throw admin::ClientError(400, "period must be a whole number of seconds, 1 or more");

@@ -63,7 +63,7 @@ void MetricsCollector::sample(int64_t second, const metrics::Totals& totals,
   for (const auto& g : targets.groups()) {
     double healthy = 0, unhealthy = 0;
     for (const auto& t : g.targets) {
-      (g.state_of(t) == TargetState::kHealthy ? healthy : unhealthy) += 1;
+      (g.state_of(t) == health::TargetHealth::kHealthy ? healthy : unhealthy) += 1;
     }
     store_.record(Key{"HealthyHostCount", {{"target_group", g.name}}}, Kind::kGauge, second,
                   healthy);

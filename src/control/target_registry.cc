@@ -6,39 +6,15 @@
 
 namespace ballast::control {
 
-const char* to_string(TargetState s) {
-  switch (s) {
-    case TargetState::kInitial:
-      return "initial";
-    case TargetState::kHealthy:
-      return "healthy";
-    case TargetState::kUnhealthy:
-      return "unhealthy";
-    case TargetState::kDraining:
-      return "draining";
-    case TargetState::kUnused:
-      return "unused";
-  }
-  return "unknown";
-}
-
 bool TargetRecord::drained() const {
   return !drained_on.empty() &&
          std::all_of(drained_on.begin(), drained_on.end(), [](bool d) { return d; });
 }
 
-TargetState GroupRecord::state_of(const TargetRecord& t) const {
-  if (t.draining) return TargetState::kDraining;
-  if (!used) return TargetState::kUnused;
-  switch (t.health) {
-    case health::TargetHealth::kInitial:
-      return TargetState::kInitial;
-    case health::TargetHealth::kHealthy:
-      return TargetState::kHealthy;
-    case health::TargetHealth::kUnhealthy:
-      return TargetState::kUnhealthy;
-  }
-  return TargetState::kInitial;
+health::TargetHealth GroupRecord::state_of(const TargetRecord& t) const {
+  if (t.draining) return health::TargetHealth::kDraining;
+  if (!used) return health::TargetHealth::kUnused;
+  return t.health;
 }
 
 namespace {
@@ -301,9 +277,12 @@ proxy::GroupMembership TargetRegistry::membership(const GroupRecord& g) const {
   proxy::GroupMembership m;
   m.version = g.version;
   for (const auto& t : g.targets) {
-    bool healthy = !g.checked || t.health == health::TargetHealth::kHealthy;
-    m.members.push_back(
-        proxy::Member{t.address_text, t.address, t.id, t.weight, healthy, t.draining});
+    // Workers see what decides routing: draining, else what the checks say (an unchecked
+    // target serves; so does one in a group no rule uses yet, should a reload use it).
+    health::TargetHealth state = t.draining  ? health::TargetHealth::kDraining
+                                 : g.checked ? t.health
+                                             : health::TargetHealth::kHealthy;
+    m.members.push_back(proxy::Member{t.address_text, t.address, t.id, t.weight, state});
   }
   return m;
 }

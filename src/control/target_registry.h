@@ -11,8 +11,6 @@
 namespace ballast::control {
 
 // A target's state as ALB reports it.
-enum class TargetState { kInitial, kHealthy, kUnhealthy, kDraining, kUnused };
-const char* to_string(TargetState s);
 
 struct TargetRecord {
   std::string address_text;
@@ -27,6 +25,7 @@ struct TargetRecord {
   int64_t drain_deadline_ms = 0;
   uint64_t drain_version = 0;    // the published membership that told workers (0: not yet)
   std::vector<bool> drained_on;  // per worker: its requests on this target are done
+  // What its health checks say (initial, healthy or unhealthy; healthy when unchecked).
   health::TargetHealth health = health::TargetHealth::kInitial;
   health::HealthReason reason = health::HealthReason::kNone;
   std::string detail;  // what the latest failed check saw
@@ -44,7 +43,7 @@ struct GroupRecord {
   uint64_t version = 0;  // of the latest published membership
   bool dirty = true;     // changed since it was last published
 
-  TargetState state_of(const TargetRecord& t) const;
+  health::TargetHealth state_of(const TargetRecord& t) const;
 };
 
 // The control thread's authoritative list of every group's targets: who is registered

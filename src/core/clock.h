@@ -1,4 +1,6 @@
 #pragma once
+// The one way ballast reads clocks. Code that promises "the caller's clock" takes the time
+// as a parameter instead (tests pass a fake one); these are for the edges that call it.
 #include <cstdint>
 #include <ctime>
 
@@ -16,6 +18,11 @@ inline int64_t unix_ms() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Wall-clock time in whole seconds.
+inline int64_t unix_seconds() {
+  return unix_ms() / 1000;
 }
 
 inline int64_t monotonic_us() {

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/clock.h"
+
 namespace ballast::core {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
@@ -33,13 +35,13 @@ LogLevel log_level() {
 
 void log(LogLevel level, const char* fmt, ...) {
   char line[2048];
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now_ms = unix_ms();
+  time_t seconds = static_cast<time_t>(now_ms / 1000);
   tm utc{};
-  gmtime_r(&ts.tv_sec, &utc);
+  gmtime_r(&seconds, &utc);
   int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
                    utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                   utc.tm_sec, ts.tv_nsec / 1000000, level_name(level));
+                   utc.tm_sec, static_cast<long>(now_ms % 1000), level_name(level));
   va_list args;
   va_start(args, fmt);
   int m = vsnprintf(line + n, sizeof(line) - static_cast<size_t>(n) - 1, fmt, args);

@@ -28,6 +28,10 @@ const char* to_string(TargetHealth h) {
       return "healthy";
     case TargetHealth::kUnhealthy:
       return "unhealthy";
+    case TargetHealth::kDraining:
+      return "draining";
+    case TargetHealth::kUnused:
+      return "unused";
   }
   return "unknown";
 }

@@ -3,9 +3,11 @@
 
 namespace ballast::health {
 
-// What active health checks say of a target, as ALB names it (the registry adds
-// draining and unused, which are about registration, not health).
-enum class TargetHealth : uint8_t { kInitial, kHealthy, kUnhealthy };
+// A target's state, in ALB's words, and the one vocabulary for it from the health checks to
+// the workers: checks say kInitial, kHealthy or kUnhealthy; the registry adds kDraining (no
+// new requests; registration, not health, decides it) and kUnused (no rule of any listener
+// forwards to its group).
+enum class TargetHealth : uint8_t { kInitial, kHealthy, kUnhealthy, kDraining, kUnused };
 
 // Why a target is unhealthy.
 enum class HealthReason : uint8_t {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/socket_address.h"
+#include "health/target_health.h"
 
 namespace ballast::proxy {
 
@@ -14,8 +15,11 @@ struct Member {
   core::SocketAddress address;
   uint64_t id = 0;  // lb::hash_bytes(address_text): the identity LB state is keyed by
   uint32_t weight = 1;
-  bool healthy = true;    // passes its health checks (always, when the group has none)
-  bool draining = false;  // no new requests; its connections close after their response
+  // kHealthy (checks pass, or none), kInitial or kUnhealthy (no traffic unless the group
+  // fails open), kDraining (no new requests; its connections close after their response).
+  health::TargetHealth health = health::TargetHealth::kHealthy;
+  bool healthy() const { return health == health::TargetHealth::kHealthy; }
+  bool draining() const { return health == health::TargetHealth::kDraining; }
 };
 
 // The targets of one group at one moment. Immutable once published: each change (a

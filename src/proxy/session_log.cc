@@ -9,11 +9,9 @@
 namespace ballast::proxy {
 
 void Session::log_request(const http::MessageHead& head) {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
   exchange_.log = ExchangeLog{};
   exchange_.log.pending = true;
-  exchange_.log.unix_ms = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+  exchange_.log.unix_ms = core::unix_ms();
   exchange_.log.head_us = exchange_.head_us;
   exchange_.log.method.assign(head.method);
   exchange_.log.uri.assign(head.target);

@@ -33,7 +33,7 @@ GroupMembership membership_from_config(const config::TargetGroupConfig& group) {
   GroupMembership m;
   for (const auto& t : group.targets) {
     m.members.push_back(
-        Member{t.address_text, t.address, lb::hash_bytes(t.address_text), t.weight, true, false});
+        Member{t.address_text, t.address, lb::hash_bytes(t.address_text), t.weight});
   }
   return m;
 }
@@ -161,17 +161,17 @@ void TargetGroupRuntime::apply(const GroupMembership& membership) {
     size_t i = slot_for(m, existing, free_slots);
     Slot& slot = slots_[i];
     slot.member = true;
-    slot.healthy = m.healthy;
+    slot.healthy = m.healthy();
     slot.base_weight = m.weight;
-    if (m.draining && !slot.draining) {
+    if (m.draining() && !slot.draining) {
       slot.drain_version = membership.version;
       slot.drain_reported = false;
       slot.pool->set_closing();
       newly_draining.push_back(i);
-    } else if (!m.draining && slot.draining) {
+    } else if (!m.draining() && slot.draining) {
       slot.pool->set_open();
     }
-    slot.draining = m.draining;
+    slot.draining = m.draining();
   }
   for (size_t i = 0; i < slots_.size(); ++i) {
     base_weights_[i] = slots_[i].member && !slots_[i].draining ? slots_[i].base_weight : 0;

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "scale/provider.h"
@@ -56,6 +57,8 @@ struct Instance {
   int64_t launch_unix_ms = 0;  // wall clock, for people
   int64_t in_service_ms = -1;  // monotonic
   std::string launch_error;    // the provider's answer to a launch that failed
+  // The provider's answer to the stop: empty when it stopped, else why not (none yet: nullopt).
+  std::optional<std::string> stop_answer;
   std::string exited;          // set when it ended on its own: why
   bool protected_from_scale_in = false;
   // Set: it leaves once capacity without it is back (refresh, lifetime, zone rebalancing),

@@ -362,13 +362,18 @@ void ScalingGroup::advance(Instance& i, int64_t now_ms, int64_t unix_ms) {
       }
       // Draining: the registry removes the target once its requests are done (or at the
       // deregistration delay).
-      if (link_.health(i.target_group, i.address) != TargetGroupLink::Health::kAbsent) return;
+      if (link_.health(i.target_group, i.address)) return;
       start_hooks_or(i, config::LifecycleHookConfig::Transition::kTerminating, now_ms, unix_ms);
       return;
     case Phase::kTerminateHooks:
       poll_hooks(i, now_ms, unix_ms);
       return;
     case Phase::kStopping:
+      // The provider's answer came between ticks; it counts at this tick, with its clock.
+      if (i.stop_answer) {
+        transition(i, Phase::kTerminated, {*i.stop_answer, !i.stop_answer->empty()}, unix_ms);
+      }
+      return;
     case Phase::kTerminated:
       return;
   }
@@ -446,8 +451,7 @@ void ScalingGroup::join(Instance& i, int64_t now_ms, int64_t unix_ms) {
 }
 
 void ScalingGroup::await_health(Instance& i, int64_t now_ms, int64_t unix_ms) {
-  TargetGroupLink::Health h = link_.health(i.target_group, i.address);
-  if (h == TargetGroupLink::Health::kHealthy) {
+  if (link_.health(i.target_group, i.address) == health::TargetHealth::kHealthy) {
     i.in_service_ms = now_ms;
     transition(i, Phase::kInService, {}, unix_ms);
     return;
@@ -470,7 +474,7 @@ void ScalingGroup::stop(Instance& i, int64_t unix_ms) {
       LOG_WARN("autoscaling group \"%s\": terminating %s: %s", name().c_str(), id.c_str(),
                error.c_str());
     }
-    transition(*in, Phase::kTerminated, {error, /*failed=*/!ok}, core::unix_ms());
+    in->stop_answer = ok ? "" : (error.empty() ? "the provider could not stop it" : error);
   });
 }
 
@@ -501,14 +505,14 @@ void ScalingGroup::advance_in_service(Instance& i, int64_t now_ms, int64_t unix_
               unix_ms);
     return;
   }
-  TargetGroupLink::Health h = link_.health(i.target_group, i.address);
-  if (h == TargetGroupLink::Health::kAbsent) {
+  std::optional<health::TargetHealth> h = link_.health(i.target_group, i.address);
+  if (!h) {
     // Deregistered from outside (the API): it belongs to the group, so it goes back. (One
     // whose group moved to another target group is being replaced instead.)
     if (i.target_group == config_.target_group) link_.register_target(i.target_group, i.address);
     return;
   }
-  if (h == TargetGroupLink::Health::kUnhealthy &&
+  if (h == health::TargetHealth::kUnhealthy &&
       now_ms - i.launch_ms >= config_.health_check_grace_period_ms) {
     desired_cause_ = "auto-healing: replacing " + i.id + ", which failed the health check";
     terminate(i, "auto-healing: the instance failed the target group's health check; replacing it",

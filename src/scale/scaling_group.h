@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/event_loop.h"
+#include "health/target_health.h"
 #include "scale/instance.h"
 
 namespace ballast::scale {
@@ -15,12 +16,14 @@ namespace ballast::scale {
 // What a group needs of the target group its instances join (the controller's registry).
 class TargetGroupLink {
  public:
-  enum class Health { kAbsent, kInitial, kHealthy, kUnhealthy, kDraining };
   virtual ~TargetGroupLink() = default;
   virtual void register_target(const std::string& group, const std::string& address) = 0;
   // Deregisters with the target group's deregistration delay (draining first).
   virtual void deregister_target(const std::string& group, const std::string& address) = 0;
-  virtual Health health(const std::string& group, const std::string& address) const = 0;
+  // The target's state in its group, in the registry's words; nullopt when it is not
+  // registered there.
+  virtual std::optional<health::TargetHealth> health(const std::string& group,
+                                                     const std::string& address) const = 0;
 };
 
 // Makes the provider a launch template names.

@@ -38,11 +38,12 @@ TEST(TargetRegistryTest, LoadsGroupsAndPublishesEachOnce) {
   const auto& m = *changes[0].second;
   ASSERT_EQ(m.members.size(), 2u);
   EXPECT_EQ(m.members[1].weight, 3u);
-  EXPECT_TRUE(m.members[0].healthy) << "no health check: serving";
+  EXPECT_TRUE(m.members[0].healthy()) << "no health check: serving";
   EXPECT_TRUE(r.take_changes().empty()) << "nothing changed since";
-  EXPECT_EQ(r.find_group("app")->state_of(r.find_group("app")->targets[0]), TargetState::kHealthy);
+  EXPECT_EQ(r.find_group("app")->state_of(r.find_group("app")->targets[0]),
+            health::TargetHealth::kHealthy);
   EXPECT_EQ(r.find_group("spare")->state_of(r.find_group("spare")->targets[0]),
-            TargetState::kUnused)
+            health::TargetHealth::kUnused)
       << "no rule forwards to it";
 }
 
@@ -50,17 +51,17 @@ TEST(TargetRegistryTest, CheckedTargetsStartInitialAndFollowTheirChecks) {
   TargetRegistry r(1);
   r.load(load(kAB, "    health_check: { path: /health }\n"), 0);
   const GroupRecord& g = *r.find_group("app");
-  EXPECT_EQ(g.state_of(g.targets[0]), TargetState::kInitial);
-  EXPECT_FALSE(r.take_changes()[0].second->members[0].healthy);
+  EXPECT_EQ(g.state_of(g.targets[0]), health::TargetHealth::kInitial);
+  EXPECT_FALSE(r.take_changes()[0].second->members[0].healthy());
   r.set_health("app", g.targets[0].id, health::TargetHealth::kUnhealthy,
                health::HealthReason::kTimeout, "no response");
-  EXPECT_EQ(g.state_of(g.targets[0]), TargetState::kUnhealthy);
+  EXPECT_EQ(g.state_of(g.targets[0]), health::TargetHealth::kUnhealthy);
   EXPECT_EQ(g.targets[0].detail, "no response");
   r.set_health("app", g.targets[0].id, health::TargetHealth::kHealthy, health::HealthReason::kNone,
                "");
   auto changes = r.take_changes();
   ASSERT_EQ(changes.size(), 1u);
-  EXPECT_TRUE(changes[0].second->members[0].healthy);
+  EXPECT_TRUE(changes[0].second->members[0].healthy());
 }
 
 TEST(TargetRegistryTest, RegisterValidatesAndRejectsDuplicates) {
@@ -92,7 +93,7 @@ TEST(TargetRegistryTest, DeregistrationWaitsForEveryWorker) {
   auto changes = r.take_changes();
   ASSERT_EQ(changes.size(), 1u);
   uint64_t version = changes[0].second->version;
-  EXPECT_TRUE(changes[0].second->members[0].draining);
+  EXPECT_TRUE(changes[0].second->members[0].draining());
   uint64_t id = lb::hash_bytes("127.0.0.1:8001");
   r.drained("app", id, version - 1, 0);  // about an older drain: ignored
   r.drained("app", id, version, 1);
@@ -122,9 +123,10 @@ TEST(TargetRegistryTest, DrainAndUndrainKeepTheTargetRegistered) {
   uint64_t v = r.take_changes()[0].second->version;
   r.drained("app", lb::hash_bytes("127.0.0.1:8001"), v, 0);
   EXPECT_TRUE(r.remove_finished(100000).empty()) << "drained, not deregistered";
-  EXPECT_EQ(r.find_group("app")->state_of(*find(r, "127.0.0.1:8001")), TargetState::kDraining);
+  EXPECT_EQ(r.find_group("app")->state_of(*find(r, "127.0.0.1:8001")),
+            health::TargetHealth::kDraining);
   ASSERT_TRUE(r.undrain("app", "127.0.0.1:8001").ok());
-  EXPECT_FALSE(r.take_changes()[0].second->members[0].draining);
+  EXPECT_FALSE(r.take_changes()[0].second->members[0].draining());
 }
 
 TEST(TargetRegistryTest, AReloadKeepsStateAndApiTargetsAndDrainsWhatItDrops) {

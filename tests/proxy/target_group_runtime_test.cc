@@ -12,12 +12,12 @@ namespace {
 Member member(const std::string& address, bool healthy = true, bool draining = false,
               uint32_t weight = 1) {
   std::string error;
-  return Member{address,
-                *core::SocketAddress::parse(address, &error, false),
-                lb::hash_bytes(address),
-                weight,
-                healthy,
-                draining};
+  using health::TargetHealth;
+  return Member{address, *core::SocketAddress::parse(address, &error, false),
+                lb::hash_bytes(address), weight,
+                draining  ? TargetHealth::kDraining
+                : healthy ? TargetHealth::kHealthy
+                          : TargetHealth::kUnhealthy};
 }
 
 GroupMembership members(std::vector<Member> list, uint64_t version = 1) {

@@ -58,15 +58,17 @@ class FakeProvider final : public Provider {
 // (draining) until the test lets them go.
 class FakeLink final : public TargetGroupLink {
  public:
+  using Health = health::TargetHealth;
   void register_target(const std::string&, const std::string& address) override {
     health_[address] = Health::kInitial;
   }
   void deregister_target(const std::string&, const std::string& address) override {
     health_[address] = Health::kDraining;
   }
-  Health health(const std::string&, const std::string& address) const override {
+  std::optional<Health> health(const std::string&, const std::string& address) const override {
     auto it = health_.find(address);
-    return it == health_.end() ? Health::kAbsent : it->second;
+    if (it == health_.end()) return std::nullopt;
+    return it->second;
   }
   void set(const std::string& address, Health h) { health_[address] = h; }
   void all_healthy() {

@@ -12,7 +12,7 @@ namespace {
 
 using testing::FakeLink;
 using testing::FakeProvider;
-using Health = TargetGroupLink::Health;
+using Health = health::TargetHealth;
 
 config::AutoScalingGroupConfig group_config() {
   config::AutoScalingGroupConfig c;
@@ -109,6 +109,8 @@ TEST_F(GroupTest, ScaleInTakesFromTheFullestZoneOldestFirstAndDrainsBeforeStoppi
   ASSERT_EQ(provider->terminations.size(), 1u);
   EXPECT_EQ(provider->terminations[0], oldest_in_a);
   provider->finish_terminations();
+  EXPECT_EQ(in(InstanceState::kTerminated), 0) << "the provider's answer counts at the next tick";
+  tick();
   EXPECT_EQ(in(InstanceState::kTerminated), 1);
   EXPECT_EQ(per_zone()["a"], 1);
   EXPECT_EQ(per_zone()["b"], 1);
