@@ -47,7 +47,6 @@ class Router {
 
   void add(std::string method, std::string_view pattern, Handler handler);
   AdminResponse dispatch(const AdminRequest& request) const;
-  size_t size() const { return routes_.size(); }
 
  private:
   struct Segment {

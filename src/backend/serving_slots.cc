@@ -14,7 +14,6 @@ std::unique_ptr<ServingSlots::Claim> ServingSlots::claim(core::EventLoop& loop,
       return claim;
     }
     --free_;
-    claim->granted_ = true;
   }
   // Posted even when granted at once, so the caller's stack finishes first.
   loop.post(std::move(granted));
@@ -29,9 +28,11 @@ void ServingSlots::give_back(Claim* claim) {
   Waiter next{};
   {
     core::MutexLock lock(mu_);
-    if (!claim->granted_) {
-      // Still waiting: it leaves the queue, and nothing else changes.
-      std::erase_if(waiting_, [claim](const Waiter& w) { return w.claim == claim; });
+    auto queued = std::find_if(waiting_.begin(), waiting_.end(),
+                               [claim](const Waiter& w) { return w.claim == claim; });
+    if (queued != waiting_.end()) {
+      // Still waiting, so it held no slot: it leaves the queue, and nothing else changes.
+      waiting_.erase(queued);
       return;
     }
     if (waiting_.empty()) {
@@ -40,7 +41,6 @@ void ServingSlots::give_back(Claim* claim) {
     }
     next = std::move(waiting_.front());
     waiting_.pop_front();
-    next.claim->granted_ = true;
   }
   // The waiter's claim stays valid until its owner drops it, which happens on its own
   // loop, after this post runs or is checked there.

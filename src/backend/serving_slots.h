@@ -19,7 +19,8 @@ class ServingSlots {
  public:
   explicit ServingSlots(unsigned slots) : free_(slots) {}
 
-  // A request's claim on a slot. Dropping it gives the slot back, or leaves the queue.
+  // A request's claim on a slot. Dropping it gives the slot back, or leaves the queue (a
+  // claim still queued is one that has no slot yet).
   class Claim {
    public:
     ~Claim();
@@ -30,7 +31,6 @@ class ServingSlots {
     friend class ServingSlots;
     explicit Claim(ServingSlots& slots) : slots_(slots) {}
     ServingSlots& slots_;
-    bool granted_ = false;  // written under slots_.mu_
   };
 
   // Calls `granted` on `loop` once a slot is this request's: at once when one is free, else

@@ -101,6 +101,8 @@ class Controller final : public proxy::ControlLink {
   void add_target_routes();
   // The group named in a path (a 404 when there is none).
   const GroupRecord& group_named(const std::string& name) const;
+  // The {group} of a target route, which must exist (a 404 otherwise).
+  const std::string& existing_group(const admin::PathParams& p) const;
   // The answer to a change of targets: the registry's outcome, published to the workers.
   admin::AdminResponse target_change(const std::string& group,
                                      const TargetRegistry::Outcome& outcome, int ok_status,

@@ -147,6 +147,13 @@ const GroupRecord& Controller::group_named(const std::string& name) const {
   return *g;
 }
 
+const std::string& Controller::existing_group(const admin::PathParams& p) const {
+  // Checked, then named by the path's own string: the registry may change while the answer
+  // is built, so nothing here points into it.
+  group_named(p["group"]);
+  return p["group"];
+}
+
 admin::AdminResponse Controller::target_change(const std::string& group,
                                                const TargetRegistry::Outcome& outcome,
                                                int ok_status, const json& ok_body,
@@ -245,7 +252,7 @@ void Controller::add_target_routes() {
   admin::Router& r = router_;
   r.add("POST", "/api/v1/target-groups/{group}/targets",
         [this](const PathParams& p, const AdminRequest& request) {
-          const std::string& group = group_named(p["group"]).name;
+          const std::string& group = existing_group(p);
           json body = parse_body(request);
           if (!body.contains("address") || !body["address"].is_string()) {
             throw admin::ClientError(400, "the body needs \"address\": \"IP:PORT\"");
@@ -257,14 +264,14 @@ void Controller::add_target_routes() {
         });
   r.add("DELETE", "/api/v1/target-groups/{group}/targets/{address}",
         [this](const PathParams& p, const AdminRequest&) {
-          const std::string& group = group_named(p["group"]).name;
+          const std::string& group = existing_group(p);
           const std::string& address = p["address"];
           return target_change(group, registry_.deregister_target(group, address, loop_.now_ms()),
                                202, {{"deregistering", address}, {"target_group", group}},
                                "deregistering " + address);
         });
   auto set_weight = [this](const PathParams& p, const AdminRequest& request) {
-    const std::string& group = group_named(p["group"]).name;
+    const std::string& group = existing_group(p);
     const std::string& address = p["address"];
     json body = parse_body(request);
     if (!body.contains("weight")) throw admin::ClientError(400, "the body needs \"weight\": N");
@@ -276,14 +283,14 @@ void Controller::add_target_routes() {
   r.add("PUT", "/api/v1/target-groups/{group}/targets/{address}", set_weight);
   r.add("POST", "/api/v1/target-groups/{group}/targets/{address}/drain",
         [this](const PathParams& p, const AdminRequest&) {
-          const std::string& group = group_named(p["group"]).name;
+          const std::string& group = existing_group(p);
           const std::string& address = p["address"];
           return target_change(group, registry_.drain(group, address, loop_.now_ms()), 200,
                                {{"draining", address}}, "drain " + address);
         });
   r.add("POST", "/api/v1/target-groups/{group}/targets/{address}/undrain",
         [this](const PathParams& p, const AdminRequest&) {
-          const std::string& group = group_named(p["group"]).name;
+          const std::string& group = existing_group(p);
           const std::string& address = p["address"];
           return target_change(group, registry_.undrain(group, address), 200,
                                {{"serving", address}}, "undrain " + address);

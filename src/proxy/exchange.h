@@ -47,7 +47,6 @@ struct Exchange {
 
   // The request, as its head said.
   struct Request {
-    bool keep_alive = true;  // the client asked to keep the connection
     bool http11 = true;
     bool head_method = false;
     bool chunked = false;
@@ -57,7 +56,8 @@ struct Exchange {
   bool request_complete = false;
   Response response = Response::kAwaiting;
   Answerer answerer = Answerer::kTarget;
-  bool keep_alive = true;  // the answer keeps the connection open
+  // The client asked to keep the connection, and nothing since says the answer must close it.
+  bool keep_alive = true;
 
   int rule = -1;            // the matched rule's position in its listener (-1: none)
   int64_t head_us = 0;      // when the request head arrived (0: total time already recorded)

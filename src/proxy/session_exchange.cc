@@ -127,13 +127,12 @@ void Session::RequestSink::on_body(const char* data, size_t n) {
 void Session::RequestSink::on_message_complete() {}
 
 void Session::on_request_head(http::MessageHead& head) {
-  exchange_.request.keep_alive = head.keep_alive;
+  exchange_.keep_alive = head.keep_alive;
   exchange_.request.http11 = head.version_minor == 1;
   exchange_.request.head_method = head.is_head_request;
   exchange_.request.chunked = head.chunked;
   exchange_.request.replayable = !head.chunked && head.content_length == 0;
   exchange_.request.idempotent = is_idempotent(head.method);
-  exchange_.keep_alive = exchange_.request.keep_alive;
 
   stats_->requests.add();
   exchange_.head_us = core::monotonic_us();
@@ -640,10 +639,12 @@ void Session::finish_exchange() {
   release_group_slots();
   record_total_time();
   if (exchange_.log.pending) log_exchange();
-  bool keep_alive = exchange_.keep_alive && exchange_.request_complete && !worker_.draining() &&
-                    !client_eof_ && adopt_current_snapshot();
+  bool keep_alive =
+      exchange_.keep_alive && exchange_.request_complete && !worker_.draining() && !client_eof_;
+  // The exchange lets go of its group before the connection moves to the current snapshot,
+  // which may free that group.
   reset_exchange();
-  if (!keep_alive) {
+  if (!keep_alive || !adopt_current_snapshot()) {
     start_closing();
     return;
   }

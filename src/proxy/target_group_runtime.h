@@ -94,7 +94,6 @@ class TargetGroupRuntime {
     --active_requests_;
     if (states_[i].in_flight == 0 && slots_[i].draining) report_drained(i);
   }
-  uint64_t active_requests() const { return active_requests_; }
 
   // The retry budget (as Envoy's): a retry may start while the retries in progress stay
   // below retry_budget_percent of the requests in flight, or below retry_min_concurrency.

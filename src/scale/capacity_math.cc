@@ -26,6 +26,16 @@ int saturate(double capacity) {
 }
 }  // namespace
 
+TrackingAnswer target_tracking_now(int in_service, int current, double window,
+                                   std::optional<double> newest, double target, double tolerance) {
+  TrackingAnswer a{target_tracking_desired(in_service, window, target, tolerance), window, false};
+  if (!newest || *newest <= window) return a;
+  std::optional<int> now = target_tracking_desired(in_service, *newest, target, tolerance);
+  if (now && *now > a.desired.value_or(current)) return {now, *newest, true};
+  if (!now && a.desired && *a.desired < current) a.desired.reset();
+  return a;
+}
+
 int adjust(int current, double adjustment, AdjustmentType type, int min_magnitude) {
   switch (type) {
     case AdjustmentType::kChangeInCapacity:

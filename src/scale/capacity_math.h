@@ -21,6 +21,19 @@ constexpr int kMaxCapacity = 1000000;
 std::optional<int> target_tracking_desired(int in_service, double metric, double target,
                                            double tolerance = 0.1);
 
+// Target tracking over a window and its newest complete second. Scale-out answers the load
+// as it is now: when the newest second is above the window (whose older, quieter seconds
+// would make the first action too small), the higher recommendation wins. Scale-in keeps the
+// window, and holds while the newest second is back within the tolerance.
+struct TrackingAnswer {
+  std::optional<int> desired;  // nullopt: hold
+  double basis = 0;            // the metric value it came from
+  bool from_newest = false;    // that value is the newest second's
+};
+TrackingAnswer target_tracking_now(int in_service, int current, double window,
+                                   std::optional<double> newest, double target,
+                                   double tolerance = 0.1);
+
 // Step scaling (AWS): the alarm's metric sits some distance from its threshold; the step
 // whose [lower, upper) interval holds that distance gives the adjustment. The types are the
 // configuration's, so a policy's steps are used as they were read.

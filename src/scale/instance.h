@@ -59,7 +59,7 @@ struct Instance {
   std::string launch_error;    // the provider's answer to a launch that failed
   // The provider's answer to the stop: empty when it stopped, else why not (none yet: nullopt).
   std::optional<std::string> stop_answer;
-  std::string exited;          // set when it ended on its own: why
+  std::string exited;  // set when it ended on its own: why
   bool protected_from_scale_in = false;
   // Set: it leaves once capacity without it is back (refresh, lifetime, zone rebalancing),
   // for this reason.

@@ -356,8 +356,8 @@ void ScalingGroup::advance(Instance& i, int64_t now_ms, int64_t unix_ms) {
       return;
     case Phase::kLeaving:
       if (!i.launch_answered()) return;  // what the launch started is stopped once known
-      if (i.address.empty()) {
-        transition(i, Phase::kTerminated, {"nothing was started"}, unix_ms);
+      if (i.address.empty()) {           // the launch failed: nothing was started, nothing to stop
+        transition(i, Phase::kTerminated, {}, unix_ms);
         return;
       }
       // Draining: the registry removes the target once its requests are done (or at the

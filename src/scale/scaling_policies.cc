@@ -153,25 +153,12 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
       continue;
     }
     any = true;
-    double basis = reading->window;
-    std::optional<int> r = target_tracking_desired(counted, basis, p.target, p.tolerance);
-    // Scale-out answers the load as it is now: when the newest second is above the window
-    // (whose older, quieter seconds would make the first action too small), the higher of
-    // the two recommendations wins. Scale-in keeps the window, and the stabilization.
-    if (reading->newest && *reading->newest > reading->window) {
-      std::optional<int> now_r =
-          target_tracking_desired(counted, *reading->newest, p.target, p.tolerance);
-      if (now_r && *now_r > r.value_or(current)) {
-        r = now_r;
-        basis = *reading->newest;
-      } else if (!now_r && r && *r < current) {
-        r.reset();  // the load now is within tolerance: no scale-in on older seconds
-      }
-    }
+    TrackingAnswer answer = target_tracking_now(counted, current, reading->window, reading->newest,
+                                                p.target, p.tolerance);
     int rec = current;  // within tolerance: hold
-    if (r) {
-      st.recommendation = *r;
-      rec = *r;
+    if (answer.desired) {
+      st.recommendation = *answer.desired;
+      rec = *answer.desired;
     } else {
       st.note = "within tolerance";
     }
@@ -179,8 +166,8 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
     if (rec > best) {
       best = rec;
       best_cause = "target tracking policy " + p.name + " (" + metric_label(p.metric) + " " +
-                   format_metric(basis) +
-                   (basis != reading->window ? " in the newest second" : "") + ", target " +
+                   format_metric(answer.basis) +
+                   (answer.from_newest ? " in the newest second" : "") + ", target " +
                    format_metric(p.target) + ")";
     }
   }

@@ -31,6 +31,22 @@ TEST(TargetTrackingTest, HugeMetricsSaturateInsteadOfOverflowing) {
   EXPECT_EQ(adjust(3, 1e300, AdjustmentType::kPercentChangeInCapacity), 3 + kMaxCapacity);
 }
 
+TEST(TargetTrackingTest, AStepInLoadIsAnsweredFromTheNewestSecond) {
+  // Window 120 (says 3), newest second 400 (says 8): scale out for the load as it is now.
+  TrackingAnswer up = target_tracking_now(2, 2, 120, 400, 100);
+  EXPECT_EQ(up.desired, 8);
+  EXPECT_TRUE(up.from_newest);
+  EXPECT_EQ(up.basis, 400);
+  // Falling load: the window decides (hold), whatever a quiet newest second says.
+  EXPECT_FALSE(target_tracking_now(4, 4, 100, 10, 100).desired);
+  // The window says scale in, the newest second is back within tolerance: hold.
+  EXPECT_FALSE(target_tracking_now(4, 4, 20, 95, 100).desired);
+  // No newest second: the window alone.
+  TrackingAnswer window_only = target_tracking_now(2, 2, 250, std::nullopt, 100);
+  EXPECT_EQ(window_only.desired, 5);
+  EXPECT_FALSE(window_only.from_newest);
+}
+
 TEST(StepScalingTest, TheStepHoldingTheDistanceFromTheThresholdApplies) {
   // Threshold 60: +1 from 60 to 80, +3 from 80 on; below the threshold nothing.
   std::vector<StepAdjustment> steps = {{0.0, 20.0, 1}, {20.0, std::nullopt, 3}};
