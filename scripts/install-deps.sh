@@ -9,6 +9,7 @@ PACKAGES=(
   libyaml-cpp-dev           # configuration files
   nlohmann-json3-dev        # JSON (admin API, load generator output)
   libcli11-dev              # command line
+  libssl-dev openssl        # TLS termination; tests make their throwaway CAs with openssl
   libgtest-dev libgmock-dev # tests
   libbenchmark-dev          # micro-benchmarks
   curl procps               # integration tests and demo
@@ -16,6 +17,7 @@ PACKAGES=(
   wrk haproxy nginx-light   # make bench: the proxies we measure against
   gnuplot-nox               # make bench-autoscale: the supply/demand/latency plots
   prometheus                # promtool checks the /metrics exposition in the tests
+  testssl.sh                # the TLS test audits a listener's protocols and ciphers
   chromium                  # the dashboard test loads the page headless
 )
 

@@ -4,6 +4,7 @@
 
 #include "app/commands.h"
 #include "config/config_loader.h"
+#include "tls/ticket_keys.h"
 #include "control/controller.h"
 
 namespace ballast::app {
@@ -22,7 +23,9 @@ void raise_file_limit() {
 }  // namespace
 
 int run_command(const std::string& config_path) {
-  config::LoadResult result = config::load_config_file(config_path);
+  // One set of session ticket keys for the process: every TLS listener, every reload.
+  auto ticket_keys = std::make_shared<tls::TicketKeys>();
+  config::LoadResult result = config::load_config_file(config_path, {ticket_keys});
   if (!result.config) {
     for (const auto& e : result.errors.errors()) fprintf(stderr, "%s\n", e.to_string().c_str());
     fprintf(stderr, "%s: %zu error(s); not starting\n", config_path.c_str(),
@@ -30,7 +33,7 @@ int run_command(const std::string& config_path) {
     return 1;
   }
   raise_file_limit();
-  control::Controller controller(config_path, std::move(*result.config));
+  control::Controller controller(config_path, std::move(*result.config), std::move(ticket_keys));
   return controller.run();
 }
 

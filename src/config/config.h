@@ -12,6 +12,7 @@
 #include "core/socket_address.h"
 #include "core/time_zone.h"
 #include "lb/balancer_factory.h"
+#include "tls/server_context.h"
 
 namespace ballast::config {
 
@@ -168,6 +169,40 @@ struct AccessLogConfig {
   Location location;
 };
 
+// One certificate of a TLS listener (paths relative to the configuration file).
+struct TlsCertificateConfig {
+  std::string cert;
+  std::string key;
+  std::string ocsp;  // a DER OCSP response to staple; empty: none
+  bool is_default = false;
+  Location location;
+};
+
+// Strict-Transport-Security on every response of a TLS listener (RFC 6797).
+struct HstsConfig {
+  int64_t max_age_s = 0;  // 0: no header
+  bool include_subdomains = false;
+  bool preload = false;
+};
+
+// TLS termination on a listener.
+struct TlsConfig {
+  bool enabled = false;
+  tls::Policy policy = tls::Policy::kIntermediate;
+  std::vector<TlsCertificateConfig> certificates;
+  // Mutual TLS: clients present a certificate from this CA bundle (empty: not asked).
+  std::string client_ca;
+  bool client_certificate_required = true;
+  // The verified client certificate's subject goes to targets in this header (a client's
+  // own header of that name is always removed).
+  std::string client_subject_header = "X-Client-Cert-Subject";
+  HstsConfig hsts;
+  std::string hsts_line;  // "Strict-Transport-Security: ...\r\n", or empty (derived)
+  // Built by the loader from the files above: shared by every worker, immutable.
+  std::shared_ptr<const tls::ServerContext> context;
+  Location location;
+};
+
 struct ListenerConfig {
   std::string name;
   std::string bind_text;
@@ -177,6 +212,7 @@ struct ListenerConfig {
   int64_t idle_timeout_ms = 60000;    // a keep-alive client connection may stay idle this long
   HttpLimits limits;
   AccessLogConfig access_log;
+  TlsConfig tls;
   std::vector<RuleConfig> rules;
   Location location;
 };

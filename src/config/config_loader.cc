@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "config/alarm_reader.h"
 #include "config/autoscaling_reader.h"
 #include "config/rule_reader.h"
+#include "config/tls_reader.h"
 #include "config/units.h"
 #include "config/validate.h"
 #include "config/yaml_reader.h"
@@ -317,6 +319,11 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
   } else {
     r.node("access_log");
   }
+  if (r.has("tls")) {
+    l.tls = read_tls(r.node("tls"), r.child_path("tls"), errors);
+  } else {
+    r.node("tls");
+  }
   for_each_item(r, "rules", errors, [&](const YAML::Node& item, const std::string& p) {
     l.rules.push_back(read_rule(item, p, errors));
   });
@@ -415,7 +422,8 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
 
 }  // namespace
 
-LoadResult load_config_string(const std::string& text, const std::string& name) {
+LoadResult load_config_string(const std::string& text, const std::string& name,
+                              const LoadOptions& options) {
   LoadResult result{std::nullopt, ErrorList(name)};
   YAML::Node root;
   try {
@@ -431,12 +439,14 @@ LoadResult load_config_string(const std::string& text, const std::string& name) 
   // Cross-checks run even after local errors, so one pass reports everything; they skip
   // values that failed to read (those are reported already).
   validate(config, result.errors);
+  build_tls_contexts(config, std::filesystem::path(name).parent_path().string(),
+                     options.ticket_keys, result.errors);
   result.errors.sort_by_position();
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }
 
-LoadResult load_config_file(const std::string& path) {
+LoadResult load_config_file(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path);
   if (!in) {
     LoadResult result{std::nullopt, ErrorList(path)};
@@ -445,7 +455,7 @@ LoadResult load_config_file(const std::string& path) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  return load_config_string(text.str(), path);
+  return load_config_string(text.str(), path, options);
 }
 
 }  // namespace ballast::config

@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "config/errors.h"
+#include "tls/ticket_keys.h"
 
 namespace ballast::config {
 
@@ -12,10 +13,20 @@ struct LoadResult {
   ErrorList errors;
 };
 
-// Reads, type-checks and validates a configuration file. Collects every error it can
-// find rather than stopping at the first, so a user fixes a file in one pass.
-LoadResult load_config_file(const std::string& path);
-// The same, from text; `name` stands for the file in error messages.
-LoadResult load_config_string(const std::string& text, const std::string& name);
+// What the loader needs beyond the file.
+struct LoadOptions {
+  // The process's TLS session ticket keys, shared by every TLS listener of every
+  // configuration it loads (null: each listener gets keys of its own).
+  std::shared_ptr<tls::TicketKeys> ticket_keys;
+};
+
+// Reads, type-checks and validates a configuration file, and reads the files it names
+// (certificates, keys). Collects every error it can find rather than stopping at the
+// first, so a user fixes a file in one pass.
+LoadResult load_config_file(const std::string& path, const LoadOptions& options = {});
+// The same, from text; `name` stands for the file in error messages, and relative paths
+// in it are taken from the directory of `name`.
+LoadResult load_config_string(const std::string& text, const std::string& name,
+                              const LoadOptions& options = {});
 
 }  // namespace ballast::config

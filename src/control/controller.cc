@@ -82,14 +82,16 @@ class Controller::SignalWatch final : public core::IoHandler {
   int fd_ = -1;
 };
 
-Controller::Controller(std::string config_path, config::Config config)
+Controller::Controller(std::string config_path, config::Config config,
+                       std::shared_ptr<tls::TicketKeys> ticket_keys)
     : config_path_(std::move(config_path)),
       config_(std::make_shared<const config::Config>(std::move(config))),
       registry_(config_->effective_workers()),
       series_(config_->metrics.per_second_retention_ms / 1000,
               config_->metrics.per_minute_retention_ms / 60000),
       alarms_([this](const alarms::AlarmStatus& a, const config::AlarmAction& action,
-                     const alarms::Transition& t) { run_alarm_action(a, action, t); }) {
+                     const alarms::Transition& t) { run_alarm_action(a, action, t); }),
+      ticket_keys_(std::move(ticket_keys)) {
   add_routes();
 }
 
@@ -156,6 +158,7 @@ bool Controller::start(std::string* error) {
   }
   LOG_INFO("ballast running with %u worker thread(s)", n);
   loop_.timers().arm(tick_timer_, kTickMs, loop_.now_ms());
+  loop_.timers().arm(ticket_timer_, tls::TicketKeys::kRotationSeconds * 1000, loop_.now_ms());
   return true;
 }
 
@@ -257,7 +260,7 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
     LOG_ERROR("reload (%s): %s; the running configuration stays", trigger, why.c_str());
     return std::shared_ptr<core::Completion>();
   };
-  config::LoadResult result = config::load_config_file(config_path_);
+  config::LoadResult result = config::load_config_file(config_path_, {ticket_keys_});
   if (!result.config) {
     for (const auto& e : result.errors.errors()) {
       reload_status_.errors.push_back(e.to_string());
@@ -421,6 +424,14 @@ void Controller::remove_finished_targets() {
   for (const auto& name : removed) LOG_INFO("deregistered %s", name.c_str());
   publish();
   if (!removed.empty()) sync_checkers();
+}
+
+void Controller::on_ticket_rotation(void* self) {
+  auto* c = static_cast<Controller*>(self);
+  c->loop_.timers().arm(c->ticket_timer_, tls::TicketKeys::kRotationSeconds * 1000,
+                        c->loop_.now_ms());
+  c->ticket_keys_->rotate();
+  LOG_DEBUG("TLS session ticket keys rotated");
 }
 
 void Controller::on_tick(void* self) {

@@ -25,6 +25,7 @@
 #include "proxy/circuit_breaker.h"
 #include "proxy/control_link.h"
 #include "proxy/worker.h"
+#include "tls/ticket_keys.h"
 
 namespace ballast::control {
 
@@ -41,7 +42,10 @@ struct ReloadStatus {
 // never touches a worker's state: it posts immutable memberships and reloads to them.
 class Controller final : public proxy::ControlLink {
  public:
-  Controller(std::string config_path, config::Config config);
+  // `ticket_keys`: the TLS session ticket keys `config` was loaded with; reloads use them
+  // too, and the controller rotates them.
+  Controller(std::string config_path, config::Config config,
+             std::shared_ptr<tls::TicketKeys> ticket_keys);
   ~Controller() override;
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -134,6 +138,9 @@ class Controller final : public proxy::ControlLink {
   admin::Router router_;  // the API's routes, filled once by add_routes()
   std::unique_ptr<SignalWatch> signals_;
   core::Timer tick_timer_{&Controller::on_tick, this};
+  std::shared_ptr<tls::TicketKeys> ticket_keys_;
+  static void on_ticket_rotation(void* self);
+  core::Timer ticket_timer_{&Controller::on_ticket_rotation, this};
 };
 
 // A group's counters summed over the workers, as the API shows them.

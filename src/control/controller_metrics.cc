@@ -100,6 +100,15 @@ std::string Controller::render_prometheus() {
          listeners, listener_labels, [](const ListenerTotals& l) { return l.bytes_in; });
   family(w, "ballast_listener_sent_bytes_total", Type::kCounter, "Bytes sent to clients.",
          listeners, listener_labels, [](const ListenerTotals& l) { return l.bytes_out; });
+  family(w, "ballast_listener_tls_handshakes_total", Type::kCounter,
+         "TLS handshakes completed, resumed ones included.", listeners, listener_labels,
+         [](const ListenerTotals& l) { return l.tls_handshakes; });
+  family(w, "ballast_listener_tls_resumed_total", Type::kCounter,
+         "TLS handshakes that resumed a session (ticket or session ID).", listeners,
+         listener_labels, [](const ListenerTotals& l) { return l.tls_resumed; });
+  family(w, "ballast_listener_tls_handshake_failures_total", Type::kCounter,
+         "TLS handshakes refused or broken before completing.", listeners, listener_labels,
+         [](const ListenerTotals& l) { return l.tls_handshake_failures; });
   histograms(
       w, "ballast_listener_request_duration_seconds",
       "From a request's head arriving to its response's end.", listeners, listener_labels,

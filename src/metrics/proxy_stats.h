@@ -33,6 +33,9 @@ struct ListenerStats {
   Counter bytes_in;        // from clients
   Counter bytes_out;       // to clients
   Histogram total_time;    // request head received -> response sent, µs
+  Counter tls_handshakes;          // completed (resumed ones included)
+  Counter tls_resumed;             // completed by resuming a session (ticket or session ID)
+  Counter tls_handshake_failures;  // refused or broken before completing
   // By rule position in evaluation order; rules past the last slot share it.
   static constexpr size_t kMaxRules = 64;
   RuleStats rules[kMaxRules];

@@ -15,6 +15,9 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
     l.requests += s.requests.get();
     l.bytes_in += s.bytes_in.get();
     l.bytes_out += s.bytes_out.get();
+    l.tls_handshakes += s.tls_handshakes.get();
+    l.tls_resumed += s.tls_resumed.get();
+    l.tls_handshake_failures += s.tls_handshake_failures.get();
     l.responses.add(s.responses);
     l.total_time.add(s.total_time);
     for (size_t r = 0; r < ListenerStats::kMaxRules; ++r) {

@@ -28,6 +28,9 @@ struct ListenerTotals {
   uint64_t requests = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
+  uint64_t tls_handshakes = 0;
+  uint64_t tls_resumed = 0;
+  uint64_t tls_handshake_failures = 0;
   StatusTotals responses;
   HistogramSnapshot total_time;
   std::array<RuleTotals, ListenerStats::kMaxRules> rules;

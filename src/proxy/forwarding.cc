@@ -43,6 +43,8 @@ void write_upstream_request_head(const http::MessageHead& request, const ClientF
   for (const auto& h : request.headers) {
     if (is_framing(h.name) || is_hop_by_hop_in(request, h.name)) continue;
     if (iequals(h.name, "x-forwarded-proto") || iequals(h.name, "x-forwarded-host")) continue;
+    if (!facts.client_subject_header.empty() && iequals(h.name, facts.client_subject_header))
+      continue;
     if (iequals(h.name, "x-forwarded-for")) {
       // Several X-Forwarded-For lines are one list: join them, then append the client.
       if (wrote_forwarded_for) continue;
@@ -70,6 +72,8 @@ void write_upstream_request_head(const http::MessageHead& request, const ClientF
   if (!request.host.empty()) header_line(out, "X-Forwarded-Host", request.host);
   if (!has_request_id && !facts.request_id.empty())
     header_line(out, "X-Request-Id", facts.request_id);
+  if (!facts.client_subject_header.empty() && !facts.client_subject.empty())
+    header_line(out, facts.client_subject_header, facts.client_subject);
   if (request.chunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   } else if (request.has_content_length) {
@@ -89,7 +93,7 @@ ClientFraming choose_client_framing(const http::MessageHead& response, bool no_b
 
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
                                 bool client_http11, bool keep_alive, core::Buffer& out,
-                                std::string_view extra_lines) {
+                                std::string_view extra_lines, std::string_view hsts_line) {
   out.append("HTTP/1.1 ");
   out.append_decimal(static_cast<uint64_t>(response.status));
   out.append_char(' ');
@@ -103,9 +107,11 @@ void write_client_response_head(const http::MessageHead& response, ClientFraming
       continue;
     }
     if (is_framing(h.name)) continue;
+    if (!hsts_line.empty() && iequals(h.name, "strict-transport-security")) continue;
     header_line(out, h.name, h.value);
   }
   out.append(extra_lines);
+  out.append(hsts_line);
   if (framing == ClientFraming::kContentLength) {
     out.append("Content-Length: ");
     out.append_decimal(response.content_length);

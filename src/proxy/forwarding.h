@@ -9,9 +9,13 @@ namespace ballast::proxy {
 // Facts about the client connection that the forwarded request carries.
 struct ClientFacts {
   std::string_view client_ip;      // appended to X-Forwarded-For
-  std::string_view proto;          // "http" (set as X-Forwarded-Proto)
+  std::string_view proto;          // "http" or "https" (set as X-Forwarded-Proto)
   std::string_view fallback_host;  // Host to send when an HTTP/1.0 client sent none
   std::string_view request_id;     // used when the request has no X-Request-Id
+  // Mutual TLS: the header that carries the verified client certificate's subject (a
+  // client's own header of that name is removed), and the subject (empty: none).
+  std::string_view client_subject_header;
+  std::string_view client_subject;
 };
 
 // Writes the request head sent to a target: the client's request line and end-to-end
@@ -37,9 +41,12 @@ ClientFraming choose_client_framing(const http::MessageHead& response, bool no_b
 // framing chosen above and a Connection header that states whether the client
 // connection stays open.
 // `extra_lines`: complete header lines the proxy adds ("Set-Cookie: ...\r\n"), or empty.
+// `hsts_line`: the listener's Strict-Transport-Security line, which replaces the target's
+// (empty: the target's, if any, passes).
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
                                 bool client_http11, bool keep_alive, core::Buffer& out,
-                                std::string_view extra_lines = {});
+                                std::string_view extra_lines = {},
+                                std::string_view hsts_line = {});
 
 // True when `name` is hop-by-hop for this message: the fixed list plus every header
 // named by any Connection header of the message.

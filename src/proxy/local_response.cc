@@ -40,12 +40,15 @@ void write_generated_response(core::Buffer& out, const GeneratedResponse& respon
   out.append_decimal(response.body.size());
   if (!keep_alive && client_http11) out.append("\r\nConnection: close");
   if (keep_alive && !client_http11) out.append("\r\nConnection: keep-alive");
-  out.append("\r\n\r\n");
+  out.append("\r\n");
+  out.append(response.extra_lines);
+  out.append("\r\n");
   if (!head_request) out.append(response.body);
 }
 
 std::string expand_location(std::string_view location_template, std::string_view host_header,
-                            std::string_view target, uint16_t listener_port) {
+                            std::string_view target, uint16_t listener_port,
+                            std::string_view protocol) {
   std::string_view host = host_without_port(host_header);
   std::string port = std::to_string(listener_port);
   if (host.size() < host_header.size() && host_header[host.size()] == ':') {
@@ -62,7 +65,7 @@ std::string expand_location(std::string_view location_template, std::string_view
       i += name.size();
       return true;
     };
-    if (try_put("#{protocol}", "http") || try_put("#{host}", host) || try_put("#{port}", port) ||
+    if (try_put("#{protocol}", protocol) || try_put("#{host}", host) || try_put("#{port}", port) ||
         try_put("#{path}", path) || try_put("#{query}", query)) {
       continue;
     }

@@ -19,13 +19,16 @@ struct GeneratedResponse {
   std::string_view content_type;
   std::string_view body;
   std::string_view location;
+  std::string_view extra_lines;  // complete header lines ("Strict-Transport-Security: ...\r\n")
 };
 void write_generated_response(core::Buffer& out, const GeneratedResponse& response,
                               bool head_request, bool client_http11, bool keep_alive);
 
-// Expands a redirect location template: #{protocol}, #{host} (without port), #{port},
-// #{path} and #{query} (without "?"); a "?" left before an empty query is dropped.
+// Expands a redirect location template: #{protocol} ("http" or "https", as the request
+// came), #{host} (without port), #{port}, #{path} and #{query} (without "?"); a "?" left
+// before an empty query is dropped.
 std::string expand_location(std::string_view location_template, std::string_view host_header,
-                            std::string_view target, uint16_t listener_port);
+                            std::string_view target, uint16_t listener_port,
+                            std::string_view protocol = "http");
 
 }  // namespace ballast::proxy

@@ -54,6 +54,9 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
       upstream_timer_(&Session::on_upstream_timer, this) {
   request_sink_.s = this;
   response_sink_.s = this;
+  if (listener.tls.context) {
+    tls_ = std::make_unique<tls::Stream>(listener.tls.context->new_connection(), fd_);
+  }
   stats_->connections.add();
   stats_->active_connections.add(1);
 }
@@ -84,6 +87,12 @@ void Session::on_io(uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_hangup_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
+  if (tls_) {
+    // A TLS read may wait for the socket to be writable and a write for it to be
+    // readable: any readiness is worth one more try of both.
+    client_readable_ = true;
+    client_writable_ = true;
+  }
   drive();
 }
 
@@ -169,26 +178,31 @@ bool Session::read_client() {
     client_in_.ensure_tail_room(client_in_.has_memory() ? 8192 : core::BufferPool::kBlockSize);
   }
   size_t room = client_in_.tail_room();
-  // recv, not read: it skips the file-position lock read() takes (measurable per request).
-  ssize_t n = ::recv(fd_, client_in_.write_ptr(), room, 0);
-  if (n > 0) {
-    stats_->bytes_in.add(static_cast<uint64_t>(n));
-    bytes_in_total_ += static_cast<uint64_t>(n);
-    client_in_.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room && !client_hangup_) client_readable_ = false;
-    return true;
+  core::IoResult r = receive_from_client(client_in_.write_ptr(), room);
+  switch (r.state) {
+    case core::IoState::kOk:
+      stats_->bytes_in.add(r.bytes);
+      bytes_in_total_ += r.bytes;
+      client_in_.commit(r.bytes);
+      // A short read drained the socket. Not so through TLS, which hands over one record
+      // per call: there only kWantRead says the socket is empty.
+      if (r.bytes < room && !client_hangup_ && !tls_) client_readable_ = false;
+      return true;
+    case core::IoState::kClosed:
+      client_eof_ = true;
+      client_readable_ = false;
+      handle_client_eof();
+      return true;
+    case core::IoState::kWantRead:
+      client_readable_ = false;
+      return false;
+    case core::IoState::kWantWrite:
+      client_writable_ = false;  // a TLS handshake flight waits for room
+      return false;
+    case core::IoState::kFailed:
+      break;
   }
-  if (n == 0) {
-    client_eof_ = true;
-    client_readable_ = false;
-    handle_client_eof();
-    return true;
-  }
-  if (errno == EAGAIN || errno == EINTR) {
-    client_readable_ = false;
-    return false;
-  }
-  close();  // reset by peer
+  close();  // reset by peer, or a broken TLS handshake
   return true;
 }
 
@@ -224,18 +238,23 @@ bool Session::flush_client() {
     flush_wanted_ = true;
     return false;
   }
-  ssize_t n = ::send(fd_, client_out_.data(), client_out_.size(), MSG_NOSIGNAL);
-  if (n > 0) {
-    stats_->bytes_out.add(static_cast<uint64_t>(n));
-    bytes_out_total_ += static_cast<uint64_t>(n);
-    if (static_cast<size_t>(n) < client_out_.size()) client_writable_ = false;
-    client_out_.consume(static_cast<size_t>(n));
-    if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
-    return true;
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-    client_writable_ = false;
-    return false;
+  core::IoResult r = send_to_client(client_out_.data(), client_out_.size());
+  switch (r.state) {
+    case core::IoState::kOk:
+      stats_->bytes_out.add(r.bytes);
+      bytes_out_total_ += r.bytes;
+      // TLS writes a record per call; only a plain socket's short send means it is full.
+      if (r.bytes < client_out_.size() && !tls_) client_writable_ = false;
+      client_out_.consume(r.bytes);
+      if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
+      return true;
+    case core::IoState::kWantWrite:
+    case core::IoState::kWantRead:  // TLS: the next readiness event retries
+      client_writable_ = false;
+      return false;
+    case core::IoState::kClosed:
+    case core::IoState::kFailed:
+      break;
   }
   close();  // the client went away
   return true;
@@ -359,6 +378,7 @@ void Session::start_closing() {
 void Session::start_lingering() {
   // Half-close: the client reads our last response, then sees EOF. We keep reading
   // whatever it still sends for a short while so the kernel does not answer with RST.
+  if (tls_) tls_->shutdown();  // close_notify: the client knows nothing was cut
   ::shutdown(fd_, SHUT_WR);
   if (client_eof_) {
     close();
@@ -391,8 +411,7 @@ void Session::close() {
   if (!client_out_.empty()) {
     // Sends wait for the end of the event batch; what is queued (part of a response
     // whose target failed, say) still goes out, best effort, before the close.
-    ssize_t ignored = ::send(fd_, client_out_.data(), client_out_.size(), MSG_NOSIGNAL);
-    (void)ignored;
+    send_to_client(client_out_.data(), client_out_.size());
   }
   phase_ = Phase::kClosed;
   stats_->active_connections.add(-1);
@@ -405,6 +424,9 @@ void Session::close() {
   release_group_slots();
   exchange_.group = nullptr;
   worker_.loop().remove(fd_);
+  // close_notify, best effort: OpenSSL forgets the session of a connection that ends
+  // without one, and the client could not resume it.
+  if (tls_) tls_->shutdown();
   ::close(fd_);
   fd_ = -1;
   worker_.session_closed(this);

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "core/buffer.h"
 #include "core/event_loop.h"
+#include "core/io_result.h"
 #include "core/socket_address.h"
 #include "core/timer_queue.h"
 #include "http/head_scanner.h"
@@ -16,6 +17,7 @@
 #include "proxy/exchange.h"
 #include "proxy/forwarding.h"
 #include "proxy/upstream.h"
+#include "tls/tls_stream.h"
 
 namespace ballast::proxy {
 
@@ -74,6 +76,10 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   };
 
   void drive();
+  // The client connection's bytes, through TLS on a TLS listener (session_tls.cc).
+  core::IoResult receive_from_client(char* buf, size_t len);
+  core::IoResult send_to_client(const char* buf, size_t len);
+  void note_tls_progress();
   bool read_client();
   bool flush_client();
   void queue_resume();
@@ -160,6 +166,9 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   uint64_t bytes_in_total_ = 0;
   uint64_t bytes_out_total_ = 0;
   int fd_;
+  // TLS listeners: the connection's TLS state (null on plain listeners).
+  std::unique_ptr<tls::Stream> tls_;
+  std::string client_subject_;  // mutual TLS: the verified client certificate's subject
   core::SocketAddress peer_;
   std::string peer_ip_;
   Phase phase_ = Phase::kReadingHead;

@@ -7,6 +7,15 @@
 namespace ballast::proxy {
 namespace {
 
+std::string upstream_head_with(const http::MessageHead& h, const ClientFacts& facts) {
+  core::BufferPool pool;
+  core::Buffer out(&pool);
+  write_upstream_request_head(h, facts, out);
+  std::string s(out.view());
+  out.consume(out.size());
+  return s;
+}
+
 http::MessageHead request_with(std::vector<http::Header> headers) {
   http::MessageHead h;
   h.method = "GET";
@@ -18,12 +27,7 @@ http::MessageHead request_with(std::vector<http::Header> headers) {
 }
 
 std::string upstream_head(const http::MessageHead& h, std::string_view request_id = "rid-1") {
-  core::BufferPool pool;
-  core::Buffer out(&pool);
-  write_upstream_request_head(h, ClientFacts{"10.0.0.9", "http", "", request_id}, out);
-  std::string s(out.view());
-  out.consume(out.size());
-  return s;
+  return upstream_head_with(h, ClientFacts{"10.0.0.9", "http", "", request_id, {}, {}});
 }
 
 TEST(ForwardingTest, RemovesHopByHopHeadersIncludingThoseConnectionNames) {
@@ -118,6 +122,41 @@ TEST(ForwardingTest, ClientResponseHeadStatesConnectionAndFraming) {
   EXPECT_EQ(s,
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
             "Connection: keep-alive\r\n\r\n");
+}
+
+TEST(ForwardingTest, TlsRequestsSayHttpsAndCarryOnlyTheVerifiedClientSubject) {
+  auto h = request_with({{"Host", "ex.com"},
+                         {"X-Client-Cert-Subject", "CN=forged"},
+                         {"x-client-cert-subject", "CN=forged too"}});
+  std::string out = upstream_head_with(h, ClientFacts{"10.0.0.9", "https", "", "rid", "X-Client-Cert-Subject",
+                                                      "CN=alice,O=Example"});
+  EXPECT_NE(out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("forged"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Client-Cert-Subject: CN=alice,O=Example\r\n"), std::string::npos) << out;
+  // No verified certificate: the header is still removed, and none is added.
+  out = upstream_head_with(h, ClientFacts{"10.0.0.9", "https", "", "rid", "X-Client-Cert-Subject", ""});
+  EXPECT_EQ(out.find("X-Client-Cert-Subject"), std::string::npos) << out;
+}
+
+TEST(ForwardingTest, ListenerHstsReplacesTheTargets) {
+  http::MessageHead r;
+  r.status = 200;
+  r.reason = "OK";
+  r.content_length = 0;
+  r.headers = {{"Strict-Transport-Security", "max-age=60"}, {"X-A", "1"}};
+  core::BufferPool pool;
+  core::Buffer out(&pool);
+  write_client_response_head(r, ClientFraming::kContentLength, true, true, out, "",
+                             "Strict-Transport-Security: max-age=31536000\r\n");
+  std::string s(out.view());
+  out.consume(out.size());
+  EXPECT_EQ(s, "HTTP/1.1 200 OK\r\nX-A: 1\r\nStrict-Transport-Security: max-age=31536000\r\n"
+               "Content-Length: 0\r\n\r\n");
+  // Without a listener setting the target's header passes as it is.
+  write_client_response_head(r, ClientFraming::kContentLength, true, true, out);
+  s = out.view();
+  out.consume(out.size());
+  EXPECT_NE(s.find("Strict-Transport-Security: max-age=60\r\n"), std::string::npos) << s;
 }
 
 }  // namespace

@@ -1,0 +1,85 @@
+#include "tls/tls_stream.h"
+
+#include <openssl/err.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ballast::tls {
+
+Stream::Stream(SslPtr ssl, int fd) : ssl_(std::move(ssl)) { SSL_set_fd(ssl_.get(), fd); }
+
+core::IoResult Stream::read(void* buf, size_t len) {
+  size_t n = 0;
+  int ret = SSL_read_ex(ssl_.get(), buf, len, &n);
+  if (ret == 1) return {core::IoState::kOk, n};
+  return outcome(ret);
+}
+
+core::IoResult Stream::write(const void* buf, size_t len) {
+  size_t n = 0;
+  int ret = SSL_write_ex(ssl_.get(), buf, len, &n);
+  if (ret == 1) return {core::IoState::kOk, n};
+  return outcome(ret);
+}
+
+core::IoResult Stream::outcome(int ret) {
+  int err = SSL_get_error(ssl_.get(), ret);
+  switch (err) {
+    case SSL_ERROR_WANT_READ:
+      return {core::IoState::kWantRead};
+    case SSL_ERROR_WANT_WRITE:
+      return {core::IoState::kWantWrite};
+    case SSL_ERROR_ZERO_RETURN:
+      return {core::IoState::kClosed};
+    case SSL_ERROR_SYSCALL:
+      // The socket failed or closed without close_notify (OpenSSL reports an unexpected
+      // EOF as SSL_ERROR_SSL unless told to ignore it, which the context does).
+      ERR_clear_error();
+      if (!handshake_done()) failure_ = errno != 0 ? strerror(errno) : "closed during handshake";
+      return {handshake_done() ? core::IoState::kClosed : core::IoState::kFailed};
+    default:
+      failure_ = take_openssl_errors("TLS failure");
+      return {core::IoState::kFailed};
+  }
+}
+
+void Stream::shutdown() {
+  if (!handshake_done()) return;
+  // Quiet: a peer that already went away makes this fail, and nothing is to be done.
+  SSL_shutdown(ssl_.get());
+  ERR_clear_error();
+}
+
+Stream::Handshake Stream::take_handshake_outcome() {
+  if (handshake_told_) return Handshake::kInProgress;
+  if (handshake_done()) {
+    handshake_told_ = true;
+    return Handshake::kCompleted;
+  }
+  if (!failure_.empty()) {
+    handshake_told_ = true;
+    return Handshake::kFailed;
+  }
+  return Handshake::kInProgress;
+}
+
+std::string_view Stream::alpn() const {
+  const unsigned char* data = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &data, &len);
+  return data == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(data), len);
+}
+
+std::string_view Stream::server_name() const {
+  const char* name = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name);
+  return name == nullptr ? std::string_view() : std::string_view(name);
+}
+
+std::string Stream::peer_subject() const {
+  X509* peer = SSL_get0_peer_certificate(ssl_.get());
+  if (peer == nullptr || SSL_get_verify_result(ssl_.get()) != X509_V_OK) return {};
+  return subject_text(peer);
+}
+
+}  // namespace ballast::tls

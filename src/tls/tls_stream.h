@@ -1,0 +1,47 @@
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/io_result.h"
+#include "tls/openssl_util.h"
+
+namespace ballast::tls {
+
+// One TLS connection over a non-blocking socket: the handshake happens inside the first
+// reads, then bytes go through read() and write() as they would through recv() and send().
+//
+// With edge-triggered epoll the caller must know what a call waits on: a read can wait
+// for the socket to be writable (a handshake flight, a key update) and a write for it to
+// be readable, so each call says which.
+class Stream {
+ public:
+  Stream(SslPtr ssl, int fd);
+  // kClosed: close_notify, or EOF (the HTTP framing tells whether anything was cut);
+  // kFailed: a handshake or protocol failure, failure() says what.
+  core::IoResult read(void* buf, size_t len);
+  core::IoResult write(const void* buf, size_t len);
+  // Sends close_notify, best effort (never waits).
+  void shutdown();
+
+  bool handshake_done() const { return SSL_is_init_finished(ssl_.get()) == 1; }
+  // How the handshake ended, told once (for counting): kInProgress until then, and after.
+  enum class Handshake { kInProgress, kCompleted, kFailed };
+  Handshake take_handshake_outcome();
+  bool resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
+  std::string_view alpn() const;
+  std::string_view server_name() const;
+  const char* version() const { return SSL_get_version(ssl_.get()); }
+  const char* cipher() const { return SSL_get_cipher_name(ssl_.get()); }
+  // The verified client certificate's subject (mutual TLS), or empty.
+  std::string peer_subject() const;
+  const std::string& failure() const { return failure_; }
+
+ private:
+  core::IoResult outcome(int ret);
+  SslPtr ssl_;
+  bool handshake_told_ = false;
+  std::string failure_;
+};
+
+}  // namespace ballast::tls
