@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -36,12 +39,106 @@ Client::Client(uint16_t port, int timeout_ms) : timeout_ms_(timeout_ms) {
 }
 
 Client::~Client() {
+  if (ssl_ != nullptr) {
+    // close_notify: OpenSSL marks the session of a connection freed without one as not
+    // resumable.
+    if (tls_info_.ok) SSL_shutdown(ssl_);
+    ERR_clear_error();
+    SSL_free(ssl_);
+  }
+  if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
   if (fd_ >= 0) close(fd_);
+}
+
+namespace {
+std::string openssl_errors() {
+  std::string text;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    if (!text.empty()) text += "; ";
+    text += buf;
+  }
+  return text;
+}
+}  // namespace
+
+bool Client::start_tls(const TlsOptions& o) {
+  tls_info_ = TlsInfo{};
+  if (fd_ < 0) {
+    tls_info_.error = "not connected";
+    return false;
+  }
+  ERR_clear_error();
+  ssl_ctx_ = SSL_CTX_new(TLS_client_method());
+  if (o.max_version != 0) SSL_CTX_set_max_proto_version(ssl_ctx_, o.max_version);
+  if (!o.ca_file.empty()) {
+    SSL_CTX_load_verify_locations(ssl_ctx_, o.ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ssl_ctx_, SSL_VERIFY_PEER, nullptr);
+  }
+  if (!o.cert_file.empty() && (SSL_CTX_use_certificate_chain_file(ssl_ctx_, o.cert_file.c_str()) != 1 ||
+                               SSL_CTX_use_PrivateKey_file(ssl_ctx_, o.key_file.c_str(),
+                                                           SSL_FILETYPE_PEM) != 1)) {
+    tls_info_.error = "client certificate: " + openssl_errors();
+    return false;
+  }
+  ssl_ = SSL_new(ssl_ctx_);
+  SSL_set_fd(ssl_, fd_);
+  if (!o.server_name.empty()) {
+    // SSL_set_tlsext_host_name, without the macro's C cast.
+    SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(o.server_name.c_str()));
+    if (!o.ca_file.empty()) SSL_set1_host(ssl_, o.server_name.c_str());
+  }
+  if (!o.alpn.empty()) {
+    std::string wire;
+    for (const auto& p : o.alpn) wire += static_cast<char>(p.size()) + p;
+    SSL_set_alpn_protos(ssl_, reinterpret_cast<const unsigned char*>(wire.data()),
+                        static_cast<unsigned>(wire.size()));
+  }
+  if (o.session) SSL_set_session(ssl_, o.session.get());
+  if (o.ask_ocsp) SSL_set_tlsext_status_type(ssl_, TLSEXT_STATUSTYPE_ocsp);
+  if (SSL_connect(ssl_) != 1) {
+    long verify = SSL_get_verify_result(ssl_);
+    tls_info_.error = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
+                                          : openssl_errors();
+    if (tls_info_.error.empty()) tls_info_.error = "handshake failed";
+    return false;
+  }
+  tls_info_.ok = true;
+  tls_info_.version = SSL_get_version(ssl_);
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(ssl_, &alpn, &alpn_len);
+  if (alpn != nullptr) tls_info_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  if (X509* peer = SSL_get0_peer_certificate(ssl_)) {
+    char cn[256] = "";
+    X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof(cn));
+    tls_info_.peer_cn = cn;
+  }
+  tls_info_.resumed = SSL_session_reused(ssl_) == 1;
+  const unsigned char* ocsp = nullptr;
+  long ocsp_len = SSL_ctrl(ssl_, SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP, 0, &ocsp);
+  tls_info_.ocsp_bytes = ocsp_len > 0 ? static_cast<size_t>(ocsp_len) : 0;
+  return true;
+}
+
+std::shared_ptr<SSL_SESSION> Client::tls_session() const {
+  if (ssl_ == nullptr) return nullptr;
+  SSL_SESSION* s = SSL_get1_session(ssl_);
+  if (s == nullptr) return nullptr;
+  return std::shared_ptr<SSL_SESSION>(s, SSL_SESSION_free);
 }
 
 bool Client::send_raw(const std::string& bytes) {
   size_t off = 0;
   while (off < bytes.size()) {
+    if (ssl_ != nullptr) {
+      int n = SSL_write(ssl_, bytes.data() + off, static_cast<int>(bytes.size() - off));
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+      continue;
+    }
     ssize_t n = send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
     if (n <= 0) return false;
     off += static_cast<size_t>(n);
@@ -65,7 +162,7 @@ void Client::shutdown_write() {
 
 bool Client::fill() {
   char tmp[65536];
-  ssize_t n = recv(fd_, tmp, sizeof(tmp), 0);
+  ssize_t n = ssl_ != nullptr ? SSL_read(ssl_, tmp, sizeof(tmp)) : recv(fd_, tmp, sizeof(tmp), 0);
   if (n <= 0) return false;
   buf_.append(tmp, static_cast<size_t>(n));
   bytes_received_ += static_cast<uint64_t>(n);

@@ -1,8 +1,12 @@
 #pragma once
+#include <openssl/ssl.h>
+
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ballast::test {
 
@@ -15,6 +19,28 @@ struct Response {
   std::string header(const std::string& name) const;
 };
 
+// TLS as a client sets it up (OpenSSL, blocking).
+struct TlsOptions {
+  std::string server_name;  // sent as SNI and verified against the certificate (empty: neither)
+  std::string ca_file;      // the server must chain to this CA (empty: no verification)
+  std::vector<std::string> alpn;
+  std::shared_ptr<SSL_SESSION> session;  // to resume
+  std::string cert_file, key_file;       // a client certificate
+  int max_version = 0;                   // TLS1_2_VERSION to stay below 1.3; 0: any
+  bool ask_ocsp = false;                 // request a stapled OCSP response
+};
+
+// What a handshake gave.
+struct TlsInfo {
+  bool ok = false;
+  std::string error;        // why it failed (OpenSSL's reason, or the verification's)
+  std::string version;      // "TLSv1.3"
+  std::string alpn;         // chosen protocol, or empty
+  std::string peer_cn;      // the server certificate's common name
+  bool resumed = false;
+  size_t ocsp_bytes = 0;    // stapled OCSP response size
+};
+
 // A deliberately simple blocking HTTP/1.1 client, written independently of ballast's
 // own parser so the tests do not share its bugs. Every call is bounded by a timeout.
 class Client {
@@ -25,6 +51,12 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // Handshakes on this connection; what follows goes through TLS. False on failure (tls()
+  // says why).
+  bool start_tls(const TlsOptions& options);
+  const TlsInfo& tls() const { return tls_info_; }
+  // The session to resume later (TLS 1.3 tickets arrive with the first response).
+  std::shared_ptr<SSL_SESSION> tls_session() const;
   bool send_raw(const std::string& bytes);
   // Sends `size` bytes of body data without holding them all in memory.
   bool send_zeros(uint64_t size);
@@ -44,6 +76,9 @@ class Client {
   bool fill();  // reads more into buf_
   bool read_line(std::string* line);
   int fd_ = -1;
+  SSL_CTX* ssl_ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  TlsInfo tls_info_;
   int timeout_ms_;
   std::string buf_;
   uint64_t bytes_received_ = 0;
