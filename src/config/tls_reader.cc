@@ -32,8 +32,7 @@ void read_client_certificates(MapReader& parent, TlsConfig& t, ErrorList& errors
     parent.node("client_certificates");
     return;
   }
-  MapReader r(parent.node("client_certificates"), parent.child_path("client_certificates"),
-              errors);
+  MapReader r(parent.node("client_certificates"), parent.child_path("client_certificates"), errors);
   if (auto v = r.string("ca", true)) t.client_ca = *v;
   if (auto v = r.boolean("required")) t.client_certificate_required = *v;
   if (auto v = r.string("subject_header")) t.client_subject_header = *v;

@@ -29,10 +29,10 @@ struct ListenerStats {
   Counter connections;  // accepted
   Gauge active_connections;
   Counter requests;
-  StatusCounts responses;  // sent to clients, ballast's own included
-  Counter bytes_in;        // from clients
-  Counter bytes_out;       // to clients
-  Histogram total_time;    // request head received -> response sent, µs
+  StatusCounts responses;          // sent to clients, ballast's own included
+  Counter bytes_in;                // from clients
+  Counter bytes_out;               // to clients
+  Histogram total_time;            // request head received -> response sent, µs
   Counter tls_handshakes;          // completed (resumed ones included)
   Counter tls_resumed;             // completed by resuming a session (ticket or session ID)
   Counter tls_handshake_failures;  // refused or broken before completing

@@ -45,8 +45,7 @@ ClientFraming choose_client_framing(const http::MessageHead& response, bool no_b
 // (empty: the target's, if any, passes).
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
                                 bool client_http11, bool keep_alive, core::Buffer& out,
-                                std::string_view extra_lines = {},
-                                std::string_view hsts_line = {});
+                                std::string_view extra_lines = {}, std::string_view hsts_line = {});
 
 // True when `name` is hop-by-hop for this message: the fixed list plus every header
 // named by any Connection header of the message.

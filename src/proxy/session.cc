@@ -55,7 +55,7 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
   request_sink_.s = this;
   response_sink_.s = this;
   if (listener.tls.context) {
-    tls_ = std::make_unique<tls::Stream>(listener.tls.context->new_connection(), fd_);
+    tls_ = std::make_unique<tls::Stream>(listener.tls.context, fd_);
   }
   stats_->connections.add();
   stats_->active_connections.add(1);

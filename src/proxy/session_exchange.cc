@@ -187,8 +187,12 @@ void Session::on_request_head(http::MessageHead& head) {
   std::string fallback_host;
   if (head.host.empty())
     fallback_host = exchange_.group->target_text(static_cast<size_t>(exchange_.target));
-  ClientFacts facts{peer_ip_, tls_ ? "https" : "http", fallback_host,
-                    std::string_view(request_id, sizeof(request_id)), {}, {}};
+  ClientFacts facts{peer_ip_,
+                    tls_ ? "https" : "http",
+                    fallback_host,
+                    std::string_view(request_id, sizeof(request_id)),
+                    {},
+                    {}};
   if (!listener_->tls.client_ca.empty()) {
     facts.client_subject_header = listener_->tls.client_subject_header;
     facts.client_subject = client_subject_;
@@ -282,15 +286,14 @@ void Session::answer_from_rule(const config::RuleConfig& rule, const http::Messa
   exchange_.answerer = Exchange::Answerer::kBallast;
   std::string location;
   if (rule.action == config::RuleConfig::Action::kRedirect) {
-    location =
-        expand_location(rule.location_template, head.host, head.target, listener_->bind.port(),
-                        tls_ ? "https" : "http");
+    location = expand_location(rule.location_template, head.host, head.target,
+                               listener_->bind.port(), tls_ ? "https" : "http");
   }
-  write_generated_response(
-      client_out_,
-      GeneratedResponse{rule.status, rule.content_type, rule.body, location,
-                        listener_->tls.hsts_line},
-      head.is_head_request, exchange_.request.http11, exchange_.keep_alive && !worker_.draining());
+  write_generated_response(client_out_,
+                           GeneratedResponse{rule.status, rule.content_type, rule.body, location,
+                                             listener_->tls.hsts_line},
+                           head.is_head_request, exchange_.request.http11,
+                           exchange_.keep_alive && !worker_.draining());
   count_response(rule.status);
   exchange_.response = Exchange::Response::kComplete;
 }
@@ -605,10 +608,9 @@ int Session::on_response_head(http::MessageHead& head) {
     exchange_.keep_alive = false;
   if (!exchange_.request_complete)
     exchange_.keep_alive = false;  // early response: rest of request unread
-  write_client_response_head(head, exchange_.framing, exchange_.request.http11,
-                             exchange_.keep_alive, client_out_,
-                             sticky_cookie_line(head) + exchange_.group_cookie_line,
-                             listener_->tls.hsts_line);
+  write_client_response_head(
+      head, exchange_.framing, exchange_.request.http11, exchange_.keep_alive, client_out_,
+      sticky_cookie_line(head) + exchange_.group_cookie_line, listener_->tls.hsts_line);
   return no_body ? 1 : 0;
 }
 

@@ -27,7 +27,7 @@ struct Certificate {
   std::vector<std::string> names;  // DNS subjectAltNames (the CN when there are none)
   int64_t not_before_unix = 0;
   int64_t not_after_unix = 0;
-  std::string key_type;  // "RSA 2048", "EC P-256", ...
+  std::string key_type;       // "RSA 2048", "EC P-256", ...
   std::string ocsp_response;  // DER bytes, stapled as they are
 };
 

@@ -116,19 +116,19 @@ SslCtxPtr ServerContext::make_context(const Certificate& cert) {
   }
   if (!settings_.client_ca.empty()) {
     if (SSL_CTX_load_verify_locations(c, settings_.client_ca.c_str(), nullptr) != 1) {
-      throw Error("client CA bundle \"" + settings_.client_ca +
-                  "\": cannot read it (" + take_openssl_errors() + ")");
+      throw Error("client CA bundle \"" + settings_.client_ca + "\": cannot read it (" +
+                  take_openssl_errors() + ")");
     }
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(settings_.client_ca.c_str());
     if (names == nullptr) {
       throw Error("client CA bundle \"" + settings_.client_ca + "\": no certificate in it");
     }
     SSL_CTX_set_client_CA_list(c, names);
-    SSL_CTX_set_verify(c,
-                       SSL_VERIFY_PEER | (settings_.client_certificate_required
-                                              ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-                                              : 0),
-                       nullptr);
+    SSL_CTX_set_verify(
+        c,
+        SSL_VERIFY_PEER |
+            (settings_.client_certificate_required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+        nullptr);
     SSL_CTX_set_verify_depth(c, 5);
   }
   set_callback(c, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB, &ServerContext::on_server_name);

@@ -62,7 +62,7 @@ class ServerContext {
   static int on_ocsp_status(SSL* ssl, void* arg);
 
   ServerSettings settings_;
-  std::string alpn_wire_;  // the ALPN list in wire format
+  std::string alpn_wire_;            // the ALPN list in wire format
   std::vector<SslCtxPtr> contexts_;  // by certificate
   SniTable sni_;
 };

@@ -17,7 +17,9 @@ int keys_index() {
 }
 }  // namespace
 
-TicketKeys::TicketKeys() { rotate(); }
+TicketKeys::TicketKeys() {
+  rotate();
+}
 
 TicketKeys::Key TicketKeys::fresh_key() {
   Key k;
@@ -70,8 +72,7 @@ void TicketKeys::install(SSL_CTX* ctx) {
 // (full handshake); -1 = error.
 int TicketKeys::callback(SSL* ssl, unsigned char* key_name, unsigned char* iv,
                          EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
-  auto* self =
-      static_cast<TicketKeys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keys_index()));
+  auto* self = static_cast<TicketKeys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keys_index()));
   if (self == nullptr) return -1;
   Key key;
   int answer = 1;
@@ -89,7 +90,8 @@ int TicketKeys::callback(SSL* ssl, unsigned char* key_name, unsigned char* iv,
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, key.hmac.data(), key.hmac.size()),
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_end()};
   if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
   return answer;
 }

@@ -41,8 +41,8 @@ class TicketKeys {
     std::array<unsigned char, 32> hmac;
   };
   static Key fresh_key();
-  static int callback(SSL* ssl, unsigned char* key_name, unsigned char* iv,
-                      EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt);
+  static int callback(SSL* ssl, unsigned char* key_name, unsigned char* iv, EVP_CIPHER_CTX* cipher,
+                      EVP_MAC_CTX* mac, int encrypt);
   // Fills `key` with the newest key (encrypt) or the one named `name`; for a decryption,
   // `*newest` says whether the key found is the newest (otherwise the ticket is renewed).
   bool newest_key(Key* key) const;

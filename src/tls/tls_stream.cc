@@ -4,10 +4,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 namespace ballast::tls {
 
-Stream::Stream(SslPtr ssl, int fd) : ssl_(std::move(ssl)) { SSL_set_fd(ssl_.get(), fd); }
+Stream::Stream(std::shared_ptr<const ServerContext> context, int fd)
+    : context_(std::move(context)), ssl_(context_->new_connection()) {
+  if (!ssl_) throw std::bad_alloc();
+  SSL_set_fd(ssl_.get(), fd);
+}
 
 core::IoResult Stream::read(void* buf, size_t len) {
   size_t n = 0;
@@ -68,7 +73,8 @@ std::string_view Stream::alpn() const {
   const unsigned char* data = nullptr;
   unsigned int len = 0;
   SSL_get0_alpn_selected(ssl_.get(), &data, &len);
-  return data == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(data), len);
+  return data == nullptr ? std::string_view()
+                         : std::string_view(reinterpret_cast<const char*>(data), len);
 }
 
 std::string_view Stream::server_name() const {

@@ -5,6 +5,7 @@
 
 #include "core/io_result.h"
 #include "tls/openssl_util.h"
+#include "tls/server_context.h"
 
 namespace ballast::tls {
 
@@ -16,7 +17,10 @@ namespace ballast::tls {
 // be readable, so each call says which.
 class Stream {
  public:
-  Stream(SslPtr ssl, int fd);
+  // A server-side connection of `context` on socket `fd`. The connection keeps the
+  // context alive: its OpenSSL callbacks point into it, and a reload that swaps the
+  // listener's context must not free it under a handshake in progress.
+  Stream(std::shared_ptr<const ServerContext> context, int fd);
   // kClosed: close_notify, or EOF (the HTTP framing tells whether anything was cut);
   // kFailed: a handshake or protocol failure, failure() says what.
   core::IoResult read(void* buf, size_t len);
@@ -39,6 +43,7 @@ class Stream {
 
  private:
   core::IoResult outcome(int ret);
+  std::shared_ptr<const ServerContext> context_;
   SslPtr ssl_;
   bool handshake_told_ = false;
   std::string failure_;

@@ -128,13 +128,15 @@ TEST(ForwardingTest, TlsRequestsSayHttpsAndCarryOnlyTheVerifiedClientSubject) {
   auto h = request_with({{"Host", "ex.com"},
                          {"X-Client-Cert-Subject", "CN=forged"},
                          {"x-client-cert-subject", "CN=forged too"}});
-  std::string out = upstream_head_with(h, ClientFacts{"10.0.0.9", "https", "", "rid", "X-Client-Cert-Subject",
-                                                      "CN=alice,O=Example"});
+  std::string out = upstream_head_with(
+      h,
+      ClientFacts{"10.0.0.9", "https", "", "rid", "X-Client-Cert-Subject", "CN=alice,O=Example"});
   EXPECT_NE(out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("forged"), std::string::npos) << out;
   EXPECT_NE(out.find("X-Client-Cert-Subject: CN=alice,O=Example\r\n"), std::string::npos) << out;
   // No verified certificate: the header is still removed, and none is added.
-  out = upstream_head_with(h, ClientFacts{"10.0.0.9", "https", "", "rid", "X-Client-Cert-Subject", ""});
+  out = upstream_head_with(
+      h, ClientFacts{"10.0.0.9", "https", "", "rid", "X-Client-Cert-Subject", ""});
   EXPECT_EQ(out.find("X-Client-Cert-Subject"), std::string::npos) << out;
 }
 
@@ -150,8 +152,9 @@ TEST(ForwardingTest, ListenerHstsReplacesTheTargets) {
                              "Strict-Transport-Security: max-age=31536000\r\n");
   std::string s(out.view());
   out.consume(out.size());
-  EXPECT_EQ(s, "HTTP/1.1 200 OK\r\nX-A: 1\r\nStrict-Transport-Security: max-age=31536000\r\n"
-               "Content-Length: 0\r\n\r\n");
+  EXPECT_EQ(s,
+            "HTTP/1.1 200 OK\r\nX-A: 1\r\nStrict-Transport-Security: max-age=31536000\r\n"
+            "Content-Length: 0\r\n\r\n");
   // Without a listener setting the target's header passes as it is.
   write_client_response_head(r, ClientFraming::kContentLength, true, true, out);
   s = out.view();

@@ -3,15 +3,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 namespace ballast::test {
@@ -64,6 +64,9 @@ std::string openssl_errors() {
 }  // namespace
 
 bool Client::start_tls(const TlsOptions& o) {
+  // OpenSSL writes with write(), not send(MSG_NOSIGNAL): a peer that closed first would
+  // kill the test program with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
   tls_info_ = TlsInfo{};
   if (fd_ < 0) {
     tls_info_.error = "not connected";
@@ -76,9 +79,9 @@ bool Client::start_tls(const TlsOptions& o) {
     SSL_CTX_load_verify_locations(ssl_ctx_, o.ca_file.c_str(), nullptr);
     SSL_CTX_set_verify(ssl_ctx_, SSL_VERIFY_PEER, nullptr);
   }
-  if (!o.cert_file.empty() && (SSL_CTX_use_certificate_chain_file(ssl_ctx_, o.cert_file.c_str()) != 1 ||
-                               SSL_CTX_use_PrivateKey_file(ssl_ctx_, o.key_file.c_str(),
-                                                           SSL_FILETYPE_PEM) != 1)) {
+  if (!o.cert_file.empty() &&
+      (SSL_CTX_use_certificate_chain_file(ssl_ctx_, o.cert_file.c_str()) != 1 ||
+       SSL_CTX_use_PrivateKey_file(ssl_ctx_, o.key_file.c_str(), SSL_FILETYPE_PEM) != 1)) {
     tls_info_.error = "client certificate: " + openssl_errors();
     return false;
   }
@@ -100,8 +103,8 @@ bool Client::start_tls(const TlsOptions& o) {
   if (o.ask_ocsp) SSL_set_tlsext_status_type(ssl_, TLSEXT_STATUSTYPE_ocsp);
   if (SSL_connect(ssl_) != 1) {
     long verify = SSL_get_verify_result(ssl_);
-    tls_info_.error = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-                                          : openssl_errors();
+    tls_info_.error =
+        verify != X509_V_OK ? X509_verify_cert_error_string(verify) : openssl_errors();
     if (tls_info_.error.empty()) tls_info_.error = "handshake failed";
     return false;
   }

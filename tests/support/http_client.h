@@ -33,12 +33,12 @@ struct TlsOptions {
 // What a handshake gave.
 struct TlsInfo {
   bool ok = false;
-  std::string error;        // why it failed (OpenSSL's reason, or the verification's)
-  std::string version;      // "TLSv1.3"
-  std::string alpn;         // chosen protocol, or empty
-  std::string peer_cn;      // the server certificate's common name
+  std::string error;    // why it failed (OpenSSL's reason, or the verification's)
+  std::string version;  // "TLSv1.3"
+  std::string alpn;     // chosen protocol, or empty
+  std::string peer_cn;  // the server certificate's common name
   bool resumed = false;
-  size_t ocsp_bytes = 0;    // stapled OCSP response size
+  size_t ocsp_bytes = 0;  // stapled OCSP response size
 };
 
 // A deliberately simple blocking HTTP/1.1 client, written independently of ballast's

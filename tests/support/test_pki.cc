@@ -29,7 +29,7 @@ TestPki::TestPki(std::string dir, std::string name) : dir_(std::move(dir)) {
 
 TestPki::Issued TestPki::issue(const std::string& common_name,
                                const std::vector<std::string>& dns_names, const Options& o) {
-  const std::string base = dir_ + "/leaf" + std::to_string(serial_);
+  const std::string base = dir_ + "/leaf" + std::to_string(issued_);
   const std::string ext = base + ".ext";
   std::string text;
   if (!dns_names.empty()) {
@@ -44,10 +44,10 @@ TestPki::Issued TestPki::issue(const std::string& common_name,
   std::string cmd = "openssl req " + key_args(o.key_type) + " -nodes -keyout " + out.key +
                     " -out " + base + ".csr -subj '/O=ballast tests/CN=" + common_name +
                     "' && openssl x509 -req -in " + base + ".csr -CA " + ca_cert_ + " -CAkey " +
-                    ca_key_ + " -set_serial " + std::to_string(1000 + serial_) + " -days " +
+                    ca_key_ + " -set_serial 0x$(openssl rand -hex 16) -days " +
                     std::to_string(o.days) + " -extfile " + ext + " -out " + base +
                     ".leaf && cat " + base + ".leaf " + ca_cert_ + " > " + out.cert;
-  ++serial_;
+  ++issued_;
   if (run_shell(cmd, base + ".log") != 0) {
     throw std::runtime_error("openssl: cannot issue a certificate for " + common_name);
   }
@@ -62,9 +62,12 @@ std::string TestPki::ocsp_response_for(const Issued& issued) {
   std::string cmd =
       "printf 'V\\t%s\\t\\t%s\\tunknown\\t%s\\n' \"$(openssl x509 -in " + leaf +
       " -noout -enddate | sed 's/notAfter=//' | xargs -I{} date -u -d {} +%y%m%d%H%M%SZ)\" "
-      "\"$(openssl x509 -in " + leaf + " -noout -serial | sed 's/serial=//')\" "
-      "\"$(openssl x509 -in " + leaf + " -noout -subject -nameopt compat | sed 's/subject=//')\" > " +
-      index + " && openssl ocsp -issuer " + ca_cert_ + " -cert " + leaf + " -reqout " + out +
+      "\"$(openssl x509 -in " +
+      leaf +
+      " -noout -serial | sed 's/serial=//')\" "
+      "\"$(openssl x509 -in " +
+      leaf + " -noout -subject -nameopt compat | sed 's/subject=//')\" > " + index +
+      " && openssl ocsp -issuer " + ca_cert_ + " -cert " + leaf + " -reqout " + out +
       ".req && openssl ocsp -index " + index + " -rsigner " + ca_cert_ + " -rkey " + ca_key_ +
       " -CA " + ca_cert_ + " -reqin " + out + ".req -respout " + out + " -ndays 7";
   if (run_shell(cmd, out + ".log") != 0) throw std::runtime_error("openssl: no OCSP response");

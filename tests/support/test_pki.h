@@ -15,8 +15,8 @@ class TestPki {
   };
   struct Options {
     KeyType key_type = KeyType::kEcP256;
-    int days = 365;       // negative: expired already
-    bool client = false;  // a client certificate (extendedKeyUsage clientAuth)
+    int days = 365;        // negative: expired already
+    bool client = false;   // a client certificate (extendedKeyUsage clientAuth)
     std::string ocsp_url;  // authorityInfoAccess OCSP URI (empty: none)
   };
 
@@ -36,7 +36,7 @@ class TestPki {
   std::string dir_;
   std::string ca_cert_;
   std::string ca_key_;
-  int serial_ = 1;
+  int issued_ = 1;  // certificates issued so far, for file names
 };
 
 // Runs `command` with /bin/sh (bounded by `timeout_ms`); its exit code, or -1 when it did

@@ -47,7 +47,8 @@ TEST(CertificateTest, ErrorsSayWhichFileAndWhatIsWrong) {
   test::write_file(dir + "/garbage.pem", "not a certificate\n");
 
   std::string e = load_error({dir + "/missing.pem", a.key, ""});
-  EXPECT_NE(e.find("certificate \"" + dir + "/missing.pem\": cannot read it"), std::string::npos) << e;
+  EXPECT_NE(e.find("certificate \"" + dir + "/missing.pem\": cannot read it"), std::string::npos)
+      << e;
   e = load_error({dir + "/garbage.pem", a.key, ""});
   EXPECT_NE(e.find("garbage.pem\": no PEM certificate in it"), std::string::npos) << e;
   e = load_error({a.cert, a.cert, ""});

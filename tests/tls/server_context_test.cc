@@ -72,8 +72,8 @@ Outcome handshake(const ServerContext& server, const ClientHello& hello) {
     SSL_write(s.get(), "x", 1);
     SSL_read(c, &byte, 1);
     char cn[256] = "";
-    X509_NAME_get_text_by_NID(X509_get_subject_name(SSL_get0_peer_certificate(c)),
-                              NID_commonName, cn, sizeof(cn));
+    X509_NAME_get_text_by_NID(X509_get_subject_name(SSL_get0_peer_certificate(c)), NID_commonName,
+                              cn, sizeof(cn));
     out.peer_cn = cn;
     const unsigned char* a = nullptr;
     unsigned n = 0;
@@ -127,7 +127,8 @@ TEST_F(ServerContextTest, AlpnPrefersTheServersOrderAndNeverFailsTheHandshake) {
   EXPECT_EQ(handshake(*ctx, hello_for("a.test", std::string("\x08http/1.1\x02h2", 12))).alpn, "h2");
   s.alpn = {"http/1.1"};
   ctx = ServerContext::build(s);
-  EXPECT_EQ(handshake(*ctx, hello_for("a.test", std::string("\x02h2\x08http/1.1", 12))).alpn, "http/1.1");
+  EXPECT_EQ(handshake(*ctx, hello_for("a.test", std::string("\x02h2\x08http/1.1", 12))).alpn,
+            "http/1.1");
   Outcome only_h2 = handshake(*ctx, hello_for("a.test", std::string("\x02h2", 3)));
   EXPECT_TRUE(only_h2.ok);
   EXPECT_EQ(only_h2.alpn, "");
