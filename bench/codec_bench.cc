@@ -63,8 +63,10 @@ void BM_WriteUpstreamRequestHead(benchmark::State& state) {
   parser.execute(kRequest.data(), kRequest.size());
   core::BufferPool pool;
   core::Buffer out(&pool);
-  proxy::ClientFacts facts{"192.0.2.10", "http", "", "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
-                           {},           {}};
+  proxy::ClientFacts facts;
+  facts.client_ip = "192.0.2.10";
+  facts.proto = "http";
+  facts.request_id = "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f";
   for (auto _ : state) {
     proxy::write_upstream_request_head(*sink.last, facts, out);
     benchmark::DoNotOptimize(out.data());

@@ -18,6 +18,7 @@ PACKAGES=(
   gnuplot-nox               # make bench-autoscale: the supply/demand/latency plots
   prometheus                # promtool checks the /metrics exposition in the tests
   testssl.sh                # the TLS test audits a listener's protocols and ciphers
+  python3-websockets        # WebSocket peers on both sides of ballast in the tunnel tests
   chromium                  # the dashboard test loads the page headless
 )
 

@@ -109,6 +109,11 @@ std::string Controller::render_prometheus() {
   family(w, "ballast_listener_tls_handshake_failures_total", Type::kCounter,
          "TLS handshakes refused or broken before completing.", listeners, listener_labels,
          [](const ListenerTotals& l) { return l.tls_handshake_failures; });
+  family(w, "ballast_listener_websocket_upgrades_total", Type::kCounter,
+         "WebSocket upgrades accepted by a target (101), each now a tunnel.", listeners,
+         listener_labels, [](const ListenerTotals& l) { return l.websocket_upgrades; });
+  family(w, "ballast_listener_active_tunnels", Type::kGauge, "WebSocket tunnels open now.",
+         listeners, listener_labels, [](const ListenerTotals& l) { return l.active_tunnels; });
   histograms(
       w, "ballast_listener_request_duration_seconds",
       "From a request's head arriving to its response's end.", listeners, listener_labels,

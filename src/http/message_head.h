@@ -27,7 +27,7 @@ struct MessageHead {
   bool chunked = false;
   bool has_content_length = false;
   uint64_t content_length = 0;
-  bool upgrade = false;
+  bool upgrade = false;  // Connection: upgrade with an Upgrade header (request), or a 101
 
   void clear();
   // First header with this name (case-insensitive), or an empty view.

@@ -216,7 +216,10 @@ int MessageParser::on_headers_complete(llhttp_t* p) {
       return s->fail(405, "CONNECT is not supported by a reverse proxy");
     if (h.version_minor == 1 && s->host_count_ == 0) return s->fail(400, "missing Host header");
     h.is_head_request = p->method == HTTP_HEAD;
-    // We forward without Upgrade (no tunnelling yet), so parse what follows as HTTP.
+    // The request asks to switch protocols (Connection: upgrade, with an Upgrade header).
+    // Whether it does is the target's answer: until a 101 comes back, what follows on the
+    // connection is HTTP, so the parser goes on as usual.
+    h.upgrade = p->upgrade != 0;
     p->upgrade = 0;
   } else {
     h.status = p->status_code;

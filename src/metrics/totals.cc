@@ -18,6 +18,8 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
     l.tls_handshakes += s.tls_handshakes.get();
     l.tls_resumed += s.tls_resumed.get();
     l.tls_handshake_failures += s.tls_handshake_failures.get();
+    l.websocket_upgrades += s.websocket_upgrades.get();
+    l.active_tunnels += s.active_tunnels.get();
     l.responses.add(s.responses);
     l.total_time.add(s.total_time);
     for (size_t r = 0; r < ListenerStats::kMaxRules; ++r) {

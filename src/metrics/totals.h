@@ -31,6 +31,8 @@ struct ListenerTotals {
   uint64_t tls_handshakes = 0;
   uint64_t tls_resumed = 0;
   uint64_t tls_handshake_failures = 0;
+  uint64_t websocket_upgrades = 0;
+  int64_t active_tunnels = 0;
   StatusTotals responses;
   HistogramSnapshot total_time;
   std::array<RuleTotals, ListenerStats::kMaxRules> rules;

@@ -41,6 +41,7 @@ struct Exchange {
     kInterim,    // a 1xx head is being passed on
     kStreaming,  // the final head went to the client; its body streams
     kComplete,   // the whole response is queued for the client (or ballast answered)
+    kSwitched,   // a 101 went to the client: the connection becomes a tunnel
   };
   // Who answers the request.
   enum class Answerer { kTarget, kBallast };
@@ -52,6 +53,7 @@ struct Exchange {
     bool chunked = false;
     bool replayable = false;  // no body: can be sent again on a fresh connection
     bool idempotent = false;  // or the rule allows retrying it anyway
+    bool websocket = false;   // asks to upgrade to WebSocket (RFC 6455 4.1)
   } request;
   bool request_complete = false;
   Response response = Response::kAwaiting;
@@ -92,11 +94,13 @@ struct Exchange {
   std::shared_ptr<CircuitBreaker> breaker;
 
   ExchangeLog log;
+  int64_t tunnel_activity_ms = 0;  // a tunnel's last bytes, either way (for idle_timeout)
 
   // The final response head went to the client (or ballast answered): from here on the
   // request cannot be tried again, and a failure can only close the connection.
   bool final_head_done() const {
-    return response == Response::kStreaming || response == Response::kComplete;
+    return response == Response::kStreaming || response == Response::kComplete ||
+           response == Response::kSwitched;
   }
 };
 

@@ -74,6 +74,11 @@ void write_upstream_request_head(const http::MessageHead& request, const ClientF
     header_line(out, "X-Request-Id", facts.request_id);
   if (!facts.client_subject_header.empty() && !facts.client_subject.empty())
     header_line(out, facts.client_subject_header, facts.client_subject);
+  if (!facts.upgrade.empty()) {
+    // Hop-by-hop, so removed above with the rest; restated for this hop.
+    out.append("Connection: upgrade\r\n");
+    header_line(out, "Upgrade", facts.upgrade);
+  }
   if (request.chunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   } else if (request.has_content_length) {

@@ -16,6 +16,8 @@ struct ClientFacts {
   // client's own header of that name is removed), and the subject (empty: none).
   std::string_view client_subject_header;
   std::string_view client_subject;
+  // The protocol the client asks to switch to, passed on ("websocket"), or empty.
+  std::string_view upgrade;
 };
 
 // Writes the request head sent to a target: the client's request line and end-to-end

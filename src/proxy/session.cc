@@ -127,14 +127,18 @@ void Session::drive() {
     }
     bool progress = false;
     progress |= read_client();
-    progress |= process_request_bytes();
-    progress |= flush_upstream();
-    progress |= read_upstream();
-    progress |= process_response_bytes();
-    if (phase_ == Phase::kExchange && exchange_.request_complete &&
-        exchange_.response == Exchange::Response::kComplete) {
-      finish_exchange();
-      progress = true;
+    if (phase_ == Phase::kTunnel) {
+      progress |= pump_tunnel();
+    } else {
+      progress |= process_request_bytes();
+      progress |= flush_upstream();
+      progress |= read_upstream();
+      progress |= process_response_bytes();
+      if (phase_ == Phase::kExchange && exchange_.request_complete &&
+          exchange_.response == Exchange::Response::kComplete) {
+        finish_exchange();
+        progress = true;
+      }
     }
     progress |= flush_client();
     if (phase_ == Phase::kClosing && client_out_.empty()) {
@@ -171,6 +175,7 @@ bool Session::read_client() {
   if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) return false;
   if (phase_ == Phase::kExchange && (exchange_.request_complete || upstream_budget() == 0))
     return false;
+  if (phase_ == Phase::kTunnel && upstream_budget() == 0) return false;
   if (!client_in_.has_memory() || client_in_.tail_room() == 0) {
     // Grow only while a head is incomplete (the scanner bounds it); a body waits for room.
     if (client_in_.has_memory() && phase_ != Phase::kReadingHead && client_in_.free_space() == 0)
@@ -223,6 +228,8 @@ void Session::handle_client_eof() {
         exchange_.keep_alive = false;  // answer, then close
       }
       break;
+    case Phase::kTunnel:
+      break;  // pump_tunnel() passes on what came before, then ends the tunnel
     case Phase::kClosing:
     case Phase::kLingering:
       if (client_out_.empty()) close();
@@ -262,9 +269,11 @@ bool Session::flush_client() {
 
 bool Session::read_upstream() {
   if (!exchange_.upstream || !exchange_.upstream->connected || !exchange_.upstream->readable ||
-      exchange_.upstream_eof || exchange_.response == Exchange::Response::kComplete ||
-      phase_ != Phase::kExchange)
+      exchange_.upstream_eof)
     return false;
+  bool awaiting_response =
+      phase_ == Phase::kExchange && exchange_.response != Exchange::Response::kComplete;
+  if (!awaiting_response && phase_ != Phase::kTunnel) return false;
   if (client_budget() == 0) return false;
   if (!upstream_in_.has_memory() || upstream_in_.tail_room() == 0) {
     if (upstream_in_.has_memory() && exchange_.final_head_done() && upstream_in_.free_space() == 0)
@@ -290,7 +299,7 @@ bool Session::read_upstream() {
 
 bool Session::flush_upstream() {
   if (upstream_out_.empty() || !exchange_.upstream || !exchange_.upstream->connected ||
-      !exchange_.upstream->writable || phase_ != Phase::kExchange)
+      !exchange_.upstream->writable || (phase_ != Phase::kExchange && phase_ != Phase::kTunnel))
     return false;
   ssize_t n =
       ::send(exchange_.upstream->fd(), upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
@@ -413,6 +422,7 @@ void Session::close() {
     // whose target failed, say) still goes out, best effort, before the close.
     send_to_client(client_out_.data(), client_out_.size());
   }
+  if (phase_ == Phase::kTunnel) end_tunnel();
   phase_ = Phase::kClosed;
   stats_->active_connections.add(-1);
   if (exchange_.log.pending) log_exchange(499);
@@ -456,6 +466,9 @@ void Session::on_client_timer(void* self) {
                                std::to_string(s->listener_->header_timeout_ms) + "ms");
         s->drive();
       }
+      break;
+    case Phase::kTunnel:
+      s->on_tunnel_timer();
       break;
     case Phase::kLingering:
     case Phase::kClosing:

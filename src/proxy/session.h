@@ -59,7 +59,8 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   Session* next = nullptr;
 
  private:
-  enum class Phase { kReadingHead, kExchange, kClosing, kLingering, kClosed };
+  // kTunnel: a WebSocket upgrade was accepted; bytes pass both ways as they are.
+  enum class Phase { kReadingHead, kExchange, kTunnel, kClosing, kLingering, kClosed };
 
   // Adapters: the request and response parsers report to the session through these.
   struct RequestSink final : http::MessageSink {
@@ -123,6 +124,11 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   void release_pending_slot();
   void reject_by_breaker(CircuitBreaker::Kind kind);
   void finish_exchange();
+  // WebSocket tunnels (session_tunnel.cc): the 101 went out, from here on bytes.
+  void start_tunnel();
+  bool pump_tunnel();
+  void end_tunnel();
+  void on_tunnel_timer();
   // A new exchange: `exchange_ = {}`, and the connection's per-request scratch cleared.
   void reset_exchange();
   size_t upstream_budget() const;

@@ -133,6 +133,9 @@ void Session::on_request_head(http::MessageHead& head) {
   exchange_.request.chunked = head.chunked;
   exchange_.request.replayable = !head.chunked && head.content_length == 0;
   exchange_.request.idempotent = is_idempotent(head.method);
+  exchange_.request.websocket = head.upgrade && head.version_minor == 1 && head.method == "GET" &&
+                                exchange_.request.replayable &&
+                                http::iequals(head.find("upgrade"), "websocket");
 
   stats_->requests.add();
   exchange_.head_us = core::monotonic_us();
@@ -187,12 +190,12 @@ void Session::on_request_head(http::MessageHead& head) {
   std::string fallback_host;
   if (head.host.empty())
     fallback_host = exchange_.group->target_text(static_cast<size_t>(exchange_.target));
-  ClientFacts facts{peer_ip_,
-                    tls_ ? "https" : "http",
-                    fallback_host,
-                    std::string_view(request_id, sizeof(request_id)),
-                    {},
-                    {}};
+  ClientFacts facts;
+  facts.client_ip = peer_ip_;
+  facts.proto = tls_ ? "https" : "http";
+  facts.fallback_host = fallback_host;
+  facts.request_id = std::string_view(request_id, sizeof(request_id));
+  if (exchange_.request.websocket) facts.upgrade = "websocket";
   if (!listener_->tls.client_ca.empty()) {
     facts.client_subject_header = listener_->tls.client_subject_header;
     facts.client_subject = client_subject_;
@@ -506,6 +509,10 @@ bool Session::process_response_bytes() {
       return true;
     }
     if (r.status == http::MessageParser::Status::kMessageComplete) {
+      if (exchange_.response == Exchange::Response::kSwitched) {
+        start_tunnel();
+        return true;
+      }
       response_parser_.next_message();
       if (exchange_.response == Exchange::Response::kInterim) {
         // A 1xx (100 Continue, 103 Early Hints): the final response follows.
@@ -570,11 +577,17 @@ void Session::ResponseSink::on_body(const char* data, size_t n) {
 void Session::ResponseSink::on_message_complete() {}
 
 int Session::on_response_head(http::MessageHead& head) {
-  if (head.status == 101 || head.upgrade) {
+  bool switching = head.status == 101;
+  if (switching &&
+      !(exchange_.request.websocket && http::iequals(head.find("upgrade"), "websocket"))) {
     exchange_.protocol_error = "switched protocols without being asked to";
     return 1;
   }
-  if (head.status < 200) {
+  if (head.upgrade && !switching) {
+    exchange_.protocol_error = "sent Upgrade with status " + std::to_string(head.status);
+    return 1;
+  }
+  if (head.status < 200 && !switching) {
     exchange_.response = Exchange::Response::kInterim;
     if (exchange_.request.http11)
       write_client_response_head(head, ClientFraming::kNone, true, true, client_out_);
@@ -601,6 +614,14 @@ int Session::on_response_head(http::MessageHead& head) {
   exchange_.group->stats().response_time.record(static_cast<uint64_t>(waited_us));
   count_client_status(head.status);
   if (access_log_) log_response_head(head.status);
+  if (switching) {
+    // The target accepted the WebSocket handshake: the 101 goes to the client (Connection
+    // and Upgrade restated, being hop-by-hop), and then the bytes that follow, both ways.
+    exchange_.response = Exchange::Response::kSwitched;
+    write_client_response_head(head, ClientFraming::kNone, true, true, client_out_,
+                               "Connection: upgrade\r\nUpgrade: websocket\r\n");
+    return 1;
+  }
   bool no_body = exchange_.request.head_method || head.status == 204 || head.status == 304;
   exchange_.framing = choose_client_framing(head, no_body, exchange_.request.http11);
   exchange_.upstream_reusable = head.keep_alive;

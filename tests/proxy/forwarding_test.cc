@@ -26,8 +26,19 @@ http::MessageHead request_with(std::vector<http::Header> headers) {
   return h;
 }
 
+ClientFacts facts(std::string_view proto, std::string_view request_id,
+                  std::string_view subject_header = {}, std::string_view subject = {}) {
+  ClientFacts f;
+  f.client_ip = "10.0.0.9";
+  f.proto = proto;
+  f.request_id = request_id;
+  f.client_subject_header = subject_header;
+  f.client_subject = subject;
+  return f;
+}
+
 std::string upstream_head(const http::MessageHead& h, std::string_view request_id = "rid-1") {
-  return upstream_head_with(h, ClientFacts{"10.0.0.9", "http", "", request_id, {}, {}});
+  return upstream_head_with(h, facts("http", request_id));
 }
 
 TEST(ForwardingTest, RemovesHopByHopHeadersIncludingThoseConnectionNames) {
@@ -128,15 +139,13 @@ TEST(ForwardingTest, TlsRequestsSayHttpsAndCarryOnlyTheVerifiedClientSubject) {
   auto h = request_with({{"Host", "ex.com"},
                          {"X-Client-Cert-Subject", "CN=forged"},
                          {"x-client-cert-subject", "CN=forged too"}});
-  std::string out = upstream_head_with(
-      h,
-      ClientFacts{"10.0.0.9", "https", "", "rid", "X-Client-Cert-Subject", "CN=alice,O=Example"});
+  std::string out =
+      upstream_head_with(h, facts("https", "rid", "X-Client-Cert-Subject", "CN=alice,O=Example"));
   EXPECT_NE(out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("forged"), std::string::npos) << out;
   EXPECT_NE(out.find("X-Client-Cert-Subject: CN=alice,O=Example\r\n"), std::string::npos) << out;
   // No verified certificate: the header is still removed, and none is added.
-  out = upstream_head_with(
-      h, ClientFacts{"10.0.0.9", "https", "", "rid", "X-Client-Cert-Subject", ""});
+  out = upstream_head_with(h, facts("https", "rid", "X-Client-Cert-Subject", ""));
   EXPECT_EQ(out.find("X-Client-Cert-Subject"), std::string::npos) << out;
 }
 
