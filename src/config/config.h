@@ -160,6 +160,21 @@ struct HttpLimits {
   uint64_t max_headers = 100;
 };
 
+// What one client may hold of a listener: connections, time, body size. Each guards
+// against a slow or greedy client (slowloris, slow POST, slow read); 0 means no limit.
+struct ClientLimits {
+  uint64_t max_connections = 0;             // open on the listener, all clients together
+  uint32_t max_connections_per_client = 0;  // open from one client address
+  uint64_t max_request_body = 0;            // bytes; beyond it 413
+  // A request body must average at least this rate once `body_rate_grace` has passed
+  // since its head (Kestrel's MinRequestBodyDataRate); beyond it 408.
+  uint64_t min_body_bytes_per_second = 240;
+  int64_t body_rate_grace_ms = 5000;
+  // A response that the client does not read for this long (nothing could be sent)
+  // closes the connection.
+  int64_t send_timeout_ms = 60000;
+};
+
 // A listener's access log: one line per request.
 struct AccessLogConfig {
   enum class Format { kJson, kCommon, kCombined };
@@ -211,6 +226,7 @@ struct ListenerConfig {
   int64_t header_timeout_ms = 10000;  // to receive a complete request head
   int64_t idle_timeout_ms = 60000;    // a keep-alive client connection may stay idle this long
   HttpLimits limits;
+  ClientLimits client_limits;
   AccessLogConfig access_log;
   TlsConfig tls;
   std::vector<RuleConfig> rules;

@@ -298,6 +298,15 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
   if (auto v = r.size("max_request_line", 256, 1024 * 1024)) l.limits.max_request_line = *v;
   if (auto v = r.size("max_header_size", 1024, 1024 * 1024)) l.limits.max_header_size = *v;
   if (auto v = r.integer("max_headers", 1, 10000)) l.limits.max_headers = *v;
+  ClientLimits& c = l.client_limits;
+  if (auto v = r.integer("max_connections", 0, 10000000)) c.max_connections = *v;
+  if (auto v = r.integer("max_connections_per_client", 0, 1000000))
+    c.max_connections_per_client = static_cast<uint32_t>(*v);
+  if (auto v = r.size("max_request_body", 0, uint64_t{1} << 50)) c.max_request_body = *v;
+  if (auto v = r.size("min_body_bytes_per_second", 0, uint64_t{1} << 30))
+    c.min_body_bytes_per_second = *v;
+  if (auto v = r.duration_ms("body_rate_grace", 0, 3600 * 1000)) c.body_rate_grace_ms = *v;
+  if (auto v = r.duration_ms("send_timeout", 100, 3600 * 1000)) c.send_timeout_ms = *v;
   if (r.has("access_log")) {
     MapReader a(r.node("access_log"), r.child_path("access_log"), errors);
     l.access_log.enabled = true;

@@ -145,7 +145,8 @@ bool Controller::start(std::string* error) {
   if (!open_log_files(*config_, &log_files_, error)) return false;
   unsigned n = config_->effective_workers();
   for (unsigned i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<proxy::Worker>(config_, i, breakers_, this, &metrics_));
+    workers_.push_back(std::make_unique<proxy::Worker>(config_, i, breakers_, this, &metrics_,
+                                                       limiters_for(*config_)));
     workers_.back()->set_log_files(log_files_);
     if (!workers_.back()->open_listeners(error)) return false;
     for (const auto& [group, m] : memberships) workers_.back()->apply_membership(group, *m);
@@ -206,6 +207,19 @@ void Controller::on_signal(int sig) {
   }
   LOG_INFO("received %s", strsignal(sig));
   loop_.stop();
+}
+
+std::vector<std::shared_ptr<proxy::ConnectionLimiter>> Controller::limiters_for(
+    const config::Config& config) {
+  std::vector<std::shared_ptr<proxy::ConnectionLimiter>> out;
+  for (const auto& l : config.listeners) {
+    auto& limiter = limiters_[l.name];
+    if (!limiter) limiter = std::make_shared<proxy::ConnectionLimiter>();
+    limiter->set_limits(l.client_limits.max_connections,
+                        l.client_limits.max_connections_per_client);
+    out.push_back(limiter);
+  }
+  return out;
 }
 
 std::vector<std::shared_ptr<proxy::CircuitBreaker>> Controller::breakers_for(
@@ -285,15 +299,16 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
              next->effective_workers());
   }
   auto breakers = breakers_for(*next);
+  auto limiters = limiters_for(*next);
   registry_.load(*next, loop_.now_ms());
   std::vector<std::shared_ptr<const proxy::GroupMembership>> memberships(
       next->target_groups.size());
   for (auto& [group, m] : registry_.take_changes()) memberships[group] = std::move(m);
   auto in_effect = std::make_shared<core::Completion>(static_cast<int>(workers_.size()));
   for (size_t w = 0; w < workers_.size(); ++w) {
-    workers_[w]->post_reload(
-        proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships, log_files},
-        report_to(in_effect));
+    workers_[w]->post_reload(proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships,
+                                                 log_files, limiters},
+                             report_to(in_effect));
   }
   config_ = std::move(next);
   breakers_ = std::move(breakers);

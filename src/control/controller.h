@@ -132,6 +132,11 @@ class Controller final : public proxy::ControlLink {
   int64_t started_unix_ = 0;
   std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> checkers_;
   std::vector<std::shared_ptr<proxy::CircuitBreaker>> breakers_;  // by group position
+  // Every listener's connection limits by name: a limiter outlives reloads that keep its
+  // listener, so its counts of open connections stay true.
+  std::map<std::string, std::shared_ptr<proxy::ConnectionLimiter>> limiters_;
+  // The limiters of `config`'s listeners, by position, with its limits.
+  std::vector<std::shared_ptr<proxy::ConnectionLimiter>> limiters_for(const config::Config& config);
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::map<std::string, std::shared_ptr<proxy::AccessLogFile>> log_files_;  // by path
   std::unique_ptr<admin::AdminServer> admin_;

@@ -109,6 +109,12 @@ std::string Controller::render_prometheus() {
   family(w, "ballast_listener_tls_handshake_failures_total", Type::kCounter,
          "TLS handshakes refused or broken before completing.", listeners, listener_labels,
          [](const ListenerTotals& l) { return l.tls_handshake_failures; });
+  family(w, "ballast_listener_refused_connections_total", Type::kCounter,
+         "Connections closed at accept because the listener had max_connections open.", listeners,
+         listener_labels, [](const ListenerTotals& l) { return l.refused_listener_full; });
+  family(w, "ballast_listener_refused_client_connections_total", Type::kCounter,
+         "Connections closed at accept because their client had max_connections_per_client open.",
+         listeners, listener_labels, [](const ListenerTotals& l) { return l.refused_client_full; });
   family(w, "ballast_listener_websocket_upgrades_total", Type::kCounter,
          "WebSocket upgrades accepted by a target (101), each now a tunnel.", listeners,
          listener_labels, [](const ListenerTotals& l) { return l.websocket_upgrades; });

@@ -37,6 +37,8 @@ struct ListenerStats {
   Counter tls_resumed;             // completed by resuming a session (ticket or session ID)
   Counter tls_handshake_failures;  // refused or broken before completing
   Counter websocket_upgrades;      // 101 answers that turned a connection into a tunnel
+  Counter refused_listener_full;   // closed at accept: max_connections reached
+  Counter refused_client_full;     // closed at accept: max_connections_per_client reached
   Gauge active_tunnels;
   // By rule position in evaluation order; rules past the last slot share it.
   static constexpr size_t kMaxRules = 64;

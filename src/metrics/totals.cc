@@ -19,6 +19,8 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
     l.tls_resumed += s.tls_resumed.get();
     l.tls_handshake_failures += s.tls_handshake_failures.get();
     l.websocket_upgrades += s.websocket_upgrades.get();
+    l.refused_listener_full += s.refused_listener_full.get();
+    l.refused_client_full += s.refused_client_full.get();
     l.active_tunnels += s.active_tunnels.get();
     l.responses.add(s.responses);
     l.total_time.add(s.total_time);

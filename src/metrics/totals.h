@@ -32,6 +32,8 @@ struct ListenerTotals {
   uint64_t tls_resumed = 0;
   uint64_t tls_handshake_failures = 0;
   uint64_t websocket_upgrades = 0;
+  uint64_t refused_listener_full = 0;
+  uint64_t refused_client_full = 0;
   int64_t active_tunnels = 0;
   StatusTotals responses;
   HistogramSnapshot total_time;

@@ -5,6 +5,7 @@
 
 #include "config/config.h"
 #include "core/socket_address.h"
+#include "proxy/connection_limiter.h"
 #include "proxy/target_group_runtime.h"
 
 namespace ballast::proxy {
@@ -21,8 +22,11 @@ namespace ballast::proxy {
 class ConfigSnapshot {
  public:
   // `groups[g]` is the runtime of `config->target_groups[g]`; the sizes must match.
+  // `limiters[l]` holds the connection limits of `config->listeners[l]` (shared with the
+  // other workers); missing ones are made here (a worker on its own, in tests).
   ConfigSnapshot(std::shared_ptr<const config::Config> config,
-                 std::vector<std::shared_ptr<TargetGroupRuntime>> groups);
+                 std::vector<std::shared_ptr<TargetGroupRuntime>> groups,
+                 std::vector<std::shared_ptr<ConnectionLimiter>> limiters = {});
 
   const config::Config& config() const { return *config_; }
   const std::shared_ptr<const config::Config>& shared_config() const { return config_; }
@@ -33,10 +37,13 @@ class ConfigSnapshot {
   std::shared_ptr<TargetGroupRuntime> find_group(const std::string& name) const;
   // This configuration's listener on `bind`, or null.
   const config::ListenerConfig* find_listener(const core::SocketAddress& bind) const;
+  // The connection limits of `listener`, one of this configuration's listeners.
+  const std::shared_ptr<ConnectionLimiter>& limiter(const config::ListenerConfig& listener) const;
 
  private:
   std::shared_ptr<const config::Config> config_;
   std::vector<std::shared_ptr<TargetGroupRuntime>> groups_;
+  std::vector<std::shared_ptr<ConnectionLimiter>> limiters_;  // by listener position
 };
 
 }  // namespace ballast::proxy

@@ -94,6 +94,11 @@ struct Exchange {
   std::shared_ptr<CircuitBreaker> breaker;
 
   ExchangeLog log;
+  // The request body's rate (min_body_bytes_per_second), measured over a window that
+  // restarts whenever ballast itself stopped reading (the target is slower than the client).
+  uint64_t body_bytes = 0;           // received so far (max_request_body)
+  int64_t body_window_start_ms = 0;  // 0: no body expected, or it is complete
+  uint64_t body_window_bytes = 0;
   int64_t tunnel_activity_ms = 0;  // a tunnel's last bytes, either way (for idle_timeout)
 
   // The final response head went to the client (or ballast answered): from here on the

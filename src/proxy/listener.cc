@@ -52,10 +52,25 @@ void Acceptor::accept_batch(int max) {
       LOG_WARN("listener %s: accept: %s", listener_->name.c_str(), strerror(errno));
       return;
     }
+    core::SocketAddress peer =
+        core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    ConnectionLimiter::Admission admission;
+    switch (snapshot_->limiter(*listener_)->admit(peer, &admission)) {
+      case ConnectionLimiter::Verdict::kAdmitted:
+        break;
+      case ConnectionLimiter::Verdict::kListenerFull:
+        // Closed at once: cheaper than an answer, and the client may try another node.
+        stats_->refused_listener_full.add();
+        ::close(fd);
+        continue;
+      case ConnectionLimiter::Verdict::kClientFull:
+        stats_->refused_client_full.add();
+        ::close(fd);
+        continue;
+    }
     core::set_tcp_nodelay(fd);
-    worker_.accept_connection(
-        snapshot_, *listener_, stats_, access_log_, fd,
-        core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
+    worker_.accept_connection(snapshot_, *listener_, stats_, access_log_, fd, peer,
+                              std::move(admission));
   }
 }
 

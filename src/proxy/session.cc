@@ -30,7 +30,7 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
                  const config::ListenerConfig& listener,
                  std::shared_ptr<metrics::ListenerStats> stats,
                  std::shared_ptr<AccessLogWriter> access_log, int fd,
-                 const core::SocketAddress& peer)
+                 const core::SocketAddress& peer, ConnectionLimiter::Admission admission)
     : worker_(worker),
       snapshot_(std::move(snapshot)),
       listener_(&listener),
@@ -39,6 +39,7 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
       fd_(fd),
       peer_(peer),
       peer_ip_(peer.ip_string()),
+      admission_(std::move(admission)),
       client_in_(&worker.buffers()),
       client_out_(&worker.buffers()),
       upstream_out_(&worker.buffers()),
@@ -253,11 +254,14 @@ bool Session::flush_client() {
       // TLS writes a record per call; only a plain socket's short send means it is full.
       if (r.bytes < client_out_.size() && !tls_) client_writable_ = false;
       client_out_.consume(r.bytes);
+      note_send_progress();
       if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
       return true;
     case core::IoState::kWantWrite:
     case core::IoState::kWantRead:  // TLS: the next readiness event retries
       client_writable_ = false;
+      if (send_stalled_since_ms_ == 0) send_stalled_since_ms_ = worker_.loop().now_ms();
+      watch_client();
       return false;
     case core::IoState::kClosed:
     case core::IoState::kFailed:
@@ -424,6 +428,7 @@ void Session::close() {
   }
   if (phase_ == Phase::kTunnel) end_tunnel();
   phase_ = Phase::kClosed;
+  admission_.reset();
   stats_->active_connections.add(-1);
   if (exchange_.log.pending) log_exchange(499);
   client_timer_.cancel();
@@ -470,11 +475,14 @@ void Session::on_client_timer(void* self) {
     case Phase::kTunnel:
       s->on_tunnel_timer();
       break;
-    case Phase::kLingering:
+    case Phase::kExchange:
     case Phase::kClosing:
+      s->on_watchdog();
+      break;
+    case Phase::kLingering:
       s->close();
       break;
-    default:
+    case Phase::kClosed:
       break;
   }
 }

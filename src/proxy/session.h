@@ -14,6 +14,7 @@
 #include "metrics/proxy_stats.h"
 #include "proxy/access_log.h"
 #include "proxy/config_snapshot.h"
+#include "proxy/connection_limiter.h"
 #include "proxy/exchange.h"
 #include "proxy/forwarding.h"
 #include "proxy/upstream.h"
@@ -37,7 +38,8 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // logged on this worker (null: off).
   Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
           const config::ListenerConfig& listener, std::shared_ptr<metrics::ListenerStats> stats,
-          std::shared_ptr<AccessLogWriter> access_log, int fd, const core::SocketAddress& peer);
+          std::shared_ptr<AccessLogWriter> access_log, int fd, const core::SocketAddress& peer,
+          ConnectionLimiter::Admission admission);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -124,6 +126,15 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   void release_pending_slot();
   void reject_by_breaker(CircuitBreaker::Kind kind);
   void finish_exchange();
+  // Slow and greedy clients (session_limits.cc). False when the request was refused.
+  bool admit_request_body(const http::MessageHead& head);
+  void count_body_bytes(size_t n);
+  // The watchdog: one timer tick a second while a body is expected or a response waits for
+  // a client that does not read; refuses a body below the minimum rate, closes a client that
+  // reads nothing for send_timeout.
+  void watch_client();
+  void on_watchdog();
+  void note_send_progress();
   // WebSocket tunnels (session_tunnel.cc): the 101 went out, from here on bytes.
   void start_tunnel();
   bool pump_tunnel();
@@ -186,6 +197,10 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   // at once: the sooner a target starts, the sooner the response comes. Of the three
   // orderings tried with make bench (all at once, all deferred, this), this one did best,
   // by a few percent that is close to the noise of a shared 2-core machine.
+  // Since when a response has waited for the client to read, without progress (0: it
+  // does not wait).
+  int64_t send_stalled_since_ms_ = 0;
+  ConnectionLimiter::Admission admission_;
   bool flush_now_ = false;
   bool flush_wanted_ = false;
   bool resume_queued_ = false;

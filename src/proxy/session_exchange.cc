@@ -143,6 +143,7 @@ void Session::on_request_head(http::MessageHead& head) {
   // A listener that a reload removed serves the request that was on its way under the
   // snapshot it arrived with, then the connection closes.
   if (!adopt_current_snapshot()) exchange_.keep_alive = false;
+  if (!admit_request_body(head)) return;
   int rule = route(listener_->rules, head);
   exchange_.rule = rule;
   if (rule >= 0) stats_->rule(rule).requests.add();
@@ -302,6 +303,8 @@ void Session::answer_from_rule(const config::RuleConfig& rule, const http::Messa
 }
 
 void Session::on_request_body(const char* data, size_t n) {
+  if (phase_ != Phase::kExchange) return;  // refused
+  count_body_bytes(n);
   if (phase_ != Phase::kExchange || exchange_.answerer == Exchange::Answerer::kBallast)
     return;  // answered locally
   if (exchange_.request.chunked)

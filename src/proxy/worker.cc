@@ -11,7 +11,8 @@ namespace ballast::proxy {
 
 Worker::Worker(std::shared_ptr<const config::Config> config, unsigned index,
                const std::vector<std::shared_ptr<CircuitBreaker>>& breakers, ControlLink* control,
-               metrics::MetricsRegistry* metrics)
+               metrics::MetricsRegistry* metrics,
+               std::vector<std::shared_ptr<ConnectionLimiter>> limiters)
     : index_(index),
       control_(control),
       own_metrics_(metrics == nullptr ? std::make_unique<metrics::MetricsRegistry>() : nullptr),
@@ -21,7 +22,8 @@ Worker::Worker(std::shared_ptr<const config::Config> config, unsigned index,
   for (size_t g = 0; g < config->target_groups.size(); ++g) {
     groups.push_back(make_group(config, g, g < breakers.size() ? breakers[g] : nullptr));
   }
-  snapshot_ = std::make_shared<const ConfigSnapshot>(std::move(config), std::move(groups));
+  snapshot_ = std::make_shared<const ConfigSnapshot>(std::move(config), std::move(groups),
+                                                     std::move(limiters));
 }
 
 Worker::~Worker() {
@@ -161,7 +163,7 @@ std::shared_ptr<const ConfigSnapshot> Worker::next_snapshot(WorkerReload& reload
     }
     groups.push_back(std::move(runtime));
   }
-  return std::make_shared<const ConfigSnapshot>(next, std::move(groups));
+  return std::make_shared<const ConfigSnapshot>(next, std::move(groups), reload.limiters);
 }
 
 void Worker::apply_reload(WorkerReload& reload) {
@@ -223,8 +225,10 @@ void Worker::accept_connection(std::shared_ptr<const ConfigSnapshot> snapshot,
                                const config::ListenerConfig& listener,
                                const std::shared_ptr<metrics::ListenerStats>& stats,
                                const std::shared_ptr<AccessLogWriter>& access_log, int fd,
-                               const core::SocketAddress& peer) {
-  auto* session = new Session(*this, std::move(snapshot), listener, stats, access_log, fd, peer);
+                               const core::SocketAddress& peer,
+                               ConnectionLimiter::Admission admission) {
+  auto* session = new Session(*this, std::move(snapshot), listener, stats, access_log, fd, peer,
+                              std::move(admission));
   session->next = sessions_;
   if (sessions_ != nullptr) sessions_->prev = session;
   sessions_ = session;

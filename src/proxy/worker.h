@@ -38,6 +38,8 @@ struct WorkerReload {
   std::vector<std::shared_ptr<const GroupMembership>> memberships;
   // Access-log files by path, for every listener that logs.
   std::map<std::string, std::shared_ptr<AccessLogFile>> log_files;
+  // Connection limits by listener position, shared by all workers.
+  std::vector<std::shared_ptr<ConnectionLimiter>> limiters;
 };
 
 // One thread with its own event loop, its own SO_REUSEPORT listening sockets, its own
@@ -48,9 +50,12 @@ class Worker {
  public:
   // `breakers[g]`: group g's circuit breakers, shared by all workers (null: none).
   // `metrics`: where the worker's counts go (null: kept privately, for tests).
+  // `limiters[l]`: listener l's connection limits, shared by all workers (missing: the
+  // worker's own).
   Worker(std::shared_ptr<const config::Config> config, unsigned index,
          const std::vector<std::shared_ptr<CircuitBreaker>>& breakers,
-         ControlLink* control = nullptr, metrics::MetricsRegistry* metrics = nullptr);
+         ControlLink* control = nullptr, metrics::MetricsRegistry* metrics = nullptr,
+         std::vector<std::shared_ptr<ConnectionLimiter>> limiters = {});
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -97,7 +102,7 @@ class Worker {
                          const config::ListenerConfig& listener,
                          const std::shared_ptr<metrics::ListenerStats>& stats,
                          const std::shared_ptr<AccessLogWriter>& access_log, int fd,
-                         const core::SocketAddress& peer);
+                         const core::SocketAddress& peer, ConnectionLimiter::Admission admission);
   void session_closed(Session* session);
 
  private:

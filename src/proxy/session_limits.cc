@@ -1,0 +1,92 @@
+// Limits on what one client may take: the size and pace of a request body, and how long a
+// response may wait for a client that does not read.
+#include "core/log.h"
+#include "proxy/session.h"
+#include "proxy/worker.h"
+
+namespace ballast::proxy {
+
+namespace {
+constexpr int64_t kWatchdogTickMs = 1000;
+}  // namespace
+
+bool Session::admit_request_body(const http::MessageHead& head) {
+  const config::ClientLimits& c = listener_->client_limits;
+  if (c.max_request_body != 0 && head.has_content_length &&
+      head.content_length > c.max_request_body) {
+    fail_local(413, "the request body of " + std::to_string(head.content_length) +
+                        " bytes is larger than max_request_body (" +
+                        std::to_string(c.max_request_body) + " bytes)");
+    return false;
+  }
+  if (head.chunked || head.content_length > 0) {
+    exchange_.body_window_start_ms = worker_.loop().now_ms();
+    watch_client();
+  }
+  return true;
+}
+
+void Session::count_body_bytes(size_t n) {
+  exchange_.body_bytes += n;
+  exchange_.body_window_bytes += n;
+  uint64_t max = listener_->client_limits.max_request_body;
+  if (max != 0 && exchange_.body_bytes > max) {
+    // Only a chunked body can get here: its size is known as it comes.
+    fail_local(413, "the request body is larger than max_request_body (" + std::to_string(max) +
+                        " bytes)");
+  }
+}
+
+void Session::note_send_progress() {
+  if (client_out_.empty()) {
+    send_stalled_since_ms_ = 0;
+    return;
+  }
+  // Part went out, the rest waits for the client: from now on it has send_timeout to read.
+  send_stalled_since_ms_ = worker_.loop().now_ms();
+  watch_client();
+}
+
+void Session::watch_client() {
+  if (!client_timer_.armed() && (phase_ == Phase::kExchange || phase_ == Phase::kClosing)) {
+    worker_.loop().timers().arm(client_timer_, kWatchdogTickMs, worker_.loop().now_ms());
+  }
+}
+
+void Session::on_watchdog() {
+  const config::ClientLimits& c = listener_->client_limits;
+  const int64_t now = worker_.loop().now_ms();
+  // Whatever got sent since the stall began counts as progress (note_send_progress).
+  if (!client_out_.empty() && send_stalled_since_ms_ != 0 &&
+      now - send_stalled_since_ms_ >= c.send_timeout_ms) {
+    LOG_INFO("%s %s: the client read nothing for %lldms (send_timeout), closed", peer_ip_.c_str(),
+             listener_->name.c_str(), static_cast<long long>(now - send_stalled_since_ms_));
+    close();
+    return;
+  }
+  if (phase_ == Phase::kExchange && !exchange_.request_complete &&
+      exchange_.body_window_start_ms != 0 && c.min_body_bytes_per_second != 0) {
+    if (upstream_budget() == 0) {
+      // ballast stopped reading (the target is slower): the client is not to blame.
+      exchange_.body_window_start_ms = now;
+      exchange_.body_window_bytes = 0;
+    } else if (int64_t elapsed = now - exchange_.body_window_start_ms;
+               elapsed > c.body_rate_grace_ms &&
+               exchange_.body_window_bytes * 1000 <
+                   c.min_body_bytes_per_second * static_cast<uint64_t>(elapsed)) {
+      std::string why =
+          "the request body came at " +
+          std::to_string(exchange_.body_window_bytes * 1000 / static_cast<uint64_t>(elapsed)) +
+          " bytes/s, below min_body_bytes_per_second (" +
+          std::to_string(c.min_body_bytes_per_second) + ")";
+      fail_local(408, why);  // closes at once if the response has started
+      drive();
+      return;
+    }
+  }
+  bool body_expected = phase_ == Phase::kExchange && !exchange_.request_complete &&
+                       exchange_.body_window_start_ms != 0;
+  if (body_expected || !client_out_.empty()) watch_client();
+}
+
+}  // namespace ballast::proxy
