@@ -9,6 +9,7 @@
 
 #include "config/alarm_rule.h"
 #include "core/cron.h"
+#include "core/ip_range.h"
 #include "core/socket_address.h"
 #include "core/time_zone.h"
 #include "lb/balancer_factory.h"
@@ -219,7 +220,17 @@ struct TlsConfig {
 };
 
 struct ListenerConfig {
+  // http: ballast reads requests and routes each by its rules; tcp: each connection is
+  // relayed as bytes to a target of the one group the listener forwards to.
+  enum class Protocol { kHttp, kTcp };
+  // The PROXY protocol header ballast sends first on each connection to a target (tcp).
+  enum class ProxyProtocol { kNone, kV1, kV2 };
   std::string name;
+  Protocol protocol = Protocol::kHttp;
+  // Clients in these ranges start their connections with a PROXY protocol header (v1 or
+  // v2), which names the real client; others may not send one. Empty: none do.
+  std::vector<core::IpRange> accept_proxy_from;
+  ProxyProtocol send_proxy_protocol = ProxyProtocol::kNone;
   std::string bind_text;
   core::SocketAddress bind;
   Location bind_location;

@@ -286,12 +286,61 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
   return g;
 }
 
+// accept_proxy_protocol: { from: [CIDR...] } and send_proxy_protocol: v1 | v2.
+void read_proxy_protocol(MapReader& r, ListenerConfig& l, ErrorList& errors) {
+  if (r.has("accept_proxy_protocol")) {
+    MapReader a(r.node("accept_proxy_protocol"), r.child_path("accept_proxy_protocol"), errors);
+    for_each_item(a, "from", errors, [&](const YAML::Node& item, const std::string& p) {
+      std::string error;
+      std::optional<core::IpRange> range;
+      if (item.IsScalar()) range = core::IpRange::parse(item.Scalar(), &error);
+      if (!item.IsScalar()) error = "expected an address range such as 10.0.0.0/8";
+      if (range) {
+        l.accept_proxy_from.push_back(*range);
+      } else {
+        errors.add(location_of(item), p, error);
+      }
+    });
+    if (a.is_map() && l.accept_proxy_from.empty()) {
+      errors.add(a.location(), a.child_path("from"),
+                 "name the proxies that send the header: from: [ 10.0.0.0/8 ]");
+    }
+    a.finish();
+  } else {
+    r.node("accept_proxy_protocol");
+  }
+  if (auto v = r.string("send_proxy_protocol")) {
+    if (*v == "v1") {
+      l.send_proxy_protocol = ListenerConfig::ProxyProtocol::kV1;
+    } else if (*v == "v2") {
+      l.send_proxy_protocol = ListenerConfig::ProxyProtocol::kV2;
+    } else {
+      errors.add(location_of(r.node("send_proxy_protocol")), r.child_path("send_proxy_protocol"),
+                 "unknown PROXY protocol version \"" + *v + "\"; expected v1 or v2");
+    }
+  }
+}
+
 ListenerConfig read_listener(const YAML::Node& node, const std::string& path, ErrorList& errors) {
   ListenerConfig l;
   MapReader r(node, path, errors);
   l.location = r.location();
   if (auto v = r.string("name", true)) l.name = *v;
   if (auto a = read_address(r, "bind", true, &l.bind_text, &l.bind_location, errors)) l.bind = *a;
+  if (auto v = r.string("protocol")) {
+    if (*v == "http") {
+      l.protocol = ListenerConfig::Protocol::kHttp;
+    } else if (*v == "tcp") {
+      l.protocol = ListenerConfig::Protocol::kTcp;
+      // Connections to databases and brokers idle for minutes between queries: NLB's
+      // default, not an HTTP client's.
+      l.idle_timeout_ms = 350000;
+    } else {
+      errors.add(location_of(r.node("protocol")), r.child_path("protocol"),
+                 "unknown protocol \"" + *v + "\"; expected http or tcp");
+    }
+  }
+  read_proxy_protocol(r, l, errors);
   if (auto v = r.duration_ms("header_timeout")) l.header_timeout_ms = *v;
   if (auto v = r.duration_ms("idle_timeout")) l.idle_timeout_ms = *v;
   // Upper bounds keep one client from making a worker hold megabytes for a head.

@@ -228,9 +228,47 @@ void check_autoscaling(Config& config, ErrorList& errors) {
   }
 }
 
+bool matches_everything(const RuleMatch& m) {
+  return !m.host && !m.path_prefix && !m.path && !m.path_regex && m.methods.empty() &&
+         m.headers.empty() && m.query.empty();
+}
+
+// A tcp listener sees no requests, only connections: one rule that forwards them all.
+// What HTTP alone gives meaning to is refused, so that nothing in the file is silently
+// ignored.
+void check_listener_protocols(const Config& config, ErrorList& errors) {
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    const ListenerConfig& l = config.listeners[i];
+    const std::string path = listener_path(i);
+    if (l.protocol == ListenerConfig::Protocol::kHttp) {
+      if (l.send_proxy_protocol != ListenerConfig::ProxyProtocol::kNone) {
+        errors.add(l.location, path + ".send_proxy_protocol",
+                   "only tcp listeners send the PROXY protocol (an HTTP listener's connections "
+                   "to targets carry many clients' requests: X-Forwarded-For names each client)");
+      }
+      continue;
+    }
+    if (l.rules.size() != 1 || l.rules[0].action != RuleConfig::Action::kForward ||
+        !matches_everything(l.rules[0].match)) {
+      errors.add(l.location, path + ".rules",
+                 "a tcp listener forwards every connection: give it one rule, \"- forward: { "
+                 "target_group: NAME }\", without match");
+    }
+    if (l.tls.enabled) {
+      errors.add(l.tls.location, path + ".tls", "TLS on tcp listeners is not supported yet");
+    }
+    if (l.access_log.enabled) {
+      errors.add(
+          l.access_log.location, path + ".access_log",
+          "tcp listeners keep no access log yet (their metrics count connections and bytes)");
+    }
+  }
+}
+
 }  // namespace
 
 void validate(Config& config, ErrorList& errors) {
+  check_listener_protocols(config, errors);
   check_alarms(config, errors);
   check_unique_names(config, errors);
   resolve_rules(config, errors);

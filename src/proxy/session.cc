@@ -55,6 +55,9 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
       upstream_timer_(&Session::on_upstream_timer, this) {
   request_sink_.s = this;
   response_sink_.s = this;
+  for (const auto& range : listener.accept_proxy_from) {
+    if (range.contains(peer)) phase_ = Phase::kProxyHeader;
+  }
   if (listener.tls.context) {
     tls_ = std::make_unique<tls::Stream>(listener.tls.context, fd_);
   }
@@ -214,6 +217,9 @@ bool Session::read_client() {
 
 void Session::handle_client_eof() {
   switch (phase_) {
+    case Phase::kProxyHeader:
+      close();
+      break;
     case Phase::kReadingHead:
       // Nothing, or an incomplete head, and nothing more will come.
       if (client_out_.empty())
@@ -457,6 +463,11 @@ void Session::release_idle_buffers() {
 void Session::on_client_timer(void* self) {
   auto* s = static_cast<Session*>(self);
   switch (s->phase_) {
+    case Phase::kProxyHeader:
+      LOG_INFO("%s %s: no PROXY header within %lldms; closed", s->peer_ip_.c_str(),
+               s->listener_->name.c_str(), static_cast<long long>(s->listener_->header_timeout_ms));
+      s->close();
+      break;
     case Phase::kReadingHead:
       if (s->client_in_.empty()) {
         // Idle for idle_timeout (or never sent anything). A request that arrived since the

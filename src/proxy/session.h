@@ -13,6 +13,7 @@
 #include "http/message_parser.h"
 #include "metrics/proxy_stats.h"
 #include "proxy/access_log.h"
+#include "proxy/client_connection.h"
 #include "proxy/config_snapshot.h"
 #include "proxy/connection_limiter.h"
 #include "proxy/exchange.h"
@@ -32,7 +33,7 @@ class TargetGroupRuntime;
 // (edge-triggered epoll), so drive() issues no syscall that is known to fail. Bodies
 // stream through fixed-size buffers: when the receiving side is slow, the sending side
 // is simply not read, and TCP flow control pushes back on the peer.
-class Session final : public core::IoHandler, public UpstreamOwner {
+class Session final : public ClientConnection, public UpstreamOwner {
  public:
   // `listener` belongs to `snapshot`. `access_log`: where this listener's requests are
   // logged on this worker (null: off).
@@ -48,21 +49,26 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   void on_io(uint32_t events) override;
   void on_upstream_io(uint32_t events) override;
   // Graceful shutdown: an idle connection closes now, a busy one after its response.
-  void begin_drain();
+  void begin_drain() override;
   // The worker has a new snapshot. An idle connection moves to it at once (or closes, when
   // its listener is gone), so the old one's removed groups can go; a busy one finishes its
   // exchange under the snapshot it started with.
-  void on_reload();
+  void on_reload() override;
   const config::ListenerConfig& listener() const { return *listener_; }
-  // Forced close when the shutdown deadline passes.
-  void abort() { close(); }
-
-  Session* prev = nullptr;  // the worker's list of sessions
-  Session* next = nullptr;
+  void abort() override { close(); }
 
  private:
+  // kProxyHeader: a trusted proxy's PROXY protocol header comes first (then kReadingHead).
   // kTunnel: a WebSocket upgrade was accepted; bytes pass both ways as they are.
-  enum class Phase { kReadingHead, kExchange, kTunnel, kClosing, kLingering, kClosed };
+  enum class Phase {
+    kProxyHeader,
+    kReadingHead,
+    kExchange,
+    kTunnel,
+    kClosing,
+    kLingering,
+    kClosed
+  };
 
   // Adapters: the request and response parsers report to the session through these.
   struct RequestSink final : http::MessageSink {
@@ -89,6 +95,8 @@ class Session final : public core::IoHandler, public UpstreamOwner {
   bool read_upstream();
   bool flush_upstream();
   bool process_request_bytes();
+  // The PROXY protocol header of a trusted proxy: the real client replaces the peer.
+  bool process_proxy_header();
   bool process_response_bytes();
   void handle_client_eof();
   void handle_upstream_eof();

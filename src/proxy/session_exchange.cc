@@ -10,6 +10,7 @@
 #include "core/sockets.h"
 #include "proxy/hash_key.h"
 #include "proxy/local_response.h"
+#include "proxy/proxy_protocol.h"
 #include "proxy/router.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
@@ -59,8 +60,31 @@ size_t Session::client_budget() const {
   return client_out_.size() >= kMaxQueued ? 0 : kMaxQueued - client_out_.size();
 }
 
+bool Session::process_proxy_header() {
+  ProxyHeader h = parse_proxy_header(client_in_.view());
+  if (h.status == ProxyHeader::Status::kNeedMore && client_in_.size() > 4096)
+    h = {ProxyHeader::Status::kInvalid, 0, {}, {}, "PROXY header longer than 4096 bytes"};
+  switch (h.status) {
+    case ProxyHeader::Status::kNeedMore:
+      return false;
+    case ProxyHeader::Status::kInvalid:
+      fail_local(400, "invalid PROXY protocol header from a trusted proxy: " + h.error);
+      return true;
+    case ProxyHeader::Status::kComplete:
+      break;
+  }
+  client_in_.consume(h.length);
+  if (h.source) {
+    peer_ = *h.source;
+    peer_ip_ = peer_.ip_string();
+  }
+  phase_ = Phase::kReadingHead;
+  return true;
+}
+
 bool Session::process_request_bytes() {
   if (client_in_.empty()) return false;
+  if (phase_ == Phase::kProxyHeader) return process_proxy_header();
   size_t feed = 0;
   if (phase_ == Phase::kReadingHead) {
     if (!head_timer_armed_) {

@@ -6,6 +6,7 @@
 #include "core/sockets.h"
 #include "proxy/listener.h"
 #include "proxy/session.h"
+#include "proxy/tcp_session.h"
 
 namespace ballast::proxy {
 
@@ -181,8 +182,8 @@ void Worker::apply_reload(WorkerReload& reload) {
   for (auto& a : acceptors_) a->set_listener(snapshot_, *snapshot_->find_listener(a->bind()));
   adopt_new_sockets(reload.new_sockets);
   // begin_drain may close the session and unlink it: walk with a saved next pointer.
-  for (Session* s = sessions_; s != nullptr;) {
-    Session* next_session = s->next;
+  for (ClientConnection* s = sessions_; s != nullptr;) {
+    ClientConnection* next_session = s->next;
     s->on_reload();
     s = next_session;
   }
@@ -227,16 +228,26 @@ void Worker::accept_connection(std::shared_ptr<const ConfigSnapshot> snapshot,
                                const std::shared_ptr<AccessLogWriter>& access_log, int fd,
                                const core::SocketAddress& peer,
                                ConnectionLimiter::Admission admission) {
+  auto link = [this](ClientConnection* c) {
+    c->next = sessions_;
+    if (sessions_ != nullptr) sessions_->prev = c;
+    sessions_ = c;
+    ++session_count_;
+  };
+  if (listener.protocol == config::ListenerConfig::Protocol::kTcp) {
+    auto* relay =
+        new TcpSession(*this, std::move(snapshot), listener, stats, fd, peer, std::move(admission));
+    link(relay);
+    relay->start();
+    return;
+  }
   auto* session = new Session(*this, std::move(snapshot), listener, stats, access_log, fd, peer,
                               std::move(admission));
-  session->next = sessions_;
-  if (sessions_ != nullptr) sessions_->prev = session;
-  sessions_ = session;
-  ++session_count_;
+  link(session);
   session->start();
 }
 
-void Worker::session_closed(Session* session) {
+void Worker::session_closed(ClientConnection* session) {
   if (session->prev != nullptr)
     session->prev->next = session->next;
   else
@@ -254,8 +265,8 @@ void Worker::begin_shutdown(int64_t deadline_ms) {
   for (auto& a : acceptors_) a->close_listener();
   for (const auto& g : snapshot_->groups()) g->close_idle();
   // begin_drain may close the session and unlink it: walk with a saved next pointer.
-  for (Session* s = sessions_; s != nullptr;) {
-    Session* next = s->next;
+  for (ClientConnection* s = sessions_; s != nullptr;) {
+    ClientConnection* next = s->next;
     s->begin_drain();
     s = next;
   }

@@ -25,7 +25,7 @@
 namespace ballast::proxy {
 
 class Acceptor;
-class Session;
+class ClientConnection;
 
 // A new configuration for a worker, applied in one step on its thread.
 struct WorkerReload {
@@ -103,7 +103,7 @@ class Worker {
                          const std::shared_ptr<metrics::ListenerStats>& stats,
                          const std::shared_ptr<AccessLogWriter>& access_log, int fd,
                          const core::SocketAddress& peer, ConnectionLimiter::Admission admission);
-  void session_closed(Session* session);
+  void session_closed(ClientConnection* session);
 
  private:
   std::shared_ptr<TargetGroupRuntime> make_group(
@@ -132,7 +132,7 @@ class Worker {
   RequestIdGenerator request_ids_;
   lb::Random random_{std::random_device{}()};
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
-  Session* sessions_ = nullptr;  // intrusive list head
+  ClientConnection* sessions_ = nullptr;  // intrusive list head
   size_t session_count_ = 0;
   bool draining_ = false;
   core::Timer shutdown_timer_;

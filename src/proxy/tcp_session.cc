@@ -1,0 +1,366 @@
+#include "proxy/tcp_session.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "core/sockets.h"
+#include "lb/hash.h"
+#include "proxy/proxy_protocol.h"
+#include "proxy/target_group_runtime.h"
+#include "proxy/worker.h"
+
+namespace ballast::proxy {
+
+namespace {
+// One splice moves at most a pipe's default capacity.
+constexpr size_t kChunk = 65536;
+constexpr unsigned kSpliceFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+
+bool trusted(const config::ListenerConfig& l, const core::SocketAddress& peer) {
+  for (const auto& range : l.accept_proxy_from) {
+    if (range.contains(peer)) return true;
+  }
+  return false;
+}
+
+void close_pipe(int& r, int& w) {
+  if (r >= 0) ::close(r);
+  if (w >= 0) ::close(w);
+  r = w = -1;
+}
+}  // namespace
+
+TcpSession::TcpSession(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+                       const config::ListenerConfig& listener,
+                       std::shared_ptr<metrics::ListenerStats> stats, int fd,
+                       const core::SocketAddress& peer, ConnectionLimiter::Admission admission)
+    : worker_(worker),
+      snapshot_(std::move(snapshot)),
+      listener_(&listener),
+      stats_(std::move(stats)),
+      fd_(fd),
+      peer_(peer),
+      client_(peer),
+      admission_(std::move(admission)),
+      timer_(&TcpSession::on_timer, this) {
+  stats_->connections.add();
+  stats_->active_connections.add(1);
+}
+
+TcpSession::~TcpSession() {
+  if (fd_ >= 0) ::close(fd_);
+  close_pipe(to_target_.pipe_read, to_target_.pipe_write);
+  close_pipe(to_client_.pipe_read, to_client_.pipe_write);
+}
+
+void TcpSession::start() {
+  worker_.loop().add(fd_, this);
+  if (trusted(*listener_, peer_)) {
+    phase_ = Phase::kProxyHeader;
+    worker_.loop().timers().arm(timer_, listener_->header_timeout_ms, worker_.loop().now_ms());
+    drive();
+    return;
+  }
+  connect_target();
+}
+
+void TcpSession::on_io(uint32_t events) {
+  if (phase_ == Phase::kClosed) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_target_.source_readable = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
+  drive();
+}
+
+void TcpSession::on_upstream_io(uint32_t events) {
+  if (phase_ == Phase::kClosed || !upstream_) return;
+  if (!upstream_->connected) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    if (int err = core::socket_error(upstream_->fd()); err != 0) {
+      connect_failed(strerror(err));
+      return;
+    }
+    on_connected();
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_client_.source_readable = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_writable_ = true;
+  drive();
+}
+
+void TcpSession::drive() {
+  if (phase_ == Phase::kProxyHeader) {
+    if (!read_proxy_header()) return;
+  }
+  if (phase_ != Phase::kRelaying) return;
+  // Bounded like an HTTP session's passes: a fast pair of peers yields to the others.
+  for (int pass = 0; pass < 64 && phase_ == Phase::kRelaying; ++pass) {
+    bool progress = pump(to_target_, fd_, upstream_->fd(), upstream_writable_, stats_->bytes_in);
+    if (phase_ != Phase::kRelaying) return;
+    progress |= pump(to_client_, upstream_->fd(), fd_, client_writable_, stats_->bytes_out);
+    if (phase_ != Phase::kRelaying) return;
+    if (to_target_.shut && to_client_.shut) {
+      close();  // both sides are done
+      return;
+    }
+    if (!progress) return;
+    activity_ms_ = worker_.loop().now_ms();
+  }
+  worker_.loop().resume_soon(this);  // more to move: after the other connections' turn
+}
+
+bool TcpSession::pump(Direction& d, int from, int to, bool& to_writable,
+                      metrics::Counter& counted) {
+  bool progress = false;
+  while (!d.prefix.empty() && to_writable) {
+    ssize_t n = ::send(to, d.prefix.data(), d.prefix.size(), MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      to_writable = false;
+      return progress;
+    }
+    if (n <= 0) {
+      close();
+      return true;
+    }
+    d.prefix.erase(0, static_cast<size_t>(n));
+    progress = true;
+  }
+  if (!d.prefix.empty()) return progress;
+  if (d.source_readable && !d.source_ended && d.in_pipe < kChunk) {
+    ssize_t n = ::splice(from, nullptr, d.pipe_write, nullptr, kChunk - d.in_pipe, kSpliceFlags);
+    if (n > 0) {
+      d.in_pipe += static_cast<size_t>(n);
+      counted.add(static_cast<uint64_t>(n));
+      progress = true;
+    } else if (n == 0) {
+      d.source_ended = true;
+      progress = true;
+    } else if (errno == EAGAIN) {
+      // The socket is empty, or the pipe ran out of slots before its bytes did (small
+      // segments): then the bytes in it go out first and reading resumes after.
+      if (d.in_pipe == 0) d.source_readable = false;
+    } else if (errno != EINTR) {
+      close();  // reset by the peer
+      return true;
+    }
+  }
+  if (d.in_pipe > 0 && to_writable) {
+    ssize_t n = ::splice(d.pipe_read, nullptr, to, nullptr, d.in_pipe, kSpliceFlags);
+    if (n > 0) {
+      d.in_pipe -= static_cast<size_t>(n);
+      progress = true;
+    } else if (n < 0 && errno == EAGAIN) {
+      to_writable = false;
+    } else if (n < 0 && errno != EINTR) {
+      close();
+      return true;
+    }
+  }
+  if (d.source_ended && d.in_pipe == 0 && !d.shut) {
+    // The source is done and everything it sent went on: say so with a half-close.
+    ::shutdown(to, SHUT_WR);
+    d.shut = true;
+    progress = true;
+  }
+  return progress;
+}
+
+bool TcpSession::read_proxy_header() {
+  char buf[4096];
+  ssize_t n = ::recv(fd_, buf, sizeof(buf), MSG_PEEK);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+  if (n <= 0) {
+    close();
+    return false;
+  }
+  ProxyHeader h = parse_proxy_header(std::string_view(buf, static_cast<size_t>(n)));
+  if (h.status == ProxyHeader::Status::kNeedMore) {
+    if (static_cast<size_t>(n) == sizeof(buf))
+      h = {ProxyHeader::Status::kInvalid, 0, {}, {}, "PROXY header too long"};
+    else
+      return false;
+  }
+  if (h.status == ProxyHeader::Status::kInvalid) {
+    LOG_INFO("%s %s: %s; closed", peer_.ip_string().c_str(), listener_->name.c_str(),
+             h.error.c_str());
+    close();
+    return false;
+  }
+  ssize_t consumed = ::recv(fd_, buf, h.length, 0);  // the header only: the rest is relayed
+  if (consumed != static_cast<ssize_t>(h.length)) {
+    close();
+    return false;
+  }
+  if (h.source) client_ = *h.source;
+  timer_.cancel();
+  connect_target();
+  return phase_ == Phase::kRelaying;
+}
+
+void TcpSession::connect_target() {
+  phase_ = Phase::kConnecting;
+  const config::RuleConfig& rule = listener_->rules[0];
+  size_t group = rule.forward[0].target_group_index;
+  if (rule.forward.size() > 1) {
+    uint64_t total = 0;
+    for (const auto& f : rule.forward) total += f.weight;
+    uint64_t x = total == 0 ? 0 : worker_.random().below(total);
+    for (const auto& f : rule.forward) {
+      if (x < f.weight) {
+        group = f.target_group_index;
+        break;
+      }
+      x -= f.weight;
+    }
+  }
+  group_ = &snapshot_->group(group);
+  if (CircuitBreaker* breaker = group_->breaker(); breaker != nullptr) {
+    if (!breaker->try_acquire(CircuitBreaker::Kind::kRequests)) {
+      group_->stats().breaker_rejections[static_cast<int>(CircuitBreaker::Kind::kRequests)].add();
+      LOG_WARN("%s %s: target group \"%s\" is at max_requests; connection closed",
+               client_.ip_string().c_str(), listener_->name.c_str(), group_->name().c_str());
+      close();
+      return;
+    }
+    breaker_ = group_->shared_breaker();
+    holds_request_slot_ = true;
+  }
+  group_->stats().requests.add();
+  lb::PickContext pick;
+  if (group_->uses_hash()) pick.hash = lb::hash_bytes(client_.ip_string());
+  int target = group_->pick(pick);
+  if (target < 0) {
+    group_->stats().no_target.add();
+    LOG_WARN("%s %s: target group \"%s\" has no healthy target; connection closed",
+             client_.ip_string().c_str(), listener_->name.c_str(), group_->name().c_str());
+    close();
+    return;
+  }
+  try_target(target);
+}
+
+bool TcpSession::try_target(int target) {
+  target_ = target;
+  tried_[tries_++] = target;
+  group_->request_started(static_cast<size_t>(target));
+  upstream_ = group_->pool(static_cast<size_t>(target)).connect_new();
+  if (!upstream_) {
+    connect_failed(strerror(errno));
+    return false;
+  }
+  upstream_->owner = this;
+  worker_.loop().timers().arm(timer_, group_->config().connect_timeout_ms, worker_.loop().now_ms());
+  return true;
+}
+
+void TcpSession::connect_failed(const std::string& why) {
+  auto t = static_cast<size_t>(target_);
+  LOG_WARN("%s %s: could not connect to target %s (%s)", client_.ip_string().c_str(),
+           listener_->name.c_str(), group_->target_text(t).c_str(), why.c_str());
+  group_->record_outcome(t, true);
+  group_->target_stats(t).failures.add();
+  group_->request_finished(t);
+  target_ = -1;
+  if (upstream_) upstream_->pool()->discard(std::move(upstream_));
+  timer_.cancel();
+  // Nothing was sent yet: another target may take the connection, as retries allow.
+  if (tries_ < static_cast<int>(std::size(tried_)) &&
+      tries_ <= static_cast<int>(group_->config().retries)) {
+    lb::PickContext pick;
+    if (group_->uses_hash()) pick.hash = lb::hash_bytes(client_.ip_string());
+    int other =
+        group_->pick_excluding(pick, std::span<const int>(tried_, static_cast<size_t>(tries_)));
+    if (other >= 0) {
+      group_->stats().retries.add();
+      try_target(other);
+      return;
+    }
+  }
+  close();
+}
+
+void TcpSession::on_connected() {
+  upstream_->connected = true;
+  timer_.cancel();
+  int fds[2][2];
+  if (::pipe2(fds[0], O_NONBLOCK | O_CLOEXEC) != 0 ||
+      ::pipe2(fds[1], O_NONBLOCK | O_CLOEXEC) != 0) {
+    LOG_WARN("%s %s: no pipe for the relay (%s); closed", client_.ip_string().c_str(),
+             listener_->name.c_str(), strerror(errno));
+    close();
+    return;
+  }
+  to_target_.pipe_read = fds[0][0];
+  to_target_.pipe_write = fds[0][1];
+  to_client_.pipe_read = fds[1][0];
+  to_client_.pipe_write = fds[1][1];
+  upstream_writable_ = true;
+  to_client_.source_readable = true;
+  if (listener_->send_proxy_protocol != config::ListenerConfig::ProxyProtocol::kNone) {
+    // The destination the client connected to: this listener's address as the socket has it.
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    core::SocketAddress local =
+        core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    to_target_.prefix = listener_->send_proxy_protocol == config::ListenerConfig::ProxyProtocol::kV1
+                            ? proxy_header_v1(client_, local)
+                            : proxy_header_v2(client_, local);
+  }
+  phase_ = Phase::kRelaying;
+  activity_ms_ = worker_.loop().now_ms();
+  worker_.loop().timers().arm(timer_, listener_->idle_timeout_ms, activity_ms_);
+}
+
+void TcpSession::on_timer(void* self) {
+  auto* s = static_cast<TcpSession*>(self);
+  const int64_t now = s->worker_.loop().now_ms();
+  switch (s->phase_) {
+    case Phase::kProxyHeader:
+      LOG_INFO("%s %s: no PROXY header within %lldms; closed", s->peer_.ip_string().c_str(),
+               s->listener_->name.c_str(), static_cast<long long>(s->listener_->header_timeout_ms));
+      s->close();
+      break;
+    case Phase::kConnecting:
+      s->connect_failed("no answer within " +
+                        std::to_string(s->group_->config().connect_timeout_ms) + "ms");
+      break;
+    case Phase::kRelaying:
+      if (now - s->activity_ms_ >= s->listener_->idle_timeout_ms) {
+        LOG_INFO("%s %s: idle for %lldms; closed", s->client_.ip_string().c_str(),
+                 s->listener_->name.c_str(), static_cast<long long>(now - s->activity_ms_));
+        s->close();
+      } else {
+        s->worker_.loop().timers().arm(
+            s->timer_, s->listener_->idle_timeout_ms - (now - s->activity_ms_), now);
+      }
+      break;
+    case Phase::kClosed:
+      break;
+  }
+}
+
+void TcpSession::close() {
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
+  stats_->active_connections.add(-1);
+  timer_.cancel();
+  if (upstream_) upstream_->pool()->discard(std::move(upstream_));
+  if (group_ != nullptr && target_ >= 0) {
+    group_->record_outcome(static_cast<size_t>(target_), false);
+    group_->request_finished(static_cast<size_t>(target_));
+  }
+  target_ = -1;
+  if (holds_request_slot_) breaker_->release(CircuitBreaker::Kind::kRequests);
+  holds_request_slot_ = false;
+  admission_.reset();
+  worker_.loop().remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  worker_.session_closed(this);
+}
+
+}  // namespace ballast::proxy

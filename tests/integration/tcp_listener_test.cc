@@ -1,0 +1,205 @@
+// TCP listeners (protocol: tcp): connections relayed as bytes to a target group, and the
+// PROXY protocol both ways, with real peers: haproxy sends it to ballast, nginx receives
+// it from ballast.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.h"
+#include "support/load_loop.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+// A blocking connection to 127.0.0.1:port from loopback address `source`.
+int connect_from(const std::string& source, uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to = loopback_sockaddr(port);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `request` on a new connection from `source`, half-closes, reads to the end.
+std::string exchange_from(const std::string& source, uint16_t port, const std::string& request) {
+  int fd = connect_from(source, port);
+  if (fd < 0) return "(no connection)";
+  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  shutdown(fd, SHUT_WR);
+  std::string out;
+  char buf[65536];
+  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+std::string tcp_config(const std::vector<uint16_t>& targets, const std::string& listener_extra = "",
+                       const std::string& group_extra = "") {
+  std::string y =
+      "workers: 2\nlisteners:\n  - name: db\n    bind: 127.0.0.1:${PORT}\n    protocol: tcp\n" +
+      listener_extra + "    rules:\n      - forward: { target_group: pool }\n" +
+      "target_groups:\n  - name: pool\n    algorithm: round_robin\n" + group_extra +
+      "    targets:\n";
+  for (uint16_t t : targets) y += "      - { address: " + loopback(t) + " }\n";
+  return y;
+}
+
+TEST(TcpListenerTest, RelaysConnectionsAcrossTheGroupsTargets) {
+  DemoBackend a("a"), b("b");
+  Ballast lb(tcp_config({a.port(), b.port()}));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 20; ++i) {
+    Client c(lb.port());
+    auto r = c.get("/");
+    ASSERT_TRUE(r) << lb.process().log();
+    ++seen[r->header("x-ballast-instance")];
+    // Bytes pass untouched: the target sees the client's own headers, nothing added.
+    auto echo = c.get("/echo");
+    ASSERT_TRUE(echo);
+    EXPECT_EQ(echo->body.find("X-Forwarded-For"), std::string::npos) << echo->body;
+  }
+  EXPECT_EQ(seen["a"], 10);
+  EXPECT_EQ(seen["b"], 10);
+  {
+    // Large bodies both ways, through splice.
+    Client big(lb.port(), 30000);
+    auto down = big.get("/bytes/30000000");
+    ASSERT_TRUE(down);
+    EXPECT_EQ(down->body.size(), 30000000u);
+    ASSERT_TRUE(
+        big.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n"));
+    ASSERT_TRUE(big.send_zeros(20000000));
+    auto up = big.read_response();
+    ASSERT_TRUE(up);
+    EXPECT_EQ(up->body, "received 20000000 bytes\n");
+  }
+  // A half-close goes through: the target answers, then both ends close.
+  std::string reply = exchange_from("127.0.0.1", lb.port(), "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  std::string metrics = admin_call(lb.admin_port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("ballast_listener_received_bytes_total{listener=\"db\"} 200"),
+            std::string::npos)
+      << "the upload's 20 MB and the requests, counted: " << metrics.substr(0, 1500);
+  EXPECT_TRUE(within(5, [&] {
+    return admin_call(lb.admin_port(), "GET", "/metrics")
+               .body.find("ballast_listener_active_connections{listener=\"db\"} 0") !=
+           std::string::npos;
+  }));
+}
+
+TEST(TcpListenerTest, ADeadTargetIsSkippedThenMarkedUnhealthy) {
+  DemoBackend live("live");
+  uint16_t dead = free_port();  // nothing listens there
+  Ballast lb(tcp_config({live.port(), dead}, "",
+                        "    retries: 1\n    health_check: { protocol: tcp, interval: 200ms, "
+                        "timeout: 100ms, unhealthy_threshold: 2 }\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  // Before the checks notice, a refused connect moves on to the other target.
+  for (int i = 0; i < 10; ++i) {
+    auto r = http_get(lb.port(), "/");
+    ASSERT_TRUE(r) << lb.process().log();
+    EXPECT_EQ(r->header("x-ballast-instance"), "live");
+  }
+  EXPECT_TRUE(within(
+      10, [&] { return target_state(lb.admin_port(), "pool", loopback(dead)) == "unhealthy"; }));
+}
+
+// haproxy in front of ballast sends the PROXY protocol (v2); ballast trusts it from
+// 127.0.0.1 only, and the target sees the real client (127.0.0.7) in X-Forwarded-For.
+TEST(TcpListenerTest, AcceptsTheProxyProtocolFromHaproxyOnly) {
+  DemoBackend backend("b");
+  Ballast lb(proxy_config({backend.port()}, "",
+                          "    accept_proxy_protocol: { from: [ 127.0.0.1/32 ] }\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::string dir = make_temp_dir();
+  uint16_t front = free_port();
+  write_file(dir + "/haproxy.cfg",
+             "global\n  maxconn 100\ndefaults\n  mode tcp\n  timeout connect 5s\n"
+             "  timeout client 30s\n  timeout server 30s\n"
+             "frontend f\n  bind 127.0.0.1:" +
+                 std::to_string(front) +
+                 "\n  default_backend ballast\n"
+                 "backend ballast\n  server b " +
+                 loopback(lb.port()) + " send-proxy-v2\n");
+  Process haproxy({"/usr/sbin/haproxy", "-db", "-f", dir + "/haproxy.cfg"}, dir + "/haproxy.log");
+  ASSERT_TRUE(wait_for_port(front)) << haproxy.log();
+
+  std::string reply = exchange_from("127.0.0.7", front,
+                                    "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(reply.find("X-Forwarded-For: 127.0.0.7\n"), std::string::npos)
+      << reply << lb.process().log();
+
+  // The same header straight from a client ballast does not trust is not a header.
+  reply = exchange_from(
+      "127.0.0.7", lb.port(),
+      "PROXY TCP4 203.0.113.1 127.0.0.1 1 2\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
+  // A trusted peer that sends no header is refused.
+  reply = exchange_from("127.0.0.1", lb.port(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
+  EXPECT_NE(reply.find("invalid PROXY protocol header"), std::string::npos) << reply;
+}
+
+// ballast in front of nginx sends the PROXY protocol, v1 and v2; nginx reads the client.
+TEST(TcpListenerTest, SendsTheProxyProtocolToNginx) {
+  std::string dir = make_temp_dir();
+  uint16_t nginx_port = free_port();
+  write_file(
+      dir + "/nginx.conf",
+      "worker_processes 1;\ndaemon off;\npid " + dir + "/nginx.pid;\nerror_log " + dir +
+          "/error.log warn;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n"
+          "  client_body_temp_path " +
+          dir +
+          "/body;\n"
+          "  server {\n    listen 127.0.0.1:" +
+          std::to_string(nginx_port) +
+          " proxy_protocol;\n"
+          "    location / { return 200 \"client=$proxy_protocol_addr:$proxy_protocol_port\\n\"; }\n"
+          "  }\n}\n");
+  Process nginx({"/usr/sbin/nginx", "-p", dir, "-c", dir + "/nginx.conf"}, dir + "/nginx.log");
+  ASSERT_TRUE(wait_for_port(nginx_port)) << nginx.log();
+  for (const char* version : {"v1", "v2"}) {
+    Ballast lb(tcp_config({nginx_port}, std::string("    send_proxy_protocol: ") + version + "\n"));
+    ASSERT_TRUE(lb.ready()) << lb.process().log();
+    std::string reply = exchange_from("127.0.0.9", lb.port(), "GET / HTTP/1.0\r\n\r\n");
+    EXPECT_NE(reply.find("client=127.0.0.9:"), std::string::npos) << version << ": " << reply;
+  }
+}
+
+TEST(TcpListenerTest, ConfigurationSaysWhatATcpListenerCannotDo) {
+  std::string dir = make_temp_dir();
+  write_file(
+      dir + "/bad.yaml",
+      "listeners:\n  - name: db\n    bind: 127.0.0.1:5432\n    protocol: tcp\n"
+      "    rules:\n      - match: { path_prefix: /x }\n        forward: { target_group: g }\n"
+      "  - name: web\n    bind: 127.0.0.1:8080\n    send_proxy_protocol: v3\n"
+      "    accept_proxy_protocol: { from: [ 10.0.0.0/40 ] }\n"
+      "    rules:\n      - forward: { target_group: g }\n"
+      "target_groups:\n  - { name: g, targets: [ { address: 127.0.0.1:1 } ] }\n");
+  Process check({BALLAST_BINARY, "check", "-c", dir + "/bad.yaml"}, dir + "/check.log");
+  EXPECT_EQ(check.wait_exit(10000), 1);
+  std::string out = check.log();
+  EXPECT_NE(out.find("listeners[0].rules: a tcp listener forwards every connection"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("unknown PROXY protocol version \"v3\""), std::string::npos) << out;
+  EXPECT_NE(out.find("prefix length 40 is longer than the 32 bits"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ballast::test
