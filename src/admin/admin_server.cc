@@ -273,6 +273,17 @@ bool AdminServer::open(const core::SocketAddress& bind, std::string* error) {
   return true;
 }
 
+void AdminServer::adopt(int fd) {
+  close();
+  acceptor_ = std::make_unique<Acceptor>(*this, fd);
+  loop_.add_level_triggered(fd, EPOLLIN, acceptor_.get());
+  bound_ = core::local_address(fd);
+}
+
+int AdminServer::listening_fd() const {
+  return acceptor_ ? acceptor_->fd() : -1;
+}
+
 void AdminServer::close() {
   acceptor_.reset();
   while (connections_ != nullptr) {

@@ -45,6 +45,11 @@ class AdminServer {
 
   // Starts listening (false and `error` when the address cannot be bound).
   bool open(const core::SocketAddress& bind, std::string* error);
+  // Serves on a listening socket already bound (handed over by the process this one
+  // replaces); takes ownership of `fd`.
+  void adopt(int fd);
+  // The listening socket, to hand over (-1: none).
+  int listening_fd() const;
   void close();
   // Empty: no authentication (the default bind is loopback only).
   void set_token(std::string token) { token_ = std::move(token); }

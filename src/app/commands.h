@@ -9,7 +9,9 @@ namespace ballast::app {
 // `ballast check -c FILE`: validates, prints every error, exits non-zero on any.
 int check_command(const std::string& config_path, bool quiet);
 // `ballast run -c FILE`: validates, then runs the proxy until SIGTERM / SIGINT.
-int run_command(const std::string& config_path);
+// `takeover_fd` >= 0: started by a running ballast for a binary upgrade; the handover
+// comes on that socket.
+int run_command(const std::string& config_path, int takeover_fd = -1);
 // `ballast backend --port N`: the demo application instance.
 int backend_command(const backend::BackendOptions& options);
 

@@ -6,6 +6,7 @@
 #include "app/admin_client.h"
 #include "app/commands.h"
 #include "app/ctl_autoscaling.h"
+#include "app/ctl_upgrade.h"
 #include "app/ctl_views.h"
 
 namespace ballast::app {
@@ -27,6 +28,8 @@ const char* kUsage =
     "  drain GROUP ADDRESS             stop sending it new requests\n"
     "  undrain GROUP ADDRESS           send it requests again\n"
     "  reload                          re-read the configuration file (as SIGHUP)\n"
+    "  upgrade                         hand over to the binary now at ballast's path, with\n"
+    "                                  no connection refused (as SIGUSR2); waits for it\n"
     "  alarms [NAME]                   alarm states (one alarm: with its history)\n"
     "  metrics METRIC [DIM=VALUE ...]  a series: --stat p99 --period 10s --since 15m\n"
     "  top [--iterations N]            live view: request rates, latency, targets\n";
@@ -187,6 +190,7 @@ int ctl_command(const CtlOptions& options) {
   if (token.empty() && getenv("BALLAST_TOKEN") != nullptr) token = getenv("BALLAST_TOKEN");
   if (options.args[0] == "top") return ctl_top(AdminEndpoint{admin, token}, options.iterations);
   if (options.args[0] == "metrics") return ctl_metrics(AdminEndpoint{admin, token}, options);
+  if (options.args[0] == "upgrade") return ctl_upgrade(AdminEndpoint{admin, token});
   Call call;
   std::string error;
   if (!make_call(options.args, &call, &error)) {

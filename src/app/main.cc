@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   run->add_option("-c,--config", run_config, "Configuration file (YAML)")->required();
   bool verbose = false;
   run->add_flag("-v,--verbose", verbose, "Log debug messages");
+  int takeover_fd = -1;
+  run->add_option("--takeover-fd", takeover_fd,
+                  "Internal: the socket on which the ballast being upgraded hands over")
+      ->group("");
 
   std::string check_config;
   bool quiet = false;
@@ -125,7 +129,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (verbose) ballast::core::set_log_level(ballast::core::LogLevel::kDebug);
 
-  if (*run) return ballast::app::run_command(run_config);
+  if (*run) return ballast::app::run_command(run_config, takeover_fd);
   if (*check) return ballast::app::check_command(check_config, quiet);
   if (*backend) return ballast::app::backend_command(backend_options);
   if (*ctl) return ballast::app::ctl_command(ctl_options);

@@ -1,11 +1,14 @@
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 
 #include "app/commands.h"
 #include "config/config_loader.h"
-#include "tls/ticket_keys.h"
 #include "control/controller.h"
+#include "control/handover.h"
+#include "tls/ticket_keys.h"
 
 namespace ballast::app {
 
@@ -22,18 +25,42 @@ void raise_file_limit() {
 }
 }  // namespace
 
-int run_command(const std::string& config_path) {
+int run_command(const std::string& config_path, int takeover_fd) {
   // One set of session ticket keys for the process: every TLS listener, every reload.
   auto ticket_keys = std::make_shared<tls::TicketKeys>();
+  std::optional<control::Handover> takeover;
+  if (takeover_fd >= 0) {
+    ::fcntl(takeover_fd, F_SETFD, FD_CLOEXEC);
+    std::string error;
+    takeover = control::receive_handover(takeover_fd, 10000, &error);
+    if (!takeover) {
+      fprintf(stderr, "upgrade: %s; not starting\n", error.c_str());
+      return 1;
+    }
+    // Sessions of the old process resume here.
+    if (!takeover->ticket_keys.empty()) ticket_keys->import_keys(takeover->ticket_keys);
+  }
   config::LoadResult result = config::load_config_file(config_path, {ticket_keys});
   if (!result.config) {
-    for (const auto& e : result.errors.errors()) fprintf(stderr, "%s\n", e.to_string().c_str());
+    std::string summary = config_path + ": " + std::to_string(result.errors.errors().size()) +
+                          " error(s); not starting";
+    for (const auto& e : result.errors.errors()) {
+      fprintf(stderr, "%s\n", e.to_string().c_str());
+      if (summary.size() < 2000) summary += "; " + e.to_string();
+    }
     fprintf(stderr, "%s: %zu error(s); not starting\n", config_path.c_str(),
             result.errors.errors().size());
+    if (takeover) {
+      std::string answer = "failed: " + summary + "\n";
+      ssize_t ignored = ::send(takeover_fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      (void)ignored;
+      takeover->close_unused();
+    }
     return 1;
   }
   raise_file_limit();
-  control::Controller controller(config_path, std::move(*result.config), std::move(ticket_keys));
+  control::Controller controller(config_path, std::move(*result.config), std::move(ticket_keys),
+                                 std::move(takeover), takeover_fd);
   return controller.run();
 }
 

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "admin/web_assets.h"
 #include "config/config_loader.h"
 #include "core/clock.h"
+#include "core/fd_passing.h"
 #include "core/log.h"
 #include "core/sockets.h"
 #include "metrics/process_stats.h"
@@ -27,6 +29,7 @@ sigset_t control_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   return set;
 }
 
@@ -83,7 +86,8 @@ class Controller::SignalWatch final : public core::IoHandler {
 };
 
 Controller::Controller(std::string config_path, config::Config config,
-                       std::shared_ptr<tls::TicketKeys> ticket_keys)
+                       std::shared_ptr<tls::TicketKeys> ticket_keys,
+                       std::optional<Handover> takeover, int takeover_socket)
     : config_path_(std::move(config_path)),
       config_(std::make_shared<const config::Config>(std::move(config))),
       registry_(config_->effective_workers()),
@@ -91,7 +95,12 @@ Controller::Controller(std::string config_path, config::Config config,
               config_->metrics.per_minute_retention_ms / 60000),
       alarms_([this](const alarms::AlarmStatus& a, const config::AlarmAction& action,
                      const alarms::Transition& t) { run_alarm_action(a, action, t); }),
-      ticket_keys_(std::move(ticket_keys)) {
+      ticket_keys_(std::move(ticket_keys)),
+      takeover_(std::move(takeover)),
+      takeover_socket_(takeover_socket) {
+  char path[4096];
+  ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n > 0) executable_.assign(path, static_cast<size_t>(n));
   add_routes();
 }
 
@@ -106,6 +115,7 @@ int Controller::run() {
   std::string error;
   if (!start(&error)) {
     LOG_ERROR("%s", error.c_str());
+    answer_takeover("failed: " + error + "\n");
     for (auto& w : workers_) w->request_shutdown(0);
     for (auto& w : workers_) {
       w->start();
@@ -114,6 +124,7 @@ int Controller::run() {
     return 1;
   }
   loop_.run();
+  if (!handed_over_) core::notify_systemd("STOPPING=1");
   LOG_INFO("no longer accepting; finishing in-flight requests (up to %lldms)",
            static_cast<long long>(config_->shutdown_timeout_ms));
   checkers_.clear();
@@ -136,7 +147,13 @@ bool Controller::start(std::string* error) {
     return false;
   }
   loop_.add_level_triggered(signals_->fd(), EPOLLIN, signals_.get());
-  if (!apply_admin_settings(*config_, error)) return false;
+  int inherited_admin = -1;
+  if (takeover_ && takeover_->admin_fd >= 0 &&
+      takeover_->admin_address == config_->admin.bind.to_string()) {
+    inherited_admin = takeover_->admin_fd;
+    takeover_->admin_fd = -1;
+  }
+  if (!apply_admin_settings(*config_, error, inherited_admin)) return false;
 
   breakers_ = breakers_for(*config_);
   alarms_.configure(config_->alarms, started_unix_);
@@ -148,7 +165,9 @@ bool Controller::start(std::string* error) {
     workers_.push_back(std::make_unique<proxy::Worker>(config_, i, breakers_, this, &metrics_,
                                                        limiters_for(*config_)));
     workers_.back()->set_log_files(log_files_);
-    if (!workers_.back()->open_listeners(error)) return false;
+    if (!workers_.back()->open_listeners(error, takeover_ ? &takeover_->listeners : nullptr))
+      return false;
+    note_listening_sockets(workers_.back()->listening_sockets());
     for (const auto& [group, m] : memberships) workers_.back()->apply_membership(group, *m);
   }
   for (auto& w : workers_) w->start();
@@ -158,12 +177,23 @@ bool Controller::start(std::string* error) {
     LOG_INFO("listener \"%s\" on %s", l.name.c_str(), l.bind.to_string().c_str());
   }
   LOG_INFO("ballast running with %u worker thread(s)", n);
+  if (takeover_) {
+    // Sockets of workers the old process had beyond ours: the old process accepts what is
+    // queued on them before it lets go.
+    takeover_->close_unused();
+    LOG_INFO("took over from pid %d", takeover_->old_pid);
+    answer_takeover(kReadyAnswer);
+    core::notify_systemd("MAINPID=" + std::to_string(::getpid()) + "\nREADY=1");
+  } else {
+    core::notify_systemd("READY=1");
+  }
   loop_.timers().arm(tick_timer_, kTickMs, loop_.now_ms());
   loop_.timers().arm(ticket_timer_, tls::TicketKeys::kRotationSeconds * 1000, loop_.now_ms());
   return true;
 }
 
-bool Controller::apply_admin_settings(const config::Config& next, std::string* error) {
+bool Controller::apply_admin_settings(const config::Config& next, std::string* error,
+                                      int inherited_fd) {
   const config::AdminConfig& a = next.admin;
   if (!a.enabled) {
     if (admin_) {
@@ -179,7 +209,9 @@ bool Controller::apply_admin_settings(const config::Config& next, std::string* e
   }
   auto server = std::make_unique<admin::AdminServer>(
       loop_, [this](const admin::AdminRequest& r) { return handle_api(r); });
-  if (!server->open(a.bind, error)) {
+  if (inherited_fd >= 0) {
+    server->adopt(inherited_fd);
+  } else if (!server->open(a.bind, error)) {
     *error = "admin.bind " + a.bind_text + ": " + *error;
     return false;
   }
@@ -203,6 +235,11 @@ void Controller::on_signal(int sig) {
   }
   if (sig == SIGUSR1) {
     reopen_logs();
+    return;
+  }
+  if (sig == SIGUSR2) {
+    std::string error;
+    if (!begin_upgrade("SIGUSR2", &error)) LOG_ERROR("upgrade (SIGUSR2): %s", error.c_str());
     return;
   }
   LOG_INFO("received %s", strsignal(sig));
@@ -304,6 +341,13 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
   std::vector<std::shared_ptr<const proxy::GroupMembership>> memberships(
       next->target_groups.size());
   for (auto& [group, m] : registry_.take_changes()) memberships[group] = std::move(m);
+  // What an upgrade would hand over: the sockets of the listeners that stay, and the new.
+  for (auto it = listening_.begin(); it != listening_.end();) {
+    bool kept = false;
+    for (const auto& l : next->listeners) kept = kept || l.bind.to_string() == it->first;
+    it = kept ? std::next(it) : listening_.erase(it);
+  }
+  for (const auto& per_worker : sockets) note_listening_sockets(per_worker);
   auto in_effect = std::make_shared<core::Completion>(static_cast<int>(workers_.size()));
   for (size_t w = 0; w < workers_.size(); ++w) {
     workers_[w]->post_reload(proxy::WorkerReload{next, breakers, std::move(sockets[w]), memberships,
@@ -453,6 +497,10 @@ void Controller::on_tick(void* self) {
   auto* c = static_cast<Controller*>(self);
   c->loop_.timers().arm(c->tick_timer_, kTickMs, c->loop_.now_ms());
   c->remove_finished_targets();
+  if (!c->upgrade_status_.ok && c->upgrade_status_.new_pid > 0 &&
+      ::waitpid(c->upgrade_status_.new_pid, nullptr, WNOHANG) != 0) {
+    c->upgrade_status_.new_pid = 0;  // the failed new process is gone (reaped)
+  }
   c->autoscaler_.tick(c->loop_.now_ms(), core::unix_ms());
   // Once per wall-clock second (datapoints line up with seconds within a tick): the
   // second that just ended.

@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,8 +14,10 @@
 #include "alarms/webhook.h"
 #include "config/config.h"
 #include "control/autoscaler.h"
+#include "control/handover.h"
 #include "control/metrics_collector.h"
 #include "control/target_registry.h"
+#include "control/upgrade_watch.h"
 #include "core/completion.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
@@ -44,8 +47,11 @@ class Controller final : public proxy::ControlLink {
  public:
   // `ticket_keys`: the TLS session ticket keys `config` was loaded with; reloads use them
   // too, and the controller rotates them.
+  // `takeover`: sockets and keys handed over by the process this one replaces (a binary
+  // upgrade), answered on `takeover_socket` once serving; null for an ordinary start.
   Controller(std::string config_path, config::Config config,
-             std::shared_ptr<tls::TicketKeys> ticket_keys);
+             std::shared_ptr<tls::TicketKeys> ticket_keys,
+             std::optional<Handover> takeover = std::nullopt, int takeover_socket = -1);
   ~Controller() override;
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -69,7 +75,20 @@ class Controller final : public proxy::ControlLink {
                         std::vector<std::vector<std::pair<core::SocketAddress, int>>>* sockets,
                         std::string* error);
   std::vector<std::shared_ptr<proxy::CircuitBreaker>> breakers_for(const config::Config& next);
-  bool apply_admin_settings(const config::Config& next, std::string* error);
+  // `inherited_fd`: the admin socket handed over by the replaced process, used when it
+  // is on the configured address (-1: none).
+  bool apply_admin_settings(const config::Config& next, std::string* error, int inherited_fd = -1);
+
+  // Zero-downtime binary upgrades (controller_upgrade.cc). The old process starts the
+  // binary at its own path with --takeover-fd, hands it its sockets and ticket keys, and
+  // once the new one says it serves, stops accepting, drains and exits.
+  bool begin_upgrade(const char* trigger, std::string* error);
+  Handover collect_handover() const;
+  void upgrade_answered(const std::string& answer);
+  // The new process's side: tells the old one it serves (or why it cannot).
+  void answer_takeover(const std::string& answer);
+  // Records the listening sockets of the current configuration, by address, as handed over.
+  void note_listening_sockets(const std::vector<std::pair<core::SocketAddress, int>>& sockets);
   // The access-log files `cfg` names, reusing those already open; false (with `error`
   // naming the listener) when one cannot be opened.
   bool open_log_files(const config::Config& cfg,
@@ -144,6 +163,18 @@ class Controller final : public proxy::ControlLink {
   std::unique_ptr<SignalWatch> signals_;
   core::Timer tick_timer_{&Controller::on_tick, this};
   std::shared_ptr<tls::TicketKeys> ticket_keys_;
+  std::string executable_;  // this binary's path at start: where an upgrade finds the new one
+  std::map<std::string, std::vector<int>> listening_;  // by address, every worker's socket
+  std::optional<Handover> takeover_;
+  int takeover_socket_ = -1;
+  std::unique_ptr<UpgradeWatch> upgrade_;
+  bool handed_over_ = false;  // a new process serves: this one drains and exits
+  struct UpgradeStatus {
+    int64_t at_unix = 0;
+    bool ok = true;
+    std::string message;
+    int new_pid = 0;
+  } upgrade_status_;
   static void on_ticket_rotation(void* self);
   core::Timer ticket_timer_{&Controller::on_ticket_rotation, this};
 };

@@ -1,5 +1,7 @@
 // The admin API's routes: JSON views of the registry and configuration, and the
 // operations on targets. Documented in docs/admin-api.md.
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "admin/web_assets.h"
@@ -182,10 +184,23 @@ void Controller::add_routes() {
                     {"config_generation", reload_status_.generation},
                     {"workers", workers_.size()},
                     {"started_at", started_unix_},
+                    {"pid", ::getpid()},
                     {"last_reload",
                      {{"at", reload_status_.last_attempt_unix},
                       {"ok", reload_status_.last_ok},
-                      {"errors", errors}}}});
+                      {"errors", errors}}},
+                    {"last_upgrade",
+                     {{"at", upgrade_status_.at_unix},
+                      {"ok", upgrade_status_.ok},
+                      {"message", upgrade_status_.message},
+                      {"new_pid", upgrade_status_.new_pid}}}});
+  });
+  r.add("POST", "/api/v1/upgrade", [this](const PathParams&, const AdminRequest&) {
+    std::string error;
+    if (!begin_upgrade("API", &error)) throw admin::ClientError(409, error);
+    return ok_json(
+        {{"upgrade", "started"}, {"old_pid", ::getpid()}, {"new_pid", upgrade_status_.new_pid}},
+        202);
   });
   r.add("POST", "/api/v1/reload", [this](const PathParams&, const AdminRequest&) {
     auto in_effect = reload("API");

@@ -28,6 +28,7 @@ class Acceptor final : public core::IoHandler {
   void set_listener(std::shared_ptr<const ConfigSnapshot> snapshot,
                     const config::ListenerConfig& listener);
   const core::SocketAddress& bind() const { return listener_->bind; }
+  int fd() const { return fd_; }
   // Accepts what is already queued (so those clients are served), then closes.
   void close_listener();
 

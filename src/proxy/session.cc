@@ -24,6 +24,8 @@ constexpr http::HeadLimits kResponseLimits{16 * 1024, 64 * 1024, 256};
 // How long a closing connection keeps reading (and discarding) what the client still
 // sends, so that closing does not reset the connection before the client read our answer.
 constexpr int64_t kLingerMs = 2000;
+// How long an idle keep-alive connection stays open once draining begins.
+constexpr int64_t kDrainGraceMs = 1000;
 }  // namespace
 
 Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
@@ -332,12 +334,12 @@ bool Session::flush_upstream() {
 
 void Session::begin_drain() {
   if (phase_ != Phase::kReadingHead || !client_in_.empty()) return;  // busy: ends after it
-  // Idle: close now, or once the last response has gone out (a request that arrives
-  // meanwhile is not read).
-  if (client_out_.empty())
-    close();
-  else
-    start_closing();
+  // Idle. Closing at once would meet any request already on its way (a keep-alive client
+  // sends its next one the moment the last answer arrives), and the client would see its
+  // connection fail. So an idle connection gets a moment: a request that comes is served,
+  // with Connection: close, and one that does not closes when the moment is over (HAProxy's
+  // idle-close-on-response, for the same reason).
+  worker_.loop().timers().arm(client_timer_, kDrainGraceMs, worker_.loop().now_ms());
 }
 
 void Session::on_reload() {

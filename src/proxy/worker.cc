@@ -58,9 +58,21 @@ std::shared_ptr<TargetGroupRuntime> Worker::make_group(
   return runtime;
 }
 
-bool Worker::open_listeners(std::string* error) {
+bool Worker::open_listeners(std::string* error,
+                            std::map<std::string, std::vector<int>>* inherited) {
   for (const auto& l : config().listeners) {
-    int fd = core::listen_tcp(l.bind, /*reuse_port=*/true, /*backlog=*/4096, error);
+    int fd = -1;
+    if (inherited != nullptr) {
+      auto it = inherited->find(l.bind.to_string());
+      if (it != inherited->end() && !it->second.empty()) {
+        fd = it->second.back();
+        it->second.pop_back();
+        acceptors_.push_back(std::make_unique<Acceptor>(*this, snapshot_, l, fd));
+        loop_.add_level_triggered(fd, EPOLLIN, acceptors_.back().get());
+        continue;
+      }
+    }
+    fd = core::listen_tcp(l.bind, /*reuse_port=*/true, /*backlog=*/4096, error);
     if (fd < 0) {
       *error = "listener \"" + l.name + "\": " + *error;
       return false;
@@ -69,6 +81,12 @@ bool Worker::open_listeners(std::string* error) {
     loop_.add_level_triggered(fd, EPOLLIN, acceptors_.back().get());
   }
   return true;
+}
+
+std::vector<std::pair<core::SocketAddress, int>> Worker::listening_sockets() const {
+  std::vector<std::pair<core::SocketAddress, int>> out;
+  for (const auto& a : acceptors_) out.emplace_back(a->bind(), a->fd());
+  return out;
 }
 
 void Worker::set_log_files(const std::map<std::string, std::shared_ptr<AccessLogFile>>& files) {

@@ -60,8 +60,13 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Binds this worker's listening sockets. Call before start().
-  bool open_listeners(std::string* error);
+  // Binds this worker's listening sockets, or adopts sockets handed over by the process
+  // this one replaces (`inherited`: by address, as SocketAddress::to_string() writes it;
+  // those taken are removed from it). Call before start().
+  bool open_listeners(std::string* error,
+                      std::map<std::string, std::vector<int>>* inherited = nullptr);
+  // Its listening sockets by address. Before start() only.
+  std::vector<std::pair<core::SocketAddress, int>> listening_sockets() const;
   // Before start() only (no other thread runs the worker yet).
   void apply_membership(size_t group, const GroupMembership& membership);
   // Before open_listeners(): the access-log files of the configuration, by path.

@@ -43,6 +43,34 @@ size_t TicketKeys::size() const {
   return keys_.size();
 }
 
+std::string TicketKeys::export_keys() const {
+  core::MutexLock lock(mu_);
+  std::string out;
+  for (const Key& k : keys_) {
+    out.append(reinterpret_cast<const char*>(k.name.data()), k.name.size());
+    out.append(reinterpret_cast<const char*>(k.aes.data()), k.aes.size());
+    out.append(reinterpret_cast<const char*>(k.hmac.data()), k.hmac.size());
+  }
+  return out;
+}
+
+bool TicketKeys::import_keys(const std::string& bytes) {
+  constexpr size_t kKeySize = sizeof(Key::name) + sizeof(Key::aes) + sizeof(Key::hmac);
+  if (bytes.empty() || bytes.size() % kKeySize != 0 || bytes.size() / kKeySize > kKept)
+    return false;
+  std::deque<Key> keys;
+  for (size_t off = 0; off < bytes.size(); off += kKeySize) {
+    Key k;
+    std::memcpy(k.name.data(), bytes.data() + off, k.name.size());
+    std::memcpy(k.aes.data(), bytes.data() + off + k.name.size(), k.aes.size());
+    std::memcpy(k.hmac.data(), bytes.data() + off + k.name.size() + k.aes.size(), k.hmac.size());
+    keys.push_back(k);
+  }
+  core::MutexLock lock(mu_);
+  keys_ = std::move(keys);
+  return true;
+}
+
 bool TicketKeys::newest_key(Key* key) const {
   core::MutexLock lock(mu_);
   if (keys_.empty()) return false;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <deque>
+#include <string>
 
 #include "core/thread_annotations.h"
 
@@ -33,6 +34,11 @@ class TicketKeys {
   // Uses these keys for `ctx`'s tickets. The keys must outlive the context.
   void install(SSL_CTX* ctx);
   size_t size() const;
+  // The keys as bytes (newest first), to hand to the process that takes over in a binary
+  // upgrade, and taking them from it: tickets sealed before the upgrade resume after it.
+  std::string export_keys() const;
+  // False (nothing changes) when `bytes` are not keys export_keys() wrote.
+  bool import_keys(const std::string& bytes);
 
  private:
   struct Key {
