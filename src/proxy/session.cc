@@ -344,7 +344,14 @@ void Session::begin_drain() {
 
 void Session::on_reload() {
   if (phase_ != Phase::kReadingHead || !client_in_.empty()) return;
-  if (!adopt_current_snapshot()) begin_drain();
+  if (adopt_current_snapshot()) return;
+  // Its listener is gone: an idle connection closes now (or once its last response is
+  // out). Unlike a drain, no grace: a request sent after the reload must not be served by
+  // a listener the operator removed.
+  if (client_out_.empty())
+    close();
+  else
+    start_closing();
 }
 
 bool Session::adopt_current_snapshot() {
