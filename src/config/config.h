@@ -13,6 +13,7 @@
 #include "core/socket_address.h"
 #include "core/time_zone.h"
 #include "lb/balancer_factory.h"
+#include "tls/client_context.h"
 #include "tls/server_context.h"
 
 namespace ballast::config {
@@ -58,6 +59,10 @@ struct HealthCheckConfig {
   uint32_t healthy_threshold = 2;
   uint32_t unhealthy_threshold = 3;
   uint32_t jitter_percent = 10;  // each interval varies by up to this much, either way
+  // The group's TLS to its targets (set by the loader from the group's `tls`): HTTP checks
+  // go over it, as requests do (null: plain).
+  std::shared_ptr<const tls::ClientContext> tls;
+  std::string tls_server_name;
   Location location;
 };
 
@@ -79,8 +84,21 @@ struct CircuitBreakerConfig {
   uint64_t max_requests = 0;          // requests in flight
 };
 
+// TLS from ballast to a group's targets.
+struct TargetTlsConfig {
+  bool enabled = false;
+  std::string ca;           // CA bundle (relative to the configuration file); empty: the system's
+  bool verify = true;       // false: any certificate (tests and labs only)
+  std::string server_name;  // SNI, and the name the certificate must hold; empty: neither
+  std::string cert, key;    // a client certificate (mutual TLS to targets); empty: none
+  // Built by the loader; shared by every worker.
+  std::shared_ptr<const tls::ClientContext> context;
+  Location location;
+};
+
 struct TargetGroupConfig {
   std::string name;
+  TargetTlsConfig tls;
   lb::Algorithm algorithm = lb::kDefaultAlgorithm;
   HashOn hash_on;
   int64_t connect_timeout_ms = 5000;

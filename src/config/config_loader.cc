@@ -279,6 +279,11 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
   } else {
     r.node("keepalive");
   }
+  if (r.has("tls")) {
+    g.tls = read_target_tls(r.node("tls"), r.child_path("tls"), errors);
+  } else {
+    r.node("tls");
+  }
   for_each_item(r, "targets", errors, [&](const YAML::Node& item, const std::string& p) {
     g.targets.push_back(read_target(item, p, errors));
   });

@@ -107,7 +107,44 @@ void build_one(ListenerConfig& l, const std::string& listener_path, const std::s
   }
 }
 
+void build_client(TargetGroupConfig& g, const std::string& group_path, const std::string& base_dir,
+                  ErrorList& errors) {
+  tls::ClientSettings settings;
+  settings.ca_file = resolve(base_dir, g.tls.ca);
+  settings.verify = g.tls.verify;
+  settings.cert_file = resolve(base_dir, g.tls.cert);
+  settings.key_file = resolve(base_dir, g.tls.key);
+  try {
+    g.tls.context = tls::ClientContext::build(settings);
+    g.health_check.tls = g.tls.context;
+    g.health_check.tls_server_name = g.tls.server_name;
+  } catch (const tls::Error& e) {
+    errors.add(g.tls.location, group_path + ".tls", e.what());
+  }
+}
+
 }  // namespace
+
+TargetTlsConfig read_target_tls(const YAML::Node& node, const std::string& path,
+                                ErrorList& errors) {
+  TargetTlsConfig t;
+  t.enabled = true;
+  MapReader r(node, path, errors);
+  t.location = r.location();
+  if (auto v = r.string("ca")) t.ca = *v;
+  if (auto v = r.boolean("verify")) t.verify = *v;
+  if (auto v = r.string("server_name")) t.server_name = *v;
+  if (r.has("certificate")) {
+    MapReader c(r.node("certificate"), r.child_path("certificate"), errors);
+    if (auto v = c.string("cert", true)) t.cert = *v;
+    if (auto v = c.string("key", true)) t.key = *v;
+    c.finish();
+  } else {
+    r.node("certificate");
+  }
+  r.finish();
+  return t;
+}
 
 TlsConfig read_tls(const YAML::Node& node, const std::string& path, ErrorList& errors) {
   TlsConfig t;
@@ -150,6 +187,10 @@ void build_tls_contexts(Config& config, const std::string& base_dir,
     ListenerConfig& l = config.listeners[i];
     if (!l.tls.enabled || l.tls.certificates.empty()) continue;
     build_one(l, indexed("listeners", i), base_dir, ticket_keys, errors);
+  }
+  for (size_t i = 0; i < config.target_groups.size(); ++i) {
+    TargetGroupConfig& g = config.target_groups[i];
+    if (g.tls.enabled) build_client(g, indexed("target_groups", i), base_dir, errors);
   }
 }
 

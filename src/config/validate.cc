@@ -257,6 +257,16 @@ void check_listener_protocols(const Config& config, ErrorList& errors) {
     if (l.tls.enabled) {
       errors.add(l.tls.location, path + ".tls", "TLS on tcp listeners is not supported yet");
     }
+    for (const auto& f :
+         l.rules.empty() ? std::vector<RuleConfig::ForwardTo>{} : l.rules[0].forward) {
+      if (f.target_group_index < config.target_groups.size() &&
+          config.target_groups[f.target_group_index].tls.enabled) {
+        errors.add(f.location, path + ".rules[0]." + f.path,
+                   "target group \"" + f.target_group +
+                       "\" speaks TLS to its targets; a tcp listener relays bytes as they are "
+                       "(use an http listener, or a group without tls)");
+      }
+    }
     if (l.access_log.enabled) {
       errors.add(
           l.access_log.location, path + ".access_log",
@@ -268,10 +278,10 @@ void check_listener_protocols(const Config& config, ErrorList& errors) {
 }  // namespace
 
 void validate(Config& config, ErrorList& errors) {
-  check_listener_protocols(config, errors);
   check_alarms(config, errors);
   check_unique_names(config, errors);
   resolve_rules(config, errors);
+  check_listener_protocols(config, errors);
   check_ports(config, errors);
   check_autoscaling(config, errors);
 }

@@ -69,33 +69,67 @@ void Probe::on_io(uint32_t events) {
     on_connected();
     if (finished_) return;
   }
-  if (sent_ < request_.size()) {
-    ssize_t n = ::send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
-    if (n > 0) sent_ += static_cast<size_t>(n);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      finish(false, HealthReason::kConnectFailed, std::string("send: ") + strerror(errno));
-      return;
+  send_request();
+  if (finished_) return;
+  // Through TLS any event may move the handshake along: read whatever the event.
+  if (tls_ || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) read_status();
+}
+
+void Probe::send_request() {
+  while (sent_ < request_.size()) {
+    core::IoResult r = transmit(request_.data() + sent_, request_.size() - sent_);
+    if (r.state == core::IoState::kOk) {
+      sent_ += r.bytes;
+      continue;
     }
+    if (r.state == core::IoState::kFailed || r.state == core::IoState::kClosed) {
+      std::string why = tls_ ? "TLS: " + tls_->failure() : std::string("send: ") + strerror(errno);
+      if (tls_ && !tls_->verify_error().empty()) why += ": " + tls_->verify_error();
+      finish(false, HealthReason::kConnectFailed, why);
+    }
+    return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_status();
+}
+
+core::IoResult Probe::receive(char* buf, size_t len) {
+  if (tls_) return tls_->read(buf, len);
+  ssize_t n = ::recv(fd_, buf, len, 0);
+  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
+  if (n == 0) return {core::IoState::kClosed};
+  if (errno == EAGAIN || errno == EINTR) return {core::IoState::kWantRead};
+  return {core::IoState::kFailed};
+}
+
+core::IoResult Probe::transmit(const char* buf, size_t len) {
+  if (tls_) return tls_->write(buf, len);
+  ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
+  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {core::IoState::kWantWrite};
+  return {core::IoState::kFailed};
 }
 
 void Probe::on_connected() {
   connected_ = true;
   if (check_.protocol == config::HealthCheckConfig::Protocol::kTcp) {
     finish(true, HealthReason::kNone, "connected");
+    return;
   }
+  if (check_.tls) tls_ = std::make_unique<tls::Stream>(check_.tls, fd_, check_.tls_server_name);
 }
 
 void Probe::read_status() {
   char buf[2048];
   while (!finished_) {
-    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-    if (n > 0) {
-      response_.append(buf, static_cast<size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    core::IoResult r = receive(buf, sizeof(buf));
+    if (r.state == core::IoState::kWantRead || r.state == core::IoState::kWantWrite) return;
+    if (r.state == core::IoState::kFailed && tls_ && response_.empty()) {
+      std::string why = "TLS: " + tls_->failure();
+      if (!tls_->verify_error().empty()) why += ": " + tls_->verify_error();
+      finish(false, HealthReason::kConnectFailed, why);
       return;
     }
+    long n = r.state == core::IoState::kOk ? static_cast<long>(r.bytes) : 0;
+    if (n > 0) response_.append(buf, static_cast<size_t>(n));
     size_t eol = response_.find("\r\n");
     if (eol == std::string::npos && n > 0 && response_.size() <= kMaxStatusLine) continue;
     // "HTTP/1.1 200 OK": a version, a space, three digits.
@@ -124,6 +158,7 @@ void Probe::read_status() {
 void Probe::cancel() {
   finished_ = true;
   timer_.cancel();
+  tls_.reset();
   if (fd_ >= 0) {
     loop_.remove(fd_);
     ::close(fd_);

@@ -7,6 +7,7 @@
 #include "core/socket_address.h"
 #include "core/timer_queue.h"
 #include "health/target_health.h"
+#include "tls/tls_stream.h"
 
 namespace ballast::health {
 
@@ -31,6 +32,10 @@ class Probe final : public core::IoHandler {
   static void on_timeout(void* self);
   void on_connected();
   void read_status();
+  void send_request();
+  // One transfer on the probe's connection, through TLS when the group speaks it.
+  core::IoResult receive(char* buf, size_t len);
+  core::IoResult transmit(const char* buf, size_t len);
   void finish(bool passed, HealthReason reason, std::string detail);
 
   core::EventLoop& loop_;
@@ -40,6 +45,7 @@ class Probe final : public core::IoHandler {
   std::string response_;
   size_t sent_ = 0;
   int fd_ = -1;
+  std::unique_ptr<tls::Stream> tls_;
   bool connected_ = false;
   bool finished_ = false;
   Done done_;

@@ -115,9 +115,15 @@ void Session::on_upstream_io(uint32_t events) {
     }
     on_upstream_connected();
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) exchange_.upstream->readable = true;
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) exchange_.upstream->hangup = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) exchange_.upstream->writable = true;
+  UpstreamConnection& up = *exchange_.upstream;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) up.readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) up.hangup = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) up.writable = true;
+  if (up.uses_tls()) {
+    // As on the client side: a TLS read may wait for writability and a write for input.
+    up.readable = true;
+    up.writable = true;
+  }
   drive();
 }
 
@@ -293,19 +299,33 @@ bool Session::read_upstream() {
     upstream_in_.ensure_tail_room(upstream_in_.has_memory() ? 8192 : core::BufferPool::kBlockSize);
   }
   size_t room = upstream_in_.tail_room();
-  ssize_t n = ::recv(exchange_.upstream->fd(), upstream_in_.write_ptr(), room, 0);
-  if (n > 0) {
-    upstream_in_.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room && !exchange_.upstream->hangup)
-      exchange_.upstream->readable = false;
-    return true;
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-    exchange_.upstream->readable = false;
-    return false;
+  UpstreamConnection& up = *exchange_.upstream;
+  core::IoResult r = up.receive(upstream_in_.write_ptr(), room);
+  switch (r.state) {
+    case core::IoState::kOk:
+      upstream_in_.commit(r.bytes);
+      // A short read drained the socket; through TLS only kWantRead says so.
+      if (r.bytes < room && !up.hangup && !up.uses_tls()) up.readable = false;
+      return true;
+    case core::IoState::kWantRead:
+      up.readable = false;
+      return false;
+    case core::IoState::kWantWrite:
+      up.writable = false;  // a TLS handshake flight waits for room
+      return false;
+    case core::IoState::kClosed:
+      break;
+    case core::IoState::kFailed:
+      if (up.uses_tls() && !exchange_.final_head_done()) {
+        upstream_failed("TLS with target " +
+                        exchange_.group->target_text(static_cast<size_t>(exchange_.target)) +
+                        " failed: " + up.tls_failure());
+        return true;
+      }
+      break;
   }
   exchange_.upstream_eof = true;  // EOF or reset: handled once buffered bytes are parsed
-  exchange_.upstream->readable = false;
+  up.readable = false;
   return true;
 }
 
@@ -313,16 +333,27 @@ bool Session::flush_upstream() {
   if (upstream_out_.empty() || !exchange_.upstream || !exchange_.upstream->connected ||
       !exchange_.upstream->writable || (phase_ != Phase::kExchange && phase_ != Phase::kTunnel))
     return false;
-  ssize_t n =
-      ::send(exchange_.upstream->fd(), upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
-  if (n > 0) {
-    if (static_cast<size_t>(n) < upstream_out_.size()) exchange_.upstream->writable = false;
-    upstream_out_.consume(static_cast<size_t>(n));
-    return true;
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-    exchange_.upstream->writable = false;
-    return false;
+  UpstreamConnection& up = *exchange_.upstream;
+  core::IoResult r = up.send(upstream_out_.data(), upstream_out_.size());
+  switch (r.state) {
+    case core::IoState::kOk:
+      if (r.bytes < upstream_out_.size() && !up.uses_tls()) up.writable = false;
+      upstream_out_.consume(r.bytes);
+      return true;
+    case core::IoState::kWantWrite:
+    case core::IoState::kWantRead:  // TLS: the next readiness event retries
+      up.writable = false;
+      return false;
+    case core::IoState::kClosed:
+      break;
+    case core::IoState::kFailed:
+      if (up.uses_tls() && !exchange_.final_head_done() && !up.tls_failure().empty()) {
+        upstream_failed("TLS with target " +
+                        exchange_.group->target_text(static_cast<size_t>(exchange_.target)) +
+                        " failed: " + up.tls_failure());
+        return true;
+      }
+      break;
   }
   // The target closed or reset the connection while we were sending. Its response (if
   // any) may still be readable; the read side reports the outcome.

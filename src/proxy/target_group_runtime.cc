@@ -80,6 +80,8 @@ void TargetGroupRuntime::reconfigure(std::shared_ptr<const config::TargetGroupCo
     if (slot.pool) {
       slot.pool->set_limits(config.keepalive.max_idle_per_target, config.keepalive.idle_timeout_ms,
                             breaker_);
+      // Idle connections keep the TLS they were made with; new ones take the new settings.
+      slot.pool->set_tls(config.tls.context, config.tls.server_name);
     }
   }
   if (!slots_.empty()) {
@@ -113,6 +115,7 @@ size_t TargetGroupRuntime::slot_for(const Member& m,
   slot.address = m.address;
   slot.pool = std::make_unique<TargetPool>(loop_, m.address, config_->keepalive.max_idle_per_target,
                                            config_->keepalive.idle_timeout_ms, breaker_);
+  slot.pool->set_tls(config_->tls.context, config_->tls.server_name);
   slot.stats = metrics_->target(config_->name, m.address_text, worker_);
   states_[i] = lb::TargetState{};
   states_[i].id_hash = m.id;

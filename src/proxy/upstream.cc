@@ -1,8 +1,10 @@
 #include "proxy/upstream.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "core/sockets.h"
 
@@ -27,7 +29,44 @@ void UpstreamConnection::on_io(uint32_t events) {
     return;
   }
   // Idle: the target closed the connection, or it is broken. Either way, drop it.
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pool_->drop_idle(this);
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    pool_->drop_idle(this);
+  } else if ((events & EPOLLIN) && !idle_tls_still_usable()) {
+    pool_->drop_idle(this);
+  }
+}
+
+bool UpstreamConnection::idle_tls_still_usable() {
+  if (!tls_) return false;  // bytes nobody asked for on a plain connection
+  // A TLS 1.3 server sends session tickets after the handshake: reading them consumes no
+  // application data and leaves the connection as good as it was.
+  char byte;
+  return tls_->read(&byte, 1).state == core::IoState::kWantRead;
+}
+
+core::IoResult UpstreamConnection::receive(char* buf, size_t len) {
+  if (tls_) return tls_->read(buf, len);
+  ssize_t n = ::recv(fd_, buf, len, 0);
+  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
+  if (n == 0) return {core::IoState::kClosed};
+  if (errno == EAGAIN || errno == EINTR) return {core::IoState::kWantRead};
+  return {core::IoState::kFailed};
+}
+
+core::IoResult UpstreamConnection::send(const char* buf, size_t len) {
+  if (tls_) return tls_->write(buf, len);
+  ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
+  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {core::IoState::kWantWrite};
+  return {core::IoState::kFailed};
+}
+
+std::string UpstreamConnection::tls_failure() const {
+  if (!tls_) return {};
+  std::string why = tls_->failure();
+  std::string verify = tls_->verify_error();
+  if (!verify.empty()) why += (why.empty() ? "" : ": ") + verify;
+  return why;
 }
 
 void UpstreamConnection::on_idle_timeout(void* self) {
@@ -82,8 +121,15 @@ std::unique_ptr<UpstreamConnection> TargetPool::connect_new() {
     return nullptr;
   }
   auto conn = std::make_unique<UpstreamConnection>(this, fd, breaker_);
+  if (tls_) conn->tls_ = std::make_unique<tls::Stream>(tls_, fd, server_name_);
   loop_.add(fd, conn.get());
   return conn;
+}
+
+void TargetPool::set_tls(std::shared_ptr<const tls::ClientContext> context,
+                         std::string server_name) {
+  tls_ = std::move(context);
+  server_name_ = std::move(server_name);
 }
 
 void TargetPool::release(std::unique_ptr<UpstreamConnection> conn) {

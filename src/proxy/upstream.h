@@ -4,9 +4,11 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "core/io_result.h"
 #include "core/socket_address.h"
 #include "core/timer_queue.h"
 #include "proxy/circuit_breaker.h"
+#include "tls/tls_stream.h"
 
 namespace ballast::proxy {
 
@@ -33,6 +35,12 @@ class UpstreamConnection final : public core::IoHandler {
   void on_io(uint32_t events) override;
   int fd() const { return fd_; }
   TargetPool* pool() const { return pool_; }
+  // The connection's bytes: through TLS to a group that speaks it, else the socket.
+  core::IoResult receive(char* buf, size_t len);
+  core::IoResult send(const char* buf, size_t len);
+  bool uses_tls() const { return tls_ != nullptr; }
+  // Why the TLS handshake or a TLS read failed ("certificate verify failed: ..."), or empty.
+  std::string tls_failure() const;
 
   UpstreamOwner* owner = nullptr;
   bool connected = false;  // the TCP handshake completed
@@ -47,9 +55,12 @@ class UpstreamConnection final : public core::IoHandler {
  private:
   friend class TargetPool;
   static void on_idle_timeout(void* self);
+  // An idle TLS connection may read a session ticket or a close_notify: still usable?
+  bool idle_tls_still_usable();
   TargetPool* pool_;
   int fd_;
   std::shared_ptr<CircuitBreaker> breaker_;
+  std::unique_ptr<tls::Stream> tls_;
   core::Timer idle_timer_;
 };
 
@@ -84,6 +95,8 @@ class TargetPool {
   // A reload changed the group's keep-alive settings or circuit breakers.
   void set_limits(uint32_t max_idle, int64_t idle_timeout_ms,
                   std::shared_ptr<CircuitBreaker> breaker);
+  // New connections speak TLS with `context` (null: plain), naming `server_name`.
+  void set_tls(std::shared_ptr<const tls::ClientContext> context, std::string server_name);
 
   const core::SocketAddress& address() const { return address_; }
   size_t idle_count() const { return idle_.size(); }
@@ -101,6 +114,8 @@ class TargetPool {
 
   core::EventLoop& loop_;
   core::SocketAddress address_;
+  std::shared_ptr<const tls::ClientContext> tls_;
+  std::string server_name_;
   uint32_t max_idle_;
   int64_t idle_timeout_ms_;
   bool closing_ = false;

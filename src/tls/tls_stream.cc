@@ -9,9 +9,20 @@
 namespace ballast::tls {
 
 Stream::Stream(std::shared_ptr<const ServerContext> context, int fd)
-    : context_(std::move(context)), ssl_(context_->new_connection()) {
+    : context_(context), ssl_(context->new_connection()) {
   if (!ssl_) throw std::bad_alloc();
   SSL_set_fd(ssl_.get(), fd);
+}
+
+Stream::Stream(std::shared_ptr<const ClientContext> context, int fd, const std::string& server_name)
+    : context_(context), ssl_(context->new_connection(server_name)) {
+  if (!ssl_) throw std::bad_alloc();
+  SSL_set_fd(ssl_.get(), fd);
+}
+
+std::string Stream::verify_error() const {
+  long result = SSL_get_verify_result(ssl_.get());
+  return result == X509_V_OK ? std::string() : X509_verify_cert_error_string(result);
 }
 
 core::IoResult Stream::read(void* buf, size_t len) {

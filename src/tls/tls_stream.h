@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/io_result.h"
+#include "tls/client_context.h"
 #include "tls/openssl_util.h"
 #include "tls/server_context.h"
 
@@ -21,6 +22,8 @@ class Stream {
   // context alive: its OpenSSL callbacks point into it, and a reload that swaps the
   // listener's context must not free it under a handshake in progress.
   Stream(std::shared_ptr<const ServerContext> context, int fd);
+  // A client-side connection of `context` to a target on socket `fd`.
+  Stream(std::shared_ptr<const ClientContext> context, int fd, const std::string& server_name);
   // kClosed: close_notify, or EOF (the HTTP framing tells whether anything was cut);
   // kFailed: a handshake or protocol failure, failure() says what.
   core::IoResult read(void* buf, size_t len);
@@ -37,13 +40,15 @@ class Stream {
   std::string_view server_name() const;
   const char* version() const { return SSL_get_version(ssl_.get()); }
   const char* cipher() const { return SSL_get_cipher_name(ssl_.get()); }
+  // Why the peer's certificate was refused (a client connection), or empty.
+  std::string verify_error() const;
   // The verified client certificate's subject (mutual TLS), or empty.
   std::string peer_subject() const;
   const std::string& failure() const { return failure_; }
 
  private:
   core::IoResult outcome(int ret);
-  std::shared_ptr<const ServerContext> context_;
+  std::shared_ptr<const void> context_;  // kept alive: the connection's callbacks use it
   SslPtr ssl_;
   bool handshake_told_ = false;
   std::string failure_;
