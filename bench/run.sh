@@ -31,35 +31,9 @@ for tool in wrk haproxy nginx; do
   command -v "$tool" >/dev/null || die "$tool is missing; run scripts/install-deps.sh"
 done
 
-free_port() {
-  local port
-  for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-  die "no free port found"
-}
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  tail -n 5 "$WORK"/*.log >&2 || true
-  die "nothing listens on port $1"
-}
+source "$HERE/lib.sh"
 render() {  # template -> file, filling the ports and the work directory
   sed -e "s|@PORT@|$3|g" -e "s|@T1@|$T1|g" -e "s|@T2@|$T2|g" -e "s|@DIR@|$WORK|g" "$1" >"$2"
-}
-
-# CPU time (user + system) of a process and its children, in clock ticks.
-cpu_ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    [[ -r /proc/$pid/stat ]] || continue
-    # Fields after the ")" that closes the command name: utime is 12th, stime 13th.
-    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
-  done
-  echo "$total"
 }
 
 # wrk's latency figures ("1.23ms", "850.00us", "1.01s") in microseconds.
@@ -120,7 +94,6 @@ run_one() {  # variant -> appends "rps p50 p99 cpu_us_per_request" to its series
   CPU[$v]+="$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" \
     'BEGIN { printf "%.2f", t * 1000000 / hz / n }') "
 }
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 for ((round = 0; round < ROUNDS; round++)); do
   # Rotate the order so no variant always runs first (or right after another).
@@ -144,7 +117,6 @@ for v in "${VARIANTS[@]}"; do
     "$(median "${P99[$v]}")" "$cpu"
 done
 echo
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 for other in haproxy nginx; do
   echo "ballast/$other: requests/s $(ratio "${M_RPS[ballast]}" "${M_RPS[$other]}")," \
     "CPU per request $(ratio "${M_CPU[ballast]}" "${M_CPU[$other]}")"

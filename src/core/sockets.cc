@@ -68,3 +68,22 @@ SocketAddress local_address(int fd) {
 }
 
 }  // namespace ballast::core
+
+namespace ballast::core {
+
+IoResult receive_some(int fd, char* buf, size_t len) {
+  ssize_t n = ::recv(fd, buf, len, 0);
+  if (n > 0) return {IoState::kOk, static_cast<size_t>(n)};
+  if (n == 0) return {IoState::kClosed};
+  if (errno == EAGAIN || errno == EINTR) return {IoState::kWantRead};
+  return {IoState::kFailed};
+}
+
+IoResult send_some(int fd, const char* buf, size_t len) {
+  ssize_t n = ::send(fd, buf, len, MSG_NOSIGNAL);
+  if (n > 0) return {IoState::kOk, static_cast<size_t>(n)};
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {IoState::kWantWrite};
+  return {IoState::kFailed};
+}
+
+}  // namespace ballast::core

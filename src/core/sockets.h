@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 
+#include "core/io_result.h"
 #include "core/socket_address.h"
 
 namespace ballast::core {
@@ -18,6 +19,12 @@ int connect_tcp(const SocketAddress& address);
 int socket_error(int fd);
 
 void set_tcp_nodelay(int fd);
+
+// One recv() / send() on a non-blocking socket, told as an IoResult (kWantRead / kWantWrite
+// for EAGAIN, kClosed for EOF, kFailed for a reset). recv, not read: it skips the
+// file-position lock read() takes (measurable per request); send with MSG_NOSIGNAL.
+IoResult receive_some(int fd, char* buf, size_t len);
+IoResult send_some(int fd, const char* buf, size_t len);
 
 // The address a socket is bound to (useful after binding port 0).
 SocketAddress local_address(int fd);

@@ -92,20 +92,11 @@ void Probe::send_request() {
 }
 
 core::IoResult Probe::receive(char* buf, size_t len) {
-  if (tls_) return tls_->read(buf, len);
-  ssize_t n = ::recv(fd_, buf, len, 0);
-  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
-  if (n == 0) return {core::IoState::kClosed};
-  if (errno == EAGAIN || errno == EINTR) return {core::IoState::kWantRead};
-  return {core::IoState::kFailed};
+  return tls_ ? tls_->read(buf, len) : core::receive_some(fd_, buf, len);
 }
 
 core::IoResult Probe::transmit(const char* buf, size_t len) {
-  if (tls_) return tls_->write(buf, len);
-  ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
-  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {core::IoState::kWantWrite};
-  return {core::IoState::kFailed};
+  return tls_ ? tls_->write(buf, len) : core::send_some(fd_, buf, len);
 }
 
 void Probe::on_connected() {

@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "core/log.h"
+#include "core/sockets.h"
 #include "proxy/session.h"
 
 namespace ballast::proxy {
@@ -14,12 +15,7 @@ core::IoResult Session::receive_from_client(char* buf, size_t len) {
     note_tls_progress();
     return r;
   }
-  // recv, not read: it skips the file-position lock read() takes (measurable per request).
-  ssize_t n = ::recv(fd_, buf, len, 0);
-  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
-  if (n == 0) return {core::IoState::kClosed};
-  if (errno == EAGAIN || errno == EINTR) return {core::IoState::kWantRead};
-  return {core::IoState::kFailed};
+  return core::receive_some(fd_, buf, len);
 }
 
 core::IoResult Session::send_to_client(const char* buf, size_t len) {
@@ -28,10 +24,7 @@ core::IoResult Session::send_to_client(const char* buf, size_t len) {
     note_tls_progress();
     return r;
   }
-  ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
-  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {core::IoState::kWantWrite};
-  return {core::IoState::kFailed};
+  return core::send_some(fd_, buf, len);
 }
 
 void Session::note_tls_progress() {

@@ -45,20 +45,11 @@ bool UpstreamConnection::idle_tls_still_usable() {
 }
 
 core::IoResult UpstreamConnection::receive(char* buf, size_t len) {
-  if (tls_) return tls_->read(buf, len);
-  ssize_t n = ::recv(fd_, buf, len, 0);
-  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
-  if (n == 0) return {core::IoState::kClosed};
-  if (errno == EAGAIN || errno == EINTR) return {core::IoState::kWantRead};
-  return {core::IoState::kFailed};
+  return tls_ ? tls_->read(buf, len) : core::receive_some(fd_, buf, len);
 }
 
 core::IoResult UpstreamConnection::send(const char* buf, size_t len) {
-  if (tls_) return tls_->write(buf, len);
-  ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
-  if (n > 0) return {core::IoState::kOk, static_cast<size_t>(n)};
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {core::IoState::kWantWrite};
-  return {core::IoState::kFailed};
+  return tls_ ? tls_->write(buf, len) : core::send_some(fd_, buf, len);
 }
 
 std::string UpstreamConnection::tls_failure() const {
