@@ -33,11 +33,19 @@ sigset_t control_signals() {
   return set;
 }
 
+// Every reload builds new TLS contexts; checks keep theirs (and their targets' health) when
+// the settings behind them are the same.
+bool same_tls(const config::HealthCheckConfig& a, const config::HealthCheckConfig& b) {
+  if (!a.tls || !b.tls) return !a.tls && !b.tls;
+  return a.tls->settings() == b.tls->settings() && a.tls_server_name == b.tls_server_name;
+}
+
 bool same_check_settings(const config::HealthCheckConfig& a, const config::HealthCheckConfig& b) {
   return a.protocol == b.protocol && a.path == b.path && a.method == b.method && a.host == b.host &&
          a.port == b.port && a.matcher == b.matcher && a.interval_ms == b.interval_ms &&
          a.timeout_ms == b.timeout_ms && a.healthy_threshold == b.healthy_threshold &&
-         a.unhealthy_threshold == b.unhealthy_threshold && a.jitter_percent == b.jitter_percent;
+         a.unhealthy_threshold == b.unhealthy_threshold && a.jitter_percent == b.jitter_percent &&
+         same_tls(a, b);
 }
 
 bool same_limits(const config::CircuitBreakerConfig& a, const config::CircuitBreakerConfig& b) {

@@ -15,6 +15,7 @@ struct ClientSettings {
   std::string cert_file;
   std::string key_file;
   std::vector<std::string> alpn = {"http/1.1"};
+  bool operator==(const ClientSettings&) const = default;
 };
 
 // TLS towards targets: one OpenSSL client context per target group, immutable, shared by

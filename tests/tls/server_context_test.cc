@@ -27,7 +27,7 @@ struct Outcome {
   std::string alpn;
   std::string version;
   bool resumed = false;
-  SSL_SESSION* session = nullptr;  // owned by the caller (SSL_SESSION_free)
+  std::shared_ptr<SSL_SESSION> session;
 };
 
 ClientHello hello_for(std::string name, std::string alpn_wire = "", SSL_SESSION* session = nullptr,
@@ -81,7 +81,7 @@ Outcome handshake(const ServerContext& server, const ClientHello& hello) {
     if (a != nullptr) out.alpn.assign(reinterpret_cast<const char*>(a), n);
     out.version = SSL_get_version(c);
     out.resumed = SSL_session_reused(c) == 1;
-    out.session = SSL_get1_session(c);
+    out.session.reset(SSL_get1_session(c), SSL_SESSION_free);
   }
   // A connection freed without close_notify marks its session not resumable.
   SSL_shutdown(c);
@@ -159,19 +159,17 @@ TEST_F(ServerContextTest, TicketsResumeAcrossContextsUntilTheirKeyIsRotatedOut) 
     SCOPED_TRACE(version == 0 ? "TLS 1.3" : "TLS 1.2");
     Outcome first = handshake(*one, hello_for("a.test", "", nullptr, version));
     ASSERT_TRUE(first.ok);
-    Outcome again = handshake(*two, hello_for("a.test", "", first.session, version));
+    Outcome again = handshake(*two, hello_for("a.test", "", first.session.get(), version));
     EXPECT_TRUE(again.resumed) << "another context with the same keys opens the ticket";
     keys->rotate();
     keys->rotate();
-    Outcome older = handshake(*two, hello_for("a.test", "", first.session, version));
+    Outcome older = handshake(*two, hello_for("a.test", "", first.session.get(), version));
     EXPECT_TRUE(older.resumed) << "a key two rotations old still opens";
     keys->rotate();
-    Outcome gone = handshake(*two, hello_for("a.test", "", first.session, version));
+    Outcome gone = handshake(*two, hello_for("a.test", "", first.session.get(), version));
     EXPECT_TRUE(gone.ok);
     EXPECT_FALSE(gone.resumed) << "the key was dropped: a full handshake";
     EXPECT_EQ(keys->size(), TicketKeys::kKept);
-    for (SSL_SESSION* x : {first.session, again.session, older.session, gone.session})
-      SSL_SESSION_free(x);
   }
 }
 
