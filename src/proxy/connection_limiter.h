@@ -38,7 +38,6 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
   void set_limits(uint64_t max_connections, uint32_t max_per_client);
   // Counts the connection when admitted (its place is in `*admission`).
   Verdict admit(const core::SocketAddress& client, Admission* admission);
-  uint64_t open() const { return open_.load(std::memory_order_relaxed); }
 
  private:
   void release(const Admission& admission);

@@ -113,6 +113,13 @@ ProxyHeader parse_v2(std::string_view bytes) {
 
 }  // namespace
 
+bool sends_proxy_header(const config::ListenerConfig& listener, const core::SocketAddress& peer) {
+  for (const auto& range : listener.accept_proxy_from) {
+    if (range.contains(peer)) return true;
+  }
+  return false;
+}
+
 ProxyHeader parse_proxy_header(std::string_view bytes) {
   std::string_view sig(kV2Signature, kV2SignatureLength);
   if (bytes.substr(0, std::min(bytes.size(), kV2SignatureLength)) ==

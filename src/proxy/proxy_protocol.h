@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
 #include "core/socket_address.h"
 
 namespace ballast::proxy {
@@ -30,6 +31,9 @@ std::string proxy_header_v1(const core::SocketAddress& source,
                             const core::SocketAddress& destination);
 std::string proxy_header_v2(const core::SocketAddress& source,
                             const core::SocketAddress& destination);
+
+// Whether `peer` is a proxy `listener` takes PROXY protocol headers from.
+bool sends_proxy_header(const config::ListenerConfig& listener, const core::SocketAddress& peer);
 
 // The most bytes a header can take before its end is known: v1's 107, v2's 16.
 constexpr size_t kProxyV1MaxLength = 107;

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/sockets.h"
 #include "proxy/local_response.h"
+#include "proxy/proxy_protocol.h"
 #include "proxy/worker.h"
 
 namespace ballast::proxy {
@@ -57,9 +58,7 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
       upstream_timer_(&Session::on_upstream_timer, this) {
   request_sink_.s = this;
   response_sink_.s = this;
-  for (const auto& range : listener.accept_proxy_from) {
-    if (range.contains(peer)) phase_ = Phase::kProxyHeader;
-  }
+  if (sends_proxy_header(listener, peer)) phase_ = Phase::kProxyHeader;
   if (listener.tls.context) {
     tls_ = std::make_unique<tls::Stream>(listener.tls.context, fd_);
   }

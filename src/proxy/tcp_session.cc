@@ -21,13 +21,6 @@ namespace {
 constexpr size_t kChunk = 65536;
 constexpr unsigned kSpliceFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
 
-bool trusted(const config::ListenerConfig& l, const core::SocketAddress& peer) {
-  for (const auto& range : l.accept_proxy_from) {
-    if (range.contains(peer)) return true;
-  }
-  return false;
-}
-
 void close_pipe(int& r, int& w) {
   if (r >= 0) ::close(r);
   if (w >= 0) ::close(w);
@@ -60,7 +53,7 @@ TcpSession::~TcpSession() {
 
 void TcpSession::start() {
   worker_.loop().add(fd_, this);
-  if (trusted(*listener_, peer_)) {
+  if (sends_proxy_header(*listener_, peer_)) {
     phase_ = Phase::kProxyHeader;
     worker_.loop().timers().arm(timer_, listener_->header_timeout_ms, worker_.loop().now_ms());
     drive();

@@ -80,19 +80,6 @@ Stream::Handshake Stream::take_handshake_outcome() {
   return Handshake::kInProgress;
 }
 
-std::string_view Stream::alpn() const {
-  const unsigned char* data = nullptr;
-  unsigned int len = 0;
-  SSL_get0_alpn_selected(ssl_.get(), &data, &len);
-  return data == nullptr ? std::string_view()
-                         : std::string_view(reinterpret_cast<const char*>(data), len);
-}
-
-std::string_view Stream::server_name() const {
-  const char* name = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name);
-  return name == nullptr ? std::string_view() : std::string_view(name);
-}
-
 std::string Stream::peer_subject() const {
   X509* peer = SSL_get0_peer_certificate(ssl_.get());
   if (peer == nullptr || SSL_get_verify_result(ssl_.get()) != X509_V_OK) return {};

@@ -36,10 +36,6 @@ class Stream {
   enum class Handshake { kInProgress, kCompleted, kFailed };
   Handshake take_handshake_outcome();
   bool resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
-  std::string_view alpn() const;
-  std::string_view server_name() const;
-  const char* version() const { return SSL_get_version(ssl_.get()); }
-  const char* cipher() const { return SSL_get_cipher_name(ssl_.get()); }
   // Why the peer's certificate was refused (a client connection), or empty.
   std::string verify_error() const;
   // The verified client certificate's subject (mutual TLS), or empty.

@@ -31,23 +31,6 @@ void raise_file_limit() {
   setrlimit(RLIMIT_NOFILE, &lim);
 }
 
-// A blocking socket to 127.0.0.1:port from the loopback address `source` (127.0.0.N, so a
-// test can play several clients); -1 when it cannot connect.
-int connect_from(const std::string& source, uint16_t port, bool nonblocking = false) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
-  sockaddr_in to = loopback_sockaddr(port);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
-      connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
-    close(fd);
-    return -1;
-  }
-  if (nonblocking) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return fd;
-}
-
 // True when the peer closed `fd` (reads EOF or a reset within `ms`).
 bool closed_by_peer(int fd, int ms) {
   timeval tv{ms / 1000, (ms % 1000) * 1000};

@@ -17,27 +17,12 @@
 namespace ballast::test {
 namespace {
 
-// A blocking connection to 127.0.0.1:port from loopback address `source`.
-int connect_from(const std::string& source, uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
-  sockaddr_in to = loopback_sockaddr(port);
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
-      connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Sends `request` on a new connection from `source`, half-closes, reads to the end.
 std::string exchange_from(const std::string& source, uint16_t port, const std::string& request) {
   int fd = connect_from(source, port);
   if (fd < 0) return "(no connection)";
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   shutdown(fd, SHUT_WR);
   std::string out;

@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <string>
 
 namespace ballast::test {
 
@@ -17,6 +18,11 @@ sockaddr_in loopback_sockaddr(uint16_t port);
 
 // A port of this program's blocks that nothing listens on; never the same one twice.
 uint16_t free_port();
+
+// A blocking TCP connection to 127.0.0.1:port from loopback address `source` (127.0.0.N, so
+// a test can play several clients), non-blocking once connected when asked; -1 when it
+// cannot connect.
+int connect_from(const std::string& source, uint16_t port, bool nonblocking = false);
 
 // `count` consecutive ports (at most 64) for a server that hands out ports itself (an
 // autoscaling group's `ports:` range).
