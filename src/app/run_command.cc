@@ -8,6 +8,7 @@
 #include "config/config_loader.h"
 #include "control/controller.h"
 #include "control/handover.h"
+#include "core/log.h"
 #include "tls/ticket_keys.h"
 
 namespace ballast::app {
@@ -15,12 +16,25 @@ namespace ballast::app {
 namespace {
 // Every client and upstream connection is a descriptor; the usual soft limit of 1024
 // would cap a proxy at a few hundred clients. Raise it to the hard limit, as haproxy
-// and nginx do.
+// and nginx do, and, running as root, the hard limit too (as haproxy does): a proxy that
+// runs out of descriptors stops accepting, and its queued clients wait for seconds.
 void raise_file_limit() {
+  constexpr rlim_t kWanted = 65536;
   rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_max < kWanted) {
+    rlimit raised{kWanted, kWanted};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+  }
+  if (lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur < kWanted) {
+    LOG_WARN(
+        "open file limit is %llu (hard): ballast holds about half that many proxied "
+        "connections; raise it (LimitNOFILE in the systemd unit, ulimit -Hn) to %llu or more",
+        static_cast<unsigned long long>(lim.rlim_cur), static_cast<unsigned long long>(kWanted));
   }
 }
 }  // namespace

@@ -20,12 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-int generation(uint16_t admin_port) {
-  AdminAnswer a = admin_call(admin_port, "GET", "/api/v1/status");
-  json j = json::parse(a.body, nullptr, false);
-  return j.is_object() ? j["config_generation"].get<int>() : -1;
-}
-
 TEST(ReloadTest, TwentyReloadsUnderLoadFailNoRequest) {
   DemoBackend a("a"), b("b");
   const std::string one = proxy_config({a.port()}, "    algorithm: round_robin\n", "", 2);
@@ -42,7 +36,7 @@ TEST(ReloadTest, TwentyReloadsUnderLoadFailNoRequest) {
     } else {
       lb.process().signal(SIGHUP);
     }
-    ASSERT_TRUE(within(10, [&] { return generation(lb.admin_port()) == i + 1; }))
+    ASSERT_TRUE(within(10, [&] { return config_generation(lb.admin_port()) == i + 1; }))
         << lb.process().log();
     ASSERT_TRUE(load.wait_for_more(300)) << lb.process().log();
   }
@@ -114,7 +108,8 @@ TEST(ReloadTest, QueuedConnectionsOfARemovedListenerKeepTheirConfiguration) {
         << count << " answer(s) " << what << "\n"
         << lb.process().log();
   }
-  EXPECT_TRUE(within(10, [&] { return generation(lb.admin_port()) == 2; })) << lb.process().log();
+  EXPECT_TRUE(within(10, [&] { return config_generation(lb.admin_port()) == 2; }))
+      << lb.process().log();
   EXPECT_EQ(instances_seen(lb.port(), 5)["a"], 5) << "the remaining listener serves";
   EXPECT_FALSE(http_get(gone, "/c")) << "the removed one closed";
   std::cout << "queued connections: " << ::testing::PrintToString(answers) << "\n";

@@ -53,18 +53,6 @@ std::unique_ptr<Client> tls_connect(uint16_t port, const TlsOptions& options) {
   return c;
 }
 
-int generation(uint16_t admin_port) {
-  json j = json::parse(admin_call(admin_port, "GET", "/api/v1/status").body, nullptr, false);
-  return j.is_object() ? j["config_generation"].get<int>() : -1;
-}
-
-double metric(uint16_t admin_port, const std::string& name) {
-  std::string text = admin_call(admin_port, "GET", "/metrics").body;
-  size_t at = text.find("\n" + name + "{listener=\"site\"} ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(text.find("} ", at) + 2));
-}
-
 class TlsTest : public ::testing::Test {
  protected:
   TlsTest() : dir_(make_temp_dir()), pki_(dir_) {}
@@ -142,7 +130,8 @@ TEST_F(TlsTest, NegotiatesHttp11ByAlpnAndForwardsAsHttps) {
   bool closed = false;
   EXPECT_EQ(plain.read_until_close(&closed).find("HTTP/1.1 200"), std::string::npos);
   EXPECT_TRUE(within(5, [&] {
-    return metric(lb.admin_port(), "ballast_listener_tls_handshake_failures_total") >= 1;
+    return metric_value(lb.admin_port(),
+                        "ballast_listener_tls_handshake_failures_total{listener=\"site\"}") >= 1;
   }));
   EXPECT_TRUE(tls_connect(lb.port(), verifying("site.test", pki_))->get("/"));
 }
@@ -174,8 +163,10 @@ TEST_F(TlsTest, ResumesSessionsOnAnyWorker) {
     }
     EXPECT_EQ(resumed, 12);
   }
-  EXPECT_TRUE(within(
-      5, [&] { return metric(lb.admin_port(), "ballast_listener_tls_resumed_total") >= 24; }));
+  EXPECT_TRUE(within(5, [&] {
+    return metric_value(lb.admin_port(), "ballast_listener_tls_resumed_total{listener=\"site\"}") >=
+           24;
+  }));
 }
 
 TEST_F(TlsTest, ClientsRefuseAnExpiredCertificate) {
@@ -314,7 +305,7 @@ TEST_F(TlsTest, CertificateReloadsUnderLoadFailNoHandshake) {
     } else {
       lb.process().signal(SIGHUP);
     }
-    ASSERT_TRUE(within(10, [&] { return generation(lb.admin_port()) == i + 1; }))
+    ASSERT_TRUE(within(10, [&] { return config_generation(lb.admin_port()) == i + 1; }))
         << lb.process().log();
     // The workers take the new configuration right after the controller counts it.
     const std::string expected = "site v" + std::to_string(i % 2);

@@ -57,18 +57,6 @@ Talk talk(const std::string& url, int count, const std::vector<std::string>& ext
   return t;
 }
 
-double metric(uint16_t admin_port, const std::string& line_prefix) {
-  std::string text = admin_call(admin_port, "GET", "/metrics").body;
-  size_t at = text.find("\n" + line_prefix + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + line_prefix.size() + 2));
-}
-
-int generation(uint16_t admin_port) {
-  json j = json::parse(admin_call(admin_port, "GET", "/api/v1/status").body, nullptr, false);
-  return j.is_object() ? j["config_generation"].get<int>() : -1;
-}
-
 // `more_listeners`: complete listener entries after the first.
 std::string ws_config(uint16_t target, const std::string& listener_extra = "",
                       const std::string& more_listeners = "") {
@@ -106,11 +94,11 @@ TEST(WebSocketTest, MessagesPassBothWaysOverPlainAndTlsListeners) {
   EXPECT_EQ(secure.summary["headers"]["X-Forwarded-Proto"], "https");
 
   EXPECT_TRUE(within(5, [&] {
-    return metric(lb.admin_port(), "ballast_listener_websocket_upgrades_total{listener=\"web\"}") ==
-               1 &&
-           metric(lb.admin_port(),
-                  "ballast_listener_websocket_upgrades_total{listener=\"secure\"}") == 1 &&
-           metric(lb.admin_port(), "ballast_listener_active_tunnels{listener=\"web\"}") == 0;
+    return metric_value(lb.admin_port(),
+                        "ballast_listener_websocket_upgrades_total{listener=\"web\"}") == 1 &&
+           metric_value(lb.admin_port(),
+                        "ballast_listener_websocket_upgrades_total{listener=\"secure\"}") == 1 &&
+           metric_value(lb.admin_port(), "ballast_listener_active_tunnels{listener=\"web\"}") == 0;
   })) << admin_call(lb.admin_port(), "GET", "/metrics").body;
 }
 
@@ -126,11 +114,12 @@ TEST(WebSocketTest, ATunnelOutlivesAReload) {
       dir + "/talk.log");
   ASSERT_TRUE(within(20, [&] { return client.log().find("paused") != std::string::npos; }))
       << client.log();
-  EXPECT_EQ(metric(lb.admin_port(), "ballast_listener_active_tunnels{listener=\"web\"}"), 1);
+  EXPECT_EQ(metric_value(lb.admin_port(), "ballast_listener_active_tunnels{listener=\"web\"}"), 1);
   // A reload mid-conversation (the rules change): the tunnel keeps its configuration.
   lb.rewrite_config(ws_config(server.port(), "    idle_timeout: 20s\n"));
   lb.process().signal(SIGHUP);
-  ASSERT_TRUE(within(10, [&] { return generation(lb.admin_port()) == 2; })) << lb.process().log();
+  ASSERT_TRUE(within(10, [&] { return config_generation(lb.admin_port()) == 2; }))
+      << lb.process().log();
   EXPECT_EQ(client.wait_exit(30000), 0) << client.log() << lb.process().log();
   EXPECT_NE(client.log().find("\"echoed\": 100"), std::string::npos) << client.log();
 }
@@ -147,7 +136,7 @@ TEST(WebSocketTest, AnIdleTunnelClosesAfterIdleTimeout) {
   EXPECT_NE(lb.process().log().find("WebSocket tunnel idle for"), std::string::npos)
       << lb.process().log();
   EXPECT_TRUE(within(5, [&] {
-    return metric(lb.admin_port(), "ballast_listener_active_tunnels{listener=\"web\"}") == 0;
+    return metric_value(lb.admin_port(), "ballast_listener_active_tunnels{listener=\"web\"}") == 0;
   }));
 }
 

@@ -117,4 +117,17 @@ std::string target_state(uint16_t admin_port, const std::string& group,
   return "absent";
 }
 
+int config_generation(uint16_t admin_port) {
+  auto j =
+      nlohmann::json::parse(admin_call(admin_port, "GET", "/api/v1/status").body, nullptr, false);
+  return j.is_object() ? j["config_generation"].get<int>() : -1;
+}
+
+double metric_value(uint16_t admin_port, const std::string& series) {
+  std::string text = admin_call(admin_port, "GET", "/metrics").body;
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 }  // namespace ballast::test

@@ -66,4 +66,11 @@ AdminAnswer admin_call(uint16_t port, const std::string& method, const std::stri
 // not listed, "no answer" when the API did not answer JSON).
 std::string target_state(uint16_t admin_port, const std::string& group, const std::string& address);
 
+// The configuration generation the admin API reports (-1 when it did not answer JSON).
+int config_generation(uint16_t admin_port);
+
+// The value of one series of /metrics, named with its labels as the exposition writes it
+// (`ballast_listener_active_tunnels{listener="web"}`); -1 when it is absent.
+double metric_value(uint16_t admin_port, const std::string& series);
+
 }  // namespace ballast::test
