@@ -12,6 +12,7 @@
 #include "core/ip_range.h"
 #include "core/socket_address.h"
 #include "core/time_zone.h"
+#include "h2/limits.h"
 #include "lb/balancer_factory.h"
 #include "tls/client_context.h"
 #include "tls/server_context.h"
@@ -258,6 +259,14 @@ struct ListenerConfig {
   ClientLimits client_limits;
   AccessLogConfig access_log;
   TlsConfig tls;
+  // HTTP/2 on this listener: offered by ALPN on TLS, and taken as prior knowledge (h2c)
+  // on plain ones. `http2: false` leaves HTTP/1.1 only.
+  struct Http2 {
+    bool enabled = true;
+    h2::Limits limits;
+    Location location;
+    bool configured = false;  // the file has an http2 entry (refused on tcp listeners)
+  } http2;
   std::vector<RuleConfig> rules;
   Location location;
 };

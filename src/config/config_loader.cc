@@ -326,6 +326,36 @@ void read_proxy_protocol(MapReader& r, ListenerConfig& l, ErrorList& errors) {
   }
 }
 
+// http2: false, or its limits: { max_concurrent_streams, initial_window_size, ... }.
+void read_http2(MapReader& r, ListenerConfig& l, ErrorList& errors) {
+  if (!r.has("http2")) {
+    r.node("http2");
+    return;
+  }
+  YAML::Node node = r.node("http2");
+  ListenerConfig::Http2& h = l.http2;
+  h.configured = true;
+  h.location = location_of(node);
+  if (node.IsScalar()) {
+    if (auto v = r.boolean("http2")) h.enabled = *v;
+    return;
+  }
+  MapReader m(node, r.child_path("http2"), errors);
+  if (auto v = m.boolean("enabled")) h.enabled = *v;
+  h2::Limits& lim = h.limits;
+  if (auto v = m.integer("max_concurrent_streams", 1, 10000))
+    lim.max_concurrent_streams = static_cast<uint32_t>(*v);
+  // RFC 9113 6.5.2: windows are at most 2^31-1 bytes.
+  if (auto v = m.size("initial_window_size", 1024, (uint64_t{1} << 31) - 1))
+    lim.initial_window_size = static_cast<uint32_t>(*v);
+  if (auto v = m.size("connection_window_size", 65535, (uint64_t{1} << 31) - 1))
+    lim.connection_window_size = static_cast<uint32_t>(*v);
+  if (auto v = m.size("max_header_list_size", 1024, 1024 * 1024))
+    lim.max_header_list_size = static_cast<uint32_t>(*v);
+  if (auto v = m.integer("max_glitches", 1, 1000000)) lim.max_glitches = static_cast<uint32_t>(*v);
+  m.finish();
+}
+
 ListenerConfig read_listener(const YAML::Node& node, const std::string& path, ErrorList& errors) {
   ListenerConfig l;
   MapReader r(node, path, errors);
@@ -382,6 +412,7 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
   } else {
     r.node("access_log");
   }
+  read_http2(r, l, errors);
   if (r.has("tls")) {
     l.tls = read_tls(r.node("tls"), r.child_path("tls"), errors);
   } else {

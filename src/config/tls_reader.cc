@@ -85,6 +85,8 @@ void build_one(ListenerConfig& l, const std::string& listener_path, const std::s
   settings.ticket_keys = ticket_keys ? ticket_keys : std::make_shared<tls::TicketKeys>();
   settings.client_ca = resolve(base_dir, l.tls.client_ca);
   settings.client_certificate_required = l.tls.client_certificate_required;
+  // HTTP/2 first: clients that offer both take it (SSL_select_next_proto goes by our order).
+  if (l.http2.enabled) settings.alpn = {"h2", "http/1.1"};
   bool complete = true;
   for (size_t i = 0; i < l.tls.certificates.size(); ++i) {
     const TlsCertificateConfig& c = l.tls.certificates[i];

@@ -257,6 +257,10 @@ void check_listener_protocols(const Config& config, ErrorList& errors) {
     if (l.tls.enabled) {
       errors.add(l.tls.location, path + ".tls", "TLS on tcp listeners is not supported yet");
     }
+    if (l.http2.configured) {
+      errors.add(l.http2.location, path + ".http2",
+                 "a tcp listener relays bytes; HTTP/2 is for http listeners");
+    }
     for (const auto& f :
          l.rules.empty() ? std::vector<RuleConfig::ForwardTo>{} : l.rules[0].forward) {
       if (f.target_group_index < config.target_groups.size() &&

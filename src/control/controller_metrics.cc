@@ -120,6 +120,16 @@ std::string Controller::render_prometheus() {
          listener_labels, [](const ListenerTotals& l) { return l.websocket_upgrades; });
   family(w, "ballast_listener_active_tunnels", Type::kGauge, "WebSocket tunnels open now.",
          listeners, listener_labels, [](const ListenerTotals& l) { return l.active_tunnels; });
+  family(w, "ballast_listener_http2_connections_total", Type::kCounter,
+         "Connections that turned to HTTP/2 (by ALPN, or an h2c preface).", listeners,
+         listener_labels, [](const ListenerTotals& l) { return l.http2_connections; });
+  family(w, "ballast_listener_http2_streams_total", Type::kCounter,
+         "Requests that came as HTTP/2 streams.", listeners, listener_labels,
+         [](const ListenerTotals& l) { return l.http2_streams; });
+  family(w, "ballast_listener_http2_goaways_total", Type::kCounter,
+         "HTTP/2 connections ended with GOAWAY for a protocol error or an attack (floods, "
+         "rapid reset).",
+         listeners, listener_labels, [](const ListenerTotals& l) { return l.http2_goaways; });
   histograms(
       w, "ballast_listener_request_duration_seconds",
       "From a request's head arriving to its response's end.", listeners, listener_labels,

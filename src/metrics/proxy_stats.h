@@ -40,6 +40,9 @@ struct ListenerStats {
   Counter refused_listener_full;   // closed at accept: max_connections reached
   Counter refused_client_full;     // closed at accept: max_connections_per_client reached
   Gauge active_tunnels;
+  Counter http2_connections;  // connections that turned to HTTP/2 (ALPN h2, or h2c)
+  Counter http2_streams;      // requests that came as HTTP/2 streams
+  Counter http2_goaways;      // HTTP/2 connections ended for a protocol error or an attack
   // By rule position in evaluation order; rules past the last slot share it.
   static constexpr size_t kMaxRules = 64;
   RuleStats rules[kMaxRules];

@@ -22,6 +22,9 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
     l.refused_listener_full += s.refused_listener_full.get();
     l.refused_client_full += s.refused_client_full.get();
     l.active_tunnels += s.active_tunnels.get();
+    l.http2_connections += s.http2_connections.get();
+    l.http2_streams += s.http2_streams.get();
+    l.http2_goaways += s.http2_goaways.get();
     l.responses.add(s.responses);
     l.total_time.add(s.total_time);
     for (size_t r = 0; r < ListenerStats::kMaxRules; ++r) {

@@ -35,6 +35,9 @@ struct ListenerTotals {
   uint64_t refused_listener_full = 0;
   uint64_t refused_client_full = 0;
   int64_t active_tunnels = 0;
+  uint64_t http2_connections = 0;
+  uint64_t http2_streams = 0;
+  uint64_t http2_goaways = 0;
   StatusTotals responses;
   HistogramSnapshot total_time;
   std::array<RuleTotals, ListenerStats::kMaxRules> rules;

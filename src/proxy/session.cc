@@ -32,17 +32,14 @@ constexpr int64_t kDrainGraceMs = 1000;
 Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
                  const config::ListenerConfig& listener,
                  std::shared_ptr<metrics::ListenerStats> stats,
-                 std::shared_ptr<AccessLogWriter> access_log, int fd,
-                 const core::SocketAddress& peer, ConnectionLimiter::Admission admission)
+                 std::shared_ptr<AccessLogWriter> access_log, const core::SocketAddress& peer)
     : worker_(worker),
       snapshot_(std::move(snapshot)),
       listener_(&listener),
       stats_(std::move(stats)),
       access_log_(std::move(access_log)),
-      fd_(fd),
       peer_(peer),
       peer_ip_(peer.ip_string()),
-      admission_(std::move(admission)),
       client_in_(&worker.buffers()),
       client_out_(&worker.buffers()),
       upstream_out_(&worker.buffers()),
@@ -58,12 +55,38 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
       upstream_timer_(&Session::on_upstream_timer, this) {
   request_sink_.s = this;
   response_sink_.s = this;
+}
+
+Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+                 const config::ListenerConfig& listener,
+                 std::shared_ptr<metrics::ListenerStats> stats,
+                 std::shared_ptr<AccessLogWriter> access_log, int fd,
+                 const core::SocketAddress& peer, ConnectionLimiter::Admission admission)
+    : Session(worker, std::move(snapshot), listener, std::move(stats), std::move(access_log),
+              peer) {
+  fd_ = fd;
+  admission_ = std::move(admission);
   if (sends_proxy_header(listener, peer)) phase_ = Phase::kProxyHeader;
   if (listener.tls.context) {
     tls_ = std::make_unique<tls::Stream>(listener.tls.context, fd_);
+    secure_ = true;
+  } else {
+    if (listener.http2.enabled) http2_ = Http2::kPrefaceMayCome;
   }
   stats_->connections.add();
   stats_->active_connections.add(1);
+}
+
+Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+                 const config::ListenerConfig& listener,
+                 std::shared_ptr<metrics::ListenerStats> stats,
+                 std::shared_ptr<AccessLogWriter> access_log, StreamPort& port,
+                 const core::SocketAddress& peer, bool secure, std::string client_subject)
+    : Session(worker, std::move(snapshot), listener, std::move(stats), std::move(access_log),
+              peer) {
+  port_ = &port;
+  secure_ = secure;
+  client_subject_ = std::move(client_subject);
 }
 
 Session::~Session() {
@@ -71,6 +94,10 @@ Session::~Session() {
 }
 
 void Session::start() {
+  if (port_ != nullptr) {
+    drive();
+    return;
+  }
   worker_.loop().add(fd_, this);
   // The first request gets header_timeout from the moment the connection is accepted.
   worker_.loop().timers().arm(client_timer_, listener_->header_timeout_ms, worker_.loop().now_ms());
@@ -138,6 +165,10 @@ void Session::drive() {
     }
     bool progress = false;
     progress |= read_client();
+    if (wants_http2()) {
+      hand_over_to_http2();
+      return;
+    }
     if (phase_ == Phase::kTunnel) {
       progress |= pump_tunnel();
     } else {
@@ -197,7 +228,7 @@ bool Session::read_client() {
   core::IoResult r = receive_from_client(client_in_.write_ptr(), room);
   switch (r.state) {
     case core::IoState::kOk:
-      stats_->bytes_in.add(r.bytes);
+      if (port_ == nullptr) stats_->bytes_in.add(r.bytes);  // HTTP/2 counts its frames
       bytes_in_total_ += r.bytes;
       client_in_.commit(r.bytes);
       // A short read drained the socket. Not so through TLS, which hands over one record
@@ -262,7 +293,7 @@ bool Session::flush_client() {
   core::IoResult r = send_to_client(client_out_.data(), client_out_.size());
   switch (r.state) {
     case core::IoState::kOk:
-      stats_->bytes_out.add(r.bytes);
+      if (port_ == nullptr) stats_->bytes_out.add(r.bytes);
       bytes_out_total_ += r.bytes;
       // TLS writes a record per call; only a plain socket's short send means it is full.
       if (r.bytes < client_out_.size() && !tls_) client_writable_ = false;
@@ -436,6 +467,11 @@ void Session::start_closing() {
 void Session::start_lingering() {
   // Half-close: the client reads our last response, then sees EOF. We keep reading
   // whatever it still sends for a short while so the kernel does not answer with RST.
+  // An HTTP/2 stream has nothing to linger on: its connection goes on.
+  if (port_ != nullptr) {
+    close();
+    return;
+  }
   if (tls_) tls_->shutdown();  // close_notify: the client knows nothing was cut
   ::shutdown(fd_, SHUT_WR);
   if (client_eof_) {
@@ -474,7 +510,7 @@ void Session::close() {
   if (phase_ == Phase::kTunnel) end_tunnel();
   phase_ = Phase::kClosed;
   admission_.reset();
-  stats_->active_connections.add(-1);
+  if (port_ == nullptr) stats_->active_connections.add(-1);
   if (exchange_.log.pending) log_exchange(499);
   client_timer_.cancel();
   upstream_timer_.cancel();
@@ -483,6 +519,12 @@ void Session::close() {
     exchange_.group->request_finished(static_cast<size_t>(exchange_.target));
   release_group_slots();
   exchange_.group = nullptr;
+  if (port_ != nullptr) {
+    port_->session_closed();
+    port_ = nullptr;
+    worker_.loop().defer_delete([this] { delete this; });
+    return;
+  }
   worker_.loop().remove(fd_);
   // close_notify, best effort: OpenSSL forgets the session of a connection that ends
   // without one, and the client could not resume it.

@@ -18,6 +18,7 @@
 #include "proxy/connection_limiter.h"
 #include "proxy/exchange.h"
 #include "proxy/forwarding.h"
+#include "proxy/stream_port.h"
 #include "proxy/upstream.h"
 #include "tls/tls_stream.h"
 
@@ -41,6 +42,12 @@ class Session final : public ClientConnection, public UpstreamOwner {
           const config::ListenerConfig& listener, std::shared_ptr<metrics::ListenerStats> stats,
           std::shared_ptr<AccessLogWriter> access_log, int fd, const core::SocketAddress& peer,
           ConnectionLimiter::Admission admission);
+  // A Session that serves one HTTP/2 stream (see StreamPort): `peer`, `secure` and
+  // `client_subject` are its connection's.
+  Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+          const config::ListenerConfig& listener, std::shared_ptr<metrics::ListenerStats> stats,
+          std::shared_ptr<AccessLogWriter> access_log, StreamPort& port,
+          const core::SocketAddress& peer, bool secure, std::string client_subject);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -84,7 +91,16 @@ class Session final : public ClientConnection, public UpstreamOwner {
     void on_message_complete() override;
   };
 
+  // What both constructors share.
+  Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
+          const config::ListenerConfig& listener, std::shared_ptr<metrics::ListenerStats> stats,
+          std::shared_ptr<AccessLogWriter> access_log, const core::SocketAddress& peer);
+
   void drive();
+  // HTTP/2 (session_http2.cc): the client chose it by ALPN, or sent its preface on a plain
+  // listener. The connection becomes an H2Connection and this Session goes.
+  bool wants_http2();
+  void hand_over_to_http2();
   // The client connection's bytes, through TLS on a TLS listener (session_tls.cc).
   core::IoResult receive_from_client(char* buf, size_t len);
   core::IoResult send_to_client(const char* buf, size_t len);
@@ -190,9 +206,16 @@ class Session final : public ClientConnection, public UpstreamOwner {
   std::shared_ptr<AccessLogWriter> access_log_;
   uint64_t bytes_in_total_ = 0;
   uint64_t bytes_out_total_ = 0;
-  int fd_;
+  int fd_ = -1;
   // TLS listeners: the connection's TLS state (null on plain listeners).
   std::unique_ptr<tls::Stream> tls_;
+  // An HTTP/2 stream's Session: the stream in place of a socket (null otherwise).
+  StreamPort* port_ = nullptr;
+  bool secure_ = false;  // the client's connection is TLS (X-Forwarded-Proto, redirects)
+  // Whether the connection turns to HTTP/2: by ALPN during the TLS handshake, or by the
+  // client's preface as its first bytes on a plain listener (h2c with prior knowledge).
+  enum class Http2 { kNo, kPrefaceMayCome, kAlpnChoseIt };
+  Http2 http2_ = Http2::kNo;
   std::string client_subject_;  // mutual TLS: the verified client certificate's subject
   core::SocketAddress peer_;
   std::string peer_ip_;

@@ -217,7 +217,7 @@ void Session::on_request_head(http::MessageHead& head) {
     fallback_host = exchange_.group->target_text(static_cast<size_t>(exchange_.target));
   ClientFacts facts;
   facts.client_ip = peer_ip_;
-  facts.proto = tls_ ? "https" : "http";
+  facts.proto = secure_ ? "https" : "http";
   facts.fallback_host = fallback_host;
   facts.request_id = std::string_view(request_id, sizeof(request_id));
   if (exchange_.request.websocket) facts.upgrade = "websocket";
@@ -315,7 +315,7 @@ void Session::answer_from_rule(const config::RuleConfig& rule, const http::Messa
   std::string location;
   if (rule.action == config::RuleConfig::Action::kRedirect) {
     location = expand_location(rule.location_template, head.host, head.target,
-                               listener_->bind.port(), tls_ ? "https" : "http");
+                               listener_->bind.port(), secure_ ? "https" : "http");
   }
   write_generated_response(client_out_,
                            GeneratedResponse{rule.status, rule.content_type, rule.body, location,

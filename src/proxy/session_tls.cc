@@ -1,4 +1,4 @@
-// The client connection's transport: the socket itself, or TLS over it.
+// The client connection's transport: the socket itself, TLS over it, or an HTTP/2 stream.
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -10,6 +10,7 @@
 namespace ballast::proxy {
 
 core::IoResult Session::receive_from_client(char* buf, size_t len) {
+  if (port_ != nullptr) return port_->read_request(buf, len);
   if (tls_) {
     core::IoResult r = tls_->read(buf, len);
     note_tls_progress();
@@ -19,6 +20,7 @@ core::IoResult Session::receive_from_client(char* buf, size_t len) {
 }
 
 core::IoResult Session::send_to_client(const char* buf, size_t len) {
+  if (port_ != nullptr) return port_->write_response(buf, len);
   if (tls_) {
     core::IoResult r = tls_->write(buf, len);
     note_tls_progress();
@@ -35,6 +37,7 @@ void Session::note_tls_progress() {
       stats_->tls_handshakes.add();
       if (tls_->resumed()) stats_->tls_resumed.add();
       if (!listener_->tls.client_ca.empty()) client_subject_ = tls_->peer_subject();
+      if (tls_->alpn() == "h2") http2_ = Http2::kAlpnChoseIt;
       break;
     case tls::Stream::Handshake::kFailed:
       // Scanners and clients that distrust the certificate fail handshakes all day: a

@@ -246,12 +246,6 @@ void Worker::accept_connection(std::shared_ptr<const ConfigSnapshot> snapshot,
                                const std::shared_ptr<AccessLogWriter>& access_log, int fd,
                                const core::SocketAddress& peer,
                                ConnectionLimiter::Admission admission) {
-  auto link = [this](ClientConnection* c) {
-    c->next = sessions_;
-    if (sessions_ != nullptr) sessions_->prev = c;
-    sessions_ = c;
-    ++session_count_;
-  };
   if (listener.protocol == config::ListenerConfig::Protocol::kTcp) {
     auto* relay =
         new TcpSession(*this, std::move(snapshot), listener, stats, fd, peer, std::move(admission));
@@ -263,6 +257,19 @@ void Worker::accept_connection(std::shared_ptr<const ConfigSnapshot> snapshot,
                               std::move(admission));
   link(session);
   session->start();
+}
+
+void Worker::link(ClientConnection* c) {
+  c->next = sessions_;
+  if (sessions_ != nullptr) sessions_->prev = c;
+  sessions_ = c;
+  ++session_count_;
+}
+
+void Worker::adopt_http2(H2Connection::Handover handover) {
+  auto* connection = new H2Connection(*this, std::move(handover));
+  link(connection);
+  connection->start();
 }
 
 void Worker::session_closed(ClientConnection* session) {

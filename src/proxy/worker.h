@@ -18,6 +18,7 @@
 #include "proxy/circuit_breaker.h"
 #include "proxy/config_snapshot.h"
 #include "proxy/control_link.h"
+#include "proxy/h2_connection.h"
 #include "proxy/membership.h"
 #include "proxy/request_id.h"
 #include "proxy/target_group_runtime.h"
@@ -109,8 +110,11 @@ class Worker {
                          const std::shared_ptr<AccessLogWriter>& access_log, int fd,
                          const core::SocketAddress& peer, ConnectionLimiter::Admission admission);
   void session_closed(ClientConnection* session);
+  // A connection a Session accepted turned to HTTP/2.
+  void adopt_http2(H2Connection::Handover handover);
 
  private:
+  void link(ClientConnection* connection);
   std::shared_ptr<TargetGroupRuntime> make_group(
       const std::shared_ptr<const config::Config>& config, size_t position,
       std::shared_ptr<CircuitBreaker> breaker);

@@ -36,6 +36,13 @@ class Stream {
   enum class Handshake { kInProgress, kCompleted, kFailed };
   Handshake take_handshake_outcome();
   bool resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
+  // The protocol ALPN chose ("h2", "http/1.1"), or empty.
+  std::string_view alpn() const {
+    const unsigned char* p = nullptr;
+    unsigned int n = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &p, &n);
+    return {reinterpret_cast<const char*>(p), n};
+  }
   // Why the peer's certificate was refused (a client connection), or empty.
   std::string verify_error() const;
   // The verified client certificate's subject (mutual TLS), or empty.

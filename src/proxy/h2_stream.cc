@@ -1,0 +1,225 @@
+#include "proxy/h2_stream.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "http/headers.h"
+#include "proxy/h2_connection.h"
+#include "proxy/session.h"
+
+namespace ballast::proxy {
+
+namespace {
+// Response bytes a stream holds for a client whose window is shut, before its Session is
+// told to wait (and stops reading from the target): as much as an HTTP/1.1 session queues.
+constexpr size_t kMaxBuffered = 64 * 1024;
+// Responses from a Session are HTTP/1.1 it wrote itself: its own limits are enough.
+constexpr http::HeadLimits kResponseLimits{16 * 1024, 256 * 1024, 1024};
+
+void append_chunk(std::string& out, const char* data, size_t n) {
+  char size[20];
+  int len = std::snprintf(size, sizeof(size), "%zx\r\n", n);
+  out.append(size, static_cast<size_t>(len));
+  out.append(data, n);
+  out.append("\r\n");
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+H2Stream::H2Stream(H2Connection& connection, int32_t id)
+    : connection_(connection),
+      id_(id),
+      parser_(http::MessageParser::Kind::kResponse, kResponseLimits, this),
+      body_(&connection.buffers()) {}
+
+H2Stream::~H2Stream() = default;
+
+void H2Stream::start(const h2::RequestHead& head, bool end_stream, Session* session) {
+  session_ = session;
+  head_request_ = head.method == "HEAD";
+  parser_.set_request_was_head(head_request_);
+  request_.reserve(256);
+  request_.append(head.method).append(" ").append(head.path).append(" HTTP/1.1\r\n");
+  if (!head.authority.empty()) request_.append("host: ").append(head.authority).append("\r\n");
+  std::string cookie;
+  for (const auto& [name, value] : head.fields) {
+    if (name == "host" && !head.authority.empty()) continue;  // :authority wins (RFC 9113 8.3.1)
+    if (name == "cookie") {
+      // RFC 9113 8.2.3: HTTP/2 may split Cookie into fields; HTTP/1.1 wants one line.
+      if (!cookie.empty()) cookie.append("; ");
+      cookie.append(value);
+      continue;
+    }
+    request_.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!cookie.empty()) request_.append("cookie: ").append(cookie).append("\r\n");
+  if (!end_stream && !head.has_content_length) {
+    request_.append("transfer-encoding: chunked\r\n");
+    chunked_ = true;
+  }
+  content_length_ = head.has_content_length ? head.content_length : 0;
+  has_content_length_ = head.has_content_length;
+  request_.append("connection: close\r\n\r\n");
+  request_ended_ = end_stream;
+}
+
+void H2Stream::add_body(const char* data, size_t n) {
+  unconsumed_body_ += n;
+  body_received_ += n;
+  if (chunked_) {
+    append_chunk(request_, data, n);
+  } else if (has_content_length_ && body_received_ >= content_length_) {
+    // The body's last bytes wait for END_STREAM: a stream that then sends more than its
+    // Content-Length is reset by nghttp2, and the target must not have seen a complete
+    // request by then.
+    held_back_.append(data, n);
+    return;
+  } else {
+    request_.append(data, n);
+  }
+  wake_session(EPOLLIN);
+}
+
+void H2Stream::end_request() {
+  request_ended_ = true;
+  if (chunked_) request_.append("0\r\n\r\n");
+  request_.append(held_back_);
+  held_back_.clear();
+  wake_session(EPOLLIN);
+}
+
+core::IoResult H2Stream::read_request(char* buf, size_t len) {
+  if (stream_closed_) return {core::IoState::kFailed, 0};
+  size_t available = request_.size() - request_read_;
+  if (available == 0) return {core::IoState::kWantRead, 0};
+  size_t n = std::min(len, available);
+  std::memcpy(buf, request_.data() + request_read_, n);
+  request_read_ += n;
+  if (request_read_ == request_.size()) {
+    request_.clear();
+    request_read_ = 0;
+  }
+  // The Session took body bytes: the client may send as many more.
+  size_t credit = std::min(unconsumed_body_, n);
+  if (credit > 0) {
+    unconsumed_body_ -= credit;
+    connection_.frames().consumed(id_, credit);
+    connection_.flush_soon();
+  }
+  return {core::IoState::kOk, n};
+}
+
+core::IoResult H2Stream::write_response(const char* buf, size_t len) {
+  if (stream_closed_) return {core::IoState::kFailed, 0};
+  if (body_.size() >= kMaxBuffered) {
+    waiting_for_window_ = true;
+    return {core::IoState::kWantWrite, 0};
+  }
+  size_t offset = 0;
+  while (offset < len && response_ != Response::kComplete) {
+    auto r = parser_.execute(buf + offset, len - offset);
+    offset += r.consumed;
+    if (r.status == http::MessageParser::Status::kError) {
+      connection_.frames().reset(id_, NGHTTP2_INTERNAL_ERROR);
+      connection_.flush_soon();
+      return {core::IoState::kFailed, 0};
+    }
+    if (r.status == http::MessageParser::Status::kMessageComplete) {
+      if (response_ != Response::kComplete) parser_.next_message();  // an interim 1xx
+    } else if (r.consumed == 0) {
+      break;
+    }
+  }
+  return {core::IoState::kOk, len};
+}
+
+int H2Stream::on_head(http::MessageHead& head) {
+  if (head.status < 200) {
+    interim_ = true;  // 1xx: not passed on (HTTP/2 clients need no 100-continue)
+    return 0;
+  }
+  h2::Fields fields;
+  fields.reserve(head.headers.size());
+  for (const auto& h : head.headers) {
+    // Connection-specific fields have no place in HTTP/2 (RFC 9113 8.2.2).
+    if (http::is_hop_by_hop(h.name, head.connection)) continue;
+    fields.emplace_back(lowercase(h.name), std::string(h.value));
+  }
+  bool has_body = !head_request_ && head.status != 204 && head.status != 304;
+  response_ = has_body ? Response::kBody : Response::kComplete;
+  connection_.frames().submit_response(id_, head.status, fields, has_body);
+  connection_.flush_soon();
+  return head_request_ ? 1 : 0;
+}
+
+void H2Stream::on_body(const char* data, size_t n) {
+  body_.append(data, n);
+  connection_.frames().resume_body(id_);
+  connection_.flush_soon();
+}
+
+void H2Stream::on_message_complete() {
+  if (interim_) {
+    interim_ = false;
+    return;
+  }
+  response_ = Response::kComplete;
+  connection_.frames().resume_body(id_);
+  connection_.flush_soon();
+}
+
+size_t H2Stream::read_body(char* buf, size_t len, bool* end) {
+  size_t n = std::min(len, body_.size());
+  if (n > 0) {
+    std::memcpy(buf, body_.data(), n);
+    body_.consume(n);
+  }
+  *end = response_ == Response::kComplete && body_.empty();
+  if (body_.empty()) body_.release();
+  if (waiting_for_window_ && body_.size() < kMaxBuffered / 2) {
+    waiting_for_window_ = false;
+    connection_.wake_writer(id_);
+  }
+  return n;
+}
+
+void H2Stream::wake_writer() {
+  wake_session(EPOLLOUT);
+}
+
+void H2Stream::wake_session(uint32_t events) {
+  if (session_ != nullptr) session_->on_io(events);
+}
+
+bool H2Stream::stream_closed() {
+  stream_closed_ = true;
+  // Reset by the client before the answer was out (or the connection is ending): stop the
+  // Session, which gives back its target connection and slots and logs a 499.
+  if (session_ != nullptr && response_ != Response::kComplete) abort_session();
+  return done();
+}
+
+void H2Stream::abort_session() {
+  stream_closed_ = true;
+  if (session_ != nullptr) session_->abort();
+}
+
+void H2Stream::session_closed() {
+  session_ = nullptr;
+  if (!stream_closed_ && response_ != Response::kComplete) {
+    // The Session ended without a whole response (its target failed mid-body): the client
+    // must not take a cut body for a complete one.
+    connection_.frames().reset(id_, NGHTTP2_INTERNAL_ERROR);
+    connection_.flush_soon();
+  }
+  connection_.stream_done(id_);
+}
+
+}  // namespace ballast::proxy

@@ -1,0 +1,77 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/buffer.h"
+#include "h2/server_session.h"
+#include "http/message_parser.h"
+#include "proxy/stream_port.h"
+
+namespace ballast::proxy {
+
+class H2Connection;
+class Session;
+
+// One HTTP/2 stream of an H2Connection, and the Session that serves it. The request goes
+// to the Session as HTTP/1.1 bytes; its HTTP/1.1 response is parsed back into a HEADERS
+// frame and a body that nghttp2 sends as the client's window allows.
+class H2Stream final : public StreamPort, public http::MessageSink {
+ public:
+  H2Stream(H2Connection& connection, int32_t id);
+  ~H2Stream() override;
+  H2Stream(const H2Stream&) = delete;
+  H2Stream& operator=(const H2Stream&) = delete;
+
+  // The request head as HTTP/1.1 (Connection: close, so the Session serves only it).
+  void start(const h2::RequestHead& head, bool end_stream, Session* session);
+  void add_body(const char* data, size_t n);
+  void end_request();
+  // nghttp2 asks for response body bytes.
+  size_t read_body(char* buf, size_t len, bool* end);
+  // nghttp2 closed the stream (answered, or reset by the client). True when the stream
+  // can be freed now; otherwise it waits for its Session's session_closed().
+  bool stream_closed();
+  // The connection ends: the Session is stopped (it calls session_closed()).
+  void abort_session();
+  bool done() const { return stream_closed_ && session_ == nullptr; }
+  // The client's window opened again after the Session was told to wait.
+  void wake_writer();
+
+  // StreamPort.
+  core::IoResult read_request(char* buf, size_t len) override;
+  core::IoResult write_response(const char* buf, size_t len) override;
+  void session_closed() override;
+
+  // http::MessageSink: the Session's response, parsed.
+  int on_head(http::MessageHead& head) override;
+  void on_body(const char* data, size_t n) override;
+  void on_message_complete() override;
+
+ private:
+  enum class Response { kAwaitingHead, kBody, kComplete };
+  void wake_session(uint32_t events);
+
+  H2Connection& connection_;
+  int32_t id_;
+  Session* session_ = nullptr;  // freed by the event loop after session_closed()
+  bool stream_closed_ = false;
+
+  std::string request_;  // HTTP/1.1 bytes the Session has not read yet
+  size_t request_read_ = 0;
+  size_t unconsumed_body_ = 0;  // DATA bytes not yet reported consumed (flow control)
+  bool chunked_ = false;
+  bool head_request_ = false;
+  bool request_ended_ = false;
+  bool has_content_length_ = false;
+  uint64_t content_length_ = 0;
+  uint64_t body_received_ = 0;
+  std::string held_back_;  // the body's last bytes, until END_STREAM
+
+  http::MessageParser parser_;
+  Response response_ = Response::kAwaitingHead;
+  bool interim_ = false;             // the head being parsed is a 1xx
+  core::Buffer body_;                // response body bytes for nghttp2 to send
+  bool waiting_for_window_ = false;  // the Session was told kWantWrite
+};
+
+}  // namespace ballast::proxy
