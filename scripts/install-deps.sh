@@ -19,6 +19,9 @@ PACKAGES=(
   prometheus                # promtool checks the /metrics exposition in the tests
   testssl.sh                # the TLS test audits a listener's protocols and ciphers
   python3-websockets        # WebSocket peers on both sides of ballast in the tunnel tests
+  libnghttp2-dev            # HTTP/2 to clients
+  nghttp2-client            # h2load, nghttp: HTTP/2 clients for the tests and make bench
+  python3-h2                # hpack: the frame-level HTTP/2 peer of the attack tests
   chromium                  # the dashboard test loads the page headless
 )
 

@@ -115,6 +115,7 @@ struct ServerSession::Callbacks {
         if (!me.glitch("a PRIORITY frame")) return NGHTTP2_ERR_CALLBACK_FAILURE;
         break;
       case NGHTTP2_RST_STREAM:
+        ++me.resets_;
         if (!me.glitch("a stream reset before its answer")) return NGHTTP2_ERR_CALLBACK_FAILURE;
         break;
       default:
@@ -152,6 +153,23 @@ struct ServerSession::Callbacks {
     return static_cast<ssize_t>(n);
   }
 
+  // nghttp2 ends some connections itself (a reset rate above its limit): say why.
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+    ServerSession& me = self(user);
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+      me.ended_for_error_ = true;
+      if (!me.failure_.empty()) return 0;
+      me.failure_ = std::string("GOAWAY ") + nghttp2_http2_strerror(frame->goaway.error_code);
+      // The one limit nghttp2 enforces by itself with INTERNAL_ERROR.
+      if (frame->goaway.error_code == NGHTTP2_INTERNAL_ERROR && me.resets_ > kResetBurst)
+        me.failure_ += ": the client reset " + std::to_string(me.resets_) +
+                       " streams, faster than " + std::to_string(kResetsPerSecond) +
+                       " a second after a burst of " + std::to_string(kResetBurst) +
+                       " (rapid reset, CVE-2023-44487)";
+    }
+    return 0;
+  }
+
   static int on_error(nghttp2_session*, int, const char* msg, size_t len, void* user) {
     ServerSession& me = self(user);
     if (me.failure_.empty()) me.failure_.assign(msg, len);
@@ -170,6 +188,7 @@ ServerSession::ServerSession(const Limits& limits, StreamEvents& events)
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &Callbacks::on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, &Callbacks::on_stream_close);
   nghttp2_session_callbacks_set_error_callback2(cb, &Callbacks::on_error);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cb, &Callbacks::on_frame_send);
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
   // The window opens as the proxy passes request bodies on (consumed()), not as nghttp2
@@ -204,10 +223,15 @@ bool ServerSession::receive(const char* data, size_t n) {
   if (!failure_.empty() && !nghttp2_session_want_read(session_)) return false;
   ssize_t r = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(data), n);
   if (r < 0) {
-    // nghttp2 queued its GOAWAY for protocol errors; our own refusals (floods) queue one.
-    if (r == NGHTTP2_ERR_CALLBACK_FAILURE || r == NGHTTP2_ERR_FLOODED)
-      nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+    // The client is told why before the close: ENHANCE_YOUR_CALM for floods (ours, or
+    // nghttp2's CONTINUATION and acknowledgement limits), PROTOCOL_ERROR otherwise. Where
+    // nghttp2 queued a GOAWAY already, it stays the one sent.
+    bool flood = r == NGHTTP2_ERR_CALLBACK_FAILURE || r == NGHTTP2_ERR_FLOODED ||
+                 r == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
+    nghttp2_session_terminate_session(session_,
+                                      flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
     if (failure_.empty()) failure_ = nghttp2_strerror(static_cast<int>(r));
+    ended_for_error_ = true;
     return false;
   }
   return true;

@@ -70,6 +70,8 @@ class ServerSession {
   // The last client-initiated stream id seen.
   int32_t last_stream() const;
   const std::string& failure() const { return failure_; }
+  // The connection ends for an error or an attack (a GOAWAY with an error code).
+  bool ended_for_error() const { return ended_for_error_; }
 
   // The response head; its body comes from StreamEvents::read_response_body.
   void submit_response(int32_t stream, int status, const Fields& fields, bool has_body);
@@ -90,6 +92,8 @@ class ServerSession {
   nghttp2_session* session_ = nullptr;
   size_t open_streams_ = 0;
   bool seen_settings_ = false;
+  bool ended_for_error_ = false;
+  uint64_t resets_ = 0;  // RST_STREAM frames from the client
   uint32_t glitches_ = 0;
   int64_t glitch_window_start_ms_ = 0;
   std::string failure_;

@@ -102,7 +102,9 @@ void AccessLogWriter::append_json(const AccessRecord& r) {
   append_escaped(b, r.method);
   b += " ";
   append_escaped(b, r.uri);
-  b += r.http_minor == 0 ? " HTTP/1.0\"" : " HTTP/1.1\"";
+  b += " ";
+  b += r.protocol;
+  b += "\"";
   b += ",\"status\":" + std::to_string(r.status);
   b += ",\"target_status\":";
   b += r.target_status > 0 ? std::to_string(r.target_status) : "null";
@@ -139,7 +141,9 @@ void AccessLogWriter::append_common(const AccessRecord& r, bool combined) {
   append_plain(b, r.method);
   b += " ";
   append_plain(b, r.uri);
-  b += r.http_minor == 0 ? " HTTP/1.0\" " : " HTTP/1.1\" ";
+  b += " ";
+  b += r.protocol;
+  b += "\" ";
   b += std::to_string(r.status) + " " + std::to_string(r.sent_bytes);
   if (combined) {
     b += " \"-\" \"";

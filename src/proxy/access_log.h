@@ -39,7 +39,7 @@ struct AccessRecord {
   std::string_view target;  // "ip:port", empty when ballast answered itself
   std::string_view method;
   std::string_view uri;
-  int http_minor = 1;
+  std::string_view protocol = "HTTP/1.1";  // as the client spoke: HTTP/1.0, 1.1, 2.0
   int status = 0;         // sent to the client
   int target_status = 0;  // from the target, 0 when none
   double request_s = 0;   // head arrived -> request sent to the target (-1: not sent)

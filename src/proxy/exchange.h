@@ -21,7 +21,7 @@ struct ExchangeLog {
   int64_t sent_us = 0;      // request forwarded (0: never)
   int64_t response_us = 0;  // response head from the target (0: none)
   std::string method, uri, user_agent, request_id, target, target_group;
-  int http_minor = 1;
+  const char* protocol = "HTTP/1.1";
   int status = 0;
   int target_status = 0;
   int rule = -1;

@@ -101,10 +101,6 @@ void H2Connection::drive() {
   bool idle = streams_.empty() && own_answers_.empty();
   bool flushed = out_.empty() && !frames_.wants_write();
   if (flushed && (frames_.finished() || failed_ || (phase_ == Phase::kDraining && idle))) {
-    if (failed_) {
-      LOG_INFO("%s %s: HTTP/2 connection closed: %s", peer_.ip_string().c_str(),
-               listener_->name.c_str(), frames_.failure().c_str());
-    }
     close();
     return;
   }
@@ -123,10 +119,7 @@ bool H2Connection::read_client() {
     case core::IoState::kOk:
       stats_->bytes_in.add(r.bytes);
       if (r.bytes < sizeof(buf) && !tls_) readable_ = false;
-      if (!frames_.receive(buf, r.bytes)) {
-        failed_ = true;
-        stats_->http2_goaways.add();
-      }
+      if (!frames_.receive(buf, r.bytes)) failed_ = true;
       return true;
     case core::IoState::kWantRead:
       readable_ = false;
@@ -200,7 +193,7 @@ void H2Connection::on_request_head(int32_t id, h2::RequestHead& head, bool end_s
   streams_.emplace(id, std::move(stream));
   auto* session = new Session(worker_, snapshot_, *listener_, stats_, access_log_, *s, peer_,
                               tls_ != nullptr, client_subject_);
-  s->start(head, end_stream, session);
+  s->start(head, end_stream, listener_->http2.limits.initial_window_size, session);
   session->start();
 }
 
@@ -284,6 +277,11 @@ void H2Connection::close() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
   timer_.cancel();
+  if (frames_.ended_for_error()) {
+    stats_->http2_goaways.add();
+    LOG_INFO("%s %s: HTTP/2 connection ended: %s", peer_.ip_string().c_str(),
+             listener_->name.c_str(), frames_.failure().c_str());
+  }
   // Every stream's Session stops (each logs its unanswered request); the streams are freed
   // after the current event, as their Sessions are.
   auto streams = std::move(streams_);

@@ -41,7 +41,8 @@ H2Stream::H2Stream(H2Connection& connection, int32_t id)
 
 H2Stream::~H2Stream() = default;
 
-void H2Stream::start(const h2::RequestHead& head, bool end_stream, Session* session) {
+void H2Stream::start(const h2::RequestHead& head, bool end_stream, uint64_t hold_limit,
+                     Session* session) {
   session_ = session;
   head_request_ = head.method == "HEAD";
   parser_.set_request_was_head(head_request_);
@@ -68,6 +69,7 @@ void H2Stream::start(const h2::RequestHead& head, bool end_stream, Session* sess
   has_content_length_ = head.has_content_length;
   request_.append("connection: close\r\n\r\n");
   request_ended_ = end_stream;
+  hold_until_end_ = !end_stream && has_content_length_ && content_length_ <= hold_limit;
 }
 
 void H2Stream::add_body(const char* data, size_t n) {
@@ -97,6 +99,7 @@ void H2Stream::end_request() {
 
 core::IoResult H2Stream::read_request(char* buf, size_t len) {
   if (stream_closed_) return {core::IoState::kFailed, 0};
+  if (hold_until_end_ && !request_ended_) return {core::IoState::kWantRead, 0};
   size_t available = request_.size() - request_read_;
   if (available == 0) return {core::IoState::kWantRead, 0};
   size_t n = std::min(len, available);

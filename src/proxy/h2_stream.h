@@ -22,8 +22,10 @@ class H2Stream final : public StreamPort, public http::MessageSink {
   H2Stream(const H2Stream&) = delete;
   H2Stream& operator=(const H2Stream&) = delete;
 
-  // The request head as HTTP/1.1 (Connection: close, so the Session serves only it).
-  void start(const h2::RequestHead& head, bool end_stream, Session* session);
+  // The request head as HTTP/1.1 (Connection: close, so the Session serves only it). A
+  // body whose Content-Length is at most `hold_limit` waits for END_STREAM before any of
+  // the request goes on (see hold_until_end_).
+  void start(const h2::RequestHead& head, bool end_stream, uint64_t hold_limit, Session* session);
   void add_body(const char* data, size_t n);
   void end_request();
   // nghttp2 asks for response body bytes.
@@ -66,6 +68,11 @@ class H2Stream final : public StreamPort, public http::MessageSink {
   uint64_t content_length_ = 0;
   uint64_t body_received_ = 0;
   std::string held_back_;  // the body's last bytes, until END_STREAM
+  // A small body (it fits the stream's window) is checked whole before the target sees
+  // anything: a request whose DATA disagree with its Content-Length is then never
+  // forwarded at all. A larger one streams, and only its last bytes wait: the target may
+  // see the start of a request that is then cut, never a complete one.
+  bool hold_until_end_ = false;
 
   http::MessageParser parser_;
   Response response_ = Response::kAwaitingHead;

@@ -16,7 +16,10 @@ void Session::log_request(const http::MessageHead& head) {
   exchange_.log.method.assign(head.method);
   exchange_.log.uri.assign(head.target);
   exchange_.log.user_agent.assign(head.find("User-Agent"));
-  exchange_.log.http_minor = head.version_minor;
+  // A stream's Session sees HTTP/1.1; the client spoke HTTP/2.
+  exchange_.log.protocol = port_ != nullptr       ? "HTTP/2.0"
+                           : head.version_minor == 0 ? "HTTP/1.0"
+                                                     : "HTTP/1.1";
   // The request head is already in client_in_ (counted) and nothing of the response is out.
   exchange_.log.in_mark = bytes_in_total_ - client_in_.size();
   exchange_.log.out_mark = bytes_out_total_ + client_out_.size();
@@ -50,7 +53,7 @@ void Session::log_exchange(int status_if_none) {
   r.target = exchange_.log.target;
   r.method = exchange_.log.method;
   r.uri = exchange_.log.uri;
-  r.http_minor = exchange_.log.http_minor;
+  r.protocol = exchange_.log.protocol;
   r.status = exchange_.log.status != 0 ? exchange_.log.status : status_if_none;
   r.target_status = exchange_.log.target_status;
   // ALB's three times, with -1 for a stage that did not happen.

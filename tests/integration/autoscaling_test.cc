@@ -53,13 +53,6 @@ int in_service(const Ballast& lb) {
   return group(lb).value("in_service", -1);
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 json activities(const Ballast& lb) {
   auto r = admin_call(lb.admin_port(), "GET", "/api/v1/autoscaling-groups/web/activities");
   json j = json::parse(r.body, nullptr, false);

@@ -47,16 +47,6 @@ using Clock = std::chrono::steady_clock;
   return ::testing::AssertionSuccess();
 }
 
-std::string file_text(const char* path) {
-  std::string text;
-  if (FILE* f = std::fopen(path, "r")) {
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof(buf), f)) > 0;) text.append(buf, n);
-    std::fclose(f);
-  }
-  return text;
-}
-
 // True when the peer closed `fd` (reads EOF or a reset within `ms`).
 bool closed_by_peer(int fd, int ms) {
   timeval tv{ms / 1000, (ms % 1000) * 1000};
@@ -332,8 +322,8 @@ TEST(SlowClientsTest, TwoThousandSlowAttackersDoNotStopOrdinaryClients) {
 
   // When ordinary clients stall, what the kernel and ballast said tells why.
   ASSERT_GT(latencies_us.size(), 1000u)
-      << "failures " << failures.load() << "; kernel: " << file_text("/proc/net/sockstat")
-      << "tcp_mem: " << file_text("/proc/sys/net/ipv4/tcp_mem") << lb.process().log();
+      << "failures " << failures.load() << "; kernel: " << read_file("/proc/net/sockstat")
+      << "tcp_mem: " << read_file("/proc/sys/net/ipv4/tcp_mem") << lb.process().log();
   std::sort(latencies_us.begin(), latencies_us.end());
   int64_t p50 = latencies_us[latencies_us.size() / 2];
   int64_t p99 = latencies_us[latencies_us.size() * 99 / 100];

@@ -88,13 +88,13 @@ TEST_F(TlsTest, ServesTheCertificateTheClientNames) {
   EXPECT_NE(c->tls().error.find("hostname mismatch"), std::string::npos) << c->tls().error;
 }
 
-TEST_F(TlsTest, NegotiatesHttp11ByAlpnAndForwardsAsHttps) {
+TEST_F(TlsTest, NegotiatesByAlpnAndForwardsAsHttps) {
   auto site = pki_.issue("site", {"site.test"});
   Ballast lb(tls_config(backend_.port(), cert_entry(site),
                         "      hsts: { max_age: 365d, include_subdomains: true }\n"));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   TlsOptions o = verifying("site.test", pki_);
-  o.alpn = {"h2", "http/1.1"};
+  o.alpn = {"http/1.1"};
   auto c = tls_connect(lb.port(), o);
   ASSERT_TRUE(c->tls().ok) << c->tls().error;
   EXPECT_EQ(c->tls().alpn, "http/1.1");
@@ -111,8 +111,13 @@ TEST_F(TlsTest, NegotiatesHttp11ByAlpnAndForwardsAsHttps) {
     ASSERT_TRUE(again) << i;
     EXPECT_EQ(again->status, 200);
   }
-  // A client that offers only h2 still gets in, without ALPN, and speaks HTTP/1.1.
-  o.alpn = {"h2"};
+  // A client that offers both gets HTTP/2 (http2_test.cc speaks it).
+  o.alpn = {"http/1.1", "h2"};
+  c = tls_connect(lb.port(), o);
+  ASSERT_TRUE(c->tls().ok) << c->tls().error;
+  EXPECT_EQ(c->tls().alpn, "h2");
+  // One that offers neither still gets in, without ALPN, and speaks HTTP/1.1.
+  o.alpn = {"spdy/3"};
   c = tls_connect(lb.port(), o);
   ASSERT_TRUE(c->tls().ok) << c->tls().error;
   EXPECT_EQ(c->tls().alpn, "");

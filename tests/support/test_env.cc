@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace ballast::test {
@@ -35,6 +36,13 @@ std::string make_temp_dir() {
   if (dir == nullptr) return "/tmp";
   temp_dirs().dirs.push_back(dir);
   return dir;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 void write_file(const std::string& path, const std::string& text) {

@@ -14,6 +14,8 @@ namespace ballast::test {
 // A fresh directory for this test's files (configs, logs), under the build tree's /tmp.
 std::string make_temp_dir();
 void write_file(const std::string& path, const std::string& text);
+// The whole file (empty when it cannot be read).
+std::string read_file(const std::string& path);
 // Polls until something accepts connections on 127.0.0.1:port; bounded by timeout.
 bool wait_for_port(uint16_t port, int timeout_ms = 10000);
 
