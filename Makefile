@@ -29,7 +29,7 @@ TSAN_DIR ?= build-tsan
 SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 TSAN_IN_PROCESS = EventLoop|Completion|AdminRouter|AdminServer
-TSAN_DRIVEN = ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits
+TSAN_DRIVEN = ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Reloads|Http2Test.Attacks
 # The testssl.sh audit checks ballast's TLS settings, the same in every build: once is enough.
 ASAN_SKIP = TestsslFindsNothing
 test: build
@@ -57,6 +57,7 @@ test-tsan: build
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)/ballast
 	@bash bench/tls.sh $(BUILD_DIR)/ballast
+	@bash bench/h2.sh $(BUILD_DIR)/ballast
 
 # The elasticity benchmark: step and spike profiles against the quickstart's autoscaling
 # group; SPEC RG elasticity metrics and plots in build/bench-autoscale/ (about 8 minutes).
@@ -69,7 +70,7 @@ bench-micro: build
 # libFuzzer runs (clang, ASan+UBSan), FUZZ_SECONDS each; new inputs land in build-fuzz/,
 # crashes in the current directory. Save a crash to fuzz/corpus/<target>/ to keep it tested.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = http_request http_response url_query admin_router config proxy_protocol
+FUZZ_TARGETS = http_request http_response url_query admin_router config proxy_protocol h2_frames
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLAST_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)

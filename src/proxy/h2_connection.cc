@@ -13,8 +13,9 @@
 namespace ballast::proxy {
 
 namespace {
-// Frames serialised ahead of the socket: enough for a window's worth of DATA.
-constexpr size_t kMaxQueuedOut = 64 * 1024;
+// Frames are serialised ahead of the socket until this much waits: with the one frame that
+// passes it (at most 16 KiB of DATA), the buffer stays within one pooled 32 KiB block.
+constexpr size_t kMaxQueuedOut = 16 * 1024;
 }  // namespace
 
 H2Connection::H2Connection(Worker& worker, Handover handover)

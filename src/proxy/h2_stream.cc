@@ -12,9 +12,10 @@
 namespace ballast::proxy {
 
 namespace {
-// Response bytes a stream holds for a client whose window is shut, before its Session is
-// told to wait (and stops reading from the target): as much as an HTTP/1.1 session queues.
-constexpr size_t kMaxBuffered = 64 * 1024;
+// Response body bytes a stream holds for nghttp2 (one DATA frame's worth): beyond them its
+// Session is told to wait, and once its own 64 KiB queue is full it stops reading from the
+// target. Within one pooled 32 KiB block.
+constexpr size_t kMaxBuffered = 16 * 1024;
 // Responses from a Session are HTTP/1.1 it wrote itself: its own limits are enough.
 constexpr http::HeadLimits kResponseLimits{16 * 1024, 256 * 1024, 1024};
 
@@ -125,9 +126,11 @@ core::IoResult H2Stream::write_response(const char* buf, size_t len) {
     waiting_for_window_ = true;
     return {core::IoState::kWantWrite, 0};
   }
+  // The head comes whole (the Session writes it in one piece); of the body, what fits.
+  size_t limit = response_ == Response::kBody ? std::min(len, kMaxBuffered - body_.size()) : len;
   size_t offset = 0;
-  while (offset < len && response_ != Response::kComplete) {
-    auto r = parser_.execute(buf + offset, len - offset);
+  while (offset < limit && response_ != Response::kComplete) {
+    auto r = parser_.execute(buf + offset, limit - offset);
     offset += r.consumed;
     if (r.status == http::MessageParser::Status::kError) {
       connection_.frames().reset(id_, NGHTTP2_INTERNAL_ERROR);
@@ -140,7 +143,10 @@ core::IoResult H2Stream::write_response(const char* buf, size_t len) {
       break;
     }
   }
-  return {core::IoState::kOk, len};
+  if (response_ == Response::kComplete) return {core::IoState::kOk, len};
+  if (offset < len) waiting_for_window_ = true;  // read_body() wakes the Session
+  if (offset == 0) return {core::IoState::kWantWrite, 0};
+  return {core::IoState::kOk, offset};
 }
 
 int H2Stream::on_head(http::MessageHead& head) {
