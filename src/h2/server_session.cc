@@ -33,12 +33,12 @@ struct ServerSession::Callbacks {
 
   static int on_begin_headers(nghttp2_session* s, const nghttp2_frame* frame, void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    auto* head = new RequestHead();
-    if (nghttp2_session_set_stream_user_data(s, frame->hd.stream_id, head) != 0) {
-      delete head;
+    ServerSession& me = self(user);
+    auto head = std::make_unique<RequestHead>();
+    if (nghttp2_session_set_stream_user_data(s, frame->hd.stream_id, head.get()) != 0)
       return NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
-    ++self(user).open_streams_;
+    me.heads_[frame->hd.stream_id] = std::move(head);
+    ++me.open_streams_;
     return 0;
   }
 
@@ -87,7 +87,8 @@ struct ServerSession::Callbacks {
         auto* head = static_cast<RequestHead*>(nghttp2_session_get_stream_user_data(s, id));
         if (frame->headers.cat == NGHTTP2_HCAT_REQUEST && head != nullptr) {
           nghttp2_session_set_stream_user_data(s, id, nullptr);
-          std::unique_ptr<RequestHead> owned(head);
+          std::unique_ptr<RequestHead> owned = std::move(me.heads_[id]);
+          me.heads_.erase(id);
           me.events_.on_request_head(id, *owned, end_stream);
         } else if (end_stream) {
           me.events_.on_request_end(id);  // trailers end the request
@@ -136,8 +137,9 @@ struct ServerSession::Callbacks {
 
   static int on_stream_close(nghttp2_session* s, int32_t stream, uint32_t code, void* user) {
     ServerSession& me = self(user);
-    // A stream reset while its head was still arriving keeps its half-built head.
-    delete static_cast<RequestHead*>(nghttp2_session_get_stream_user_data(s, stream));
+    // A stream reset while its head was still arriving had a half-built head.
+    nghttp2_session_set_stream_user_data(s, stream, nullptr);
+    me.heads_.erase(stream);
     if (me.open_streams_ > 0) --me.open_streams_;
     me.events_.on_stream_close(stream, code);
     return 0;
@@ -199,7 +201,6 @@ ServerSession::ServerSession(const Limits& limits, StreamEvents& events)
   // PING and SETTINGS acknowledgements queued for a client that does not read them.
   nghttp2_option_set_max_outbound_ack(opt, 1000);
   nghttp2_option_set_max_settings(opt, 32);
-  // RFC 8441: extended CONNECT (WebSocket over HTTP/2) is announced below.
   nghttp2_session_server_new2(&session_, cb, this, opt);
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
@@ -208,6 +209,8 @@ ServerSession::ServerSession(const Limits& limits, StreamEvents& events)
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits_.max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits_.initial_window_size},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits_.max_header_list_size},
+      // RFC 8441: WebSocket over HTTP/2 by extended CONNECT.
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,

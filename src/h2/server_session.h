@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -94,6 +95,9 @@ class ServerSession {
   bool seen_settings_ = false;
   bool ended_for_error_ = false;
   uint64_t resets_ = 0;  // RST_STREAM frames from the client
+  // Heads still arriving, by stream (nghttp2 holds a pointer as the stream's user data; a
+  // connection that ends mid-head frees them here).
+  std::unordered_map<int32_t, std::unique_ptr<RequestHead>> heads_;
   uint32_t glitches_ = 0;
   int64_t glitch_window_start_ms_ = 0;
   std::string failure_;

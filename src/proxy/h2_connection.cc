@@ -185,8 +185,12 @@ void H2Connection::on_request_head(int32_t id, h2::RequestHead& head, bool end_s
                std::to_string(listener_->http2.limits.max_header_list_size) + " bytes)\n");
     return;
   }
-  if (head.method == "CONNECT") {
-    answer(id, 501, "CONNECT is not supported over HTTP/2\n");
+  if (head.method == "CONNECT" && head.protocol != "websocket") {
+    answer(
+        id, 501,
+        head.protocol.empty()
+            ? "CONNECT is not supported; WebSocket goes by extended CONNECT (RFC 8441)\n"
+            : "extended CONNECT for \"" + head.protocol + "\" is not supported (websocket is)\n");
     return;
   }
   auto stream = std::make_unique<H2Stream>(*this, id);

@@ -1,6 +1,8 @@
 #include "proxy/h2_stream.h"
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstring>
@@ -27,6 +29,15 @@ void append_chunk(std::string& out, const char* data, size_t n) {
   out.append("\r\n");
 }
 
+// 16 random bytes in base64 (RFC 6455 4.1).
+std::string websocket_key() {
+  unsigned char raw[16];
+  RAND_bytes(raw, sizeof(raw));
+  unsigned char text[32];
+  int n = EVP_EncodeBlock(text, raw, sizeof(raw));
+  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(n));
+}
+
 std::string lowercase(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -46,9 +57,14 @@ void H2Stream::start(const h2::RequestHead& head, bool end_stream, uint64_t hold
                      Session* session) {
   session_ = session;
   head_request_ = head.method == "HEAD";
+  // RFC 8441: an extended CONNECT for WebSocket is the HTTP/1.1 upgrade request.
+  websocket_ = head.method == "CONNECT";
   parser_.set_request_was_head(head_request_);
   request_.reserve(256);
-  request_.append(head.method).append(" ").append(head.path).append(" HTTP/1.1\r\n");
+  request_.append(websocket_ ? std::string_view("GET") : std::string_view(head.method))
+      .append(" ")
+      .append(head.path)
+      .append(" HTTP/1.1\r\n");
   if (!head.authority.empty()) request_.append("host: ").append(head.authority).append("\r\n");
   std::string cookie;
   for (const auto& [name, value] : head.fields) {
@@ -62,6 +78,15 @@ void H2Stream::start(const h2::RequestHead& head, bool end_stream, uint64_t hold
     request_.append(name).append(": ").append(value).append("\r\n");
   }
   if (!cookie.empty()) request_.append("cookie: ").append(cookie).append("\r\n");
+  if (websocket_) {
+    // The key proves to the target that its client speaks WebSocket; its answer (the
+    // Accept) is for ballast, as HTTP/2 has none.
+    request_.append("upgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-key: ")
+        .append(websocket_key())
+        .append("\r\n\r\n");
+    request_ended_ = end_stream;
+    return;
+  }
   if (!end_stream && !head.has_content_length) {
     request_.append("transfer-encoding: chunked\r\n");
     chunked_ = true;
@@ -76,7 +101,9 @@ void H2Stream::start(const h2::RequestHead& head, bool end_stream, uint64_t hold
 void H2Stream::add_body(const char* data, size_t n) {
   unconsumed_body_ += n;
   body_received_ += n;
-  if (chunked_) {
+  if (websocket_) {
+    request_.append(data, n);  // tunnel bytes, as they are
+  } else if (chunked_) {
     append_chunk(request_, data, n);
   } else if (has_content_length_ && body_received_ >= content_length_) {
     // The body's last bytes wait for END_STREAM: a stream that then sends more than its
@@ -92,7 +119,7 @@ void H2Stream::add_body(const char* data, size_t n) {
 
 void H2Stream::end_request() {
   request_ended_ = true;
-  if (chunked_) request_.append("0\r\n\r\n");
+  if (chunked_ && !websocket_) request_.append("0\r\n\r\n");
   request_.append(held_back_);
   held_back_.clear();
   wake_session(EPOLLIN);
@@ -102,7 +129,11 @@ core::IoResult H2Stream::read_request(char* buf, size_t len) {
   if (stream_closed_) return {core::IoState::kFailed, 0};
   if (hold_until_end_ && !request_ended_) return {core::IoState::kWantRead, 0};
   size_t available = request_.size() - request_read_;
-  if (available == 0) return {core::IoState::kWantRead, 0};
+  if (available == 0) {
+    // A tunnel's client ended its side: the Session passes the end on as HTTP/1.1 would.
+    if (websocket_ && request_ended_) return {core::IoState::kClosed, 0};
+    return {core::IoState::kWantRead, 0};
+  }
   size_t n = std::min(len, available);
   std::memcpy(buf, request_.data() + request_read_, n);
   request_read_ += n;
@@ -126,6 +157,7 @@ core::IoResult H2Stream::write_response(const char* buf, size_t len) {
     waiting_for_window_ = true;
     return {core::IoState::kWantWrite, 0};
   }
+  if (response_ == Response::kTunnel) return write_tunnel(buf, len);
   // The head comes whole (the Session writes it in one piece); of the body, what fits.
   size_t limit = response_ == Response::kBody ? std::min(len, kMaxBuffered - body_.size()) : len;
   size_t offset = 0;
@@ -138,6 +170,11 @@ core::IoResult H2Stream::write_response(const char* buf, size_t len) {
       return {core::IoState::kFailed, 0};
     }
     if (r.status == http::MessageParser::Status::kMessageComplete) {
+      if (response_ == Response::kTunnel) {
+        // Past the 101: the rest are the target's tunnel bytes.
+        core::IoResult rest = write_tunnel(buf + offset, len - offset);
+        return {core::IoState::kOk, offset + rest.bytes};
+      }
       if (response_ != Response::kComplete) parser_.next_message();  // an interim 1xx
     } else if (r.consumed == 0) {
       break;
@@ -149,7 +186,35 @@ core::IoResult H2Stream::write_response(const char* buf, size_t len) {
   return {core::IoState::kOk, offset};
 }
 
+core::IoResult H2Stream::write_tunnel(const char* buf, size_t len) {
+  size_t n = std::min(len, kMaxBuffered - std::min(kMaxBuffered, body_.size()));
+  if (n == 0 && len > 0) {
+    waiting_for_window_ = true;
+    return {core::IoState::kWantWrite, 0};
+  }
+  body_.append(buf, n);
+  if (n < len) waiting_for_window_ = true;
+  connection_.frames().resume_body(id_);
+  connection_.flush_soon();
+  return {core::IoState::kOk, n};
+}
+
 int H2Stream::on_head(http::MessageHead& head) {
+  if (head.status == 101 && websocket_) {
+    // The target took the upgrade: the client's CONNECT succeeds (RFC 8441 5), and bytes
+    // flow as DATA both ways. Its Sec-WebSocket-Accept answered ballast's key.
+    h2::Fields fields;
+    for (const auto& h : head.headers) {
+      if (http::is_hop_by_hop(h.name, head.connection) ||
+          http::iequals(h.name, "sec-websocket-accept"))
+        continue;
+      fields.emplace_back(lowercase(h.name), std::string(h.value));
+    }
+    response_ = Response::kTunnel;
+    connection_.frames().submit_response(id_, 200, fields, true);
+    connection_.flush_soon();
+    return 1;
+  }
   if (head.status < 200) {
     interim_ = true;  // 1xx: not passed on (HTTP/2 clients need no 100-continue)
     return 0;
@@ -175,6 +240,7 @@ void H2Stream::on_body(const char* data, size_t n) {
 }
 
 void H2Stream::on_message_complete() {
+  if (response_ == Response::kTunnel) return;
   if (interim_) {
     interim_ = false;
     return;
@@ -222,6 +288,12 @@ void H2Stream::abort_session() {
 
 void H2Stream::session_closed() {
   session_ = nullptr;
+  if (response_ == Response::kTunnel) {
+    // The tunnel ended (a side closed, or idle_timeout): END_STREAM once its bytes are out.
+    response_ = Response::kComplete;
+    connection_.frames().resume_body(id_);
+    connection_.flush_soon();
+  }
   if (!stream_closed_ && response_ != Response::kComplete) {
     // The Session ended without a whole response (its target failed mid-body): the client
     // must not take a cut body for a complete one.

@@ -50,7 +50,9 @@ class H2Stream final : public StreamPort, public http::MessageSink {
   void on_message_complete() override;
 
  private:
-  enum class Response { kAwaitingHead, kBody, kComplete };
+  // kTunnel: a WebSocket's 101 became :status 200; bytes pass as DATA both ways.
+  enum class Response { kAwaitingHead, kBody, kTunnel, kComplete };
+  core::IoResult write_tunnel(const char* buf, size_t len);
   void wake_session(uint32_t events);
 
   H2Connection& connection_;
@@ -63,6 +65,7 @@ class H2Stream final : public StreamPort, public http::MessageSink {
   size_t unconsumed_body_ = 0;  // DATA bytes not yet reported consumed (flow control)
   bool chunked_ = false;
   bool head_request_ = false;
+  bool websocket_ = false;  // an extended CONNECT (RFC 8441): a tunnel once accepted
   bool request_ended_ = false;
   bool has_content_length_ = false;
   uint64_t content_length_ = 0;

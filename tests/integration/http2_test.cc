@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/h2_peer.h"
 #include "support/load_loop.h"
 #include "support/process.h"
 #include "support/recording_server.h"
@@ -18,20 +19,6 @@ namespace ballast::test {
 namespace {
 
 using nlohmann::json;
-
-const std::string kPeer = std::string(BALLAST_SOURCE_DIR) + "/tests/integration/peers/h2_peer.py";
-
-// Runs one scenario of the frame-level peer against an h2c listener; its JSON report.
-json peer(uint16_t port, const std::string& scenario, int count = 1) {
-  std::string dir = make_temp_dir();
-  Process p({"/usr/bin/python3", kPeer, std::to_string(port), scenario, std::to_string(count)},
-            dir + "/peer.log");
-  p.wait_exit(60000);
-  std::string out = p.log();
-  size_t brace = out.rfind("{\"goaway\"");
-  if (brace == std::string::npos) return json{{"error", out}};
-  return json::parse(out.substr(brace), nullptr, false);
-}
 
 // Runs a shell command; its exit code and output.
 struct Shell {
@@ -138,12 +125,12 @@ TEST(Http2Test, RefusesWhatHttp11CannotCarryAndForwardsNothing) {
       "transfer-encoding", "connection-header",       "uppercase-name",      "unknown-pseudo",
       "missing-path",      "content-length-mismatch", "content-length-short"};
   for (const std::string& scenario : reset) {
-    json r = peer(lb.port(), scenario);
+    json r = run_h2_peer(lb.port(), scenario);
     ASSERT_TRUE(r.contains("streams")) << scenario << ": " << r.dump();
     EXPECT_FALSE(r["streams"]["1"]["reset"].is_null()) << scenario << ": " << r.dump();
     EXPECT_EQ(r["streams"]["3"]["status"], 200) << scenario << ": " << r.dump();
   }
-  json bomb = peer(lb.port(), "hpack-bomb");
+  json bomb = run_h2_peer(lb.port(), "hpack-bomb");
   EXPECT_EQ(bomb["streams"]["1"]["status"], 431) << bomb.dump();
   EXPECT_EQ(bomb["streams"]["3"]["status"], 200) << bomb.dump();
   // The target saw the follow-up requests (GET /) and nothing of the refused ones.
@@ -161,7 +148,7 @@ TEST(Http2Test, AttacksEndTheirConnectionWithGoaway) {
   DemoBackend backend;
   Ballast lb(proxy_config({backend.port()}, "", "", 2));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
-  ASSERT_EQ(peer(lb.port(), "ordinary", 10)["streams"].size(), 10u);
+  ASSERT_EQ(run_h2_peer(lb.port(), "ordinary", 10)["streams"].size(), 10u);
   long rss_before = peak_rss_bytes(lb.process().pid());
   constexpr uint32_t kEnhanceYourCalm = 11, kInternalError = 2;
   struct Attack {
@@ -177,7 +164,7 @@ TEST(Http2Test, AttacksEndTheirConnectionWithGoaway) {
       {"empty-data-flood", 100000, kEnhanceYourCalm},
   };
   for (const Attack& a : attacks) {
-    json r = peer(lb.port(), a.scenario, a.count);
+    json r = run_h2_peer(lb.port(), a.scenario, a.count);
     ASSERT_TRUE(r.contains("goaway")) << a.scenario << ": " << r.dump();
     ASSERT_FALSE(r["goaway"].is_null()) << a.scenario << ": " << r.dump();
     EXPECT_EQ(r["goaway"]["code"], a.code) << a.scenario << ": " << r.dump();
@@ -187,7 +174,7 @@ TEST(Http2Test, AttacksEndTheirConnectionWithGoaway) {
   EXPECT_EQ(metric_value(lb.admin_port(), series("ballast_listener_http2_goaways_total", "web")),
             5);
   // Ordinary clients were never bothered.
-  json after = peer(lb.port(), "ordinary", 10);
+  json after = run_h2_peer(lb.port(), "ordinary", 10);
   EXPECT_EQ(after["streams"].size(), 10u) << after.dump();
   EXPECT_TRUE(after["goaway"].is_null()) << after.dump();
   long rss_after = peak_rss_bytes(lb.process().pid());
@@ -205,7 +192,7 @@ TEST(Http2Test, AStreamThatNeverReadsIsResetAfterSendTimeout) {
   Ballast lb(proxy_config({backend.port()}, "", "    send_timeout: 1s\n", 1));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   long rss_before = peak_rss_bytes(lb.process().pid());
-  json r = peer(lb.port(), "slow-read", 10);
+  json r = run_h2_peer(lb.port(), "slow-read", 10);
   ASSERT_TRUE(r.contains("streams")) << r.dump();
   EXPECT_FALSE(r["streams"]["1"]["reset"].is_null()) << r.dump();
   EXPECT_LT(r["streams"]["1"]["bytes"].get<int>(), 100) << r.dump();

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/h2_peer.h"
 #include "support/http_client.h"
 #include "support/load_loop.h"
 #include "support/test_env.h"
@@ -161,6 +162,27 @@ TEST(WebSocketTest, ATargetThatDeclinesTheUpgradeAnswersAsHttp) {
   r = c.get("/echo", "Connection: Upgrade\r\nUpgrade: h2c\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body.find("h2c"), std::string::npos) << r->body;
+}
+
+// RFC 8441: a WebSocket over an HTTP/2 stream (extended CONNECT) reaches an HTTP/1.1
+// WebSocket target as its upgrade, and messages pass both ways as DATA frames.
+TEST(WebSocketTest, MessagesPassOverHttp2ExtendedConnect) {
+  EchoServer server;
+  ASSERT_TRUE(server.ready());
+  Ballast lb(ws_config(server.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  json r = run_h2_peer(lb.port(), "websocket", 5);
+  ASSERT_TRUE(r.contains("streams")) << r.dump() << lb.process().log();
+  EXPECT_EQ(r["connect_protocol"], 1) << r.dump();  // SETTINGS_ENABLE_CONNECT_PROTOCOL
+  EXPECT_EQ(r["streams"]["1"]["status"], 200) << r.dump();
+  ASSERT_EQ(r["echoed"].size(), 5u) << r.dump();
+  EXPECT_EQ(r["echoed"][0], "echo:message 0 ");
+  EXPECT_EQ(r["echoed"][4].get<std::string>().size(), 5 + 10 + 400u);
+  // The client's close went through; the target closed, and the stream ended.
+  EXPECT_TRUE(r["streams"]["1"]["complete"].get<bool>()) << r.dump();
+  EXPECT_EQ(
+      metric_value(lb.admin_port(), "ballast_listener_websocket_upgrades_total{listener=\"web\"}"),
+      1);
 }
 
 }  // namespace

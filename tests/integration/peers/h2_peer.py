@@ -42,6 +42,7 @@ class Peer:
         self.goaway = None
         self.closed = False
         self.server_settings = False
+        self.settings = {}
         self.responses = {}  # stream -> {"status": ..., "reset": ..., "body": bytes}
         self.send(PREFACE + settings(**client_settings))
 
@@ -111,6 +112,9 @@ class Peer:
                 self.goaway = {"last_stream": last & 0x7FFFFFFF, "code": code}
             elif kind == SETTINGS and not flags & ACK:
                 self.server_settings = True
+                for at in range(0, len(payload) - 5, 6):
+                    key, value = struct.unpack(">HI", payload[at:at + 6])
+                    self.settings[key] = value
                 self.send(frame(SETTINGS, ACK, 0))
 
     ack_data = True
@@ -137,6 +141,48 @@ class Peer:
         print(json.dumps(out))
 
 
+def ws_frame(payload, opcode=1):
+    """A client's WebSocket frame (masked, RFC 6455 5.2)."""
+    n = len(payload)
+    head = bytes([0x80 | opcode]) + (bytes([0x80 | n]) if n < 126 else
+                                     bytes([0x80 | 126]) + struct.pack(">H", n))
+    key = b"\x37\xfa\x21\x3d"
+    return head + key + bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+
+
+def ws_messages(data):
+    """The payloads of the server's (unmasked) frames in `data`."""
+    out = []
+    while len(data) >= 2:
+        n = data[1] & 0x7F
+        at = 2
+        if n == 126:
+            n, at = struct.unpack(">H", data[2:4])[0], 4
+        if len(data) < at + n:
+            break
+        out.append(data[at:at + n].decode(errors="replace"))
+        data = data[at + n:]
+    return out
+
+
+def websocket(p, count):
+    """RFC 8441: WebSocket over an HTTP/2 stream, echoed by the target."""
+    p.send(p.headers(1, [(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"),
+                         (":path", "/chat"), (":authority", "x"),
+                         ("sec-websocket-version", "13")], end_stream=False))
+    p.read_frames(5, until=lambda: "status" in p.responses.get(1, {}) or
+                  "reset" in p.responses.get(1, {}))
+    for i in range(count):
+        p.send(frame(DATA, 0, 1, ws_frame(("message %d " % i + "x" * 100 * i).encode())))
+    p.read_frames(10, until=lambda: len(ws_messages(p.responses[1]["body"])) >= count)
+    echoed = ws_messages(p.responses.get(1, {}).get("body", b""))
+    # A close frame and the end of the client's side; the target closes, the stream ends.
+    p.send(frame(DATA, END_STREAM, 1, ws_frame(struct.pack(">H", 1000), opcode=8)))
+    p.read_frames(10, until=lambda: p.responses.get(1, {}).get("complete") or
+                  "reset" in p.responses.get(1, {}))
+    return {"connect_protocol": p.settings.get(8), "echoed": echoed}
+
+
 def scenario(port, name, count):
     p = Peer(port)
     p.read_frames(5, until=lambda: p.server_settings)
@@ -157,6 +203,9 @@ def scenario(port, name, count):
     elif name == "empty-data-flood":
         p.send(p.request(1, "/upload", "POST", end_stream=False))
         p.flood(lambda i: frame(DATA, 0, 1, b""), count)
+    elif name == "websocket":
+        p.report(**websocket(p, count))
+        return
     elif name == "ordinary":
         # `count` requests on one connection, all answered.
         p.send(b"".join(p.request(2 * i + 1, "/") for i in range(count)))
