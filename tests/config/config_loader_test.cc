@@ -470,6 +470,62 @@ TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
       << errors_of(r);
 }
 
+// A one-listener file whose listener gets `listener_extra` (lines indented by four spaces).
+LoadResult load_listener(const std::string& listener_extra) {
+  return load_config_string("listeners:\n  - name: w\n    bind: 127.0.0.1:1\n" + listener_extra +
+                                "    rules: [{forward: {target_group: g}}]\n"
+                                "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\n",
+                            "l.yaml");
+}
+
+TEST(ConfigLoaderTest, Http2) {
+  auto r = load_listener("");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const h2::Limits& d = r.config->listeners[0].http2.limits;
+  EXPECT_TRUE(r.config->listeners[0].http2.enabled);
+  EXPECT_EQ(d.max_concurrent_streams, 100u);
+  EXPECT_EQ(d.initial_window_size, 65535u);
+  EXPECT_EQ(d.connection_window_size, 1024u * 1024);
+  EXPECT_EQ(d.max_header_list_size, 65536u);
+  EXPECT_EQ(d.max_glitches, 1000u);
+
+  r = load_listener("    http2: false\n");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  EXPECT_FALSE(r.config->listeners[0].http2.enabled);
+
+  r = load_listener(
+      "    http2: { max_concurrent_streams: 32, initial_window_size: 256KiB,\n"
+      "             connection_window_size: 4MiB, max_header_list_size: 16KiB, max_glitches: 50 "
+      "}\n");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const h2::Limits& l = r.config->listeners[0].http2.limits;
+  EXPECT_EQ(l.max_concurrent_streams, 32u);
+  EXPECT_EQ(l.initial_window_size, 256u * 1024);
+  EXPECT_EQ(l.connection_window_size, 4u * 1024 * 1024);
+  EXPECT_EQ(l.max_header_list_size, 16u * 1024);
+  EXPECT_EQ(l.max_glitches, 50u);
+
+  r = load_listener(
+      "    http2: { max_concurrent_streams: 0, initial_window_size: 3GiB, streams: 5 }\n");
+  EXPECT_FALSE(r.config);
+  std::string e = errors_of(r);
+  EXPECT_NE(e.find("l.yaml:4:"), std::string::npos) << e;
+  EXPECT_NE(e.find("listeners[0].http2.max_concurrent_streams"), std::string::npos) << e;
+  EXPECT_NE(e.find("listeners[0].http2.initial_window_size"), std::string::npos) << e;
+  EXPECT_NE(e.find("listeners[0].http2.streams"), std::string::npos) << e;
+
+  r = load_config_string(
+      "listeners:\n  - name: db\n    bind: 127.0.0.1:1\n    protocol: tcp\n    http2: false\n"
+      "    rules: [{forward: {target_group: g}}]\n"
+      "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\n",
+      "tcp.yaml");
+  EXPECT_FALSE(r.config);
+  EXPECT_NE(errors_of(r).find("tcp.yaml:5:12: listeners[0].http2: a tcp listener relays bytes; "
+                              "HTTP/2 is for http listeners"),
+            std::string::npos)
+      << errors_of(r);
+}
+
 TEST(ConfigLoaderTest, CollectsEveryErrorInOnePass) {
   auto r = load_config_string(
       "listeners:\n"
