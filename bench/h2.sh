@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`, HTTP/2 part: h2load (nghttp2-client) over TLS with ALPN h2 against ballast,
 # haproxy and nginx, each on one thread, terminating TLS (ECDSA P-256) and HTTP/2 and
-# forwarding every request as HTTP/1.1 with keep-alive to the same two demo backends (what
-# bench/run.sh measures for HTTP/1.1), in alternating rounds. Prints the median requests/s and
+# forwarding every request as HTTP/1.1 with keep-alive to the same two demo backends (the
+# configurations of bench/run.sh, with TLS), in alternating rounds. Prints the median requests/s and
 # the proxy's CPU microseconds per request, and the ratios ballast/haproxy and ballast/nginx.
 #
 # Knobs (environment): BENCH_H2_DURATION=5 (seconds per run), BENCH_ROUNDS=3,
@@ -37,95 +37,14 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W
   2>/dev/null
 cat "$WORK/site.pem" "$WORK/site.key" >"$WORK/site.combined.pem"  # haproxy's form
 
-# --- the two targets, shared by every proxy ------------------------------------------------
-T1=$(free_port); T2=$(free_port)
-while [[ $T2 == "$T1" ]]; do T2=$(free_port); done
-"$BALLAST" backend --port "$T1" --threads 1 --id t1 >"$WORK/t1.log" 2>&1 & pids+=($!)
-"$BALLAST" backend --port "$T2" --threads 1 --id t2 >"$WORK/t2.log" 2>&1 & pids+=($!)
-wait_port "$T1"; wait_port "$T2"
-
+# --- the proxies of bench/run.sh, terminating TLS and offering h2 by ALPN ------------------
+start_targets "$BALLAST"
+BALLAST_TLS="    tls: { certificates: [ { cert: $WORK/site.pem, key: $WORK/site.key } ] }"
+HAPROXY_TLS=" ssl crt $WORK/site.combined.pem alpn h2,http/1.1"
+NGINX_LISTEN=" ssl http2"
+NGINX_TLS="        ssl_certificate $WORK/site.pem; ssl_certificate_key $WORK/site.key;"
 declare -A PORT PID
-PORT[ballast]=$(free_port)
-cat >"$WORK/ballast.yaml" <<EOF
-workers: 1
-admin: { enabled: false }
-listeners:
-  - name: bench
-    bind: 127.0.0.1:${PORT[ballast]}
-    tls: { certificates: [ { cert: $WORK/site.pem, key: $WORK/site.key } ] }
-    rules: [ { forward: { target_group: app } } ]
-target_groups:
-  - name: app
-    algorithm: round_robin
-    targets: [ { address: 127.0.0.1:$T1 }, { address: 127.0.0.1:$T2 } ]
-EOF
-"$BALLAST" run -c "$WORK/ballast.yaml" >"$WORK/ballast.log" 2>&1 & pids+=($!); PID[ballast]=$!
-
-PORT[haproxy]=$(free_port)
-cat >"$WORK/haproxy.cfg" <<EOF
-global
-    nbthread 1
-    maxconn 4096
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    option http-keep-alive
-    http-reuse always
-frontend bench
-    bind 127.0.0.1:${PORT[haproxy]} ssl crt $WORK/site.combined.pem alpn h2,http/1.1
-    option forwardfor
-    unique-id-format %[uuid()]
-    http-request set-header X-Forwarded-Proto https
-    http-request set-header X-Forwarded-Host %[req.hdr(host)]
-    http-request set-header X-Request-Id %[unique-id] unless { req.hdr(x-request-id) -m found }
-    default_backend app
-backend app
-    balance roundrobin
-    server a 127.0.0.1:$T1
-    server b 127.0.0.1:$T2
-EOF
-haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & pids+=($!); PID[haproxy]=$!
-
-PORT[nginx]=$(free_port)
-cat >"$WORK/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    http2_max_requests 100000000;
-    client_body_temp_path $WORK/nginx-body;
-    proxy_temp_path $WORK/nginx-proxy;
-    upstream app {
-        server 127.0.0.1:$T1;
-        server 127.0.0.1:$T2;
-        keepalive 256;
-        keepalive_requests 100000000;
-    }
-    server {
-        listen 127.0.0.1:${PORT[nginx]} ssl http2;
-        ssl_certificate $WORK/site.pem;
-        ssl_certificate_key $WORK/site.key;
-        location / {
-            proxy_pass http://app;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto \$scheme;
-            proxy_set_header X-Forwarded-Host \$host;
-            proxy_set_header X-Request-Id \$request_id;
-        }
-    }
-}
-EOF
-nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 & pids+=($!); PID[nginx]=$!
-for v in ballast haproxy nginx; do wait_port "${PORT[$v]}"; done
+start_proxies "$BALLAST"
 
 VARIANTS=(ballast haproxy nginx)
 declare -A RATE CPU

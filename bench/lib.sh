@@ -1,5 +1,38 @@
 # Helpers shared by the benchmark scripts (sourced). The caller sets WORK and defines die().
 
+# A template of bench/configs -> file: the port, the targets (T1, T2), the work directory,
+# and the TLS settings (BALLAST_TLS, HAPROXY_TLS, NGINX_LISTEN, NGINX_TLS; empty for plain).
+render() {  # template, file, port
+  sed -e "s|@PORT@|$3|g" -e "s|@T1@|$T1|g" -e "s|@T2@|$T2|g" -e "s|@DIR@|$WORK|g" \
+    -e "s|@BALLAST_TLS@|${BALLAST_TLS:-}|" -e "s|@HAPROXY_TLS@|${HAPROXY_TLS:-}|" \
+    -e "s|@NGINX_LISTEN@|${NGINX_LISTEN:-}|" -e "s|@NGINX_TLS@|${NGINX_TLS:-}|" "$1" >"$2"
+}
+
+# The two demo-backend targets every proxy forwards to (T1, T2; their pids are the first two
+# in `pids`).
+start_targets() {  # ballast binary
+  T1=$(free_port); T2=$(free_port)
+  while [[ $T2 == "$T1" ]]; do T2=$(free_port); done
+  "$1" backend --port "$T1" --threads 1 --id t1 >"$WORK/t1.log" 2>&1 & pids+=($!)
+  "$1" backend --port "$T2" --threads 1 --id t2 >"$WORK/t2.log" 2>&1 & pids+=($!)
+  wait_port "$T1"; wait_port "$T2"
+}
+
+# ballast, haproxy and nginx from the templates, each on one thread (PORT and PID by name).
+start_proxies() {  # ballast binary
+  PORT[ballast]=$(free_port)
+  render "$BENCH_DIR/configs/ballast.yaml.in" "$WORK/ballast.yaml" "${PORT[ballast]}"
+  "$1" run -c "$WORK/ballast.yaml" >"$WORK/ballast.log" 2>&1 & pids+=($!); PID[ballast]=$!
+  PORT[haproxy]=$(free_port)
+  render "$BENCH_DIR/configs/haproxy.cfg.in" "$WORK/haproxy.cfg" "${PORT[haproxy]}"
+  haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & pids+=($!); PID[haproxy]=$!
+  PORT[nginx]=$(free_port)
+  render "$BENCH_DIR/configs/nginx.conf.in" "$WORK/nginx.conf" "${PORT[nginx]}"
+  nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 & pids+=($!); PID[nginx]=$!
+  for v in ballast haproxy nginx; do wait_port "${PORT[$v]}"; done
+}
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 free_port() {
   local port
   for _ in $(seq 100); do

@@ -32,9 +32,6 @@ for tool in wrk haproxy nginx; do
 done
 
 source "$HERE/lib.sh"
-render() {  # template -> file, filling the ports and the work directory
-  sed -e "s|@PORT@|$3|g" -e "s|@T1@|$T1|g" -e "s|@T2@|$T2|g" -e "s|@DIR@|$WORK|g" "$1" >"$2"
-}
 
 # wrk's latency figures ("1.23ms", "850.00us", "1.01s") in microseconds.
 to_us() {
@@ -45,28 +42,14 @@ to_us() {
 }
 
 # --- the two targets, shared by every variant -----------------------------------------
-T1=$(free_port); T2=$(free_port)
-while [[ $T2 == "$T1" ]]; do T2=$(free_port); done
-"$BALLAST" backend --port "$T1" --threads 1 --id t1 >"$WORK/t1.log" 2>&1 & pids+=($!)
-"$BALLAST" backend --port "$T2" --threads 1 --id t2 >"$WORK/t2.log" 2>&1 & pids+=($!)
-wait_port "$T1"; wait_port "$T2"
+start_targets "$BALLAST"
 
 # --- the proxies -----------------------------------------------------------------------
 declare -A PORT PID
 PORT[direct]=$T1
 PID[direct]=${pids[0]}
 
-PORT[ballast]=$(free_port)
-render "$HERE/configs/ballast.yaml.in" "$WORK/ballast.yaml" "${PORT[ballast]}"
-"$BALLAST" run -c "$WORK/ballast.yaml" >"$WORK/ballast.log" 2>&1 & pids+=($!); PID[ballast]=$!
-
-PORT[haproxy]=$(free_port)
-render "$HERE/configs/haproxy.cfg.in" "$WORK/haproxy.cfg" "${PORT[haproxy]}"
-haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & pids+=($!); PID[haproxy]=$!
-
-PORT[nginx]=$(free_port)
-render "$HERE/configs/nginx.conf.in" "$WORK/nginx.conf" "${PORT[nginx]}"
-nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 & pids+=($!); PID[nginx]=$!
+start_proxies "$BALLAST"
 
 VARIANTS=(direct ballast haproxy nginx)
 for v in "${VARIANTS[@]}"; do wait_port "${PORT[$v]}"; done
