@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "core/log.h"
 #include "core/sockets.h"
 #include "proxy/session.h"
@@ -16,6 +18,8 @@ namespace {
 // Frames are serialised ahead of the socket until this much waits: with the one frame that
 // passes it (at most 16 KiB of DATA), the buffer stays within one pooled 32 KiB block.
 constexpr size_t kMaxQueuedOut = 16 * 1024;
+// As an HTTP/1.1 session lingers after its last response.
+constexpr int64_t kLingerMs = 2000;
 }  // namespace
 
 H2Connection::H2Connection(Worker& worker, Handover handover)
@@ -77,6 +81,10 @@ void H2Connection::wake_writer(int32_t id) {
 }
 
 void H2Connection::drive() {
+  if (phase_ == Phase::kLingering) {
+    linger();
+    return;
+  }
   constexpr int kPassesPerTurn = 64;
   for (int pass = 0; phase_ != Phase::kClosed; ++pass) {
     if (pass == kPassesPerTurn) {
@@ -102,7 +110,7 @@ void H2Connection::drive() {
   bool idle = streams_.empty() && own_answers_.empty();
   bool flushed = out_.empty() && !frames_.wants_write();
   if (flushed && (frames_.finished() || failed_ || (phase_ == Phase::kDraining && idle))) {
-    close();
+    start_lingering();
     return;
   }
   if (idle && !timer_.armed()) {
@@ -238,7 +246,7 @@ size_t H2Connection::read_response_body(int32_t id, char* buf, size_t len, bool*
 }
 
 void H2Connection::stream_done(int32_t id) {
-  if (phase_ == Phase::kClosed) return;  // close() frees them all
+  if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;  // freed already
   auto it = streams_.find(id);
   if (it == streams_.end() || !it->second->done()) return;
   // Freed after the current event: the stream may be on the call stack (its Session's
@@ -278,15 +286,7 @@ void H2Connection::on_reload() {
   listener_ = now;
 }
 
-void H2Connection::close() {
-  if (phase_ == Phase::kClosed) return;
-  phase_ = Phase::kClosed;
-  timer_.cancel();
-  if (frames_.ended_for_error()) {
-    stats_->http2_goaways.add();
-    LOG_INFO("%s %s: HTTP/2 connection ended: %s", peer_.ip_string().c_str(),
-             listener_->name.c_str(), frames_.failure().c_str());
-  }
+void H2Connection::abort_streams() {
   // Every stream's Session stops (each logs its unanswered request); the streams are freed
   // after the current event, as their Sessions are.
   auto streams = std::move(streams_);
@@ -296,6 +296,46 @@ void H2Connection::close() {
     H2Stream* raw = stream.release();
     worker_.loop().defer_delete([raw] { delete raw; });
   }
+}
+
+void H2Connection::start_lingering() {
+  // Nothing more goes to the client: streams still in progress (a connection ended for an
+  // attack) stop now rather than when the lingering is over.
+  abort_streams();
+  if (tls_) tls_->shutdown();  // close_notify
+  ::shutdown(fd_, SHUT_WR);
+  phase_ = Phase::kLingering;
+  readable_ = true;
+  worker_.loop().timers().arm(timer_, kLingerMs, worker_.loop().now_ms());
+  linger();
+}
+
+void H2Connection::linger() {
+  if (!readable_) return;
+  char sink[16384];
+  for (int i = 0; i < 64; ++i) {
+    ssize_t n = ::recv(fd_, sink, sizeof(sink), 0);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      readable_ = false;
+      return;
+    }
+    close();  // EOF or error: the client is done
+    return;
+  }
+  flush_soon();  // still sending: go on after the other connections
+}
+
+void H2Connection::close() {
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
+  timer_.cancel();
+  if (frames_.ended_for_error()) {
+    stats_->http2_goaways.add();
+    LOG_INFO("%s %s: HTTP/2 connection ended: %s", peer_.ip_string().c_str(),
+             listener_->name.c_str(), frames_.failure().c_str());
+  }
+  abort_streams();
   worker_.loop().remove(fd_);
   if (tls_) tls_->shutdown();
   ::close(fd_);
@@ -308,6 +348,10 @@ void H2Connection::close() {
 void H2Connection::on_timer(void* self) {
   auto* c = static_cast<H2Connection*>(self);
   if (c->phase_ == Phase::kClosed) return;
+  if (c->phase_ == Phase::kLingering) {
+    c->close();
+    return;
+  }
   // Idle for idle_timeout: GOAWAY, then the close once it is out.
   c->phase_ = Phase::kDraining;
   c->frames_.shut_down();

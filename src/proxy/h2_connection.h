@@ -75,7 +75,13 @@ class H2Connection final : public ClientConnection, public h2::StreamEvents {
   void stream_done(int32_t id);
 
  private:
-  enum class Phase { kOpen, kDraining, kClosed };
+  // kLingering: the last frames (a GOAWAY) are out and our side is shut; what the client
+  // still sends is read and dropped for a moment, so that the kernel does not answer it with
+  // a reset that could destroy the GOAWAY before the client reads it.
+  enum class Phase { kOpen, kDraining, kLingering, kClosed };
+  void start_lingering();
+  void abort_streams();
+  void linger();
   void drive();
   bool read_client();
   bool write_client();
