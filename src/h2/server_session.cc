@@ -35,6 +35,7 @@ struct ServerSession::Callbacks {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     ServerSession& me = self(user);
     auto head = std::make_unique<RequestHead>();
+    head->fields.reserve(16);
     if (nghttp2_session_set_stream_user_data(s, frame->hd.stream_id, head.get()) != 0)
       return NGHTTP2_ERR_CALLBACK_FAILURE;
     me.heads_[frame->hd.stream_id] = std::move(head);

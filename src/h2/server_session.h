@@ -29,7 +29,9 @@ struct RequestHead {
   uint32_t decoded_bytes = 0;
 };
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
+// Response fields: names in lower case; the views need only last through the call they are
+// passed to (nghttp2 copies them).
+using Fields = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // What a ServerSession tells its owner about streams. Calls come from inside receive()
 // and send().

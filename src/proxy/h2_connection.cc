@@ -38,6 +38,7 @@ H2Connection::H2Connection(Worker& worker, Handover handover)
       out_(&worker.buffers()),
       frames_(listener_->http2.limits, *this),
       timer_(&H2Connection::on_timer, this) {
+  streams_.reserve(listener_->http2.limits.max_concurrent_streams);
   stats_->http2_connections.add();
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "http/headers.h"
@@ -18,8 +19,6 @@ namespace {
 // Session is told to wait, and once its own 64 KiB queue is full it stops reading from the
 // target. Within one pooled 32 KiB block.
 constexpr size_t kMaxBuffered = 16 * 1024;
-// Responses from a Session are HTTP/1.1 it wrote itself: its own limits are enough.
-constexpr http::HeadLimits kResponseLimits{16 * 1024, 256 * 1024, 1024};
 
 void append_chunk(std::string& out, const char* data, size_t n) {
   char size[20];
@@ -38,18 +37,10 @@ std::string websocket_key() {
   return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(n));
 }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 }  // namespace
 
 H2Stream::H2Stream(H2Connection& connection, int32_t id)
-    : connection_(connection),
-      id_(id),
-      parser_(http::MessageParser::Kind::kResponse, kResponseLimits, this),
-      body_(&connection.buffers()) {}
+    : connection_(connection), id_(id), body_(&connection.buffers()) {}
 
 H2Stream::~H2Stream() = default;
 
@@ -59,8 +50,9 @@ void H2Stream::start(const h2::RequestHead& head, bool end_stream, uint64_t hold
   head_request_ = head.method == "HEAD";
   // RFC 8441: an extended CONNECT for WebSocket is the HTTP/1.1 upgrade request.
   websocket_ = head.method == "CONNECT";
-  parser_.set_request_was_head(head_request_);
-  request_.reserve(256);
+  size_t estimate = head.method.size() + head.path.size() + head.authority.size() + 64;
+  for (const auto& [name, value] : head.fields) estimate += name.size() + value.size() + 4;
+  request_.reserve(estimate);
   request_.append(websocket_ ? std::string_view("GET") : std::string_view(head.method))
       .append(" ")
       .append(head.path)
@@ -153,43 +145,36 @@ core::IoResult H2Stream::read_request(char* buf, size_t len) {
 
 core::IoResult H2Stream::write_response(const char* buf, size_t len) {
   if (stream_closed_) return {core::IoState::kFailed, 0};
-  if (body_.size() >= kMaxBuffered) {
-    waiting_for_window_ = true;
-    return {core::IoState::kWantWrite, 0};
-  }
-  if (response_ == Response::kTunnel) return write_tunnel(buf, len);
-  // The head comes whole (the Session writes it in one piece); of the body, what fits.
-  size_t limit = response_ == Response::kBody ? std::min(len, kMaxBuffered - body_.size()) : len;
-  size_t offset = 0;
-  while (offset < limit && response_ != Response::kComplete) {
-    auto r = parser_.execute(buf + offset, limit - offset);
-    offset += r.consumed;
-    if (r.status == http::MessageParser::Status::kError) {
-      connection_.frames().reset(id_, NGHTTP2_INTERNAL_ERROR);
-      connection_.flush_soon();
-      return {core::IoState::kFailed, 0};
+  std::string_view in(buf, len);
+  size_t used = 0;
+  while (response_ == Response::kAwaitingHead && used < in.size()) {
+    size_t end = in.find("\r\n\r\n", used);
+    if (end == std::string_view::npos) {
+      partial_head_.append(in.substr(used));
+      return {core::IoState::kOk, len};
     }
-    if (r.status == http::MessageParser::Status::kMessageComplete) {
-      if (response_ == Response::kTunnel) {
-        // Past the 101: the rest are the target's tunnel bytes.
-        core::IoResult rest = write_tunnel(buf + offset, len - offset);
-        return {core::IoState::kOk, offset + rest.bytes};
-      }
-      if (response_ != Response::kComplete) parser_.next_message();  // an interim 1xx
-    } else if (r.consumed == 0) {
-      break;
+    std::string_view head = in.substr(used, end + 4 - used);
+    used = end + 4;
+    if (!partial_head_.empty()) {
+      partial_head_.append(head);
+      on_head(partial_head_);
+      partial_head_.clear();
+    } else {
+      on_head(head);
     }
   }
-  if (response_ == Response::kComplete) return {core::IoState::kOk, len};
-  if (offset < len) waiting_for_window_ = true;  // read_body() wakes the Session
-  if (offset == 0) return {core::IoState::kWantWrite, 0};
-  return {core::IoState::kOk, offset};
+  if (response_ != Response::kBody && response_ != Response::kTunnel)
+    return {core::IoState::kOk, len};  // nothing may follow a head without a body
+  if (used == len) return {core::IoState::kOk, len};
+  core::IoResult body = write_body(buf + used, len - used);
+  if (used == 0) return body;
+  return {core::IoState::kOk, used + body.bytes};
 }
 
-core::IoResult H2Stream::write_tunnel(const char* buf, size_t len) {
+core::IoResult H2Stream::write_body(const char* buf, size_t len) {
   size_t n = std::min(len, kMaxBuffered - std::min(kMaxBuffered, body_.size()));
-  if (n == 0 && len > 0) {
-    waiting_for_window_ = true;
+  if (n == 0) {
+    waiting_for_window_ = true;  // read_body() wakes the Session
     return {core::IoState::kWantWrite, 0};
   }
   body_.append(buf, n);
@@ -199,54 +184,48 @@ core::IoResult H2Stream::write_tunnel(const char* buf, size_t len) {
   return {core::IoState::kOk, n};
 }
 
-int H2Stream::on_head(http::MessageHead& head) {
-  if (head.status == 101 && websocket_) {
+void H2Stream::on_head(std::string_view head) {
+  // "HTTP/1.1 200 OK\r\n", then "Name: value\r\n" lines: the Session's own writing.
+  int status = 0;
+  if (head.size() > 12) {
+    std::from_chars(head.data() + 9, head.data() + 12, status);
+  }
+  bool tunnel = status == 101 && websocket_;
+  if (status < 200 && !tunnel) return;  // 1xx: not passed on (HTTP/2 clients need no 100)
+  // Names in lower case (RFC 9113 8.2.1), all in one buffer sized up front so that the
+  // views into it stay put; values are views into the head.
+  std::string names;
+  names.reserve(head.size());
+  h2::Fields fields;
+  fields.reserve(16);
+  size_t at = head.find("\r\n") + 2;
+  while (at + 2 < head.size()) {
+    size_t eol = head.find("\r\n", at);
+    std::string_view line = head.substr(at, eol - at);
+    at = eol + 2;
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view name = line.substr(0, colon);
+    std::string_view value = http::trim_ows(line.substr(colon + 1));
+    // Connection-specific fields have no place in HTTP/2 (RFC 9113 8.2.2); a WebSocket's
+    // Sec-WebSocket-Accept answered ballast's key.
+    if (http::is_hop_by_hop(name, "") || (tunnel && http::iequals(name, "sec-websocket-accept")))
+      continue;
+    size_t start = names.size();
+    for (char c : name)
+      names.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    fields.emplace_back(std::string_view(names).substr(start, name.size()), value);
+  }
+  if (tunnel) {
     // The target took the upgrade: the client's CONNECT succeeds (RFC 8441 5), and bytes
-    // flow as DATA both ways. Its Sec-WebSocket-Accept answered ballast's key.
-    h2::Fields fields;
-    for (const auto& h : head.headers) {
-      if (http::is_hop_by_hop(h.name, head.connection) ||
-          http::iequals(h.name, "sec-websocket-accept"))
-        continue;
-      fields.emplace_back(lowercase(h.name), std::string(h.value));
-    }
+    // flow as DATA both ways.
     response_ = Response::kTunnel;
     connection_.frames().submit_response(id_, 200, fields, true);
-    connection_.flush_soon();
-    return 1;
+  } else {
+    bool has_body = !head_request_ && status != 204 && status != 304;
+    response_ = has_body ? Response::kBody : Response::kComplete;
+    connection_.frames().submit_response(id_, status, fields, has_body);
   }
-  if (head.status < 200) {
-    interim_ = true;  // 1xx: not passed on (HTTP/2 clients need no 100-continue)
-    return 0;
-  }
-  h2::Fields fields;
-  fields.reserve(head.headers.size());
-  for (const auto& h : head.headers) {
-    // Connection-specific fields have no place in HTTP/2 (RFC 9113 8.2.2).
-    if (http::is_hop_by_hop(h.name, head.connection)) continue;
-    fields.emplace_back(lowercase(h.name), std::string(h.value));
-  }
-  bool has_body = !head_request_ && head.status != 204 && head.status != 304;
-  response_ = has_body ? Response::kBody : Response::kComplete;
-  connection_.frames().submit_response(id_, head.status, fields, has_body);
-  connection_.flush_soon();
-  return head_request_ ? 1 : 0;
-}
-
-void H2Stream::on_body(const char* data, size_t n) {
-  body_.append(data, n);
-  connection_.frames().resume_body(id_);
-  connection_.flush_soon();
-}
-
-void H2Stream::on_message_complete() {
-  if (response_ == Response::kTunnel) return;
-  if (interim_) {
-    interim_ = false;
-    return;
-  }
-  response_ = Response::kComplete;
-  connection_.frames().resume_body(id_);
   connection_.flush_soon();
 }
 
@@ -286,15 +265,14 @@ void H2Stream::abort_session() {
   if (session_ != nullptr) session_->abort();
 }
 
-void H2Stream::session_closed() {
+void H2Stream::session_closed(bool response_complete) {
   session_ = nullptr;
-  if (response_ == Response::kTunnel) {
-    // The tunnel ended (a side closed, or idle_timeout): END_STREAM once its bytes are out.
+  if (response_ == Response::kTunnel || (response_ == Response::kBody && response_complete)) {
+    // The body is all here (or the tunnel ended): END_STREAM once its bytes are out.
     response_ = Response::kComplete;
     connection_.frames().resume_body(id_);
     connection_.flush_soon();
-  }
-  if (!stream_closed_ && response_ != Response::kComplete) {
+  } else if (!stream_closed_ && response_ != Response::kComplete) {
     // The Session ended without a whole response (its target failed mid-body): the client
     // must not take a cut body for a complete one.
     connection_.frames().reset(id_, NGHTTP2_INTERNAL_ERROR);

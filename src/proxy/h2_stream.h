@@ -1,10 +1,10 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/buffer.h"
 #include "h2/server_session.h"
-#include "http/message_parser.h"
 #include "proxy/stream_port.h"
 
 namespace ballast::proxy {
@@ -13,9 +13,10 @@ class H2Connection;
 class Session;
 
 // One HTTP/2 stream of an H2Connection, and the Session that serves it. The request goes
-// to the Session as HTTP/1.1 bytes; its HTTP/1.1 response is parsed back into a HEADERS
-// frame and a body that nghttp2 sends as the client's window allows.
-class H2Stream final : public StreamPort, public http::MessageSink {
+// to the Session as HTTP/1.1 bytes; the head of its response (which the Session wrote, so
+// it is only split, not validated) becomes a HEADERS frame, and the body that follows is sent
+// by nghttp2 as the client's window allows.
+class H2Stream final : public StreamPort {
  public:
   H2Stream(H2Connection& connection, int32_t id);
   ~H2Stream() override;
@@ -42,17 +43,15 @@ class H2Stream final : public StreamPort, public http::MessageSink {
   // StreamPort.
   core::IoResult read_request(char* buf, size_t len) override;
   core::IoResult write_response(const char* buf, size_t len) override;
-  void session_closed() override;
-
-  // http::MessageSink: the Session's response, parsed.
-  int on_head(http::MessageHead& head) override;
-  void on_body(const char* data, size_t n) override;
-  void on_message_complete() override;
+  void session_closed(bool response_complete) override;
 
  private:
   // kTunnel: a WebSocket's 101 became :status 200; bytes pass as DATA both ways.
   enum class Response { kAwaitingHead, kBody, kTunnel, kComplete };
-  core::IoResult write_tunnel(const char* buf, size_t len);
+  // Body (or tunnel) bytes into body_, as many as fit.
+  core::IoResult write_body(const char* buf, size_t len);
+  // One response head, as the Session wrote it (trusted: no validation, only splitting).
+  void on_head(std::string_view head);
   void wake_session(uint32_t events);
 
   H2Connection& connection_;
@@ -77,9 +76,8 @@ class H2Stream final : public StreamPort, public http::MessageSink {
   // see the start of a request that is then cut, never a complete one.
   bool hold_until_end_ = false;
 
-  http::MessageParser parser_;
   Response response_ = Response::kAwaitingHead;
-  bool interim_ = false;             // the head being parsed is a 1xx
+  std::string partial_head_;         // a head split over writes (the Session writes them whole)
   core::Buffer body_;                // response body bytes for nghttp2 to send
   bool waiting_for_window_ = false;  // the Session was told kWantWrite
 };

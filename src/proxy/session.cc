@@ -502,6 +502,8 @@ void Session::record_total_time() {
 
 void Session::close() {
   if (phase_ == Phase::kClosed) return;
+  // Closing after the last response went out whole, as opposed to cutting one.
+  bool graceful = phase_ == Phase::kClosing || phase_ == Phase::kLingering;
   if (!client_out_.empty()) {
     // Sends wait for the end of the event batch; what is queued (part of a response
     // whose target failed, say) still goes out, best effort, before the close.
@@ -520,7 +522,7 @@ void Session::close() {
   release_group_slots();
   exchange_.group = nullptr;
   if (port_ != nullptr) {
-    port_->session_closed();
+    port_->session_closed(graceful);
     port_ = nullptr;
     worker_.loop().defer_delete([this] { delete this; });
     return;

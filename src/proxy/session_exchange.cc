@@ -650,7 +650,9 @@ int Session::on_response_head(http::MessageHead& head) {
     return 1;
   }
   bool no_body = exchange_.request.head_method || head.status == 204 || head.status == 304;
-  exchange_.framing = choose_client_framing(head, no_body, exchange_.request.http11);
+  // An HTTP/2 stream's body needs no framing: its end is the Session's graceful close.
+  exchange_.framing =
+      choose_client_framing(head, no_body, exchange_.request.http11 && port_ == nullptr);
   exchange_.upstream_reusable = head.keep_alive;
   if (exchange_.framing == ClientFraming::kUntilClose || worker_.draining())
     exchange_.keep_alive = false;

@@ -17,7 +17,7 @@ void Session::log_request(const http::MessageHead& head) {
   exchange_.log.uri.assign(head.target);
   exchange_.log.user_agent.assign(head.find("User-Agent"));
   // A stream's Session sees HTTP/1.1; the client spoke HTTP/2.
-  exchange_.log.protocol = port_ != nullptr       ? "HTTP/2.0"
+  exchange_.log.protocol = port_ != nullptr          ? "HTTP/2.0"
                            : head.version_minor == 0 ? "HTTP/1.0"
                                                      : "HTTP/1.1";
   // The request head is already in client_in_ (counted) and nothing of the response is out.

@@ -17,11 +17,13 @@ class StreamPort {
   // Request bytes: kOk, or kWantRead until the stream brings more (it never ends: the
   // request says Connection: close, so the Session ends after its one exchange).
   virtual core::IoResult read_request(char* buf, size_t len) = 0;
-  // Response bytes: kOk (all of them taken), kWantWrite while the client's window holds
-  // the response back, kFailed once the client reset the stream.
+  // Response bytes: each head whole, then the body as it is, never chunked (a body without
+  // Content-Length runs until the Session closes). kOk (some or all taken), kWantWrite while
+  // the client's window holds the response back, kFailed once the client reset the stream.
   virtual core::IoResult write_response(const char* buf, size_t len) = 0;
-  // The Session is done; it is freed after the current event.
-  virtual void session_closed() = 0;
+  // The Session is done; it is freed after the current event. `response_complete`: it
+  // closed as it does after a whole response (else the response was cut).
+  virtual void session_closed(bool response_complete) = 0;
 };
 
 }  // namespace ballast::proxy

@@ -142,6 +142,29 @@ TEST(Http2Test, RefusesWhatHttp11CannotCarryAndForwardsNothing) {
   EXPECT_EQ(seen.find("x-upper"), std::string::npos) << seen;
 }
 
+// A body ends with END_STREAM only when the Session finished its response: one that runs
+// until its target closes ends normally, one its target cuts short is reset.
+TEST(Http2Test, AResponseCutByItsTargetIsResetNotEnded) {
+  RecordingServer until_close(
+      [](const std::string&) { return "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello"; }, true);
+  Ballast whole(proxy_config({until_close.port()}, "", "", 1));
+  ASSERT_TRUE(whole.ready()) << whole.process().log();
+  json r = run_h2_peer(whole.port(), "ordinary", 1);
+  EXPECT_EQ(r["streams"]["1"]["status"], 200) << r.dump();
+  EXPECT_TRUE(r["streams"]["1"]["complete"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["streams"]["1"]["bytes"], 5) << r.dump();
+
+  RecordingServer cut(
+      [](const std::string&) { return "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"; },
+      true);
+  Ballast lb(proxy_config({cut.port()}, "", "", 1));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  r = run_h2_peer(lb.port(), "ordinary", 1);
+  EXPECT_EQ(r["streams"]["1"]["status"], 200) << r.dump();
+  EXPECT_FALSE(r["streams"]["1"]["reset"].is_null()) << r.dump();
+  EXPECT_FALSE(r["streams"]["1"]["complete"].get<bool>()) << r.dump();
+}
+
 // Each attack ends its connection with GOAWAY well before the attacker is done, and
 // ballast's memory stays where it was.
 TEST(Http2Test, AttacksEndTheirConnectionWithGoaway) {
@@ -168,7 +191,9 @@ TEST(Http2Test, AttacksEndTheirConnectionWithGoaway) {
     ASSERT_TRUE(r.contains("goaway")) << a.scenario << ": " << r.dump();
     ASSERT_FALSE(r["goaway"].is_null()) << a.scenario << ": " << r.dump();
     EXPECT_EQ(r["goaway"]["code"], a.code) << a.scenario << ": " << r.dump();
-    EXPECT_LT(r["sent"].get<int>(), a.count / 5) << a.scenario << ": " << r.dump();
+    // Well before the attacker is done (under a sanitizer ballast is slower to read it all).
+    EXPECT_LT(r["sent"].get<int>(), ballast_is_instrumented() ? a.count : a.count / 5)
+        << a.scenario << ": " << r.dump();
     std::cout << a.scenario << ": GOAWAY after " << r["sent"] << " of " << a.count << " frames\n";
   }
   EXPECT_EQ(metric_value(lb.admin_port(), series("ballast_listener_http2_goaways_total", "web")),
@@ -178,7 +203,9 @@ TEST(Http2Test, AttacksEndTheirConnectionWithGoaway) {
   EXPECT_EQ(after["streams"].size(), 10u) << after.dump();
   EXPECT_TRUE(after["goaway"].is_null()) << after.dump();
   long rss_after = peak_rss_bytes(lb.process().pid());
-  EXPECT_LT(rss_after - rss_before, 64L << 20);
+  if (!ballast_is_instrumented()) {
+    EXPECT_LT(rss_after - rss_before, 64L << 20);
+  }
   std::cout << "ballast peak RSS " << rss_before / 1048576 << " MiB before the attacks, "
             << rss_after / 1048576 << " MiB after\n";
   EXPECT_NE(lb.process().log().find("rapid reset, CVE-2023-44487"), std::string::npos)
@@ -198,7 +225,9 @@ TEST(Http2Test, AStreamThatNeverReadsIsResetAfterSendTimeout) {
   EXPECT_LT(r["streams"]["1"]["bytes"].get<int>(), 100) << r.dump();
   EXPECT_EQ(r["streams"]["3"]["status"], 200) << r.dump();
   EXPECT_TRUE(r["streams"]["3"]["complete"].get<bool>()) << r.dump();
-  EXPECT_LT(peak_rss_bytes(lb.process().pid()) - rss_before, 16L << 20);
+  if (!ballast_is_instrumented()) {
+    EXPECT_LT(peak_rss_bytes(lb.process().pid()) - rss_before, 16L << 20);
+  }
   EXPECT_NE(lb.process().log().find("(send_timeout), closed"), std::string::npos)
       << lb.process().log();
 }

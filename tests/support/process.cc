@@ -1,13 +1,12 @@
 #include "support/process.h"
 
-#include <cstdlib>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -86,6 +85,15 @@ std::string Process::log() const {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+bool ballast_is_instrumented() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#else
+  const char* override_path = std::getenv("BALLAST_BINARY_OVERRIDE");
+  return override_path != nullptr && *override_path != '\0';
+#endif
 }
 
 long peak_rss_bytes(pid_t pid) {

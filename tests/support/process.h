@@ -31,5 +31,8 @@ class Process {
 
 // Peak resident memory (VmHWM) of a process, in bytes.
 long peak_rss_bytes(pid_t pid);
+// ballast runs under a sanitizer (this program was built with ASan, or BALLAST_BINARY_OVERRIDE
+// names a TSan build): its memory figures are then mostly the sanitizer's shadow memory.
+bool ballast_is_instrumented();
 
 }  // namespace ballast::test

@@ -207,10 +207,10 @@ def scenario(port, name, count):
         p.report(**websocket(p, count))
         return
     elif name == "ordinary":
-        # `count` requests on one connection, all answered.
+        # `count` requests on one connection, each answered (or reset).
         p.send(b"".join(p.request(2 * i + 1, "/") for i in range(count)))
         p.read_frames(10, until=lambda: sum(1 for v in p.responses.values()
-                                            if v.get("complete")) >= count)
+                                            if v.get("complete") or "reset" in v) >= count)
     elif name == "slow-read":
         # A window of 1 byte per stream, never opened: the response waits on the client.
         p.ack_data = False
