@@ -160,8 +160,10 @@ TEST(Http2Test, AResponseCutByItsTargetIsResetNotEnded) {
   Ballast lb(proxy_config({cut.port()}, "", "", 1));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   r = run_h2_peer(lb.port(), "ordinary", 1);
-  EXPECT_EQ(r["streams"]["1"]["status"], 200) << r.dump();
+  // Reset, with or without the head before it (when head and cut arrive together, nghttp2
+  // may send the RST_STREAM alone), never ended as if whole.
   EXPECT_FALSE(r["streams"]["1"]["reset"].is_null()) << r.dump();
+  EXPECT_LT(r["streams"]["1"]["bytes"].get<int>(), 100) << r.dump();
   EXPECT_FALSE(r["streams"]["1"]["complete"].get<bool>()) << r.dump();
 }
 
