@@ -39,7 +39,6 @@ struct ServerSession::Callbacks {
     if (nghttp2_session_set_stream_user_data(s, frame->hd.stream_id, head.get()) != 0)
       return NGHTTP2_ERR_CALLBACK_FAILURE;
     me.heads_[frame->hd.stream_id] = std::move(head);
-    ++me.open_streams_;
     return 0;
   }
 
@@ -141,7 +140,6 @@ struct ServerSession::Callbacks {
     // A stream reset while its head was still arriving had a half-built head.
     nghttp2_session_set_stream_user_data(s, stream, nullptr);
     me.heads_.erase(stream);
-    if (me.open_streams_ > 0) --me.open_streams_;
     me.events_.on_stream_close(stream, code);
     return 0;
   }
@@ -263,10 +261,6 @@ bool ServerSession::finished() const {
   return nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0;
 }
 
-int32_t ServerSession::last_stream() const {
-  return nghttp2_session_get_last_proc_stream_id(session_);
-}
-
 void ServerSession::submit_response(int32_t stream, int status, const Fields& fields,
                                     bool has_body) {
   char status_text[4];
@@ -293,7 +287,9 @@ void ServerSession::consumed(int32_t stream, size_t n) {
 }
 
 void ServerSession::shut_down() {
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, last_stream(), NGHTTP2_NO_ERROR, nullptr, 0);
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
 }
 
 bool ServerSession::glitch(const char* what) {

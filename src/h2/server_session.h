@@ -69,9 +69,6 @@ class ServerSession {
   bool wants_write() const;
   // Neither side has anything more to say (after GOAWAY, once streams are done).
   bool finished() const;
-  size_t open_streams() const { return open_streams_; }
-  // The last client-initiated stream id seen.
-  int32_t last_stream() const;
   const std::string& failure() const { return failure_; }
   // The connection ends for an error or an attack (a GOAWAY with an error code).
   bool ended_for_error() const { return ended_for_error_; }
@@ -93,7 +90,6 @@ class ServerSession {
   Limits limits_;
   StreamEvents& events_;
   nghttp2_session* session_ = nullptr;
-  size_t open_streams_ = 0;
   bool seen_settings_ = false;
   bool ended_for_error_ = false;
   uint64_t resets_ = 0;  // RST_STREAM frames from the client

@@ -34,7 +34,6 @@ H2Connection::H2Connection(Worker& worker, Handover handover)
       client_subject_(std::move(handover.client_subject)),
       admission_(std::move(handover.admission)),
       pending_input_(std::move(handover.already_read)),
-      in_(&worker.buffers()),
       out_(&worker.buffers()),
       frames_(listener_->http2.limits, *this),
       timer_(&H2Connection::on_timer, this) {

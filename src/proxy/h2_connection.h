@@ -110,7 +110,6 @@ class H2Connection final : public ClientConnection, public h2::StreamEvents {
   bool failed_ = false;  // a protocol error or an attack: GOAWAY goes out, then the close
   std::string pending_input_;
   std::vector<int32_t> wake_writers_;
-  core::Buffer in_;
   core::Buffer out_;
   h2::ServerSession frames_;
   std::unordered_map<int32_t, std::unique_ptr<H2Stream>> streams_;
