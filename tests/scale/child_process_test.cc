@@ -215,11 +215,13 @@ TEST(ProcessProviderTest, TerminateEscalatesToSigkill) {
   std::string dir = ::testing::TempDir() + "/stubborn-instance";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  // It notes the SIGTERM and carries on.
+  // It notes the SIGTERM and carries on. The shell runs its trap only after the current
+  // `sleep` ends and then forks `touch`; on a loaded machine (CI ran this beside the ASan suite)
+  // that took longer than 300 ms, so the grace period is 2 s, which is time the test waits.
   core::EventLoop loop;
   config::LaunchConfig l = launch_config("trap 'touch " + dir + "/termed' TERM; touch " + dir +
                                              "/ready; while true; do sleep 0.05; done",
-                                         test::free_port_range(11), 300);
+                                         test::free_port_range(11), 2000);
   ProcessProvider provider(loop, l, BALLAST_BINARY);
   bool answered = false, stopped = false;
   provider.launch(LaunchRequest{"web", "i-stubborn", "a"},
