@@ -56,7 +56,9 @@ int run_command(const std::string& config_path, int takeover_fd) {
     // Sessions of the old process resume here.
     if (!takeover->ticket_keys.empty()) ticket_keys->import_keys(takeover->ticket_keys);
   }
-  config::LoadResult result = config::load_config_file(config_path, {ticket_keys});
+  // One ACME challenge board for the process: every configuration answers from it.
+  auto acme_challenges = std::make_shared<tls::ChallengeBoard>();
+  config::LoadResult result = config::load_config_file(config_path, {ticket_keys, acme_challenges});
   if (!result.config) {
     std::string summary = config_path + ": " + std::to_string(result.errors.errors().size()) +
                           " error(s); not starting";

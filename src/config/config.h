@@ -14,6 +14,8 @@
 #include "core/time_zone.h"
 #include "h2/limits.h"
 #include "lb/balancer_factory.h"
+#include "acme/settings.h"
+#include "tls/challenge_board.h"
 #include "tls/client_context.h"
 #include "tls/server_context.h"
 
@@ -231,6 +233,10 @@ struct TlsConfig {
   // The verified client certificate's subject goes to targets in this header (a client's
   // own header of that name is always removed).
   std::string client_subject_header = "X-Client-Cert-Subject";
+  // Automatic certificates (ACME): the listener's certificate comes from this CA and is
+  // renewed by ballast; until the first one arrives a self-signed stand-in serves.
+  std::optional<acme::Settings> acme;
+  Location acme_location;
   HstsConfig hsts;
   std::string hsts_line;  // "Strict-Transport-Security: ...\r\n", or empty (derived)
   // Built by the loader from the files above: shared by every worker, immutable.
@@ -471,6 +477,9 @@ struct Config {
   std::vector<TargetGroupConfig> target_groups;
   std::vector<AlarmConfig> alarms;
   std::vector<AutoScalingGroupConfig> autoscaling_groups;
+  // The process's ACME challenges (shared by every configuration it loads): HTTP listeners
+  // answer HTTP-01 from it, TLS listeners with `acme` TLS-ALPN-01. Null: none answered.
+  std::shared_ptr<tls::ChallengeBoard> acme_challenges;
 
   unsigned effective_workers() const;
 };

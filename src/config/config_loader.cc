@@ -533,6 +533,7 @@ LoadResult load_config_string(const std::string& text, const std::string& name,
   // Cross-checks run even after local errors, so one pass reports everything; they skip
   // values that failed to read (those are reported already).
   validate(config, result.errors);
+  config.acme_challenges = options.acme_challenges;
   build_tls_contexts(config, std::filesystem::path(name).parent_path().string(),
                      options.ticket_keys, result.errors);
   result.errors.sort_by_position();

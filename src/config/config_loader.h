@@ -18,6 +18,8 @@ struct LoadOptions {
   // The process's TLS session ticket keys, shared by every TLS listener of every
   // configuration it loads (null: each listener gets keys of its own).
   std::shared_ptr<tls::TicketKeys> ticket_keys;
+  // The process's ACME challenge board (null: no listener answers ACME challenges).
+  std::shared_ptr<tls::ChallengeBoard> acme_challenges;
 };
 
 // Reads, type-checks and validates a configuration file, and reads the files it names

@@ -1,7 +1,12 @@
 #include "config/tls_reader.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
+#include "acme/certificate_store.h"
+#include "acme/certificates.h"
+#include "acme/https_client.h"
 #include "config/yaml_reader.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -62,6 +67,83 @@ void read_hsts(MapReader& parent, TlsConfig& t, ErrorList& errors) {
   }
 }
 
+// A DNS name an ACME CA can issue for by HTTP-01 or TLS-ALPN-01: letters, digits,
+// hyphens and dots, at least two labels, no wildcard. Empty when good, else the reason.
+std::string acme_name_problem(const std::string& name) {
+  if (name.rfind("*.", 0) == 0) {
+    return "a wildcard name needs the DNS-01 challenge, which ballast does not answer";
+  }
+  if (name.empty() || name.size() > 253 || name.find('.') == std::string::npos ||
+      name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos) {
+    return "not a fully qualified DNS name";
+  }
+  for (char c : name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '-' || c == '.')) {
+      return "a DNS name has lower-case letters, digits, '-' and '.' only";
+    }
+  }
+  return {};
+}
+
+void read_acme_challenges(MapReader& r, acme::Settings& a, ErrorList& errors) {
+  YAML::Node list = r.node("challenges");
+  if (!list.IsDefined() || list.IsNull()) return;
+  a.challenges.clear();
+  for_each_item(r, "challenges", errors, [&](const YAML::Node& item, const std::string& p) {
+    std::string v = item.IsScalar() ? item.Scalar() : "";
+    if (v == "http-01") {
+      a.challenges.push_back(acme::ChallengeType::kHttp01);
+    } else if (v == "tls-alpn-01") {
+      a.challenges.push_back(acme::ChallengeType::kTlsAlpn01);
+    } else {
+      errors.add(location_of(item), p, "unknown challenge \"" + v + "\"; expected http-01 or tls-alpn-01");
+    }
+  });
+  if (a.challenges.empty()) {
+    errors.add(location_of(list), r.child_path("challenges"), "names no challenge; leave it out for both");
+  }
+}
+
+void read_acme(MapReader& parent, TlsConfig& t, ErrorList& errors) {
+  if (!parent.has("acme")) {
+    parent.node("acme");
+    return;
+  }
+  MapReader r(parent.node("acme"), parent.child_path("acme"), errors);
+  acme::Settings a;
+  t.acme_location = r.location();
+  if (auto v = r.string("directory", true)) {
+    a.directory = *v;
+    try {
+      acme::Url::parse(*v);
+    } catch (const acme::Error& e) {
+      errors.add(location_of(r.node("directory")), r.child_path("directory"), e.what());
+    }
+  }
+  if (auto v = r.string("email")) a.email = *v;
+  for_each_item(r, "names", errors, [&](const YAML::Node& item, const std::string& p) {
+    std::string name = item.IsScalar() ? item.Scalar() : "";
+    std::string problem = acme_name_problem(name);
+    if (!problem.empty()) {
+      errors.add(location_of(item), p, "\"" + name + "\": " + problem);
+    } else {
+      a.names.push_back(name);
+    }
+  });
+  if (r.is_map() && a.names.empty() && !r.has("names")) {
+    errors.add(r.location(), r.child_path("names"), "ACME needs the names to certify: names: [example.com]");
+  }
+  if (auto v = r.string("storage")) a.storage = *v;
+  if (auto v = r.string("ca")) a.ca = *v;
+  read_acme_challenges(r, a, errors);
+  if (auto v = r.duration_ms("renew_before", 60000, int64_t{365} * 86400 * 1000)) {
+    a.renew_before_s = *v / 1000;
+  }
+  r.finish();
+  t.acme = std::move(a);
+}
+
 std::string resolve(const std::string& base_dir, const std::string& file) {
   if (file.empty() || file.front() == '/' || base_dir.empty()) return file;
   return (std::filesystem::path(base_dir) / file).string();
@@ -78,8 +160,43 @@ void warn_about_dates(const tls::Certificate& c) {
   }
 }
 
+// An ACME listener's certificate: the one ballast stored, while it covers the names, or a
+// stand-in until the CA issues one. It is the default unless a listed one says default.
+void add_acme_certificate(ListenerConfig& l, const std::string& base_dir,
+                          const std::shared_ptr<tls::ChallengeBoard>& board,
+                          tls::ServerSettings& settings) {
+  acme::Settings& a = *l.tls.acme;
+  a.storage = resolve(base_dir, a.storage);
+  a.ca = resolve(base_dir, a.ca);
+  std::string path = acme::store_paths(a).certificate;
+  std::shared_ptr<const tls::Certificate> cert;
+  try {
+    cert = tls::load_certificate(tls::CertificateFiles{path, path, ""});
+    for (const auto& name : a.names) {
+      if (std::find(cert->names.begin(), cert->names.end(), name) == cert->names.end()) {
+        cert = nullptr;  // the names changed: a new order comes
+        break;
+      }
+    }
+  } catch (const tls::Error&) {
+    cert = nullptr;  // none yet (the ACME manager says why when it is unusable)
+  }
+  if (!cert) {
+    LOG_WARN("listener \"%s\": no certificate from %s for %s yet; a self-signed stand-in serves "
+             "until ACME has one",
+             l.name.c_str(), a.directory.c_str(), a.names.front().c_str());
+    cert = acme::make_stand_in_certificate(a.names);
+  }
+  bool listed_default = false;
+  for (const auto& c : l.tls.certificates) listed_default = listed_default || c.is_default;
+  if (!listed_default) settings.default_certificate = settings.certificates.size();
+  settings.certificates.push_back(std::move(cert));
+  settings.acme_challenges = board;
+}
+
 void build_one(ListenerConfig& l, const std::string& listener_path, const std::string& base_dir,
-               const std::shared_ptr<tls::TicketKeys>& ticket_keys, ErrorList& errors) {
+               const std::shared_ptr<tls::TicketKeys>& ticket_keys,
+               const std::shared_ptr<tls::ChallengeBoard>& config_board, ErrorList& errors) {
   tls::ServerSettings settings;
   settings.policy = l.tls.policy;
   settings.ticket_keys = ticket_keys ? ticket_keys : std::make_shared<tls::TicketKeys>();
@@ -101,6 +218,7 @@ void build_one(ListenerConfig& l, const std::string& listener_path, const std::s
       complete = false;
     }
   }
+  if (l.tls.acme) add_acme_certificate(l, base_dir, config_board, settings);
   if (!complete) return;
   try {
     l.tls.context = tls::ServerContext::build(std::move(settings));
@@ -166,10 +284,11 @@ TlsConfig read_tls(const YAML::Node& node, const std::string& path, ErrorList& e
   for_each_item(r, "certificates", errors, [&](const YAML::Node& item, const std::string& p) {
     t.certificates.push_back(read_certificate(item, p, errors));
   });
-  if (r.is_map() && t.certificates.empty()) {
+  read_acme(r, t, errors);
+  if (r.is_map() && t.certificates.empty() && !r.has("acme")) {
     errors.add(r.location(), r.child_path("certificates"),
                "a TLS listener needs a certificate: add \"certificates: [ { cert: site.pem, key: "
-               "site.key } ]\"");
+               "site.key } ]\", or \"acme: { directory: ..., names: [...] }\"");
   }
   size_t defaults = 0;
   for (const auto& c : t.certificates) defaults += c.is_default ? 1 : 0;
@@ -187,8 +306,9 @@ void build_tls_contexts(Config& config, const std::string& base_dir,
                         const std::shared_ptr<tls::TicketKeys>& ticket_keys, ErrorList& errors) {
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     ListenerConfig& l = config.listeners[i];
-    if (!l.tls.enabled || l.tls.certificates.empty()) continue;
-    build_one(l, indexed("listeners", i), base_dir, ticket_keys, errors);
+    if (!l.tls.enabled || (l.tls.certificates.empty() && !l.tls.acme)) continue;
+    if (l.tls.acme && l.tls.acme->names.empty()) continue;  // reported when read
+    build_one(l, indexed("listeners", i), base_dir, ticket_keys, config.acme_challenges, errors);
   }
   for (size_t i = 0; i < config.target_groups.size(); ++i) {
     TargetGroupConfig& g = config.target_groups[i];

@@ -113,6 +113,7 @@ Controller::Controller(std::string config_path, config::Config config,
 }
 
 Controller::~Controller() {
+  acme_.reset();
   checkers_.clear();
   admin_.reset();
   signals_.reset();
@@ -132,6 +133,7 @@ int Controller::run() {
     return 1;
   }
   loop_.run();
+  acme_.reset();  // a conversation with a CA is abandoned; the next start resumes it
   if (!handed_over_) core::notify_systemd("STOPPING=1");
   LOG_INFO("no longer accepting; finishing in-flight requests (up to %lldms)",
            static_cast<long long>(config_->shutdown_timeout_ms));
@@ -181,6 +183,7 @@ bool Controller::start(std::string* error) {
   for (auto& w : workers_) w->start();
   sync_checkers();
   autoscaler_.configure(*config_, started_unix_ * 1000);
+  configure_acme();
   for (const auto& l : config_->listeners) {
     LOG_INFO("listener \"%s\" on %s", l.name.c_str(), l.bind.to_string().c_str());
   }
@@ -319,7 +322,7 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
     LOG_ERROR("reload (%s): %s; the running configuration stays", trigger, why.c_str());
     return std::shared_ptr<core::Completion>();
   };
-  config::LoadResult result = config::load_config_file(config_path_, {ticket_keys_});
+  config::LoadResult result = config::load_config_file(config_path_, {ticket_keys_, config_->acme_challenges});
   if (!result.config) {
     for (const auto& e : result.errors.errors()) {
       reload_status_.errors.push_back(e.to_string());
@@ -368,6 +371,7 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
   alarms_.configure(config_->alarms, core::unix_seconds());
   sync_checkers();
   autoscaler_.configure(*config_, core::unix_seconds() * 1000);
+  configure_acme();
   reload_status_.last_ok = true;
   ++reload_status_.generation;
   LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "acme/manager.h"
 #include "admin/admin_server.h"
 #include "admin/router.h"
 #include "alarms/alarm_manager.h"
@@ -23,6 +24,7 @@
 #include "core/timer_queue.h"
 #include "health/target_checker.h"
 #include "metrics/metrics_registry.h"
+#include "metrics/prometheus.h"
 #include "metrics/time_series.h"
 #include "metrics/totals.h"
 #include "proxy/circuit_breaker.h"
@@ -117,6 +119,10 @@ class Controller final : public proxy::ControlLink {
 
   // GET /metrics (controller_metrics.cc).
   std::string render_prometheus();
+  // Automatic certificates (controller_acme.cc): gives the ACME manager the current
+  // configuration's jobs (making it on first need), and its figures for /metrics.
+  void configure_acme();
+  void render_acme_metrics(metrics::PrometheusWriter& w) const;
 
   // The admin API (controller_api.cc): its routes, in router_.
   admin::AdminResponse handle_api(const admin::AdminRequest& request);
@@ -168,6 +174,8 @@ class Controller final : public proxy::ControlLink {
   std::optional<Handover> takeover_;
   int takeover_socket_ = -1;
   std::unique_ptr<UpgradeWatch> upgrade_;
+  // Declared after loop_: it posts reloads to it, so it must stop first.
+  std::unique_ptr<acme::Manager> acme_;
   bool handed_over_ = false;  // a new process serves: this one drains and exits
   struct UpgradeStatus {
     int64_t at_unix = 0;

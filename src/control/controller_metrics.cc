@@ -238,6 +238,7 @@ std::string Controller::render_prometheus() {
   w.family("ballast_config_last_reload_successful", Type::kGauge,
            "1 when the latest reload applied, 0 when the file had errors.");
   w.sample({}, reload_status_.last_ok ? 1 : 0);
+  render_acme_metrics(w);
   return w.text();
 }
 

@@ -146,6 +146,9 @@ class Session final : public ClientConnection, public UpstreamOwner {
   std::string sticky_cookie_line(const http::MessageHead& response) const;
   // The target group a forward rule sends this request to (weighted, maybe sticky).
   size_t choose_forward(const config::RuleConfig& rule, const http::MessageHead& head);
+  // An ACME CA fetching an HTTP-01 challenge (RFC 8555 8.3) is answered here, before
+  // any rule; false when the request is not one ballast has an answer for.
+  bool answer_acme_challenge(const http::MessageHead& head);
   void answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head);
   void release_pending_slot();
   void reject_by_breaker(CircuitBreaker::Kind kind);

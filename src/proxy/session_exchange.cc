@@ -168,6 +168,7 @@ void Session::on_request_head(http::MessageHead& head) {
   // snapshot it arrived with, then the connection closes.
   if (!adopt_current_snapshot()) exchange_.keep_alive = false;
   if (!admit_request_body(head)) return;
+  if (answer_acme_challenge(head)) return;
   int rule = route(listener_->rules, head);
   exchange_.rule = rule;
   if (rule >= 0) stats_->rule(rule).requests.add();
@@ -306,6 +307,25 @@ size_t Session::choose_forward(const config::RuleConfig& rule, const http::Messa
         "; Max-Age=" + std::to_string(rule.group_stickiness_ms / 1000) + "; Path=/; HttpOnly\r\n";
   }
   return chosen->target_group_index;
+}
+
+bool Session::answer_acme_challenge(const http::MessageHead& head) {
+  const auto& board = snapshot_->config().acme_challenges;
+  if (!board || !board->has_http() || !head.target.starts_with(tls::kAcmeChallengePath) ||
+      (head.method != "GET" && head.method != "HEAD")) {
+    return false;
+  }
+  std::optional<std::string> answer =
+      board->answer_http(head.target.substr(tls::kAcmeChallengePath.size()));
+  if (!answer) return false;
+  exchange_.answerer = Exchange::Answerer::kBallast;
+  write_generated_response(client_out_,
+                           GeneratedResponse{200, "application/octet-stream", *answer, "", ""},
+                           head.is_head_request, exchange_.request.http11,
+                           exchange_.keep_alive && !worker_.draining());
+  count_response(200);
+  exchange_.response = Exchange::Response::kComplete;
+  return true;
 }
 
 void Session::answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head) {

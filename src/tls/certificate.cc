@@ -97,6 +97,23 @@ std::string read_ocsp(const std::string& path) {
   return der;
 }
 
+// The checks and facts every certificate gets, however it was made.
+void check_and_describe(Certificate& c) {
+  if (X509_check_private_key(c.leaf.get(), c.key.get()) != 1) {
+    ERR_clear_error();
+    throw Error("key \"" + c.files.key + "\" does not belong to certificate \"" + c.files.cert +
+                "\"");
+  }
+  c.names = dns_names(c.leaf.get());
+  if (c.names.empty()) {
+    throw Error("certificate \"" + c.files.cert +
+                "\": names no host (no DNS subjectAltName, no common name)");
+  }
+  c.not_before_unix = unix_time(X509_get0_notBefore(c.leaf.get()));
+  c.not_after_unix = unix_time(X509_get0_notAfter(c.leaf.get()));
+  c.key_type = describe_key(c.key.get());
+}
+
 }  // namespace
 
 std::shared_ptr<const Certificate> load_certificate(const CertificateFiles& files) {
@@ -123,19 +140,19 @@ std::shared_ptr<const Certificate> load_certificate(const CertificateFiles& file
                   take_openssl_errors() + ")");
     }
   }
-  if (X509_check_private_key(c->leaf.get(), c->key.get()) != 1) {
-    ERR_clear_error();
-    throw Error("key \"" + files.key + "\" does not belong to certificate \"" + files.cert + "\"");
-  }
-  c->names = dns_names(c->leaf.get());
-  if (c->names.empty()) {
-    throw Error("certificate \"" + files.cert +
-                "\": names no host (no DNS subjectAltName, no common name)");
-  }
-  c->not_before_unix = unix_time(X509_get0_notBefore(c->leaf.get()));
-  c->not_after_unix = unix_time(X509_get0_notAfter(c->leaf.get()));
-  c->key_type = describe_key(c->key.get());
+  check_and_describe(*c);
   if (!files.ocsp.empty()) c->ocsp_response = read_ocsp(files.ocsp);
+  return c;
+}
+
+std::shared_ptr<const Certificate> make_certificate(X509Ptr leaf, X509StackPtr chain, PkeyPtr key,
+                                                    const std::string& label) {
+  auto c = std::make_shared<Certificate>();
+  c->files = CertificateFiles{label, label, ""};
+  c->leaf = std::move(leaf);
+  c->chain = chain ? std::move(chain) : X509StackPtr(sk_X509_new_null());
+  c->key = std::move(key);
+  check_and_describe(*c);
   return c;
 }
 

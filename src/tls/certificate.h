@@ -33,5 +33,9 @@ struct Certificate {
 
 // Reads and checks `files`; throws tls::Error saying which file and what is wrong.
 std::shared_ptr<const Certificate> load_certificate(const CertificateFiles& files);
+// A certificate made in memory, checked the same way; `label` stands for its files in
+// messages. `chain` may be null.
+std::shared_ptr<const Certificate> make_certificate(X509Ptr leaf, X509StackPtr chain, PkeyPtr key,
+                                                    const std::string& label);
 
 }  // namespace ballast::tls

@@ -134,6 +134,9 @@ SslCtxPtr ServerContext::make_context(const Certificate& cert) {
   set_callback(c, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB, &ServerContext::on_server_name);
   SSL_CTX_set_tlsext_servername_arg(c, this);
   SSL_CTX_set_alpn_select_cb(c, &ServerContext::on_alpn, this);
+  if (settings_.acme_challenges) {
+    SSL_CTX_set_client_hello_cb(c, &ServerContext::on_client_hello, this);
+  }
   if (!cert.ocsp_response.empty()) {
     set_callback(c, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB, &ServerContext::on_ocsp_status);
     SSL_CTX_set_tlsext_status_arg(c, const_cast<Certificate*>(&cert));
@@ -174,6 +177,15 @@ int ServerContext::on_alpn(SSL*, const unsigned char** out, unsigned char* outle
   }
   *out = chosen;
   return SSL_TLSEXT_ERR_OK;
+}
+
+int ServerContext::on_client_hello(SSL* ssl, int*, void* arg) {
+  const auto* self = static_cast<const ServerContext*>(arg);
+  std::string name;
+  // A CA validating TLS-ALPN-01 offers "acme-tls/1" alone; the board moves its
+  // handshake to the challenge certificate. Every other handshake goes on untouched.
+  if (client_hello_wants_acme(ssl, &name)) self->settings_.acme_challenges->answer_tls_alpn(ssl, name);
+  return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 int ServerContext::on_ocsp_status(SSL* ssl, void* arg) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tls/certificate.h"
+#include "tls/challenge_board.h"
 #include "tls/openssl_util.h"
 #include "tls/sni_table.h"
 #include "tls/ticket_keys.h"
@@ -33,6 +34,8 @@ struct ServerSettings {
   size_t session_cache_size = 20000;  // sessions kept for resumption by session ID
   // Session tickets (null: tickets off, resumption by session ID only).
   std::shared_ptr<TicketKeys> ticket_keys;
+  // ACME challenges (TLS-ALPN-01) this listener answers; null: none.
+  std::shared_ptr<ChallengeBoard> acme_challenges;
 };
 
 // A listener's TLS: one OpenSSL context per certificate (the first one the context new
@@ -60,6 +63,7 @@ class ServerContext {
   static int on_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen,
                      const unsigned char* in, unsigned int inlen, void* arg);
   static int on_ocsp_status(SSL* ssl, void* arg);
+  static int on_client_hello(SSL* ssl, int* alert, void* arg);
 
   ServerSettings settings_;
   std::string alpn_wire_;            // the ALPN list in wire format

@@ -118,6 +118,13 @@ bool Client::start_tls(const TlsOptions& o) {
     char cn[256] = "";
     X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof(cn));
     tls_info_.peer_cn = cn;
+    BIGNUM* serial = ASN1_INTEGER_to_BN(X509_get0_serialNumber(peer), nullptr);
+    if (serial != nullptr) {
+      char* hex = BN_bn2hex(serial);
+      if (hex != nullptr) tls_info_.peer_serial = hex;
+      OPENSSL_free(hex);
+      BN_free(serial);
+    }
   }
   tls_info_.resumed = SSL_session_reused(ssl_) == 1;
   const unsigned char* ocsp = nullptr;

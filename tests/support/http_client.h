@@ -37,6 +37,7 @@ struct TlsInfo {
   std::string version;  // "TLSv1.3"
   std::string alpn;     // chosen protocol, or empty
   std::string peer_cn;  // the server certificate's common name
+  std::string peer_serial;  // ...and its serial number, in hex
   bool resumed = false;
   size_t ocsp_bytes = 0;  // stapled OCSP response size
 };

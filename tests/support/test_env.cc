@@ -82,7 +82,9 @@ DemoBackend::DemoBackend(const std::string& id) : port_(free_port()) {
   wait_for_port(port_);
 }
 
-Ballast::Ballast(std::string yaml) : port_(free_port()), admin_port_(free_port()) {
+Ballast::Ballast(std::string yaml) : Ballast(std::move(yaml), free_port()) {}
+
+Ballast::Ballast(std::string yaml, uint16_t port) : port_(port), admin_port_(free_port()) {
   std::string dir = make_temp_dir();
   config_path_ = dir + "/ballast.yaml";
   log_path_ = dir + "/ballast.log";

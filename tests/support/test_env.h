@@ -37,6 +37,9 @@ class DemoBackend {
 class Ballast {
  public:
   explicit Ballast(std::string yaml);
+  // The same with `${PORT}` standing for `port`, chosen by the test (a port another
+  // server must know before ballast starts).
+  Ballast(std::string yaml, uint16_t port);
   // SIGTERM first (up to 5 s), so the instances of its autoscaling groups stop with it even
   // when a test ends early; a SIGKILL would leave them running.
   ~Ballast();

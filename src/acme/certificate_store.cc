@@ -1,0 +1,89 @@
+#include "acme/certificate_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "acme/jose.h"
+#include "core/log.h"
+
+namespace ballast::acme {
+
+namespace {
+
+// Keeps letters, digits, dots and dashes; everything else becomes '_'.
+std::string file_safe(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+    out += keep ? c : '_';
+  }
+  return out;
+}
+
+std::string read_whole(const std::string& path, bool* exists) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  *exists = fd >= 0;
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    throw tls::Error("\"" + path + "\": cannot read it (" + strerror(errno) + ")");
+  }
+  std::string data;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) data.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return data;
+}
+
+}  // namespace
+
+StorePaths store_paths(const Settings& settings) {
+  std::string ca = settings.directory;
+  if (ca.rfind("https://", 0) == 0) ca = ca.substr(8);
+  while (!ca.empty() && ca.back() == '/') ca.pop_back();
+  std::filesystem::path base = std::filesystem::path(settings.storage) / file_safe(ca);
+  std::string name = file_safe(settings.names.empty() ? "none" : settings.names[0]);
+  return StorePaths{(base / "account.key").string(), (base / (name + ".pem")).string()};
+}
+
+tls::PkeyPtr load_or_create_account_key(const std::string& path) {
+  bool exists = false;
+  std::string pem = read_whole(path, &exists);
+  if (exists) return read_private_key_pem(pem, "ACME account key \"" + path + "\"");
+  tls::PkeyPtr key = generate_p256_key();
+  write_file_atomically(path, private_key_pem(key.get()), 0600);
+  LOG_INFO("ACME: made a new account key in %s", path.c_str());
+  return key;
+}
+
+void write_file_atomically(const std::string& path, const std::string& data, mode_t mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec) throw tls::Error("\"" + path + "\": cannot make its directory (" + ec.message() + ")");
+  std::string temporary = path + ".new";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) throw tls::Error("\"" + temporary + "\": cannot write it (" + strerror(errno) + ")");
+  size_t written = 0;
+  while (written < data.size()) {
+    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    if (n <= 0) {
+      std::string why = strerror(errno);
+      ::close(fd);
+      throw tls::Error("\"" + temporary + "\": cannot write it (" + why + ")");
+    }
+    written += static_cast<size_t>(n);
+  }
+  // On disk before the rename, so a crash leaves the old file or the new one, whole.
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(temporary.c_str(), path.c_str()) != 0) {
+    throw tls::Error("\"" + path + "\": cannot replace it (" + strerror(errno) + ")");
+  }
+}
+
+}  // namespace ballast::acme
