@@ -22,6 +22,7 @@ PACKAGES=(
   libnghttp2-dev            # HTTP/2 to clients
   nghttp2-client            # h2load, nghttp: HTTP/2 clients for the tests and make bench
   python3-h2                # hpack: the frame-level HTTP/2 peer of the attack tests
+  pebble                    # ACME test CA (and its DNS): automatic certificates end to end
   chromium                  # the dashboard test loads the page headless
 )
 

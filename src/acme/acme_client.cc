@@ -79,9 +79,8 @@ Issued Client::obtain(const Settings& settings, const std::vector<ChallengeType>
 
   json identifiers = json::array();
   for (const auto& name : settings.names) identifiers.push_back({{"type", "dns"}, {"value", name}});
-  HttpsResponse created =
-      signed_post(string_field(directory_, "newOrder", "directory"),
-                  json{{"identifiers", identifiers}}.dump(), "newOrder");
+  HttpsResponse created = signed_post(string_field(directory_, "newOrder", "directory"),
+                                      json{{"identifiers", identifiers}}.dump(), "newOrder");
   if (created.status != 201) throw Error("newOrder: " + describe_problem(created));
   std::string order_url = created.header("Location");
   if (order_url.empty()) throw Error("newOrder: the CA named no order URL (Location)");
@@ -95,13 +94,14 @@ Issued Client::obtain(const Settings& settings, const std::vector<ChallengeType>
   }
   order = poll(order_url, {"pending"}, "order");
   if (order.value("status", "") != "ready") {
-    throw Error("order: status \"" + order.value("status", "") + "\" after authorizations, not ready");
+    throw Error("order: status \"" + order.value("status", "") +
+                "\" after authorizations, not ready");
   }
 
   tls::PkeyPtr key = generate_p256_key();
   std::string csr = base64url(make_csr_der(key.get(), settings.names));
-  HttpsResponse finalized = signed_post(string_field(order, "finalize", "order"),
-                                        json{{"csr", csr}}.dump(), "finalize");
+  HttpsResponse finalized =
+      signed_post(string_field(order, "finalize", "order"), json{{"csr", csr}}.dump(), "finalize");
   if (finalized.status != 200) throw Error("finalize: " + describe_problem(finalized));
   order = poll(order_url, {"ready", "processing"}, "order");
   if (order.value("status", "") != "valid") {
@@ -119,7 +119,8 @@ void Client::fetch_directory(const std::string& url) {
   HttpsResponse r = https_.get(url);
   if (r.status != 200) throw Error("directory " + url + ": " + describe_problem(r));
   directory_ = parse_json(r, "directory");
-  for (const char* field : {"newNonce", "newAccount", "newOrder"}) string_field(directory_, field, "directory");
+  for (const char* field : {"newNonce", "newAccount", "newOrder"})
+    string_field(directory_, field, "directory");
   nonce_.clear();
 }
 
@@ -132,8 +133,8 @@ void Client::ensure_account(const std::string& email) {
   if (!account_url_.empty()) return;
   json payload = {{"termsOfServiceAgreed", true}};
   if (!email.empty()) payload["contact"] = json::array({"mailto:" + email});
-  HttpsResponse r = signed_post(string_field(directory_, "newAccount", "directory"),
-                                payload.dump(), "newAccount", /*use_jwk=*/true);
+  HttpsResponse r = signed_post(string_field(directory_, "newAccount", "directory"), payload.dump(),
+                                "newAccount", /*use_jwk=*/true);
   // 201: created; 200: this key's existing account (RFC 8555 7.3.1).
   if (r.status != 201 && r.status != 200) throw Error("newAccount: " + describe_problem(r));
   account_url_ = r.header("Location");
@@ -147,7 +148,8 @@ HttpsResponse Client::signed_post(const std::string& url, const std::string& pay
     if (nonce_.empty()) {
       HttpsResponse n = https_.get(string_field(directory_, "newNonce", "directory"));
       take_nonce(n);
-      if (nonce_.empty()) throw Error(step + ": the CA gave no nonce (" + describe_problem(n) + ")");
+      if (nonce_.empty())
+        throw Error(step + ": the CA gave no nonce (" + describe_problem(n) + ")");
     }
     json header = {{"alg", "ES256"}, {"nonce", nonce_}, {"url", url}};
     if (use_jwk) {
@@ -175,7 +177,8 @@ void Client::authorize(const std::string& authz_url, const std::vector<Challenge
   if (status != "pending") throw Error("authorization: status \"" + status + "\"");
   std::string name = authz.contains("identifier") ? authz["identifier"].value("value", "") : "";
   if (authz.value("wildcard", false)) {
-    throw Error("authorization for " + name + ": a wildcard needs DNS-01, which ballast does not do");
+    throw Error("authorization for " + name +
+                ": a wildcard needs DNS-01, which ballast does not do");
   }
   json offered = authz.value("challenges", json::array());
   const json* chosen = nullptr;
@@ -189,7 +192,8 @@ void Client::authorize(const std::string& authz_url, const std::vector<Challenge
     }
   }
   if (chosen == nullptr) {
-    throw Error("authorization for " + name + ": the CA offers none of the challenges ballast can answer");
+    throw Error("authorization for " + name +
+                ": the CA offers none of the challenges ballast can answer");
   }
   std::string token = string_field(*chosen, "token", "challenge");
   std::string key_authorization = token + "." + thumbprint_;

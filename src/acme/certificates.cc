@@ -46,8 +46,7 @@ void set_common_name(X509_NAME* subject, const std::string& name) {
   // in the subjectAltName only.
   if (name.size() > 64) return;
   check(X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1,
-                                   0),
+                                   reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0),
         "subject name");
 }
 

@@ -171,8 +171,7 @@ HttpsResponse HttpsClient::exchange(const std::string& method, const std::string
   auto wait = [&](core::IoState state) {
     short events = state == core::IoState::kWantRead ? POLLIN : POLLOUT;
     if (!wait_for(socket.fd(), events, deadline, stop_fd_)) {
-      throw Error(method + " " + text + ": no answer within " + std::to_string(timeout_ms_) +
-                  "ms");
+      throw Error(method + " " + text + ": no answer within " + std::to_string(timeout_ms_) + "ms");
     }
   };
 

@@ -39,8 +39,7 @@ std::string fixed_width(const BIGNUM* n, int width) {
 std::string coordinate(EVP_PKEY* key, const char* name) {
   BIGNUM* raw = nullptr;
   if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) {
-    throw tls::Error("the account key is not an EC P-256 key (" + tls::take_openssl_errors() +
-                     ")");
+    throw tls::Error("the account key is not an EC P-256 key (" + tls::take_openssl_errors() + ")");
   }
   std::unique_ptr<BIGNUM, BnFree> n(raw);
   return base64url(fixed_width(n.get(), 32));
@@ -84,7 +83,8 @@ tls::PkeyPtr generate_p256_key() {
 
 std::string private_key_pem(EVP_PKEY* key) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     throw tls::Error("cannot write a key: " + tls::take_openssl_errors());
   }
   char* data = nullptr;
@@ -94,8 +94,7 @@ std::string private_key_pem(EVP_PKEY* key) {
 
 tls::PkeyPtr read_private_key_pem(const std::string& pem, const std::string& what) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  tls::PkeyPtr key(
-      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  tls::PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) {
     throw tls::Error(what + ": no unencrypted PEM private key in it (" +
                      tls::take_openssl_errors() + ")");
@@ -125,8 +124,7 @@ std::string jwk_thumbprint(EVP_PKEY* key) {
   return sha256_base64url(jwk_json(key));
 }
 
-std::string sign_jws(EVP_PKEY* key, const std::string& protected_json,
-                     const std::string& payload) {
+std::string sign_jws(EVP_PKEY* key, const std::string& protected_json, const std::string& payload) {
   std::string protected64 = base64url(protected_json);
   std::string payload64 = base64url(payload);
   std::string signing_input = protected64 + "." + payload64;
@@ -151,8 +149,8 @@ std::string sign_jws(EVP_PKEY* key, const std::string& protected_json,
   if (!sig) throw tls::Error("cannot read an ECDSA signature: " + tls::take_openssl_errors());
   std::string raw =
       fixed_width(ECDSA_SIG_get0_r(sig.get()), 32) + fixed_width(ECDSA_SIG_get0_s(sig.get()), 32);
-  return R"({"protected":")" + protected64 + R"(","payload":")" + payload64 +
-         R"(","signature":")" + base64url(raw) + R"("})";
+  return R"({"protected":")" + protected64 + R"(","payload":")" + payload64 + R"(","signature":")" +
+         base64url(raw) + R"("})";
 }
 
 }  // namespace ballast::acme

@@ -145,8 +145,8 @@ void Manager::attempt(const std::string& key, const Job& job) {
   int64_t now = core::unix_seconds();
   JobStatus result;
   result.not_after_unix = have ? not_after : 0;
-  int64_t renew_at = have ? renewal_time(not_before, not_after, job.settings.renew_before_s, jitter())
-                          : now;
+  int64_t renew_at =
+      have ? renewal_time(not_before, not_after, job.settings.renew_before_s, jitter()) : now;
   if (renew_at > now) {
     result.next_attempt_unix = renew_at;
   } else {
@@ -155,8 +155,8 @@ void Manager::attempt(const std::string& key, const Job& job) {
       issued_total_.fetch_add(1, std::memory_order_relaxed);
       have = stored_certificate(job, &not_before, &not_after);
       result.not_after_unix = not_after;
-      result.next_attempt_unix =
-          std::max(now + 1, renewal_time(not_before, not_after, job.settings.renew_before_s, jitter()));
+      result.next_attempt_unix = std::max(
+          now + 1, renewal_time(not_before, not_after, job.settings.renew_before_s, jitter()));
     } catch (const std::exception& e) {
       if (stopping_.load()) return;
       failed_total_.fetch_add(1, std::memory_order_relaxed);

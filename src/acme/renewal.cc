@@ -4,8 +4,7 @@
 
 namespace ballast::acme {
 
-int64_t renewal_time(int64_t not_before, int64_t not_after, int64_t renew_before_s,
-                     double jitter) {
+int64_t renewal_time(int64_t not_before, int64_t not_after, int64_t renew_before_s, double jitter) {
   int64_t lifetime = std::max<int64_t>(0, not_after - not_before);
   int64_t margin = renew_before_s > 0 ? renew_before_s : lifetime / 3;
   auto spread = static_cast<int64_t>(static_cast<double>(margin) / 10 * jitter);

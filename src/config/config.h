@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "acme/settings.h"
 #include "config/alarm_rule.h"
 #include "core/cron.h"
 #include "core/ip_range.h"
@@ -14,7 +15,6 @@
 #include "core/time_zone.h"
 #include "h2/limits.h"
 #include "lb/balancer_factory.h"
-#include "acme/settings.h"
 #include "tls/challenge_board.h"
 #include "tls/client_context.h"
 #include "tls/server_context.h"

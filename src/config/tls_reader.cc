@@ -78,8 +78,8 @@ std::string acme_name_problem(const std::string& name) {
     return "not a fully qualified DNS name";
   }
   for (char c : name) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-' || c == '.')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.')) {
       return "a DNS name has lower-case letters, digits, '-' and '.' only";
     }
   }
@@ -97,11 +97,13 @@ void read_acme_challenges(MapReader& r, acme::Settings& a, ErrorList& errors) {
     } else if (v == "tls-alpn-01") {
       a.challenges.push_back(acme::ChallengeType::kTlsAlpn01);
     } else {
-      errors.add(location_of(item), p, "unknown challenge \"" + v + "\"; expected http-01 or tls-alpn-01");
+      errors.add(location_of(item), p,
+                 "unknown challenge \"" + v + "\"; expected http-01 or tls-alpn-01");
     }
   });
   if (a.challenges.empty()) {
-    errors.add(location_of(list), r.child_path("challenges"), "names no challenge; leave it out for both");
+    errors.add(location_of(list), r.child_path("challenges"),
+               "names no challenge; leave it out for both");
   }
 }
 
@@ -132,7 +134,8 @@ void read_acme(MapReader& parent, TlsConfig& t, ErrorList& errors) {
     }
   });
   if (r.is_map() && a.names.empty() && !r.has("names")) {
-    errors.add(r.location(), r.child_path("names"), "ACME needs the names to certify: names: [example.com]");
+    errors.add(r.location(), r.child_path("names"),
+               "ACME needs the names to certify: names: [example.com]");
   }
   if (auto v = r.string("storage")) a.storage = *v;
   if (auto v = r.string("ca")) a.ca = *v;
@@ -182,9 +185,10 @@ void add_acme_certificate(ListenerConfig& l, const std::string& base_dir,
     cert = nullptr;  // none yet (the ACME manager says why when it is unusable)
   }
   if (!cert) {
-    LOG_WARN("listener \"%s\": no certificate from %s for %s yet; a self-signed stand-in serves "
-             "until ACME has one",
-             l.name.c_str(), a.directory.c_str(), a.names.front().c_str());
+    LOG_WARN(
+        "listener \"%s\": no certificate from %s for %s yet; a self-signed stand-in serves "
+        "until ACME has one",
+        l.name.c_str(), a.directory.c_str(), a.names.front().c_str());
     cert = acme::make_stand_in_certificate(a.names);
   }
   bool listed_default = false;

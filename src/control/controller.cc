@@ -322,7 +322,8 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
     LOG_ERROR("reload (%s): %s; the running configuration stays", trigger, why.c_str());
     return std::shared_ptr<core::Completion>();
   };
-  config::LoadResult result = config::load_config_file(config_path_, {ticket_keys_, config_->acme_challenges});
+  config::LoadResult result =
+      config::load_config_file(config_path_, {ticket_keys_, config_->acme_challenges});
   if (!result.config) {
     for (const auto& e : result.errors.errors()) {
       reload_status_.errors.push_back(e.to_string());

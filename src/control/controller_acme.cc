@@ -14,8 +14,8 @@ std::vector<acme::ChallengeType> answerable(const config::Config& config,
                                             const std::vector<acme::ChallengeType>& wanted) {
   bool plain_http = false;
   for (const auto& l : config.listeners) {
-    plain_http = plain_http ||
-                 (!l.tls.enabled && l.protocol == config::ListenerConfig::Protocol::kHttp);
+    plain_http =
+        plain_http || (!l.tls.enabled && l.protocol == config::ListenerConfig::Protocol::kHttp);
   }
   std::vector<acme::ChallengeType> out;
   for (auto type : wanted) {
@@ -56,8 +56,7 @@ void Controller::render_acme_metrics(metrics::PrometheusWriter& w) const {
   if (config_->acme_challenges) {
     w.family("ballast_acme_challenges_answered_total", Type::kCounter,
              "ACME challenges ballast answered for its CA, by type.");
-    w.sample({{"type", "http-01"}},
-             static_cast<double>(config_->acme_challenges->http_answered()));
+    w.sample({{"type", "http-01"}}, static_cast<double>(config_->acme_challenges->http_answered()));
     w.sample({{"type", "tls-alpn-01"}},
              static_cast<double>(config_->acme_challenges->tls_alpn_answered()));
   }

@@ -319,10 +319,9 @@ bool Session::answer_acme_challenge(const http::MessageHead& head) {
       board->answer_http(head.target.substr(tls::kAcmeChallengePath.size()));
   if (!answer) return false;
   exchange_.answerer = Exchange::Answerer::kBallast;
-  write_generated_response(client_out_,
-                           GeneratedResponse{200, "application/octet-stream", *answer, "", ""},
-                           head.is_head_request, exchange_.request.http11,
-                           exchange_.keep_alive && !worker_.draining());
+  write_generated_response(
+      client_out_, GeneratedResponse{200, "application/octet-stream", *answer, "", ""},
+      head.is_head_request, exchange_.request.http11, exchange_.keep_alive && !worker_.draining());
   count_response(200);
   exchange_.response = Exchange::Response::kComplete;
   return true;

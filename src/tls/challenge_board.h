@@ -43,7 +43,7 @@ class ChallengeBoard {
 
  private:
   core::Mutex mu_;
-  std::map<std::string, std::string, std::less<>> http_ GUARDED_BY(mu_);   // by token
+  std::map<std::string, std::string, std::less<>> http_ GUARDED_BY(mu_);    // by token
   std::map<std::string, SslCtxPtr, std::less<>> tls_alpn_ GUARDED_BY(mu_);  // by name
   std::atomic<size_t> http_count_{0};
   std::atomic<uint64_t> http_answered_{0};

@@ -1,9 +1,8 @@
 #include "tls/client_context.h"
 
 #include <arpa/inet.h>
-#include <openssl/x509v3.h>
-
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 namespace ballast::tls {
 
@@ -59,7 +58,8 @@ SslPtr ClientContext::new_connection(const std::string& server_name) const {
   if (is_ip) {
     // An address is never sent as SNI (RFC 6066 3); the certificate must name it as an
     // iPAddress.
-    if (settings_.verify) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), server_name.c_str());
+    if (settings_.verify)
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), server_name.c_str());
   } else if (!server_name.empty()) {
     // SSL_set_tlsext_host_name, without the macro's C cast.
     SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,

@@ -184,7 +184,8 @@ int ServerContext::on_client_hello(SSL* ssl, int*, void* arg) {
   std::string name;
   // A CA validating TLS-ALPN-01 offers "acme-tls/1" alone; the board moves its
   // handshake to the challenge certificate. Every other handshake goes on untouched.
-  if (client_hello_wants_acme(ssl, &name)) self->settings_.acme_challenges->answer_tls_alpn(ssl, name);
+  if (client_hello_wants_acme(ssl, &name))
+    self->settings_.acme_challenges->answer_tls_alpn(ssl, name);
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 

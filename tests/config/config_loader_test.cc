@@ -550,3 +550,59 @@ TEST(ClosestMatchTest, SuggestsOnlyLikelyTypos) {
 
 }  // namespace
 }  // namespace ballast::config
+
+namespace ballast::config {
+namespace {
+
+TEST(ConfigLoaderTest, AcmeListeners) {
+  // Nothing stored there: the listener starts with a stand-in.
+  std::string dir = "/nonexistent/ballast-acme";
+  auto r = load_listener(
+      "    tls:\n      acme:\n        directory: https://ca.test/dir\n"
+      "        email: ops@example.test\n        names: [www.example.test, example.test]\n"
+      "        storage: " +
+      dir + "\n        renew_before: 30d\n");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const auto& a = *r.config->listeners[0].tls.acme;
+  EXPECT_EQ(a.directory, "https://ca.test/dir");
+  EXPECT_EQ(a.email, "ops@example.test");
+  EXPECT_EQ(a.names, (std::vector<std::string>{"www.example.test", "example.test"}));
+  EXPECT_EQ(a.storage, dir);
+  EXPECT_EQ(a.renew_before_s, 30 * 86400);
+  EXPECT_EQ(a.challenges, (std::vector<acme::ChallengeType>{acme::ChallengeType::kHttp01,
+                                                            acme::ChallengeType::kTlsAlpn01}));
+  // Nothing issued yet: a self-signed stand-in lets the listener start.
+  ASSERT_TRUE(r.config->listeners[0].tls.context);
+  EXPECT_EQ(r.config->listeners[0].tls.context->certificate_for("example.test").names, a.names);
+
+  r = load_listener(
+      "    tls:\n      acme:\n        directory: http://ca.test/dir\n"
+      "        names: [\"*.example.test\", Upper.test, localhost]\n"
+      "        challenges: [dns-01]\n        storage: " +
+      dir + "\n");
+  EXPECT_FALSE(r.config);
+  std::string e = errors_of(r);
+  EXPECT_NE(
+      e.find("listeners[0].tls.acme.directory: \"http://ca.test/dir\" is not an https:// URL"),
+      std::string::npos)
+      << e;
+  EXPECT_NE(e.find("names[0]: \"*.example.test\": a wildcard name needs the DNS-01 challenge"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("names[1]: \"Upper.test\": a DNS name has lower-case"), std::string::npos) << e;
+  EXPECT_NE(e.find("names[2]: \"localhost\": not a fully qualified DNS name"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("challenges[0]: unknown challenge \"dns-01\""), std::string::npos) << e;
+
+  r = load_listener("    tls:\n      acme: { names: [a.test] }\n");
+  EXPECT_FALSE(r.config);
+  EXPECT_NE(errors_of(r).find("listeners[0].tls.acme.directory"), std::string::npos)
+      << errors_of(r);
+  r = load_listener("    tls: { policy: modern }\n");
+  EXPECT_FALSE(r.config);
+  EXPECT_NE(errors_of(r).find("or \"acme: { directory: ..., names: [...] }\""), std::string::npos)
+      << errors_of(r);
+}
+
+}  // namespace
+}  // namespace ballast::config

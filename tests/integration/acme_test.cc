@@ -42,11 +42,11 @@ class Pebble {
                R"({"pebble": {"listenAddress": "127.0.0.1:)" + std::to_string(acme_port_) +
                    R"(", "managementListenAddress": "127.0.0.1:)" +
                    std::to_string(management_port_) + R"(", "certificate": ")" + own.cert +
-                   R"(", "privateKey": ")" + own.key +
-                   R"(", "httpPort": )" + std::to_string(http_port_) +
-                   R"(, "tlsPort": )" + std::to_string(tls_port_) +
+                   R"(", "privateKey": ")" + own.key + R"(", "httpPort": )" +
+                   std::to_string(http_port_) + R"(, "tlsPort": )" + std::to_string(tls_port_) +
                    R"(, "ocspResponderURL": "", "externalAccountBindingRequired": false,)"
-                   R"( "certificateValidityPeriod": )" + std::to_string(validity_s) + "}}\n");
+                   R"( "certificateValidityPeriod": )" +
+                   std::to_string(validity_s) + "}}\n");
     dns_ = std::make_unique<Process>(
         std::vector<std::string>{"/usr/bin/pebble-challtestsrv", "-dns01",
                                  "127.0.0.1:" + std::to_string(dns_port_), "-management",
@@ -66,21 +66,23 @@ class Pebble {
     } else if (!wait_for_port(acme_port_) || !wait_for_port(management_port_)) {
       problem_ = "pebble did not start";
     } else if (run_shell("curl -sf --cacert " + ca_file_ + " https://localhost:" +
-                             std::to_string(management_port_) + "/roots/0 -o " + dir_ +
-                             "/root.pem",
+                             std::to_string(management_port_) + "/roots/0 -o " + dir_ + "/root.pem",
                          dir_ + "/curl.log", 10000) != 0) {
       // The root pebble made for this run, which what it issues chains to.
       problem_ = "pebble's root: " + read_file(dir_ + "/curl.log");
     }
   }
   bool ready() const { return problem_.empty(); }
-  std::string directory() const { return "https://localhost:" + std::to_string(acme_port_) + "/dir"; }
+  std::string directory() const {
+    return "https://localhost:" + std::to_string(acme_port_) + "/dir";
+  }
   const std::string& ca_file() const { return ca_file_; }  // for pebble's own HTTPS
   std::string root_file() const { return dir_ + "/root.pem"; }
   uint16_t http_port() const { return http_port_; }
   uint16_t tls_port() const { return tls_port_; }
   std::string log() const {
-    return problem_ + "\n--- pebble:\n" + pebble_->log() + "--- pebble-challtestsrv:\n" + dns_->log();
+    return problem_ + "\n--- pebble:\n" + pebble_->log() + "--- pebble-challtestsrv:\n" +
+           dns_->log();
   }
 
  private:
@@ -101,11 +103,16 @@ std::string acme_config(const Pebble& ca, const std::string& storage, uint16_t b
     yaml += "  - name: plain\n    bind: 127.0.0.1:" + std::to_string(http_port) +
             "\n    rules:\n      - redirect: { location: \"https://#{host}#{path}\" }\n";
   }
-  yaml += "  - name: site\n    bind: 127.0.0.1:${PORT}\n    tls:\n      acme:\n"
-          "        directory: " + ca.directory() + "\n        email: ops@example.test\n"
-          "        storage: " + storage + "\n        ca: " + ca.ca_file() + "\n" + acme_extra +
-          "    rules:\n      - forward: { target_group: app }\n"
-          "target_groups:\n  - name: app\n    targets: [ { address: " + loopback(backend) + " } ]\n";
+  yaml +=
+      "  - name: site\n    bind: 127.0.0.1:${PORT}\n    tls:\n      acme:\n"
+      "        directory: " +
+      ca.directory() +
+      "\n        email: ops@example.test\n"
+      "        storage: " +
+      storage + "\n        ca: " + ca.ca_file() + "\n" + acme_extra +
+      "    rules:\n      - forward: { target_group: app }\n"
+      "target_groups:\n  - name: app\n    targets: [ { address: " +
+      loopback(backend) + " } ]\n";
   return yaml;
 }
 
@@ -133,19 +140,22 @@ TEST_F(AcmeTest, ObtainsACertificateByHttp01StoresItAndServesItAfterARestart) {
   Pebble ca(dir_, 3600);
   ASSERT_TRUE(ca.ready()) << ca.log();
   std::string storage = dir_ + "/acme";
-  std::string yaml = acme_config(ca, storage, backend_.port(),
-                                 "        names: [www.example.test, api.example.test]\n",
-                                 ca.http_port());
+  std::string yaml =
+      acme_config(ca, storage, backend_.port(),
+                  "        names: [www.example.test, api.example.test]\n", ca.http_port());
   {
     Ballast lb(yaml, ca.tls_port());
     ASSERT_TRUE(lb.ready()) << lb.process().log();
     // Until the CA has issued one, a self-signed stand-in serves (clients refuse it); then
     // the CA's, for every name, without a restart.
     TlsInfo served;
-    EXPECT_TRUE(within(30, [&] {
-      served = handshake(lb.port(), "api.example.test", ca);
-      return served.ok;
-    })) << served.error << "\n" << lb.process().log() << ca.log();
+    EXPECT_TRUE(within(30,
+                       [&] {
+                         served = handshake(lb.port(), "api.example.test", ca);
+                         return served.ok;
+                       }))
+        << served.error << "\n"
+        << lb.process().log() << ca.log();
     EXPECT_EQ(served.peer_cn, "www.example.test");
     EXPECT_TRUE(handshake(lb.port(), "www.example.test", ca).ok);
     Client c(lb.port());
@@ -154,18 +164,24 @@ TEST_F(AcmeTest, ObtainsACertificateByHttp01StoresItAndServesItAfterARestart) {
     ASSERT_TRUE(r) << lb.process().log();
     EXPECT_EQ(r->status, 200);
     // Proved over the plain listener, whose redirect rule the challenge comes before.
-    EXPECT_GE(metric_value(lb.admin_port(), "ballast_acme_challenges_answered_total{type=\"http-01\"}"), 1);
-    EXPECT_EQ(metric_value(lb.admin_port(), "ballast_acme_challenges_answered_total{type=\"tls-alpn-01\"}"), 0);
+    EXPECT_GE(
+        metric_value(lb.admin_port(), "ballast_acme_challenges_answered_total{type=\"http-01\"}"),
+        1);
+    EXPECT_EQ(metric_value(lb.admin_port(),
+                           "ballast_acme_challenges_answered_total{type=\"tls-alpn-01\"}"),
+              0);
     EXPECT_EQ(metric_value(lb.admin_port(), "ballast_acme_certificates_issued_total"), 1);
-    EXPECT_GT(metric_value(lb.admin_port(), "ballast_acme_certificate_expiry_timestamp_seconds{listener=\"site\"}"), 0);
+    EXPECT_GT(metric_value(lb.admin_port(),
+                           "ballast_acme_certificate_expiry_timestamp_seconds{listener=\"site\"}"),
+              0);
     Client plain(ca.http_port());
     auto other = plain.get("/.well-known/acme-challenge/not-a-token");
     ASSERT_TRUE(other);
     EXPECT_EQ(other->status, 301) << "a token ballast does not hold goes to the rules";
   }
   // The account and the certificate are on disk, readable by ballast's user only.
-  std::string account = storage + "/" +
-                        std::filesystem::directory_iterator(storage)->path().filename().string();
+  std::string account =
+      storage + "/" + std::filesystem::directory_iterator(storage)->path().filename().string();
   struct stat st {};
   ASSERT_EQ(::stat((account + "/account.key").c_str(), &st), 0) << account;
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -184,16 +200,19 @@ TEST_F(AcmeTest, ProvesByTlsAlpn01AndRenewsBeforeExpiryWithoutClosingConnections
   // Certificates valid 12 s: renewed a third before expiry, 8 s after issue.
   Pebble ca(dir_, 12);
   ASSERT_TRUE(ca.ready()) << ca.log();
-  Ballast lb(acme_config(ca, dir_ + "/acme", backend_.port(),
-                         "        names: [alpn.example.test]\n        challenges: [tls-alpn-01]\n",
-                         0),
-             ca.tls_port());
+  Ballast lb(
+      acme_config(ca, dir_ + "/acme", backend_.port(),
+                  "        names: [alpn.example.test]\n        challenges: [tls-alpn-01]\n", 0),
+      ca.tls_port());
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   TlsInfo first;
-  ASSERT_TRUE(within(30, [&] {
-    first = handshake(lb.port(), "alpn.example.test", ca);
-    return first.ok;
-  })) << first.error << "\n" << lb.process().log() << ca.log();
+  ASSERT_TRUE(within(30,
+                     [&] {
+                       first = handshake(lb.port(), "alpn.example.test", ca);
+                       return first.ok;
+                     }))
+      << first.error << "\n"
+      << lb.process().log() << ca.log();
   Client kept(lb.port());
   kept.start_tls(verifying("alpn.example.test", ca));
   ASSERT_TRUE(kept.get("/"));
@@ -208,8 +227,11 @@ TEST_F(AcmeTest, ProvesByTlsAlpn01AndRenewsBeforeExpiryWithoutClosingConnections
   ASSERT_TRUE(r) << "the connection from before the renewal";
   EXPECT_EQ(r->status, 200);
   EXPECT_GE(metric_value(lb.admin_port(), "ballast_acme_certificates_issued_total"), 2);
-  EXPECT_GE(metric_value(lb.admin_port(), "ballast_acme_challenges_answered_total{type=\"tls-alpn-01\"}"), 1);
-  EXPECT_EQ(metric_value(lb.admin_port(), "ballast_acme_challenges_answered_total{type=\"http-01\"}"), 0);
+  EXPECT_GE(
+      metric_value(lb.admin_port(), "ballast_acme_challenges_answered_total{type=\"tls-alpn-01\"}"),
+      1);
+  EXPECT_EQ(
+      metric_value(lb.admin_port(), "ballast_acme_challenges_answered_total{type=\"http-01\"}"), 0);
   EXPECT_TRUE(lb.process().running());
 }
 
@@ -217,8 +239,12 @@ TEST_F(AcmeTest, ServesAStandInAndSaysWhyWhileTheCaIsUnreachable) {
   uint16_t closed = free_port();
   std::string yaml =
       "workers: 1\nlisteners:\n  - name: site\n    bind: 127.0.0.1:${PORT}\n    tls:\n"
-      "      acme:\n        directory: https://localhost:" + std::to_string(closed) + "/dir\n"
-      "        names: [down.example.test]\n        storage: " + dir_ + "/acme\n"
+      "      acme:\n        directory: https://localhost:" +
+      std::to_string(closed) +
+      "/dir\n"
+      "        names: [down.example.test]\n        storage: " +
+      dir_ +
+      "/acme\n"
       "    rules:\n      - fixed_response: { status: 200, body: up }\n";
   Ballast lb(yaml);
   ASSERT_TRUE(lb.ready()) << lb.process().log();
@@ -238,10 +264,10 @@ TEST_F(AcmeTest, ServesAStandInAndSaysWhyWhileTheCaIsUnreachable) {
   strict.ca_file = "/etc/ssl/certs/ca-certificates.crt";
   verifying_client.start_tls(strict);
   EXPECT_FALSE(verifying_client.tls().ok);
-  EXPECT_TRUE(within(10, [&] {
-    return metric_value(lb.admin_port(), "ballast_acme_failures_total") >= 1;
-  }));
-  EXPECT_EQ(metric_value(lb.admin_port(), "ballast_acme_consecutive_failures{listener=\"site\"}"), 1);
+  EXPECT_TRUE(within(
+      10, [&] { return metric_value(lb.admin_port(), "ballast_acme_failures_total") >= 1; }));
+  EXPECT_EQ(metric_value(lb.admin_port(), "ballast_acme_consecutive_failures{listener=\"site\"}"),
+            1);
   std::string log = lb.process().log();
   EXPECT_NE(log.find("self-signed stand-in serves"), std::string::npos) << log;
   EXPECT_NE(log.find("ACME: listener \"site\": connect to localhost:" + std::to_string(closed)),

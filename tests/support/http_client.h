@@ -33,10 +33,10 @@ struct TlsOptions {
 // What a handshake gave.
 struct TlsInfo {
   bool ok = false;
-  std::string error;    // why it failed (OpenSSL's reason, or the verification's)
-  std::string version;  // "TLSv1.3"
-  std::string alpn;     // chosen protocol, or empty
-  std::string peer_cn;  // the server certificate's common name
+  std::string error;        // why it failed (OpenSSL's reason, or the verification's)
+  std::string version;      // "TLSv1.3"
+  std::string alpn;         // chosen protocol, or empty
+  std::string peer_cn;      // the server certificate's common name
   std::string peer_serial;  // ...and its serial number, in hex
   bool resumed = false;
   size_t ocsp_bytes = 0;  // stapled OCSP response size

@@ -134,6 +134,53 @@ TEST_F(ServerContextTest, AlpnPrefersTheServersOrderAndNeverFailsTheHandshake) {
   EXPECT_EQ(only_h2.alpn, "");
 }
 
+TEST_F(ServerContextTest, AnswersTlsAlpn01FromTheChallengeBoardOnly) {
+  auto board = std::make_shared<ChallengeBoard>();
+  ServerSettings s;
+  s.certificates = {cert("site", {"site.test"})};
+  s.alpn = {"h2", "http/1.1"};
+  s.acme_challenges = board;
+  auto ctx = ServerContext::build(s);
+  const std::string acme_tls(std::string("\x0a") + "acme-tls/1");
+  // Nothing published: a CA's probe gets the site's certificate, without ALPN.
+  Outcome before = handshake(*ctx, hello_for("site.test", acme_tls));
+  EXPECT_EQ(before.peer_cn, "site");
+  EXPECT_EQ(before.alpn, "");
+
+  auto challenge = cert("challenge", {"site.test"});
+  X509_up_ref(challenge->leaf.get());
+  EVP_PKEY_up_ref(challenge->key.get());
+  board->publish_tls_alpn("site.test", X509Ptr(challenge->leaf.get()),
+                          PkeyPtr(challenge->key.get()));
+  Outcome probe = handshake(*ctx, hello_for("SITE.test", acme_tls));
+  EXPECT_EQ(probe.peer_cn, "challenge");
+  EXPECT_EQ(probe.alpn, "acme-tls/1");
+  EXPECT_EQ(board->tls_alpn_answered(), 1u);
+  // Browsers never offer acme-tls/1: they keep getting the site's certificate.
+  Outcome browser = handshake(*ctx, hello_for("site.test", std::string("\x02h2", 3)));
+  EXPECT_EQ(browser.peer_cn, "site");
+  EXPECT_EQ(browser.alpn, "h2");
+  // A probe for a name with no challenge gets the site's certificate too.
+  EXPECT_EQ(handshake(*ctx, hello_for("other.test", acme_tls)).peer_cn, "site");
+
+  board->withdraw_tls_alpn("site.test");
+  EXPECT_EQ(handshake(*ctx, hello_for("site.test", acme_tls)).peer_cn, "site");
+  EXPECT_EQ(board->tls_alpn_answered(), 1u);
+}
+
+TEST(ChallengeBoardTest, AnswersPublishedHttp01TokensUntilWithdrawn) {
+  ChallengeBoard board;
+  EXPECT_FALSE(board.has_http());
+  board.publish_http("tok-1", "tok-1.thumb");
+  EXPECT_TRUE(board.has_http());
+  EXPECT_EQ(board.answer_http("tok-1").value_or(""), "tok-1.thumb");
+  EXPECT_FALSE(board.answer_http("tok-2").has_value());
+  EXPECT_EQ(board.http_answered(), 1u);
+  board.withdraw_http("tok-1");
+  EXPECT_FALSE(board.has_http());
+  EXPECT_FALSE(board.answer_http("tok-1").has_value());
+}
+
 TEST_F(ServerContextTest, ModernPolicyRefusesTls12) {
   ServerSettings s;
   s.certificates = {cert("a", {"a.test"})};
