@@ -10,23 +10,11 @@ namespace ballast::acme {
 
 namespace {
 
-struct ExtensionFree {
-  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
-};
-using ExtensionPtr = std::unique_ptr<X509_EXTENSION, ExtensionFree>;
+using ExtensionPtr = std::unique_ptr<X509_EXTENSION, tls::Free<X509_EXTENSION_free>>;
 struct ExtensionStackFree {
   void operator()(STACK_OF(X509_EXTENSION) * p) const {
     sk_X509_EXTENSION_pop_free(p, X509_EXTENSION_free);
   }
-};
-struct ReqFree {
-  void operator()(X509_REQ* p) const { X509_REQ_free(p); }
-};
-struct OctetsFree {
-  void operator()(ASN1_OCTET_STRING* p) const { ASN1_OCTET_STRING_free(p); }
-};
-struct ObjectFree {
-  void operator()(ASN1_OBJECT* p) const { ASN1_OBJECT_free(p); }
 };
 
 void check(int ok, const char* what) {
@@ -81,7 +69,7 @@ void sign(X509* cert, EVP_PKEY* key) {
 
 std::string make_csr_der(EVP_PKEY* key, const std::vector<std::string>& names) {
   if (names.empty()) throw tls::Error("a certificate request needs a name");
-  std::unique_ptr<X509_REQ, ReqFree> req(X509_REQ_new());
+  std::unique_ptr<X509_REQ, tls::Free<X509_REQ_free>> req(X509_REQ_new());
   if (!req) throw tls::Error("cannot make a certificate request: " + tls::take_openssl_errors());
   check(X509_REQ_set_version(req.get(), 0), "request version");
   set_common_name(X509_REQ_get_subject_name(req.get()), names.front());
@@ -105,8 +93,10 @@ tls::X509Ptr make_tls_alpn_certificate(EVP_PKEY* key, const std::string& name,
   // holding the 32-byte digest, so the extension's bytes are 04 20 <digest>.
   std::string digest = sha256(key_authorization);
   std::string value = std::string("\x04\x20", 2) + digest;
-  std::unique_ptr<ASN1_OBJECT, ObjectFree> oid(OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1));
-  std::unique_ptr<ASN1_OCTET_STRING, OctetsFree> data(ASN1_OCTET_STRING_new());
+  std::unique_ptr<ASN1_OBJECT, tls::Free<ASN1_OBJECT_free>> oid(
+      OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1));
+  std::unique_ptr<ASN1_OCTET_STRING, tls::Free<ASN1_OCTET_STRING_free>> data(
+      ASN1_OCTET_STRING_new());
   check(oid && data, "acmeIdentifier");
   check(ASN1_OCTET_STRING_set(data.get(), reinterpret_cast<const unsigned char*>(value.data()),
                               static_cast<int>(value.size())),

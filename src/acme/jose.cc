@@ -13,18 +13,9 @@ namespace ballast::acme {
 
 namespace {
 
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-struct BnFree {
-  void operator()(BIGNUM* p) const { BN_free(p); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-struct SigFree {
-  void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
-};
+using BignumPtr = std::unique_ptr<BIGNUM, tls::Free<BN_free>>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, tls::Free<EVP_MD_CTX_free>>;
+using SignaturePtr = std::unique_ptr<ECDSA_SIG, tls::Free<ECDSA_SIG_free>>;
 
 // A big number as exactly `width` big-endian bytes (JWK coordinates and JWS signature
 // halves are fixed-width, left-padded with zeros).
@@ -41,7 +32,7 @@ std::string coordinate(EVP_PKEY* key, const char* name) {
   if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) {
     throw tls::Error("the account key is not an EC P-256 key (" + tls::take_openssl_errors() + ")");
   }
-  std::unique_ptr<BIGNUM, BnFree> n(raw);
+  BignumPtr n(raw);
   return base64url(fixed_width(n.get(), 32));
 }
 
@@ -82,7 +73,7 @@ tls::PkeyPtr generate_p256_key() {
 }
 
 std::string private_key_pem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  tls::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio ||
       PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     throw tls::Error("cannot write a key: " + tls::take_openssl_errors());
@@ -93,7 +84,7 @@ std::string private_key_pem(EVP_PKEY* key) {
 }
 
 tls::PkeyPtr read_private_key_pem(const std::string& pem, const std::string& what) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  tls::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   tls::PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) {
     throw tls::Error(what + ": no unencrypted PEM private key in it (" +
@@ -128,7 +119,7 @@ std::string sign_jws(EVP_PKEY* key, const std::string& protected_json, const std
   std::string protected64 = base64url(protected_json);
   std::string payload64 = base64url(payload);
   std::string signing_input = protected64 + "." + payload64;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+  MdCtxPtr md(EVP_MD_CTX_new());
   size_t der_len = 0;
   if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
       EVP_DigestSign(md.get(), nullptr, &der_len,
@@ -145,7 +136,7 @@ std::string sign_jws(EVP_PKEY* key, const std::string& protected_json, const std
   // OpenSSL signs in DER (a SEQUENCE of r and s); JWS wants r and s side by side
   // (RFC 7518 3.4).
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<ECDSA_SIG, SigFree> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
+  SignaturePtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
   if (!sig) throw tls::Error("cannot read an ECDSA signature: " + tls::take_openssl_errors());
   std::string raw =
       fixed_width(ECDSA_SIG_get0_r(sig.get()), 32) + fixed_width(ECDSA_SIG_get0_s(sig.get()), 32);

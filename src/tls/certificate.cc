@@ -14,11 +14,6 @@ namespace ballast::tls {
 
 namespace {
 
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-
 BioPtr open_file(const std::string& path, const char* what) {
   ERR_clear_error();
   BioPtr bio(BIO_new_file(path.c_str(), "r"));

@@ -1,4 +1,5 @@
 #pragma once
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -29,6 +30,15 @@ using SslPtr = std::unique_ptr<SSL, SslFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackFree>;
+// Any other OpenSSL object, freed by its own function: std::unique_ptr<BIGNUM, Free<BN_free>>.
+template <auto FreeFunction>
+struct Free {
+  template <typename T>
+  void operator()(T* p) const {
+    FreeFunction(p);
+  }
+};
+using BioPtr = std::unique_ptr<BIO, Free<BIO_free>>;
 
 // A problem with TLS material or settings, said so that an operator can act on it.
 class Error : public std::runtime_error {
