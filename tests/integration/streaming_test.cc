@@ -58,7 +58,8 @@ TEST(StreamingTest, SlowReaderDoesNotMakeTheProxyBuffer) {
       c.send_raw("GET /bytes/" + std::to_string(256ull << 20) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   long rss = peak_rss_bytes(lb.process().pid());
-  EXPECT_LT(rss, max_rss()) << "peak RSS " << (rss >> 20) << " MiB while the client was not reading";
+  EXPECT_LT(rss, max_rss()) << "peak RSS " << (rss >> 20)
+                            << " MiB while the client was not reading";
   auto r = c.read_response(false);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body_length, 256ull << 20);
