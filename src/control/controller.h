@@ -123,6 +123,8 @@ class Controller final : public proxy::ControlLink {
   // configuration's jobs (making it on first need), and its figures for /metrics.
   void configure_acme();
   void render_acme_metrics(metrics::PrometheusWriter& w) const;
+  // GET /api/v1/certificates: what each TLS listener serves, and its ACME state.
+  nlohmann::json certificates_json() const;
 
   // The admin API (controller_api.cc): its routes, in router_.
   admin::AdminResponse handle_api(const admin::AdminRequest& request);

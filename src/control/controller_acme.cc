@@ -51,6 +51,38 @@ void Controller::configure_acme() {
   acme_->configure(std::move(jobs));
 }
 
+nlohmann::json Controller::certificates_json() const {
+  std::vector<acme::JobStatus> jobs = acme_ ? acme_->status() : std::vector<acme::JobStatus>{};
+  nlohmann::json listeners = nlohmann::json::array();
+  for (const auto& l : config_->listeners) {
+    if (!l.tls.context) continue;
+    const tls::ServerSettings& settings = l.tls.context->settings();
+    nlohmann::json certificates = nlohmann::json::array();
+    for (size_t i = 0; i < settings.certificates.size(); ++i) {
+      const tls::Certificate& c = *settings.certificates[i];
+      certificates.push_back({{"file", c.files.cert},
+                              {"names", c.names},
+                              {"key", c.key_type},
+                              {"not_before", c.not_before_unix},
+                              {"not_after", c.not_after_unix},
+                              {"default", i == settings.default_certificate},
+                              {"ocsp_stapled", !c.ocsp_response.empty()}});
+    }
+    nlohmann::json entry = {{"listener", l.name}, {"certificates", certificates}};
+    for (const auto& j : jobs) {
+      if (j.listener != l.name) continue;
+      entry["acme"] = {{"directory", l.tls.acme ? l.tls.acme->directory : ""},
+                       {"names", j.names},
+                       {"stored_not_after", j.not_after_unix},
+                       {"next_attempt", j.next_attempt_unix},
+                       {"consecutive_failures", j.failures},
+                       {"last_error", j.last_error}};
+    }
+    listeners.push_back(std::move(entry));
+  }
+  return {{"listeners", listeners}};
+}
+
 void Controller::render_acme_metrics(metrics::PrometheusWriter& w) const {
   using Type = metrics::PrometheusWriter::Type;
   if (config_->acme_challenges) {

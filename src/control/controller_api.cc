@@ -241,6 +241,8 @@ void Controller::add_routes() {
     for (const auto& l : config_->listeners) list.push_back(listener_json(l));
     return ok_json({{"listeners", list}});
   });
+  r.add("GET", "/api/v1/certificates",
+        [this](const PathParams&, const AdminRequest&) { return ok_json(certificates_json()); });
   r.add("GET", "/api/v1/target-groups", [this](const PathParams&, const AdminRequest&) {
     json list = json::array();
     metrics::Totals totals = metrics::sum_over_workers(metrics_);

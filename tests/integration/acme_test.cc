@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -174,6 +175,18 @@ TEST_F(AcmeTest, ObtainsACertificateByHttp01StoresItAndServesItAfterARestart) {
     EXPECT_GT(metric_value(lb.admin_port(),
                            "ballast_acme_certificate_expiry_timestamp_seconds{listener=\"site\"}"),
               0);
+    // The API says what is served and how ACME stands.
+    AdminAnswer certs = admin_call(lb.admin_port(), "GET", "/api/v1/certificates");
+    ASSERT_EQ(certs.status, 200) << certs.body;
+    auto site = nlohmann::json::parse(certs.body)["listeners"][0];
+    EXPECT_EQ(site["listener"], "site");
+    EXPECT_EQ(site["certificates"][0]["names"],
+              nlohmann::json::array({"www.example.test", "api.example.test"}));
+    EXPECT_NE(site["certificates"][0]["file"].get<std::string>().find("/www.example.test.pem"),
+              std::string::npos);
+    EXPECT_EQ(site["acme"]["consecutive_failures"], 0);
+    EXPECT_GT(site["acme"]["next_attempt"].get<int64_t>(),
+              site["acme"]["stored_not_after"].get<int64_t>() - 3600);
     Client plain(ca.http_port());
     auto other = plain.get("/.well-known/acme-challenge/not-a-token");
     ASSERT_TRUE(other);
@@ -268,6 +281,13 @@ TEST_F(AcmeTest, ServesAStandInAndSaysWhyWhileTheCaIsUnreachable) {
       10, [&] { return metric_value(lb.admin_port(), "ballast_acme_failures_total") >= 1; }));
   EXPECT_EQ(metric_value(lb.admin_port(), "ballast_acme_consecutive_failures{listener=\"site\"}"),
             1);
+  auto site = nlohmann::json::parse(
+      admin_call(lb.admin_port(), "GET", "/api/v1/certificates").body)["listeners"][0];
+  EXPECT_NE(site["certificates"][0]["file"].get<std::string>().find("stand-in"), std::string::npos)
+      << site;
+  EXPECT_NE(site["acme"]["last_error"].get<std::string>().find("connect to localhost:"),
+            std::string::npos)
+      << site;
   std::string log = lb.process().log();
   EXPECT_NE(log.find("self-signed stand-in serves"), std::string::npos) << log;
   EXPECT_NE(log.find("ACME: listener \"site\": connect to localhost:" + std::to_string(closed)),
