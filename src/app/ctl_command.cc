@@ -8,6 +8,7 @@
 #include "app/ctl_autoscaling.h"
 #include "app/ctl_upgrade.h"
 #include "app/ctl_views.h"
+#include "core/time_format.h"
 
 namespace ballast::app {
 
@@ -20,6 +21,7 @@ const char* kUsage =
     "actions:\n"
     "  status                          configuration file, generation, last reload\n"
     "  listeners                       listeners and their rules\n"
+    "  certificates                    what each TLS listener serves; ACME renewals, errors\n"
     "  groups                          target groups with healthy counts\n"
     "  targets GROUP                   a group's targets: state, reason, weight\n"
     "  register GROUP ADDRESS [WEIGHT] add a target (IP:PORT)\n"
@@ -49,6 +51,10 @@ bool make_call(const std::vector<std::string>& a, Call* call, std::string* error
   if (action == "status" || action == "listeners") {
     *call = {"GET", "/api/v1/" + action, ""};
     return need(0, action.c_str());
+  }
+  if (action == "certificates") {
+    *call = {"GET", "/api/v1/certificates", ""};
+    return need(0, "certificates");
   }
   if (action == "groups") {
     *call = {"GET", "/api/v1/target-groups", ""};
@@ -157,6 +163,28 @@ void print_alarms(const json& j) {
   }
 }
 
+void print_certificates(const json& j) {
+  printf("%-16s %-20s %-34s %s\n", "LISTENER", "EXPIRES", "NAMES", "FILE");
+  for (const auto& l : j["listeners"]) {
+    for (const auto& c : l["certificates"]) {
+      std::string names;
+      for (const auto& n : c["names"]) names += (names.empty() ? "" : ",") + n.get<std::string>();
+      printf("%-16s %-20s %-34s %s%s\n", l["listener"].get<std::string>().c_str(),
+             core::iso8601_utc(c["not_after"].get<int64_t>()).c_str(), names.c_str(),
+             c["file"].get<std::string>().c_str(), c["default"].get<bool>() ? " (default)" : "");
+    }
+    if (!l.contains("acme")) continue;
+    const json& a = l["acme"];
+    printf("  ACME %s: next attempt %s", a["directory"].get<std::string>().c_str(),
+           core::iso8601_utc(a["next_attempt"].get<int64_t>()).c_str());
+    if (a["consecutive_failures"].get<int>() > 0) {
+      printf(", %d failure(s) in a row: %s", a["consecutive_failures"].get<int>(),
+             a["last_error"].get<std::string>().c_str());
+    }
+    printf("\n");
+  }
+}
+
 // Human-readable output for the read actions; mutations print the API's short answer.
 void print_reply(const std::string& action, const json& j) {
   if (print_autoscaling_reply(action, j)) return;
@@ -168,6 +196,8 @@ void print_reply(const std::string& action, const json& j) {
     }
   } else if (action == "groups") {
     print_groups(j);
+  } else if (action == "certificates") {
+    print_certificates(j);
   } else if (action == "targets") {
     print_targets(j);
   } else {

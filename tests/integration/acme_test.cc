@@ -185,6 +185,12 @@ TEST_F(AcmeTest, ObtainsACertificateByHttp01StoresItAndServesItAfterARestart) {
     EXPECT_NE(site["certificates"][0]["file"].get<std::string>().find("/www.example.test.pem"),
               std::string::npos);
     EXPECT_EQ(site["acme"]["consecutive_failures"], 0);
+    Process ctl({BALLAST_BINARY, "ctl", "--admin", loopback(lb.admin_port()), "certificates"},
+                dir_ + "/ctl.log");
+    EXPECT_EQ(ctl.wait_exit(10000), 0) << ctl.log();
+    EXPECT_NE(ctl.log().find("www.example.test,api.example.test"), std::string::npos) << ctl.log();
+    EXPECT_NE(ctl.log().find("ACME " + ca.directory() + ": next attempt "), std::string::npos)
+        << ctl.log();
     EXPECT_GT(site["acme"]["next_attempt"].get<int64_t>(),
               site["acme"]["stored_not_after"].get<int64_t>() - 3600);
     Client plain(ca.http_port());
