@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -49,6 +50,26 @@ StorePaths store_paths(const Settings& settings) {
   std::filesystem::path base = std::filesystem::path(settings.storage) / file_safe(ca);
   std::string name = file_safe(settings.names.empty() ? "none" : settings.names[0]);
   return StorePaths{(base / "account.key").string(), (base / (name + ".pem")).string()};
+}
+
+bool covers(const tls::Certificate& cert, const std::vector<std::string>& names) {
+  return std::all_of(names.begin(), names.end(), [&](const std::string& n) {
+    return std::find(cert.names.begin(), cert.names.end(), n) != cert.names.end();
+  });
+}
+
+std::shared_ptr<const tls::Certificate> load_stored_certificate(const Settings& settings,
+                                                                std::string* problem) {
+  std::string path = store_paths(settings).certificate;
+  if (::access(path.c_str(), F_OK) != 0) return nullptr;
+  try {
+    auto cert = tls::load_certificate(tls::CertificateFiles{path, path, ""});
+    if (covers(*cert, settings.names)) return cert;
+    if (problem != nullptr) *problem = "\"" + path + "\" does not cover every configured name";
+  } catch (const tls::Error& e) {
+    if (problem != nullptr) *problem = e.what();
+  }
+  return nullptr;
 }
 
 tls::PkeyPtr load_or_create_account_key(const std::string& path) {

@@ -1,9 +1,12 @@
 #pragma once
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "acme/settings.h"
+#include "tls/certificate.h"
 #include "tls/openssl_util.h"
 
 namespace ballast::acme {
@@ -21,6 +24,15 @@ struct StorePaths {
   std::string certificate;
 };
 StorePaths store_paths(const Settings& settings);
+
+// True when `cert` names every one of `names` (exactly: ACME certificates hold no wildcards).
+bool covers(const tls::Certificate& cert, const std::vector<std::string>& names);
+
+// The certificate stored for `settings`, when its file exists, loads, and covers every name;
+// null otherwise. `problem` (when given) says why a file that exists cannot serve; it stays
+// empty when there is no file yet.
+std::shared_ptr<const tls::Certificate> load_stored_certificate(const Settings& settings,
+                                                                std::string* problem = nullptr);
 
 // The account key at `path`, made (and saved, mode 0600) when there is none. Throws
 // tls::Error when the file exists but holds no key, or cannot be written.

@@ -31,12 +31,6 @@ double jitter() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
-bool covers(const tls::Certificate& cert, const std::vector<std::string>& names) {
-  return std::all_of(names.begin(), names.end(), [&](const std::string& n) {
-    return std::find(cert.names.begin(), cert.names.end(), n) != cert.names.end();
-  });
-}
-
 }  // namespace
 
 Manager::Manager(std::shared_ptr<tls::ChallengeBoard> board, Issued issued)
@@ -124,39 +118,28 @@ void Manager::run() {
   }
 }
 
-bool Manager::stored_certificate(const Job& job, int64_t* not_before, int64_t* not_after) const {
-  std::string path = store_paths(job.settings).certificate;
-  if (::access(path.c_str(), F_OK) != 0) return false;
-  try {
-    auto cert = tls::load_certificate(tls::CertificateFiles{path, path, ""});
-    *not_before = cert->not_before_unix;
-    *not_after = cert->not_after_unix;
-    return covers(*cert, job.settings.names);
-  } catch (const tls::Error& e) {
-    LOG_WARN("ACME: listener \"%s\": the stored certificate is unusable (%s); ordering a new one",
-             job.listener.c_str(), e.what());
-    return false;
-  }
-}
-
 void Manager::attempt(const std::string& key, const Job& job) {
-  int64_t not_before = 0, not_after = 0;
-  bool have = stored_certificate(job, &not_before, &not_after);
+  std::string problem;
+  std::shared_ptr<const tls::Certificate> cert = load_stored_certificate(job.settings, &problem);
+  if (!problem.empty()) {
+    LOG_WARN("ACME: listener \"%s\": the stored certificate cannot serve (%s); ordering a new one",
+             job.listener.c_str(), problem.c_str());
+  }
+  auto renew_at = [&](const tls::Certificate& c) {
+    return renewal_time(c.not_before_unix, c.not_after_unix, job.settings.renew_before_s, jitter());
+  };
   int64_t now = core::unix_seconds();
   JobStatus result;
-  result.not_after_unix = have ? not_after : 0;
-  int64_t renew_at =
-      have ? renewal_time(not_before, not_after, job.settings.renew_before_s, jitter()) : now;
-  if (renew_at > now) {
-    result.next_attempt_unix = renew_at;
+  result.not_after_unix = cert ? cert->not_after_unix : 0;
+  int64_t due = cert ? renew_at(*cert) : now;
+  if (due > now) {
+    result.next_attempt_unix = due;
   } else {
     try {
-      obtain(job);
+      cert = obtain(job);
       issued_total_.fetch_add(1, std::memory_order_relaxed);
-      have = stored_certificate(job, &not_before, &not_after);
-      result.not_after_unix = not_after;
-      result.next_attempt_unix = std::max(
-          now + 1, renewal_time(not_before, not_after, job.settings.renew_before_s, jitter()));
+      result.not_after_unix = cert->not_after_unix;
+      result.next_attempt_unix = std::max(now + 1, renew_at(*cert));
     } catch (const std::exception& e) {
       if (stopping_.load()) return;
       failed_total_.fetch_add(1, std::memory_order_relaxed);
@@ -179,7 +162,7 @@ void Manager::attempt(const std::string& key, const Job& job) {
   it->second.status = result;
 }
 
-void Manager::obtain(const Job& job) {
+std::shared_ptr<const tls::Certificate> Manager::obtain(const Job& job) {
   StorePaths paths = store_paths(job.settings);
   tls::PkeyPtr account = load_or_create_account_key(paths.account_key);
   tls::ClientSettings tls_settings;
@@ -205,6 +188,7 @@ void Manager::obtain(const Job& job) {
            job.listener.c_str(), job.settings.names.front().c_str(),
            core::iso8601_utc(cert->not_after_unix).c_str(), paths.certificate.c_str());
   issued_(job.listener);
+  return cert;
 }
 
 }  // namespace ballast::acme

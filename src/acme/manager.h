@@ -10,6 +10,7 @@
 
 #include "acme/settings.h"
 #include "core/thread_annotations.h"
+#include "tls/certificate.h"
 #include "tls/challenge_board.h"
 
 namespace ballast::acme {
@@ -61,11 +62,11 @@ class Manager {
     JobStatus status;
   };
   void run();
-  // Works on the job keyed `key` if it is due; returns the next time anything is due.
+  // Works on the job keyed `key`, which is due: renews its certificate when the stored one
+  // is missing or at its renewal time, and records when to look again.
   void attempt(const std::string& key, const Job& job);
-  // Reads the stored certificate; true when it covers the job's names. Sets its expiry.
-  bool stored_certificate(const Job& job, int64_t* not_before, int64_t* not_after) const;
-  void obtain(const Job& job);
+  // Orders, checks and stores a new certificate for `job`; returns it.
+  std::shared_ptr<const tls::Certificate> obtain(const Job& job);
   void wake();
 
   std::shared_ptr<tls::ChallengeBoard> board_;

@@ -171,19 +171,8 @@ void add_acme_certificate(ListenerConfig& l, const std::string& base_dir,
   acme::Settings& a = *l.tls.acme;
   a.storage = resolve(base_dir, a.storage);
   a.ca = resolve(base_dir, a.ca);
-  std::string path = acme::store_paths(a).certificate;
-  std::shared_ptr<const tls::Certificate> cert;
-  try {
-    cert = tls::load_certificate(tls::CertificateFiles{path, path, ""});
-    for (const auto& name : a.names) {
-      if (std::find(cert->names.begin(), cert->names.end(), name) == cert->names.end()) {
-        cert = nullptr;  // the names changed: a new order comes
-        break;
-      }
-    }
-  } catch (const tls::Error&) {
-    cert = nullptr;  // none yet (the ACME manager says why when it is unusable)
-  }
+  // None yet, or one that cannot serve (the ACME manager says why, and orders another).
+  std::shared_ptr<const tls::Certificate> cert = acme::load_stored_certificate(a);
   if (!cert) {
     LOG_WARN(
         "listener \"%s\": no certificate from %s for %s yet; a self-signed stand-in serves "
