@@ -18,6 +18,7 @@
 #include "proxy/connection_limiter.h"
 #include "proxy/exchange.h"
 #include "proxy/forwarding.h"
+#include "proxy/local_response.h"
 #include "proxy/stream_port.h"
 #include "proxy/upstream.h"
 #include "tls/tls_stream.h"
@@ -149,6 +150,9 @@ class Session final : public ClientConnection, public UpstreamOwner {
   // An ACME CA fetching an HTTP-01 challenge (RFC 8555 8.3) is answered here, before
   // any rule; false when the request is not one ballast has an answer for.
   bool answer_acme_challenge(const http::MessageHead& head);
+  // Writes a response ballast makes itself (a rule's fixed response or redirect, an ACME
+  // challenge) as the exchange's answer.
+  void answer_here(const GeneratedResponse& response, const http::MessageHead& head);
   void answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head);
   void release_pending_slot();
   void reject_by_breaker(CircuitBreaker::Kind kind);

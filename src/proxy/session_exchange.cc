@@ -318,31 +318,29 @@ bool Session::answer_acme_challenge(const http::MessageHead& head) {
   std::optional<std::string> answer =
       board->answer_http(head.target.substr(tls::kAcmeChallengePath.size()));
   if (!answer) return false;
-  exchange_.answerer = Exchange::Answerer::kBallast;
-  write_generated_response(
-      client_out_, GeneratedResponse{200, "application/octet-stream", *answer, "", ""},
-      head.is_head_request, exchange_.request.http11, exchange_.keep_alive && !worker_.draining());
-  count_response(200);
-  exchange_.response = Exchange::Response::kComplete;
+  answer_here(GeneratedResponse{200, "application/octet-stream", *answer, "", ""}, head);
   return true;
 }
 
-void Session::answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head) {
+void Session::answer_here(const GeneratedResponse& response, const http::MessageHead& head) {
   // Answered here, like a target's response: the request body (if any) is read and
   // dropped, and the connection stays open when the client wants it.
   exchange_.answerer = Exchange::Answerer::kBallast;
+  write_generated_response(client_out_, response, head.is_head_request, exchange_.request.http11,
+                           exchange_.keep_alive && !worker_.draining());
+  count_response(response.status);
+  exchange_.response = Exchange::Response::kComplete;
+}
+
+void Session::answer_from_rule(const config::RuleConfig& rule, const http::MessageHead& head) {
   std::string location;
   if (rule.action == config::RuleConfig::Action::kRedirect) {
     location = expand_location(rule.location_template, head.host, head.target,
                                listener_->bind.port(), secure_ ? "https" : "http");
   }
-  write_generated_response(client_out_,
-                           GeneratedResponse{rule.status, rule.content_type, rule.body, location,
-                                             listener_->tls.hsts_line},
-                           head.is_head_request, exchange_.request.http11,
-                           exchange_.keep_alive && !worker_.draining());
-  count_response(rule.status);
-  exchange_.response = Exchange::Response::kComplete;
+  answer_here(GeneratedResponse{rule.status, rule.content_type, rule.body, location,
+                                listener_->tls.hsts_line},
+              head);
 }
 
 void Session::on_request_body(const char* data, size_t n) {

@@ -8,20 +8,27 @@ namespace ballast::tls {
 
 namespace {
 
+// Where the ALPN protocol list `list` (wire format: length-prefixed names) offers
+// "acme-tls/1", or null. Bounds-checked: in a client-hello callback the list is raw input.
+const unsigned char* find_acme_alpn(const unsigned char* list, size_t length) {
+  for (size_t i = 0; i < length;) {
+    size_t n = list[i];
+    if (i + 1 + n > length) return nullptr;
+    if (std::string_view(reinterpret_cast<const char*>(list + i + 1), n) == kAcmeTlsAlpn) {
+      return list + i + 1;
+    }
+    i += 1 + n;
+  }
+  return nullptr;
+}
+
 // The challenge context selects "acme-tls/1" and nothing else.
 int select_acme_alpn(SSL*, const unsigned char** out, unsigned char* outlen,
                      const unsigned char* in, unsigned int inlen, void*) {
-  for (unsigned int i = 0; i < inlen;) {
-    unsigned int len = in[i];
-    if (i + 1 + len > inlen) break;
-    if (std::string_view(reinterpret_cast<const char*>(in + i + 1), len) == kAcmeTlsAlpn) {
-      *out = in + i + 1;
-      *outlen = static_cast<unsigned char>(len);
-      return SSL_TLSEXT_ERR_OK;
-    }
-    i += 1 + len;
-  }
-  return SSL_TLSEXT_ERR_ALERT_FATAL;
+  *out = find_acme_alpn(in, inlen);
+  if (*out == nullptr) return SSL_TLSEXT_ERR_ALERT_FATAL;
+  *outlen = static_cast<unsigned char>(kAcmeTlsAlpn.size());
+  return SSL_TLSEXT_ERR_OK;
 }
 
 // The listener's own server-name callback would move the handshake back to the site's
@@ -102,14 +109,7 @@ bool client_hello_wants_acme(SSL* ssl, std::string* server_name) {
       len < 2 || read16(p) != len - 2) {
     return false;
   }
-  bool offered = false;
-  for (size_t i = 2; i < len && !offered;) {
-    size_t n = p[i];
-    if (i + 1 + n > len) return false;
-    offered = std::string_view(reinterpret_cast<const char*>(p + i + 1), n) == kAcmeTlsAlpn;
-    i += 1 + n;
-  }
-  if (!offered) return false;
+  if (find_acme_alpn(p + 2, len - 2) == nullptr) return false;
   // server_name extension: list length, then entries of type (0: host_name), length, name.
   if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) != 1 || len < 5 ||
       read16(p) != len - 2 || p[2] != TLSEXT_NAMETYPE_host_name) {
