@@ -94,13 +94,21 @@ struct TargetTlsConfig {
   bool verify = true;       // false: any certificate (tests and labs only)
   std::string server_name;  // SNI, and the name the certificate must hold; empty: neither
   std::string cert, key;    // a client certificate (mutual TLS to targets); empty: none
-  // Built by the loader; shared by every worker.
+  // Built by the loader; shared by every worker. `context` offers ALPN http/1.1 (requests
+  // over HTTP/1.1, health checks, WebSocket upgrades); `h2_context`, built for a group
+  // whose protocol_version is http2, offers h2.
   std::shared_ptr<const tls::ClientContext> context;
+  std::shared_ptr<const tls::ClientContext> h2_context;
   Location location;
 };
 
 struct TargetGroupConfig {
   std::string name;
+  // How requests reach the targets (ALB's ProtocolVersion): HTTP/1.1, a kept-alive
+  // connection per request in flight; or HTTP/2 (h2c, or TLS with ALPN h2), requests
+  // sharing a few connections as streams. WebSocket upgrades always go by HTTP/1.1.
+  enum class ProtocolVersion { kHttp1, kHttp2 };
+  ProtocolVersion protocol_version = ProtocolVersion::kHttp1;
   TargetTlsConfig tls;
   lb::Algorithm algorithm = lb::kDefaultAlgorithm;
   HashOn hash_on;

@@ -270,6 +270,16 @@ TargetGroupConfig read_target_group(const YAML::Node& node, const std::string& p
   }
   if (auto v = r.duration_ms("connect_timeout")) g.connect_timeout_ms = *v;
   if (auto v = r.duration_ms("request_timeout")) g.request_timeout_ms = *v;
+  if (auto v = r.string("protocol_version")) {
+    if (*v == "http1") {
+      g.protocol_version = TargetGroupConfig::ProtocolVersion::kHttp1;
+    } else if (*v == "http2") {
+      g.protocol_version = TargetGroupConfig::ProtocolVersion::kHttp2;
+    } else {
+      errors.add(location_of(r.node("protocol_version")), r.child_path("protocol_version"),
+                 "unknown protocol_version \"" + *v + "\"; expected http1 or http2");
+    }
+  }
   if (r.has("keepalive")) {
     MapReader k(r.node("keepalive"), r.child_path("keepalive"), errors);
     if (auto v = k.integer("max_idle", 0, 100000))

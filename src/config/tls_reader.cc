@@ -231,6 +231,10 @@ void build_client(TargetGroupConfig& g, const std::string& group_path, const std
     g.tls.context = tls::ClientContext::build(settings);
     g.health_check.tls = g.tls.context;
     g.health_check.tls_server_name = g.tls.server_name;
+    if (g.protocol_version == TargetGroupConfig::ProtocolVersion::kHttp2) {
+      settings.alpn = {"h2"};
+      g.tls.h2_context = tls::ClientContext::build(settings);
+    }
   } catch (const tls::Error& e) {
     errors.add(g.tls.location, group_path + ".tls", e.what());
   }

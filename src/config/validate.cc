@@ -263,12 +263,19 @@ void check_listener_protocols(const Config& config, ErrorList& errors) {
     }
     for (const auto& f :
          l.rules.empty() ? std::vector<RuleConfig::ForwardTo>{} : l.rules[0].forward) {
-      if (f.target_group_index < config.target_groups.size() &&
-          config.target_groups[f.target_group_index].tls.enabled) {
+      if (f.target_group_index >= config.target_groups.size()) continue;
+      const TargetGroupConfig& group = config.target_groups[f.target_group_index];
+      if (group.tls.enabled) {
         errors.add(f.location, path + ".rules[0]." + f.path,
                    "target group \"" + f.target_group +
                        "\" speaks TLS to its targets; a tcp listener relays bytes as they are "
                        "(use an http listener, or a group without tls)");
+      }
+      if (group.protocol_version == TargetGroupConfig::ProtocolVersion::kHttp2) {
+        errors.add(f.location, path + ".rules[0]." + f.path,
+                   "target group \"" + f.target_group +
+                       "\" speaks HTTP/2 to its targets; a tcp listener relays bytes as they "
+                       "are (use an http listener, or a group without protocol_version)");
       }
     }
     if (l.access_log.enabled) {

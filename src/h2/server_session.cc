@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/clock.h"
+#include "h2/nv.h"
 
 namespace ballast::h2 {
 
@@ -19,12 +20,6 @@ constexpr size_t kMaxContinuations = 8;
 // "rapid reset"): a burst, then so many a second. nghttp2 ends the connection past it.
 constexpr uint64_t kResetBurst = 200;
 constexpr uint64_t kResetsPerSecond = 33;
-
-nghttp2_nv field(std::string_view name, std::string_view value) {
-  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
-}
 }  // namespace
 
 // The nghttp2 callbacks, each a static function that finds its ServerSession.
@@ -265,13 +260,14 @@ void ServerSession::submit_response(int32_t stream, int status, const Fields& fi
                                     bool has_body) {
   char status_text[4];
   std::to_chars(status_text, status_text + 3, status);
-  std::vector<nghttp2_nv> nv;
-  nv.reserve(fields.size() + 1);
-  nv.push_back(field(":status", std::string_view(status_text, 3)));
-  for (const auto& [name, value] : fields) nv.push_back(field(name, value));
+  std::vector<nghttp2_nv> headers;
+  headers.reserve(fields.size() + 1);
+  headers.push_back(h2::nv(":status", std::string_view(status_text, 3)));
+  for (const auto& [name, value] : fields) headers.push_back(h2::nv(name, value));
   nghttp2_data_provider body{};
   body.read_callback = &Callbacks::read_body;
-  nghttp2_submit_response(session_, stream, nv.data(), nv.size(), has_body ? &body : nullptr);
+  nghttp2_submit_response(session_, stream, headers.data(), headers.size(),
+                          has_body ? &body : nullptr);
 }
 
 void ServerSession::resume_body(int32_t stream) {

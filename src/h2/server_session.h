@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/buffer.h"
+#include "h2/fields.h"
 #include "h2/limits.h"
 
 struct nghttp2_session;
@@ -28,10 +29,6 @@ struct RequestHead {
   bool too_large = false;
   uint32_t decoded_bytes = 0;
 };
-
-// Response fields: names in lower case; the views need only last through the call they are
-// passed to (nghttp2 copies them).
-using Fields = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // What a ServerSession tells its owner about streams. Calls come from inside receive()
 // and send().

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "http/chunked.h"
 #include "http/headers.h"
 #include "proxy/h2_connection.h"
 #include "proxy/session.h"
@@ -19,14 +20,6 @@ namespace {
 // Session is told to wait, and once its own 64 KiB queue is full it stops reading from the
 // target. Within one pooled 32 KiB block.
 constexpr size_t kMaxBuffered = 16 * 1024;
-
-void append_chunk(std::string& out, const char* data, size_t n) {
-  char size[20];
-  int len = std::snprintf(size, sizeof(size), "%zx\r\n", n);
-  out.append(size, static_cast<size_t>(len));
-  out.append(data, n);
-  out.append("\r\n");
-}
 
 // 16 random bytes in base64 (RFC 6455 4.1).
 std::string websocket_key() {
@@ -96,7 +89,7 @@ void H2Stream::add_body(const char* data, size_t n) {
   if (websocket_) {
     request_.append(data, n);  // tunnel bytes, as they are
   } else if (chunked_) {
-    append_chunk(request_, data, n);
+    http::append_chunk(request_, data, n);
   } else if (has_content_length_ && body_received_ >= content_length_) {
     // The body's last bytes wait for END_STREAM: a stream that then sends more than its
     // Content-Length is reset by nghttp2, and the target must not have seen a complete
@@ -111,7 +104,7 @@ void H2Stream::add_body(const char* data, size_t n) {
 
 void H2Stream::end_request() {
   request_ended_ = true;
-  if (chunked_ && !websocket_) request_.append("0\r\n\r\n");
+  if (chunked_ && !websocket_) request_.append(http::kLastChunk);
   request_.append(held_back_);
   held_back_.clear();
   wake_session(EPOLLIN);

@@ -132,7 +132,7 @@ void Session::on_upstream_io(uint32_t events) {
   if (phase_ == Phase::kClosed || !exchange_.upstream) return;
   if (!exchange_.upstream->connected) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    if (int err = core::socket_error(exchange_.upstream->fd()); err != 0) {
+    if (int err = exchange_.upstream->connect_error(); err != 0) {
       upstream_failed("could not connect to target " +
                       exchange_.group->target_text(static_cast<size_t>(exchange_.target)) + " (" +
                       strerror(err) + ")");
@@ -349,7 +349,7 @@ bool Session::read_upstream() {
       if (up.uses_tls() && !exchange_.final_head_done()) {
         upstream_failed("TLS with target " +
                         exchange_.group->target_text(static_cast<size_t>(exchange_.target)) +
-                        " failed: " + up.tls_failure());
+                        " failed: " + up.failure());
         return true;
       }
       break;
@@ -377,10 +377,10 @@ bool Session::flush_upstream() {
     case core::IoState::kClosed:
       break;
     case core::IoState::kFailed:
-      if (up.uses_tls() && !exchange_.final_head_done() && !up.tls_failure().empty()) {
+      if (up.uses_tls() && !exchange_.final_head_done() && !up.failure().empty()) {
         upstream_failed("TLS with target " +
                         exchange_.group->target_text(static_cast<size_t>(exchange_.target)) +
-                        " failed: " + up.tls_failure());
+                        " failed: " + up.failure());
         return true;
       }
       break;

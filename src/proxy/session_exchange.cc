@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/sockets.h"
+#include "http/chunked.h"
 #include "proxy/hash_key.h"
 #include "proxy/local_response.h"
 #include "proxy/proxy_protocol.h"
@@ -28,13 +29,6 @@ bool is_idempotent(std::string_view method) {
 namespace {
 // Bytes of output a session queues before it stops reading from the other side.
 constexpr size_t kMaxQueued = 64 * 1024;
-
-void append_chunk(core::Buffer& out, const char* data, size_t n) {
-  out.append_hex(n);
-  out.append("\r\n");
-  out.append(data, n);
-  out.append("\r\n");
-}
 
 std::string scan_error_text(http::ScanStatus status) {
   switch (status) {
@@ -134,7 +128,7 @@ bool Session::process_request_bytes() {
   if (r.status == http::MessageParser::Status::kMessageComplete) {
     exchange_.request_complete = true;
     if (exchange_.request.chunked && exchange_.answerer == Exchange::Answerer::kTarget)
-      upstream_out_.append("0\r\n\r\n");
+      upstream_out_.append(http::kLastChunk);
   }
   return true;
 }
@@ -349,14 +343,16 @@ void Session::on_request_body(const char* data, size_t n) {
   if (phase_ != Phase::kExchange || exchange_.answerer == Exchange::Answerer::kBallast)
     return;  // answered locally
   if (exchange_.request.chunked)
-    append_chunk(upstream_out_, data, n);
+    http::append_chunk(upstream_out_, data, n);
   else
     upstream_out_.append(data, n);
 }
 
 bool Session::connect_upstream(bool fresh) {
   TargetPool& pool = exchange_.group->pool(static_cast<size_t>(exchange_.target));
-  exchange_.upstream = fresh ? pool.connect_new() : pool.acquire();
+  // A WebSocket upgrade needs a connection of its own, whatever the group's protocol.
+  bool http1_only = exchange_.request.websocket;
+  exchange_.upstream = fresh ? pool.connect_new(http1_only) : pool.acquire(http1_only);
   if (!exchange_.upstream && pool.refused_by_breaker()) {
     reject_by_breaker(CircuitBreaker::Kind::kConnections);
     return false;
@@ -380,9 +376,11 @@ bool Session::connect_upstream(bool fresh) {
   exchange_.upstream->owner = this;
   exchange_.upstream_eof = false;
   // Keep the head when it may have to go out again: on a reused connection that turns
-  // out to be stale, or to another target when this one fails (idempotent requests).
+  // out to be stale, on an HTTP/2 stream the target refuses, or to another target when
+  // this one fails (idempotent requests).
   bool may_retry = exchange_.request.idempotent && exchange_.group->config().retries > 0;
-  if (exchange_.request.replayable && (exchange_.upstream->reused || may_retry)) {
+  if (exchange_.request.replayable &&
+      (exchange_.upstream->reused || may_retry || exchange_.upstream->is_http2_stream())) {
     replay_.assign(upstream_out_.data(), upstream_out_.size());
   }
   if (exchange_.upstream->reused) {
@@ -405,7 +403,7 @@ void Session::on_upstream_connected() {
 }
 
 void Session::upstream_failed(const std::string& what) {
-  bool stale_keepalive = exchange_.upstream && exchange_.upstream->reused &&
+  bool stale_keepalive = exchange_.upstream && exchange_.upstream->failure_is_replayable() &&
                          !exchange_.final_head_done() && upstream_in_.empty();
   if (stale_keepalive && exchange_.request.replayable && exchange_.request_complete &&
       !exchange_.replayed_stale && !replay_.empty()) {
@@ -591,9 +589,10 @@ void Session::retry_after_status() {
 
 void Session::handle_upstream_eof() {
   if (!exchange_.final_head_done()) {
-    upstream_failed("target " +
-                    exchange_.group->target_text(static_cast<size_t>(exchange_.target)) +
-                    " closed the connection without a complete response");
+    std::string why = exchange_.upstream ? exchange_.upstream->failure() : std::string();
+    upstream_failed(
+        "target " + exchange_.group->target_text(static_cast<size_t>(exchange_.target)) +
+        (why.empty() ? " closed the connection without a complete response" : ": " + why));
     return;
   }
   http::MessageParser::Result r = response_parser_.finish();
@@ -683,13 +682,13 @@ int Session::on_response_head(http::MessageHead& head) {
 
 void Session::on_response_body(const char* data, size_t n) {
   if (exchange_.framing == ClientFraming::kChunked)
-    append_chunk(client_out_, data, n);
+    http::append_chunk(client_out_, data, n);
   else
     client_out_.append(data, n);
 }
 
 void Session::on_response_complete() {
-  if (exchange_.framing == ClientFraming::kChunked) client_out_.append("0\r\n\r\n");
+  if (exchange_.framing == ClientFraming::kChunked) client_out_.append(http::kLastChunk);
   exchange_.response = Exchange::Response::kComplete;
   if (!exchange_.request_complete) {
     // The target answered before the whole request arrived: the rest of the request

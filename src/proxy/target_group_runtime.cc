@@ -14,6 +14,13 @@
 namespace ballast::proxy {
 
 namespace {
+// How the pool's new connections reach the target: TLS or not, HTTP/1.1 or HTTP/2.
+void configure_transport(TargetPool& pool, const config::TargetGroupConfig& config) {
+  pool.set_tls(config.tls.context, config.tls.server_name);
+  pool.set_http2(config.protocol_version == config::TargetGroupConfig::ProtocolVersion::kHttp2,
+                 config.tls.h2_context);
+}
+
 std::string make_sticky_cookie_name(const config::TargetGroupConfig& group) {
   using Type = config::TargetGroupConfig::Stickiness::Type;
   if (group.stickiness.type == Type::kNone) return {};
@@ -81,7 +88,7 @@ void TargetGroupRuntime::reconfigure(std::shared_ptr<const config::TargetGroupCo
       slot.pool->set_limits(config.keepalive.max_idle_per_target, config.keepalive.idle_timeout_ms,
                             breaker_);
       // Idle connections keep the TLS they were made with; new ones take the new settings.
-      slot.pool->set_tls(config.tls.context, config.tls.server_name);
+      configure_transport(*slot.pool, config);
     }
   }
   if (!slots_.empty()) {
@@ -115,7 +122,7 @@ size_t TargetGroupRuntime::slot_for(const Member& m,
   slot.address = m.address;
   slot.pool = std::make_unique<TargetPool>(loop_, m.address, config_->keepalive.max_idle_per_target,
                                            config_->keepalive.idle_timeout_ms, breaker_);
-  slot.pool->set_tls(config_->tls.context, config_->tls.server_name);
+  configure_transport(*slot.pool, *config_);
   slot.stats = metrics_->target(config_->name, m.address_text, worker_);
   states_[i] = lb::TargetState{};
   states_[i].id_hash = m.id;

@@ -239,7 +239,7 @@ bool TcpSession::try_target(int target) {
   target_ = target;
   tried_[tries_++] = target;
   group_->request_started(static_cast<size_t>(target));
-  upstream_ = group_->pool(static_cast<size_t>(target)).connect_new();
+  upstream_ = group_->pool(static_cast<size_t>(target)).connect_new(/*http1_only=*/true);
   if (!upstream_) {
     connect_failed(strerror(errno));
     return false;

@@ -7,6 +7,8 @@
 #include <cerrno>
 
 #include "core/sockets.h"
+#include "proxy/h2_upstream_connection.h"
+#include "proxy/h2_upstream_stream.h"
 
 namespace ballast::proxy {
 
@@ -17,7 +19,16 @@ UpstreamConnection::UpstreamConnection(TargetPool* pool, int fd,
       breaker_(std::move(breaker)),
       idle_timer_(&UpstreamConnection::on_idle_timeout, this) {}
 
+UpstreamConnection::UpstreamConnection(TargetPool* pool, std::unique_ptr<H2UpstreamStream> stream)
+    : pool_(pool),
+      fd_(-1),
+      stream_(std::move(stream)),
+      idle_timer_(&UpstreamConnection::on_idle_timeout, this) {
+  stream_->handle = this;
+}
+
 UpstreamConnection::~UpstreamConnection() {
+  stream_.reset();
   if (fd_ >= 0) close(fd_);
   if (breaker_ != nullptr) breaker_->release(CircuitBreaker::Kind::kConnections);
 }
@@ -45,19 +56,30 @@ bool UpstreamConnection::idle_tls_still_usable() {
 }
 
 core::IoResult UpstreamConnection::receive(char* buf, size_t len) {
+  if (stream_) return stream_->read(buf, len);
   return tls_ ? tls_->read(buf, len) : core::receive_some(fd_, buf, len);
 }
 
 core::IoResult UpstreamConnection::send(const char* buf, size_t len) {
+  if (stream_) return stream_->write(buf, len);
   return tls_ ? tls_->write(buf, len) : core::send_some(fd_, buf, len);
 }
 
-std::string UpstreamConnection::tls_failure() const {
+int UpstreamConnection::connect_error() const {
+  return stream_ ? stream_->connect_error() : core::socket_error(fd_);
+}
+
+std::string UpstreamConnection::failure() const {
+  if (stream_) return stream_->failure();
   if (!tls_) return {};
   std::string why = tls_->failure();
   std::string verify = tls_->verify_error();
   if (!verify.empty()) why += (why.empty() ? "" : ": ") + verify;
   return why;
+}
+
+bool UpstreamConnection::failure_is_replayable() const {
+  return stream_ ? stream_->unprocessed() : reused;
 }
 
 void UpstreamConnection::on_idle_timeout(void* self) {
@@ -75,6 +97,10 @@ TargetPool::TargetPool(core::EventLoop& loop, const core::SocketAddress& address
 
 TargetPool::~TargetPool() {
   idle_.clear();
+  // Moved out first: a connection that closes tells its pool, which must not be this one
+  // half destroyed.
+  std::vector<std::unique_ptr<H2UpstreamConnection>> shared = std::move(h2_);
+  for (auto& conn : shared) conn->abandon();
 }
 
 void TargetPool::set_limits(uint32_t max_idle, int64_t idle_timeout_ms,
@@ -82,6 +108,7 @@ void TargetPool::set_limits(uint32_t max_idle, int64_t idle_timeout_ms,
   max_idle_ = max_idle;
   idle_timeout_ms_ = idle_timeout_ms;
   breaker_ = std::move(breaker);
+  for (auto& conn : h2_) conn->set_idle_timeout(idle_timeout_ms);
   while (idle_.size() > max_idle_) {
     std::unique_ptr<UpstreamConnection> conn = std::move(idle_.front());
     idle_.erase(idle_.begin());
@@ -89,7 +116,8 @@ void TargetPool::set_limits(uint32_t max_idle, int64_t idle_timeout_ms,
   }
 }
 
-std::unique_ptr<UpstreamConnection> TargetPool::acquire() {
+std::unique_ptr<UpstreamConnection> TargetPool::acquire(bool http1_only) {
+  if (http2_ && !http1_only) return http2_stream();
   if (!idle_.empty()) {
     std::unique_ptr<UpstreamConnection> conn = std::move(idle_.back());
     idle_.pop_back();
@@ -97,10 +125,16 @@ std::unique_ptr<UpstreamConnection> TargetPool::acquire() {
     conn->reused = true;
     return conn;
   }
-  return connect_new();
+  return new_http1_connection();
 }
 
-std::unique_ptr<UpstreamConnection> TargetPool::connect_new() {
+std::unique_ptr<UpstreamConnection> TargetPool::connect_new(bool http1_only) {
+  // Connections that failed or go away take no streams, so any stream is a fresh try.
+  if (http2_ && !http1_only) return http2_stream();
+  return new_http1_connection();
+}
+
+std::unique_ptr<UpstreamConnection> TargetPool::new_http1_connection() {
   refused_by_breaker_ = false;
   if (breaker_ != nullptr && !breaker_->try_acquire(CircuitBreaker::Kind::kConnections)) {
     refused_by_breaker_ = true;
@@ -123,9 +157,50 @@ void TargetPool::set_tls(std::shared_ptr<const tls::ClientContext> context,
   server_name_ = std::move(server_name);
 }
 
+void TargetPool::set_http2(bool enabled, std::shared_ptr<const tls::ClientContext> h2_context) {
+  http2_ = enabled;
+  h2_tls_ = std::move(h2_context);
+  if (!http2_) close_idle();  // HTTP/2 connections in use finish their streams first
+}
+
+std::unique_ptr<UpstreamConnection> TargetPool::http2_stream() {
+  refused_by_breaker_ = false;
+  for (auto& conn : h2_) {
+    if (conn->takes_streams()) {
+      auto up = std::make_unique<UpstreamConnection>(this, conn->new_stream());
+      up->reused = conn->established();
+      return up;
+    }
+  }
+  if (breaker_ != nullptr && !breaker_->try_acquire(CircuitBreaker::Kind::kConnections)) {
+    refused_by_breaker_ = true;
+    return nullptr;
+  }
+  int fd = core::connect_tcp(address_);
+  if (fd < 0) {
+    if (breaker_ != nullptr) breaker_->release(CircuitBreaker::Kind::kConnections);
+    return nullptr;
+  }
+  std::unique_ptr<tls::Stream> tls;
+  if (h2_tls_) tls = std::make_unique<tls::Stream>(h2_tls_, fd, server_name_);
+  auto conn = std::make_unique<H2UpstreamConnection>(*this, fd, std::move(tls), breaker_,
+                                                     h2_limits_, idle_timeout_ms_);
+  loop_.add(fd, conn.get());
+  h2_.push_back(std::move(conn));
+  return std::make_unique<UpstreamConnection>(this, h2_.back()->new_stream());
+}
+
+void TargetPool::connection_closed(H2UpstreamConnection& conn) {
+  auto it = std::find_if(h2_.begin(), h2_.end(), [&](const auto& c) { return c.get() == &conn; });
+  if (it == h2_.end()) return;  // the pool is being destroyed
+  H2UpstreamConnection* raw = it->release();
+  h2_.erase(it);
+  loop_.defer_delete([raw] { delete raw; });
+}
+
 void TargetPool::release(std::unique_ptr<UpstreamConnection> conn) {
   conn->owner = nullptr;
-  if (closing_ || idle_.size() >= max_idle_ || conn->closed) {
+  if (closing_ || conn->stream_ || idle_.size() >= max_idle_ || conn->closed) {
     discard(std::move(conn));
     return;
   }
@@ -137,11 +212,15 @@ void TargetPool::discard(std::unique_ptr<UpstreamConnection> conn) {
   conn->owner = nullptr;
   conn->closed = true;
   conn->idle_timer_.cancel();
+  // A stream lets go of its HTTP/2 connection now (reset if unfinished, a slot freed).
+  conn->stream_.reset();
   // Close the socket now (so the target sees it at once) but free the object after the
   // current batch of events, which may still name it.
-  loop_.remove(conn->fd_);
-  close(conn->fd_);
-  conn->fd_ = -1;
+  if (conn->fd_ >= 0) {
+    loop_.remove(conn->fd_);
+    close(conn->fd_);
+    conn->fd_ = -1;
+  }
   UpstreamConnection* raw = conn.release();
   loop_.defer_delete([raw] { delete raw; });
 }
@@ -162,6 +241,11 @@ void TargetPool::close_idle() {
     idle_.pop_back();
     discard(std::move(conn));
   }
+  // HTTP/2 connections take no new streams and close when their last one ends (at once
+  // when idle). Each may remove itself from h2_: go by a copy.
+  std::vector<H2UpstreamConnection*> shared;
+  for (auto& conn : h2_) shared.push_back(conn.get());
+  for (H2UpstreamConnection* conn : shared) conn->shut_down();
 }
 
 }  // namespace ballast::proxy

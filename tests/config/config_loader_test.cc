@@ -456,6 +456,32 @@ TEST(ConfigLoaderTest, Stickiness) {
             std::string::npos);
 }
 
+TEST(ConfigLoaderTest, ProtocolVersion) {
+  auto plain = load_group("");
+  ASSERT_TRUE(plain.config) << errors_of(plain);
+  EXPECT_EQ(plain.config->target_groups[0].protocol_version,
+            TargetGroupConfig::ProtocolVersion::kHttp1);
+  auto h2 = load_group("    protocol_version: http2\n");
+  ASSERT_TRUE(h2.config) << errors_of(h2);
+  EXPECT_EQ(h2.config->target_groups[0].protocol_version,
+            TargetGroupConfig::ProtocolVersion::kHttp2);
+  EXPECT_EQ(h2.config->target_groups[0].tls.h2_context, nullptr) << "h2c: no TLS";
+  std::string errors = errors_of(load_group("    protocol_version: h3\n"));
+  EXPECT_NE(errors.find("target_groups[0].protocol_version"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("unknown protocol_version \"h3\"; expected http1 or http2"),
+            std::string::npos)
+      << errors;
+  // A tcp listener relays bytes: it has no requests to send as HTTP/2.
+  auto tcp = load_config_string(
+      "listeners: [{name: db, bind: 127.0.0.1:1, protocol: tcp,\n"
+      "             rules: [{forward: {target_group: g}}]}]\n"
+      "target_groups: [{name: g, protocol_version: http2, targets: [{address: 127.0.0.1:2}]}]\n",
+      "tcp.yaml");
+  EXPECT_NE(errors_of(tcp).find("speaks HTTP/2 to its targets; a tcp listener relays bytes"),
+            std::string::npos)
+      << errors_of(tcp);
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"

@@ -103,6 +103,19 @@ TEST(WebSocketTest, MessagesPassBothWaysOverPlainAndTlsListeners) {
   })) << admin_call(lb.admin_port(), "GET", "/metrics").body;
 }
 
+TEST(WebSocketTest, AnUpgradeToAnHttp2GroupTakesAnHttp1ConnectionOfItsOwn) {
+  // The echo server speaks HTTP/1.1 only: an upgrade sent as an HTTP/2 stream would fail.
+  EchoServer server;
+  ASSERT_TRUE(server.ready());
+  std::string config = ws_config(server.port());
+  config = replace_all(config, "  - name: chat\n", "  - name: chat\n    protocol_version: http2\n");
+  Ballast lb(config);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  Talk t = talk("ws://127.0.0.1:" + std::to_string(lb.port()) + "/chat", 20);
+  ASSERT_EQ(t.exit_code, 0) << t.output << lb.process().log();
+  EXPECT_EQ(t.summary["echoed"], 20);
+}
+
 TEST(WebSocketTest, ATunnelOutlivesAReload) {
   EchoServer server;
   ASSERT_TRUE(server.ready());
