@@ -29,11 +29,19 @@ struct ServerSession::Callbacks {
   static int on_begin_headers(nghttp2_session* s, const nghttp2_frame* frame, void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     ServerSession& me = self(user);
-    auto head = std::make_unique<RequestHead>();
-    head->fields.reserve(16);
-    if (nghttp2_session_set_stream_user_data(s, frame->hd.stream_id, head.get()) != 0)
+    std::unique_ptr<RequestHead> head;
+    if (!me.spare_heads_.empty()) {
+      head = std::move(me.spare_heads_.back());
+      me.spare_heads_.pop_back();
+    } else {
+      head = std::make_unique<RequestHead>();
+      head->fields.reserve(16);
+    }
+    if (nghttp2_session_set_stream_user_data(s, frame->hd.stream_id, head.get()) != 0) {
+      me.recycle(std::move(head));
       return NGHTTP2_ERR_CALLBACK_FAILURE;
-    me.heads_[frame->hd.stream_id] = std::move(head);
+    }
+    me.heads_.emplace_back(frame->hd.stream_id, std::move(head));
     return 0;
   }
 
@@ -82,9 +90,10 @@ struct ServerSession::Callbacks {
         auto* head = static_cast<RequestHead*>(nghttp2_session_get_stream_user_data(s, id));
         if (frame->headers.cat == NGHTTP2_HCAT_REQUEST && head != nullptr) {
           nghttp2_session_set_stream_user_data(s, id, nullptr);
-          std::unique_ptr<RequestHead> owned = std::move(me.heads_[id]);
-          me.heads_.erase(id);
+          std::unique_ptr<RequestHead> owned = me.take_head(id);
+          if (!owned) break;
           me.events_.on_request_head(id, *owned, end_stream);
+          me.recycle(std::move(owned));
         } else if (end_stream) {
           me.events_.on_request_end(id);  // trailers end the request
         }
@@ -134,7 +143,7 @@ struct ServerSession::Callbacks {
     ServerSession& me = self(user);
     // A stream reset while its head was still arriving had a half-built head.
     nghttp2_session_set_stream_user_data(s, stream, nullptr);
-    me.heads_.erase(stream);
+    if (std::unique_ptr<RequestHead> head = me.take_head(stream)) me.recycle(std::move(head));
     me.events_.on_stream_close(stream, code);
     return 0;
   }
@@ -286,6 +295,24 @@ void ServerSession::shut_down() {
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
                         nullptr, 0);
+}
+
+std::unique_ptr<RequestHead> ServerSession::take_head(int32_t stream) {
+  for (auto it = heads_.begin(); it != heads_.end(); ++it) {
+    if (it->first != stream) continue;
+    std::unique_ptr<RequestHead> head = std::move(it->second);
+    *it = std::move(heads_.back());
+    heads_.pop_back();
+    return head;
+  }
+  return nullptr;
+}
+
+void ServerSession::recycle(std::unique_ptr<RequestHead> head) {
+  constexpr size_t kSpareHeads = 16;
+  if (spare_heads_.size() >= kSpareHeads || head->fields.capacity() > 64) return;
+  head->clear();
+  spare_heads_.push_back(std::move(head));
 }
 
 bool ServerSession::glitch(const char* what) {

@@ -28,6 +28,19 @@ struct RequestHead {
   // be refused (431).
   bool too_large = false;
   uint32_t decoded_bytes = 0;
+  // Empty again, keeping the memory for the next request.
+  void clear() {
+    method.clear();
+    scheme.clear();
+    authority.clear();
+    path.clear();
+    protocol.clear();
+    fields.clear();
+    has_content_length = false;
+    content_length = 0;
+    too_large = false;
+    decoded_bytes = 0;
+  }
 };
 
 // What a ServerSession tells its owner about streams. Calls come from inside receive()
@@ -91,8 +104,12 @@ class ServerSession {
   bool ended_for_error_ = false;
   uint64_t resets_ = 0;  // RST_STREAM frames from the client
   // Heads still arriving, by stream (nghttp2 holds a pointer as the stream's user data; a
-  // connection that ends mid-head frees them here).
-  std::unordered_map<int32_t, std::unique_ptr<RequestHead>> heads_;
+  // connection that ends mid-head frees them here): few at a time, so a vector.
+  std::vector<std::pair<int32_t, std::unique_ptr<RequestHead>>> heads_;
+  // Heads handed over already, kept for the next streams (a head was three allocations).
+  std::vector<std::unique_ptr<RequestHead>> spare_heads_;
+  std::unique_ptr<RequestHead> take_head(int32_t stream);
+  void recycle(std::unique_ptr<RequestHead> head);
   uint32_t glitches_ = 0;
   int64_t glitch_window_start_ms_ = 0;
   std::string failure_;

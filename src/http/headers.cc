@@ -2,20 +2,6 @@
 
 namespace ballast::http {
 
-namespace {
-inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-}  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -35,7 +21,7 @@ bool list_contains_token(std::string_view value, std::string_view token) {
 
 bool is_hop_by_hop(std::string_view name, std::string_view connection_value) {
   if (name.empty()) return false;
-  switch (lower(name[0])) {
+  switch (ascii_lower(name[0])) {
     case 'c':
       if (iequals(name, "connection")) return true;
       break;

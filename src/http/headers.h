@@ -8,8 +8,20 @@ struct Header {
   std::string_view value;
 };
 
-// ASCII case-insensitive equality, as header names compare.
-bool iequals(std::string_view a, std::string_view b);
+// ASCII lower case (header names are ASCII; no locale, no library call per character).
+inline char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+// ASCII case-insensitive equality, as header names compare. Inline: most calls compare
+// names of different lengths and end at the first test.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
 
 // True when the comma-separated list `value` contains `token` (case-insensitive),
 // as in "Connection: keep-alive, Upgrade".

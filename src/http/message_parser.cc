@@ -1,11 +1,22 @@
 #include "http/message_parser.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 namespace ballast::http {
 
 namespace {
+// The field vectors of parsers that ended, kept for the next parser on the thread: an
+// HTTP/2 stream makes two parsers (its Session's request and response), and their vectors
+// were an allocation and a free each, a visible share of a worker's time.
+constexpr size_t kSpareHeaderVectors = 256;
+constexpr size_t kMaxSpareCapacity = 128;  // a vector grown by an unusual head is let go
+std::vector<std::vector<Header>>& spare_header_vectors() {
+  thread_local std::vector<std::vector<Header>> spare;
+  return spare;
+}
+
 MessageParser* self(llhttp_t* p) {
   return static_cast<MessageParser*>(p->data);
 }
@@ -93,7 +104,22 @@ MessageParser::MessageParser(Kind kind, const HeadLimits& limits, MessageSink* s
   settings_.on_message_complete = &MessageParser::on_message_complete;
   llhttp_init(&parser_, kind == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE, &settings_);
   parser_.data = this;
-  head_.headers.reserve(limits_.max_headers);
+  std::vector<std::vector<Header>>& spare = spare_header_vectors();
+  if (!spare.empty()) {
+    head_.headers = std::move(spare.back());
+    spare.pop_back();
+  } else {
+    // Room for a usual head; a larger one grows the vector.
+    head_.headers.reserve(std::min<size_t>(limits_.max_headers, 32));
+  }
+}
+
+MessageParser::~MessageParser() {
+  std::vector<std::vector<Header>>& spare = spare_header_vectors();
+  if (spare.size() < kSpareHeaderVectors && head_.headers.capacity() <= kMaxSpareCapacity) {
+    head_.headers.clear();
+    spare.push_back(std::move(head_.headers));
+  }
 }
 
 int MessageParser::fail(int status, std::string reason) {

@@ -37,6 +37,7 @@ class MessageParser {
   };
 
   MessageParser(Kind kind, const HeadLimits& limits, MessageSink* sink);
+  ~MessageParser();
   MessageParser(const MessageParser&) = delete;
   MessageParser& operator=(const MessageParser&) = delete;
 

@@ -31,6 +31,7 @@ H2Connection::H2Connection(Worker& worker, Handover handover)
       fd_(handover.fd),
       tls_(std::move(handover.tls)),
       peer_(handover.peer),
+      peer_ip_(peer_.ip_string()),
       client_subject_(std::move(handover.client_subject)),
       admission_(std::move(handover.admission)),
       pending_input_(std::move(handover.already_read)),
@@ -147,7 +148,7 @@ bool H2Connection::read_client() {
 bool H2Connection::write_client() {
   if (!writable_) return false;
   if (out_.size() < kMaxQueuedOut && !frames_.send(out_, kMaxQueuedOut)) {
-    LOG_INFO("%s %s: HTTP/2: %s", peer_.ip_string().c_str(), listener_->name.c_str(),
+    LOG_INFO("%s %s: HTTP/2: %s", peer_ip_.c_str(), listener_->name.c_str(),
              frames_.failure().c_str());
     close();
     return true;
@@ -205,7 +206,7 @@ void H2Connection::on_request_head(int32_t id, h2::RequestHead& head, bool end_s
   H2Stream* s = stream.get();
   streams_.emplace(id, std::move(stream));
   auto* session = new Session(worker_, snapshot_, *listener_, stats_, access_log_, *s, peer_,
-                              tls_ != nullptr, client_subject_);
+                              peer_ip_, tls_ != nullptr, client_subject_);
   s->start(head, end_stream, listener_->http2.limits.initial_window_size, session);
   session->start();
 }
@@ -332,8 +333,8 @@ void H2Connection::close() {
   timer_.cancel();
   if (frames_.ended_for_error()) {
     stats_->http2_goaways.add();
-    LOG_INFO("%s %s: HTTP/2 connection ended: %s", peer_.ip_string().c_str(),
-             listener_->name.c_str(), frames_.failure().c_str());
+    LOG_INFO("%s %s: HTTP/2 connection ended: %s", peer_ip_.c_str(), listener_->name.c_str(),
+             frames_.failure().c_str());
   }
   abort_streams();
   worker_.loop().remove(fd_);

@@ -101,6 +101,7 @@ class H2Connection final : public ClientConnection, public h2::StreamEvents {
   int fd_;
   std::unique_ptr<tls::Stream> tls_;
   core::SocketAddress peer_;
+  std::string peer_ip_;  // once, not per stream (inet_ntop formats with sprintf)
   std::string client_subject_;
   ConnectionLimiter::Admission admission_;
   Phase phase_ = Phase::kOpen;

@@ -205,8 +205,7 @@ void H2Stream::on_head(std::string_view head) {
     if (http::is_hop_by_hop(name, "") || (tunnel && http::iequals(name, "sec-websocket-accept")))
       continue;
     size_t start = names.size();
-    for (char c : name)
-      names.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : name) names.push_back(http::ascii_lower(c));
     fields.emplace_back(std::string_view(names).substr(start, name.size()), value);
   }
   if (tunnel) {

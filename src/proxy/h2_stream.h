@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/buffer.h"
+#include "core/free_list.h"
 #include "h2/server_session.h"
 #include "proxy/stream_port.h"
 
@@ -18,6 +19,18 @@ class Session;
 // by nghttp2 as the client's window allows.
 class H2Stream final : public StreamPort {
  public:
+  // One per stream: the memory is recycled per thread, as a Session's is.
+  static void* operator new(size_t size) {
+    return size == sizeof(H2Stream) ? core::FreeList<sizeof(H2Stream)>::take()
+                                    : ::operator new(size);
+  }
+  static void operator delete(void* p, size_t size) {
+    if (size == sizeof(H2Stream)) {
+      core::FreeList<sizeof(H2Stream)>::give(p);
+    } else {
+      ::operator delete(p);
+    }
+  }
   H2Stream(H2Connection& connection, int32_t id);
   ~H2Stream() override;
   H2Stream(const H2Stream&) = delete;

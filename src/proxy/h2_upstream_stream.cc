@@ -101,8 +101,7 @@ bool H2UpstreamStream::open(std::string_view head) {
     // Connection-specific fields have no place in HTTP/2 (RFC 9113 8.2.2).
     if (http::is_hop_by_hop(name, "")) continue;
     size_t start = names.size();
-    for (char c : name)
-      names.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : name) names.push_back(http::ascii_lower(c));
     fields.emplace_back(std::string_view(names).substr(start, name.size()), value);
   }
   if (fields[2].second.empty()) fields.erase(fields.begin() + 2);

@@ -32,14 +32,15 @@ constexpr int64_t kDrainGraceMs = 1000;
 Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
                  const config::ListenerConfig& listener,
                  std::shared_ptr<metrics::ListenerStats> stats,
-                 std::shared_ptr<AccessLogWriter> access_log, const core::SocketAddress& peer)
+                 std::shared_ptr<AccessLogWriter> access_log, const core::SocketAddress& peer,
+                 std::string peer_ip)
     : worker_(worker),
       snapshot_(std::move(snapshot)),
       listener_(&listener),
       stats_(std::move(stats)),
       access_log_(std::move(access_log)),
       peer_(peer),
-      peer_ip_(peer.ip_string()),
+      peer_ip_(std::move(peer_ip)),
       client_in_(&worker.buffers()),
       client_out_(&worker.buffers()),
       upstream_out_(&worker.buffers()),
@@ -62,8 +63,8 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
                  std::shared_ptr<metrics::ListenerStats> stats,
                  std::shared_ptr<AccessLogWriter> access_log, int fd,
                  const core::SocketAddress& peer, ConnectionLimiter::Admission admission)
-    : Session(worker, std::move(snapshot), listener, std::move(stats), std::move(access_log),
-              peer) {
+    : Session(worker, std::move(snapshot), listener, std::move(stats), std::move(access_log), peer,
+              peer.ip_string()) {
   fd_ = fd;
   admission_ = std::move(admission);
   if (sends_proxy_header(listener, peer)) phase_ = Phase::kProxyHeader;
@@ -81,9 +82,10 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
                  const config::ListenerConfig& listener,
                  std::shared_ptr<metrics::ListenerStats> stats,
                  std::shared_ptr<AccessLogWriter> access_log, StreamPort& port,
-                 const core::SocketAddress& peer, bool secure, std::string client_subject)
-    : Session(worker, std::move(snapshot), listener, std::move(stats), std::move(access_log),
-              peer) {
+                 const core::SocketAddress& peer, std::string peer_ip, bool secure,
+                 std::string client_subject)
+    : Session(worker, std::move(snapshot), listener, std::move(stats), std::move(access_log), peer,
+              std::move(peer_ip)) {
   port_ = &port;
   secure_ = secure;
   client_subject_ = std::move(client_subject);

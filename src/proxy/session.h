@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "core/buffer.h"
 #include "core/event_loop.h"
+#include "core/free_list.h"
 #include "core/io_result.h"
 #include "core/socket_address.h"
 #include "core/timer_queue.h"
@@ -37,6 +38,17 @@ class TargetGroupRuntime;
 // is simply not read, and TCP flow control pushes back on the peer.
 class Session final : public ClientConnection, public UpstreamOwner {
  public:
+  // Sessions come and go with every HTTP/2 stream: their memory is recycled per thread.
+  static void* operator new(size_t size) {
+    return size == sizeof(Session) ? core::FreeList<sizeof(Session)>::take() : ::operator new(size);
+  }
+  static void operator delete(void* p, size_t size) {
+    if (size == sizeof(Session)) {
+      core::FreeList<sizeof(Session)>::give(p);
+    } else {
+      ::operator delete(p);
+    }
+  }
   // `listener` belongs to `snapshot`. `access_log`: where this listener's requests are
   // logged on this worker (null: off).
   Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
@@ -48,7 +60,8 @@ class Session final : public ClientConnection, public UpstreamOwner {
   Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
           const config::ListenerConfig& listener, std::shared_ptr<metrics::ListenerStats> stats,
           std::shared_ptr<AccessLogWriter> access_log, StreamPort& port,
-          const core::SocketAddress& peer, bool secure, std::string client_subject);
+          const core::SocketAddress& peer, std::string peer_ip, bool secure,
+          std::string client_subject);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -95,7 +108,8 @@ class Session final : public ClientConnection, public UpstreamOwner {
   // What both constructors share.
   Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
           const config::ListenerConfig& listener, std::shared_ptr<metrics::ListenerStats> stats,
-          std::shared_ptr<AccessLogWriter> access_log, const core::SocketAddress& peer);
+          std::shared_ptr<AccessLogWriter> access_log, const core::SocketAddress& peer,
+          std::string peer_ip);
 
   void drive();
   // HTTP/2 (session_http2.cc): the client chose it by ALPN, or sent its preface on a plain
