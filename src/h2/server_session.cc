@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/clock.h"
+#include "core/free_list.h"
 #include "h2/nv.h"
 
 namespace ballast::h2 {
@@ -310,7 +311,8 @@ std::unique_ptr<RequestHead> ServerSession::take_head(int32_t stream) {
 
 void ServerSession::recycle(std::unique_ptr<RequestHead> head) {
   constexpr size_t kSpareHeads = 16;
-  if (spare_heads_.size() >= kSpareHeads || head->fields.capacity() > 64) return;
+  if (!core::kRecycleMemory || spare_heads_.size() >= kSpareHeads || head->fields.capacity() > 64)
+    return;
   head->clear();
   spare_heads_.push_back(std::move(head));
 }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/free_list.h"
+
 namespace ballast::http {
 
 namespace {
@@ -116,7 +118,8 @@ MessageParser::MessageParser(Kind kind, const HeadLimits& limits, MessageSink* s
 
 MessageParser::~MessageParser() {
   std::vector<std::vector<Header>>& spare = spare_header_vectors();
-  if (spare.size() < kSpareHeaderVectors && head_.headers.capacity() <= kMaxSpareCapacity) {
+  if (core::kRecycleMemory && spare.size() < kSpareHeaderVectors &&
+      head_.headers.capacity() <= kMaxSpareCapacity) {
     head_.headers.clear();
     spare.push_back(std::move(head_.headers));
   }
