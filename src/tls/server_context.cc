@@ -96,6 +96,10 @@ SslCtxPtr ServerContext::make_context(const Certificate& cert) {
   // record buffers back (as nginx does), which is what lets thousands of them sit idle.
   SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                           SSL_MODE_RELEASE_BUFFERS);
+  // Records are read as many as the socket holds per read(), not header then body (two
+  // reads each): sessions read until OpenSSL wants the socket again, so nothing read ahead
+  // waits for an edge that will not come.
+  SSL_CTX_set_read_ahead(c, 1);
   check(SSL_CTX_use_certificate(c, cert.leaf.get()), "certificate " + cert.files.cert);
   for (int i = 0; i < sk_X509_num(cert.chain.get()); ++i) {
     check(static_cast<int>(SSL_CTX_add1_chain_cert(c, sk_X509_value(cert.chain.get(), i))),
