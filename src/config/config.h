@@ -159,6 +159,25 @@ struct RuleMatch {
   std::vector<std::pair<std::string, std::string>> query;    // parameter = exact value
 };
 
+// A rule's response header policy (CloudFront's response headers policy), applied to every
+// response the rule gives: a target's, a fixed response, a redirect.
+struct ResponseHeadersConfig {
+  struct Field {
+    // kSet replaces the target's field of that name; kAdd adds a line whatever the target
+    // sent; kDefault (the security_headers preset) adds it only when the target did not.
+    enum class Mode { kSet, kAdd, kDefault };
+    std::string name, value;
+    Mode mode = Mode::kSet;
+  };
+  std::vector<Field> fields;
+  std::vector<std::string> remove;  // the target's fields of these names are dropped
+  // "Name: value\r\n" of every field, for responses ballast writes itself (no target fields
+  // to weigh against); built by validation.
+  std::string own_response_lines;
+  bool empty() const { return fields.empty() && remove.empty(); }
+  Location location;
+};
+
 struct RuleConfig {
   enum class Action { kForward, kFixedResponse, kRedirect };
   RuleMatch match;
@@ -181,6 +200,7 @@ struct RuleConfig {
   bool retry_non_idempotent = false;
   // Weighted forward: keep a client on the group it was sent to for this long (0: off).
   int64_t group_stickiness_ms = 0;
+  ResponseHeadersConfig response_headers;
   Location location;
 };
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "config/yaml_reader.h"
+#include "http/headers.h"
 
 namespace ballast::config {
 
@@ -28,6 +29,123 @@ std::vector<std::pair<std::string, std::string>> read_pairs(MapReader& m, const 
     out.emplace_back(it->first.Scalar(), it->second.Scalar());
   }
   return out;
+}
+
+// RFC 9110 5.1: a field name is a token.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// RFC 9110 5.5: visible characters, spaces and tabs; no line breaks.
+bool is_field_value(std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 && c != '\t') return false;
+    if (u == 0x7f) return false;
+  }
+  return true;
+}
+
+// A name the policy may not touch: the framing and the connection are ballast's to state.
+bool is_reserved_field(std::string_view name) {
+  for (std::string_view reserved : {"content-length", "transfer-encoding", "connection",
+                                    "keep-alive", "upgrade", "te", "trailer"}) {
+    if (http::iequals(name, reserved)) return true;
+  }
+  return name.size() >= 6 && http::iequals(name.substr(0, 6), "proxy-");
+}
+
+bool check_field_name(const std::string& name, const Location& where, const std::string& path,
+                      ErrorList& errors) {
+  if (!is_token(name)) {
+    errors.add(where, path, "\"" + name + "\" is not a valid header field name");
+    return false;
+  }
+  if (is_reserved_field(name)) {
+    errors.add(where, path,
+               "\"" + name +
+                   "\" is ballast's to state (framing and connection fields cannot be "
+                   "set or removed)");
+    return false;
+  }
+  return true;
+}
+
+// security_headers: true, or { frame_options, referrer_policy, content_security_policy,
+// hsts_max_age }: CloudFront's security headers policy, each field added when the target
+// did not send its own.
+void read_security_headers(MapReader& h, ResponseHeadersConfig& out, ErrorList& errors) {
+  using Mode = ResponseHeadersConfig::Field::Mode;
+  YAML::Node node = h.node("security_headers");
+  std::string frame = "SAMEORIGIN", referrer = "strict-origin-when-cross-origin", csp;
+  int64_t hsts_ms = int64_t{365} * 86400 * 1000;
+  if (node.IsScalar()) {
+    auto on = h.boolean("security_headers");
+    if (!on || !*on) return;
+  } else {
+    MapReader s(node, h.child_path("security_headers"), errors);
+    if (auto v = s.string("frame_options")) {
+      if (*v != "DENY" && *v != "SAMEORIGIN") {
+        errors.add(location_of(s.node("frame_options")), s.child_path("frame_options"),
+                   "expected DENY or SAMEORIGIN");
+      }
+      frame = *v;
+    }
+    if (auto v = s.string("referrer_policy")) referrer = *v;
+    if (auto v = s.string("content_security_policy")) csp = *v;
+    if (auto v = s.duration_ms("hsts_max_age", 0, int64_t{2} * 365 * 86400 * 1000)) hsts_ms = *v;
+    for (const std::string* v : {&referrer, &csp}) {
+      if (!is_field_value(*v))
+        errors.add(s.location(), s.child_path("security_headers"), "a value holds a line break");
+    }
+    s.finish();
+  }
+  out.fields.push_back(
+      {"Strict-Transport-Security", "max-age=" + std::to_string(hsts_ms / 1000), Mode::kDefault});
+  out.fields.push_back({"X-Content-Type-Options", "nosniff", Mode::kDefault});
+  out.fields.push_back({"X-Frame-Options", frame, Mode::kDefault});
+  out.fields.push_back({"Referrer-Policy", referrer, Mode::kDefault});
+  if (!csp.empty()) out.fields.push_back({"Content-Security-Policy", csp, Mode::kDefault});
+}
+
+// response_headers: { set: {name: value}, add: {name: value}, remove: [name],
+// security_headers: true | {...} }
+void read_response_headers(MapReader& r, RuleConfig& rule, ErrorList& errors) {
+  using Mode = ResponseHeadersConfig::Field::Mode;
+  MapReader h(r.node("response_headers"), r.child_path("response_headers"), errors);
+  ResponseHeadersConfig& out = rule.response_headers;
+  out.location = h.location();
+  for (auto [key, mode] : {std::pair{"set", Mode::kSet}, std::pair{"add", Mode::kAdd}}) {
+    for (auto& [name, value] : read_pairs(h, key, errors)) {
+      std::string path = h.child_path(key) + "." + name;
+      if (!check_field_name(name, h.location(), path, errors)) continue;
+      if (!is_field_value(value)) {
+        errors.add(h.location(), path, "the value holds a line break or a control character");
+        continue;
+      }
+      out.fields.push_back({name, value, mode});
+    }
+  }
+  for_each_item(h, "remove", errors, [&](const YAML::Node& item, const std::string& path) {
+    if (!item.IsScalar()) {
+      errors.add(location_of(item), path, "expected a header field name");
+      return;
+    }
+    if (check_field_name(item.Scalar(), location_of(item), path, errors))
+      out.remove.push_back(item.Scalar());
+  });
+  if (h.has("security_headers")) {
+    read_security_headers(h, out, errors);
+  } else {
+    h.node("security_headers");
+  }
+  h.finish();
 }
 
 void read_match(MapReader& r, RuleMatch& match, ErrorList& errors) {
@@ -168,6 +286,10 @@ RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList&
     read_redirect(r, rule, errors);
   else
     r.node("redirect");
+  if (r.has("response_headers"))
+    read_response_headers(r, rule, errors);
+  else
+    r.node("response_headers");
   r.finish();
   return rule;
 }

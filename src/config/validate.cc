@@ -4,6 +4,8 @@
 #include <map>
 #include <string_view>
 
+#include "http/headers.h"
+
 namespace ballast::config {
 
 namespace {
@@ -286,6 +288,33 @@ void check_listener_protocols(const Config& config, ErrorList& errors) {
   }
 }
 
+// A rule's response header policy against its listener: the listener's tls.hsts states
+// Strict-Transport-Security for every response (the security_headers preset yields to it;
+// setting it in both places is an error), and the lines for ballast's own responses.
+void finish_response_headers(Config& config, ErrorList& errors) {
+  using Mode = ResponseHeadersConfig::Field::Mode;
+  for (size_t li = 0; li < config.listeners.size(); ++li) {
+    ListenerConfig& l = config.listeners[li];
+    for (size_t ri = 0; ri < l.rules.size(); ++ri) {
+      ResponseHeadersConfig& h = l.rules[ri].response_headers;
+      if (h.empty()) continue;
+      if (!l.tls.hsts_line.empty()) {
+        std::erase_if(h.fields, [&](const ResponseHeadersConfig::Field& f) {
+          if (!http::iequals(f.name, "strict-transport-security")) return false;
+          if (f.mode != Mode::kDefault) {
+            errors.add(h.location,
+                       listener_path(li) + ".rules[" + std::to_string(ri) + "].response_headers",
+                       "Strict-Transport-Security is set by the listener's tls.hsts already; "
+                       "set it in one place");
+          }
+          return true;
+        });
+      }
+      for (const auto& f : h.fields) h.own_response_lines += f.name + ": " + f.value + "\r\n";
+    }
+  }
+}
+
 }  // namespace
 
 void validate(Config& config, ErrorList& errors) {
@@ -295,6 +324,7 @@ void validate(Config& config, ErrorList& errors) {
   check_listener_protocols(config, errors);
   check_ports(config, errors);
   check_autoscaling(config, errors);
+  finish_response_headers(config, errors);
 }
 
 }  // namespace ballast::config

@@ -96,9 +96,34 @@ ClientFraming choose_client_framing(const http::MessageHead& response, bool no_b
   return client_http11 ? ClientFraming::kChunked : ClientFraming::kUntilClose;
 }
 
+namespace {
+// The policy replaces (set) or drops (remove) the target's field of this name.
+bool policy_drops(const config::ResponseHeadersConfig& policy, std::string_view name) {
+  for (const auto& f : policy.fields) {
+    if (f.mode == config::ResponseHeadersConfig::Field::Mode::kSet && iequals(f.name, name))
+      return true;
+  }
+  for (const auto& removed : policy.remove) {
+    if (iequals(removed, name)) return true;
+  }
+  return false;
+}
+
+void append_policy_fields(const config::ResponseHeadersConfig& policy,
+                          const http::MessageHead& response, core::Buffer& out) {
+  for (const auto& f : policy.fields) {
+    if (f.mode == config::ResponseHeadersConfig::Field::Mode::kDefault &&
+        !response.find(f.name).empty())
+      continue;  // the target's own value wins over the preset's
+    header_line(out, f.name, f.value);
+  }
+}
+}  // namespace
+
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
                                 bool client_http11, bool keep_alive, core::Buffer& out,
-                                std::string_view extra_lines, std::string_view hsts_line) {
+                                std::string_view extra_lines, std::string_view hsts_line,
+                                const config::ResponseHeadersConfig* policy) {
   out.append("HTTP/1.1 ");
   out.append_decimal(static_cast<uint64_t>(response.status));
   out.append_char(' ');
@@ -113,10 +138,12 @@ void write_client_response_head(const http::MessageHead& response, ClientFraming
     }
     if (is_framing(h.name)) continue;
     if (!hsts_line.empty() && iequals(h.name, "strict-transport-security")) continue;
+    if (policy != nullptr && policy_drops(*policy, h.name)) continue;
     header_line(out, h.name, h.value);
   }
   out.append(extra_lines);
   out.append(hsts_line);
+  if (policy != nullptr) append_policy_fields(*policy, response, out);
   if (framing == ClientFraming::kContentLength) {
     out.append("Content-Length: ");
     out.append_decimal(response.content_length);

@@ -1,6 +1,7 @@
 #pragma once
 #include <string_view>
 
+#include "config/config.h"
 #include "core/buffer.h"
 #include "http/message_head.h"
 
@@ -45,9 +46,11 @@ ClientFraming choose_client_framing(const http::MessageHead& response, bool no_b
 // `extra_lines`: complete header lines the proxy adds ("Set-Cookie: ...\r\n"), or empty.
 // `hsts_line`: the listener's Strict-Transport-Security line, which replaces the target's
 // (empty: the target's, if any, passes).
+// `policy`: the rule's response_headers (fields set, added, defaulted or removed), or null.
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
                                 bool client_http11, bool keep_alive, core::Buffer& out,
-                                std::string_view extra_lines = {}, std::string_view hsts_line = {});
+                                std::string_view extra_lines = {}, std::string_view hsts_line = {},
+                                const config::ResponseHeadersConfig* policy = nullptr);
 
 // True when `name` is hop-by-hop for this message: the fixed list plus every header
 // named by any Connection header of the message.

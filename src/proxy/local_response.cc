@@ -42,6 +42,7 @@ void write_generated_response(core::Buffer& out, const GeneratedResponse& respon
   if (keep_alive && !client_http11) out.append("\r\nConnection: keep-alive");
   out.append("\r\n");
   out.append(response.extra_lines);
+  out.append(response.policy_lines);
   out.append("\r\n");
   if (!head_request) out.append(response.body);
 }

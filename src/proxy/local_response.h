@@ -20,6 +20,7 @@ struct GeneratedResponse {
   std::string_view body;
   std::string_view location;
   std::string_view extra_lines;  // complete header lines ("Strict-Transport-Security: ...\r\n")
+  std::string_view policy_lines = {};  // the rule's response_headers, as lines
 };
 void write_generated_response(core::Buffer& out, const GeneratedResponse& response,
                               bool head_request, bool client_http11, bool keep_alive);

@@ -333,7 +333,7 @@ void Session::answer_from_rule(const config::RuleConfig& rule, const http::Messa
                                listener_->bind.port(), secure_ ? "https" : "http");
   }
   answer_here(GeneratedResponse{rule.status, rule.content_type, rule.body, location,
-                                listener_->tls.hsts_line},
+                                listener_->tls.hsts_line, rule.response_headers.own_response_lines},
               head);
 }
 
@@ -674,9 +674,15 @@ int Session::on_response_head(http::MessageHead& head) {
     exchange_.keep_alive = false;
   if (!exchange_.request_complete)
     exchange_.keep_alive = false;  // early response: rest of request unread
+  const config::ResponseHeadersConfig* policy = nullptr;
+  if (exchange_.rule >= 0) {
+    const config::ResponseHeadersConfig& h =
+        listener_->rules[static_cast<size_t>(exchange_.rule)].response_headers;
+    if (!h.empty()) policy = &h;
+  }
   write_client_response_head(
       head, exchange_.framing, exchange_.request.http11, exchange_.keep_alive, client_out_,
-      sticky_cookie_line(head) + exchange_.group_cookie_line, listener_->tls.hsts_line);
+      sticky_cookie_line(head) + exchange_.group_cookie_line, listener_->tls.hsts_line, policy);
   return no_body ? 1 : 0;
 }
 

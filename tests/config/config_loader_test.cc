@@ -482,6 +482,52 @@ TEST(ConfigLoaderTest, ProtocolVersion) {
       << errors_of(tcp);
 }
 
+LoadResult load_rule_extra(const std::string& rule_extra, const std::string& listener_extra = "") {
+  return load_config_string("listeners:\n  - name: w\n    bind: 127.0.0.1:1\n" + listener_extra +
+                                "    rules:\n      - forward: { target_group: g }\n" + rule_extra +
+                                "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\n",
+                            "r.yaml");
+}
+
+TEST(ConfigLoaderTest, ResponseHeaders) {
+  using Mode = ResponseHeadersConfig::Field::Mode;
+  auto ok = load_rule_extra(
+      "        response_headers:\n"
+      "          set: { Cache-Control: no-store }\n"
+      "          add: { Link: '</a.css>; rel=preload' }\n"
+      "          remove: [ Server ]\n"
+      "          security_headers: { frame_options: DENY, content_security_policy: \"default-src "
+      "'self'\" }\n");
+  ASSERT_TRUE(ok.config) << errors_of(ok);
+  const ResponseHeadersConfig& h = ok.config->listeners[0].rules[0].response_headers;
+  ASSERT_EQ(h.fields.size(), 7u);
+  EXPECT_EQ(h.fields[0].name, "Cache-Control");
+  EXPECT_EQ(h.fields[0].mode, Mode::kSet);
+  EXPECT_EQ(h.fields[1].mode, Mode::kAdd);
+  EXPECT_EQ(h.fields[2].name, "Strict-Transport-Security");
+  EXPECT_EQ(h.fields[2].value, "max-age=31536000");
+  EXPECT_EQ(h.fields[2].mode, Mode::kDefault);
+  EXPECT_EQ(h.fields[4].value, "DENY");
+  EXPECT_EQ(h.fields[6].value, "default-src 'self'");
+  EXPECT_EQ(h.remove, std::vector<std::string>{"Server"});
+  EXPECT_NE(h.own_response_lines.find("X-Content-Type-Options: nosniff\r\n"), std::string::npos);
+
+  for (auto [extra, message] : std::vector<std::pair<std::string, std::string>>{
+           {"        response_headers: { set: { 'Bad Name': x } }\n",
+            "\"Bad Name\" is not a valid header field name"},
+           {"        response_headers: { remove: [ Content-Length ] }\n",
+            "\"Content-Length\" is ballast's to state"},
+           {"        response_headers: { add: { X-A: \"a\\nb\" } }\n", "holds a line break"},
+           {"        response_headers: { security_headers: { frame_options: ALLOW } }\n",
+            "expected DENY or SAMEORIGIN"},
+           {"        response_headers: { sett: {} }\n", "sett"},
+       }) {
+    std::string errors = errors_of(load_rule_extra(extra));
+    EXPECT_NE(errors.find(message), std::string::npos) << extra << errors;
+    EXPECT_NE(errors.find("r.yaml:"), std::string::npos) << errors;
+  }
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"

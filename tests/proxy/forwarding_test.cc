@@ -149,6 +149,32 @@ TEST(ForwardingTest, TlsRequestsSayHttpsAndCarryOnlyTheVerifiedClientSubject) {
   EXPECT_EQ(out.find("X-Client-Cert-Subject"), std::string::npos) << out;
 }
 
+TEST(ForwardingTest, AResponseHeaderPolicySetsAddsDefaultsAndRemoves) {
+  using Mode = config::ResponseHeadersConfig::Field::Mode;
+  config::ResponseHeadersConfig policy;
+  policy.fields = {{"Cache-Control", "no-store", Mode::kSet},
+                   {"Link", "</b.css>; rel=preload", Mode::kAdd},
+                   {"X-Frame-Options", "SAMEORIGIN", Mode::kDefault},
+                   {"X-Content-Type-Options", "nosniff", Mode::kDefault}};
+  policy.remove = {"server", "X-Powered-By"};
+  http::MessageHead r;
+  r.status = 200;
+  r.reason = "OK";
+  r.content_length = 0;
+  r.headers = {{"cache-control", "max-age=600"}, {"Link", "</a.css>; rel=preload"},
+               {"X-Frame-Options", "DENY"},      {"Server", "app/1.0"},
+               {"x-powered-by", "php"},          {"X-A", "1"}};
+  core::BufferPool pool;
+  core::Buffer out(&pool);
+  write_client_response_head(r, ClientFraming::kContentLength, true, true, out, "", "", &policy);
+  std::string s(out.view());
+  EXPECT_EQ(s,
+            "HTTP/1.1 200 OK\r\nLink: </a.css>; rel=preload\r\nX-Frame-Options: DENY\r\n"
+            "X-A: 1\r\nCache-Control: no-store\r\nLink: </b.css>; rel=preload\r\n"
+            "X-Content-Type-Options: nosniff\r\nContent-Length: 0\r\n\r\n")
+      << "the target's X-Frame-Options wins over the preset's default";
+}
+
 TEST(ForwardingTest, ListenerHstsReplacesTheTargets) {
   http::MessageHead r;
   r.status = 200;

@@ -96,6 +96,8 @@ class Peer:
                 for name, value in self.decoder.decode(payload):
                     if name == ":status":
                         r["status"] = int(value)
+                    else:
+                        r.setdefault("fields", {})[name] = value
                 if flags & END_STREAM:
                     r["complete"] = True
             elif kind == DATA:
@@ -135,7 +137,8 @@ class Peer:
     def report(self, **extra):
         out = {"goaway": self.goaway, "closed": self.closed, "sent": self.sent_frames}
         out["streams"] = {str(k): {"status": v.get("status"), "reset": v.get("reset"),
-                                   "complete": v.get("complete", False), "bytes": len(v["body"])}
+                                   "complete": v.get("complete", False), "bytes": len(v["body"]),
+                                   "fields": v.get("fields", {})}
                           for k, v in self.responses.items()}
         out.update(extra)
         print(json.dumps(out))
