@@ -161,18 +161,9 @@ bool ClientSession::receive(const char* data, size_t n) {
 }
 
 bool ClientSession::send(core::Buffer& out, size_t max) {
-  while (out.size() < max) {
-    const uint8_t* data = nullptr;
-    ssize_t n = nghttp2_session_mem_send(session_, &data);
-    if (n < 0) {
-      if (failure_.empty()) failure_ = nghttp2_strerror(static_cast<int>(n));
-      goaway_ = true;
-      return false;
-    }
-    if (n == 0) break;
-    out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
-  }
-  return true;
+  if (take_frames(session_, out, max, failure_)) return true;
+  goaway_ = true;
+  return false;
 }
 
 bool ClientSession::wants_write() const {

@@ -245,17 +245,7 @@ bool ServerSession::receive(const char* data, size_t n) {
 }
 
 bool ServerSession::send(core::Buffer& out, size_t max) {
-  while (out.size() < max) {
-    const uint8_t* data = nullptr;
-    ssize_t n = nghttp2_session_mem_send(session_, &data);
-    if (n < 0) {
-      if (failure_.empty()) failure_ = nghttp2_strerror(static_cast<int>(n));
-      return false;
-    }
-    if (n == 0) break;
-    out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
-  }
-  return true;
+  return take_frames(session_, out, max, failure_);
 }
 
 bool ServerSession::wants_write() const {

@@ -1,15 +1,8 @@
 #include "http/chunked.h"
 
-namespace ballast::http {
+#include "http/headers.h"
 
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
+namespace ballast::http {
 
 void ChunkedDecoder::step(char c) {
   switch (state_) {

@@ -13,6 +13,14 @@ inline char ascii_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
+// The value of a hexadecimal digit, or -1.
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // ASCII case-insensitive equality, as header names compare. Inline: most calls compare
 // names of different lengths and end at the first test.
 inline bool iequals(std::string_view a, std::string_view b) {

@@ -1,15 +1,8 @@
 #include "http/percent.h"
 
-namespace ballast::http {
+#include "http/headers.h"
 
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
+namespace ballast::http {
 
 std::string percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;

@@ -134,17 +134,20 @@ std::unique_ptr<UpstreamConnection> TargetPool::connect_new(bool http1_only) {
   return new_http1_connection();
 }
 
-std::unique_ptr<UpstreamConnection> TargetPool::new_http1_connection() {
+int TargetPool::open_socket() {
   refused_by_breaker_ = false;
   if (breaker_ != nullptr && !breaker_->try_acquire(CircuitBreaker::Kind::kConnections)) {
     refused_by_breaker_ = true;
-    return nullptr;
+    return -1;
   }
   int fd = core::connect_tcp(address_);
-  if (fd < 0) {
-    if (breaker_ != nullptr) breaker_->release(CircuitBreaker::Kind::kConnections);
-    return nullptr;
-  }
+  if (fd < 0 && breaker_ != nullptr) breaker_->release(CircuitBreaker::Kind::kConnections);
+  return fd;
+}
+
+std::unique_ptr<UpstreamConnection> TargetPool::new_http1_connection() {
+  int fd = open_socket();
+  if (fd < 0) return nullptr;
   auto conn = std::make_unique<UpstreamConnection>(this, fd, breaker_);
   if (tls_) conn->tls_ = std::make_unique<tls::Stream>(tls_, fd, server_name_);
   loop_.add(fd, conn.get());
@@ -172,15 +175,8 @@ std::unique_ptr<UpstreamConnection> TargetPool::http2_stream() {
       return up;
     }
   }
-  if (breaker_ != nullptr && !breaker_->try_acquire(CircuitBreaker::Kind::kConnections)) {
-    refused_by_breaker_ = true;
-    return nullptr;
-  }
-  int fd = core::connect_tcp(address_);
-  if (fd < 0) {
-    if (breaker_ != nullptr) breaker_->release(CircuitBreaker::Kind::kConnections);
-    return nullptr;
-  }
+  int fd = open_socket();
+  if (fd < 0) return nullptr;
   std::unique_ptr<tls::Stream> tls;
   if (h2_tls_) tls = std::make_unique<tls::Stream>(h2_tls_, fd, server_name_);
   auto conn = std::make_unique<H2UpstreamConnection>(*this, fd, std::move(tls), breaker_,

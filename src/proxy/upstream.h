@@ -138,6 +138,9 @@ class TargetPool {
   bool refused_by_breaker_ = false;
   friend class UpstreamConnection;
   void drop_idle(UpstreamConnection* conn);
+  // A socket whose connect is in progress, holding a connection slot of the breaker; -1
+  // (errno set, or refused_by_breaker_) when none could be opened.
+  int open_socket();
   std::unique_ptr<UpstreamConnection> new_http1_connection();
   std::unique_ptr<UpstreamConnection> http2_stream();
 
