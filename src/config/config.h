@@ -11,6 +11,7 @@
 #include "config/alarm_rule.h"
 #include "core/cron.h"
 #include "core/ip_range.h"
+#include "core/rate_limiter.h"
 #include "core/socket_address.h"
 #include "core/time_zone.h"
 #include "h2/limits.h"
@@ -178,6 +179,21 @@ struct ResponseHeadersConfig {
   Location location;
 };
 
+// A rule's rate limit: a token bucket per key (client address, a header's value, or one for
+// the whole rule), shared by every worker.
+struct RateLimitConfig {
+  enum class Key { kClientIp, kHeader, kRule };
+  bool enabled = false;
+  uint64_t requests = 0;
+  int64_t period_ms = 1000;
+  uint64_t burst = 0;  // requests allowed at once after a quiet spell
+  Key key = Key::kClientIp;
+  std::string header;  // kHeader: its name (a request without it is keyed by client address)
+  // Built by the loader, one per rule and configuration: a reload starts the buckets anew.
+  std::shared_ptr<core::RateLimiter> limiter;
+  Location location;
+};
+
 struct RuleConfig {
   enum class Action { kForward, kFixedResponse, kRedirect };
   RuleMatch match;
@@ -201,6 +217,7 @@ struct RuleConfig {
   // Weighted forward: keep a client on the group it was sent to for this long (0: off).
   int64_t group_stickiness_ms = 0;
   ResponseHeadersConfig response_headers;
+  RateLimitConfig rate_limit;
   Location location;
 };
 

@@ -148,6 +148,51 @@ void read_response_headers(MapReader& r, RuleConfig& rule, ErrorList& errors) {
   h.finish();
 }
 
+// rate_limit: { requests: 100, per: 1s, burst: 200, key: client_ip | rule | { header: N } }
+void read_rate_limit(MapReader& r, RuleConfig& rule, ErrorList& errors) {
+  MapReader m(r.node("rate_limit"), r.child_path("rate_limit"), errors);
+  RateLimitConfig& out = rule.rate_limit;
+  out.enabled = true;
+  out.location = m.location();
+  if (auto v = m.integer("requests", 1, 1000000000)) {
+    out.requests = *v;
+  } else if (!m.has("requests")) {
+    errors.add(m.location(), m.child_path("requests"),
+               "a rate limit needs requests (per 1s unless \"per\" says otherwise)");
+  }
+  if (auto v = m.duration_ms("per", 1, int64_t{86400} * 1000)) out.period_ms = *v;
+  out.burst = out.requests;  // a period's worth at once, then the sustained rate
+  if (auto v = m.integer("burst", 1, 1000000000)) out.burst = *v;
+  YAML::Node key = m.node("key");
+  if (key.IsScalar()) {
+    if (key.Scalar() == "client_ip") {
+      out.key = RateLimitConfig::Key::kClientIp;
+    } else if (key.Scalar() == "rule") {
+      out.key = RateLimitConfig::Key::kRule;
+    } else {
+      errors.add(
+          location_of(key), m.child_path("key"),
+          "unknown key \"" + key.Scalar() + "\"; expected client_ip, rule or { header: NAME }");
+    }
+  } else if (key.IsMap()) {
+    MapReader k(key, m.child_path("key"), errors);
+    if (auto v = k.string("header", true)) {
+      out.key = RateLimitConfig::Key::kHeader;
+      out.header = *v;
+      if (!is_token(*v))
+        errors.add(k.location(), k.child_path("header"), "not a valid header field name");
+    }
+    k.finish();
+  } else if (key.IsDefined()) {
+    errors.add(location_of(key), m.child_path("key"),
+               "expected client_ip, rule or { header: NAME }");
+  }
+  m.finish();
+  if (out.requests > 0)
+    out.limiter =
+        std::make_shared<core::RateLimiter>(out.requests, out.period_ms * 1000, out.burst);
+}
+
 void read_match(MapReader& r, RuleMatch& match, ErrorList& errors) {
   MapReader m(r.node("match"), r.child_path("match"), errors);
   match.host = m.string("host");
@@ -290,6 +335,10 @@ RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList&
     read_response_headers(r, rule, errors);
   else
     r.node("response_headers");
+  if (r.has("rate_limit"))
+    read_rate_limit(r, rule, errors);
+  else
+    r.node("rate_limit");
   r.finish();
   return rule;
 }

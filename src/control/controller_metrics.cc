@@ -149,6 +149,9 @@ std::string Controller::render_prometheus() {
   family(w, "ballast_rule_requests_total", Type::kCounter,
          "Requests matched by each rule (rule: its position in evaluation order).", rules,
          rule_labels, [](const metrics::RuleTotals& r) { return r.requests; });
+  family(w, "ballast_rule_rate_limited_total", Type::kCounter,
+         "Requests each rule's rate_limit answered 429.", rules, rule_labels,
+         [](const metrics::RuleTotals& r) { return r.rate_limited; });
   classes(
       w, "ballast_rule_responses_total",
       "Responses to requests each rule matched, by status class.", rules, rule_labels,

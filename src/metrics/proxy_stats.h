@@ -20,6 +20,7 @@ struct StatusCounts {
 // One worker's counts for one rule of a listener.
 struct RuleStats {
   Counter requests;
+  Counter rate_limited;  // answered 429 by the rule's rate limit
   StatusCounts responses;
 };
 

@@ -29,6 +29,7 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
     l.total_time.add(s.total_time);
     for (size_t r = 0; r < ListenerStats::kMaxRules; ++r) {
       l.rules[r].requests += s.rules[r].requests.get();
+      l.rules[r].rate_limited += s.rules[r].rate_limited.get();
       l.rules[r].responses.add(s.rules[r].responses);
     }
   });

@@ -19,6 +19,7 @@ struct StatusTotals {
 
 struct RuleTotals {
   uint64_t requests = 0;
+  uint64_t rate_limited = 0;
   StatusTotals responses;
 };
 

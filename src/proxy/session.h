@@ -173,6 +173,9 @@ class Session final : public ClientConnection, public UpstreamOwner {
   void finish_exchange();
   // Slow and greedy clients (session_limits.cc). False when the request was refused.
   bool admit_request_body(const http::MessageHead& head);
+  // The rule's rate limit: false when the request was answered 429 with Retry-After.
+  bool admit_by_rate_limit(const config::RuleConfig& rule, int position,
+                           const http::MessageHead& head);
   void count_body_bytes(size_t n);
   // The watchdog: one timer tick a second while a body is expected or a response waits for
   // a client that does not read; refuses a body below the minimum rate, closes a client that

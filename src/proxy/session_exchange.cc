@@ -172,6 +172,7 @@ void Session::on_request_head(http::MessageHead& head) {
     return;
   }
   const config::RuleConfig& matched = listener_->rules[static_cast<size_t>(rule)];
+  if (!admit_by_rate_limit(matched, rule, head)) return;
   exchange_.request.idempotent = exchange_.request.idempotent || matched.retry_non_idempotent;
   if (matched.action != config::RuleConfig::Action::kForward) {
     answer_from_rule(matched, head);

@@ -1,6 +1,9 @@
-// Limits on what one client may take: the size and pace of a request body, and how long a
-// response may wait for a client that does not read.
+// Limits on what one client may take: a rule's request rate, the size and pace of a request
+// body, and how long a response may wait for a client that does not read.
+#include "core/clock.h"
 #include "core/log.h"
+#include "lb/hash.h"
+#include "proxy/local_response.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
 
@@ -9,6 +12,35 @@ namespace ballast::proxy {
 namespace {
 constexpr int64_t kWatchdogTickMs = 1000;
 }  // namespace
+
+bool Session::admit_by_rate_limit(const config::RuleConfig& rule, int position,
+                                  const http::MessageHead& head) {
+  const config::RateLimitConfig& limit = rule.rate_limit;
+  if (!limit.limiter) return true;
+  std::string_view key = peer_ip_;
+  if (limit.key == config::RateLimitConfig::Key::kRule) {
+    key = {};
+  } else if (limit.key == config::RateLimitConfig::Key::kHeader) {
+    if (std::string_view value = head.find(limit.header); !value.empty()) key = value;
+  }
+  // The key kind is mixed in, so that a header's value never shares a bucket with an
+  // address that happens to read the same.
+  uint64_t hash = lb::hash_bytes(key, static_cast<uint64_t>(limit.key));
+  core::RateLimiter::Decision d = limit.limiter->admit(hash, core::monotonic_us());
+  if (d.allowed) return true;
+  stats_->rule(position).rate_limited.add();
+  int64_t retry_s = (d.retry_after_us + 999999) / 1000000;
+  std::string retry_after = "Retry-After: " + std::to_string(retry_s) + "\r\n";
+  std::string body = "rule " + std::to_string(position) + " of listener \"" + listener_->name +
+                     "\" allows " + std::to_string(limit.requests) + " requests per " +
+                     std::to_string(limit.period_ms) + "ms; retry in " + std::to_string(retry_s) +
+                     "s\n";
+  answer_here(GeneratedResponse{429, "text/plain; charset=utf-8", body, "",
+                                listener_->tls.hsts_line + retry_after,
+                                rule.response_headers.own_response_lines},
+              head);
+  return false;
+}
 
 bool Session::admit_request_body(const http::MessageHead& head) {
   const config::ClientLimits& c = listener_->client_limits;

@@ -528,6 +528,37 @@ TEST(ConfigLoaderTest, ResponseHeaders) {
   }
 }
 
+TEST(ConfigLoaderTest, RateLimit) {
+  auto ok = load_rule_extra(
+      "        rate_limit: { requests: 100, per: 1m, burst: 20, key: { header: X-Api-Key } }\n");
+  ASSERT_TRUE(ok.config) << errors_of(ok);
+  const RateLimitConfig& r = ok.config->listeners[0].rules[0].rate_limit;
+  EXPECT_TRUE(r.enabled);
+  EXPECT_EQ(r.requests, 100u);
+  EXPECT_EQ(r.period_ms, 60000);
+  EXPECT_EQ(r.burst, 20u);
+  EXPECT_EQ(r.key, RateLimitConfig::Key::kHeader);
+  EXPECT_EQ(r.header, "X-Api-Key");
+  ASSERT_NE(r.limiter, nullptr);
+  EXPECT_EQ(r.limiter->interval_us(), 600000);
+  auto defaults = load_rule_extra("        rate_limit: { requests: 10 }\n");
+  ASSERT_TRUE(defaults.config) << errors_of(defaults);
+  EXPECT_EQ(defaults.config->listeners[0].rules[0].rate_limit.burst, 10u);
+  EXPECT_EQ(defaults.config->listeners[0].rules[0].rate_limit.key, RateLimitConfig::Key::kClientIp);
+  for (auto [extra, message] : std::vector<std::pair<std::string, std::string>>{
+           {"        rate_limit: { per: 1s }\n", "a rate limit needs requests"},
+           {"        rate_limit: { requests: 0 }\n", "requests"},
+           {"        rate_limit: { requests: 5, key: source }\n",
+            "unknown key \"source\"; expected client_ip, rule or { header: NAME }"},
+           {"        rate_limit: { requests: 5, key: { header: 'a b' } }\n",
+            "not a valid header field name"},
+       }) {
+    std::string errors = errors_of(load_rule_extra(extra));
+    EXPECT_NE(errors.find(message), std::string::npos) << extra << errors;
+    EXPECT_NE(errors.find("rate_limit"), std::string::npos) << errors;
+  }
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"
