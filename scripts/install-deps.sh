@@ -20,6 +20,7 @@ PACKAGES=(
   testssl.sh                # the TLS test audits a listener's protocols and ciphers
   python3-websockets        # WebSocket peers on both sides of ballast in the tunnel tests
   libnghttp2-dev            # HTTP/2 to clients
+  zlib1g-dev libbrotli-dev libzstd-dev  # response compression: gzip, br, zstd
   nghttp2-client            # h2load, nghttp: HTTP/2 clients for the tests and make bench
   python3-h2                # hpack: the frame-level HTTP/2 peer of the attack tests
   pebble                    # ACME test CA (and its DNS): automatic certificates end to end

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "acme/settings.h"
+#include "compress/content_coding.h"
 #include "config/alarm_rule.h"
 #include "core/cron.h"
 #include "core/ip_range.h"
@@ -194,6 +195,18 @@ struct RateLimitConfig {
   Location location;
 };
 
+// A rule's response compression: the codings offered in order of preference, the media
+// types compressed ("text/*" allowed) and the smallest body worth it.
+struct CompressionConfig {
+  bool enabled = false;
+  std::vector<compress::Coding> codings = {compress::Coding::kBrotli, compress::Coding::kZstd,
+                                           compress::Coding::kGzip};
+  std::vector<std::string> types = {"text/*",          "application/json", "application/javascript",
+                                    "application/xml", "application/wasm", "image/svg+xml"};
+  uint64_t min_size = 1024;
+  Location location;
+};
+
 struct RuleConfig {
   enum class Action { kForward, kFixedResponse, kRedirect };
   RuleMatch match;
@@ -218,6 +231,7 @@ struct RuleConfig {
   int64_t group_stickiness_ms = 0;
   ResponseHeadersConfig response_headers;
   RateLimitConfig rate_limit;
+  CompressionConfig compression;
   Location location;
 };
 

@@ -193,6 +193,56 @@ void read_rate_limit(MapReader& r, RuleConfig& rule, ErrorList& errors) {
         std::make_shared<core::RateLimiter>(out.requests, out.period_ms * 1000, out.burst);
 }
 
+// compression: true, or { codings: [br, zstd, gzip], types: [text/*, ...], min_size: 1KiB }
+void read_compression(MapReader& r, RuleConfig& rule, ErrorList& errors) {
+  CompressionConfig& out = rule.compression;
+  YAML::Node node = r.node("compression");
+  out.location = location_of(node);
+  if (node.IsScalar()) {
+    auto on = r.boolean("compression");
+    out.enabled = on && *on;
+    return;
+  }
+  out.enabled = true;
+  MapReader m(node, r.child_path("compression"), errors);
+  if (m.has("codings")) {
+    out.codings.clear();
+    for_each_item(m, "codings", errors, [&](const YAML::Node& item, const std::string& path) {
+      auto coding = item.IsScalar() ? compress::coding_from_name(item.Scalar()) : std::nullopt;
+      if (!coding) {
+        errors.add(location_of(item), path,
+                   "unknown coding \"" + (item.IsScalar() ? item.Scalar() : std::string()) +
+                       "\"; expected br, zstd or gzip");
+        return;
+      }
+      out.codings.push_back(*coding);
+    });
+    if (out.codings.empty())
+      errors.add(m.location(), m.child_path("codings"), "name at least one coding");
+  } else {
+    m.node("codings");
+  }
+  if (m.has("types")) {
+    out.types.clear();
+    for_each_item(m, "types", errors, [&](const YAML::Node& item, const std::string& path) {
+      std::string type = item.IsScalar() ? item.Scalar() : std::string();
+      size_t slash = type.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == type.size() ||
+          !is_token(type.substr(0, slash)) ||
+          (type.substr(slash + 1) != "*" && !is_token(type.substr(slash + 1)))) {
+        errors.add(location_of(item), path,
+                   "\"" + type + "\" is not a media type such as text/html or text/*");
+        return;
+      }
+      out.types.push_back(type);
+    });
+  } else {
+    m.node("types");
+  }
+  if (auto v = m.size("min_size", 0, uint64_t{1} << 30)) out.min_size = *v;
+  m.finish();
+}
+
 void read_match(MapReader& r, RuleMatch& match, ErrorList& errors) {
   MapReader m(r.node("match"), r.child_path("match"), errors);
   match.host = m.string("host");
@@ -339,6 +389,10 @@ RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList&
     read_rate_limit(r, rule, errors);
   else
     r.node("rate_limit");
+  if (r.has("compression"))
+    read_compression(r, rule, errors);
+  else
+    r.node("compression");
   r.finish();
   return rule;
 }

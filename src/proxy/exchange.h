@@ -1,8 +1,10 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "compress/encoder.h"
 #include "lb/balancer.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/forwarding.h"
@@ -78,6 +80,10 @@ struct Exchange {
   bool upstream_reusable = false;
   std::string protocol_error;  // what the target sent that cannot be forwarded (empty: none)
   ClientFraming framing = ClientFraming::kNone;
+  // The rule compresses and the client accepts this coding (from Accept-Encoding); and,
+  // once the response qualified, its encoder.
+  std::optional<compress::Coding> coding;
+  std::unique_ptr<compress::Encoder> encoder;
 
   // Tries: a stale keep-alive connection's replay, retries on other targets.
   static constexpr int kMaxTries = 6;

@@ -123,7 +123,8 @@ void append_policy_fields(const config::ResponseHeadersConfig& policy,
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
                                 bool client_http11, bool keep_alive, core::Buffer& out,
                                 std::string_view extra_lines, std::string_view hsts_line,
-                                const config::ResponseHeadersConfig* policy) {
+                                const config::ResponseHeadersConfig* policy,
+                                std::string_view content_coding) {
   out.append("HTTP/1.1 ");
   out.append_decimal(static_cast<uint64_t>(response.status));
   out.append_char(' ');
@@ -139,7 +140,19 @@ void write_client_response_head(const http::MessageHead& response, ClientFraming
     if (is_framing(h.name)) continue;
     if (!hsts_line.empty() && iequals(h.name, "strict-transport-security")) continue;
     if (policy != nullptr && policy_drops(*policy, h.name)) continue;
+    if (!content_coding.empty() && iequals(h.name, "etag") && !h.value.starts_with("W/")) {
+      out.append(h.name);
+      out.append(": W/");
+      out.append(h.value);
+      out.append("\r\n");
+      continue;
+    }
     header_line(out, h.name, h.value);
+  }
+  if (!content_coding.empty()) {
+    out.append("Content-Encoding: ");
+    out.append(content_coding);
+    out.append("\r\nVary: Accept-Encoding\r\n");
   }
   out.append(extra_lines);
   out.append(hsts_line);

@@ -47,10 +47,14 @@ ClientFraming choose_client_framing(const http::MessageHead& response, bool no_b
 // `hsts_line`: the listener's Strict-Transport-Security line, which replaces the target's
 // (empty: the target's, if any, passes).
 // `policy`: the rule's response_headers (fields set, added, defaulted or removed), or null.
+// `content_coding`: the coding ballast applies to the body ("br"), or empty: then
+// Content-Encoding and Vary: Accept-Encoding are stated and a strong ETag becomes weak (the
+// bytes differ from the target's).
 void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
                                 bool client_http11, bool keep_alive, core::Buffer& out,
                                 std::string_view extra_lines = {}, std::string_view hsts_line = {},
-                                const config::ResponseHeadersConfig* policy = nullptr);
+                                const config::ResponseHeadersConfig* policy = nullptr,
+                                std::string_view content_coding = {});
 
 // True when `name` is hop-by-hop for this message: the fixed list plus every header
 // named by any Connection header of the message.

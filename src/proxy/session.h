@@ -173,6 +173,13 @@ class Session final : public ClientConnection, public UpstreamOwner {
   void finish_exchange();
   // Slow and greedy clients (session_limits.cc). False when the request was refused.
   bool admit_request_body(const http::MessageHead& head);
+  // Compression (session_compression.cc): the coding the client accepts; whether the
+  // response qualifies (kVaryOnly: it does, but this client takes no coding) and, when it is
+  // coded, its encoder; and a piece of body (or, `last`, the end) coded into compressed_.
+  void note_accepted_coding(const config::RuleConfig& rule, const http::MessageHead& head);
+  enum class Coding { kNone, kVaryOnly, kCoded };
+  Coding start_compression(const http::MessageHead& response);
+  bool compress_body(const char* data, size_t n, bool last);
   // The rule's rate limit: false when the request was answered 429 with Retry-After.
   bool admit_by_rate_limit(const config::RuleConfig& rule, int position,
                            const http::MessageHead& head);
@@ -281,6 +288,7 @@ class Session final : public ClientConnection, public UpstreamOwner {
   // keep-alive connection, a retry). The connection's, like its buffers, so its memory
   // serves request after request.
   std::string replay_;
+  std::string compressed_;  // a response body piece after its encoder (capacity kept)
 };
 
 }  // namespace ballast::proxy

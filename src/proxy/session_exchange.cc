@@ -173,6 +173,7 @@ void Session::on_request_head(http::MessageHead& head) {
   }
   const config::RuleConfig& matched = listener_->rules[static_cast<size_t>(rule)];
   if (!admit_by_rate_limit(matched, rule, head)) return;
+  note_accepted_coding(matched, head);
   exchange_.request.idempotent = exchange_.request.idempotent || matched.retry_non_idempotent;
   if (matched.action != config::RuleConfig::Action::kForward) {
     answer_from_rule(matched, head);
@@ -667,9 +668,16 @@ int Session::on_response_head(http::MessageHead& head) {
     return 1;
   }
   bool no_body = exchange_.request.head_method || head.status == 204 || head.status == 304;
-  // An HTTP/2 stream's body needs no framing: its end is the Session's graceful close.
-  exchange_.framing =
-      choose_client_framing(head, no_body, exchange_.request.http11 && port_ == nullptr);
+  Coding coding = no_body ? Coding::kNone : start_compression(head);
+  bool compressing = coding == Coding::kCoded;
+  // An HTTP/2 stream's body needs no framing: its end is the Session's graceful close. A
+  // compressed body's length is known only at its end.
+  if (compressing) {
+    exchange_.framing = port_ == nullptr ? ClientFraming::kChunked : ClientFraming::kUntilClose;
+  } else {
+    exchange_.framing =
+        choose_client_framing(head, no_body, exchange_.request.http11 && port_ == nullptr);
+  }
   exchange_.upstream_reusable = head.keep_alive;
   if (exchange_.framing == ClientFraming::kUntilClose || worker_.draining())
     exchange_.keep_alive = false;
@@ -683,11 +691,23 @@ int Session::on_response_head(http::MessageHead& head) {
   }
   write_client_response_head(
       head, exchange_.framing, exchange_.request.http11, exchange_.keep_alive, client_out_,
-      sticky_cookie_line(head) + exchange_.group_cookie_line, listener_->tls.hsts_line, policy);
+      sticky_cookie_line(head) + exchange_.group_cookie_line +
+          (coding == Coding::kVaryOnly ? "Vary: Accept-Encoding\r\n" : ""),
+      listener_->tls.hsts_line, policy,
+      compressing ? compress::coding_name(*exchange_.coding) : std::string_view());
   return no_body ? 1 : 0;
 }
 
 void Session::on_response_body(const char* data, size_t n) {
+  if (exchange_.encoder) {
+    if (!compress_body(data, n, false)) {
+      close();
+      return;
+    }
+    data = compressed_.data();
+    n = compressed_.size();
+    if (n == 0) return;
+  }
   if (exchange_.framing == ClientFraming::kChunked)
     http::append_chunk(client_out_, data, n);
   else
@@ -695,6 +715,14 @@ void Session::on_response_body(const char* data, size_t n) {
 }
 
 void Session::on_response_complete() {
+  if (exchange_.encoder) {
+    if (!compress_body(nullptr, 0, true)) {
+      close();
+      return;
+    }
+    exchange_.encoder.reset();
+    if (!compressed_.empty()) on_response_body(compressed_.data(), compressed_.size());
+  }
   if (exchange_.framing == ClientFraming::kChunked) client_out_.append(http::kLastChunk);
   exchange_.response = Exchange::Response::kComplete;
   if (!exchange_.request_complete) {

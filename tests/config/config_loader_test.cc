@@ -559,6 +559,35 @@ TEST(ConfigLoaderTest, RateLimit) {
   }
 }
 
+TEST(ConfigLoaderTest, Compression) {
+  auto on = load_rule_extra("        compression: true\n");
+  ASSERT_TRUE(on.config) << errors_of(on);
+  const CompressionConfig& d = on.config->listeners[0].rules[0].compression;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.codings.size(), 3u);
+  EXPECT_EQ(d.min_size, 1024u);
+  auto custom = load_rule_extra(
+      "        compression: { codings: [gzip, zstd], types: [text/html, 'application/*'], "
+      "min_size: 4KiB }\n");
+  ASSERT_TRUE(custom.config) << errors_of(custom);
+  const CompressionConfig& c = custom.config->listeners[0].rules[0].compression;
+  EXPECT_EQ(c.codings,
+            (std::vector<compress::Coding>{compress::Coding::kGzip, compress::Coding::kZstd}));
+  EXPECT_EQ(c.types, (std::vector<std::string>{"text/html", "application/*"}));
+  EXPECT_EQ(c.min_size, 4096u);
+  for (auto [extra, message] : std::vector<std::pair<std::string, std::string>>{
+           {"        compression: { codings: [deflate] }\n",
+            "unknown coding \"deflate\"; expected br, zstd or gzip"},
+           {"        compression: { types: [html] }\n",
+            "\"html\" is not a media type such as text/html or text/*"},
+           {"        compression: { codings: [] }\n", "name at least one coding"},
+       }) {
+    std::string errors = errors_of(load_rule_extra(extra));
+    EXPECT_NE(errors.find(message), std::string::npos) << extra << errors;
+    EXPECT_NE(errors.find("r.yaml:"), std::string::npos) << errors;
+  }
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"
