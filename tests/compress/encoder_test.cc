@@ -1,58 +1,16 @@
 #include "compress/encoder.h"
 
-#include <brotli/decode.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <string>
+
+#include "support/content_decoding.h"
 
 namespace ballast::compress {
 namespace {
 
-std::string gunzip(const std::string& in) {
-  z_stream z{};
-  inflateInit2(&z, 15 + 16);
-  std::string out(1 << 22, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int r = inflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  inflateEnd(&z);
-  return r == Z_STREAM_END ? out : "<not a complete gzip stream>";
-}
-
-std::string unbrotli(const std::string& in) {
-  std::string out(1 << 22, '\0');
-  size_t size = out.size();
-  if (BrotliDecoderDecompress(in.size(), reinterpret_cast<const uint8_t*>(in.data()), &size,
-                              reinterpret_cast<uint8_t*>(out.data())) !=
-      BROTLI_DECODER_RESULT_SUCCESS)
-    return "<not a complete brotli stream>";
-  out.resize(size);
-  return out;
-}
-
-std::string unzstd(const std::string& in) {
-  std::string out(1 << 22, '\0');
-  size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
-  if (ZSTD_isError(n)) return "<not a complete zstd frame>";
-  out.resize(n);
-  return out;
-}
-
 std::string decode(Coding c, const std::string& in) {
-  switch (c) {
-    case Coding::kGzip:
-      return gunzip(in);
-    case Coding::kBrotli:
-      return unbrotli(in);
-    case Coding::kZstd:
-      return unzstd(in);
-  }
-  return {};
+  return test::decode_content(std::string(coding_name(c)), in);
 }
 
 class EncoderTest : public ::testing::TestWithParam<Coding> {};

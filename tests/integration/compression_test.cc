@@ -1,11 +1,9 @@
 // A rule's compression: br, zstd or gzip as the client's Accept-Encoding chooses, only for
 // listed types above the minimum size, never twice, with Vary: Accept-Encoding; bodies decode
 // to the target's bytes over HTTP/1.1 and HTTP/2.
-#include <brotli/decode.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
+#include "support/content_decoding.h"
 #include "support/h2_peer.h"
 #include "support/http_client.h"
 #include "support/recording_server.h"
@@ -43,35 +41,6 @@ std::string respond(const std::string& head) {
   return with("text/html; charset=utf-8", body);
 }
 
-std::string decode(const std::string& coding, const std::string& in) {
-  std::string out(1 << 21, '\0');
-  if (coding == "gzip") {
-    z_stream z{};
-    inflateInit2(&z, 15 + 16);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    int r = inflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    inflateEnd(&z);
-    return r == Z_STREAM_END ? out : "<cut gzip>";
-  }
-  if (coding == "br") {
-    size_t size = out.size();
-    if (BrotliDecoderDecompress(in.size(), reinterpret_cast<const uint8_t*>(in.data()), &size,
-                                reinterpret_cast<uint8_t*>(out.data())) !=
-        BROTLI_DECODER_RESULT_SUCCESS)
-      return "<cut br>";
-    out.resize(size);
-    return out;
-  }
-  size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
-  if (ZSTD_isError(n)) return "<cut zstd>";
-  out.resize(n);
-  return out;
-}
-
 std::string config(uint16_t target, const std::string& compression) {
   return "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n"
          "    http2: { enabled: true }\n"
@@ -107,13 +76,13 @@ TEST(CompressionTest, TheClientsChoiceAmongTheRulesCodings) {
     EXPECT_EQ(r->header("etag"), "W/\"v1\"") << "other bytes than the target's: a weak ETag";
     EXPECT_EQ(r->header("content-length"), "");
     EXPECT_LT(r->body.size(), body.size() / 4);
-    EXPECT_TRUE(decode(coding, r->body) == body) << accept;
+    EXPECT_TRUE(decode_content(coding, r->body) == body) << accept;
   }
   // A chunked body from the target is coded as it streams.
   auto chunked = get(lb.port(), "/chunked", "gzip");
   ASSERT_TRUE(chunked);
   EXPECT_EQ(chunked->header("content-encoding"), "gzip");
-  EXPECT_TRUE(decode("gzip", chunked->body) == body.substr(0, 4096));
+  EXPECT_TRUE(decode_content("gzip", chunked->body) == body.substr(0, 4096));
 }
 
 TEST(CompressionTest, WhatIsNotCodedAndWhy) {
