@@ -83,8 +83,8 @@ void Probe::send_request() {
       continue;
     }
     if (r.state == core::IoState::kFailed || r.state == core::IoState::kClosed) {
-      std::string why = tls_ ? "TLS: " + tls_->failure() : std::string("send: ") + strerror(errno);
-      if (tls_ && !tls_->verify_error().empty()) why += ": " + tls_->verify_error();
+      std::string why =
+          tls_ ? "TLS: " + tls_->failure_reason() : std::string("send: ") + strerror(errno);
       finish(false, HealthReason::kConnectFailed, why);
     }
     return;
@@ -114,9 +114,7 @@ void Probe::read_status() {
     core::IoResult r = receive(buf, sizeof(buf));
     if (r.state == core::IoState::kWantRead || r.state == core::IoState::kWantWrite) return;
     if (r.state == core::IoState::kFailed && tls_ && response_.empty()) {
-      std::string why = "TLS: " + tls_->failure();
-      if (!tls_->verify_error().empty()) why += ": " + tls_->verify_error();
-      finish(false, HealthReason::kConnectFailed, why);
+      finish(false, HealthReason::kConnectFailed, "TLS: " + tls_->failure_reason());
       return;
     }
     long n = r.state == core::IoState::kOk ? static_cast<long>(r.bytes) : 0;

@@ -163,9 +163,7 @@ bool H2UpstreamConnection::check_alpn() {
 
 std::string H2UpstreamConnection::transfer_failure() const {
   if (!tls_) return "the HTTP/2 connection to the target failed";
-  std::string why = tls_->failure();
-  std::string verify = tls_->verify_error();
-  if (!verify.empty()) why += (why.empty() ? "" : ": ") + verify;
+  std::string why = tls_->failure_reason();
   // OpenSSL's words for a server that offers no protocol ballast asked for.
   if (why.find("no application protocol") != std::string::npos)
     why += ": the target does not speak HTTP/2 (ALPN h2)";

@@ -113,7 +113,6 @@ bool H2UpstreamStream::open(std::string_view head) {
     return false;
   }
   request_ = has_body ? Request::kBody : Request::kSent;
-  body_complete_ = !has_body;
   return true;
 }
 
@@ -124,7 +123,7 @@ size_t H2UpstreamStream::take_body(const char* buf, size_t len) {
     n = static_cast<size_t>(std::min<uint64_t>(n, body_left_));
     body_.append(buf, n);
     body_left_ -= n;
-    body_complete_ = body_left_ == 0;
+    if (body_left_ == 0) request_ = Request::kSent;
   } else {
     // Chunked bytes only shrink when unframed, so a prefix of `room` bytes fits.
     auto status = dechunk_.feed(std::string_view(buf, n),
@@ -133,11 +132,10 @@ size_t H2UpstreamStream::take_body(const char* buf, size_t len) {
       fail("ballast wrote a chunked request body it cannot read");
       return 0;
     }
-    body_complete_ = status == http::ChunkedDecoder::Status::kDone;
+    if (status == http::ChunkedDecoder::Status::kDone) request_ = Request::kSent;
   }
-  if (body_complete_) request_ = Request::kSent;
   if (n < len) waiting_for_room_ = true;  // read_body() wakes the Session
-  if (n > 0 || body_complete_) connection_->resume_body(id_);
+  if (n > 0 || request_ == Request::kSent) connection_->resume_body(id_);
   return n;
 }
 
@@ -147,7 +145,7 @@ size_t H2UpstreamStream::read_body(char* buf, size_t len, bool* end) {
     std::memcpy(buf, body_.data(), n);
     body_.erase(0, n);
   }
-  *end = body_complete_ && body_.empty();
+  *end = request_ == Request::kSent && body_.empty();
   if (waiting_for_room_ && body_.size() < kMaxBody / 2) {
     waiting_for_room_ = false;
     wake(EPOLLOUT);

@@ -55,6 +55,7 @@ class H2UpstreamStream {
   size_t read_body(char* buf, size_t len, bool* end);
 
  private:
+  // kSent: the whole request is with nghttp2 (its body, if any, complete).
   enum class Request { kHead, kBody, kSent };
   enum class Body { kNone, kLength, kChunked };
   // The head the Session wrote, to fields; opens the stream.
@@ -73,7 +74,6 @@ class H2UpstreamStream {
   std::string head_;  // a head split over writes
   uint64_t body_left_ = 0;
   http::ChunkedDecoder dechunk_;
-  bool body_complete_ = false;
   std::string body_;  // request body bytes for nghttp2 to send
   bool waiting_for_room_ = false;
 

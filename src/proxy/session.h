@@ -177,9 +177,11 @@ class Session final : public ClientConnection, public UpstreamOwner {
   // response qualifies (kVaryOnly: it does, but this client takes no coding) and, when it is
   // coded, its encoder; and a piece of body (or, `last`, the end) coded into compressed_.
   void note_accepted_coding(const config::RuleConfig& rule, const http::MessageHead& head);
-  enum class Coding { kNone, kVaryOnly, kCoded };
-  Coding start_compression(const http::MessageHead& response);
+  enum class CompressionDecision { kNone, kVaryOnly, kCoded };
+  CompressionDecision start_compression(const http::MessageHead& response);
   bool compress_body(const char* data, size_t n, bool last);
+  // Response body bytes, as sent (coded already, when they are), in the client's framing.
+  void append_response_body(const char* data, size_t n);
   // The rule's rate limit: false when the request was answered 429 with Retry-After.
   bool admit_by_rate_limit(const config::RuleConfig& rule, int position,
                            const http::MessageHead& head);

@@ -30,24 +30,26 @@ void Session::note_accepted_coding(const config::RuleConfig& rule, const http::M
   exchange_.coding = compress::choose_coding(head.find("accept-encoding"), c.codings);
 }
 
-Session::Coding Session::start_compression(const http::MessageHead& response) {
-  if (exchange_.rule < 0) return Coding::kNone;
+Session::CompressionDecision Session::start_compression(const http::MessageHead& response) {
+  if (exchange_.rule < 0) return CompressionDecision::kNone;
   const config::CompressionConfig& c =
       listener_->rules[static_cast<size_t>(exchange_.rule)].compression;
-  if (!c.enabled) return Coding::kNone;
+  if (!c.enabled) return CompressionDecision::kNone;
   // 206 is a range of the target's bytes, 204 and 304 have no body.
   bool codable_status = response.status >= 200 && response.status < 300 && response.status != 204 &&
                         response.status != 206;
-  if (!codable_status || !response.find("content-encoding").empty()) return Coding::kNone;
-  if (!type_listed(response.find("content-type"), c.types)) return Coding::kNone;
-  if (response.has_content_length && response.content_length < c.min_size) return Coding::kNone;
+  if (!codable_status || !response.find("content-encoding").empty())
+    return CompressionDecision::kNone;
+  if (!type_listed(response.find("content-type"), c.types)) return CompressionDecision::kNone;
+  if (response.has_content_length && response.content_length < c.min_size)
+    return CompressionDecision::kNone;
   if (http::list_contains_token(response.find("cache-control"), "no-transform"))
-    return Coding::kNone;
+    return CompressionDecision::kNone;
   // Codable: a client that accepts another coding would get other bytes, so caches must
   // key on Accept-Encoding whether or not this one is coded.
-  if (!exchange_.coding) return Coding::kVaryOnly;
+  if (!exchange_.coding) return CompressionDecision::kVaryOnly;
   exchange_.encoder = compress::make_encoder(*exchange_.coding);
-  return exchange_.encoder ? Coding::kCoded : Coding::kVaryOnly;
+  return exchange_.encoder ? CompressionDecision::kCoded : CompressionDecision::kVaryOnly;
 }
 
 bool Session::compress_body(const char* data, size_t n, bool last) {

@@ -668,8 +668,8 @@ int Session::on_response_head(http::MessageHead& head) {
     return 1;
   }
   bool no_body = exchange_.request.head_method || head.status == 204 || head.status == 304;
-  Coding coding = no_body ? Coding::kNone : start_compression(head);
-  bool compressing = coding == Coding::kCoded;
+  CompressionDecision coding = no_body ? CompressionDecision::kNone : start_compression(head);
+  bool compressing = coding == CompressionDecision::kCoded;
   // An HTTP/2 stream's body needs no framing: its end is the Session's graceful close. A
   // compressed body's length is known only at its end.
   if (compressing) {
@@ -692,22 +692,24 @@ int Session::on_response_head(http::MessageHead& head) {
   write_client_response_head(
       head, exchange_.framing, exchange_.request.http11, exchange_.keep_alive, client_out_,
       sticky_cookie_line(head) + exchange_.group_cookie_line +
-          (coding == Coding::kVaryOnly ? "Vary: Accept-Encoding\r\n" : ""),
+          (coding == CompressionDecision::kVaryOnly ? "Vary: Accept-Encoding\r\n" : ""),
       listener_->tls.hsts_line, policy,
       compressing ? compress::coding_name(*exchange_.coding) : std::string_view());
   return no_body ? 1 : 0;
 }
 
 void Session::on_response_body(const char* data, size_t n) {
-  if (exchange_.encoder) {
-    if (!compress_body(data, n, false)) {
-      close();
-      return;
-    }
-    data = compressed_.data();
-    n = compressed_.size();
-    if (n == 0) return;
+  if (!exchange_.encoder) {
+    append_response_body(data, n);
+  } else if (compress_body(data, n, false)) {
+    append_response_body(compressed_.data(), compressed_.size());
+  } else {
+    close();
   }
+}
+
+void Session::append_response_body(const char* data, size_t n) {
+  if (n == 0) return;  // an empty chunk would end a chunked body
   if (exchange_.framing == ClientFraming::kChunked)
     http::append_chunk(client_out_, data, n);
   else
@@ -721,7 +723,7 @@ void Session::on_response_complete() {
       return;
     }
     exchange_.encoder.reset();
-    if (!compressed_.empty()) on_response_body(compressed_.data(), compressed_.size());
+    append_response_body(compressed_.data(), compressed_.size());
   }
   if (exchange_.framing == ClientFraming::kChunked) client_out_.append(http::kLastChunk);
   exchange_.response = Exchange::Response::kComplete;

@@ -71,11 +71,7 @@ int UpstreamConnection::connect_error() const {
 
 std::string UpstreamConnection::failure() const {
   if (stream_) return stream_->failure();
-  if (!tls_) return {};
-  std::string why = tls_->failure();
-  std::string verify = tls_->verify_error();
-  if (!verify.empty()) why += (why.empty() ? "" : ": ") + verify;
-  return why;
+  return tls_ ? tls_->failure_reason() : std::string();
 }
 
 bool UpstreamConnection::failure_is_replayable() const {

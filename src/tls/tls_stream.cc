@@ -20,6 +20,13 @@ Stream::Stream(std::shared_ptr<const ClientContext> context, int fd, const std::
   SSL_set_fd(ssl_.get(), fd);
 }
 
+std::string Stream::failure_reason() const {
+  std::string why = failure_;
+  std::string verify = verify_error();
+  if (!verify.empty()) why += (why.empty() ? "" : ": ") + verify;
+  return why;
+}
+
 std::string Stream::verify_error() const {
   long result = SSL_get_verify_result(ssl_.get());
   return result == X509_V_OK ? std::string() : X509_verify_cert_error_string(result);

@@ -48,6 +48,9 @@ class Stream {
   // The verified client certificate's subject (mutual TLS), or empty.
   std::string peer_subject() const;
   const std::string& failure() const { return failure_; }
+  // failure(), then why the peer's certificate was refused when it was: the whole reason a
+  // connection failed ("certificate verify failed: hostname mismatch").
+  std::string failure_reason() const;
 
  private:
   core::IoResult outcome(int ret);
