@@ -58,7 +58,11 @@ int run_command(const std::string& config_path, int takeover_fd) {
   }
   // One ACME challenge board for the process: every configuration answers from it.
   auto acme_challenges = std::make_shared<tls::ChallengeBoard>();
-  config::LoadResult result = config::load_config_file(config_path, {ticket_keys, acme_challenges});
+  // One response cache for the process: reloads keep what it holds (the controller sizes it
+  // from each configuration's cache.memory).
+  auto cache_store = std::make_shared<cache::Store>(uint64_t{256} << 20);
+  config::LoadResult result =
+      config::load_config_file(config_path, {ticket_keys, acme_challenges, cache_store});
   if (!result.config) {
     std::string summary = config_path + ": " + std::to_string(result.errors.errors().size()) +
                           " error(s); not starting";
@@ -78,7 +82,7 @@ int run_command(const std::string& config_path, int takeover_fd) {
   }
   raise_file_limit();
   control::Controller controller(config_path, std::move(*result.config), std::move(ticket_keys),
-                                 std::move(takeover), takeover_fd);
+                                 std::move(takeover), takeover_fd, std::move(cache_store));
   return controller.run();
 }
 

@@ -92,8 +92,10 @@ Storable may_store(const StoreQuestion& q, const TtlPolicy& policy) {
     return Storable::kAuthorization;
   }
   if (q.response_sets_cookie) return Storable::kSetCookie;
-  // Something must make it reusable: a lifetime, or a validator to revalidate it with.
-  if (freshness_lifetime(r, policy) <= 0 && !r.last_modified && !r.has_etag) {
+  // Something must make it reusable: a lifetime, a validator to revalidate it with, or
+  // leave to serve it stale (RFC 5861).
+  if (freshness_lifetime(r, policy) <= 0 && !r.last_modified && !r.has_etag &&
+      !r.cc.stale_if_error && !r.cc.stale_while_revalidate) {
     return Storable::kNoLifetime;
   }
   return Storable::kYes;

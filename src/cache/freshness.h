@@ -42,7 +42,7 @@ enum class Storable {
   kPrivate,        // for one user's cache only
   kAuthorization,  // the request carried credentials and the response did not allow sharing
   kSetCookie,      // it would hand one client's cookie to others
-  kNoLifetime,     // no freshness from the origin or the policy, and no validator to check it
+  kNoLifetime,     // no freshness from the origin or the policy, no validator, no stale-*
 };
 const char* storable_name(Storable s);
 

@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "acme/settings.h"
+#include "cache/freshness.h"
+#include "cache/key_policy.h"
+#include "cache/store.h"
 #include "compress/content_coding.h"
 #include "config/alarm_rule.h"
 #include "core/cron.h"
@@ -207,6 +210,21 @@ struct CompressionConfig {
   Location location;
 };
 
+// A rule's response cache (RFC 9111): what makes the key, the lifetimes it gives or bounds,
+// and how it stores and shares fetches.
+struct RuleCacheConfig {
+  bool enabled = false;
+  cache::TtlPolicy ttl;
+  cache::KeyPolicy key;
+  // Larger responses pass through without being stored (also bounded by the store: an
+  // object takes at most a sixteenth of the memory).
+  uint64_t max_object_size = 1 << 20;
+  // How long concurrent misses for one key wait for the one fetch before each goes to the
+  // target itself.
+  int64_t lock_timeout_ms = 5000;
+  Location location;
+};
+
 struct RuleConfig {
   enum class Action { kForward, kFixedResponse, kRedirect };
   RuleMatch match;
@@ -232,6 +250,7 @@ struct RuleConfig {
   ResponseHeadersConfig response_headers;
   RateLimitConfig rate_limit;
   CompressionConfig compression;
+  RuleCacheConfig cache;
   Location location;
 };
 
@@ -539,6 +558,11 @@ struct Config {
   // The process's ACME challenges (shared by every configuration it loads): HTTP listeners
   // answer HTTP-01 from it, TLS listeners with `acme` TLS-ALPN-01. Null: none answered.
   std::shared_ptr<tls::ChallengeBoard> acme_challenges;
+  // The response cache's memory (`cache: { memory: 256MiB }`), and the store that rules
+  // with a cache share: the process's, kept across reloads (null: no rule caches).
+  uint64_t cache_memory = uint64_t{256} << 20;
+  Location cache_location;
+  std::shared_ptr<cache::Store> cache_store;
 
   unsigned effective_workers() const;
 };

@@ -506,6 +506,14 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
     if (auto v = r.integer("workers", 1, 1024)) config.workers = static_cast<unsigned>(*v);
   }
   if (auto v = r.duration_ms("shutdown_timeout", 0)) config.shutdown_timeout_ms = *v;
+  if (r.has("cache")) {
+    MapReader c(r.node("cache"), r.child_path("cache"), errors);
+    config.cache_location = c.location();
+    if (auto v = c.size("memory", uint64_t{1} << 20, uint64_t{1} << 40)) config.cache_memory = *v;
+    c.finish();
+  } else {
+    r.node("cache");
+  }
   for_each_item(r, "listeners", errors, [&](const YAML::Node& item, const std::string& p) {
     config.listeners.push_back(read_listener(item, p, errors));
   });
@@ -522,6 +530,32 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
     errors.add(r.location(), "listeners", "no listeners: the proxy would accept no traffic");
   }
   r.finish();
+}
+
+// Rules that cache share the process's store (the controller sizes it when it applies the
+// configuration); without one, a store of this configuration's own size.
+void attach_cache_store(Config& config, const std::shared_ptr<cache::Store>& process_store,
+                        ErrorList& errors) {
+  bool caches = false;
+  uint64_t room = config.cache_memory / cache::Store::kShards;
+  for (size_t l = 0; l < config.listeners.size(); ++l) {
+    const auto& rules = config.listeners[l].rules;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const RuleCacheConfig& c = rules[i].cache;
+      if (!c.enabled) continue;
+      caches = true;
+      if (c.max_object_size > room) {
+        errors.add(c.location,
+                   "listeners[" + std::to_string(l) + "].rules[" + std::to_string(i) +
+                       "].cache.max_object_size",
+                   "an object may take at most a sixteenth of cache.memory (" +
+                       std::to_string(room) + " bytes); raise cache.memory or lower this");
+      }
+    }
+  }
+  if (!caches) return;
+  config.cache_store =
+      process_store ? process_store : std::make_shared<cache::Store>(config.cache_memory);
 }
 
 }  // namespace
@@ -544,6 +578,7 @@ LoadResult load_config_string(const std::string& text, const std::string& name,
   // values that failed to read (those are reported already).
   validate(config, result.errors);
   config.acme_challenges = options.acme_challenges;
+  attach_cache_store(config, options.cache_store, result.errors);
   build_tls_contexts(config, std::filesystem::path(name).parent_path().string(),
                      options.ticket_keys, result.errors);
   result.errors.sort_by_position();

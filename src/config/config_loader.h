@@ -20,6 +20,9 @@ struct LoadOptions {
   std::shared_ptr<tls::TicketKeys> ticket_keys;
   // The process's ACME challenge board (null: no listener answers ACME challenges).
   std::shared_ptr<tls::ChallengeBoard> acme_challenges;
+  // The process's response cache, which every configuration it loads shares (null: a
+  // configuration with caching rules gets a store of its own).
+  std::shared_ptr<cache::Store> cache_store;
 };
 
 // Reads, type-checks and validates a configuration file, and reads the files it names

@@ -243,6 +243,87 @@ void read_compression(MapReader& r, RuleConfig& rule, ErrorList& errors) {
   m.finish();
 }
 
+// A list of names (query parameters, header fields, cookies) at `key` of `m`.
+std::vector<std::string> read_names(MapReader& m, std::string_view key, bool fields,
+                                    ErrorList& errors) {
+  std::vector<std::string> names;
+  for_each_item(m, key, errors, [&](const YAML::Node& item, const std::string& path) {
+    std::string name = item.IsScalar() ? item.Scalar() : std::string();
+    if (name.empty() || (fields && !is_token(name))) {
+      errors.add(location_of(item), path,
+                 fields ? "not a valid header field name" : "expected a non-empty name");
+      return;
+    }
+    if (fields) {
+      for (char& c : name) c = http::ascii_lower(c);
+    }
+    names.push_back(name);
+  });
+  return names;
+}
+
+// key: { query: all | none | { only: [..] } | { except: [..] }, headers: [..], cookies: [..] }
+void read_cache_key(MapReader& c, cache::KeyPolicy& key, ErrorList& errors) {
+  MapReader k(c.node("key"), c.child_path("key"), errors);
+  YAML::Node query = k.node("query");
+  if (query.IsScalar() && query.Scalar() == "all") {
+    key.query = cache::KeyPolicy::Query::kAll;
+  } else if (query.IsScalar() && query.Scalar() == "none") {
+    key.query = cache::KeyPolicy::Query::kNone;
+  } else if (query.IsMap()) {
+    MapReader q(query, k.child_path("query"), errors);
+    bool only = q.has("only");
+    bool except = q.has("except");
+    if (only == except) {
+      errors.add(q.location(), q.path(), "expected either only: [names] or except: [names]");
+    }
+    key.query = only ? cache::KeyPolicy::Query::kOnly : cache::KeyPolicy::Query::kExcept;
+    key.query_names = read_names(q, only ? "only" : "except", false, errors);
+    if (!only) q.node("only");
+    if (!except) q.node("except");
+    q.finish();
+  } else if (query.IsDefined()) {
+    errors.add(location_of(query), k.child_path("query"),
+               "expected all, none, { only: [names] } or { except: [names] }");
+  }
+  key.headers = read_names(k, "headers", true, errors);
+  key.cookies = read_names(k, "cookies", false, errors);
+  k.finish();
+}
+
+// cache: true, or { default_ttl, min_ttl, max_ttl, heuristic, max_object_size, lock_timeout,
+// key }
+void read_cache(MapReader& r, RuleConfig& rule, ErrorList& errors) {
+  RuleCacheConfig& out = rule.cache;
+  YAML::Node node = r.node("cache");
+  out.location = location_of(node);
+  if (rule.action != RuleConfig::Action::kForward || rule.forward.empty()) {
+    errors.add(out.location, r.child_path("cache"), "applies only to a forward rule");
+  }
+  if (node.IsScalar()) {
+    auto on = r.boolean("cache");
+    out.enabled = on && *on;
+    return;
+  }
+  out.enabled = true;
+  MapReader c(node, r.child_path("cache"), errors);
+  constexpr int64_t kYearMs = int64_t{365} * 86400 * 1000;
+  if (auto v = c.duration_ms("default_ttl", 0, kYearMs)) out.ttl.default_ttl = *v / 1000;
+  if (auto v = c.duration_ms("min_ttl", 0, kYearMs)) out.ttl.min_ttl = *v / 1000;
+  if (auto v = c.duration_ms("max_ttl", 0, kYearMs)) out.ttl.max_ttl = *v / 1000;
+  if (out.ttl.min_ttl > out.ttl.max_ttl) {
+    errors.add(c.key_location("min_ttl"), c.child_path("min_ttl"), "is longer than max_ttl");
+  }
+  if (auto v = c.boolean("heuristic")) out.ttl.heuristic = *v;
+  if (auto v = c.size("max_object_size", 1, uint64_t{1} << 32)) out.max_object_size = *v;
+  if (auto v = c.duration_ms("lock_timeout", 0, 600 * 1000)) out.lock_timeout_ms = *v;
+  if (c.has("key"))
+    read_cache_key(c, out.key, errors);
+  else
+    c.node("key");
+  c.finish();
+}
+
 void read_match(MapReader& r, RuleMatch& match, ErrorList& errors) {
   MapReader m(r.node("match"), r.child_path("match"), errors);
   match.host = m.string("host");
@@ -393,6 +474,10 @@ RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList&
     read_compression(r, rule, errors);
   else
     r.node("compression");
+  if (r.has("cache"))
+    read_cache(r, rule, errors);
+  else
+    r.node("cache");
   r.finish();
   return rule;
 }

@@ -95,7 +95,8 @@ class Controller::SignalWatch final : public core::IoHandler {
 
 Controller::Controller(std::string config_path, config::Config config,
                        std::shared_ptr<tls::TicketKeys> ticket_keys,
-                       std::optional<Handover> takeover, int takeover_socket)
+                       std::optional<Handover> takeover, int takeover_socket,
+                       std::shared_ptr<cache::Store> cache_store)
     : config_path_(std::move(config_path)),
       config_(std::make_shared<const config::Config>(std::move(config))),
       registry_(config_->effective_workers()),
@@ -105,7 +106,9 @@ Controller::Controller(std::string config_path, config::Config config,
                      const alarms::Transition& t) { run_alarm_action(a, action, t); }),
       ticket_keys_(std::move(ticket_keys)),
       takeover_(std::move(takeover)),
-      takeover_socket_(takeover_socket) {
+      takeover_socket_(takeover_socket),
+      cache_store_(std::move(cache_store)) {
+  if (cache_store_) cache_store_->set_capacity(config_->cache_memory);
   char path[4096];
   ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
   if (n > 0) executable_.assign(path, static_cast<size_t>(n));
@@ -322,8 +325,8 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
     LOG_ERROR("reload (%s): %s; the running configuration stays", trigger, why.c_str());
     return std::shared_ptr<core::Completion>();
   };
-  config::LoadResult result =
-      config::load_config_file(config_path_, {ticket_keys_, config_->acme_challenges});
+  config::LoadResult result = config::load_config_file(
+      config_path_, {ticket_keys_, config_->acme_challenges, cache_store_});
   if (!result.config) {
     for (const auto& e : result.errors.errors()) {
       reload_status_.errors.push_back(e.to_string());
@@ -350,6 +353,7 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
   auto breakers = breakers_for(*next);
   auto limiters = limiters_for(*next);
   registry_.load(*next, loop_.now_ms());
+  if (cache_store_) cache_store_->set_capacity(next->cache_memory);
   std::vector<std::shared_ptr<const proxy::GroupMembership>> memberships(
       next->target_groups.size());
   for (auto& [group, m] : registry_.take_changes()) memberships[group] = std::move(m);

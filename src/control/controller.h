@@ -53,7 +53,8 @@ class Controller final : public proxy::ControlLink {
   // upgrade), answered on `takeover_socket` once serving; null for an ordinary start.
   Controller(std::string config_path, config::Config config,
              std::shared_ptr<tls::TicketKeys> ticket_keys,
-             std::optional<Handover> takeover = std::nullopt, int takeover_socket = -1);
+             std::optional<Handover> takeover = std::nullopt, int takeover_socket = -1,
+             std::shared_ptr<cache::Store> cache_store = nullptr);
   ~Controller() override;
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -175,6 +176,9 @@ class Controller final : public proxy::ControlLink {
   std::map<std::string, std::vector<int>> listening_;  // by address, every worker's socket
   std::optional<Handover> takeover_;
   int takeover_socket_ = -1;
+  // The process's response cache: every configuration's caching rules share it, across
+  // reloads; sized by each configuration's cache.memory as it is applied.
+  std::shared_ptr<cache::Store> cache_store_;
   std::unique_ptr<UpgradeWatch> upgrade_;
   // Declared after loop_: it posts reloads to it, so it must stop first.
   std::unique_ptr<acme::Manager> acme_;

@@ -11,6 +11,7 @@
 #include "metrics/process_stats.h"
 #include "metrics/prometheus.h"
 #include "metrics/totals.h"
+#include "proxy/cache_exchange.h"
 #include "proxy/circuit_breaker.h"
 
 namespace ballast::control {
@@ -60,6 +61,25 @@ void histograms(PrometheusWriter& w, const char* name, const char* help, const M
   for (const auto& [key, totals] : all) w.histogram(labels(key), histogram(totals));
 }
 
+// The response cache: per caching rule, its answers by X-Cache value, coalesced waits and
+// bytes served from the store; and the store's own gauges and counts.
+template <typename Map, typename LabelFn>
+void write_cache_outcomes(PrometheusWriter& w, const Map& rules, LabelFn rule_labels) {
+  w.family("ballast_rule_cache_responses_total", Type::kCounter,
+           "Responses of each caching rule by cache outcome (its X-Cache value).");
+  for (const auto& [key, totals] : rules) {
+    uint64_t all = 0;
+    for (uint64_t n : totals.cache_outcomes) all += n;
+    if (all == 0) continue;
+    for (size_t o = 0; o < totals.cache_outcomes.size(); ++o) {
+      Labels l = rule_labels(key);
+      l.emplace_back("outcome",
+                     proxy::cache_outcome_name(static_cast<proxy::CacheExchange::Outcome>(o)));
+      w.sample(l, static_cast<double>(totals.cache_outcomes[o]));
+    }
+  }
+}
+
 }  // namespace
 
 nlohmann::json group_counters(const metrics::Totals& totals, const std::string& group) {
@@ -75,6 +95,37 @@ nlohmann::json group_counters(const metrics::Totals& totals, const std::string& 
             {"max_pending_requests", g.breaker_rejections[1]},
             {"max_connections", g.breaker_rejections[2]}}}};
 }
+
+namespace {
+template <typename Map, typename LabelFn>
+void write_cache_metrics(PrometheusWriter& w, const Map& rules, LabelFn rule_labels,
+                         const cache::Store* store) {
+  write_cache_outcomes(w, rules, rule_labels);
+  family(w, "ballast_rule_cache_coalesced_total", Type::kCounter,
+         "Cache misses that waited for another request's fetch of the same key.", rules,
+         rule_labels, [](const metrics::RuleTotals& r) { return r.cache_coalesced; });
+  family(w, "ballast_rule_cache_served_bytes_total", Type::kCounter,
+         "Response body bytes each rule served from the cache.", rules, rule_labels,
+         [](const metrics::RuleTotals& r) { return r.cache_bytes_served; });
+  if (store == nullptr) return;
+  cache::Store::Totals c = store->totals();
+  auto gauge = [&](const char* name, Type type, const char* help, uint64_t value) {
+    w.family(name, type, help);
+    w.sample({}, static_cast<double>(value));
+  };
+  gauge("ballast_cache_objects", Type::kGauge, "Responses held by the cache.", c.objects);
+  gauge("ballast_cache_bytes", Type::kGauge, "Memory the cache's objects take.", c.bytes);
+  gauge("ballast_cache_capacity_bytes", Type::kGauge, "The cache's memory (cache.memory).",
+        store->capacity());
+  gauge("ballast_cache_evictions_total", Type::kCounter,
+        "Objects the cache pushed out to make room.", c.evictions);
+  gauge("ballast_cache_not_admitted_total", Type::kCounter,
+        "Responses the cache's admission filter kept out (asked for less often than what "
+        "they would have pushed out).",
+        c.not_admitted);
+  gauge("ballast_cache_purged_total", Type::kCounter, "Objects removed by purges.", c.purged);
+}
+}  // namespace
 
 std::string Controller::render_prometheus() {
   using metrics::GroupTotals;
@@ -156,6 +207,7 @@ std::string Controller::render_prometheus() {
       w, "ballast_rule_responses_total",
       "Responses to requests each rule matched, by status class.", rules, rule_labels,
       [](const metrics::RuleTotals& r) -> const auto& { return r.responses; });
+  write_cache_metrics(w, rules, rule_labels, cache_store_.get());
 
   family(w, "ballast_target_group_requests_total", Type::kCounter,
          "Requests sent to the group's targets.", groups, group_labels,

@@ -1,5 +1,6 @@
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -22,6 +23,12 @@ struct RuleStats {
   Counter requests;
   Counter rate_limited;  // answered 429 by the rule's rate limit
   StatusCounts responses;
+  // The response cache's answers (X-Cache), as CacheExchange::Outcome numbers them: hit,
+  // miss, stale, revalidated, bypass.
+  static constexpr size_t kCacheOutcomes = 5;
+  std::array<Counter, kCacheOutcomes> cache_outcomes;
+  Counter cache_coalesced;     // misses that waited for another request's fetch of the key
+  Counter cache_bytes_served;  // body bytes sent from the store
 };
 
 // One worker's counts for one listener. Every struct here is written by its worker only

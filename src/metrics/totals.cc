@@ -31,6 +31,10 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
       l.rules[r].requests += s.rules[r].requests.get();
       l.rules[r].rate_limited += s.rules[r].rate_limited.get();
       l.rules[r].responses.add(s.rules[r].responses);
+      for (size_t o = 0; o < RuleStats::kCacheOutcomes; ++o)
+        l.rules[r].cache_outcomes[o] += s.rules[r].cache_outcomes[o].get();
+      l.rules[r].cache_coalesced += s.rules[r].cache_coalesced.get();
+      l.rules[r].cache_bytes_served += s.rules[r].cache_bytes_served.get();
     }
   });
   registry.for_each_group([&](const std::string& name, const GroupStats& s) {

@@ -21,6 +21,9 @@ struct RuleTotals {
   uint64_t requests = 0;
   uint64_t rate_limited = 0;
   StatusTotals responses;
+  std::array<uint64_t, RuleStats::kCacheOutcomes> cache_outcomes = {};
+  uint64_t cache_coalesced = 0;
+  uint64_t cache_bytes_served = 0;
 };
 
 struct ListenerTotals {

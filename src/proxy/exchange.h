@@ -6,6 +6,7 @@
 
 #include "compress/encoder.h"
 #include "lb/balancer.h"
+#include "proxy/cache_exchange.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/forwarding.h"
 #include "proxy/upstream.h"
@@ -99,6 +100,7 @@ struct Exchange {
   bool holds_pending_slot = false;  // max_pending_requests
   std::shared_ptr<CircuitBreaker> breaker;
 
+  CacheExchange cache;
   ExchangeLog log;
   // The request body's rate (min_body_bytes_per_second), measured over a window that
   // restarts whenever ballast itself stopped reading (the target is slower than the client).

@@ -29,6 +29,14 @@ void header_line(core::Buffer& out, std::string_view name, std::string_view valu
 bool is_framing(std::string_view name) {
   return iequals(name, "content-length") || iequals(name, "transfer-encoding");
 }
+
+// The client's conditional fields the cache takes over (see ClientFacts::Conditionals).
+bool dropped_by_cache(ClientFacts::Conditionals c, std::string_view name) {
+  if (c == ClientFacts::Conditionals::kPass) return false;
+  if (iequals(name, "if-none-match") || iequals(name, "if-modified-since")) return true;
+  return c == ClientFacts::Conditionals::kRevalidate &&
+         (iequals(name, "range") || iequals(name, "if-range"));
+}
 }  // namespace
 
 void write_upstream_request_head(const http::MessageHead& request, const ClientFacts& facts,
@@ -42,6 +50,7 @@ void write_upstream_request_head(const http::MessageHead& request, const ClientF
   bool wrote_forwarded_for = false;
   for (const auto& h : request.headers) {
     if (is_framing(h.name) || is_hop_by_hop_in(request, h.name)) continue;
+    if (dropped_by_cache(facts.conditionals, h.name)) continue;
     if (iequals(h.name, "x-forwarded-proto") || iequals(h.name, "x-forwarded-host")) continue;
     if (!facts.client_subject_header.empty() && iequals(h.name, facts.client_subject_header))
       continue;
@@ -74,6 +83,7 @@ void write_upstream_request_head(const http::MessageHead& request, const ClientF
     header_line(out, "X-Request-Id", facts.request_id);
   if (!facts.client_subject_header.empty() && !facts.client_subject.empty())
     header_line(out, facts.client_subject_header, facts.client_subject);
+  out.append(facts.validators);
   if (!facts.upgrade.empty()) {
     // Hop-by-hop, so removed above with the rest; restated for this hop.
     out.append("Connection: upgrade\r\n");
@@ -120,20 +130,19 @@ void append_policy_fields(const config::ResponseHeadersConfig& policy,
 }
 }  // namespace
 
-void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
-                                bool client_http11, bool keep_alive, core::Buffer& out,
-                                std::string_view extra_lines, std::string_view hsts_line,
-                                const config::ResponseHeadersConfig* policy,
-                                std::string_view content_coding) {
-  out.append("HTTP/1.1 ");
-  out.append_decimal(static_cast<uint64_t>(response.status));
-  out.append_char(' ');
-  out.append(response.reason.empty() ? http::reason_phrase(response.status) : response.reason);
-  out.append("\r\n");
+namespace {
+// The response's fields as they go to the client: hop-by-hop ones and framing dropped
+// (Content-Length kept on a bodiless answer: it describes the resource), HSTS and the
+// policy's fields replaced, a strong ETag made weak when ballast codes the body. `keep`,
+// when given, lets only the fields it accepts through.
+void append_response_fields(const http::MessageHead& response, bool keep_content_length,
+                            std::string_view hsts_line, const config::ResponseHeadersConfig* policy,
+                            std::string_view content_coding, core::Buffer& out,
+                            bool (*keep)(std::string_view) = nullptr) {
   for (const auto& h : response.headers) {
+    if (keep != nullptr && !keep(h.name)) continue;
     if (is_hop_by_hop_in(response, h.name)) continue;
-    // A HEAD / 304 response keeps its Content-Length: it describes the resource.
-    if (iequals(h.name, "content-length") && framing == ClientFraming::kNone) {
+    if (iequals(h.name, "content-length") && keep_content_length) {
       header_line(out, h.name, h.value);
       continue;
     }
@@ -154,6 +163,39 @@ void write_client_response_head(const http::MessageHead& response, ClientFraming
     out.append(content_coding);
     out.append("\r\nVary: Accept-Encoding\r\n");
   }
+}
+
+void append_connection(bool client_http11, bool keep_alive, core::Buffer& out) {
+  if (!keep_alive && client_http11) out.append("Connection: close\r\n");
+  if (keep_alive && !client_http11) out.append("Connection: keep-alive\r\n");
+}
+
+void append_status_line(int status, std::string_view reason, core::Buffer& out) {
+  out.append("HTTP/1.1 ");
+  out.append_decimal(static_cast<uint64_t>(status));
+  out.append_char(' ');
+  out.append(reason.empty() ? http::reason_phrase(status) : reason);
+  out.append("\r\n");
+}
+
+// The fields a 304 carries (RFC 9110 15.4.5), and Last-Modified for caches behind us.
+bool sent_with_304(std::string_view name) {
+  for (std::string_view n :
+       {"cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified"}) {
+    if (iequals(name, n)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+void write_client_response_head(const http::MessageHead& response, ClientFraming framing,
+                                bool client_http11, bool keep_alive, core::Buffer& out,
+                                std::string_view extra_lines, std::string_view hsts_line,
+                                const config::ResponseHeadersConfig* policy,
+                                std::string_view content_coding) {
+  append_status_line(response.status, response.reason, out);
+  append_response_fields(response, framing == ClientFraming::kNone, hsts_line, policy,
+                         content_coding, out);
   out.append(extra_lines);
   out.append(hsts_line);
   if (policy != nullptr) append_policy_fields(*policy, response, out);
@@ -164,10 +206,34 @@ void write_client_response_head(const http::MessageHead& response, ClientFraming
   } else if (framing == ClientFraming::kChunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   }
-  if (response.status >= 200) {
-    if (!keep_alive && client_http11) out.append("Connection: close\r\n");
-    if (keep_alive && !client_http11) out.append("Connection: keep-alive\r\n");
+  if (response.status >= 200) append_connection(client_http11, keep_alive, out);
+  out.append("\r\n");
+}
+
+void write_storable_fields(const http::MessageHead& response, std::string_view content_coding,
+                           bool vary_accept_encoding, core::Buffer& out) {
+  append_response_fields(response, /*keep_content_length=*/false, {}, nullptr, content_coding, out,
+                         [](std::string_view name) { return !iequals(name, "age"); });
+  if (content_coding.empty() && vary_accept_encoding) out.append("Vary: Accept-Encoding\r\n");
+}
+
+void write_stored_response_head(const http::MessageHead& stored, int status,
+                                uint64_t content_length, bool client_http11, bool keep_alive,
+                                core::Buffer& out, std::string_view extra_lines,
+                                std::string_view hsts_line,
+                                const config::ResponseHeadersConfig* policy) {
+  append_status_line(status, status == stored.status ? stored.reason : std::string_view(), out);
+  append_response_fields(stored, false, hsts_line, policy, {}, out,
+                         status == 304 ? &sent_with_304 : nullptr);
+  out.append(extra_lines);
+  out.append(hsts_line);
+  if (policy != nullptr) append_policy_fields(*policy, stored, out);
+  if (status != 304) {
+    out.append("Content-Length: ");
+    out.append_decimal(content_length);
+    out.append("\r\n");
   }
+  append_connection(client_http11, keep_alive, out);
   out.append("\r\n");
 }
 

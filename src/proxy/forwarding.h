@@ -19,6 +19,13 @@ struct ClientFacts {
   std::string_view client_subject;
   // The protocol the client asks to switch to, passed on ("websocket"), or empty.
   std::string_view upgrade;
+  // What the response cache does to the client's conditional fields (If-None-Match,
+  // If-Modified-Since): passes them (kPass); drops them, so that a miss fetches the whole
+  // response to store (kDrop); or, revalidating a stored response, replaces them and any
+  // Range with `validators`, the stored response's own (kRevalidate).
+  enum class Conditionals { kPass, kDrop, kRevalidate };
+  Conditionals conditionals = Conditionals::kPass;
+  std::string_view validators;  // complete lines ("If-None-Match: \"x\"\r\n")
 };
 
 // Writes the request head sent to a target: the client's request line and end-to-end
@@ -55,6 +62,23 @@ void write_client_response_head(const http::MessageHead& response, ClientFraming
                                 std::string_view extra_lines = {}, std::string_view hsts_line = {},
                                 const config::ResponseHeadersConfig* policy = nullptr,
                                 std::string_view content_coding = {});
+
+// The end-to-end fields of a response the cache stores ("Name: value\r\n"): as
+// write_client_response_head writes them for `content_coding`, without Age, and with
+// "Vary: Accept-Encoding" when `vary_accept_encoding` (the response could be coded, only not
+// for this client).
+void write_storable_fields(const http::MessageHead& response, std::string_view content_coding,
+                           bool vary_accept_encoding, core::Buffer& out);
+
+// The head of a response served from the cache: `status` (the stored one, 206 for a part,
+// 304 with only the fields RFC 9110 15.4.5 names), the stored fields, `extra_lines` (Age,
+// X-Cache, Content-Range), Content-Length `content_length` (none on a 304), the listener's
+// HSTS and the rule's policy as for any response, and Connection as the client needs.
+void write_stored_response_head(const http::MessageHead& stored, int status,
+                                uint64_t content_length, bool client_http11, bool keep_alive,
+                                core::Buffer& out, std::string_view extra_lines,
+                                std::string_view hsts_line,
+                                const config::ResponseHeadersConfig* policy);
 
 // True when `name` is hop-by-hop for this message: the fixed list plus every header
 // named by any Connection header of the message.

@@ -92,6 +92,7 @@ Session::Session(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
 }
 
 Session::~Session() {
+  stop_waiting();
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -444,6 +445,14 @@ void Session::fail_local(int status, const std::string& detail) {
   exchange_.group = nullptr;
   exchange_.target = -1;
   upstream_timer_.cancel();
+  // Requests waiting for this one's fetch go on their own.
+  exchange_.cache.lease.reset();
+  exchange_.cache.capture.reset();
+  if (status >= 500 && !exchange_.final_head_done() && serve_stale_on_error()) {
+    LOG_INFO("%s %s: served stale from the cache instead of %d: %s", peer_ip_.c_str(),
+             listener_->name.c_str(), status, detail.c_str());
+    return;
+  }
   if (exchange_.final_head_done()) {
     // Part of the response is already out: the only honest signal left is to close.
     close();

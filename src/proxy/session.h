@@ -182,6 +182,35 @@ class Session final : public ClientConnection, public UpstreamOwner {
   bool compress_body(const char* data, size_t n, bool last);
   // Response body bytes, as sent (coded already, when they are), in the client's framing.
   void append_response_body(const char* data, size_t n);
+  // The response cache (session_cache.cc). consult_cache: true when the request was
+  // answered from the store, or waits for another request's fetch of its key.
+  bool consult_cache(const config::RuleConfig& rule, const http::MessageHead& head);
+  void note_cache_conditions(const http::MessageHead& head);
+  bool answer_from_store(const http::MessageHead& head);
+  // Becomes the key's one fetch, or waits for the fetch in progress (true).
+  bool join_or_wait_for_fill();
+  void on_fill_done();
+  void stop_waiting();
+  // The wait is over (the fetch ended, or lock_timeout passed): the stored response, or
+  // the request goes to the target after all.
+  void resume_after_wait();
+  void continue_after_wait(const http::MessageHead& head);
+  // Writes a stored response as the answer (200, or 206 / 304 / 416 as the client's
+  // Range and conditions ask); `instead_of_target`: a target's response is being dropped.
+  void serve_stored(const cache::Object& object, CacheExchange::Outcome outcome,
+                    bool instead_of_target);
+  // A target's response head, for the cache: true when the cache answers instead (a 304
+  // to its validators, or stale-if-error after a 5xx).
+  bool cache_answers_response(const http::MessageHead& response);
+  bool serve_stale_on_error();
+  void start_capture(const http::MessageHead& response, bool coded, bool vary_accept_encoding);
+  void capture_body(const char* data, size_t n);
+  void finish_capture();
+  std::string cache_status_line() const;
+  const config::ResponseHeadersConfig* response_policy() const;
+  // The request's way to the target of a forward rule (target group, target, breaker, the
+  // head written upstream), after the cache did not answer it.
+  void forward_request(const config::RuleConfig& rule, const http::MessageHead& head);
   // The rule's rate limit: false when the request was answered 429 with Retry-After.
   bool admit_by_rate_limit(const config::RuleConfig& rule, int position,
                            const http::MessageHead& head);
@@ -291,6 +320,14 @@ class Session final : public ClientConnection, public UpstreamOwner {
   // serves request after request.
   std::string replay_;
   std::string compressed_;  // a response body piece after its encoder (capacity kept)
+  // The response cache's key and purge URL of the current request, and a copy of its head
+  // while a miss may store (Vary picks request fields once the response names them) or
+  // waits for another fetch (the request is sent on from it). The connection's, like
+  // replay_, so their memory serves request after request.
+  std::string cache_key_;
+  std::string cache_url_;
+  std::string cache_request_head_;
+  std::vector<http::Header> cache_request_fields_;
 };
 
 }  // namespace ballast::proxy

@@ -179,6 +179,12 @@ void Session::on_request_head(http::MessageHead& head) {
     answer_from_rule(matched, head);
     return;
   }
+  if (matched.cache.enabled && consult_cache(matched, head)) return;
+  forward_request(matched, head);
+}
+
+void Session::forward_request(const config::RuleConfig& matched, const http::MessageHead& head) {
+  int rule = exchange_.rule;
   exchange_.group = &snapshot_->group(choose_forward(matched, head));
   exchange_.pick = lb::PickContext{};
   if (exchange_.group->uses_hash())
@@ -222,6 +228,19 @@ void Session::on_request_head(http::MessageHead& head) {
     facts.client_subject_header = listener_->tls.client_subject_header;
     facts.client_subject = client_subject_;
   }
+  std::string validators;
+  if (exchange_.cache.step == CacheExchange::Step::kRevalidating) {
+    facts.conditionals = ClientFacts::Conditionals::kRevalidate;
+    std::string_view etag = exchange_.cache.stored->etag();
+    std::string_view last_modified = exchange_.cache.stored->last_modified();
+    if (!etag.empty()) validators += "If-None-Match: " + std::string(etag) + "\r\n";
+    if (!last_modified.empty())
+      validators += "If-Modified-Since: " + std::string(last_modified) + "\r\n";
+    facts.validators = validators;
+  } else if (exchange_.cache.capture_possible()) {
+    facts.conditionals = ClientFacts::Conditionals::kDrop;
+  }
+  exchange_.cache.request_time = core::unix_seconds();
   write_upstream_request_head(head, facts, upstream_out_);
   if (access_log_) {
     std::string_view given = head.find("X-Request-Id");
@@ -657,6 +676,11 @@ int Session::on_response_head(http::MessageHead& head) {
   ts.response_time.record(static_cast<uint64_t>(waited_us));
   exchange_.group->stats().responses.count(head.status);
   exchange_.group->stats().response_time.record(static_cast<uint64_t>(waited_us));
+  exchange_.upstream_reusable = head.keep_alive;
+  if (exchange_.cache.rule != nullptr && cache_answers_response(head)) {
+    // The store answered; the target's body (if any) is read and dropped.
+    return exchange_.request.head_method || head.status == 204 || head.status == 304 ? 1 : 0;
+  }
   count_client_status(head.status);
   if (access_log_) log_response_head(head.status);
   if (switching) {
@@ -683,22 +707,20 @@ int Session::on_response_head(http::MessageHead& head) {
     exchange_.keep_alive = false;
   if (!exchange_.request_complete)
     exchange_.keep_alive = false;  // early response: rest of request unread
-  const config::ResponseHeadersConfig* policy = nullptr;
-  if (exchange_.rule >= 0) {
-    const config::ResponseHeadersConfig& h =
-        listener_->rules[static_cast<size_t>(exchange_.rule)].response_headers;
-    if (!h.empty()) policy = &h;
-  }
   write_client_response_head(
       head, exchange_.framing, exchange_.request.http11, exchange_.keep_alive, client_out_,
       sticky_cookie_line(head) + exchange_.group_cookie_line +
-          (coding == CompressionDecision::kVaryOnly ? "Vary: Accept-Encoding\r\n" : ""),
-      listener_->tls.hsts_line, policy,
+          (coding == CompressionDecision::kVaryOnly ? "Vary: Accept-Encoding\r\n" : "") +
+          cache_status_line(),
+      listener_->tls.hsts_line, response_policy(),
       compressing ? compress::coding_name(*exchange_.coding) : std::string_view());
+  if (exchange_.cache.rule != nullptr)
+    start_capture(head, compressing, coding == CompressionDecision::kVaryOnly);
   return no_body ? 1 : 0;
 }
 
 void Session::on_response_body(const char* data, size_t n) {
+  if (exchange_.cache.step == CacheExchange::Step::kAnswered) return;  // the store answered
   if (!exchange_.encoder) {
     append_response_body(data, n);
   } else if (compress_body(data, n, false)) {
@@ -710,6 +732,7 @@ void Session::on_response_body(const char* data, size_t n) {
 
 void Session::append_response_body(const char* data, size_t n) {
   if (n == 0) return;  // an empty chunk would end a chunked body
+  if (exchange_.cache.capture) capture_body(data, n);
   if (exchange_.framing == ClientFraming::kChunked)
     http::append_chunk(client_out_, data, n);
   else
@@ -725,6 +748,7 @@ void Session::on_response_complete() {
     exchange_.encoder.reset();
     append_response_body(compressed_.data(), compressed_.size());
   }
+  if (exchange_.cache.capture) finish_capture();
   if (exchange_.framing == ClientFraming::kChunked) client_out_.append(http::kLastChunk);
   exchange_.response = Exchange::Response::kComplete;
   if (!exchange_.request_complete) {
@@ -771,6 +795,7 @@ void Session::finish_exchange() {
 }
 
 void Session::reset_exchange() {
+  stop_waiting();
   exchange_ = {};
   replay_.clear();  // the connection's scratch copy: cleared, its memory kept
   response_scanner_.reset();
@@ -780,6 +805,11 @@ void Session::reset_exchange() {
 
 void Session::on_upstream_timer(void* self) {
   auto* s = static_cast<Session*>(self);
+  if (s->phase_ == Phase::kExchange && s->exchange_.cache.step == CacheExchange::Step::kWaiting) {
+    s->resume_after_wait();  // lock_timeout passed
+    s->drive();
+    return;
+  }
   if (s->phase_ != Phase::kExchange || s->exchange_.group == nullptr) return;
   const std::string& target =
       s->exchange_.group->target_text(static_cast<size_t>(s->exchange_.target));

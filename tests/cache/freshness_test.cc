@@ -181,6 +181,8 @@ TEST(FreshnessTest, WhatASharedCacheMayStore) {
        Storable::kNoLifetime},
       {"no lifetime, but a validator to revalidate with", "GET", "", false, "no-cache", 200, false,
        true, Storable::kYes},
+      {"no lifetime, but leave to serve it when the target fails", "GET", "", false,
+       "max-age=0, stale-if-error=600", 200, false, false, Storable::kYes},
   };
   for (const Row& row : rows) {
     StoredResponse r = response(row.response_cc, row.status);

@@ -588,6 +588,61 @@ TEST(ConfigLoaderTest, Compression) {
   }
 }
 
+TEST(ConfigLoaderTest, Cache) {
+  auto on = load_rule_extra("        cache: true\n");
+  ASSERT_TRUE(on.config) << errors_of(on);
+  const RuleCacheConfig& d = on.config->listeners[0].rules[0].cache;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.ttl.default_ttl, 0);
+  EXPECT_EQ(d.max_object_size, 1u << 20);
+  EXPECT_EQ(d.key.query, cache::KeyPolicy::Query::kAll);
+  ASSERT_NE(on.config->cache_store, nullptr) << "a caching rule gets a store";
+  EXPECT_EQ(load_rule_extra("").config->cache_store, nullptr) << "no caching rule, no store";
+  auto custom = load_rule_extra(
+      "        cache: { default_ttl: 1m, min_ttl: 10s, max_ttl: 1h, heuristic: true, "
+      "max_object_size: 4MiB, lock_timeout: 2s,\n"
+      "                 key: { query: { except: [utm_source] }, headers: [X-Device], cookies: "
+      "[lang] } }\n"
+      "cache: { memory: 1GiB }\n");
+  ASSERT_TRUE(custom.config) << errors_of(custom);
+  EXPECT_EQ(custom.config->cache_memory, uint64_t{1} << 30);
+  const RuleCacheConfig& c = custom.config->listeners[0].rules[0].cache;
+  EXPECT_EQ(c.ttl.default_ttl, 60);
+  EXPECT_EQ(c.ttl.min_ttl, 10);
+  EXPECT_EQ(c.ttl.max_ttl, 3600);
+  EXPECT_TRUE(c.ttl.heuristic);
+  EXPECT_EQ(c.max_object_size, 4u << 20);
+  EXPECT_EQ(c.lock_timeout_ms, 2000);
+  EXPECT_EQ(c.key.query, cache::KeyPolicy::Query::kExcept);
+  EXPECT_EQ(c.key.query_names, std::vector<std::string>{"utm_source"});
+  EXPECT_EQ(c.key.headers, std::vector<std::string>{"x-device"});
+  EXPECT_EQ(c.key.cookies, std::vector<std::string>{"lang"});
+  for (auto [extra, message] : std::vector<std::pair<std::string, std::string>>{
+           {"        cache: { min_ttl: 1h, max_ttl: 1m }\n", "min_ttl: is longer than max_ttl"},
+           {"        cache: { key: { query: some } }\n",
+            "expected all, none, { only: [names] } or { except: [names] }"},
+           {"        cache: { key: { query: { only: [a], except: [b] } } }\n",
+            "expected either only: [names] or except: [names]"},
+           {"        cache: { key: { headers: ['bad header'] } }\n",
+            "not a valid header field name"},
+           {"        cache: { max_object_size: 64MiB }\n",
+            "an object may take at most a sixteenth of cache.memory (16777216 bytes)"},
+           {"        cache: { ttl: 1m }\n", "ttl"},
+       }) {
+    std::string errors = errors_of(load_rule_extra(extra));
+    EXPECT_NE(errors.find(message), std::string::npos) << extra << errors;
+    EXPECT_NE(errors.find("r.yaml:"), std::string::npos) << errors;
+  }
+  auto fixed = load_config_string(
+      "listeners:\n  - name: w\n    bind: 127.0.0.1:1\n    rules:\n"
+      "      - fixed_response: { status: 200 }\n        cache: true\n",
+      "f.yaml");
+  EXPECT_NE(errors_of(fixed).find("f.yaml:6:16: listeners[0].rules[0].cache: applies only to a "
+                                  "forward rule"),
+            std::string::npos)
+      << errors_of(fixed);
+}
+
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
   auto r = load_config_string(
       "listeners:\n"

@@ -1,0 +1,50 @@
+#include "cache/object.h"
+
+#include <functional>
+
+#include "cache/response_facts.h"
+
+namespace ballast::cache {
+
+uint64_t Object::hash_key(std::string_view key) {
+  return std::hash<std::string_view>{}(key);
+}
+
+std::shared_ptr<const Object> Object::make(Parts parts) {
+  // Not make_shared: the constructor is private, and the views must be made in place.
+  return std::shared_ptr<const Object>(new Object(std::move(parts)));
+}
+
+std::shared_ptr<const Object> Object::make_updated(Parts parts, int64_t request_time,
+                                                   int64_t response_time) {
+  auto* object = new Object(std::move(parts));
+  object->parts_.freshness = stored_response_of(object->head_, request_time, response_time);
+  return std::shared_ptr<const Object>(object);
+}
+
+Object::Object(Parts parts) : parts_(std::move(parts)) {
+  head_.status = parts_.status;
+  head_.reason = parts_.reason;
+  head_.has_content_length = true;
+  head_.content_length = parts_.body.size();
+  std::string_view rest = parts_.fields;
+  while (!rest.empty()) {
+    size_t end = rest.find("\r\n");
+    std::string_view line = rest.substr(0, end);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      head_.headers.push_back({line.substr(0, colon), http::trim_ows(line.substr(colon + 1))});
+    }
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 2);
+  }
+  hash_ = hash_key(parts_.key);
+  // The strings' bytes plus a fixed estimate for the object, its views and the store's node.
+  charge_ = 256 + parts_.key.size() + parts_.url.size() + parts_.variant.size() +
+            parts_.fields.size() + parts_.body.size() + parts_.reason.size() +
+            head_.headers.size() * sizeof(http::Header);
+  for (const auto& v : parts_.vary) charge_ += v.size() + 32;
+  for (const auto& t : parts_.tags) charge_ += t.size() + 32;
+}
+
+}  // namespace ballast::cache

@@ -1,0 +1,368 @@
+// The response cache (RFC 9111) end to end: hits, what is never stored, revalidation with
+// the target, conditional and Range requests answered from the store, stale-if-error,
+// request coalescing, Vary and compressed variants, invalidation, key policies, metrics.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "support/content_decoding.h"
+#include "support/http_client.h"
+#include "support/load_loop.h"
+#include "support/recording_server.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+std::string response(const std::string& body, const std::string& fields) {
+  return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n" + fields + "\r\n" + body;
+}
+
+bool asks(const std::string& head, const std::string& path) {
+  return head.rfind("GET " + path + " ", 0) == 0 || head.rfind("HEAD " + path + " ", 0) == 0;
+}
+
+// The target's answers by path; the body says which request of the target made it.
+std::string respond(const std::string& head) {
+  static std::atomic<int> n{0};
+  std::string count = std::to_string(++n);
+  if (asks(head, "/fresh")) return response("fresh " + count, "Cache-Control: max-age=300\r\n");
+  if (asks(head, "/cookie"))
+    return response("c " + count, "Cache-Control: max-age=300\r\nSet-Cookie: s=1\r\n");
+  if (asks(head, "/private")) return response("p " + count, "Cache-Control: private\r\n");
+  if (asks(head, "/no-store")) return response("n " + count, "Cache-Control: no-store\r\n");
+  if (asks(head, "/public-auth"))
+    return response("pa " + count, "Cache-Control: public, max-age=300\r\n");
+  if (asks(head, "/validated")) {
+    // Always stale, so every request asks the target, which says 304 to its ETag.
+    if (head.find("If-None-Match: \"v7\"") != std::string::npos)
+      return "HTTP/1.1 304 Not Modified\r\nETag: \"v7\"\r\nCache-Control: max-age=0\r\n"
+             "X-Updated: " +
+             count + "\r\n\r\n";
+    return response("validated body", "Cache-Control: max-age=0\r\nETag: \"v7\"\r\n");
+  }
+  if (asks(head, "/lang"))
+    return response("lang " + count, "Cache-Control: max-age=300\r\nVary: Accept-Language\r\n");
+  if (asks(head, "/range"))
+    return response("0123456789abcdefghij", "Cache-Control: max-age=300\r\nETag: \"r1\"\r\n");
+  if (asks(head, "/query")) return response("q " + count, "Cache-Control: max-age=300\r\n");
+  if (asks(head, "/default")) return response("d " + count, "");
+  if (asks(head, "/tagged"))
+    return response("t " + count, "Cache-Control: max-age=300\r\nSurrogate-Key: news front\r\n");
+  if (head.rfind("POST /fresh", 0) == 0) return response("posted", "");
+  return response("other " + count, "Cache-Control: max-age=300\r\n");
+}
+
+std::string config(uint16_t target, const std::string& extra_rules = "",
+                   const std::string& cache = "{ default_ttl: 0s }") {
+  return "workers: 2\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n    rules:\n" +
+         extra_rules + "      - forward: { target_group: app }\n        cache: " + cache +
+         "\ntarget_groups:\n  - name: app\n    targets: [ { address: " + loopback(target) +
+         " } ]\n";
+}
+
+std::optional<Response> get(uint16_t port, const std::string& path, const std::string& extra = "") {
+  Client c(port);
+  return c.get(path, extra);
+}
+
+TEST(CacheTest, ASecondRequestIsAHitAndHeadIsServedFromTheGet) {
+  RecordingServer target(respond);
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  auto first = get(lb.port(), "/fresh");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->header("x-cache"), "MISS");
+  size_t fetched = target.requests();
+  for (int i = 0; i < 4; ++i) {
+    auto hit = get(lb.port(), "/fresh");
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(hit->status, 200);
+    EXPECT_EQ(hit->header("x-cache"), "HIT");
+    EXPECT_EQ(hit->body, first->body);
+    EXPECT_EQ(hit->header("cache-control"), "max-age=300");
+    EXPECT_FALSE(hit->header("age").empty());
+  }
+  Client c(lb.port());
+  ASSERT_TRUE(c.send_raw("HEAD /fresh HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = c.read_response(true, /*head_request=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("x-cache"), "HIT");
+  EXPECT_EQ(head->header("content-length"), std::to_string(first->body.size()));
+  EXPECT_EQ(target.requests(), fetched) << "no hit reached the target";
+  // The connection stays usable after a hit.
+  auto again = c.get("/fresh");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->header("x-cache"), "HIT");
+}
+
+TEST(CacheTest, WhatIsNeverStored) {
+  RecordingServer target(respond);
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  for (std::string path : {"/cookie", "/private", "/no-store", "/default"}) {
+    auto a = get(lb.port(), path);
+    auto b = get(lb.port(), path);
+    ASSERT_TRUE(a && b) << path;
+    EXPECT_EQ(b->header("x-cache"), "MISS") << path;
+    EXPECT_NE(a->body, b->body) << path << ": both from the target";
+  }
+  // A request with credentials: the response is not shared unless it says public.
+  auto auth1 = get(lb.port(), "/fresh-auth", "Authorization: Basic YTpi\r\n");
+  auto auth2 = get(lb.port(), "/fresh-auth");
+  ASSERT_TRUE(auth1 && auth2);
+  EXPECT_EQ(auth2->header("x-cache"), "MISS");
+  auto public1 = get(lb.port(), "/public-auth", "Authorization: Basic YTpi\r\n");
+  auto public2 = get(lb.port(), "/public-auth");
+  ASSERT_TRUE(public1 && public2);
+  EXPECT_EQ(public2->header("x-cache"), "HIT");
+  // The client's no-store: neither stored nor served from the store.
+  auto ns = get(lb.port(), "/other-ns", "Cache-Control: no-store\r\n");
+  auto after = get(lb.port(), "/other-ns");
+  ASSERT_TRUE(ns && after);
+  EXPECT_EQ(after->header("x-cache"), "MISS");
+  // POST is not cached, and a successful one drops what is stored for its URL.
+  ASSERT_TRUE(get(lb.port(), "/fresh"));
+  ASSERT_EQ(get(lb.port(), "/fresh")->header("x-cache"), "HIT");
+  Client poster(lb.port());
+  ASSERT_TRUE(poster.send_raw("POST /fresh HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"));
+  auto posted = poster.read_response();
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->header("x-cache"), "BYPASS");
+  EXPECT_EQ(get(lb.port(), "/fresh")->header("x-cache"), "MISS");
+}
+
+TEST(CacheTest, RevalidatesWithTheTargetAndAnswersClientsConditionsItself) {
+  RecordingServer target(respond);
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  auto first = get(lb.port(), "/validated");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->header("x-cache"), "MISS");
+  auto second = get(lb.port(), "/validated");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->header("x-cache"), "REVALIDATED");
+  EXPECT_EQ(second->body, "validated body");
+  EXPECT_FALSE(second->header("x-updated").empty()) << "the 304's fields update the stored ones";
+  EXPECT_NE(target.received().find("If-None-Match: \"v7\""), std::string::npos);
+  // The client's own validator: answered 304 by ballast after its revalidation.
+  auto not_modified = get(lb.port(), "/validated", "If-None-Match: \"v7\"\r\n");
+  ASSERT_TRUE(not_modified);
+  EXPECT_EQ(not_modified->status, 304);
+  EXPECT_EQ(not_modified->body, "");
+  EXPECT_EQ(not_modified->header("etag"), "\"v7\"");
+  // On a fresh hit, too.
+  ASSERT_TRUE(get(lb.port(), "/range"));
+  auto fresh_304 = get(lb.port(), "/range", "If-None-Match: W/\"r0\", \"r1\"\r\n");
+  ASSERT_TRUE(fresh_304);
+  EXPECT_EQ(fresh_304->status, 304);
+  EXPECT_EQ(fresh_304->header("x-cache"), "HIT");
+}
+
+TEST(CacheTest, RangesAreServedFromTheStoredObject) {
+  RecordingServer target(respond);
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(get(lb.port(), "/range"));
+  size_t fetched = target.requests();
+  auto part = get(lb.port(), "/range", "Range: bytes=2-5\r\n");
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->status, 206);
+  EXPECT_EQ(part->body, "2345");
+  EXPECT_EQ(part->header("content-range"), "bytes 2-5/20");
+  auto suffix = get(lb.port(), "/range", "Range: bytes=-3\r\n");
+  ASSERT_TRUE(suffix);
+  EXPECT_EQ(suffix->body, "hij");
+  auto past = get(lb.port(), "/range", "Range: bytes=30-\r\n");
+  ASSERT_TRUE(past);
+  EXPECT_EQ(past->status, 416);
+  EXPECT_EQ(past->header("content-range"), "bytes */20");
+  auto changed = get(lb.port(), "/range", "Range: bytes=2-5\r\nIf-Range: \"other\"\r\n");
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->status, 200) << "If-Range does not match: the whole";
+  EXPECT_EQ(changed->body, "0123456789abcdefghij");
+  EXPECT_EQ(target.requests(), fetched);
+}
+
+TEST(CacheTest, StaleIfErrorWhenTheTargetFailsOrIsGone) {
+  std::atomic<bool> failing{false};
+  RecordingServer target([&](const std::string& head) {
+    if (failing) return std::string("HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy");
+    (void)head;
+    return response("kept", "Cache-Control: max-age=0, stale-if-error=600\r\n");
+  });
+  auto lb = std::make_unique<Ballast>(config(target.port()));
+  ASSERT_TRUE(lb->ready()) << lb->process().log();
+  ASSERT_EQ(get(lb->port(), "/s")->header("x-cache"), "MISS");
+  failing = true;
+  auto on_5xx = get(lb->port(), "/s");
+  ASSERT_TRUE(on_5xx);
+  EXPECT_EQ(on_5xx->status, 200);
+  EXPECT_EQ(on_5xx->header("x-cache"), "STALE");
+  EXPECT_EQ(on_5xx->body, "kept");
+}
+
+TEST(CacheTest, StaleIfErrorWhenNoTargetAnswers) {
+  auto target = std::make_unique<RecordingServer>([](const std::string&) {
+    return response("kept", "Cache-Control: max-age=0, stale-if-error=600\r\n");
+  });
+  uint16_t port = target->port();
+  Ballast lb(config(port));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_EQ(get(lb.port(), "/s")->header("x-cache"), "MISS");
+  target.reset();  // connections are refused from here on
+  auto stale = get(lb.port(), "/s");
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, 200);
+  EXPECT_EQ(stale->header("x-cache"), "STALE");
+  EXPECT_EQ(stale->body, "kept");
+  auto never_stored = get(lb.port(), "/other");
+  ASSERT_TRUE(never_stored);
+  EXPECT_GE(never_stored->status, 500);
+}
+
+TEST(CacheTest, TwoHundredConcurrentMissesMakeOneUpstreamRequest) {
+  std::atomic<int> fetches{0};
+  RecordingServer target([&](const std::string& head) {
+    if (head.find("GET /cold") == 0) {
+      fetches.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a slow origin
+    }
+    return response(std::string(2000, 'c'), "Cache-Control: max-age=300\r\n");
+  });
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  constexpr int kClients = 200;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<Client>(lb.port(), 20000));
+    ASSERT_TRUE(clients.back()->connected());
+  }
+  for (auto& c : clients) ASSERT_TRUE(c->send_raw("GET /cold HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::map<std::string, int> outcomes;
+  for (auto& c : clients) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body.size(), 2000u);
+    ++outcomes[r->header("x-cache")];
+  }
+  EXPECT_EQ(fetches.load(), 1) << "one fetch for the key";
+  EXPECT_EQ(outcomes["MISS"], 1);
+  EXPECT_EQ(outcomes["HIT"], kClients - 1);
+  EXPECT_TRUE(within(5, [&] {
+    return metric_value(lb.admin_port(),
+                        "ballast_rule_cache_coalesced_total{listener=\"web\",rule=\"0\"}") ==
+           kClients - 1;
+  })) << admin_call(lb.admin_port(), "GET", "/metrics").body;
+}
+
+TEST(CacheTest, WaitersGoOnTheirOwnWhenTheFetchIsNotStorable) {
+  std::atomic<int> fetches{0};
+  RecordingServer target([&](const std::string&) {
+    fetches.fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return response("mine", "Cache-Control: private\r\n");
+  });
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 10; ++i) clients.push_back(std::make_unique<Client>(lb.port()));
+  for (auto& c : clients) ASSERT_TRUE(c->send_raw("GET /p HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (auto& c : clients) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("x-cache"), "MISS");
+  }
+  EXPECT_EQ(fetches.load(), 10) << "a private answer is each client's own";
+}
+
+TEST(CacheTest, VaryAndCompressionMakeSeparateVariants) {
+  RecordingServer target([](const std::string& head) {
+    static std::atomic<int> n{0};
+    std::string count = std::to_string(++n);
+    if (head.find("GET /lang") == 0)
+      return response("lang " + count, "Cache-Control: max-age=300\r\nVary: Accept-Language\r\n");
+    std::string page(20000, 'x');
+    return "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nCache-Control: max-age=300\r\n"
+           "Content-Length: " +
+           std::to_string(page.size()) + "\r\n\r\n" + page;
+  });
+  Ballast lb(config(target.port(), "",
+                    "{ default_ttl: 0s }\n        compression: { codings: [br, gzip] }"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  auto de = get(lb.port(), "/lang", "Accept-Language: de\r\n");
+  auto fr = get(lb.port(), "/lang", "Accept-Language: fr\r\n");
+  auto de2 = get(lb.port(), "/lang", "Accept-Language:  de \r\n");
+  ASSERT_TRUE(de && fr && de2);
+  EXPECT_NE(de->body, fr->body);
+  EXPECT_EQ(de2->header("x-cache"), "HIT");
+  EXPECT_EQ(de2->body, de->body);
+  // Each coding is a variant of its own, stored coded.
+  auto br = get(lb.port(), "/page", "Accept-Encoding: br\r\n");
+  auto gzip = get(lb.port(), "/page", "Accept-Encoding: gzip\r\n");
+  auto plain = get(lb.port(), "/page");
+  ASSERT_TRUE(br && gzip && plain);
+  EXPECT_EQ(br->header("x-cache"), "MISS");
+  EXPECT_EQ(gzip->header("x-cache"), "MISS");
+  EXPECT_EQ(plain->header("x-cache"), "MISS");
+  auto br2 = get(lb.port(), "/page", "Accept-Encoding: br\r\n");
+  auto gzip2 = get(lb.port(), "/page", "Accept-Encoding: gzip\r\n");
+  auto plain2 = get(lb.port(), "/page");
+  ASSERT_TRUE(br2 && gzip2 && plain2);
+  EXPECT_EQ(br2->header("x-cache"), "HIT");
+  EXPECT_EQ(br2->header("content-encoding"), "br");
+  EXPECT_EQ(br2->header("vary"), "Accept-Encoding");
+  EXPECT_TRUE(decode_content("br", br2->body) == std::string(20000, 'x'));
+  EXPECT_EQ(gzip2->header("x-cache"), "HIT");
+  EXPECT_EQ(gzip2->header("content-encoding"), "gzip");
+  EXPECT_TRUE(decode_content("gzip", gzip2->body) == std::string(20000, 'x'));
+  EXPECT_EQ(plain2->header("x-cache"), "HIT");
+  EXPECT_EQ(plain2->header("content-encoding"), "");
+  EXPECT_EQ(plain2->body, std::string(20000, 'x'));
+}
+
+TEST(CacheTest, TheRulesKeyPolicyAndLifetimes) {
+  RecordingServer target(respond);
+  Ballast lb(config(target.port(),
+                    "      - match: { path_prefix: /query }\n"
+                    "        forward: { target_group: app }\n"
+                    "        cache: { key: { query: { only: [id] }, headers: [X-Device] } }\n",
+                    "{ default_ttl: 60s }"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_EQ(get(lb.port(), "/query?id=1&utm=a")->header("x-cache"), "MISS");
+  EXPECT_EQ(get(lb.port(), "/query?utm=b&id=1")->header("x-cache"), "HIT");
+  EXPECT_EQ(get(lb.port(), "/query?id=2")->header("x-cache"), "MISS");
+  EXPECT_EQ(get(lb.port(), "/query?id=1", "X-Device: phone\r\n")->header("x-cache"), "MISS");
+  // default_ttl gives a lifetime to a response that has none of its own.
+  ASSERT_EQ(get(lb.port(), "/default")->header("x-cache"), "MISS");
+  EXPECT_EQ(get(lb.port(), "/default")->header("x-cache"), "HIT");
+}
+
+TEST(CacheTest, MetricsCountOutcomesAndTheStore) {
+  RecordingServer target(respond);
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(get(lb.port(), "/fresh"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(get(lb.port(), "/fresh"));
+  EXPECT_TRUE(within(5, [&] {
+    return metric_value(lb.admin_port(),
+                        "ballast_rule_cache_responses_total{listener=\"web\",rule=\"0\","
+                        "outcome=\"HIT\"}") == 3 &&
+           metric_value(lb.admin_port(),
+                        "ballast_rule_cache_responses_total{listener=\"web\",rule=\"0\","
+                        "outcome=\"MISS\"}") == 1;
+  })) << admin_call(lb.admin_port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric_value(lb.admin_port(), "ballast_cache_objects"), 1);
+  EXPECT_GT(metric_value(lb.admin_port(),
+                         "ballast_rule_cache_served_bytes_total{listener=\"web\",rule=\"0\"}"),
+            0);
+}
+
+}  // namespace
+}  // namespace ballast::test
