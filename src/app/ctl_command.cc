@@ -34,7 +34,10 @@ const char* kUsage =
     "                                  no connection refused (as SIGUSR2); waits for it\n"
     "  alarms [NAME]                   alarm states (one alarm: with its history)\n"
     "  metrics METRIC [DIM=VALUE ...]  a series: --stat p99 --period 10s --since 15m\n"
-    "  top [--iterations N]            live view: request rates, latency, targets\n";
+    "  top [--iterations N]            live view: request rates, latency, targets\n"
+    "  cache                           the response cache: size, biggest and hottest objects\n"
+    "  cache purge [url|prefix|tag] V  drop stored responses by URL (host/path?query, the\n"
+    "                                  default), by URL prefix, or by Surrogate-Key/Cache-Tag\n";
 
 using Call = CtlCall;
 
@@ -59,6 +62,21 @@ bool make_call(const std::vector<std::string>& a, Call* call, std::string* error
   if (action == "groups") {
     *call = {"GET", "/api/v1/target-groups", ""};
     return need(0, "groups");
+  }
+  if (action == "cache") {
+    if (a.size() == 1) {
+      *call = {"GET", "/api/v1/cache", ""};
+      return true;
+    }
+    const char* form = "usage: ballast ctl cache purge [url|prefix|tag] VALUE";
+    bool kind_named = a.size() == 4 && (a[2] == "url" || a[2] == "prefix" || a[2] == "tag");
+    if (a[1] != "purge" || !(a.size() == 3 || kind_named)) {
+      *error = form;
+      return false;
+    }
+    json body = {{kind_named ? a[2] : "url", a.back()}};
+    *call = {"POST", "/api/v1/cache/purge", body.dump()};
+    return true;
   }
   if (action == "reload") {
     *call = {"POST", "/api/v1/reload", ""};
@@ -128,6 +146,35 @@ void print_targets(const json& group) {
     printf("%-28s %-10s %7u  %s\n", t["address"].get<std::string>().c_str(),
            t["state"].get<std::string>().c_str(), t["weight"].get<unsigned>(), detail.c_str());
   }
+}
+
+void print_cache_objects(const char* title, const json& objects) {
+  printf("\n%s\n%-48s %10s %8s %8s  %s\n", title, "URL", "BYTES", "HITS", "AGE", "VARIANT");
+  for (const auto& o : objects) {
+    std::string variant = o["variant"].get<std::string>();
+    for (char& c : variant) c = c == '\n' ? ' ' : c;
+    printf("%-48s %10llu %8llu %7llds  %s\n", o["url"].get<std::string>().c_str(),
+           static_cast<unsigned long long>(o["bytes"].get<uint64_t>()),
+           static_cast<unsigned long long>(o["hits"].get<uint64_t>()),
+           static_cast<long long>(o["age_seconds"].get<int64_t>()), variant.c_str());
+  }
+}
+
+void print_cache(const json& j) {
+  if (!j.contains("objects")) {  // a purge's answer
+    printf("purged %llu object(s)\n", static_cast<unsigned long long>(j["purged"].get<uint64_t>()));
+    return;
+  }
+  if (!j["enabled"].get<bool>()) printf("no rule caches (add cache: to a forward rule)\n");
+  printf("%llu object(s), %llu of %llu bytes; %llu evicted, %llu not admitted, %llu purged\n",
+         static_cast<unsigned long long>(j["objects"].get<uint64_t>()),
+         static_cast<unsigned long long>(j["bytes"].get<uint64_t>()),
+         static_cast<unsigned long long>(j["capacity_bytes"].get<uint64_t>()),
+         static_cast<unsigned long long>(j["evictions"].get<uint64_t>()),
+         static_cast<unsigned long long>(j["not_admitted"].get<uint64_t>()),
+         static_cast<unsigned long long>(j["purged"].get<uint64_t>()));
+  print_cache_objects("BIGGEST", j["biggest"]);
+  print_cache_objects("HOTTEST", j["hottest"]);
 }
 
 void print_groups(const json& j) {
@@ -200,6 +247,8 @@ void print_reply(const std::string& action, const json& j) {
     print_certificates(j);
   } else if (action == "targets") {
     print_targets(j);
+  } else if (action == "cache") {
+    print_cache(j);
   } else {
     printf("%s\n", j.dump(2).c_str());
   }

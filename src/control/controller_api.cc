@@ -260,6 +260,7 @@ void Controller::add_routes() {
     return ok_json(j);
   });
   add_target_routes();
+  add_cache_routes();
   autoscaler_.add_routes(router_);
 }
 

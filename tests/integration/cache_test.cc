@@ -5,11 +5,13 @@
 
 #include <atomic>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "support/content_decoding.h"
 #include "support/http_client.h"
 #include "support/load_loop.h"
+#include "support/process.h"
 #include "support/recording_server.h"
 #include "support/test_env.h"
 
@@ -362,6 +364,72 @@ TEST(CacheTest, MetricsCountOutcomesAndTheStore) {
   EXPECT_GT(metric_value(lb.admin_port(),
                          "ballast_rule_cache_served_bytes_total{listener=\"web\",rule=\"0\"}"),
             0);
+}
+
+TEST(CacheTest, PurgesByUrlPrefixAndTagThroughTheApiAndCtl) {
+  RecordingServer target(respond);
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  auto stored = [&](const std::string& path) {
+    return get(lb.port(), path)->header("x-cache") == "HIT";
+  };
+  auto fill = [&] {
+    for (std::string path : {"/fresh", "/a/1", "/a/2", "/tagged"})
+      ASSERT_TRUE(get(lb.port(), path));
+  };
+  fill();
+  ASSERT_TRUE(stored("/fresh") && stored("/a/1") && stored("/a/2") && stored("/tagged"));
+  auto by_url =
+      admin_call(lb.admin_port(), "POST", "/api/v1/cache/purge", R"({"url": "http://x/fresh"})");
+  ASSERT_EQ(by_url.status, 200) << by_url.body;
+  EXPECT_EQ(nlohmann::json::parse(by_url.body)["purged"], 1);
+  EXPECT_FALSE(stored("/fresh"));
+  auto by_prefix =
+      admin_call(lb.admin_port(), "POST", "/api/v1/cache/purge", R"({"prefix": "x/a/"})");
+  EXPECT_EQ(nlohmann::json::parse(by_prefix.body)["purged"], 2);
+  EXPECT_FALSE(stored("/a/1"));
+  EXPECT_FALSE(stored("/a/2"));
+  std::string dir = make_temp_dir();
+  Process ctl({BALLAST_BINARY, "ctl", "--admin", loopback(lb.admin_port()), "cache", "purge", "tag",
+               "front"},
+              dir + "/purge.log");
+  EXPECT_EQ(ctl.wait_exit(10000), 0) << ctl.log();
+  EXPECT_NE(ctl.log().find("purged 1 object(s)"), std::string::npos) << ctl.log();
+  EXPECT_FALSE(stored("/tagged"));
+  // Bad purges say what is wrong.
+  auto neither = admin_call(lb.admin_port(), "POST", "/api/v1/cache/purge", R"({"path": "/"})");
+  EXPECT_EQ(neither.status, 400);
+  EXPECT_NE(neither.body.find(R"(needs \"url\", \"prefix\" or \"tag\")"), std::string::npos)
+      << neither.body;
+  auto both =
+      admin_call(lb.admin_port(), "POST", "/api/v1/cache/purge", R"({"url": "x/a", "tag": "t"})");
+  EXPECT_EQ(both.status, 400);
+  // The listing: biggest and hottest.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(get(lb.port(), "/range"));
+  auto listing = admin_call(lb.admin_port(), "GET", "/api/v1/cache?limit=3");
+  ASSERT_EQ(listing.status, 200) << listing.body;
+  auto j = nlohmann::json::parse(listing.body);
+  EXPECT_TRUE(j["enabled"].get<bool>());
+  ASSERT_FALSE(j["hottest"].empty());
+  EXPECT_EQ(j["hottest"][0]["url"], "x/range");
+  EXPECT_GE(j["hottest"][0]["hits"].get<int>(), 4);
+  EXPECT_LE(j["biggest"].size(), 3u);
+  Process list({BALLAST_BINARY, "ctl", "--admin", loopback(lb.admin_port()), "cache"},
+               dir + "/list.log");
+  EXPECT_EQ(list.wait_exit(10000), 0) << list.log();
+  EXPECT_NE(list.log().find("HOTTEST"), std::string::npos) << list.log();
+  EXPECT_NE(list.log().find("x/range"), std::string::npos) << list.log();
+}
+
+TEST(CacheTest, ReloadKeepsTheStore) {
+  RecordingServer target(respond);
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_TRUE(get(lb.port(), "/fresh"));
+  ASSERT_EQ(get(lb.port(), "/fresh")->header("x-cache"), "HIT");
+  auto reloaded = admin_call(lb.admin_port(), "POST", "/api/v1/reload");
+  ASSERT_EQ(reloaded.status, 200) << reloaded.body;
+  EXPECT_EQ(get(lb.port(), "/fresh")->header("x-cache"), "HIT");
 }
 
 }  // namespace
