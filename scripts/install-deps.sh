@@ -15,6 +15,7 @@ PACKAGES=(
   curl procps               # integration tests and demo
   python3 tzdata            # the exec provider example script; scheduled actions' time zones
   wrk haproxy nginx-light   # make bench: the proxies we measure against
+  varnish                   # the cache reference: differential tests and make bench
   gnuplot-nox               # make bench-autoscale: the supply/demand/latency plots
   prometheus                # promtool checks the /metrics exposition in the tests
   testssl.sh                # the TLS test audits a listener's protocols and ciphers
@@ -49,7 +50,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian nginx, haproxy and prometheus packages start system services; ballast's
 # benchmark and tests run their own instances on free ports, so those are not needed.
-for svc in nginx haproxy prometheus; do
+for svc in nginx haproxy prometheus varnish; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   elif [ -x "/etc/init.d/$svc" ]; then
