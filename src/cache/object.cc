@@ -22,6 +22,14 @@ std::shared_ptr<const Object> Object::make_updated(Parts parts, int64_t request_
   return std::shared_ptr<const Object>(object);
 }
 
+std::shared_ptr<const Object> Object::updated_by(const Object& stored,
+                                                 const http::MessageHead& update,
+                                                 int64_t request_time, int64_t response_time) {
+  Parts parts = stored.parts_;
+  parts.fields = updated_fields(stored.parts_.fields, update);
+  return make_updated(std::move(parts), request_time, response_time);
+}
+
 Object::Object(Parts parts) : parts_(std::move(parts)) {
   head_.status = parts_.status;
   head_.reason = parts_.reason;

@@ -35,6 +35,11 @@ class Object {
   // from its (updated) fields, with the revalidation's request and response times.
   static std::shared_ptr<const Object> make_updated(Parts parts, int64_t request_time,
                                                     int64_t response_time);
+  // `stored` as a 304 (`update`) to its validators leaves it: the same body, the 304's fields
+  // in place of the stored ones of their names (RFC 9111 3.2), fresh from the revalidation.
+  static std::shared_ptr<const Object> updated_by(const Object& stored,
+                                                  const http::MessageHead& update,
+                                                  int64_t request_time, int64_t response_time);
 
   const std::string& key() const { return parts_.key; }
   const std::string& url() const { return parts_.url; }

@@ -40,8 +40,8 @@ struct AccessRecord {
   std::string_view method;
   std::string_view uri;
   std::string_view protocol = "HTTP/1.1";  // as the client spoke: HTTP/1.0, 1.1, 2.0
-  int status = 0;         // sent to the client
-  int target_status = 0;  // from the target, 0 when none
+  int status = 0;                          // sent to the client
+  int target_status = 0;                   // from the target, 0 when none
   double request_s = 0;   // head arrived -> request sent to the target (-1: not sent)
   double target_s = 0;    // request sent -> response head (-1: no response)
   double response_s = 0;  // response head -> response sent (or total for ballast's answers)

@@ -52,6 +52,9 @@ struct CacheExchange {
     kRevalidating,  // ... conditionally, with the stored response's validators
     kWaiting,       // for another exchange's fetch of the key (coalescing)
     kAnswered,      // ballast answered from the store; a target response is dropped
+    // stale-while-revalidate: the client has the stale response already; the request goes
+    // on to the target (conditionally when it can) only to refresh the store.
+    kRefreshing,
   };
   const config::RuleCacheConfig* rule = nullptr;  // in the session's snapshot
   Step step = Step::kOff;

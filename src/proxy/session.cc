@@ -448,6 +448,13 @@ void Session::fail_local(int status, const std::string& detail) {
   // Requests waiting for this one's fetch go on their own.
   exchange_.cache.lease.reset();
   exchange_.cache.capture.reset();
+  if (exchange_.cache.step == CacheExchange::Step::kRefreshing) {
+    // The client has its (stale) answer; only the refresh failed.
+    LOG_INFO("%s %s: refreshing a stale response in the background failed: %d %s", peer_ip_.c_str(),
+             listener_->name.c_str(), status, detail.c_str());
+    exchange_.response = Exchange::Response::kComplete;
+    return;
+  }
   if (status >= 500 && !exchange_.final_head_done() && serve_stale_on_error()) {
     LOG_INFO("%s %s: served stale from the cache instead of %d: %s", peer_ip_.c_str(),
              listener_->name.c_str(), status, detail.c_str());

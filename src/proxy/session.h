@@ -187,6 +187,10 @@ class Session final : public ClientConnection, public UpstreamOwner {
   bool consult_cache(const config::RuleConfig& rule, const http::MessageHead& head);
   void note_cache_conditions(const http::MessageHead& head);
   bool answer_from_store(const http::MessageHead& head);
+  // stale-while-revalidate: answers with `stale` now and, unless another request refreshes
+  // the key already, goes on to the target in the background.
+  void answer_stale_and_refresh(cache::ObjectPtr stale, const http::MessageHead& head);
+  void refresh_from_response(const http::MessageHead& response);
   // Becomes the key's one fetch, or waits for the fetch in progress (true).
   bool join_or_wait_for_fill();
   void on_fill_done();

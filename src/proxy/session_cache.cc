@@ -100,8 +100,9 @@ bool Session::consult_cache(const config::RuleConfig& rule, const http::MessageH
     c.invalidates = is_unsafe(head.method);
     return false;
   }
-  // A request with a body is not one a cache answers (nor is it usual for GET).
-  if (!exchange_.request.replayable) return false;
+  // A request with a body is not one a cache answers (nor is it usual for GET), and a
+  // WebSocket handshake is the start of a tunnel.
+  if (!exchange_.request.replayable || exchange_.request.websocket) return false;
   note_cache_conditions(head);
   c.get = get;
   c.outcome = CacheExchange::Outcome::kMiss;
@@ -154,6 +155,8 @@ bool Session::answer_from_store(const http::MessageHead& head) {
       serve_stored(*found, CacheExchange::Outcome::kStale, false);
       return true;
     case cache::Use::kStaleWhileRevalidate:
+      answer_stale_and_refresh(std::move(found), head);
+      return true;
     case cache::Use::kRevalidate:
       break;
   }
@@ -163,6 +166,37 @@ bool Session::answer_from_store(const http::MessageHead& head) {
   if (!c.stored->etag().empty() || !c.stored->last_modified().empty())
     c.step = CacheExchange::Step::kRevalidating;
   return false;
+}
+
+void Session::answer_stale_and_refresh(cache::ObjectPtr stale, const http::MessageHead& head) {
+  CacheExchange& c = exchange_.cache;
+  const std::shared_ptr<cache::Store>& store = snapshot_->config().cache_store;
+  // One refresh per key at a time; the other requests meanwhile just get the stale answer.
+  if (!c.get || store->join_fill(cache_key_, [] {}) != cache::Store::FillRole::kLeader) {
+    serve_stored(*stale, CacheExchange::Outcome::kStale, false);
+    return;
+  }
+  c.lease = std::make_unique<FillLease>(store, cache_key_);
+  cache_request_head_.assign(client_in_.data(), request_scanner_.head_length());
+  serve_stored(*stale, CacheExchange::Outcome::kStale, true);
+  c.step = CacheExchange::Step::kRefreshing;
+  c.stored = std::move(stale);
+  forward_request(listener_->rules[static_cast<size_t>(exchange_.rule)], head);
+}
+
+void Session::refresh_from_response(const http::MessageHead& response) {
+  CacheExchange& c = exchange_.cache;
+  if (response.status == 304 && c.stored) {
+    snapshot_->config().cache_store->insert(
+        cache::Object::updated_by(*c.stored, response, c.request_time, core::unix_seconds()));
+    c.lease.reset();
+    return;
+  }
+  // A new response is stored as it comes, unless the rule compresses: the stored variants
+  // are coded ones then, and this body is not coded.
+  if (!listener_->rules[static_cast<size_t>(exchange_.rule)].compression.enabled)
+    start_capture(response, false, false);
+  if (!c.capture) c.lease.reset();
 }
 
 bool Session::join_or_wait_for_fill() {
@@ -290,6 +324,10 @@ bool Session::cache_answers_response(const http::MessageHead& response) {
   CacheExchange& c = exchange_.cache;
   const std::shared_ptr<cache::Store>& store = snapshot_->config().cache_store;
   if (c.invalidates && c.key_ready && response.status < 400) store->remove(cache_key_);
+  if (c.step == CacheExchange::Step::kRefreshing) {
+    refresh_from_response(response);
+    return true;  // the client has its answer already
+  }
   if (!c.stored) {
     stats_->rule(exchange_.rule).cache_outcomes[static_cast<size_t>(c.outcome)].add();
     return false;
@@ -297,17 +335,7 @@ bool Session::cache_answers_response(const http::MessageHead& response) {
   int64_t now = core::unix_seconds();
   if (c.step == CacheExchange::Step::kRevalidating && response.status == 304) {
     // RFC 9111 4.3.4: the stored response, with the 304's fields, is fresh again.
-    cache::Object::Parts parts;
-    parts.key = c.stored->key();
-    parts.url = c.stored->url();
-    parts.vary = c.stored->vary();
-    parts.variant = c.stored->variant();
-    parts.tags = c.stored->tags();
-    parts.status = c.stored->head().status;
-    parts.reason = std::string(c.stored->head().reason);
-    parts.fields = cache::updated_fields(c.stored->fields(), response);
-    parts.body = c.stored->body();
-    cache::ObjectPtr fresh = cache::Object::make_updated(std::move(parts), c.request_time, now);
+    cache::ObjectPtr fresh = cache::Object::updated_by(*c.stored, response, c.request_time, now);
     store->insert(fresh);
     serve_stored(*fresh, CacheExchange::Outcome::kRevalidated, true);
     return true;
@@ -334,8 +362,9 @@ bool Session::serve_stale_on_error() {
 void Session::start_capture(const http::MessageHead& response, bool coded,
                             bool vary_accept_encoding) {
   CacheExchange& c = exchange_.cache;
-  if (!c.get || c.outcome != CacheExchange::Outcome::kMiss ||
-      c.request_cc.has(cache::Directive::kNoStore)) {
+  bool fetching =
+      c.outcome == CacheExchange::Outcome::kMiss || c.step == CacheExchange::Step::kRefreshing;
+  if (!c.get || !fetching || c.request_cc.has(cache::Directive::kNoStore)) {
     c.lease.reset();
     return;
   }

@@ -229,7 +229,11 @@ void Session::forward_request(const config::RuleConfig& matched, const http::Mes
     facts.client_subject = client_subject_;
   }
   std::string validators;
-  if (exchange_.cache.step == CacheExchange::Step::kRevalidating) {
+  bool revalidating = exchange_.cache.step == CacheExchange::Step::kRevalidating ||
+                      (exchange_.cache.step == CacheExchange::Step::kRefreshing &&
+                       (!exchange_.cache.stored->etag().empty() ||
+                        !exchange_.cache.stored->last_modified().empty()));
+  if (revalidating) {
     facts.conditionals = ClientFacts::Conditionals::kRevalidate;
     std::string_view etag = exchange_.cache.stored->etag();
     std::string_view last_modified = exchange_.cache.stored->last_modified();
@@ -653,7 +657,7 @@ int Session::on_response_head(http::MessageHead& head) {
   }
   if (head.status < 200 && !switching) {
     exchange_.response = Exchange::Response::kInterim;
-    if (exchange_.request.http11)
+    if (exchange_.request.http11 && exchange_.cache.step != CacheExchange::Step::kRefreshing)
       write_client_response_head(head, ClientFraming::kNone, true, true, client_out_);
     return 1;
   }
@@ -721,6 +725,10 @@ int Session::on_response_head(http::MessageHead& head) {
 
 void Session::on_response_body(const char* data, size_t n) {
   if (exchange_.cache.step == CacheExchange::Step::kAnswered) return;  // the store answered
+  if (exchange_.cache.step == CacheExchange::Step::kRefreshing) {
+    if (exchange_.cache.capture) capture_body(data, n);  // for the store only
+    return;
+  }
   if (!exchange_.encoder) {
     append_response_body(data, n);
   } else if (compress_body(data, n, false)) {

@@ -227,6 +227,46 @@ TEST(CacheTest, StaleIfErrorWhenNoTargetAnswers) {
   EXPECT_GE(never_stored->status, 500);
 }
 
+TEST(CacheTest, StaleWhileRevalidateAnswersAtOnceAndRefreshesInTheBackground) {
+  std::atomic<int> n{0};
+  std::atomic<int> conditional{0};
+  RecordingServer target([&](const std::string& head) {
+    if (head.find("If-None-Match: \"v1\"") != std::string::npos) {
+      conditional.fetch_add(1);
+      return std::string(
+          "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n"
+          "Cache-Control: max-age=1, stale-while-revalidate=60\r\n\r\n");
+    }
+    std::string body = "version " + std::to_string(++n);
+    return response(body, "Cache-Control: max-age=1, stale-while-revalidate=60\r\n" +
+                              std::string(head.find("GET /etag") == 0 ? "ETag: \"v1\"\r\n" : ""));
+  });
+  Ballast lb(config(target.port()));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  // Without a validator: the refresh fetches the whole response anew.
+  ASSERT_EQ(get(lb.port(), "/plain")->body, "version 1");
+  ASSERT_EQ(get(lb.port(), "/etag")->body, "version 2");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // both are stale now
+  auto stale = get(lb.port(), "/plain");
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->header("x-cache"), "STALE");
+  EXPECT_EQ(stale->body, "version 1") << "answered from the store, not after the target";
+  EXPECT_TRUE(within(5, [&] {
+    auto r = get(lb.port(), "/plain");
+    return r && r->header("x-cache") == "HIT" && r->body == "version 3";
+  })) << "the background fetch refreshed the store";
+  // With one: a 304 makes the stored response fresh again.
+  auto stale_etag = get(lb.port(), "/etag");
+  ASSERT_TRUE(stale_etag);
+  EXPECT_EQ(stale_etag->header("x-cache"), "STALE");
+  EXPECT_TRUE(within(5, [&] {
+    auto r = get(lb.port(), "/etag");
+    return r && r->header("x-cache") == "HIT" && r->body == "version 2";
+  }));
+  EXPECT_EQ(conditional.load(), 1);
+  EXPECT_EQ(n.load(), 3) << "one background fetch each, nothing more";
+}
+
 TEST(CacheTest, TwoHundredConcurrentMissesMakeOneUpstreamRequest) {
   std::atomic<int> fetches{0};
   RecordingServer target([&](const std::string& head) {
