@@ -63,6 +63,7 @@ bench: build
 	@bash bench/run.sh $(BUILD_DIR)/ballast
 	@bash bench/tls.sh $(BUILD_DIR)/ballast
 	@bash bench/h2.sh $(BUILD_DIR)/ballast
+	@bash bench/cache.sh $(BUILD_DIR)/ballast
 
 # The elasticity benchmark: step and spike profiles against the quickstart's autoscaling
 # group; SPEC RG elasticity metrics and plots in build/bench-autoscale/ (about 8 minutes).
