@@ -186,7 +186,7 @@ void Session::drive() {
       }
     }
     progress |= flush_client();
-    if (phase_ == Phase::kClosing && client_out_.empty()) {
+    if (phase_ == Phase::kClosing && queued_for_client() == 0) {
       start_lingering();
       progress = true;
     }
@@ -263,7 +263,7 @@ void Session::handle_client_eof() {
       break;
     case Phase::kReadingHead:
       // Nothing, or an incomplete head, and nothing more will come.
-      if (client_out_.empty())
+      if (queued_for_client() == 0)
         close();
       else
         start_closing();
@@ -280,7 +280,7 @@ void Session::handle_client_eof() {
       break;  // pump_tunnel() passes on what came before, then ends the tunnel
     case Phase::kClosing:
     case Phase::kLingering:
-      if (client_out_.empty()) close();
+      if (queued_for_client() == 0) close();
       break;
     case Phase::kClosed:
       break;
@@ -288,6 +288,7 @@ void Session::handle_client_eof() {
 }
 
 bool Session::flush_client() {
+  if (client_out_.empty() && stored_body_) return flush_stored_body();
   if (client_out_.empty() || !client_writable_ || phase_ == Phase::kClosed) return false;
   if (!flush_now_) {
     flush_wanted_ = true;
@@ -301,6 +302,7 @@ bool Session::flush_client() {
       // TLS writes a record per call; only a plain socket's short send means it is full.
       if (r.bytes < client_out_.size() && !tls_) client_writable_ = false;
       client_out_.consume(r.bytes);
+      if (client_out_.empty() && stored_body_ && client_writable_) flush_stored_body();
       note_send_progress();
       if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
       return true;
@@ -315,6 +317,41 @@ bool Session::flush_client() {
       break;
   }
   close();  // the client went away
+  return true;
+}
+
+bool Session::flush_stored_body() {
+  if (!client_writable_ || phase_ == Phase::kClosed) return false;
+  if (!flush_now_) {
+    flush_wanted_ = true;
+    return false;
+  }
+  core::IoResult r = send_to_client(stored_body_->body().data() + stored_body_at_,
+                                    stored_body_end_ - stored_body_at_);
+  switch (r.state) {
+    case core::IoState::kOk:
+      if (port_ == nullptr) stats_->bytes_out.add(r.bytes);
+      bytes_out_total_ += r.bytes;
+      stored_body_at_ += r.bytes;
+      if (stored_body_at_ < stored_body_end_) {
+        if (!tls_) client_writable_ = false;
+      } else {
+        stored_body_.reset();
+        stored_body_at_ = stored_body_end_ = 0;
+      }
+      note_send_progress();
+      return true;
+    case core::IoState::kWantWrite:
+    case core::IoState::kWantRead:
+      client_writable_ = false;
+      if (send_stalled_since_ms_ == 0) send_stalled_since_ms_ = worker_.loop().now_ms();
+      watch_client();
+      return false;
+    case core::IoState::kClosed:
+    case core::IoState::kFailed:
+      break;
+  }
+  close();
   return true;
 }
 
@@ -412,7 +449,7 @@ void Session::on_reload() {
   // Its listener is gone: an idle connection closes now (or once its last response is
   // out). Unlike a drain, no grace: a request sent after the reload must not be served by
   // a listener the operator removed.
-  if (client_out_.empty())
+  if (queued_for_client() == 0)
     close();
   else
     start_closing();

@@ -201,7 +201,7 @@ class Session final : public ClientConnection, public UpstreamOwner {
   void continue_after_wait(const http::MessageHead& head);
   // Writes a stored response as the answer (200, or 206 / 304 / 416 as the client's
   // Range and conditions ask); `instead_of_target`: a target's response is being dropped.
-  void serve_stored(const cache::Object& object, CacheExchange::Outcome outcome,
+  void serve_stored(const cache::ObjectPtr& object, CacheExchange::Outcome outcome,
                     bool instead_of_target);
   // A target's response head, for the cache: true when the cache answers instead (a 304
   // to its validators, or stale-if-error after a 5xx).
@@ -330,6 +330,17 @@ class Session final : public ClientConnection, public UpstreamOwner {
   // replay_, so their memory serves request after request.
   std::string cache_key_;
   std::string cache_url_;
+  // A stored body on its way to the client, sent from the store's memory once client_out_
+  // (which holds its head) is out: a hit of a large object copies no body bytes. Until it is
+  // out, nothing else is queued for the client (a next request waits).
+  cache::ObjectPtr stored_body_;
+  size_t stored_body_at_ = 0;
+  size_t stored_body_end_ = 0;
+  // Bytes queued for the client: client_out_ and what is left of stored_body_.
+  size_t queued_for_client() const {
+    return client_out_.size() + (stored_body_end_ - stored_body_at_);
+  }
+  bool flush_stored_body();
   std::string cache_request_head_;
   std::vector<http::Header> cache_request_fields_;
 };

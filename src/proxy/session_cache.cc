@@ -32,6 +32,11 @@ const char* cache_outcome_name(CacheExchange::Outcome outcome) {
 
 namespace {
 
+// Bodies up to this size are copied after their head (one send); larger ones are sent from
+// the store's memory. With make bench's 100 KiB hits, copying cost 15% of the CPU in the copy
+// and 6% in page faults on the grown buffer.
+constexpr size_t kCopiedBodyLimit = 16 * 1024;
+
 // RFC 9111 4.4: a successful unsafe request invalidates what is stored for its URI.
 bool is_unsafe(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "DELETE" || method == "PATCH";
@@ -149,10 +154,10 @@ bool Session::answer_from_store(const http::MessageHead& head) {
   if (!found) return false;
   switch (cache::decide(found->freshness(), c.request_cc, c.rule->ttl, core::unix_seconds())) {
     case cache::Use::kFresh:
-      serve_stored(*found, CacheExchange::Outcome::kHit, false);
+      serve_stored(found, CacheExchange::Outcome::kHit, false);
       return true;
     case cache::Use::kStaleAllowed:
-      serve_stored(*found, CacheExchange::Outcome::kStale, false);
+      serve_stored(found, CacheExchange::Outcome::kStale, false);
       return true;
     case cache::Use::kStaleWhileRevalidate:
       answer_stale_and_refresh(std::move(found), head);
@@ -173,12 +178,12 @@ void Session::answer_stale_and_refresh(cache::ObjectPtr stale, const http::Messa
   const std::shared_ptr<cache::Store>& store = snapshot_->config().cache_store;
   // One refresh per key at a time; the other requests meanwhile just get the stale answer.
   if (!c.get || store->join_fill(cache_key_, [] {}) != cache::Store::FillRole::kLeader) {
-    serve_stored(*stale, CacheExchange::Outcome::kStale, false);
+    serve_stored(stale, CacheExchange::Outcome::kStale, false);
     return;
   }
   c.lease = std::make_unique<FillLease>(store, cache_key_);
   cache_request_head_.assign(client_in_.data(), request_scanner_.head_length());
-  serve_stored(*stale, CacheExchange::Outcome::kStale, true);
+  serve_stored(stale, CacheExchange::Outcome::kStale, true);
   c.step = CacheExchange::Step::kRefreshing;
   c.stored = std::move(stale);
   forward_request(listener_->rules[static_cast<size_t>(exchange_.rule)], head);
@@ -260,8 +265,9 @@ void Session::continue_after_wait(const http::MessageHead& head) {
   forward_request(rule, head);
 }
 
-void Session::serve_stored(const cache::Object& object, CacheExchange::Outcome outcome,
+void Session::serve_stored(const cache::ObjectPtr& stored, CacheExchange::Outcome outcome,
                            bool instead_of_target) {
+  const cache::Object& object = *stored;
   CacheExchange& c = exchange_.cache;
   c.step = CacheExchange::Step::kAnswered;
   c.outcome = outcome;
@@ -307,7 +313,13 @@ void Session::serve_stored(const cache::Object& object, CacheExchange::Outcome o
                              client_out_, std::string_view(extra, static_cast<size_t>(n)),
                              listener_->tls.hsts_line, response_policy());
   if (!exchange_.request.head_method && length > 0) {
-    client_out_.append(body.data() + first, length);
+    if (length < kCopiedBodyLimit) {
+      client_out_.append(body.data() + first, length);
+    } else {
+      stored_body_ = stored;
+      stored_body_at_ = first;
+      stored_body_end_ = first + length;
+    }
     stats_->rule(exchange_.rule).cache_bytes_served.add(length);
   }
   stats_->rule(exchange_.rule).cache_outcomes[static_cast<size_t>(outcome)].add();
@@ -337,12 +349,12 @@ bool Session::cache_answers_response(const http::MessageHead& response) {
     // RFC 9111 4.3.4: the stored response, with the 304's fields, is fresh again.
     cache::ObjectPtr fresh = cache::Object::updated_by(*c.stored, response, c.request_time, now);
     store->insert(fresh);
-    serve_stored(*fresh, CacheExchange::Outcome::kRevalidated, true);
+    serve_stored(fresh, CacheExchange::Outcome::kRevalidated, true);
     return true;
   }
   if (response.status >= 500 &&
       cache::may_serve_on_error(c.stored->freshness(), c.request_cc, c.rule->ttl, now)) {
-    serve_stored(*c.stored, CacheExchange::Outcome::kStale, true);
+    serve_stored(c.stored, CacheExchange::Outcome::kStale, true);
     return true;
   }
   stats_->rule(exchange_.rule).cache_outcomes[static_cast<size_t>(c.outcome)].add();
@@ -355,7 +367,7 @@ bool Session::serve_stale_on_error() {
   if (!cache::may_serve_on_error(c.stored->freshness(), c.request_cc, c.rule->ttl,
                                  core::unix_seconds()))
     return false;
-  serve_stored(*c.stored, CacheExchange::Outcome::kStale, false);
+  serve_stored(c.stored, CacheExchange::Outcome::kStale, false);
   return true;
 }
 

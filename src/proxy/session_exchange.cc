@@ -77,7 +77,8 @@ bool Session::process_proxy_header() {
 }
 
 bool Session::process_request_bytes() {
-  if (client_in_.empty()) return false;
+  // A stored body still going out: the next response must not be queued before it.
+  if (client_in_.empty() || stored_body_) return false;
   if (phase_ == Phase::kProxyHeader) return process_proxy_header();
   size_t feed = 0;
   if (phase_ == Phase::kReadingHead) {

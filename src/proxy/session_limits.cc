@@ -70,7 +70,7 @@ void Session::count_body_bytes(size_t n) {
 }
 
 void Session::note_send_progress() {
-  if (client_out_.empty()) {
+  if (queued_for_client() == 0) {
     send_stalled_since_ms_ = 0;
     return;
   }
@@ -89,7 +89,7 @@ void Session::on_watchdog() {
   const config::ClientLimits& c = listener_->client_limits;
   const int64_t now = worker_.loop().now_ms();
   // Whatever got sent since the stall began counts as progress (note_send_progress).
-  if (!client_out_.empty() && send_stalled_since_ms_ != 0 &&
+  if (queued_for_client() != 0 && send_stalled_since_ms_ != 0 &&
       now - send_stalled_since_ms_ >= c.send_timeout_ms) {
     LOG_INFO("%s %s: the client read nothing for %lldms (send_timeout), closed", peer_ip_.c_str(),
              listener_->name.c_str(), static_cast<long long>(now - send_stalled_since_ms_));
@@ -118,7 +118,7 @@ void Session::on_watchdog() {
   }
   bool body_expected = phase_ == Phase::kExchange && !exchange_.request_complete &&
                        exchange_.body_window_start_ms != 0;
-  if (body_expected || !client_out_.empty()) watch_client();
+  if (body_expected || queued_for_client() != 0) watch_client();
 }
 
 }  // namespace ballast::proxy

@@ -22,7 +22,7 @@ void Session::log_request(const http::MessageHead& head) {
                                                      : "HTTP/1.1";
   // The request head is already in client_in_ (counted) and nothing of the response is out.
   exchange_.log.in_mark = bytes_in_total_ - client_in_.size();
-  exchange_.log.out_mark = bytes_out_total_ + client_out_.size();
+  exchange_.log.out_mark = bytes_out_total_ + queued_for_client();
 }
 
 void Session::log_forwarded(int rule, std::string_view request_id) {
@@ -71,7 +71,7 @@ void Session::log_exchange(int status_if_none) {
     r.response_s = static_cast<double>(end_us - exchange_.log.head_us) / 1e6;
   }
   r.received_bytes = bytes_in_total_ - client_in_.size() - exchange_.log.in_mark;
-  r.sent_bytes = bytes_out_total_ + client_out_.size() - exchange_.log.out_mark;
+  r.sent_bytes = bytes_out_total_ + queued_for_client() - exchange_.log.out_mark;
   r.request_id = exchange_.log.request_id;
   r.rule = exchange_.log.rule;
   r.target_group = exchange_.log.target_group;

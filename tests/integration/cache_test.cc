@@ -461,6 +461,50 @@ TEST(CacheTest, PurgesByUrlPrefixAndTagThroughTheApiAndCtl) {
   EXPECT_NE(list.log().find("x/range"), std::string::npos) << list.log();
 }
 
+std::string large_body() {
+  std::string body;
+  for (int i = 0; body.size() < 300000; ++i) body += "line " + std::to_string(i) + "\n";
+  return body;
+}
+
+TEST(CacheTest, LargeObjectsGoOutFromTheStoreInOrderWithPipelinedRequests) {
+  const std::string body = large_body();
+  RecordingServer target([&](const std::string& head) {
+    if (head.find("GET /small") == 0) return response("small", "Cache-Control: max-age=60\r\n");
+    return response(body, "Cache-Control: max-age=60\r\n");
+  });
+  Ballast lb(config(target.port(), "", "{ max_object_size: 1MiB }"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  ASSERT_EQ(get(lb.port(), "/big")->header("x-cache"), "MISS");
+  ASSERT_EQ(get(lb.port(), "/small")->header("x-cache"), "MISS");
+  // Three requests in one write: a large hit, a small hit, a large hit, answered in order.
+  Client c(lb.port());
+  std::string one = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_TRUE(c.send_raw(one + "GET /small HTTP/1.1\r\nHost: x\r\n\r\n" + one));
+  for (std::string expected : {body, std::string("small"), body}) {
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->header("x-cache"), "HIT");
+    EXPECT_TRUE(r->body == expected) << "a body of " << r->body.size() << " bytes";
+  }
+  // A range of a large object, and HTTP/2.
+  auto part = get(lb.port(), "/big", "Range: bytes=100000-199999\r\n");
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->status, 206);
+  EXPECT_TRUE(part->body == body.substr(100000, 100000));
+  // (nghttp's :authority is 127.0.0.1:port, another key than "x": its first request stores.)
+  std::string dir = make_temp_dir();
+  std::vector<std::string> argv = {"/usr/bin/nghttp", "-n", "-s", "-v",
+                                   "http://127.0.0.1:" + std::to_string(lb.port()) + "/big"};
+  Process first(argv, dir + "/first.log");
+  ASSERT_EQ(first.wait_exit(20000), 0) << first.log();
+  Process nghttp(argv, dir + "/nghttp.log");
+  ASSERT_EQ(nghttp.wait_exit(20000), 0) << nghttp.log();
+  EXPECT_NE(nghttp.log().find("x-cache: HIT"), std::string::npos) << nghttp.log();
+  EXPECT_NE(nghttp.log().find("content-length: " + std::to_string(body.size())), std::string::npos);
+  EXPECT_EQ(nghttp.log().find("recv RST_STREAM"), std::string::npos) << nghttp.log();
+}
+
 TEST(CacheTest, ReloadKeepsTheStore) {
   RecordingServer target(respond);
   Ballast lb(config(target.port()));
