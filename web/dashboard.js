@@ -144,6 +144,36 @@ async function drawAutoscaling(start, now) {
   return points;
 }
 
+// The response cache, per rule that caches: hit ratio, bytes served from the store and
+// evictions, each second. The section stays hidden while no rule caches.
+async function drawCache(start, now) {
+  const answer = await api("/api/v1/listeners");
+  const rules = [];
+  for (const l of answer.listeners) {
+    l.rules.forEach((r, i) => { if (r.cache) rules.push({ listener: l.name, rule: String(i) }); });
+  }
+  document.getElementById("cache").hidden = rules.length === 0;
+  const ratio = {}, bytes = {}, evictions = {};
+  await Promise.all(rules.map(async (r) => {
+    const label = r.listener + " rule " + r.rule;
+    const [hits, misses, served, evicted] = await Promise.all([
+      series("CacheHitCount", r, "Sum", start, now),
+      series("CacheMissCount", r, "Sum", start, now),
+      series("CacheBytesServed", r, "Sum", start, now),
+      series("CacheEvictionCount", r, "Sum", start, now)]);
+    const percent = new Map();
+    for (const [t, h] of hits) {
+      const total = h + (misses.get(t) || 0);
+      if (total > 0) percent.set(t, 100 * h / total);
+    }
+    ratio[label] = percent;
+    bytes[label] = served;
+    evictions[label] = evicted;
+  }));
+  return draw("chart-cache-hits", ratio, now) + draw("chart-cache-bytes", bytes, now) +
+         draw("chart-cache-evictions", evictions, now);
+}
+
 async function refresh() {
   const now = Math.floor(Date.now() / 1000);
   const start = now - WINDOW_S;
@@ -176,6 +206,7 @@ async function refresh() {
     points += draw("chart-latency", latency, now);
     points += draw("chart-healthy", healthy, now);
     points += await drawAutoscaling(start, now);
+    points += await drawCache(start, now);
     document.body.dataset.points = String(points);
     document.body.dataset.updated = String(now);
     document.getElementById("status").textContent =

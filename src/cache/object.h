@@ -11,6 +11,11 @@
 
 namespace ballast::cache {
 
+// Counts kept for whoever stores objects (a rule), which the store updates as it drops them.
+struct OwnerCounts {
+  std::atomic<uint64_t> evicted{0};
+};
+
 // A stored response. Immutable once made (the hit count aside), and shared by the store
 // and every exchange serving it, so a hit copies nothing but a reference: an object evicted
 // or replaced while a client still receives it lives until that client has it.
@@ -29,6 +34,7 @@ class Object {
     std::string fields;
     std::string body;
     StoredResponse freshness;
+    std::shared_ptr<OwnerCounts> owner;  // the storing rule's counts (null: none)
   };
   static std::shared_ptr<const Object> make(Parts parts);
   // A stored response updated by a 304 (RFC 9111 4.3.4): its freshness is worked out anew
@@ -49,6 +55,7 @@ class Object {
   const std::string& body() const { return parts_.body; }
   const std::string& fields() const { return parts_.fields; }
   const StoredResponse& freshness() const { return parts_.freshness; }
+  OwnerCounts* owner() const { return parts_.owner.get(); }
   // The stored head as a parsed one: status, reason, header views into fields(), and the
   // body's length as its Content-Length.
   const http::MessageHead& head() const { return head_; }

@@ -24,8 +24,7 @@ void Store::set_capacity(uint64_t bytes) {
   for (Shard& s : shards_) {
     core::MutexLock lock(s.mu);
     while (s.bytes > shard_capacity() && !s.lru.empty()) {
-      unlink(s, std::prev(s.lru.end()));
-      ++s.evictions;
+      evict(s, std::prev(s.lru.end()));
     }
   }
 }
@@ -39,6 +38,12 @@ void Store::unlink(Shard& s, std::list<ObjectPtr>::iterator it) {
   }
   s.bytes -= (*it)->charge();
   s.lru.erase(it);
+}
+
+void Store::evict(Shard& s, std::list<ObjectPtr>::iterator it) {
+  if (OwnerCounts* owner = (*it)->owner()) owner->evicted.fetch_add(1, std::memory_order_relaxed);
+  unlink(s, it);
+  ++s.evictions;
 }
 
 ObjectPtr Store::find(std::string_view key, const std::function<bool(const Object&)>& accepts) {
@@ -63,8 +68,7 @@ bool Store::make_room(Shard& s, uint64_t room, unsigned frequency) {
     // TinyLFU: the newcomer must be wanted more than what it replaces. A tie keeps the
     // incumbent, so a scan of keys asked for once never displaces anything.
     if (s.sketch->estimate((*victim)->hash()) >= frequency) return false;
-    unlink(s, victim);
-    ++s.evictions;
+    evict(s, victim);
   }
   return s.bytes + room <= shard_capacity();
 }

@@ -97,6 +97,8 @@ class Store {
   Shard& shard_of(uint64_t hash) { return shards_[hash >> 60]; }
   uint64_t shard_capacity() const { return capacity() / kShards; }
   void unlink(Shard& s, std::list<ObjectPtr>::iterator it) REQUIRES(s.mu);
+  // Unlinks for room, counting it (for the store and the object's owner).
+  void evict(Shard& s, std::list<ObjectPtr>::iterator it) REQUIRES(s.mu);
   // Evicts from the LRU end until `room` more bytes fit; false (nothing evicted beyond the
   // victims that lost) when a victim was asked for more often than `frequency`.
   bool make_room(Shard& s, uint64_t room, unsigned frequency) REQUIRES(s.mu);

@@ -222,6 +222,9 @@ struct RuleCacheConfig {
   // How long concurrent misses for one key wait for the one fetch before each goes to the
   // target itself.
   int64_t lock_timeout_ms = 5000;
+  // Counts for this rule's stored objects, which the store updates (evictions). A reload
+  // gives the rule new ones.
+  std::shared_ptr<cache::OwnerCounts> counts = std::make_shared<cache::OwnerCounts>();
   Location location;
 };
 

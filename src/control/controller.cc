@@ -543,6 +543,7 @@ void Controller::sample(int64_t second) {
   last_sample_ms_ = now_ms;
   metrics::Totals totals = metrics::sum_over_workers(metrics_);
   collector_.sample(second, totals, registry_, cpu_percent, static_cast<double>(p.resident_bytes));
+  collector_.sample_cache(second, totals, *config_);
   evaluate_alarms(second + 1);
   autoscaler_.sample(second, totals, now_ms);
 }

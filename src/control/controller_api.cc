@@ -94,6 +94,7 @@ json listener_json(const config::ListenerConfig& l) {
       for (const auto& f : r.forward)
         fwd.push_back({{"target_group", f.target_group}, {"weight", f.weight}});
       rule["forward"] = fwd;
+      if (r.cache.enabled) rule["cache"] = true;
     } else {
       rule["status"] = r.status;
     }

@@ -99,11 +99,26 @@ nlohmann::json group_counters(const metrics::Totals& totals, const std::string& 
 namespace {
 template <typename Map, typename LabelFn>
 void write_cache_metrics(PrometheusWriter& w, const Map& rules, LabelFn rule_labels,
-                         const cache::Store* store) {
+                         const cache::Store* store, const config::Config& config) {
+  // The counts of a rule that caches, by its key in `rules` (null: it does not cache).
+  auto cache_rule = [&](const std::pair<std::string, size_t>& key) -> const cache::OwnerCounts* {
+    for (const auto& l : config.listeners) {
+      if (l.name == key.first && key.second < l.rules.size() && l.rules[key.second].cache.enabled)
+        return l.rules[key.second].cache.counts.get();
+    }
+    return nullptr;
+  };
   write_cache_outcomes(w, rules, rule_labels);
   family(w, "ballast_rule_cache_coalesced_total", Type::kCounter,
          "Cache misses that waited for another request's fetch of the same key.", rules,
          rule_labels, [](const metrics::RuleTotals& r) { return r.cache_coalesced; });
+  w.family("ballast_rule_cache_evictions_total", Type::kCounter,
+           "Objects each caching rule stored that the cache pushed out for room (counted "
+           "from the rule's last reload).");
+  for (const auto& entry : rules) {
+    if (const auto* c = cache_rule(entry.first))
+      w.sample(rule_labels(entry.first), static_cast<double>(c->evicted.load()));
+  }
   family(w, "ballast_rule_cache_served_bytes_total", Type::kCounter,
          "Response body bytes each rule served from the cache.", rules, rule_labels,
          [](const metrics::RuleTotals& r) { return r.cache_bytes_served; });
@@ -207,7 +222,7 @@ std::string Controller::render_prometheus() {
       w, "ballast_rule_responses_total",
       "Responses to requests each rule matched, by status class.", rules, rule_labels,
       [](const metrics::RuleTotals& r) -> const auto& { return r.responses; });
-  write_cache_metrics(w, rules, rule_labels, cache_store_.get());
+  write_cache_metrics(w, rules, rule_labels, cache_store_.get(), *config_);
 
   family(w, "ballast_target_group_requests_total", Type::kCounter,
          "Requests sent to the group's targets.", groups, group_labels,

@@ -1,6 +1,7 @@
 #include "control/metrics_collector.h"
 
 #include "metrics/totals.h"
+#include "proxy/cache_exchange.h"
 
 namespace ballast::control {
 
@@ -72,6 +73,32 @@ void MetricsCollector::sample(int64_t second, const metrics::Totals& totals,
   }
   store_.record(Key{"CPUUtilization", {}}, Kind::kGauge, second, cpu_percent);
   store_.record(Key{"ResidentMemoryBytes", {}}, Kind::kGauge, second, resident_bytes);
+}
+
+void MetricsCollector::sample_cache(int64_t second, const metrics::Totals& totals,
+                                    const config::Config& config) {
+  using Outcome = proxy::CacheExchange::Outcome;
+  auto outcome = [](const metrics::RuleTotals& r, Outcome o) {
+    return static_cast<double>(r.cache_outcomes[static_cast<size_t>(o)]);
+  };
+  for (const auto& l : config.listeners) {
+    auto it = totals.listeners.find(l.name);
+    for (size_t i = 0; i < l.rules.size() && i < metrics::ListenerStats::kMaxRules; ++i) {
+      if (!l.rules[i].cache.enabled) continue;
+      auto key = [&](const std::string& metric) {
+        return Key{metric, {{"listener", l.name}, {"rule", std::to_string(i)}}};
+      };
+      metrics::RuleTotals r =
+          it == totals.listeners.end() ? metrics::RuleTotals{} : it->second.rules[i];
+      count(key("CacheHitCount"), second,
+            outcome(r, Outcome::kHit) + outcome(r, Outcome::kStale) +
+                outcome(r, Outcome::kRevalidated));
+      count(key("CacheMissCount"), second, outcome(r, Outcome::kMiss));
+      count(key("CacheBytesServed"), second, static_cast<double>(r.cache_bytes_served));
+      count(key("CacheEvictionCount"), second,
+            static_cast<double>(l.rules[i].cache.counts->evicted.load()));
+    }
+  }
 }
 
 }  // namespace ballast::control

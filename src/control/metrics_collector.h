@@ -2,6 +2,7 @@
 #include <map>
 #include <string>
 
+#include "config/config.h"
 #include "control/target_registry.h"
 #include "metrics/count_deltas.h"
 #include "metrics/metrics_registry.h"
@@ -19,6 +20,10 @@ class MetricsCollector {
 
   void sample(int64_t unix_second, const metrics::Totals& totals, const TargetRegistry& targets,
               double cpu_percent, double resident_bytes);
+  // The response cache: per caching rule of `config`, hits (fresh, stale and revalidated),
+  // misses, bytes served from the store and evictions of its objects.
+  void sample_cache(int64_t unix_second, const metrics::Totals& totals,
+                    const config::Config& config);
 
  private:
   using Key = metrics::TimeSeriesStore::SeriesKey;

@@ -411,6 +411,7 @@ void Session::start_capture(const http::MessageHead& response, bool coded,
                         vary_accept_encoding, fields);
   parts->fields.assign(fields.data(), fields.size());
   parts->freshness = facts;
+  parts->owner = c.rule->counts;
   if (response.has_content_length) parts->body.reserve(response.content_length);
   c.capture = std::move(parts);
 }

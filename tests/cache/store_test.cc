@@ -104,12 +104,20 @@ TEST(StoreTest, AnObjectAskedForOftenIsAdmittedOverColdOnes) {
   EXPECT_GE(store.totals().evictions, 1u);
 }
 
-TEST(StoreTest, SmallerCapacityEvictsAtOnce) {
+TEST(StoreTest, SmallerCapacityEvictsAtOnceAndTellsTheOwners) {
   Store store(16 << 20);
-  for (int i = 0; i < 100; ++i) store.insert(object("/o" + std::to_string(i), 1000));
+  auto owner = std::make_shared<OwnerCounts>();
+  for (int i = 0; i < 100; ++i) {
+    Object::Parts p;
+    p.key = p.url = "/o" + std::to_string(i);
+    p.body.assign(1000, 'x');
+    p.owner = owner;
+    store.insert(Object::make(std::move(p)));
+  }
   store.set_capacity(16 * 4096);
   EXPECT_LE(store.totals().bytes, 16u * 4096);
   EXPECT_GT(store.totals().evictions, 0u);
+  EXPECT_EQ(owner->evicted.load(), store.totals().evictions);
 }
 
 TEST(StoreTest, PurgesByUrlPrefixAndTag) {

@@ -505,6 +505,29 @@ TEST(CacheTest, LargeObjectsGoOutFromTheStoreInOrderWithPipelinedRequests) {
   EXPECT_EQ(nghttp.log().find("recv RST_STREAM"), std::string::npos) << nghttp.log();
 }
 
+TEST(CacheTest, EvictionsAreCountedForTheRuleThatStored) {
+  RecordingServer target([](const std::string&) {
+    return response(std::string(20000, 'e'), "Cache-Control: max-age=300\r\n");
+  });
+  // 1 MiB: shards of 64 KiB, three objects of 20 KB each.
+  Ballast lb("cache: { memory: 1MiB }\n" + config(target.port(), "", "{ max_object_size: 64KiB }"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  // URLs asked for once fill the shards; then others asked for three times each push them
+  // out (a newcomer must have been asked for more often than what it replaces).
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(get(lb.port(), "/cold" + std::to_string(i)));
+  for (int i = 0; i < 100; ++i) {
+    for (int ask = 0; ask < 3; ++ask) ASSERT_TRUE(get(lb.port(), "/hot" + std::to_string(i)));
+  }
+  double store_evictions = metric_value(lb.admin_port(), "ballast_cache_evictions_total");
+  // The store held 48 (16 shards of 3): about as many cold ones were pushed out.
+  EXPECT_GE(store_evictions, 40)
+      << admin_call(lb.admin_port(), "GET", "/api/v1/cache?limit=2").body;
+  EXPECT_EQ(metric_value(lb.admin_port(),
+                         "ballast_rule_cache_evictions_total{listener=\"web\",rule=\"0\"}"),
+            store_evictions);
+  EXPECT_LE(metric_value(lb.admin_port(), "ballast_cache_bytes"), 1 << 20);
+}
+
 TEST(CacheTest, ReloadKeepsTheStore) {
   RecordingServer target(respond);
   Ballast lb(config(target.port()));

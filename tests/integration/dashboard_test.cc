@@ -110,6 +110,32 @@ TEST(DashboardTest, ChartsHaveDataAndTablesListTargetsAndAlarms) {
   EXPECT_EQ(load.failed(), 0) << load.first_failure();
 }
 
+TEST(DashboardTest, TheCacheSectionShowsHitRatioPerRule) {
+  DemoBackend a("a");
+  std::string yaml = proxy_config({a.port()});
+  yaml =
+      replace_all(yaml, "      - forward: { target_group: app }\n",
+                  "      - forward: { target_group: app }\n        cache: { default_ttl: 60s }\n");
+  Ballast lb(yaml);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  LoadLoop load(lb.port(), 2, "/");
+  ASSERT_TRUE(load.wait_for_more(200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // a few per-second samples
+  std::string dir = make_temp_dir();
+  int code = -1;
+  std::string dom =
+      chromium("http://" + loopback(lb.admin_port()) + "/", {"--dump-dom"}, dir, &code);
+  ASSERT_EQ(code, 0) << dom;
+  EXPECT_EQ(dom.find("<section id=\"cache\" hidden"), std::string::npos) << "shown: a rule caches";
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(dom, m, std::regex("id=\"chart-cache-hits\"[^>]*data-points=\"(\\d+)\"")))
+      << dom;
+  EXPECT_GT(std::stoi(m[1]), 1) << "the hit ratio chart drew points";
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << load.first_failure();
+}
+
 TEST(DashboardTest, StaticFilesNeedNoTokenButTheApiDoes) {
   DemoBackend a("a");
   Ballast lb(proxy_config({a.port()}) + "admin:\n  bind: 127.0.0.1:${ADMIN_PORT}\n  token: t\n");
