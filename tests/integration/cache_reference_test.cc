@@ -12,9 +12,9 @@
 #include <csignal>
 #include <ctime>
 #include <map>
-#include <mutex>
 #include <thread>
 
+#include "core/thread_annotations.h"
 #include "support/http_client.h"
 #include "support/ports.h"
 #include "support/process.h"
@@ -40,7 +40,7 @@ class Origin {
   Origin() : server_([this](const std::string& head) { return answer(head); }) {}
   uint16_t port() const { return server_.port(); }
   int asked(const std::string& path) {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     return asked_[path];
   }
 
@@ -51,7 +51,7 @@ class Origin {
     std::string path = head.substr(sp + 1, head.find(' ', sp + 1) - sp - 1);
     int n;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      core::MutexLock lock(mu_);
       n = ++asked_[path];
     }
     int64_t now = ::time(nullptr);
@@ -101,8 +101,8 @@ class Origin {
     return it == fields.end() ? std::string() : it->second;
   }
 
-  std::mutex mu_;
-  std::map<std::string, int> asked_;
+  core::Mutex mu_;
+  std::map<std::string, int> asked_ GUARDED_BY(mu_);
   RecordingServer server_;
 };
 
