@@ -31,7 +31,7 @@ SANITIZE_DIR ?= build-asan
 TSAN_DIR ?= build-tsan
 SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
-TSAN_IN_PROCESS = EventLoop|Completion|RateLimiter|StoreTest|AdminRouter|AdminServer
+TSAN_IN_PROCESS = EventLoop|Completion|RateLimiter|StoreTest|DiskTierTest|AdminRouter|AdminServer
 TSAN_DRIVEN = ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves
 # The testssl.sh audit checks ballast's TLS settings, the same in every build: once is enough.
 ASAN_SKIP = TestsslFindsNothing

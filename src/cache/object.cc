@@ -16,9 +16,10 @@ std::shared_ptr<const Object> Object::make(Parts parts) {
 }
 
 std::shared_ptr<const Object> Object::make_updated(Parts parts, int64_t request_time,
-                                                   int64_t response_time) {
+                                                   int64_t response_time, int64_t age_value) {
   auto* object = new Object(std::move(parts));
   object->parts_.freshness = stored_response_of(object->head_, request_time, response_time);
+  object->parts_.freshness.age_value = age_value;
   return std::shared_ptr<const Object>(object);
 }
 

@@ -39,8 +39,9 @@ class Object {
   static std::shared_ptr<const Object> make(Parts parts);
   // A stored response updated by a 304 (RFC 9111 4.3.4): its freshness is worked out anew
   // from its (updated) fields, with the revalidation's request and response times.
+  // `age_value`: the Age the response came with (a file read back keeps it).
   static std::shared_ptr<const Object> make_updated(Parts parts, int64_t request_time,
-                                                    int64_t response_time);
+                                                    int64_t response_time, int64_t age_value = 0);
   // `stored` as a 304 (`update`) to its validators leaves it: the same body, the 304's fields
   // in place of the stored ones of their names (RFC 9111 3.2), fresh from the revalidation.
   static std::shared_ptr<const Object> updated_by(const Object& stored,

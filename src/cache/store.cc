@@ -49,17 +49,23 @@ void Store::evict(Shard& s, std::list<ObjectPtr>::iterator it) {
 ObjectPtr Store::find(std::string_view key, const std::function<bool(const Object&)>& accepts) {
   uint64_t hash = Object::hash_key(key);
   Shard& s = shard_of(hash);
-  core::MutexLock lock(s.mu);
-  s.sketch->increment(hash);
-  auto bucket = s.index.find(hash);
-  if (bucket == s.index.end()) return nullptr;
-  for (auto it : bucket->second) {
-    const Object& o = **it;
-    if (o.key() != key || !accepts(o)) continue;
-    s.lru.splice(s.lru.begin(), s.lru, it);
-    return *it;
+  {
+    core::MutexLock lock(s.mu);
+    s.sketch->increment(hash);
+    if (auto bucket = s.index.find(hash); bucket != s.index.end()) {
+      for (auto it : bucket->second) {
+        const Object& o = **it;
+        if (o.key() != key || !accepts(o)) continue;
+        s.lru.splice(s.lru.begin(), s.lru, it);
+        return *it;
+      }
+    }
   }
-  return nullptr;
+  if (!disk_) return nullptr;
+  // Read without the shard's lock: other workers' lookups do not wait for the file.
+  ObjectPtr from_disk = disk_->get(key, accepts);
+  if (from_disk) insert_in_memory(from_disk);
+  return from_disk;
 }
 
 bool Store::make_room(Shard& s, uint64_t room, unsigned frequency) {
@@ -74,6 +80,13 @@ bool Store::make_room(Shard& s, uint64_t room, unsigned frequency) {
 }
 
 Store::Outcome Store::insert(ObjectPtr object) {
+  Outcome outcome = insert_in_memory(object);
+  // Written even when memory had no room for it: the disk is the larger tier.
+  if (disk_ && outcome != Outcome::kTooLarge) disk_->put(std::move(object));
+  return outcome;
+}
+
+Store::Outcome Store::insert_in_memory(const ObjectPtr& object) {
   Shard& s = shard_of(object->hash());
   core::MutexLock lock(s.mu);
   if (object->charge() > shard_capacity()) return Outcome::kTooLarge;
@@ -100,6 +113,8 @@ Store::Outcome Store::insert(ObjectPtr object) {
 }
 
 size_t Store::remove(std::string_view key) {
+  if (disk_)
+    disk_->drop([&](std::string_view k, std::string_view, const auto&) { return k == key; });
   uint64_t hash = Object::hash_key(key);
   Shard& s = shard_of(hash);
   core::MutexLock lock(s.mu);
@@ -135,18 +150,25 @@ size_t Store::purge_where(Drop drop) {
   return dropped;
 }
 
-size_t Store::purge(PurgeBy by, std::string_view value) {
-  switch (by) {
-    case PurgeBy::kUrl:
-      return purge_where([&](const Object& o) { return o.url() == value; });
-    case PurgeBy::kPrefix:
-      return purge_where([&](const Object& o) { return o.url().starts_with(value); });
-    case PurgeBy::kTag:
-      return purge_where([&](const Object& o) {
-        return std::find(o.tags().begin(), o.tags().end(), value) != o.tags().end();
-      });
-  }
-  return 0;
+size_t Store::purge(PurgeBy by, std::string_view value, size_t* from_disk) {
+  auto matches = [by, value](std::string_view url, const std::vector<std::string>& tags) {
+    switch (by) {
+      case PurgeBy::kUrl:
+        return url == value;
+      case PurgeBy::kPrefix:
+        return url.starts_with(value);
+      case PurgeBy::kTag:
+        return std::find(tags.begin(), tags.end(), value) != tags.end();
+    }
+    return false;
+  };
+  // The disk first: an object purged from memory must not come back from there.
+  size_t disk =
+      disk_ ? disk_->drop([&](std::string_view, std::string_view url,
+                              const std::vector<std::string>& tags) { return matches(url, tags); })
+            : 0;
+  if (from_disk != nullptr) *from_disk = disk;
+  return purge_where([&](const Object& o) { return matches(o.url(), o.tags()); });
 }
 
 Store::FillRole Store::join_fill(std::string_view key, std::function<void()> wake) {

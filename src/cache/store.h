@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cache/disk_tier.h"
 #include "cache/frequency_sketch.h"
 #include "cache/object.h"
 #include "core/thread_annotations.h"
@@ -34,6 +35,11 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // The optional disk tier: every stored object is also written there, and a memory miss
+  // looks there before it is a miss. Attached once, before any other thread uses the store.
+  void attach_disk(std::unique_ptr<DiskTier> disk) { disk_ = std::move(disk); }
+  DiskTier* disk() const { return disk_.get(); }
+
   // A reload may change it; a smaller store evicts down to it at once.
   void set_capacity(uint64_t bytes);
   uint64_t capacity() const { return capacity_.load(std::memory_order_relaxed); }
@@ -41,18 +47,21 @@ class Store {
   uint64_t max_object_charge() const { return capacity() / kShards; }
 
   // The stored variant of `key` that `accepts` takes (called under the shard's lock, once
-  // per variant), moved to the front of its LRU list; or null. Counts the access.
+  // per variant), moved to the front of its LRU list; or, on a memory miss, the disk tier's
+  // (read, and stored in memory again); or null. Counts the access.
   ObjectPtr find(std::string_view key, const std::function<bool(const Object&)>& accepts);
 
   enum class Outcome { kStored, kNotAdmitted, kTooLarge };
-  // Stores `object`, replacing the variant of its key with the same selection.
+  // Stores `object`, replacing the variant of its key with the same selection (and queues
+  // it for the disk tier).
   Outcome insert(ObjectPtr object);
   // Drops every variant of `key` (an unsafe request changed the resource: RFC 9111 4.4).
   size_t remove(std::string_view key);
 
-  // Purges, by exact URL (host and target), by URL prefix, or by tag; the number dropped.
+  // Purges, by exact URL (host and target), by URL prefix, or by tag: the number dropped
+  // from memory (and, in `from_disk`, the disk tier's files dropped).
   enum class PurgeBy { kUrl, kPrefix, kTag };
-  size_t purge(PurgeBy by, std::string_view value);
+  size_t purge(PurgeBy by, std::string_view value, size_t* from_disk = nullptr);
 
   // Request coalescing: the first miss for a key fetches it (kLeader) and must call
   // end_fill(); later misses (kFollower) are woken by end_fill() through `wake` (called
@@ -105,8 +114,11 @@ class Store {
   template <typename Drop>
   size_t purge_where(Drop drop);
 
+  Outcome insert_in_memory(const ObjectPtr& object);
+
   std::atomic<uint64_t> capacity_;
   std::array<Shard, kShards> shards_;
+  std::unique_ptr<DiskTier> disk_;
 };
 
 }  // namespace ballast::cache

@@ -565,6 +565,10 @@ struct Config {
   // with a cache share: the process's, kept across reloads (null: no rule caches).
   uint64_t cache_memory = uint64_t{256} << 20;
   Location cache_location;
+  // The cache's disk tier (`cache: { disk: { path, size } }`; empty path: none), so that a
+  // restart starts warm. Read at start only.
+  std::string cache_disk_path;
+  uint64_t cache_disk_size = uint64_t{1} << 30;
   std::shared_ptr<cache::Store> cache_store;
 
   unsigned effective_workers() const;

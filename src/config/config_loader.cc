@@ -510,6 +510,18 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
     MapReader c(r.node("cache"), r.child_path("cache"), errors);
     config.cache_location = c.location();
     if (auto v = c.size("memory", uint64_t{1} << 20, uint64_t{1} << 40)) config.cache_memory = *v;
+    if (c.has("disk")) {
+      MapReader d(c.node("disk"), c.child_path("disk"), errors);
+      if (auto v = d.string("path", true)) {
+        config.cache_disk_path = *v;
+        if (v->empty()) errors.add(d.location(), d.child_path("path"), "must not be empty");
+      }
+      if (auto v = d.size("size", uint64_t{1} << 20, uint64_t{1} << 50))
+        config.cache_disk_size = *v;
+      d.finish();
+    } else {
+      c.node("disk");
+    }
     c.finish();
   } else {
     r.node("cache");
@@ -574,6 +586,11 @@ LoadResult load_config_string(const std::string& text, const std::string& name,
   Config config;
   config.source = name;
   read_root(root, config, result.errors);
+  // Like the TLS files: a relative cache folder is taken from the configuration's folder.
+  if (!config.cache_disk_path.empty() && config.cache_disk_path[0] != '/') {
+    std::filesystem::path base = std::filesystem::path(name).parent_path();
+    config.cache_disk_path = (base / config.cache_disk_path).lexically_normal().string();
+  }
   // Cross-checks run even after local errors, so one pass reports everything; they skip
   // values that failed to read (those are reported already).
   validate(config, result.errors);

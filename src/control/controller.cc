@@ -173,6 +173,15 @@ bool Controller::start(std::string* error) {
   registry_.load(*config_, loop_.now_ms());
   auto memberships = registry_.take_changes();
   if (!open_log_files(*config_, &log_files_, error)) return false;
+  if (cache_store_ && !config_->cache_disk_path.empty()) {
+    auto disk = cache::DiskTier::open(config_->cache_disk_path, config_->cache_disk_size, error);
+    if (!disk) return false;
+    cache::DiskTier::Totals found = disk->totals();
+    LOG_INFO("cache: disk tier %s holds %llu object(s), %llu bytes", disk->dir().c_str(),
+             static_cast<unsigned long long>(found.objects),
+             static_cast<unsigned long long>(found.bytes));
+    cache_store_->attach_disk(std::move(disk));
+  }
   unsigned n = config_->effective_workers();
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<proxy::Worker>(config_, i, breakers_, this, &metrics_,
@@ -354,6 +363,10 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
   auto limiters = limiters_for(*next);
   registry_.load(*next, loop_.now_ms());
   if (cache_store_) cache_store_->set_capacity(next->cache_memory);
+  if (next->cache_disk_path != config_->cache_disk_path ||
+      (!next->cache_disk_path.empty() && next->cache_disk_size != config_->cache_disk_size)) {
+    LOG_WARN("reload: cache.disk stays as it was until restart");
+  }
   std::vector<std::shared_ptr<const proxy::GroupMembership>> memberships(
       next->target_groups.size());
   for (auto& [group, m] : registry_.take_changes()) memberships[group] = std::move(m);

@@ -90,10 +90,11 @@ void Controller::add_cache_routes() {
       throw admin::ClientError(400, "the body needs \"url\", \"prefix\" or \"tag\"");
     std::string value = body[field].get<std::string>();
     if (by != cache::Store::PurgeBy::kTag) value = without_scheme(value);
-    size_t purged = cache_store_ ? cache_store_->purge(by, value) : 0;
-    LOG_INFO("admin: cache purge by %s \"%s\": %zu object(s)", field.c_str(), value.c_str(),
-             purged);
-    return ok_json({{"purged", purged}, {field, value}});
+    size_t from_disk = 0;
+    size_t purged = cache_store_ ? cache_store_->purge(by, value, &from_disk) : 0;
+    LOG_INFO("admin: cache purge by %s \"%s\": %zu object(s), %zu file(s)", field.c_str(),
+             value.c_str(), purged, from_disk);
+    return ok_json({{"purged", purged}, {"purged_from_disk", from_disk}, {field, value}});
   });
 }
 

@@ -139,6 +139,20 @@ void write_cache_metrics(PrometheusWriter& w, const Map& rules, LabelFn rule_lab
         "they would have pushed out).",
         c.not_admitted);
   gauge("ballast_cache_purged_total", Type::kCounter, "Objects removed by purges.", c.purged);
+  if (const cache::DiskTier* disk = store->disk()) {
+    cache::DiskTier::Totals d = disk->totals();
+    gauge("ballast_cache_disk_objects", Type::kGauge, "Responses in the cache's disk tier.",
+          d.objects);
+    gauge("ballast_cache_disk_bytes", Type::kGauge, "Bytes of the disk tier's files.", d.bytes);
+    gauge("ballast_cache_disk_reads_total", Type::kCounter,
+          "Objects read back from the disk tier on a memory miss.", d.reads);
+    gauge("ballast_cache_disk_writes_total", Type::kCounter, "Files the disk tier wrote.",
+          d.writes);
+    gauge("ballast_cache_disk_write_drops_total", Type::kCounter,
+          "Objects not written: the disk tier's queue was full.", d.write_drops);
+    gauge("ballast_cache_disk_evictions_total", Type::kCounter,
+          "Files the disk tier removed for room.", d.evictions);
+  }
 }
 }  // namespace
 

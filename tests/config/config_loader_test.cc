@@ -633,6 +633,14 @@ TEST(ConfigLoaderTest, Cache) {
     EXPECT_NE(errors.find(message), std::string::npos) << extra << errors;
     EXPECT_NE(errors.find("r.yaml:"), std::string::npos) << errors;
   }
+  auto disk = load_rule_extra("        cache: true\ncache: { disk: { path: store, size: 2GiB } }\n");
+  ASSERT_TRUE(disk.config) << errors_of(disk);
+  EXPECT_EQ(disk.config->cache_disk_path, "store") << "relative to the file's folder (here none)";
+  EXPECT_EQ(disk.config->cache_disk_size, uint64_t{2} << 30);
+  EXPECT_NE(errors_of(load_rule_extra("        cache: true\ncache: { disk: { size: 1GiB } }\n"))
+                .find("cache.disk.path: required key \"path\" is missing"),
+            std::string::npos)
+      << errors_of(load_rule_extra("        cache: true\ncache: { disk: { size: 1GiB } }\n"));
   auto fixed = load_config_string(
       "listeners:\n  - name: w\n    bind: 127.0.0.1:1\n    rules:\n"
       "      - fixed_response: { status: 200 }\n        cache: true\n",

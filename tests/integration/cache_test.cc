@@ -527,6 +527,40 @@ TEST(CacheTest, EvictionsAreCountedForTheRuleThatStored) {
   EXPECT_LE(metric_value(lb.admin_port(), "ballast_cache_bytes"), 1 << 20);
 }
 
+TEST(CacheTest, TheDiskTierServesAfterARestart) {
+  RecordingServer target(respond);
+  std::string dir = make_temp_dir();
+  std::string yaml = "cache: { memory: 64MiB, disk: { path: " + dir + "/cache, size: 64MiB } }\n" +
+                     config(target.port());
+  std::string first_body;
+  {
+    Ballast lb(yaml);
+    ASSERT_TRUE(lb.ready()) << lb.process().log();
+    auto first = get(lb.port(), "/fresh");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->header("x-cache"), "MISS");
+    first_body = first->body;
+    EXPECT_TRUE(within(5, [&] {
+      return metric_value(lb.admin_port(), "ballast_cache_disk_writes_total") == 1;
+    })) << admin_call(lb.admin_port(), "GET", "/metrics").body;
+  }
+  size_t fetched = target.requests();
+  Ballast again(yaml);  // a new process: its memory is empty
+  ASSERT_TRUE(again.ready()) << again.process().log();
+  EXPECT_NE(again.process().log().find("holds 1 object(s)"), std::string::npos)
+      << again.process().log();
+  auto warm = get(again.port(), "/fresh");
+  ASSERT_TRUE(warm);
+  EXPECT_EQ(warm->header("x-cache"), "HIT");
+  EXPECT_EQ(warm->body, first_body);
+  EXPECT_EQ(target.requests(), fetched) << "answered from the disk tier";
+  EXPECT_EQ(metric_value(again.admin_port(), "ballast_cache_disk_reads_total"), 1);
+  // A purge reaches the disk too.
+  auto purged =
+      admin_call(again.admin_port(), "POST", "/api/v1/cache/purge", R"({"url": "x/fresh"})");
+  EXPECT_NE(purged.body.find("\"purged_from_disk\": 1"), std::string::npos) << purged.body;
+}
+
 TEST(CacheTest, ReloadKeepsTheStore) {
   RecordingServer target(respond);
   Ballast lb(config(target.port()));
