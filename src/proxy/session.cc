@@ -287,71 +287,62 @@ void Session::handle_client_eof() {
   }
 }
 
-bool Session::flush_client() {
-  if (client_out_.empty() && stored_body_) return flush_stored_body();
-  if (client_out_.empty() || !client_writable_ || phase_ == Phase::kClosed) return false;
-  if (!flush_now_) {
-    flush_wanted_ = true;
-    return false;
-  }
-  core::IoResult r = send_to_client(client_out_.data(), client_out_.size());
+Session::SendOutcome Session::send_queued(const char* data, size_t n, size_t* sent) {
+  core::IoResult r = send_to_client(data, n);
   switch (r.state) {
     case core::IoState::kOk:
       if (port_ == nullptr) stats_->bytes_out.add(r.bytes);
       bytes_out_total_ += r.bytes;
       // TLS writes a record per call; only a plain socket's short send means it is full.
-      if (r.bytes < client_out_.size() && !tls_) client_writable_ = false;
-      client_out_.consume(r.bytes);
-      if (client_out_.empty() && stored_body_ && client_writable_) flush_stored_body();
-      note_send_progress();
-      if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
-      return true;
+      if (r.bytes < n && !tls_) client_writable_ = false;
+      *sent = r.bytes;
+      return SendOutcome::kSent;
     case core::IoState::kWantWrite:
     case core::IoState::kWantRead:  // TLS: the next readiness event retries
       client_writable_ = false;
       if (send_stalled_since_ms_ == 0) send_stalled_since_ms_ = worker_.loop().now_ms();
       watch_client();
-      return false;
+      return SendOutcome::kBlocked;
     case core::IoState::kClosed:
     case core::IoState::kFailed:
       break;
   }
   close();  // the client went away
-  return true;
+  return SendOutcome::kClosed;
 }
 
-bool Session::flush_stored_body() {
-  if (!client_writable_ || phase_ == Phase::kClosed) return false;
+bool Session::flush_client() {
+  if (queued_for_client() == 0 || !client_writable_ || phase_ == Phase::kClosed) return false;
   if (!flush_now_) {
     flush_wanted_ = true;
     return false;
   }
-  core::IoResult r = send_to_client(stored_body_->body().data() + stored_body_at_,
-                                    stored_body_end_ - stored_body_at_);
-  switch (r.state) {
-    case core::IoState::kOk:
-      if (port_ == nullptr) stats_->bytes_out.add(r.bytes);
-      bytes_out_total_ += r.bytes;
-      stored_body_at_ += r.bytes;
-      if (stored_body_at_ < stored_body_end_) {
-        if (!tls_) client_writable_ = false;
-      } else {
+  // The queue first (heads, and bodies that were copied), then a stored body straight from
+  // the store's memory.
+  bool progress = false;
+  size_t sent = 0;
+  if (!client_out_.empty()) {
+    SendOutcome o = send_queued(client_out_.data(), client_out_.size(), &sent);
+    if (o != SendOutcome::kSent) return o == SendOutcome::kClosed;
+    client_out_.consume(sent);
+    progress = true;
+  }
+  if (client_out_.empty() && stored_body_ && client_writable_) {
+    SendOutcome o = send_queued(stored_body_->body().data() + stored_body_at_,
+                                stored_body_end_ - stored_body_at_, &sent);
+    if (o == SendOutcome::kClosed) return true;
+    if (o == SendOutcome::kSent) {
+      progress = true;
+      stored_body_at_ += sent;
+      if (stored_body_at_ == stored_body_end_) {
         stored_body_.reset();
         stored_body_at_ = stored_body_end_ = 0;
       }
-      note_send_progress();
-      return true;
-    case core::IoState::kWantWrite:
-    case core::IoState::kWantRead:
-      client_writable_ = false;
-      if (send_stalled_since_ms_ == 0) send_stalled_since_ms_ = worker_.loop().now_ms();
-      watch_client();
-      return false;
-    case core::IoState::kClosed:
-    case core::IoState::kFailed:
-      break;
+    }
   }
-  close();
+  if (!progress) return false;
+  note_send_progress();
+  if (client_out_.empty() && phase_ == Phase::kReadingHead) release_idle_buffers();
   return true;
 }
 

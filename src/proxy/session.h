@@ -340,7 +340,10 @@ class Session final : public ClientConnection, public UpstreamOwner {
   size_t queued_for_client() const {
     return client_out_.size() + (stored_body_end_ - stored_body_at_);
   }
-  bool flush_stored_body();
+  // One send to the client, counted; kBlocked: the socket is full (the watchdog watches),
+  // kClosed: the client went away (the session is closed).
+  enum class SendOutcome { kSent, kBlocked, kClosed };
+  SendOutcome send_queued(const char* data, size_t n, size_t* sent);
   std::string cache_request_head_;
   std::vector<http::Header> cache_request_fields_;
 };
