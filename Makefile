@@ -32,7 +32,7 @@ TSAN_DIR ?= build-tsan
 SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 TSAN_IN_PROCESS = EventLoop|Completion|RateLimiter|StoreTest|DiskTierTest|AdminRouter|AdminServer
-TSAN_DRIVEN = ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves
+TSAN_DRIVEN = CacheTest.TwoHundred|CacheTest.StaleWhile|CacheTest.TheDiskTier|ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves
 # The testssl.sh audit checks ballast's TLS settings, the same in every build: once is enough.
 ASAN_SKIP = TestsslFindsNothing
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
@@ -53,7 +53,7 @@ test: build
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1
 test-tsan: build
 	@cmake -S . -B $(TSAN_DIR) -G Ninja $(SANITIZER_FLAGS) -DBALLAST_TSAN=ON >/dev/null
-	@cmake --build $(TSAN_DIR) -j $(JOBS) --target ballast core_tests admin_tests
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target ballast core_tests admin_tests cache_tests
 	@cd $(TSAN_DIR) && $(TSAN_ENV) ctest --output-on-failure -j 2 --timeout 300 \
 	  -R '$(TSAN_IN_PROCESS)' -E '$(TSAN_DRIVEN)|NOT_BUILT'
 	@cd $(BUILD_DIR) && $(TSAN_ENV) BALLAST_BINARY_OVERRIDE=$(abspath $(TSAN_DIR))/ballast \
