@@ -122,8 +122,7 @@ bool Session::consult_cache(const config::RuleConfig& rule, const http::MessageH
     return true;
   }
   if (!get) return false;  // a HEAD miss goes on, and stores nothing
-  // Vary names request fields only once the response comes: keep the head until then.
-  cache_request_head_.assign(client_in_.data(), request_scanner_.head_length());
+  keep_request_head();
   if (c.request_cc.has(cache::Directive::kNoStore)) return false;
   return join_or_wait_for_fill();
 }
@@ -145,6 +144,15 @@ void Session::note_cache_conditions(const http::MessageHead& head) {
       c.if_range = h.value;
     }
   }
+}
+
+void Session::keep_request_head() {
+  // Vary names request fields only once the response comes, and a request that waits is
+  // sent on later: the head is copied while it is still in the client's buffer (once: a
+  // request resumed after waiting is parsed from this copy).
+  if (exchange_.cache.head_kept) return;
+  cache_request_head_.assign(client_in_.data(), request_scanner_.head_length());
+  exchange_.cache.head_kept = true;
 }
 
 bool Session::answer_from_store(const http::MessageHead& head) {
@@ -182,7 +190,7 @@ void Session::answer_stale_and_refresh(cache::ObjectPtr stale, const http::Messa
     return;
   }
   c.lease = std::make_unique<FillLease>(store, cache_key_);
-  cache_request_head_.assign(client_in_.data(), request_scanner_.head_length());
+  keep_request_head();
   serve_stored(stale, CacheExchange::Outcome::kStale, true);
   c.step = CacheExchange::Step::kRefreshing;
   c.stored = std::move(stale);
