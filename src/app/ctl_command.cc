@@ -35,6 +35,9 @@ const char* kUsage =
     "  alarms [NAME]                   alarm states (one alarm: with its history)\n"
     "  metrics METRIC [DIM=VALUE ...]  a series: --stat p99 --period 10s --since 15m\n"
     "  top [--iterations N]            live view: request rates, latency, targets\n"
+    "  faults                          the rules' fault injection as it stands\n"
+    "  fault ID delay MS PERCENT | abort STATUS PERCENT | reset PERCENT | off\n"
+    "                                  change a fault until the next reload\n"
     "  cache                           the response cache: size, biggest and hottest objects\n"
     "  cache purge [url|prefix|tag] V  drop stored responses by URL (host/path?query, the\n"
     "                                  default), by URL prefix, or by Surrogate-Key/Cache-Tag\n";
@@ -62,6 +65,37 @@ bool make_call(const std::vector<std::string>& a, Call* call, std::string* error
   if (action == "groups") {
     *call = {"GET", "/api/v1/target-groups", ""};
     return need(0, "groups");
+  }
+  if (action == "faults") {
+    *call = {"GET", "/api/v1/faults", ""};
+    return need(0, "faults");
+  }
+  if (action == "fault") {
+    *error =
+        "usage: ballast ctl fault ID delay MS PERCENT | abort STATUS PERCENT | "
+        "reset PERCENT | off";
+    auto number = [](const std::string& text, double* out) {
+      char* end = nullptr;
+      *out = strtod(text.c_str(), &end);
+      return !text.empty() && *end == '\0';
+    };
+    double x = 0, y = 0;
+    json body;
+    if (a.size() == 3 && a[2] == "off") {
+      body = {
+          {"delay", {{"percent", 0}}}, {"abort", {{"percent", 0}}}, {"reset", {{"percent", 0}}}};
+    } else if (a.size() == 5 && a[2] == "delay" && number(a[3], &x) && number(a[4], &y)) {
+      body = {{"delay", {{"duration_ms", static_cast<int64_t>(x)}, {"percent", y}}}};
+    } else if (a.size() == 5 && a[2] == "abort" && number(a[3], &x) && number(a[4], &y)) {
+      body = {{"abort", {{"status", static_cast<int64_t>(x)}, {"percent", y}}}};
+    } else if (a.size() == 4 && a[2] == "reset" && number(a[3], &y)) {
+      body = {{"reset", {{"percent", y}}}};
+    } else {
+      return false;
+    }
+    error->clear();
+    *call = {"PUT", "/api/v1/faults/" + encode_segment(a[1]), body.dump()};
+    return true;
   }
   if (action == "cache") {
     if (a.size() == 1) {

@@ -14,6 +14,7 @@
 #include "compress/content_coding.h"
 #include "config/alarm_rule.h"
 #include "core/cron.h"
+#include "core/fault_settings.h"
 #include "core/ip_range.h"
 #include "core/rate_limiter.h"
 #include "core/socket_address.h"
@@ -198,6 +199,21 @@ struct RateLimitConfig {
   Location location;
 };
 
+// A rule's fault injection (`fault: { id, delay, abort, reset }`), applied to the requests
+// it forwards to targets (cache hits are answered without a target, and get none).
+struct FaultConfig {
+  bool enabled = false;
+  std::string id;  // the admin API changes the fault by it (empty: only a reload does)
+  int64_t delay_ms = 0;
+  double delay_percent = 0;
+  int abort_status = 503;
+  double abort_percent = 0;
+  double reset_percent = 0;
+  // What the workers read: set from the values above by the loader, changed by the API.
+  std::shared_ptr<core::FaultSettings> settings;
+  Location location;
+};
+
 // A rule's response compression: the codings offered in order of preference, the media
 // types compressed ("text/*" allowed) and the smallest body worth it.
 struct CompressionConfig {
@@ -254,6 +270,7 @@ struct RuleConfig {
   RateLimitConfig rate_limit;
   CompressionConfig compression;
   RuleCacheConfig cache;
+  FaultConfig fault;
   Location location;
 };
 

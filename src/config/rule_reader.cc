@@ -324,6 +324,73 @@ void read_cache(MapReader& r, RuleConfig& rule, ErrorList& errors) {
   c.finish();
 }
 
+// A share of requests, 0 to 100 (percent).
+std::optional<double> read_percent(MapReader& m, std::string_view key, ErrorList& errors) {
+  std::optional<double> v = m.number(key);
+  if (v && (*v < 0 || *v > 100)) {
+    errors.add(m.key_location(key), m.child_path(key), "must be a percentage from 0 to 100");
+    return std::nullopt;
+  }
+  return v;
+}
+
+// fault: { id, delay: { duration, percent }, abort: { status, percent }, reset: { percent } }
+void read_fault(MapReader& r, RuleConfig& rule, ErrorList& errors) {
+  FaultConfig& out = rule.fault;
+  MapReader f(r.node("fault"), r.child_path("fault"), errors);
+  out.enabled = true;
+  out.location = f.location();
+  if (rule.action != RuleConfig::Action::kForward || rule.forward.empty())
+    errors.add(out.location, r.child_path("fault"), "applies only to a forward rule");
+  if (auto v = f.string("id")) {
+    out.id = *v;
+    if (v->empty() || v->find_first_of("/ ") != std::string::npos)
+      errors.add(f.key_location("id"), f.child_path("id"), "a name without spaces or slashes");
+  }
+  bool any = f.has("id");
+  if (f.has("delay")) {
+    MapReader d(f.node("delay"), f.child_path("delay"), errors);
+    if (auto v = d.duration_ms("duration", 1, 3600 * 1000)) {
+      out.delay_ms = *v;
+    } else if (!d.has("duration")) {
+      errors.add(d.location(), d.child_path("duration"), "a delay needs a duration");
+    }
+    out.delay_percent = read_percent(d, "percent", errors).value_or(100);
+    d.finish();
+    any = true;
+  } else {
+    f.node("delay");
+  }
+  if (f.has("abort")) {
+    MapReader a(f.node("abort"), f.child_path("abort"), errors);
+    out.abort_status = static_cast<int>(a.integer("status", 400, 599).value_or(503));
+    out.abort_percent = read_percent(a, "percent", errors).value_or(100);
+    a.finish();
+    any = true;
+  } else {
+    f.node("abort");
+  }
+  if (f.has("reset")) {
+    MapReader s(f.node("reset"), f.child_path("reset"), errors);
+    out.reset_percent = read_percent(s, "percent", errors).value_or(100);
+    s.finish();
+    any = true;
+  } else {
+    f.node("reset");
+  }
+  if (!any) {
+    errors.add(out.location, r.child_path("fault"),
+               "name a delay, an abort or a reset (or an id, to set them through the API)");
+  }
+  f.finish();
+  out.settings = std::make_shared<core::FaultSettings>();
+  out.settings->delay_ms = out.delay_ms;
+  out.settings->delay_share = core::FaultSettings::share_of_percent(out.delay_percent);
+  out.settings->abort_status = out.abort_status;
+  out.settings->abort_share = core::FaultSettings::share_of_percent(out.abort_percent);
+  out.settings->reset_share = core::FaultSettings::share_of_percent(out.reset_percent);
+}
+
 void read_match(MapReader& r, RuleMatch& match, ErrorList& errors) {
   MapReader m(r.node("match"), r.child_path("match"), errors);
   match.host = m.string("host");
@@ -478,6 +545,10 @@ RuleConfig read_rule(const YAML::Node& node, const std::string& path, ErrorList&
     read_cache(r, rule, errors);
   else
     r.node("cache");
+  if (r.has("fault"))
+    read_fault(r, rule, errors);
+  else
+    r.node("fault");
   r.finish();
   return rule;
 }

@@ -132,6 +132,7 @@ class Controller final : public proxy::ControlLink {
   void add_routes();
   void add_target_routes();
   void add_cache_routes();  // controller_cache.cc
+  void add_fault_routes();  // controller_faults.cc
   // The group named in a path (a 404 when there is none).
   const GroupRecord& group_named(const std::string& name) const;
   // The {group} of a target route, which must exist (a 404 otherwise).

@@ -262,6 +262,7 @@ void Controller::add_routes() {
   });
   add_target_routes();
   add_cache_routes();
+  add_fault_routes();
   autoscaler_.add_routes(router_);
 }
 

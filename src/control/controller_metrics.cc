@@ -237,6 +237,17 @@ std::string Controller::render_prometheus() {
       "Responses to requests each rule matched, by status class.", rules, rule_labels,
       [](const metrics::RuleTotals& r) -> const auto& { return r.responses; });
   write_cache_metrics(w, rules, rule_labels, cache_store_.get(), *config_);
+  w.family("ballast_rule_faults_total", Type::kCounter,
+           "Faults each rule injected into its requests, by kind (delay, abort, reset).");
+  for (const auto& [key, totals] : rules) {
+    if (totals.faults[0] + totals.faults[1] + totals.faults[2] == 0) continue;
+    const char* kinds[] = {"delay", "abort", "reset"};
+    for (size_t k = 0; k < 3; ++k) {
+      Labels l = rule_labels(key);
+      l.emplace_back("kind", kinds[k]);
+      w.sample(l, static_cast<double>(totals.faults[k]));
+    }
+  }
 
   family(w, "ballast_target_group_requests_total", Type::kCounter,
          "Requests sent to the group's targets.", groups, group_labels,

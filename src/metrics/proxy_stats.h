@@ -29,6 +29,9 @@ struct RuleStats {
   std::array<Counter, kCacheOutcomes> cache_outcomes;
   Counter cache_coalesced;     // misses that waited for another request's fetch of the key
   Counter cache_bytes_served;  // body bytes sent from the store
+  // Faults the rule injected, by kind: delay, abort, reset.
+  static constexpr size_t kFaultKinds = 3;
+  std::array<Counter, kFaultKinds> faults;
 };
 
 // One worker's counts for one listener. Every struct here is written by its worker only

@@ -34,6 +34,8 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
       for (size_t o = 0; o < RuleStats::kCacheOutcomes; ++o)
         l.rules[r].cache_outcomes[o] += s.rules[r].cache_outcomes[o].get();
       l.rules[r].cache_coalesced += s.rules[r].cache_coalesced.get();
+      for (size_t f = 0; f < RuleStats::kFaultKinds; ++f)
+        l.rules[r].faults[f] += s.rules[r].faults[f].get();
       l.rules[r].cache_bytes_served += s.rules[r].cache_bytes_served.get();
     }
   });

@@ -24,6 +24,7 @@ struct RuleTotals {
   std::array<uint64_t, RuleStats::kCacheOutcomes> cache_outcomes = {};
   uint64_t cache_coalesced = 0;
   uint64_t cache_bytes_served = 0;
+  std::array<uint64_t, RuleStats::kFaultKinds> faults = {};
 };
 
 struct ListenerTotals {

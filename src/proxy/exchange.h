@@ -101,6 +101,9 @@ struct Exchange {
   std::shared_ptr<CircuitBreaker> breaker;
 
   CacheExchange cache;
+  // The rule's fault injection delays this request: it goes to its target when
+  // upstream_timer_ fires.
+  bool fault_delaying = false;
   ExchangeLog log;
   // The request body's rate (min_body_bytes_per_second), measured over a window that
   // restarts whenever ballast itself stopped reading (the target is slower than the client).

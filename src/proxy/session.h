@@ -216,6 +216,9 @@ class Session final : public ClientConnection, public UpstreamOwner {
   // The request's way to the target of a forward rule (target group, target, breaker, the
   // head written upstream), after the cache did not answer it.
   void forward_request(const config::RuleConfig& rule, const http::MessageHead& head);
+  // The rule's fault injection (session_limits.cc): true when the request was answered (an
+  // abort) or its connection reset; a delay sets exchange_.fault_delaying.
+  bool inject_fault(const config::FaultConfig& fault, const http::MessageHead& head);
   // The rule's rate limit: false when the request was answered 429 with Retry-After.
   bool admit_by_rate_limit(const config::RuleConfig& rule, int position,
                            const http::MessageHead& head);

@@ -185,6 +185,7 @@ void Session::on_request_head(http::MessageHead& head) {
 }
 
 void Session::forward_request(const config::RuleConfig& matched, const http::MessageHead& head) {
+  if (matched.fault.enabled && inject_fault(matched.fault, head)) return;
   int rule = exchange_.rule;
   exchange_.group = &snapshot_->group(choose_forward(matched, head));
   exchange_.pick = lb::PickContext{};
@@ -250,6 +251,11 @@ void Session::forward_request(const config::RuleConfig& matched, const http::Mes
   if (access_log_) {
     std::string_view given = head.find("X-Request-Id");
     log_forwarded(rule, given.empty() ? std::string_view(request_id, sizeof(request_id)) : given);
+  }
+  if (exchange_.fault_delaying) {
+    worker_.loop().timers().arm(upstream_timer_, matched.fault.settings->delay_ms.load(),
+                                worker_.loop().now_ms());
+    return;
   }
   connect_upstream(/*fresh=*/false);
 }
@@ -816,6 +822,12 @@ void Session::on_upstream_timer(void* self) {
   auto* s = static_cast<Session*>(self);
   if (s->phase_ == Phase::kExchange && s->exchange_.cache.step == CacheExchange::Step::kWaiting) {
     s->resume_after_wait();  // lock_timeout passed
+    s->drive();
+    return;
+  }
+  if (s->phase_ == Phase::kExchange && s->exchange_.fault_delaying) {
+    s->exchange_.fault_delaying = false;  // the injected delay is over
+    s->connect_upstream(/*fresh=*/false);
     s->drive();
     return;
   }

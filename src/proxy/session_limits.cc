@@ -13,6 +13,36 @@ namespace {
 constexpr int64_t kWatchdogTickMs = 1000;
 }  // namespace
 
+bool Session::inject_fault(const config::FaultConfig& fault, const http::MessageHead& head) {
+  const core::FaultSettings& f = *fault.settings;
+  auto drawn = [&](uint32_t share) {
+    return share > 0 && worker_.random().below(core::FaultSettings::kWhole) < share;
+  };
+  metrics::RuleStats& stats = stats_->rule(exchange_.rule);
+  if (drawn(f.reset_share.load(std::memory_order_relaxed))) {
+    stats.faults[2].add();
+    LOG_INFO("%s %s: fault injection reset the connection", peer_ip_.c_str(),
+             listener_->name.c_str());
+    close();
+    return true;
+  }
+  if (drawn(f.abort_share.load(std::memory_order_relaxed))) {
+    stats.faults[1].add();
+    int status = f.abort_status.load(std::memory_order_relaxed);
+    std::string body = std::to_string(status) + " fault injected (abort)\n";
+    answer_here(
+        GeneratedResponse{status, "text/plain; charset=utf-8", body, "", listener_->tls.hsts_line},
+        head);
+    return true;
+  }
+  if (drawn(f.delay_share.load(std::memory_order_relaxed)) &&
+      f.delay_ms.load(std::memory_order_relaxed) > 0) {
+    stats.faults[0].add();
+    exchange_.fault_delaying = true;
+  }
+  return false;
+}
+
 bool Session::admit_by_rate_limit(const config::RuleConfig& rule, int position,
                                   const http::MessageHead& head) {
   const config::RateLimitConfig& limit = rule.rate_limit;

@@ -633,7 +633,8 @@ TEST(ConfigLoaderTest, Cache) {
     EXPECT_NE(errors.find(message), std::string::npos) << extra << errors;
     EXPECT_NE(errors.find("r.yaml:"), std::string::npos) << errors;
   }
-  auto disk = load_rule_extra("        cache: true\ncache: { disk: { path: store, size: 2GiB } }\n");
+  auto disk =
+      load_rule_extra("        cache: true\ncache: { disk: { path: store, size: 2GiB } }\n");
   ASSERT_TRUE(disk.config) << errors_of(disk);
   EXPECT_EQ(disk.config->cache_disk_path, "store") << "relative to the file's folder (here none)";
   EXPECT_EQ(disk.config->cache_disk_size, uint64_t{2} << 30);
@@ -649,6 +650,32 @@ TEST(ConfigLoaderTest, Cache) {
                                   "forward rule"),
             std::string::npos)
       << errors_of(fixed);
+}
+
+TEST(ConfigLoaderTest, Fault) {
+  auto ok = load_rule_extra(
+      "        fault: { id: drill, delay: { duration: 200ms, percent: 12.5 }, abort: { status: 502 "
+      "}, reset: { percent: 0.01 } }\n");
+  ASSERT_TRUE(ok.config) << errors_of(ok);
+  const FaultConfig& f = ok.config->listeners[0].rules[0].fault;
+  EXPECT_EQ(f.id, "drill");
+  EXPECT_EQ(f.delay_ms, 200);
+  EXPECT_EQ(f.settings->delay_share.load(), 125000u);
+  EXPECT_EQ(f.settings->abort_status.load(), 502);
+  EXPECT_EQ(f.settings->abort_share.load(), core::FaultSettings::kWhole)
+      << "percent: 100 by default";
+  EXPECT_EQ(f.settings->reset_share.load(), 100u);
+  for (auto [extra, message] : std::vector<std::pair<std::string, std::string>>{
+           {"        fault: {}\n", "name a delay, an abort or a reset"},
+           {"        fault: { abort: { percent: 150 } }\n", "must be a percentage from 0 to 100"},
+           {"        fault: { abort: { status: 200 } }\n", "status"},
+           {"        fault: { delay: { percent: 5 } }\n", "a delay needs a duration"},
+           {"        fault: { id: 'a b', reset: {} }\n", "a name without spaces or slashes"},
+       }) {
+    std::string errors = errors_of(load_rule_extra(extra));
+    EXPECT_NE(errors.find(message), std::string::npos) << extra << errors;
+    EXPECT_NE(errors.find("r.yaml:"), std::string::npos) << errors;
+  }
 }
 
 TEST(ConfigLoaderTest, PortUsedByTwoListeners) {
