@@ -39,23 +39,6 @@ void append_query(const KeyPolicy& policy, std::string_view query, std::string& 
   }
 }
 
-// A cookie's value in one Cookie header ("a=1; b=2"), or false.
-bool find_cookie_value(std::string_view header, std::string_view name, std::string_view* value) {
-  size_t start = 0;
-  while (start < header.size()) {
-    size_t end = header.find(';', start);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view pair = http::trim_ows(header.substr(start, end - start));
-    size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-      *value = pair.substr(eq + 1);
-      return true;
-    }
-    start = end + 1;
-  }
-  return false;
-}
-
 }  // namespace
 
 void build_url(std::string_view host, std::string_view target, std::string& out) {
@@ -90,7 +73,7 @@ void build_key(const KeyPolicy& policy, std::string_view host, std::string_view 
     out.push_back('=');
     for (const auto& h : headers) {
       std::string_view value;
-      if (http::iequals(h.name, "cookie") && find_cookie_value(h.value, name, &value)) {
+      if (http::iequals(h.name, "cookie") && http::find_cookie(h.value, name, &value)) {
         out.append(value);
         break;
       }

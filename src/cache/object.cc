@@ -36,17 +36,7 @@ Object::Object(Parts parts) : parts_(std::move(parts)) {
   head_.reason = parts_.reason;
   head_.has_content_length = true;
   head_.content_length = parts_.body.size();
-  std::string_view rest = parts_.fields;
-  while (!rest.empty()) {
-    size_t end = rest.find("\r\n");
-    std::string_view line = rest.substr(0, end);
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      head_.headers.push_back({line.substr(0, colon), http::trim_ows(line.substr(colon + 1))});
-    }
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 2);
-  }
+  parse_field_lines(parts_.fields, head_.headers);
   hash_ = hash_key(parts_.key);
   // The strings' bytes plus a fixed estimate for the object, its views and the store's node.
   charge_ = 256 + parts_.key.size() + parts_.url.size() + parts_.variant.size() +

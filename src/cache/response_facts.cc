@@ -50,12 +50,21 @@ std::vector<std::string> tags_of(const http::MessageHead& response) {
 }
 
 bool kept_on_update(std::string_view name) {
-  for (std::string_view kept :
-       {"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive",
-        "proxy-connection", "te", "trailer", "upgrade", "age"}) {
-    if (http::iequals(name, kept)) return true;
+  return http::is_hop_by_hop(name, {}) || http::iequals(name, "content-length") ||
+         http::iequals(name, "content-encoding") || http::iequals(name, "age");
+}
+
+void parse_field_lines(std::string_view lines, std::vector<http::Header>& out) {
+  out.clear();
+  while (!lines.empty()) {
+    size_t end = lines.find("\r\n");
+    std::string_view line = lines.substr(0, end);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos)
+      out.push_back({line.substr(0, colon), http::trim_ows(line.substr(colon + 1))});
+    if (end == std::string_view::npos) break;
+    lines.remove_prefix(end + 2);
   }
-  return false;
 }
 
 std::string updated_fields(std::string_view stored_lines, const http::MessageHead& update) {
@@ -66,25 +75,20 @@ std::string updated_fields(std::string_view stored_lines, const http::MessageHea
     }
     return false;
   };
+  std::vector<http::Header> stored;
+  parse_field_lines(stored_lines, stored);
   std::string out;
-  std::string_view rest = stored_lines;
-  while (!rest.empty()) {
-    size_t end = rest.find("\r\n");
-    std::string_view line = rest.substr(0, end == std::string_view::npos ? rest.size() : end);
-    std::string_view name = line.substr(0, line.find(':'));
-    if (!replaced(name)) {
-      out.append(line);
-      out.append("\r\n");
-    }
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 2);
-  }
-  for (const auto& h : update.headers) {
-    if (kept_on_update(h.name)) continue;
+  auto append = [&](const http::Header& h) {
     out.append(h.name);
     out.append(": ");
     out.append(h.value);
     out.append("\r\n");
+  };
+  for (const auto& h : stored) {
+    if (!replaced(h.name)) append(h);
+  }
+  for (const auto& h : update.headers) {
+    if (!kept_on_update(h.name)) append(h);
   }
   return out;
 }

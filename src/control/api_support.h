@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -6,6 +7,7 @@
 
 #include "admin/admin_server.h"
 #include "admin/router.h"
+#include "http/percent.h"
 
 namespace ballast::control {
 
@@ -25,6 +27,25 @@ inline nlohmann::json parse_body(const admin::AdminRequest& r) {
   if (j.is_discarded() || !j.is_object())
     throw admin::ClientError(400, "the body is not a JSON object");
   return j;
+}
+
+// A request's query string as name -> value, both percent-decoded (the last of a repeated
+// name wins; a name without "=" has an empty value).
+inline std::map<std::string, std::string> query_params(const std::string& query) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    std::string_view pair(query.data() + start, end - start);
+    size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      out[http::percent_decode(pair.substr(0, eq), true)] =
+          eq == std::string_view::npos ? "" : http::percent_decode(pair.substr(eq + 1), true);
+    }
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace ballast::control

@@ -34,9 +34,11 @@ std::string without_scheme(std::string url) {
 }
 
 size_t limit_from(const std::string& query) {
-  if (!query.starts_with("limit=")) return 10;
+  auto params = query_params(query);
+  auto it = params.find("limit");
+  if (it == params.end()) return 10;
   size_t limit = 0;
-  std::string_view v = std::string_view(query).substr(6);
+  const std::string& v = it->second;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
   if (ec != std::errc() || end != v.data() + v.size() || limit == 0 || limit > 1000)
     throw admin::ClientError(400, "limit must be a whole number from 1 to 1000");

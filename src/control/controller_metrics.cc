@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 
+#include "control/api_support.h"
 #include "control/controller.h"
 #include "core/clock.h"
 #include "core/time_format.h"
@@ -338,22 +339,6 @@ std::string Controller::render_prometheus() {
 }
 
 namespace {
-std::map<std::string, std::string> parse_query(const std::string& query) {
-  std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start < query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    std::string_view pair(query.data() + start, end - start);
-    size_t eq = pair.find('=');
-    if (!pair.empty()) {
-      out[http::percent_decode(pair.substr(0, eq), true)] =
-          eq == std::string_view::npos ? "" : http::percent_decode(pair.substr(eq + 1), true);
-    }
-    start = end + 1;
-  }
-  return out;
-}
 
 bool parse_int(const std::string& text, int64_t* out) {
   char* end = nullptr;
@@ -365,7 +350,7 @@ bool parse_int(const std::string& text, int64_t* out) {
 }  // namespace
 
 admin::AdminResponse Controller::metrics_query(const admin::AdminRequest& request) {
-  auto params = parse_query(request.query);
+  auto params = query_params(request.query);
   auto take = [&](const std::string& key, const std::string& fallback) {
     auto it = params.find(key);
     if (it == params.end()) return fallback;

@@ -40,6 +40,10 @@ bool list_contains_token(std::string_view value, std::string_view token);
 // `connection_value` names.
 bool is_hop_by_hop(std::string_view name, std::string_view connection_value);
 
+// The value of cookie `name` in one Cookie header ("a=1; b=2"); false when it has none. The
+// name must match whole: "sid" is not "xsid".
+bool find_cookie(std::string_view cookie_header, std::string_view name, std::string_view* value);
+
 // Strips optional whitespace (SP / HTAB) at both ends.
 std::string_view trim_ows(std::string_view s);
 

@@ -59,8 +59,8 @@ struct CacheExchange {
   const config::RuleCacheConfig* rule = nullptr;  // in the session's snapshot
   Step step = Step::kOff;
   Outcome outcome = Outcome::kBypass;
-  bool key_ready = false;    // the Session's cache key and URL are this request's
-  bool head_kept = false;    // the Session's copy of the request head is this request's
+  // The Session's copy of the request head (and the URL) are this request's.
+  bool head_kept = false;
   bool invalidates = false;  // an unsafe method: a success drops the stored key
   cache::CacheControl request_cc;
   bool request_has_authorization = false;

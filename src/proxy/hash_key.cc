@@ -8,21 +8,6 @@
 
 namespace ballast::proxy {
 
-bool find_cookie(std::string_view cookie_header, std::string_view name, std::string_view* value) {
-  while (!cookie_header.empty()) {
-    size_t semi = cookie_header.find(';');
-    std::string_view pair = http::trim_ows(cookie_header.substr(0, semi));
-    size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-      *value = pair.substr(eq + 1);
-      return true;
-    }
-    if (semi == std::string_view::npos) break;
-    cookie_header.remove_prefix(semi + 1);
-  }
-  return false;
-}
-
 uint64_t request_hash(const config::HashOn& on, const http::MessageHead& request,
                       std::string_view client_ip) {
   using Kind = config::HashOn::Kind;

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "http/headers.h"
 #include "http/message_head.h"
 
 namespace ballast::proxy {
@@ -14,8 +15,8 @@ namespace ballast::proxy {
 uint64_t request_hash(const config::HashOn& on, const http::MessageHead& request,
                       std::string_view client_ip);
 
-// The value of cookie `name` in a Cookie header value ("a=1; b=2"), or nullopt.
-bool find_cookie(std::string_view cookie_header, std::string_view name, std::string_view* value);
+// (The cookie reader is http::find_cookie; the name stays here for the callers.)
+using http::find_cookie;
 
 // `text` with every character a cookie name may not hold replaced by "_".
 std::string cookie_safe(std::string_view text);

@@ -186,7 +186,7 @@ class Session final : public ClientConnection, public UpstreamOwner {
   // answered from the store, or waits for another request's fetch of its key.
   bool consult_cache(const config::RuleConfig& rule, const http::MessageHead& head);
   void note_cache_conditions(const http::MessageHead& head);
-  void keep_request_head();
+  void keep_request_head(const http::MessageHead& head);
   bool answer_from_store(const http::MessageHead& head);
   // stale-while-revalidate: answers with `stale` now and, unless another request refreshes
   // the key already, goes on to the target in the background.

@@ -44,19 +44,9 @@ bool is_unsafe(std::string_view method) {
 
 // The request fields of a head's text (request line first), as views into it.
 void fields_of(std::string_view head, std::vector<http::Header>& out) {
-  out.clear();
   size_t line_end = head.find("\r\n");
-  if (line_end == std::string_view::npos) return;
-  head.remove_prefix(line_end + 2);
-  while (!head.empty()) {
-    line_end = head.find("\r\n");
-    std::string_view line = head.substr(0, line_end);
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos)
-      out.push_back({line.substr(0, colon), http::trim_ows(line.substr(colon + 1))});
-    if (line_end == std::string_view::npos) break;
-    head.remove_prefix(line_end + 2);
-  }
+  cache::parse_field_lines(
+      line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2), out);
 }
 
 // Whether `object` answers a request with these fields: the same selection by its Vary.
@@ -98,8 +88,6 @@ bool Session::consult_cache(const config::RuleConfig& rule, const http::MessageH
   c.step = CacheExchange::Step::kForwarding;
   c.outcome = CacheExchange::Outcome::kBypass;
   cache::build_key(rule.cache.key, head.host, head.target, head.headers, cache_key_);
-  cache::build_url(head.host, head.target, cache_url_);
-  c.key_ready = true;
   bool get = head.method == "GET";
   if (!get && !head.is_head_request) {
     c.invalidates = is_unsafe(head.method);
@@ -122,7 +110,7 @@ bool Session::consult_cache(const config::RuleConfig& rule, const http::MessageH
     return true;
   }
   if (!get) return false;  // a HEAD miss goes on, and stores nothing
-  keep_request_head();
+  keep_request_head(head);
   if (c.request_cc.has(cache::Directive::kNoStore)) return false;
   return join_or_wait_for_fill();
 }
@@ -146,12 +134,13 @@ void Session::note_cache_conditions(const http::MessageHead& head) {
   }
 }
 
-void Session::keep_request_head() {
-  // Vary names request fields only once the response comes, and a request that waits is
-  // sent on later: the head is copied while it is still in the client's buffer (once: a
-  // request resumed after waiting is parsed from this copy).
+void Session::keep_request_head(const http::MessageHead& head) {
+  // Vary names request fields only once the response comes, a request that waits is sent
+  // on later, and a stored response needs its URL: the head is copied while it is still in
+  // the client's buffer (once: a request resumed after waiting is parsed from this copy).
   if (exchange_.cache.head_kept) return;
   cache_request_head_.assign(client_in_.data(), request_scanner_.head_length());
+  cache::build_url(head.host, head.target, cache_url_);
   exchange_.cache.head_kept = true;
 }
 
@@ -190,7 +179,7 @@ void Session::answer_stale_and_refresh(cache::ObjectPtr stale, const http::Messa
     return;
   }
   c.lease = std::make_unique<FillLease>(store, cache_key_);
-  keep_request_head();
+  keep_request_head(head);
   serve_stored(stale, CacheExchange::Outcome::kStale, true);
   c.step = CacheExchange::Step::kRefreshing;
   c.stored = std::move(stale);
@@ -343,7 +332,7 @@ void Session::serve_stored(const cache::ObjectPtr& stored, CacheExchange::Outcom
 bool Session::cache_answers_response(const http::MessageHead& response) {
   CacheExchange& c = exchange_.cache;
   const std::shared_ptr<cache::Store>& store = snapshot_->config().cache_store;
-  if (c.invalidates && c.key_ready && response.status < 400) store->remove(cache_key_);
+  if (c.invalidates && response.status < 400) store->remove(cache_key_);
   if (c.step == CacheExchange::Step::kRefreshing) {
     refresh_from_response(response);
     return true;  // the client has its answer already

@@ -246,7 +246,7 @@ void Session::forward_request(const config::RuleConfig& matched, const http::Mes
   } else if (exchange_.cache.capture_possible()) {
     facts.conditionals = ClientFacts::Conditionals::kDrop;
   }
-  exchange_.cache.request_time = core::unix_seconds();
+  if (exchange_.cache.rule != nullptr) exchange_.cache.request_time = core::unix_seconds();
   write_upstream_request_head(head, facts, upstream_out_);
   if (access_log_) {
     std::string_view given = head.find("X-Request-Id");
