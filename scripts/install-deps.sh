@@ -26,6 +26,7 @@ PACKAGES=(
   python3-h2                # hpack: the frame-level HTTP/2 peer of the attack tests
   pebble                    # ACME test CA (and its DNS): automatic certificates end to end
   chromium                  # the dashboard test loads the page headless
+  etcd-server etcd-client   # clusters: the shared store the nodes watch (etcdctl in the tests)
 )
 
 missing=()
@@ -50,7 +51,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian nginx, haproxy and prometheus packages start system services; ballast's
 # benchmark and tests run their own instances on free ports, so those are not needed.
-for svc in nginx haproxy prometheus varnish; do
+for svc in nginx haproxy prometheus varnish etcd; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   elif [ -x "/etc/init.d/$svc" ]; then

@@ -45,6 +45,17 @@ struct LoadCommandOptions {
 // `ballast load URL`: open-loop load at a set arrival rate; exit 1 when any request failed.
 int load_command(const LoadCommandOptions& options);
 
+struct ClusterCommandOptions {
+  std::string action;             // import | export
+  std::string config;             // import: the shared configuration's file
+  std::vector<std::string> etcd;  // endpoints; else the node file's, else 127.0.0.1:2379
+  std::string prefix;             // else the node file's, else /ballast
+  std::string node_config;        // a node's file to take etcd and prefix from
+};
+// `ballast cluster import -c FILE` / `ballast cluster export`: the shared configuration
+// in etcd.
+int cluster_command(ClusterCommandOptions options);
+
 // `ballast ctl ACTION ...`: talks to a running ballast through its admin API.
 int ctl_command(const CtlOptions& options);
 

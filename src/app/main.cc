@@ -98,6 +98,21 @@ int main(int argc, char** argv) {
       "| deregister GROUP ADDRESS | weight GROUP ADDRESS N | drain GROUP ADDRESS | "
       "undrain GROUP ADDRESS | reload | alarms [NAME] | metrics METRIC [DIM=VALUE...] | top");
 
+  ballast::app::ClusterCommandOptions cluster_options;
+  auto* cluster_cmd = app.add_subcommand(
+      "cluster", "The shared configuration of a cluster in etcd: import a file, export it");
+  cluster_cmd->add_option("action", cluster_options.action, "import | export")->required();
+  cluster_cmd->add_option("-c,--config", cluster_options.config,
+                          "import: the shared configuration (listeners, target_groups, alarms, "
+                          "autoscaling_groups)");
+  cluster_cmd->add_option("--etcd", cluster_options.etcd,
+                          "etcd endpoint, http://HOST:PORT (repeat for several; default: the "
+                          "node file's, else http://127.0.0.1:2379)");
+  cluster_cmd->add_option("--prefix", cluster_options.prefix,
+                          "Key prefix (default: the node file's, else /ballast)");
+  cluster_cmd->add_option("--node", cluster_options.node_config,
+                          "A node's file: take etcd and the prefix from its cluster section");
+
   ballast::app::LoadCommandOptions load_options;
   auto* load = app.add_subcommand(
       "load",
@@ -134,5 +149,12 @@ int main(int argc, char** argv) {
   if (*backend) return ballast::app::backend_command(backend_options);
   if (*ctl) return ballast::app::ctl_command(ctl_options);
   if (*load) return ballast::app::load_command(load_options);
+  if (*cluster_cmd) {
+    if (cluster_options.action == "import" && cluster_options.config.empty()) {
+      fprintf(stderr, "cluster import: give the file with -c FILE\n");
+      return 2;
+    }
+    return ballast::app::cluster_command(cluster_options);
+  }
   return 2;
 }

@@ -3,8 +3,11 @@
 #include <sys/socket.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "app/commands.h"
+#include "cluster/snapshot.h"
 #include "config/config_loader.h"
 #include "control/controller.h"
 #include "control/handover.h"
@@ -39,6 +42,37 @@ void raise_file_limit() {
         static_cast<unsigned long long>(lim.rlim_cur), static_cast<unsigned long long>(kWanted));
   }
 }
+// A node of a cluster starts from its snapshot, the shared configuration it last applied,
+// so that it serves at once whether etcd answers or not; etcd's newer revisions follow.
+// Without one (a first start) it starts with its own file alone, serving nothing until
+// etcd gives it the shared configuration.
+std::optional<cluster::Snapshot> start_from_snapshot(const std::string& config_path,
+                                                     const config::LoadOptions& options,
+                                                     config::LoadResult* result) {
+  const config::ClusterConfig& c = result->config->cluster;
+  std::string error;
+  std::optional<cluster::Snapshot> snapshot = cluster::load_snapshot(c.state_dir, &error);
+  if (!error.empty()) LOG_ERROR("cluster: %s", error.c_str());
+  if (!snapshot) {
+    LOG_INFO("cluster: no snapshot in %s: waiting for etcd's configuration", c.state_dir.c_str());
+    return std::nullopt;
+  }
+  std::ifstream in(config_path);
+  std::stringstream node_text;
+  node_text << in.rdbuf();
+  std::string name =
+      "snapshot:" + cluster::snapshot_path(c.state_dir) + "@" + std::to_string(snapshot->revision);
+  config::LoadResult combined =
+      config::load_node_config(node_text.str(), config_path, snapshot->config, name, options);
+  if (!combined.config) {
+    for (const auto& e : combined.errors.errors()) LOG_ERROR("%s", e.to_string().c_str());
+    LOG_ERROR("cluster: the snapshot does not load with this node's file; waiting for etcd");
+    return std::nullopt;
+  }
+  *result = std::move(combined);
+  return snapshot;
+}
+
 }  // namespace
 
 int run_command(const std::string& config_path, int takeover_fd) {
@@ -80,9 +114,15 @@ int run_command(const std::string& config_path, int takeover_fd) {
     }
     return 1;
   }
+  std::optional<cluster::Snapshot> snapshot;
+  if (result.config->cluster.enabled) {
+    snapshot =
+        start_from_snapshot(config_path, {ticket_keys, acme_challenges, cache_store}, &result);
+  }
   raise_file_limit();
   control::Controller controller(config_path, std::move(*result.config), std::move(ticket_keys),
                                  std::move(takeover), takeover_fd, std::move(cache_store));
+  controller.set_cluster_start(std::move(snapshot));
   return controller.run();
 }
 

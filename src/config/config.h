@@ -565,6 +565,22 @@ struct AutoScalingGroupConfig {
   Location location;
 };
 
+// Several nodes sharing one configuration through etcd (`cluster:`; docs/cluster.md). In
+// a node's own file; the shared sections come from etcd.
+struct ClusterConfig {
+  bool enabled = false;
+  std::string node;  // this node's name, unique in the cluster
+  std::string zone;
+  // The host that listeners bind to where the shared configuration leaves it open
+  // (0.0.0.0 or ::), so that nodes can share one machine; empty: as written.
+  std::string address;
+  std::vector<std::string> etcd_endpoints;  // "http://HOST:PORT"
+  std::string prefix = "/ballast";
+  std::string state_dir;  // default /var/lib/ballast/NODE
+  int64_t etcd_timeout_ms = 2000;
+  Location location;
+};
+
 struct Config {
   std::string source;  // the file it was read from
   AdminConfig admin;
@@ -587,6 +603,7 @@ struct Config {
   std::string cache_disk_path;
   uint64_t cache_disk_size = uint64_t{1} << 30;
   std::shared_ptr<cache::Store> cache_store;
+  ClusterConfig cluster;
 
   unsigned effective_workers() const;
 };

@@ -11,6 +11,7 @@
 
 #include "config/alarm_reader.h"
 #include "config/autoscaling_reader.h"
+#include "config/cluster_reader.h"
 #include "config/rule_reader.h"
 #include "config/tls_reader.h"
 #include "config/units.h"
@@ -538,7 +539,13 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
   for_each_item(r, "autoscaling_groups", errors, [&](const YAML::Node& item, const std::string& p) {
     config.autoscaling_groups.push_back(read_autoscaling_group(item, p, errors));
   });
-  if (r.is_map() && config.listeners.empty()) {
+  if (r.has("cluster")) {
+    config.cluster = read_cluster(r.node("cluster"), r.child_path("cluster"), errors);
+  } else {
+    r.node("cluster");
+  }
+  // A node of a cluster may start before anything was imported: it serves nothing yet.
+  if (r.is_map() && config.listeners.empty() && !config.cluster.enabled) {
     errors.add(r.location(), "listeners", "no listeners: the proxy would accept no traffic");
   }
   r.finish();
@@ -572,20 +579,109 @@ void attach_cache_store(Config& config, const std::shared_ptr<cache::Store>& pro
 
 }  // namespace
 
+namespace {
+
+// The document's root, or a syntax error in `errors`.
+std::optional<YAML::Node> parse_yaml(const std::string& text, ErrorList& errors) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    errors.add(Location{e.mark.line + 1, e.mark.column + 1}, "", "YAML syntax error: " + e.msg);
+    return std::nullopt;
+  }
+}
+
+// A node's own file names its cluster; what every node shares comes from etcd.
+void refuse_shared_sections(const YAML::Node& root, ErrorList& errors) {
+  if (!root.IsMap() || !root["cluster"]) return;
+  for (const auto& entry : root) {
+    std::string key = entry.first.Scalar();
+    if (!is_shared_section(key)) continue;
+    errors.add(location_of(entry.first), key,
+               "a node of a cluster takes " + key +
+                   " from etcd: put it in the file given to `ballast cluster import`");
+  }
+}
+
+// The shared document holds only what every node shares.
+void refuse_node_sections(const YAML::Node& root, ErrorList& errors) {
+  if (!root.IsMap()) return;
+  for (const auto& entry : root) {
+    std::string key = entry.first.Scalar();
+    if (is_shared_section(key)) continue;
+    errors.add(location_of(entry.first), key,
+               key +
+                   " belongs to each node's own file, not the shared configuration (which "
+                   "holds listeners, target_groups, alarms and autoscaling_groups)");
+  }
+}
+
+LoadResult load_root(const YAML::Node& root, const std::string& name, const LoadOptions& options,
+                     ErrorList errors);
+
+}  // namespace
+
 LoadResult load_config_string(const std::string& text, const std::string& name,
                               const LoadOptions& options) {
-  LoadResult result{std::nullopt, ErrorList(name)};
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    result.errors.add(Location{e.mark.line + 1, e.mark.column + 1}, "",
-                      "YAML syntax error: " + e.msg);
-    return result;
+  ErrorList errors(name);
+  std::optional<YAML::Node> root = parse_yaml(text, errors);
+  if (!root) return {std::nullopt, std::move(errors)};
+  refuse_shared_sections(*root, errors);
+  return load_root(*root, name, options, std::move(errors));
+}
+
+LoadResult load_node_config(const std::string& node_text, const std::string& node_name,
+                            const std::string& shared_text, const std::string& shared_name,
+                            const LoadOptions& options) {
+  ErrorList node_errors(node_name);
+  ErrorList shared_errors(shared_name);
+  std::optional<YAML::Node> node = parse_yaml(node_text, node_errors);
+  std::optional<YAML::Node> shared = parse_yaml(shared_text, shared_errors);
+  if (node) refuse_shared_sections(*node, node_errors);
+  if (shared) refuse_node_sections(*shared, shared_errors);
+  if (shared && !shared->IsNull() && !shared->IsMap()) {
+    shared_errors.add(location_of(*shared), "", "expected a mapping of sections");
   }
+  if (!node_errors.empty() || !shared_errors.empty()) {
+    for (const auto& e : shared_errors.errors()) node_errors.add_from(e);
+    return {std::nullopt, std::move(node_errors)};
+  }
+  // One document: the node's sections, then the shared ones (each keeps its positions).
+  YAML::Node combined(YAML::NodeType::Map);
+  for (const auto& entry : *node) combined.force_insert(entry.first, entry.second);
+  if (shared->IsMap()) {
+    for (const auto& entry : *shared) combined.force_insert(entry.first, entry.second);
+  }
+  LoadResult result = load_root(combined, node_name, options, ErrorList(node_name));
+  // Errors in shared sections point at the shared document.
+  ErrorList fixed(node_name);
+  for (ConfigError e : result.errors.errors()) {
+    std::string section = e.path.substr(0, e.path.find_first_of(".["));
+    if (is_shared_section(section)) e.file = shared_name;
+    fixed.add_from(e);
+  }
+  result.errors = std::move(fixed);
+  return result;
+}
+
+LoadResult check_shared_config(const std::string& text, const std::string& name,
+                               const LoadOptions& options) {
+  ErrorList errors(name);
+  std::optional<YAML::Node> root = parse_yaml(text, errors);
+  if (!root) return {std::nullopt, std::move(errors)};
+  refuse_node_sections(*root, errors);
+  return load_root(*root, name, options, std::move(errors));
+}
+
+namespace {
+
+LoadResult load_root(const YAML::Node& root, const std::string& name, const LoadOptions& options,
+                     ErrorList errors) {
+  LoadResult result{std::nullopt, std::move(errors)};
   Config config;
   config.source = name;
   read_root(root, config, result.errors);
+  bind_to_node_address(config, result.errors);
   // Like the TLS files: a relative cache folder is taken from the configuration's folder.
   if (!config.cache_disk_path.empty() && config.cache_disk_path[0] != '/') {
     std::filesystem::path base = std::filesystem::path(name).parent_path();
@@ -602,6 +698,8 @@ LoadResult load_config_string(const std::string& text, const std::string& name,
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }
+
+}  // namespace
 
 LoadResult load_config_file(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path);

@@ -34,4 +34,17 @@ LoadResult load_config_file(const std::string& path, const LoadOptions& options 
 LoadResult load_config_string(const std::string& text, const std::string& name,
                               const LoadOptions& options = {});
 
+// A node of a cluster: its own file (`cluster:`, admin, workers...) together with the
+// shared configuration from etcd (listeners, target groups, alarms, autoscaling groups).
+// Errors point at whichever of the two they are in; `shared_name` names the etcd key and
+// revision ("etcd:/ballast/config@42").
+LoadResult load_node_config(const std::string& node_text, const std::string& node_name,
+                            const std::string& shared_text, const std::string& shared_name,
+                            const LoadOptions& options = {});
+
+// What `ballast cluster import` checks before it stores a shared configuration: a full
+// check, and none of the sections that belong to a node's own file.
+LoadResult check_shared_config(const std::string& text, const std::string& name,
+                               const LoadOptions& options = {});
+
 }  // namespace ballast::config

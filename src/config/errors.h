@@ -22,6 +22,8 @@ class ErrorList {
  public:
   explicit ErrorList(std::string file) : file_(std::move(file)) {}
   void add(Location where, std::string path, std::string message);
+  // An error as it is, from another list (of another file).
+  void add_from(ConfigError error) { errors_.push_back(std::move(error)); }
   // Orders errors as they appear in the file (reading and cross-checking find them in
   // different orders).
   void sort_by_position();

@@ -136,6 +136,7 @@ int Controller::run() {
     return 1;
   }
   loop_.run();
+  if (cluster_) cluster_->leave();
   acme_.reset();  // a conversation with a CA is abandoned; the next start resumes it
   if (!handed_over_) core::notify_systemd("STOPPING=1");
   LOG_INFO("no longer accepting; finishing in-flight requests (up to %lldms)",
@@ -210,6 +211,7 @@ bool Controller::start(std::string* error) {
   } else {
     core::notify_systemd("READY=1");
   }
+  if (config_->cluster.enabled) start_cluster();
   loop_.timers().arm(tick_timer_, kTickMs, loop_.now_ms());
   loop_.timers().arm(ticket_timer_, tls::TicketKeys::kRotationSeconds * 1000, loop_.now_ms());
   return true;
@@ -326,6 +328,18 @@ bool Controller::open_new_sockets(
 }
 
 std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
+  return apply(load_current(), trigger, config_path_);
+}
+
+config::LoadResult Controller::load_current() const {
+  config::LoadOptions options{ticket_keys_, config_->acme_challenges, cache_store_};
+  if (!cluster_) return config::load_config_file(config_path_, options);
+  // A node of a cluster: its own file as it is now, with the shared configuration in effect.
+  return load_with_shared(shared_.text, shared_.revision);
+}
+
+std::shared_ptr<core::Completion> Controller::apply(config::LoadResult result, const char* trigger,
+                                                    const std::string& source) {
   loop_.update_time();
   reload_status_.last_attempt_unix = core::unix_seconds();
   reload_status_.errors.clear();
@@ -334,14 +348,15 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
     LOG_ERROR("reload (%s): %s; the running configuration stays", trigger, why.c_str());
     return std::shared_ptr<core::Completion>();
   };
-  config::LoadResult result = config::load_config_file(
-      config_path_, {ticket_keys_, config_->acme_challenges, cache_store_});
   if (!result.config) {
     for (const auto& e : result.errors.errors()) {
       reload_status_.errors.push_back(e.to_string());
       LOG_ERROR("%s", e.to_string().c_str());
     }
-    return fail(std::to_string(result.errors.errors().size()) + " error(s) in " + config_path_);
+    return fail(std::to_string(result.errors.errors().size()) + " error(s) in " + source);
+  }
+  if (cluster_ && !same_cluster_settings(result.config->cluster, config_->cluster)) {
+    LOG_WARN("reload (%s): the cluster section stays as it was until restart", trigger);
   }
   auto next = std::make_shared<const config::Config>(std::move(*result.config));
   std::string error;
@@ -393,7 +408,7 @@ std::shared_ptr<core::Completion> Controller::reload(const char* trigger) {
   reload_status_.last_ok = true;
   ++reload_status_.generation;
   LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,
-           static_cast<unsigned long long>(reload_status_.generation), config_path_.c_str());
+           static_cast<unsigned long long>(reload_status_.generation), source.c_str());
   return in_effect;
 }
 
@@ -532,6 +547,7 @@ void Controller::on_tick(void* self) {
     c->upgrade_status_.new_pid = 0;  // the failed new process is gone (reaped)
   }
   c->autoscaler_.tick(c->loop_.now_ms(), core::unix_ms());
+  if (c->cluster_) c->cluster_->tick(core::unix_seconds());
   // Once per wall-clock second (datapoints line up with seconds within a tick): the
   // second that just ended.
   int64_t second = core::unix_seconds() - 1;

@@ -13,7 +13,10 @@
 #include "admin/router.h"
 #include "alarms/alarm_manager.h"
 #include "alarms/webhook.h"
+#include "cluster/node.h"
+#include "cluster/snapshot.h"
 #include "config/config.h"
+#include "config/config_loader.h"
 #include "control/autoscaler.h"
 #include "control/handover.h"
 #include "control/metrics_collector.h"
@@ -59,6 +62,12 @@ class Controller final : public proxy::ControlLink {
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
 
+  // A node of a cluster (`cluster:` in its file): the shared configuration it started with,
+  // from its snapshot (none: it starts with its own file alone). Before run().
+  void set_cluster_start(std::optional<cluster::Snapshot> snapshot) {
+    cluster_start_ = std::move(snapshot);
+  }
+
   // Starts everything and runs until SIGTERM / SIGINT; returns the exit code.
   int run();
 
@@ -74,6 +83,22 @@ class Controller final : public proxy::ControlLink {
   // leaves the running configuration as it is (null). The completion counts down as the
   // workers apply the new configuration.
   std::shared_ptr<core::Completion> reload(const char* trigger);
+  // The configuration as the file (and, in a cluster, the shared configuration) says now.
+  config::LoadResult load_current() const;
+  // Applies a loaded configuration (the reload path of every change); `source` names where
+  // it came from in the log. Null when it has errors or cannot be applied.
+  std::shared_ptr<core::Completion> apply(config::LoadResult result, const char* trigger,
+                                          const std::string& source);
+
+  // A node of a cluster (controller_cluster.cc).
+  void start_cluster();
+  config::LoadResult load_with_shared(const std::string& text, int64_t revision) const;
+  // etcd has a new shared configuration: applied like a reload, then saved as the snapshot.
+  void shared_config_changed(const std::string& text, int64_t revision);
+  void save_cluster_snapshot();
+  nlohmann::json cluster_json() const;
+  void add_cluster_routes();
+  void render_cluster_metrics(metrics::PrometheusWriter& w) const;
   bool open_new_sockets(const config::Config& next,
                         std::vector<std::vector<std::pair<core::SocketAddress, int>>>* sockets,
                         std::string* error);
@@ -185,6 +210,16 @@ class Controller final : public proxy::ControlLink {
   // Declared after loop_: it posts reloads to it, so it must stop first.
   std::unique_ptr<acme::Manager> acme_;
   bool handed_over_ = false;  // a new process serves: this one drains and exits
+  // A node of a cluster: its side of etcd, and the shared configuration in effect.
+  std::unique_ptr<cluster::Node> cluster_;
+  std::optional<cluster::Snapshot> cluster_start_;
+  struct SharedConfig {
+    std::string text;
+    int64_t revision = 0;  // of the etcd key; 0: none applied yet
+    int64_t applied_unix = 0;
+    std::string rejected;  // the last revision that had errors, and why
+  } shared_;
+  int64_t cluster_resyncs_ = 0;
   struct UpgradeStatus {
     int64_t at_unix = 0;
     bool ok = true;
@@ -194,6 +229,9 @@ class Controller final : public proxy::ControlLink {
   static void on_ticket_rotation(void* self);
   core::Timer ticket_timer_{&Controller::on_ticket_rotation, this};
 };
+
+// The cluster sections are the same (a reload does not change them: they apply at start).
+bool same_cluster_settings(const config::ClusterConfig& a, const config::ClusterConfig& b);
 
 // A group's counters summed over the workers, as the API shows them.
 nlohmann::json group_counters(const metrics::Totals& totals, const std::string& group);

@@ -263,6 +263,7 @@ void Controller::add_routes() {
   add_target_routes();
   add_cache_routes();
   add_fault_routes();
+  add_cluster_routes();
   autoscaler_.add_routes(router_);
 }
 

@@ -335,6 +335,7 @@ std::string Controller::render_prometheus() {
            "1 when the latest reload applied, 0 when the file had errors.");
   w.sample({}, reload_status_.last_ok ? 1 : 0);
   render_acme_metrics(w);
+  render_cluster_metrics(w);
   return w.text();
 }
 

@@ -92,10 +92,18 @@ void HttpCall::parse() {
 int HttpCall::on_head(MessageHead& head) {
   result_.answered = true;
   result_.status = head.status;
+  if (chunk_ && head.status == 200) {
+    streaming_ = true;
+    timer_.cancel();
+  }
   return 0;
 }
 
 void HttpCall::on_body(const char* data, size_t length) {
+  if (streaming_) {
+    chunk_(std::string_view(data, length));
+    return;
+  }
   // Past the limit the body is read and dropped.
   size_t room = max_body_ - std::min(max_body_, result_.body.size());
   result_.body.append(data, std::min(room, length));

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "core/event_loop.h"
 #include "core/socket_address.h"
@@ -45,6 +46,11 @@ class HttpCall final : public core::IoHandler, private MessageSink {
   void start();
   void on_io(uint32_t events) override;
 
+  // For answers that do not end (an etcd watch): once a 200's head has come, its body goes
+  // to `chunk` as it arrives instead of being kept, and the timeout no longer applies (it
+  // bounds the connect and the head). `chunk` must not destroy the call. Before start().
+  void stream_body(std::function<void(std::string_view)> chunk) { chunk_ = std::move(chunk); }
+
  private:
   static void on_timeout(void* self);
   // MessageSink: the response as the parser reads it.
@@ -61,6 +67,8 @@ class HttpCall final : public core::IoHandler, private MessageSink {
   core::SocketAddress address_;
   int64_t timeout_ms_;
   Done done_;
+  std::function<void(std::string_view)> chunk_;
+  bool streaming_ = false;  // a 200 came and chunk_ takes its body
   size_t max_body_;
   int fd_ = -1;
   size_t sent_ = 0;

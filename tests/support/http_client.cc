@@ -21,12 +21,14 @@ std::string Response::header(const std::string& name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-Client::Client(uint16_t port, int timeout_ms) : timeout_ms_(timeout_ms) {
+Client::Client(uint16_t port, int timeout_ms) : Client("127.0.0.1", port, timeout_ms) {}
+
+Client::Client(const std::string& ipv4, uint16_t port, int timeout_ms) : timeout_ms_(timeout_ms) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  inet_pton(AF_INET, ipv4.c_str(), &addr.sin_addr);
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));

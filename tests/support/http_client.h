@@ -47,6 +47,8 @@ struct TlsInfo {
 class Client {
  public:
   explicit Client(uint16_t port, int timeout_ms = 10000);
+  // To another loopback address (127.0.0.N), where nodes of a cluster test listen.
+  Client(const std::string& ipv4, uint16_t port, int timeout_ms = 10000);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

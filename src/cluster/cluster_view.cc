@@ -1,0 +1,89 @@
+#include "cluster/cluster_view.h"
+
+namespace ballast::cluster {
+
+ClusterKeys::ClusterKeys(std::string p)
+    : prefix(std::move(p)),
+      all(prefix + "/"),
+      config(prefix + "/config"),
+      nodes(prefix + "/nodes/"),
+      leader(prefix + "/leader") {}
+
+void ClusterView::assume(uint64_t cluster_id, int64_t config_revision, const std::string& text) {
+  cluster_id_ = cluster_id;
+  KeyValue kv;
+  kv.key = keys_.config;
+  kv.value = text;
+  kv.mod_revision = config_revision;
+  config_ = kv;
+  revision_ = config_revision;
+}
+
+std::string ClusterView::inconsistency(const Header& header) const {
+  if (cluster_id_ != 0 && header.cluster_id != cluster_id_) {
+    return "etcd's cluster id changed from " + std::to_string(cluster_id_) + " to " +
+           std::to_string(header.cluster_id) + " (a rebuilt or different cluster)";
+  }
+  if (header.revision < revision_) {
+    return "etcd's revision went back from " + std::to_string(revision_) + " to " +
+           std::to_string(header.revision) + " (restored from a backup?)";
+  }
+  return {};
+}
+
+void ClusterView::adopt_identity(const Header& header) {
+  cluster_id_ = header.cluster_id;
+  revision_ = header.revision;
+}
+
+ViewChange ClusterView::load(const RangeReply& reply) {
+  std::optional<KeyValue> old_config = config_;
+  nodes_.clear();
+  leader_.reset();
+  config_.reset();
+  for (const auto& kv : reply.kvs) put(kv);
+  revision_ = reply.header.revision;
+  if (!config_) return old_config ? ViewChange::kConfigDeleted : ViewChange::kNone;
+  bool same = old_config && old_config->mod_revision == config_->mod_revision &&
+              old_config->value == config_->value;
+  return same ? ViewChange::kNone : ViewChange::kConfig;
+}
+
+ViewChange ClusterView::apply(const WatchEvent& event) {
+  if (event.kv.mod_revision != 0 && event.kv.mod_revision <= revision_) return ViewChange::kNone;
+  if (event.kv.mod_revision > revision_) revision_ = event.kv.mod_revision;
+  if (event.type == WatchEvent::Type::kDelete) return remove(event.kv.key);
+  return put(event.kv);
+}
+
+void ClusterView::seen_revision(int64_t revision) {
+  if (revision > revision_) revision_ = revision;
+}
+
+ViewChange ClusterView::put(const KeyValue& kv) {
+  if (kv.key == keys_.config) {
+    config_ = kv;
+    return ViewChange::kConfig;
+  }
+  if (kv.key == keys_.leader) {
+    leader_ = kv;
+  } else if (kv.key.rfind(keys_.nodes, 0) == 0 && kv.key.size() > keys_.nodes.size()) {
+    nodes_[kv.key.substr(keys_.nodes.size())] = kv;
+  }
+  return ViewChange::kNone;
+}
+
+ViewChange ClusterView::remove(const std::string& key) {
+  if (key == keys_.config) {
+    config_.reset();
+    return ViewChange::kConfigDeleted;
+  }
+  if (key == keys_.leader) {
+    leader_.reset();
+  } else if (key.rfind(keys_.nodes, 0) == 0) {
+    nodes_.erase(key.substr(keys_.nodes.size()));
+  }
+  return ViewChange::kNone;
+}
+
+}  // namespace ballast::cluster

@@ -1,0 +1,77 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/etcd_codec.h"
+
+namespace ballast::cluster {
+
+// The keys of one cluster under its prefix ("/ballast"):
+//   /ballast/config          the shared configuration (YAML), written by `cluster import`
+//   /ballast/nodes/NAME      each node's membership, under the node's lease
+//   /ballast/leader          the autoscaler's leader, under the leader's lease
+struct ClusterKeys {
+  explicit ClusterKeys(std::string prefix);
+  std::string prefix;  // "/ballast"
+  std::string all;     // "/ballast/": what a node watches
+  std::string config;
+  std::string nodes;  // "/ballast/nodes/"
+  std::string leader;
+  std::string node(const std::string& name) const { return nodes + name; }
+};
+
+// What a change to the view means for the node.
+enum class ViewChange {
+  kNone,
+  kConfig,         // the configuration key has a new revision (or a new value after a resync)
+  kConfigDeleted,  // it went away: nodes keep serving the last one
+};
+
+// A node's copy of its cluster's keys, kept from a full read and then from watch events
+// (APISIX's config_etcd: one watcher per prefix, resumed from revision + 1, a full read
+// after compaction). Pure: the watch feeds it; the caller acts on what it returns.
+class ClusterView {
+ public:
+  explicit ClusterView(ClusterKeys keys) : keys_(std::move(keys)) {}
+
+  // A full read of the prefix. Returns kConfig when the configuration differs from the
+  // one the view knew (its revision, or its cluster).
+  ViewChange load(const RangeReply& reply);
+  // One watch event; events at or below the view's revision are old news (a resumed watch
+  // may repeat them) and change nothing.
+  ViewChange apply(const WatchEvent& event);
+  // The view's store revision moves with each message (events or not).
+  void seen_revision(int64_t revision);
+
+  // What a reply's header says about the store, against what the view knew: empty when
+  // consistent, else why the node must read everything again (a restored backup makes
+  // the revision go backwards; a rebuilt cluster has another id).
+  std::string inconsistency(const Header& header) const;
+  void adopt_identity(const Header& header);
+
+  const ClusterKeys& keys() const { return keys_; }
+  uint64_t cluster_id() const { return cluster_id_; }
+  int64_t revision() const { return revision_; }  // the store's, as last seen
+  const std::optional<KeyValue>& config() const { return config_; }
+  // Node name -> its membership value (JSON text).
+  const std::map<std::string, KeyValue>& nodes() const { return nodes_; }
+  const std::optional<KeyValue>& leader() const { return leader_; }
+  // Starts from a snapshot: the configuration known, and its store's identity.
+  void assume(uint64_t cluster_id, int64_t config_revision, const std::string& text);
+
+ private:
+  ViewChange put(const KeyValue& kv);
+  ViewChange remove(const std::string& key);
+
+  ClusterKeys keys_;
+  uint64_t cluster_id_ = 0;
+  int64_t revision_ = 0;
+  std::optional<KeyValue> config_;
+  std::map<std::string, KeyValue> nodes_;
+  std::optional<KeyValue> leader_;
+};
+
+}  // namespace ballast::cluster

@@ -1,0 +1,84 @@
+#include "cluster/node.h"
+
+#include "core/log.h"
+
+namespace ballast::cluster {
+
+namespace {
+// As etcd's own clients and Patroni: a node that is gone leaves the list within 5 s.
+constexpr int64_t kMembershipTtlSeconds = 5;
+}  // namespace
+
+std::vector<http::HttpUrl> parse_endpoints(const std::vector<std::string>& urls) {
+  std::vector<http::HttpUrl> out;
+  for (const auto& url : urls) {
+    http::HttpUrl parsed;
+    std::string error;
+    if (http::parse_http_url(url, &parsed, &error)) out.push_back(parsed);
+  }
+  return out;
+}
+
+Node::Node(core::EventLoop& loop, const config::ClusterConfig& settings, std::string self,
+           Events events)
+    : loop_(loop),
+      settings_(settings),
+      events_(std::move(events)),
+      etcd_(std::make_unique<EtcdClient>(loop, parse_endpoints(settings.etcd_endpoints),
+                                         settings.etcd_timeout_ms)),
+      view_(ClusterKeys(settings.prefix)) {
+  ClusterWatch::Callbacks callbacks;
+  callbacks.config_changed = [this] {
+    const auto& kv = view_.config();
+    if (kv && events_.config) events_.config(kv->value, kv->mod_revision);
+  };
+  callbacks.config_deleted = [this] {
+    LOG_WARN("cluster: %s was deleted; serving the last configuration",
+             view_.keys().config.c_str());
+  };
+  callbacks.resynced = [this](const std::string& why) {
+    if (events_.resynced) events_.resynced(why);
+  };
+  watch_ = std::make_unique<ClusterWatch>(loop_, *etcd_, view_, std::move(callbacks));
+  membership_ =
+      std::make_unique<Membership>(loop_, *etcd_, view_.keys().node(settings_.node),
+                                   std::move(self), kMembershipTtlSeconds, [this](bool reachable) {
+                                     // Keepalives stopped: the watch's connection may hang without
+                                     // an error (a cut link); read and watch again once etcd
+                                     // answers.
+                                     if (!reachable)
+                                       watch_->restart("etcd stopped answering keepalives");
+                                   });
+}
+
+Node::~Node() = default;
+
+void Node::start(const std::optional<Snapshot>& from, int64_t now_unix) {
+  current_unix_ = now_unix;
+  if (from) {
+    view_.assume(from->cluster_id, from->revision, from->config);
+    current_unix_ = from->saved_unix;
+  }
+  watch_->start();
+  membership_->start();
+}
+
+void Node::leave() {
+  membership_->leave();
+}
+
+void Node::tick(int64_t now_unix) {
+  if (connected()) current_unix_ = now_unix;
+}
+
+int64_t Node::config_age_seconds(int64_t now_unix) const {
+  if (connected()) return 0;
+  return now_unix > current_unix_ ? now_unix - current_unix_ : 0;
+}
+
+std::string Node::last_error() const {
+  if (!membership_->last_error().empty()) return membership_->last_error();
+  return watch_->last_error();
+}
+
+}  // namespace ballast::cluster

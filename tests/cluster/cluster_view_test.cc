@@ -1,0 +1,75 @@
+#include "cluster/cluster_view.h"
+
+#include <gtest/gtest.h>
+
+namespace ballast::cluster {
+namespace {
+
+KeyValue kv(std::string key, std::string value, int64_t mod) {
+  KeyValue k;
+  k.key = std::move(key);
+  k.value = std::move(value);
+  k.mod_revision = mod;
+  k.create_revision = mod;
+  return k;
+}
+
+RangeReply range(uint64_t id, int64_t revision, std::vector<KeyValue> kvs) {
+  RangeReply r;
+  r.header.cluster_id = id;
+  r.header.revision = revision;
+  r.kvs = std::move(kvs);
+  return r;
+}
+
+TEST(ClusterViewTest, AFullReadFindsTheConfigurationNodesAndLeader) {
+  ClusterView v(ClusterKeys("/b"));
+  ViewChange c = v.load(
+      range(1, 9,
+            {kv("/b/config", "listeners: []", 5), kv("/b/nodes/lb-1", "{}", 6),
+             kv("/b/nodes/lb-2", "{}", 7), kv("/b/leader", "lb-1", 8), kv("/b/unknown", "x", 9)}));
+  EXPECT_EQ(c, ViewChange::kConfig);
+  EXPECT_EQ(v.revision(), 9);
+  EXPECT_EQ(v.config()->value, "listeners: []");
+  EXPECT_EQ(v.nodes().size(), 2u);
+  EXPECT_EQ(v.leader()->value, "lb-1");
+  // The same again changes nothing.
+  EXPECT_EQ(v.load(range(1, 9, {kv("/b/config", "listeners: []", 5)})), ViewChange::kNone);
+}
+
+TEST(ClusterViewTest, EventsMoveTheViewAndOldOnesAreIgnored) {
+  ClusterView v(ClusterKeys("/b"));
+  v.load(range(1, 5, {kv("/b/config", "one", 5)}));
+  WatchEvent e{WatchEvent::Type::kPut, kv("/b/config", "two", 6)};
+  EXPECT_EQ(v.apply(e), ViewChange::kConfig);
+  EXPECT_EQ(v.config()->value, "two");
+  // A resumed watch may repeat what the view has seen.
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kPut, kv("/b/config", "one", 5)}),
+            ViewChange::kNone);
+  EXPECT_EQ(v.config()->value, "two");
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kPut, kv("/b/nodes/x", "{}", 7)}),
+            ViewChange::kNone);
+  EXPECT_EQ(v.nodes().count("x"), 1u);
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/nodes/x", "", 8)}),
+            ViewChange::kNone);
+  EXPECT_TRUE(v.nodes().empty());
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/config", "", 9)}),
+            ViewChange::kConfigDeleted);
+  EXPECT_FALSE(v.config());
+}
+
+TEST(ClusterViewTest, AStoreThatWentBackOrChangedIdentityIsInconsistent) {
+  ClusterView v(ClusterKeys("/b"));
+  v.assume(7, 40, "from the snapshot");
+  Header same{7, 0, 41};
+  EXPECT_EQ(v.inconsistency(same), "");
+  Header back{7, 0, 12};
+  EXPECT_NE(v.inconsistency(back).find("went back from 40 to 12"), std::string::npos);
+  Header other{8, 0, 50};
+  EXPECT_NE(v.inconsistency(other).find("cluster id changed from 7 to 8"), std::string::npos);
+  // The snapshot's configuration, found unchanged in etcd, is no change.
+  EXPECT_EQ(v.load(range(7, 45, {kv("/b/config", "from the snapshot", 40)})), ViewChange::kNone);
+}
+
+}  // namespace
+}  // namespace ballast::cluster

@@ -1,0 +1,266 @@
+// Nodes of a cluster sharing their configuration through a real etcd (Debian's etcd-server,
+// started here on loopback): import and export, every node following a change, a node that
+// starts and serves from its snapshot while etcd is down, a store that went back (rebuilt)
+// read again with an alarm, and a shared configuration with errors that no node applies.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "support/etcd_server.h"
+#include "support/http_client.h"
+#include "support/load_loop.h"
+#include "support/test_env.h"
+#include "support/test_pki.h"
+
+namespace ballast::test {
+namespace {
+
+using nlohmann::json;
+
+int run_ballast(const std::string& args, std::string* output) {
+  std::string dir = make_temp_dir();
+  std::string log = dir + "/out.log";
+  int status = run_shell(std::string(BALLAST_BINARY) + " " + args, log);
+  *output = read_file(log);
+  return status;
+}
+
+std::string shared_config(uint16_t port, uint16_t target) {
+  return "listeners:\n"
+         "  - name: web\n"
+         "    bind: 0.0.0.0:" +
+         std::to_string(port) +
+         "\n"
+         "    rules:\n"
+         "      - forward: { target_group: app }\n"
+         "target_groups:\n"
+         "  - name: app\n"
+         "    targets: [ { address: " +
+         loopback(target) + " } ]\n";
+}
+
+// One ballast node: its own file (cluster section, admin API), listening on 127.0.0.N.
+class ClusterNode {
+ public:
+  ClusterNode(int n, const EtcdCluster& etcd, const std::string& prefix)
+      : n_(n), admin_port_(free_port()), dir_(make_temp_dir()) {
+    write_file(dir_ + "/node.yaml",
+               "workers: 1\nshutdown_timeout: 2s\nadmin: { bind: 127.0.0.1:" +
+                   std::to_string(admin_port_) + " }\ncluster:\n  node: lb-" + std::to_string(n) +
+                   "\n  zone: " + (n % 2 == 1 ? "a" : "b") + "\n  address: " + address() +
+                   "\n  state_dir: " + dir_ + "/state\n  etcd: { endpoints: " +
+                   etcd.endpoints_yaml() + ", prefix: " + prefix + ", timeout: 1s }\n");
+    start();
+  }
+  ~ClusterNode() { stop(); }
+
+  std::string address() const { return "127.0.0." + std::to_string(20 + n_); }
+  std::string file() const { return dir_ + "/node.yaml"; }
+  uint16_t admin_port() const { return admin_port_; }
+  Process& process() { return *process_; }
+
+  void start() {
+    process_ =
+        std::make_unique<Process>(std::vector<std::string>{BALLAST_BINARY, "run", "-c", file()},
+                                  dir_ + "/ballast-" + std::to_string(++starts_) + ".log");
+    wait_for_port(admin_port_);
+  }
+  void stop() {
+    if (process_ && process_->running()) {
+      process_->signal(SIGTERM);
+      process_->wait_exit(5000);
+    }
+  }
+  void kill() {
+    process_->signal(SIGKILL);
+    process_->wait_exit(5000);
+  }
+  json cluster() const {
+    AdminAnswer a = admin_call(admin_port_, "GET", "/api/v1/cluster");
+    json j = json::parse(a.body, nullptr, false);
+    return j.is_object() ? j : json::object();
+  }
+  // The instance that answers GET / on this node's listener ("" when none answers 200).
+  std::string instance(uint16_t port) const {
+    Client c(address(), port, 2000);
+    if (!c.connected()) return "";
+    auto r = c.get("/");
+    return r && r->status == 200 ? r->header("x-ballast-instance") : "";
+  }
+
+ private:
+  int n_;
+  uint16_t admin_port_;
+  std::string dir_;
+  int starts_ = 0;
+  std::unique_ptr<Process> process_;
+};
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!EtcdCluster::installed()) {
+      GTEST_SKIP() << "etcd is not installed (scripts/install-deps.sh installs etcd-server)";
+    }
+  }
+  std::string import(const EtcdCluster& etcd, const std::string& prefix, const std::string& text,
+                     int* status) {
+    std::string path = make_temp_dir() + "/shared.yaml";
+    write_file(path, text);
+    std::string out;
+    *status = run_ballast(
+        "cluster import -c " + path + " --etcd " + etcd.endpoints() + " --prefix " + prefix, &out);
+    return out;
+  }
+};
+
+TEST_F(ClusterTest, AnImportedConfigurationReachesEveryNode) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  DemoBackend a("A"), b("B");
+  uint16_t port = free_port();
+  int status = 0;
+
+  // Refused before anything is stored: a node's own section, and an error with its line.
+  std::string out =
+      import(etcd, "/c1", "admin: { bind: 127.0.0.1:1 }\n" + shared_config(port, 1), &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("shared.yaml:1:1: admin: admin belongs to each node's own file"),
+            std::string::npos)
+      << out;
+  out = import(etcd, "/c1", shared_config(port, a.port()) + "    algorithm: fastest\n", &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("shared.yaml:9:"), std::string::npos) << out;
+  EXPECT_FALSE(etcd.get("/c1/config").has_value());
+
+  out = import(etcd, "/c1", shared_config(port, a.port()), &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("imported as /c1/config"), std::string::npos) << out;
+  out = import(etcd, "/c1", shared_config(port, a.port()), &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("unchanged"), std::string::npos) << out;
+
+  ClusterNode n1(1, etcd, "/c1"), n2(2, etcd, "/c1");
+  EXPECT_TRUE(within(10, [&] { return n1.instance(port) == "A" && n2.instance(port) == "A"; }));
+  EXPECT_TRUE(within(10, [&] { return n1.cluster()["nodes"].size() == 2; })) << n1.cluster();
+  json c = n1.cluster();
+  EXPECT_EQ(c["node"], "lb-1");
+  EXPECT_EQ(c["etcd"]["reachable"], true);
+  EXPECT_EQ(c["nodes"][1]["name"], "lb-2");
+  EXPECT_EQ(c["nodes"][1]["zone"], "b");
+  EXPECT_EQ(c["nodes"][1]["address"], n2.address());
+
+  // A change: every node follows (the time it took is printed, not asserted).
+  auto t0 = std::chrono::steady_clock::now();
+  out = import(etcd, "/c1", shared_config(port, b.port()), &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_TRUE(within(10, [&] { return n1.instance(port) == "B" && n2.instance(port) == "B"; }));
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  printf("[ cluster  ] a change reached both nodes within %lld ms of the import's answer\n",
+         static_cast<long long>(ms));
+  EXPECT_EQ(metric_value(n2.admin_port(), "ballast_cluster_etcd_connected"), 1);
+  EXPECT_EQ(metric_value(n2.admin_port(), "ballast_cluster_nodes"), 2);
+
+  std::string exported;
+  EXPECT_EQ(run_ballast("cluster export --node " + n1.file(), &exported), 0);
+  EXPECT_EQ(exported, shared_config(port, b.port()));
+
+  // A node that leaves is gone from the list within its lease (5 s).
+  n2.kill();
+  EXPECT_TRUE(within(10, [&] { return n1.cluster()["nodes"].size() == 1; })) << n1.cluster();
+}
+
+TEST_F(ClusterTest, ANodeRestartedWhileEtcdIsDownServesItsSnapshot) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  DemoBackend a("A"), b("B");
+  uint16_t port = free_port();
+  int status = 0;
+  ASSERT_EQ((import(etcd, "/c2", shared_config(port, a.port()), &status), status), 0);
+  ClusterNode node(1, etcd, "/c2");
+  ASSERT_TRUE(within(10, [&] { return node.instance(port) == "A"; }));
+
+  etcd.stop_all();
+  // It keeps serving and says how old its configuration is.
+  EXPECT_TRUE(within(10, [&] {
+    return metric_value(node.admin_port(), "ballast_cluster_config_age_seconds") >= 2;
+  }));
+  EXPECT_EQ(node.instance(port), "A");
+  EXPECT_EQ(metric_value(node.admin_port(), "ballast_cluster_etcd_connected"), 0);
+
+  // Restarted during the outage: up at once from its snapshot.
+  node.kill();
+  node.start();
+  EXPECT_TRUE(within(10, [&] { return node.instance(port) == "A"; }));
+  json c = node.cluster();
+  EXPECT_EQ(c["etcd"]["reachable"], false);
+  EXPECT_NE(c["etcd"]["last_error"].get<std::string>().find("Connection refused"),
+            std::string::npos)
+      << c;
+  EXPECT_GT(c["config"]["revision"].get<int64_t>(), 0);
+
+  // etcd back: the node follows changes again.
+  etcd.start(0);
+  ASSERT_TRUE(etcd.healthy());
+  EXPECT_TRUE(within(
+      10, [&] { return metric_value(node.admin_port(), "ballast_cluster_etcd_connected") == 1; }));
+  ASSERT_EQ((import(etcd, "/c2", shared_config(port, b.port()), &status), status), 0);
+  EXPECT_TRUE(within(10, [&] { return node.instance(port) == "B"; }));
+  EXPECT_EQ(metric_value(node.admin_port(), "ballast_cluster_config_age_seconds"), 0);
+}
+
+TEST_F(ClusterTest, ARebuiltStoreIsReadAgainWithAnAlarm) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  DemoBackend a("A"), b("B");
+  uint16_t port = free_port();
+  int status = 0;
+  // Enough revisions that the rebuilt store's are lower.
+  for (int i = 0; i < 5; ++i) etcd.put("/c3/other", std::to_string(i));
+  ASSERT_EQ((import(etcd, "/c3", shared_config(port, a.port()), &status), status), 0);
+  ClusterNode node(1, etcd, "/c3");
+  ASSERT_TRUE(within(10, [&] { return node.instance(port) == "A"; }));
+  std::string old_id = node.cluster()["etcd"]["cluster_id"];
+
+  // The store is rebuilt empty (another cluster id, revisions from 1): the node notices,
+  // raises the alarm, keeps serving, and takes what is imported into the new store.
+  etcd.recreate();
+  ASSERT_TRUE(etcd.healthy());
+  EXPECT_TRUE(within(
+      15, [&] { return metric_value(node.admin_port(), "ballast_cluster_resyncs_total") >= 1; }));
+  EXPECT_NE(node.cluster()["etcd"]["cluster_id"], old_id);
+  EXPECT_EQ(node.instance(port), "A");
+  ASSERT_EQ((import(etcd, "/c3", shared_config(port, b.port()), &status), status), 0);
+  EXPECT_TRUE(within(10, [&] { return node.instance(port) == "B"; }));
+  EXPECT_NE(node.process().log().find("ALARM: etcd's cluster id changed"), std::string::npos)
+      << node.process().log();
+}
+
+TEST_F(ClusterTest, ASharedConfigurationWithErrorsIsNotApplied) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  DemoBackend a("A");
+  uint16_t port = free_port();
+  int status = 0;
+  ASSERT_EQ((import(etcd, "/c4", shared_config(port, a.port()), &status), status), 0);
+  ClusterNode node(1, etcd, "/c4");
+  ASSERT_TRUE(within(10, [&] { return node.instance(port) == "A"; }));
+
+  // Written past `cluster import` (etcdctl): the node reports the error at its line, in
+  // the etcd key and revision, and keeps what it serves.
+  ASSERT_TRUE(etcd.put("/c4/config", shared_config(port, a.port()) + "    algorithm: fastest\n"));
+  EXPECT_TRUE(
+      within(10, [&] { return !node.cluster()["config"]["rejected"].get<std::string>().empty(); }));
+  AdminAnswer s = admin_call(node.admin_port(), "GET", "/api/v1/status");
+  EXPECT_NE(s.body.find("etcd:/c4/config@"), std::string::npos) << s.body;
+  EXPECT_NE(s.body.find(":9:16: target_groups[0].algorithm"), std::string::npos) << s.body;
+  EXPECT_EQ(node.instance(port), "A");
+}
+
+}  // namespace
+}  // namespace ballast::test

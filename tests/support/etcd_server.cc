@@ -1,0 +1,187 @@
+#include "support/etcd_server.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "support/ports.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+
+namespace {
+constexpr const char* kEtcd = "/usr/bin/etcd";
+constexpr const char* kEtcdctl = "/usr/bin/etcdctl";
+
+std::string run_capture(const std::string& command, int* status) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) {
+    *status = -1;
+    return out;
+  }
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  *status = ::pclose(p);
+  return out;
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+bool EtcdCluster::installed() {
+  return ::access(kEtcd, X_OK) == 0 && ::access(kEtcdctl, X_OK) == 0;
+}
+
+EtcdCluster::EtcdCluster(int members) : dir_(make_temp_dir()) {
+  for (int i = 0; i < members; ++i) {
+    Member m;
+    m.name = "etcd" + std::to_string(i);
+    m.client_port = free_port();
+    m.peer_port = free_port();
+    members_.push_back(std::move(m));
+  }
+  recreate();
+}
+
+EtcdCluster::~EtcdCluster() {
+  stop_all();
+}
+
+std::string EtcdCluster::initial_cluster() const {
+  std::string out;
+  for (const auto& m : members_) {
+    if (!out.empty()) out += ",";
+    out += m.name + "=http://127.0.0.1:" + std::to_string(m.peer_port);
+  }
+  return out;
+}
+
+void EtcdCluster::recreate() {
+  stop_all();
+  ++generation_;
+  token_ = "ballast-test-" + std::to_string(::getpid()) + "-" + std::to_string(generation_);
+  for (auto& m : members_) {
+    m.data_dir = dir_ + "/" + m.name + "-" + std::to_string(generation_);
+    std::filesystem::remove_all(m.data_dir);
+  }
+  for (size_t i = 0; i < members_.size(); ++i) start(static_cast<int>(i));
+}
+
+void EtcdCluster::start(int member) {
+  Member& m = members_[static_cast<size_t>(member)];
+  std::string client = "http://127.0.0.1:" + std::to_string(m.client_port);
+  std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
+  // Short heartbeats so that a lost member is noticed within a test's patience.
+  m.process = std::make_unique<Process>(std::vector<std::string>{kEtcd,
+                                                                 "--name",
+                                                                 m.name,
+                                                                 "--data-dir",
+                                                                 m.data_dir,
+                                                                 "--listen-client-urls",
+                                                                 client,
+                                                                 "--advertise-client-urls",
+                                                                 client,
+                                                                 "--listen-peer-urls",
+                                                                 peer,
+                                                                 "--initial-advertise-peer-urls",
+                                                                 peer,
+                                                                 "--initial-cluster",
+                                                                 initial_cluster(),
+                                                                 "--initial-cluster-token",
+                                                                 token_,
+                                                                 "--initial-cluster-state",
+                                                                 "new",
+                                                                 "--heartbeat-interval",
+                                                                 "100",
+                                                                 "--election-timeout",
+                                                                 "1000",
+                                                                 "--log-level",
+                                                                 "warn"},
+                                        dir_ + "/" + m.name + ".log");
+}
+
+void EtcdCluster::kill(int member) {
+  Member& m = members_[static_cast<size_t>(member)];
+  if (m.process && m.process->running()) {
+    m.process->signal(SIGKILL);
+    m.process->wait_exit(5000);
+  }
+}
+
+void EtcdCluster::stop(int member) {
+  Member& m = members_[static_cast<size_t>(member)];
+  if (m.process && m.process->running()) {
+    m.process->signal(SIGTERM);
+    if (m.process->wait_exit(10000) < 0) kill(member);
+  }
+}
+
+void EtcdCluster::stop_all() {
+  for (size_t i = 0; i < members_.size(); ++i) stop(static_cast<int>(i));
+}
+
+bool EtcdCluster::healthy(int seconds) {
+  return within(seconds, [&] { return ctl("endpoint health").has_value(); });
+}
+
+std::string EtcdCluster::client_url(int member) const {
+  return "http://127.0.0.1:" + std::to_string(members_[static_cast<size_t>(member)].client_port);
+}
+
+std::string EtcdCluster::endpoints() const {
+  std::string out;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    out += (out.empty() ? "" : ",") + client_url(static_cast<int>(i));
+  }
+  return out;
+}
+
+std::string EtcdCluster::endpoints_yaml() const {
+  return "[" + replace_all(endpoints(), ",", ", ") + "]";
+}
+
+std::optional<std::string> EtcdCluster::ctl(const std::string& args) const {
+  int status = 0;
+  std::string out =
+      run_capture("ETCDCTL_API=3 " + std::string(kEtcdctl) +
+                      " --dial-timeout=1s --command-timeout=3s --endpoints=" + endpoints() + " " +
+                      args + " 2>/dev/null",
+                  &status);
+  if (status != 0) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> EtcdCluster::get(const std::string& key) const {
+  auto out = ctl("get --print-value-only " + quoted(key));
+  if (!out || out->empty()) return std::nullopt;
+  if (out->back() == '\n') out->pop_back();
+  return out;
+}
+
+bool EtcdCluster::put(const std::string& key, const std::string& value) const {
+  return ctl("put " + quoted(key) + " " + quoted(value)).has_value();
+}
+
+int64_t EtcdCluster::revision() const {
+  auto out = ctl("get / --prefix --keys-only --limit=1 -w json");
+  if (!out) return 0;
+  auto j = nlohmann::json::parse(*out, nullptr, false);
+  if (!j.is_object()) return 0;
+  return j["header"].value("revision", int64_t{0});
+}
+
+bool EtcdCluster::compact(int64_t revision) const {
+  return ctl("compaction " + std::to_string(revision)).has_value();
+}
+
+}  // namespace ballast::test
