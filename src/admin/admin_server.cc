@@ -79,7 +79,7 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
   }
 
   void on_io(uint32_t events) override {
-    if (done_ || waiting_) return;
+    if (done_ || waiting_ || waiting_later_) return;
     if (!answered_) read_request();
     if (answered_ && !done_) write_response();
     if (!answered_ && (events & (EPOLLHUP | EPOLLERR))) finish();
@@ -154,6 +154,17 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
   }
 
   void respond(AdminResponse r) {
+    if (r.later) {
+      waiting_later_ = true;
+      server_.loop_.timers().arm(timer_, kRequestDeadlineMs, server_.loop_.now_ms());
+      std::weak_ptr<bool> alive = alive_;
+      r.later->when_given([this, alive](AdminResponse given) {
+        if (!alive.lock() || !waiting_later_) return;
+        waiting_later_ = false;
+        respond(std::move(given));
+      });
+      return;
+    }
     if (!r.in_effect || r.in_effect->done()) {
       answer(r);
       return;
@@ -211,6 +222,13 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
 
   static void on_deadline(void* self) {
     auto* c = static_cast<Connection*>(self);
+    if (c->waiting_later_) {
+      c->waiting_later_ = false;
+      c->answer(error_response(504,
+                               "no outcome within the request's deadline; the change may "
+                               "still happen: check before trying again"));
+      return;
+    }
     if (c->waiting_) {
       c->answer_waiting();
     } else {
@@ -228,7 +246,8 @@ class AdminServer::Connection final : public core::IoHandler, public http::Messa
   bool complete_ = false;
   bool too_large_ = false;
   bool answered_ = false;
-  bool waiting_ = false;  // for the answer's change to take effect
+  bool waiting_ = false;        // for the answer's change to take effect
+  bool waiting_later_ = false;  // for the answer itself (AdminResponse::later)
   bool done_ = false;
   AdminResponse waiting_response_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late callbacks

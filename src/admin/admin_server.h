@@ -16,6 +16,21 @@ struct AdminRequest {
   std::string body;
 };
 
+struct AdminResponse;
+
+// An answer that comes later: the handler returns at once with `later` set, and whoever
+// learns the outcome (an etcd write and its watch event, say) gives the answer, on the
+// loop. Unanswered after the request deadline, the client gets a 504.
+class LaterAnswer {
+ public:
+  void give(AdminResponse r);
+  void when_given(std::function<void(AdminResponse)> fn);
+
+ private:
+  std::function<void(AdminResponse)> waiter_;
+  std::unique_ptr<AdminResponse> given_;
+};
+
 struct AdminResponse {
   AdminResponse() = default;
   AdminResponse(int s, std::string b, std::string type = "application/json")
@@ -29,7 +44,29 @@ struct AdminResponse {
   // their own threads): the answer waits for it, up to a few seconds, so that a client
   // acting on the answer finds the change in place.
   std::shared_ptr<core::Completion> in_effect;
+  // The answer is not known yet (see LaterAnswer); the other fields are unused.
+  std::shared_ptr<LaterAnswer> later;
 };
+
+inline void LaterAnswer::give(AdminResponse r) {
+  if (given_) return;
+  if (waiter_) {
+    auto fn = std::move(waiter_);
+    waiter_ = nullptr;
+    fn(std::move(r));
+    return;
+  }
+  given_ = std::make_unique<AdminResponse>(std::move(r));
+}
+
+inline void LaterAnswer::when_given(std::function<void(AdminResponse)> fn) {
+  if (given_) {
+    AdminResponse r = std::move(*given_);
+    fn(std::move(r));
+    return;
+  }
+  waiter_ = std::move(fn);
+}
 
 // The admin API's HTTP/1.1 server, on the control thread's event loop. Small on purpose:
 // one request per connection (answered with Connection: close), bodies up to 1 MiB, a

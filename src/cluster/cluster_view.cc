@@ -7,7 +7,14 @@ ClusterKeys::ClusterKeys(std::string p)
       all(prefix + "/"),
       config(prefix + "/config"),
       nodes(prefix + "/nodes/"),
-      leader(prefix + "/leader") {}
+      leader(prefix + "/leader"),
+      targets(prefix + "/targets/") {}
+
+const RegisteredTarget* ClusterView::target(const std::string& group,
+                                            const std::string& address) const {
+  auto it = targets_.find(group + "/" + address);
+  return it == targets_.end() ? nullptr : &it->second;
+}
 
 void ClusterView::assume(uint64_t cluster_id, int64_t config_revision, const std::string& text) {
   cluster_id_ = cluster_id;
@@ -41,6 +48,7 @@ ViewChange ClusterView::load(const RangeReply& reply) {
   nodes_.clear();
   leader_.reset();
   config_.reset();
+  targets_.clear();
   for (const auto& kv : reply.kvs) put(kv);
   revision_ = reply.header.revision;
   if (!config_) return old_config ? ViewChange::kConfigDeleted : ViewChange::kNone;
@@ -67,8 +75,20 @@ ViewChange ClusterView::put(const KeyValue& kv) {
   }
   if (kv.key == keys_.leader) {
     leader_ = kv;
-  } else if (kv.key.rfind(keys_.nodes, 0) == 0 && kv.key.size() > keys_.nodes.size()) {
+    return ViewChange::kMembers;
+  }
+  if (kv.key.rfind(keys_.nodes, 0) == 0 && kv.key.size() > keys_.nodes.size()) {
     nodes_[kv.key.substr(keys_.nodes.size())] = kv;
+    return ViewChange::kMembers;
+  }
+  if (kv.key.rfind(keys_.targets, 0) == 0) {
+    std::string rest = kv.key.substr(keys_.targets.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size()) {
+      return ViewChange::kNone;  // not a GROUP/ADDRESS key: not ours to read
+    }
+    targets_[rest] = RegisteredTarget{rest.substr(0, slash), rest.substr(slash + 1), kv};
+    return ViewChange::kTargets;
   }
   return ViewChange::kNone;
 }
@@ -80,8 +100,15 @@ ViewChange ClusterView::remove(const std::string& key) {
   }
   if (key == keys_.leader) {
     leader_.reset();
-  } else if (key.rfind(keys_.nodes, 0) == 0) {
+    return ViewChange::kMembers;
+  }
+  if (key.rfind(keys_.nodes, 0) == 0) {
     nodes_.erase(key.substr(keys_.nodes.size()));
+    return ViewChange::kMembers;
+  }
+  if (key.rfind(keys_.targets, 0) == 0) {
+    return targets_.erase(key.substr(keys_.targets.size())) != 0 ? ViewChange::kTargets
+                                                                 : ViewChange::kNone;
   }
   return ViewChange::kNone;
 }

@@ -13,6 +13,7 @@ namespace ballast::cluster {
 //   /ballast/config          the shared configuration (YAML), written by `cluster import`
 //   /ballast/nodes/NAME      each node's membership, under the node's lease
 //   /ballast/leader          the autoscaler's leader, under the leader's lease
+//   /ballast/targets/GROUP/ADDRESS   a target registered through the API or the autoscaler
 struct ClusterKeys {
   explicit ClusterKeys(std::string prefix);
   std::string prefix;  // "/ballast"
@@ -20,7 +21,11 @@ struct ClusterKeys {
   std::string config;
   std::string nodes;  // "/ballast/nodes/"
   std::string leader;
+  std::string targets;  // "/ballast/targets/"
   std::string node(const std::string& name) const { return nodes + name; }
+  std::string target(const std::string& group, const std::string& address) const {
+    return targets + group + "/" + address;
+  }
 };
 
 // What a change to the view means for the node.
@@ -28,6 +33,15 @@ enum class ViewChange {
   kNone,
   kConfig,         // the configuration key has a new revision (or a new value after a resync)
   kConfigDeleted,  // it went away: nodes keep serving the last one
+  kTargets,        // a registered target was added, changed or removed
+  kMembers,        // a node or the leader came or went
+};
+
+// A target registered in the cluster (through any node's API, or by the autoscaler).
+struct RegisteredTarget {
+  std::string group;
+  std::string address;
+  KeyValue kv;  // its key; the value is JSON: {"weight": N, "draining": bool, "owner": ""}
 };
 
 // A node's copy of its cluster's keys, kept from a full read and then from watch events
@@ -59,6 +73,9 @@ class ClusterView {
   // Node name -> its membership value (JSON text).
   const std::map<std::string, KeyValue>& nodes() const { return nodes_; }
   const std::optional<KeyValue>& leader() const { return leader_; }
+  // By "GROUP/ADDRESS".
+  const std::map<std::string, RegisteredTarget>& targets() const { return targets_; }
+  const RegisteredTarget* target(const std::string& group, const std::string& address) const;
   // Starts from a snapshot: the configuration known, and its store's identity.
   void assume(uint64_t cluster_id, int64_t config_revision, const std::string& text);
 
@@ -72,6 +89,7 @@ class ClusterView {
   std::optional<KeyValue> config_;
   std::map<std::string, KeyValue> nodes_;
   std::optional<KeyValue> leader_;
+  std::map<std::string, RegisteredTarget> targets_;
 };
 
 }  // namespace ballast::cluster

@@ -63,6 +63,8 @@ void ClusterWatch::read_all() {
                  callbacks_.config_deleted();
                }
                if (callbacks_.members_changed) callbacks_.members_changed();
+               if (callbacks_.targets_changed) callbacks_.targets_changed();
+               if (callbacks_.progressed) callbacks_.progressed();
                open_watch();
              });
 }
@@ -152,14 +154,18 @@ void ClusterWatch::on_message(const nlohmann::json& message) {
              static_cast<long long>(view_.revision() + 1), etcd_.endpoint().host.c_str());
   }
   bool members = false;
+  bool targets = false;
   for (const auto& event : m.events) {
     ViewChange change = view_.apply(event);
     if (change == ViewChange::kConfig) callbacks_.config_changed();
     if (change == ViewChange::kConfigDeleted) callbacks_.config_deleted();
-    members = members || (change == ViewChange::kNone && event.kv.key != view_.keys().config);
+    members = members || change == ViewChange::kMembers;
+    targets = targets || change == ViewChange::kTargets;
   }
   view_.seen_revision(m.header.revision);
   if (members && callbacks_.members_changed) callbacks_.members_changed();
+  if (targets && callbacks_.targets_changed) callbacks_.targets_changed();
+  if (callbacks_.progressed) callbacks_.progressed();
 }
 
 void ClusterWatch::broken(const std::string& why) {

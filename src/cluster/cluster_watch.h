@@ -27,6 +27,10 @@ class ClusterWatch {
     std::function<void(const std::string&)> resynced;
     // Membership or leadership keys changed.
     std::function<void()> members_changed;
+    // Registered targets changed (after a full read: they may have).
+    std::function<void()> targets_changed;
+    // The view has caught up with a new store revision (after each message and read).
+    std::function<void()> progressed;
   };
   ClusterWatch(core::EventLoop& loop, EtcdClient& etcd, ClusterView& view, Callbacks callbacks);
   ~ClusterWatch();

@@ -39,6 +39,12 @@ Node::Node(core::EventLoop& loop, const config::ClusterConfig& settings, std::st
   callbacks.resynced = [this](const std::string& why) {
     if (events_.resynced) events_.resynced(why);
   };
+  callbacks.targets_changed = [this] {
+    if (events_.targets) events_.targets();
+  };
+  callbacks.progressed = [this] {
+    if (events_.progressed) events_.progressed();
+  };
   watch_ = std::make_unique<ClusterWatch>(loop_, *etcd_, view_, std::move(callbacks));
   membership_ =
       std::make_unique<Membership>(loop_, *etcd_, view_.keys().node(settings_.node),

@@ -26,6 +26,10 @@ class Node {
     std::function<void(const std::string& text, int64_t revision)> config;
     // The store is not the one the node knew: it read everything again (why).
     std::function<void(const std::string& why)> resynced;
+    // The registered targets may have changed (view().targets()).
+    std::function<void()> targets;
+    // The view reached a new store revision.
+    std::function<void()> progressed;
   };
   // `self`: what this node says about itself in its membership key (JSON).
   Node(core::EventLoop& loop, const config::ClusterConfig& settings, std::string self,

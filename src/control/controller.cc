@@ -405,6 +405,8 @@ std::shared_ptr<core::Completion> Controller::apply(config::LoadResult result, c
   sync_checkers();
   autoscaler_.configure(*config_, core::unix_seconds() * 1000);
   configure_acme();
+  // Targets registered in the cluster whose group this configuration adds join it now.
+  if (cluster_) sync_cluster_targets();
   reload_status_.last_ok = true;
   ++reload_status_.generation;
   LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,

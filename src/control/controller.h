@@ -37,6 +37,26 @@
 
 namespace ballast::control {
 
+// A change to a registered target, as the admin API asks for it.
+struct TargetOp {
+  enum class Kind { kRegister, kDeregister, kWeight, kDrain, kUndrain };
+  Kind kind = Kind::kRegister;
+  std::string group;
+  std::string address;
+  uint32_t weight = 1;  // kRegister, kWeight
+
+  // The answer to the change once done: its status, body and the log's words.
+  struct Answer {
+    int status = 200;
+    nlohmann::json body;
+    std::string what;
+  };
+  Answer answer() const;
+};
+// The change, made in `registry`.
+TargetRegistry::Outcome apply_target_op(TargetRegistry& registry, const TargetOp& op,
+                                        int64_t now_ms);
+
 // What the latest reload did, for the log and the API.
 struct ReloadStatus {
   uint64_t generation = 1;  // configurations applied so far, the first included
@@ -98,6 +118,14 @@ class Controller final : public proxy::ControlLink {
   void save_cluster_snapshot();
   nlohmann::json cluster_json() const;
   void add_cluster_routes();
+  // Registered targets in a cluster (controller_cluster_targets.cc): an API change is a
+  // compare-and-swap on the target's key; every node (this one too) applies what the watch
+  // brings by making its registry match the cluster's list.
+  admin::AdminResponse change_cluster_target(const TargetOp& op);
+  void sync_cluster_targets();
+  // Runs `fn` once this node's view has reached store revision `revision`.
+  void when_seen(int64_t revision, std::function<void()> fn);
+  void cluster_progressed();
   void render_cluster_metrics(metrics::PrometheusWriter& w) const;
   bool open_new_sockets(const config::Config& next,
                         std::vector<std::vector<std::pair<core::SocketAddress, int>>>* sockets,
@@ -162,6 +190,8 @@ class Controller final : public proxy::ControlLink {
   const GroupRecord& group_named(const std::string& name) const;
   // The {group} of a target route, which must exist (a 404 otherwise).
   const std::string& existing_group(const admin::PathParams& p) const;
+  // A change to a target: made in the registry, or, in a cluster, written to etcd first.
+  admin::AdminResponse change_target(const TargetOp& op);
   // The answer to a change of targets: the registry's outcome, published to the workers.
   admin::AdminResponse target_change(const std::string& group,
                                      const TargetRegistry::Outcome& outcome, int ok_status,
@@ -220,6 +250,9 @@ class Controller final : public proxy::ControlLink {
     std::string rejected;  // the last revision that had errors, and why
   } shared_;
   int64_t cluster_resyncs_ = 0;
+  std::vector<std::pair<int64_t, std::function<void()>>> revision_waiters_;
+  // The workers' application of the latest registry change made from the cluster's list.
+  std::shared_ptr<core::Completion> cluster_targets_in_effect_;
   struct UpgradeStatus {
     int64_t at_unix = 0;
     bool ok = true;

@@ -267,9 +267,54 @@ void Controller::add_routes() {
   autoscaler_.add_routes(router_);
 }
 
+TargetRegistry::Outcome apply_target_op(TargetRegistry& registry, const TargetOp& op,
+                                        int64_t now_ms) {
+  switch (op.kind) {
+    case TargetOp::Kind::kRegister:
+      return registry.register_target(op.group, op.address, op.weight);
+    case TargetOp::Kind::kDeregister:
+      return registry.deregister_target(op.group, op.address, now_ms);
+    case TargetOp::Kind::kWeight:
+      return registry.set_weight(op.group, op.address, op.weight);
+    case TargetOp::Kind::kDrain:
+      return registry.drain(op.group, op.address, now_ms);
+    case TargetOp::Kind::kUndrain:
+      return registry.undrain(op.group, op.address);
+  }
+  return {};
+}
+
+TargetOp::Answer TargetOp::answer() const {
+  switch (kind) {
+    case Kind::kRegister:
+      return {201, {{"registered", address}, {"target_group", group}}, "registered " + address};
+    case Kind::kDeregister:
+      return {
+          202, {{"deregistering", address}, {"target_group", group}}, "deregistering " + address};
+    case Kind::kWeight:
+      return {200,
+              {{"target", address}, {"weight", weight}},
+              "weight of " + address + " set to " + std::to_string(weight)};
+    case Kind::kDrain:
+      return {200, {{"draining", address}}, "drain " + address};
+    case Kind::kUndrain:
+      return {200, {{"serving", address}}, "undrain " + address};
+  }
+  return {};
+}
+
+admin::AdminResponse Controller::change_target(const TargetOp& op) {
+  // A node of a cluster writes the change to etcd; every node applies it from there.
+  if (cluster_) return change_cluster_target(op);
+  TargetOp::Answer a = op.answer();
+  return target_change(op.group, apply_target_op(registry_, op, loop_.now_ms()), a.status, a.body,
+                       a.what);
+}
+
 void Controller::add_target_routes() {
   using admin::AdminRequest;
   using admin::PathParams;
+  using Kind = TargetOp::Kind;
   admin::Router& r = router_;
   r.add("POST", "/api/v1/target-groups/{group}/targets",
         [this](const PathParams& p, const AdminRequest& request) {
@@ -278,43 +323,27 @@ void Controller::add_target_routes() {
           if (!body.contains("address") || !body["address"].is_string()) {
             throw admin::ClientError(400, "the body needs \"address\": \"IP:PORT\"");
           }
-          std::string address = body["address"];
-          return target_change(
-              group, registry_.register_target(group, address, weight_from(body, 1)), 201,
-              {{"registered", address}, {"target_group", group}}, "registered " + address);
+          return change_target({Kind::kRegister, group, body["address"], weight_from(body, 1)});
         });
   r.add("DELETE", "/api/v1/target-groups/{group}/targets/{address}",
         [this](const PathParams& p, const AdminRequest&) {
-          const std::string& group = existing_group(p);
-          const std::string& address = p["address"];
-          return target_change(group, registry_.deregister_target(group, address, loop_.now_ms()),
-                               202, {{"deregistering", address}, {"target_group", group}},
-                               "deregistering " + address);
+          return change_target({Kind::kDeregister, existing_group(p), p["address"]});
         });
   auto set_weight = [this](const PathParams& p, const AdminRequest& request) {
     const std::string& group = existing_group(p);
-    const std::string& address = p["address"];
     json body = parse_body(request);
     if (!body.contains("weight")) throw admin::ClientError(400, "the body needs \"weight\": N");
-    return target_change(group, registry_.set_weight(group, address, weight_from(body, 0)), 200,
-                         {{"target", address}, {"weight", body["weight"]}},
-                         "weight of " + address + " set to " + body["weight"].dump());
+    return change_target({Kind::kWeight, group, p["address"], weight_from(body, 0)});
   };
   r.add("PATCH", "/api/v1/target-groups/{group}/targets/{address}", set_weight);
   r.add("PUT", "/api/v1/target-groups/{group}/targets/{address}", set_weight);
   r.add("POST", "/api/v1/target-groups/{group}/targets/{address}/drain",
         [this](const PathParams& p, const AdminRequest&) {
-          const std::string& group = existing_group(p);
-          const std::string& address = p["address"];
-          return target_change(group, registry_.drain(group, address, loop_.now_ms()), 200,
-                               {{"draining", address}}, "drain " + address);
+          return change_target({Kind::kDrain, existing_group(p), p["address"]});
         });
   r.add("POST", "/api/v1/target-groups/{group}/targets/{address}/undrain",
         [this](const PathParams& p, const AdminRequest&) {
-          const std::string& group = existing_group(p);
-          const std::string& address = p["address"];
-          return target_change(group, registry_.undrain(group, address), 200,
-                               {{"serving", address}}, "undrain " + address);
+          return change_target({Kind::kUndrain, existing_group(p), p["address"]});
         });
 }
 

@@ -65,6 +65,8 @@ void Controller::start_cluster() {
     ++cluster_resyncs_;
     LOG_ERROR("cluster: ALARM: %s; the node took etcd's state as it is now", why.c_str());
   };
+  events.targets = [this] { sync_cluster_targets(); };
+  events.progressed = [this] { cluster_progressed(); };
   cluster_ = std::make_unique<cluster::Node>(loop_, c, self.dump(), std::move(events));
   LOG_INFO("cluster: node %s (zone %s), etcd %s, prefix %s, state in %s", c.node.c_str(),
            c.zone.empty() ? "-" : c.zone.c_str(), c.etcd_endpoints.front().c_str(),

@@ -108,5 +108,66 @@ TEST(AdminServerTest, AChangeTakingEffectAfterItsConnectionIsGoneTouchesNothing)
   close(fd);
 }
 
+// An answer given later (an etcd write's outcome): the handler returns at once.
+class ServerWithLaterAnswers {
+ public:
+  ServerWithLaterAnswers()
+      : server_(loop_, [this](const AdminRequest&) {
+          AdminResponse r;
+          r.later = std::make_shared<LaterAnswer>();
+          later_ = r.later;
+          return r;
+        }) {
+    std::string error;
+    auto bind = core::SocketAddress::parse("127.0.0.1:0", &error, false);
+    EXPECT_TRUE(server_.open(*bind, &error)) << error;
+    thread_ = std::thread([this] { loop_.run(); });
+  }
+  ~ServerWithLaterAnswers() {
+    loop_.post([this] { server_.close(); });
+    loop_.stop();
+    thread_.join();
+  }
+  uint16_t port() const { return server_.address().port(); }
+  core::EventLoop& loop() { return loop_; }
+  // Read on the loop's thread only.
+  std::shared_ptr<LaterAnswer> later() const { return later_; }
+  AdminServer& server() { return server_; }
+
+ private:
+  core::EventLoop loop_;
+  std::shared_ptr<LaterAnswer> later_;
+  AdminServer server_;
+  std::thread thread_;
+};
+
+TEST(AdminServerTest, ALaterAnswerIsSentWhenGiven) {
+  ServerWithLaterAnswers s;
+  int fd = send_request(s.port());
+  EXPECT_FALSE(answered_within(fd, 300));
+  s.loop().post([&] { s.later()->give(AdminResponse(409, "{}\n")); });
+  ASSERT_TRUE(answered_within(fd, 5000));
+  EXPECT_EQ(status_line(fd), "HTTP/1.1 409 Conflict");
+  close(fd);
+}
+
+TEST(AdminServerTest, ALaterAnswerGivenAfterItsConnectionIsGoneTouchesNothing) {
+  ServerWithLaterAnswers s;
+  int fd = send_request(s.port());
+  std::atomic<bool> handled{false};
+  ASSERT_TRUE(test::within(5, [&] {
+    s.loop().post([&] { handled = s.later() != nullptr; });
+    return handled.load();
+  }));
+  std::atomic<bool> done{false};
+  s.loop().post([&] {
+    s.server().close();
+    s.later()->give(AdminResponse(200, "{}\n"));
+    done = true;
+  });
+  EXPECT_TRUE(test::within(5, [&] { return done.load(); }));
+  close(fd);
+}
+
 }  // namespace
 }  // namespace ballast::admin

@@ -48,14 +48,32 @@ TEST(ClusterViewTest, EventsMoveTheViewAndOldOnesAreIgnored) {
             ViewChange::kNone);
   EXPECT_EQ(v.config()->value, "two");
   EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kPut, kv("/b/nodes/x", "{}", 7)}),
-            ViewChange::kNone);
+            ViewChange::kMembers);
   EXPECT_EQ(v.nodes().count("x"), 1u);
   EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/nodes/x", "", 8)}),
-            ViewChange::kNone);
+            ViewChange::kMembers);
   EXPECT_TRUE(v.nodes().empty());
   EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/config", "", 9)}),
             ViewChange::kConfigDeleted);
   EXPECT_FALSE(v.config());
+}
+
+TEST(ClusterViewTest, RegisteredTargetsAreKeyedByGroupAndAddress) {
+  ClusterView v(ClusterKeys("/b"));
+  v.load(range(1, 5, {kv("/b/targets/app/127.0.0.1:9001", R"({"weight":2})", 5)}));
+  ASSERT_NE(v.target("app", "127.0.0.1:9001"), nullptr);
+  EXPECT_EQ(v.target("app", "127.0.0.1:9001")->kv.value, R"({"weight":2})");
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kPut, kv("/b/targets/api/[::1]:80", "{}", 6)}),
+            ViewChange::kTargets);
+  EXPECT_EQ(v.targets().size(), 2u);
+  EXPECT_EQ(v.targets().at("api/[::1]:80").address, "[::1]:80");
+  // Keys that are not GROUP/ADDRESS are not read as targets.
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kPut, kv("/b/targets/nogroup", "{}", 7)}),
+            ViewChange::kNone);
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/targets/app/127.0.0.1:9001",
+                                                             "", 8)}),
+            ViewChange::kTargets);
+  EXPECT_EQ(v.targets().size(), 1u);
 }
 
 TEST(ClusterViewTest, AStoreThatWentBackOrChangedIdentityIsInconsistent) {

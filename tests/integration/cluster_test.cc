@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "support/etcd_server.h"
 #include "support/http_client.h"
@@ -260,6 +262,79 @@ TEST_F(ClusterTest, ASharedConfigurationWithErrorsIsNotApplied) {
   EXPECT_NE(s.body.find("etcd:/c4/config@"), std::string::npos) << s.body;
   EXPECT_NE(s.body.find(":9:16: target_groups[0].algorithm"), std::string::npos) << s.body;
   EXPECT_EQ(node.instance(port), "A");
+}
+
+TEST_F(ClusterTest, ATargetRegisteredThroughAnyNodeIsServedByEveryNode) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  DemoBackend a("A"), b("B");
+  uint16_t port = free_port();
+  int status = 0;
+  ASSERT_EQ((import(etcd, "/c5", shared_config(port, a.port()), &status), status), 0);
+  ClusterNode n1(1, etcd, "/c5"), n2(2, etcd, "/c5");
+  ASSERT_TRUE(within(10, [&] { return n1.instance(port) == "A" && n2.instance(port) == "A"; }));
+  ASSERT_TRUE(within(
+      10, [&] { return metric_value(n2.admin_port(), "ballast_cluster_etcd_connected") == 1; }));
+
+  // Two nodes register the same target at once: etcd's compare-and-swap lets one win.
+  std::string body = R"({"address": ")" + loopback(b.port()) + R"(", "weight": 3})";
+  AdminAnswer r1, r2;
+  std::thread t1(
+      [&] { r1 = admin_call(n1.admin_port(), "POST", "/api/v1/target-groups/app/targets", body); });
+  std::thread t2(
+      [&] { r2 = admin_call(n2.admin_port(), "POST", "/api/v1/target-groups/app/targets", body); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ((r1.status == 201) + (r2.status == 201), 1) << r1.body << r2.body;
+  EXPECT_EQ((r1.status == 409) + (r2.status == 409), 1) << r1.body << r2.body;
+  auto value = etcd.get("/c5/targets/app/" + loopback(b.port()));
+  ASSERT_TRUE(value.has_value());
+  EXPECT_NE(value->find(R"("weight":3)"), std::string::npos) << *value;
+
+  // Both nodes send traffic to it; its answer was given once this node applied it.
+  for (ClusterNode* n : {&n1, &n2}) {
+    EXPECT_TRUE(within(5, [&] {
+      AdminAnswer g = admin_call(n->admin_port(), "GET", "/api/v1/target-groups/app");
+      return g.body.find(loopback(b.port())) != std::string::npos;
+    }));
+  }
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 40; ++i) seen[n2.instance(port)]++;
+  EXPECT_GT(seen["B"], 0);
+  EXPECT_GT(seen["A"], 0);
+
+  // A weight set through the other node, then a deregistration: both nodes follow.
+  AdminAnswer w =
+      admin_call(n2.admin_port(), "PUT", "/api/v1/target-groups/app/targets/" + loopback(b.port()),
+                 R"({"weight": 7})");
+  EXPECT_EQ(w.status, 200) << w.body;
+  EXPECT_TRUE(within(5, [&] {
+    AdminAnswer g = admin_call(n1.admin_port(), "GET", "/api/v1/target-groups/app");
+    return g.body.find(R"("weight": 7)") != std::string::npos;
+  }));
+  // A target of the shared configuration is changed there, not through the API.
+  AdminAnswer c = admin_call(n1.admin_port(), "DELETE",
+                             "/api/v1/target-groups/app/targets/" + loopback(a.port()));
+  EXPECT_EQ(c.status, 409);
+  EXPECT_NE(c.body.find("ballast cluster import"), std::string::npos) << c.body;
+  AdminAnswer d = admin_call(n1.admin_port(), "DELETE",
+                             "/api/v1/target-groups/app/targets/" + loopback(b.port()));
+  EXPECT_EQ(d.status, 202) << d.body;
+  EXPECT_TRUE(within(10, [&] {
+    AdminAnswer g = admin_call(n2.admin_port(), "GET", "/api/v1/target-groups/app");
+    return g.body.find(loopback(b.port())) == std::string::npos;
+  }));
+  EXPECT_FALSE(etcd.get("/c5/targets/app/" + loopback(b.port())).has_value());
+
+  // Without etcd, changes are refused with the reason; serving goes on.
+  etcd.stop_all();
+  EXPECT_TRUE(within(
+      10, [&] { return metric_value(n1.admin_port(), "ballast_cluster_etcd_connected") == 0; }));
+  AdminAnswer refused =
+      admin_call(n1.admin_port(), "POST", "/api/v1/target-groups/app/targets", body);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("etcd is unreachable"), std::string::npos) << refused.body;
+  EXPECT_EQ(n1.instance(port), "A");
 }
 
 }  // namespace
