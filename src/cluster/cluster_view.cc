@@ -8,7 +8,8 @@ ClusterKeys::ClusterKeys(std::string p)
       config(prefix + "/config"),
       nodes(prefix + "/nodes/"),
       leader(prefix + "/leader"),
-      targets(prefix + "/targets/") {}
+      targets(prefix + "/targets/"),
+      autoscaling(prefix + "/autoscaling/") {}
 
 const RegisteredTarget* ClusterView::target(const std::string& group,
                                             const std::string& address) const {
@@ -49,6 +50,7 @@ ViewChange ClusterView::load(const RangeReply& reply) {
   leader_.reset();
   config_.reset();
   targets_.clear();
+  autoscaling_.clear();
   for (const auto& kv : reply.kvs) put(kv);
   revision_ = reply.header.revision;
   if (!config_) return old_config ? ViewChange::kConfigDeleted : ViewChange::kNone;
@@ -81,6 +83,10 @@ ViewChange ClusterView::put(const KeyValue& kv) {
     nodes_[kv.key.substr(keys_.nodes.size())] = kv;
     return ViewChange::kMembers;
   }
+  if (kv.key.rfind(keys_.autoscaling, 0) == 0 && kv.key.size() > keys_.autoscaling.size()) {
+    autoscaling_[kv.key.substr(keys_.autoscaling.size())] = kv;
+    return ViewChange::kNone;
+  }
   if (kv.key.rfind(keys_.targets, 0) == 0) {
     std::string rest = kv.key.substr(keys_.targets.size());
     size_t slash = rest.find('/');
@@ -105,6 +111,10 @@ ViewChange ClusterView::remove(const std::string& key) {
   if (key.rfind(keys_.nodes, 0) == 0) {
     nodes_.erase(key.substr(keys_.nodes.size()));
     return ViewChange::kMembers;
+  }
+  if (key.rfind(keys_.autoscaling, 0) == 0) {
+    autoscaling_.erase(key.substr(keys_.autoscaling.size()));
+    return ViewChange::kNone;
   }
   if (key.rfind(keys_.targets, 0) == 0) {
     return targets_.erase(key.substr(keys_.targets.size())) != 0 ? ViewChange::kTargets

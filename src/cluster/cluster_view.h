@@ -14,6 +14,7 @@ namespace ballast::cluster {
 //   /ballast/nodes/NAME      each node's membership, under the node's lease
 //   /ballast/leader          the autoscaler's leader, under the leader's lease
 //   /ballast/targets/GROUP/ADDRESS   a target registered through the API or the autoscaler
+//   /ballast/autoscaling/GROUP       an autoscaling group's state, written by the leader
 struct ClusterKeys {
   explicit ClusterKeys(std::string prefix);
   std::string prefix;  // "/ballast"
@@ -21,7 +22,8 @@ struct ClusterKeys {
   std::string config;
   std::string nodes;  // "/ballast/nodes/"
   std::string leader;
-  std::string targets;  // "/ballast/targets/"
+  std::string targets;      // "/ballast/targets/"
+  std::string autoscaling;  // "/ballast/autoscaling/"
   std::string node(const std::string& name) const { return nodes + name; }
   std::string target(const std::string& group, const std::string& address) const {
     return targets + group + "/" + address;
@@ -76,6 +78,8 @@ class ClusterView {
   // By "GROUP/ADDRESS".
   const std::map<std::string, RegisteredTarget>& targets() const { return targets_; }
   const RegisteredTarget* target(const std::string& group, const std::string& address) const;
+  // Autoscaling group name -> its state as the leader last wrote it (JSON).
+  const std::map<std::string, KeyValue>& autoscaling() const { return autoscaling_; }
   // Starts from a snapshot: the configuration known, and its store's identity.
   void assume(uint64_t cluster_id, int64_t config_revision, const std::string& text);
 
@@ -90,6 +94,7 @@ class ClusterView {
   std::map<std::string, KeyValue> nodes_;
   std::optional<KeyValue> leader_;
   std::map<std::string, RegisteredTarget> targets_;
+  std::map<std::string, KeyValue> autoscaling_;
 };
 
 }  // namespace ballast::cluster

@@ -162,7 +162,10 @@ void ClusterWatch::on_message(const nlohmann::json& message) {
     members = members || change == ViewChange::kMembers;
     targets = targets || change == ViewChange::kTargets;
   }
-  view_.seen_revision(m.header.revision);
+  // Only a progress notice (no events, not the creation) says that everything up to its
+  // header's revision was sent; the creation's header may run ahead of the events still to
+  // come, which must not then look old.
+  if (!m.created && m.events.empty()) view_.seen_revision(m.header.revision);
   if (members && callbacks_.members_changed) callbacks_.members_changed();
   if (targets && callbacks_.targets_changed) callbacks_.targets_changed();
   if (callbacks_.progressed) callbacks_.progressed();

@@ -98,4 +98,15 @@ std::unique_ptr<http::HttpCall> EtcdClient::open_stream(
   return call;
 }
 
+void revoke_lease_now(const http::HttpUrl& endpoint, int64_t lease, int64_t timeout_ms) {
+  core::EventLoop loop;
+  EtcdClient etcd(loop, {endpoint}, timeout_ms);
+  loop.post([&] {
+    loop.update_time();
+    etcd.call("/v3/lease/revoke", nlohmann::json{{"ID", std::to_string(lease)}},
+              [&](const Reply&) { loop.stop(); });
+  });
+  loop.run();
+}
+
 }  // namespace ballast::cluster

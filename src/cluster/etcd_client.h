@@ -71,4 +71,8 @@ class EtcdClient {
   std::map<uint64_t, std::unique_ptr<http::HttpCall>> calls_;  // in flight
 };
 
+// Revokes `lease` (and so deletes its keys) from a loop of its own, blocking up to
+// `timeout_ms`: for a clean shutdown, once the control loop has stopped.
+void revoke_lease_now(const http::HttpUrl& endpoint, int64_t lease, int64_t timeout_ms);
+
 }  // namespace ballast::cluster

@@ -113,10 +113,10 @@ void Membership::failed(const std::string& why) {
   loop_.timers().arm(timer_, 500, loop_.now_ms());
 }
 
-void Membership::leave() {
+void Membership::leave_now(int64_t timeout_ms) {
   timer_.cancel();
   if (lease_ == 0) return;
-  etcd_.call("/v3/lease/revoke", lease_id_request(lease_), [](const Reply&) {});
+  revoke_lease_now(etcd_.endpoint(), lease_, timeout_ms);
   lease_ = 0;
   registered_ = false;
 }

@@ -24,9 +24,9 @@ class Membership {
   Membership& operator=(const Membership&) = delete;
 
   void start();
-  // A clean shutdown: revoke the lease, so the node leaves the list at once (bounded by
-  // the client's timeout; the process does not wait for the answer).
-  void leave();
+  // A clean shutdown: revokes the lease, so the node leaves the list at once. Blocks up to
+  // `timeout_ms` on a loop of its own (the control loop has stopped by now).
+  void leave_now(int64_t timeout_ms);
 
   bool reachable() const { return reachable_; }
   int64_t lease() const { return lease_; }

@@ -39,6 +39,10 @@ Node::Node(core::EventLoop& loop, const config::ClusterConfig& settings, std::st
   callbacks.resynced = [this](const std::string& why) {
     if (events_.resynced) events_.resynced(why);
   };
+  // election_ is made below; the watch calls this only once started.
+  callbacks.members_changed = [this] {
+    if (election_) election_->observe(view_.leader(), view_.revision());
+  };
   callbacks.targets_changed = [this] {
     if (events_.targets) events_.targets();
   };
@@ -46,6 +50,11 @@ Node::Node(core::EventLoop& loop, const config::ClusterConfig& settings, std::st
     if (events_.progressed) events_.progressed();
   };
   watch_ = std::make_unique<ClusterWatch>(loop_, *etcd_, view_, std::move(callbacks));
+  election_ = std::make_unique<LeaderElection>(loop_, *etcd_, view_.keys().leader, settings_.node,
+                                               [this](bool leading) {
+                                                 if (events_.leadership)
+                                                   events_.leadership(leading);
+                                               });
   membership_ =
       std::make_unique<Membership>(loop_, *etcd_, view_.keys().node(settings_.node),
                                    std::move(self), kMembershipTtlSeconds, [this](bool reachable) {
@@ -67,14 +76,33 @@ void Node::start(const std::optional<Snapshot>& from, int64_t now_unix) {
   }
   watch_->start();
   membership_->start();
+  election_->start();
 }
 
 void Node::leave() {
-  membership_->leave();
+  election_->resign(1000);
+  membership_->leave_now(1000);
 }
 
-void Node::tick(int64_t now_unix) {
+void Node::tick(int64_t now_unix, int64_t now_ms) {
   if (connected()) current_unix_ = now_unix;
+  election_->check(now_ms);
+}
+
+void Node::write_fenced(const std::vector<Operation>& ops,
+                        std::function<void(bool, const std::string&)> done) {
+  int64_t token = election_->token();
+  if (token == 0) return done(false, "this node does not lead");
+  Compare fence{view_.keys().leader, Compare::Target::kCreateRevision, token, ""};
+  etcd_->call("/v3/kv/txn", txn_request({fence}, ops, {}), [done](const Reply& r) {
+    if (!r.ok) return done(false, r.error);
+    try {
+      if (!parse_txn(r.body).succeeded) return done(false, "fenced off: another node leads now");
+    } catch (const CodecError& e) {
+      return done(false, e.what());
+    }
+    done(true, "");
+  });
 }
 
 int64_t Node::config_age_seconds(int64_t now_unix) const {

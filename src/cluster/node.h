@@ -8,6 +8,7 @@
 #include "cluster/cluster_view.h"
 #include "cluster/cluster_watch.h"
 #include "cluster/etcd_client.h"
+#include "cluster/leader_election.h"
 #include "cluster/membership.h"
 #include "cluster/snapshot.h"
 #include "config/config.h"
@@ -30,6 +31,8 @@ class Node {
     std::function<void()> targets;
     // The view reached a new store revision.
     std::function<void()> progressed;
+    // This node starts (true) or stops (false) leading the autoscaler.
+    std::function<void(bool)> leadership;
   };
   // `self`: what this node says about itself in its membership key (JSON).
   Node(core::EventLoop& loop, const config::ClusterConfig& settings, std::string self,
@@ -40,10 +43,20 @@ class Node {
 
   // `from`: the snapshot the node started with (its configuration is in effect already).
   void start(const std::optional<Snapshot>& from, int64_t now_unix);
-  // A clean shutdown: leave the membership at once.
+  // A clean shutdown: hands the leadership over and leaves the membership at once (both
+  // leases revoked; bounded, blocking: the control loop has stopped).
   void leave();
-  // Once a second: while etcd answers and the watch runs, the configuration is current.
-  void tick(int64_t now_unix);
+  // Every control tick: the configuration's currency, and the leader's self-fencing.
+  void tick(int64_t now_unix, int64_t now_ms);
+
+  // The autoscaler's leadership.
+  bool leading(int64_t now_ms) const { return election_->acting(now_ms); }
+  int64_t fencing_token() const { return election_->token(); }
+  const std::string& leader() const { return election_->leader(); }
+  // Writes `ops` only while this node's leadership stands (the leader key's create revision
+  // is still its token); `done(ok, why)`.
+  void write_fenced(const std::vector<Operation>& ops,
+                    std::function<void(bool, const std::string&)> done);
 
   const ClusterView& view() const { return view_; }
   // etcd answers (keepalives come back) and the watch runs.
@@ -67,6 +80,7 @@ class Node {
   ClusterView view_;
   std::unique_ptr<ClusterWatch> watch_;
   std::unique_ptr<Membership> membership_;
+  std::unique_ptr<LeaderElection> election_;
   int64_t current_unix_ = 0;  // when the configuration was last known to be current
 };
 

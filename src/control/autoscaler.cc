@@ -38,7 +38,9 @@ Autoscaler::~Autoscaler() {
 std::shared_ptr<scale::Provider> Autoscaler::make_provider(const config::LaunchConfig& launch,
                                                            const std::string& group) {
   if (launch.provider == config::LaunchConfig::Provider::kExec) {
-    return std::make_shared<scale::ExecProvider>(loop_, launch, group);
+    return std::make_shared<scale::ExecProvider>(loop_, launch, group, [this] {
+      return cluster_.fencing_token ? cluster_.fencing_token() : 0;
+    });
   }
   return std::make_shared<scale::ProcessProvider>(loop_, launch, ballast_path_);
 }
@@ -102,6 +104,27 @@ void Autoscaler::stop_all() {
   groups_.clear();
   for (auto& g : retiring_) g->stop_all();
   retiring_.clear();
+}
+
+nlohmann::json Autoscaler::state_of(const std::string& name) const {
+  auto it = groups_.find(name);
+  if (it == groups_.end()) return nullptr;
+  const scale::ScalingGroup& g = *it->second.group;
+  nlohmann::json instances = nlohmann::json::array();
+  for (const auto& i : g.instances()) {
+    instances.push_back({{"id", i->id}, {"address", i->address}});
+  }
+  return {{"desired", g.desired()}, {"instances", instances}};
+}
+
+std::vector<std::string> Autoscaler::group_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, m] : groups_) out.push_back(name);
+  return out;
+}
+
+void Autoscaler::restore_desired(const std::string& group, int desired, const std::string& cause) {
+  if (Managed* m = find(group)) m->group->set_desired(desired, cause);
 }
 
 Autoscaler::Managed* Autoscaler::find(const std::string& name) {
@@ -183,6 +206,7 @@ void Autoscaler::write_prometheus(metrics::PrometheusWriter& w) const {
 }
 
 void Autoscaler::register_target(const std::string& group, const std::string& address) {
+  if (cluster_.join) return cluster_.join(group, address, true);
   auto outcome = registry_.register_target(group, address, 1, "autoscaling");
   if (!outcome.ok()) {
     LOG_WARN("autoscaling: registering %s in \"%s\": %s", address.c_str(), group.c_str(),
@@ -192,6 +216,7 @@ void Autoscaler::register_target(const std::string& group, const std::string& ad
 }
 
 void Autoscaler::deregister_target(const std::string& group, const std::string& address) {
+  if (cluster_.join) return cluster_.join(group, address, false);
   registry_.deregister_target(group, address, loop_.now_ms());
   changed_();
 }

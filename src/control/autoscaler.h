@@ -44,6 +44,20 @@ class Autoscaler final : public scale::TargetGroupLink,
   // Shutdown: every instance is stopped.
   void stop_all();
 
+  // A node of a cluster: instances join and leave their target groups through etcd (every
+  // node routes to them), and exec commands get the leader's fencing token.
+  struct ClusterLink {
+    std::function<void(const std::string& group, const std::string& address, bool join)> join;
+    std::function<int64_t()> fencing_token;
+  };
+  void set_cluster_link(ClusterLink link) { cluster_ = std::move(link); }
+  // Each group's instances as they stand (id and address), and its desired capacity: what
+  // the leader keeps in etcd for its successor.
+  nlohmann::json state_of(const std::string& group) const;
+  std::vector<std::string> group_names() const;
+  // A new leader takes its predecessor's desired capacity (clamped to the group's sizes).
+  void restore_desired(const std::string& group, int desired, const std::string& cause);
+
   // The admin API's routes under /api/v1/autoscaling-groups (autoscaler_api.cc).
   void add_routes(admin::Router& router);
   nlohmann::json groups_json() const;
@@ -88,6 +102,7 @@ class Autoscaler final : public scale::TargetGroupLink,
   std::vector<std::unique_ptr<scale::ScalingGroup>> retiring_;
   // Each counted target's requests per second, by (group, address).
   metrics::CountDeltas<std::pair<std::string, std::string>> requests_;
+  ClusterLink cluster_;  // empty outside a cluster
 };
 
 }  // namespace ballast::control

@@ -195,7 +195,8 @@ bool Controller::start(std::string* error) {
   }
   for (auto& w : workers_) w->start();
   sync_checkers();
-  autoscaler_.configure(*config_, started_unix_ * 1000);
+  // In a cluster the autoscaler runs on the elected leader only (leadership_changed).
+  if (!config_->cluster.enabled) autoscaler_.configure(*config_, started_unix_ * 1000);
   configure_acme();
   for (const auto& l : config_->listeners) {
     LOG_INFO("listener \"%s\" on %s", l.name.c_str(), l.bind.to_string().c_str());
@@ -403,7 +404,7 @@ std::shared_ptr<core::Completion> Controller::apply(config::LoadResult result, c
   log_files_ = std::move(log_files);
   alarms_.configure(config_->alarms, core::unix_seconds());
   sync_checkers();
-  autoscaler_.configure(*config_, core::unix_seconds() * 1000);
+  if (runs_autoscaler()) autoscaler_.configure(*config_, core::unix_seconds() * 1000);
   configure_acme();
   // Targets registered in the cluster whose group this configuration adds join it now.
   if (cluster_) sync_cluster_targets();
@@ -549,7 +550,7 @@ void Controller::on_tick(void* self) {
     c->upgrade_status_.new_pid = 0;  // the failed new process is gone (reaped)
   }
   c->autoscaler_.tick(c->loop_.now_ms(), core::unix_ms());
-  if (c->cluster_) c->cluster_->tick(core::unix_seconds());
+  if (c->cluster_) c->cluster_->tick(core::unix_seconds(), core::monotonic_ms());
   // Once per wall-clock second (datapoints line up with seconds within a tick): the
   // second that just ended.
   int64_t second = core::unix_seconds() - 1;
@@ -577,6 +578,7 @@ void Controller::sample(int64_t second) {
   collector_.sample_cache(second, totals, *config_);
   evaluate_alarms(second + 1);
   autoscaler_.sample(second, totals, now_ms);
+  if (cluster_ && runs_autoscaler()) write_autoscaling_state();
 }
 
 }  // namespace ballast::control

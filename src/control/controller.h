@@ -126,6 +126,14 @@ class Controller final : public proxy::ControlLink {
   // Runs `fn` once this node's view has reached store revision `revision`.
   void when_seen(int64_t revision, std::function<void()> fn);
   void cluster_progressed();
+  // This node starts or stops leading the autoscaler (controller_cluster_leader.cc).
+  void leadership_changed(bool leading);
+  void join_through_cluster(const std::string& group, const std::string& address, bool join);
+  // Once a second while leading: each group's state, for a successor to take over.
+  void write_autoscaling_state();
+  bool runs_autoscaler() const;
+  // Why a follower does not answer for the autoscaler, and where to ask.
+  std::string not_the_leader() const;
   void render_cluster_metrics(metrics::PrometheusWriter& w) const;
   bool open_new_sockets(const config::Config& next,
                         std::vector<std::vector<std::pair<core::SocketAddress, int>>>* sockets,
@@ -251,6 +259,7 @@ class Controller final : public proxy::ControlLink {
   } shared_;
   int64_t cluster_resyncs_ = 0;
   std::vector<std::pair<int64_t, std::function<void()>>> revision_waiters_;
+  std::map<std::string, std::string> autoscaling_state_written_;  // by group
   // The workers' application of the latest registry change made from the cluster's list.
   std::shared_ptr<core::Completion> cluster_targets_in_effect_;
   struct UpgradeStatus {

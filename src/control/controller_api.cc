@@ -141,6 +141,10 @@ admin::AdminResponse Controller::handle_api(const admin::AdminRequest& request) 
     return admin::AdminResponse{
         200, std::string(reinterpret_cast<const char*>(asset->data), asset->size), type};
   }
+  // A follower of a cluster runs no autoscaler: the leader's API has the groups.
+  if (cluster_ && !runs_autoscaler() && request.path.rfind("/api/v1/autoscaling-groups/", 0) == 0) {
+    return admin::error_response(409, not_the_leader());
+  }
   return router_.dispatch(request);
 }
 

@@ -67,6 +67,7 @@ void Controller::start_cluster() {
   };
   events.targets = [this] { sync_cluster_targets(); };
   events.progressed = [this] { cluster_progressed(); };
+  events.leadership = [this](bool leading) { leadership_changed(leading); };
   cluster_ = std::make_unique<cluster::Node>(loop_, c, self.dump(), std::move(events));
   LOG_INFO("cluster: node %s (zone %s), etcd %s, prefix %s, state in %s", c.node.c_str(),
            c.zone.empty() ? "-" : c.zone.c_str(), c.etcd_endpoints.front().c_str(),
@@ -137,7 +138,11 @@ json Controller::cluster_json() const {
             {"applied_unix", shared_.applied_unix},
             {"age_seconds", cluster_->config_age_seconds(now)},
             {"rejected", shared_.rejected}}},
-          {"nodes", nodes}};
+          {"nodes", nodes},
+          {"leader",
+           {{"node", cluster_->leader()},
+            {"self", cluster_->leading(core::monotonic_ms())},
+            {"fencing_token", cluster_->fencing_token()}}}};
 }
 
 void Controller::add_cluster_routes() {
@@ -163,6 +168,9 @@ void Controller::render_cluster_metrics(metrics::PrometheusWriter& w) const {
   w.sample({}, cluster_->connected() ? 1 : 0);
   w.family("ballast_cluster_nodes", Type::kGauge, "Nodes in the cluster, as this node sees it.");
   w.sample({}, static_cast<double>(cluster_->view().nodes().size()));
+  w.family("ballast_cluster_leader", Type::kGauge,
+           "1 while this node leads the autoscaler (and its lease stands).");
+  w.sample({}, cluster_->leading(core::monotonic_ms()) ? 1 : 0);
   w.family("ballast_cluster_resyncs_total", Type::kCounter,
            "Full re-reads because etcd's revision went back or its cluster id changed.");
   w.sample({}, static_cast<double>(cluster_resyncs_));

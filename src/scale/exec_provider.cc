@@ -21,8 +21,11 @@ std::string last_line(const std::string& text) {
 }  // namespace
 
 ExecProvider::ExecProvider(core::EventLoop& loop, const config::LaunchConfig& launch,
-                           std::string group)
-    : loop_(loop), launch_(launch), group_(std::move(group)) {}
+                           std::string group, std::function<int64_t()> fencing_token)
+    : loop_(loop),
+      launch_(launch),
+      group_(std::move(group)),
+      fencing_token_(std::move(fencing_token)) {}
 
 // ballast is stopping: its instances stop with it (a restart starts clean rather than
 // leaving instances nobody tracks). Blocking is right here; each call is bounded.
@@ -56,6 +59,9 @@ void ExecProvider::run(const std::string& what, const std::string& command,
   SpawnOptions options;
   options.command = command;
   options.environment = launch_.environment;
+  if (int64_t token = fencing_token_ ? fencing_token_() : 0; token != 0) {
+    options.environment.emplace_back("BALLAST_FENCING_TOKEN", std::to_string(token));
+  }
   options.working_directory = launch_.working_directory;
   options.capture_output = true;
   options.input = input;
@@ -91,10 +97,15 @@ void ExecProvider::run(const std::string& what, const std::string& command,
 }
 
 void ExecProvider::launch(const LaunchRequest& request, LaunchFn done) {
+  // Instance ids are never reused, so "group/instance" names this launch alone: a platform
+  // that sees the key twice (a leader that retried, or its successor) launches once.
   nlohmann::json in = {{"action", "launch"},
                        {"group", request.group},
                        {"instance_id", request.instance_id},
-                       {"zone", request.zone}};
+                       {"zone", request.zone},
+                       {"idempotency_key", request.group + "/" + request.instance_id}};
+  if (int64_t token = fencing_token_ ? fencing_token_() : 0; token != 0)
+    in["fencing_token"] = token;
   std::string id = request.instance_id;
   run("launch " + id, launch_.launch_command, in.dump() + "\n",
       [this, id, done](bool ok, const std::string& output, const std::string& error) {
@@ -126,7 +137,12 @@ void ExecProvider::launch(const LaunchRequest& request, LaunchFn done) {
 
 void ExecProvider::terminate(const std::string& instance_id, DoneFn done) {
   auto it = known_.find(instance_id);
-  nlohmann::json in = {{"action", "terminate"}, {"group", group_}, {"instance_id", instance_id}};
+  nlohmann::json in = {{"action", "terminate"},
+                       {"group", group_},
+                       {"instance_id", instance_id},
+                       {"idempotency_key", "terminate/" + group_ + "/" + instance_id}};
+  if (int64_t token = fencing_token_ ? fencing_token_() : 0; token != 0)
+    in["fencing_token"] = token;
   if (it != known_.end()) {
     it->second.terminating = true;
     in["address"] = it->second.address;

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -19,7 +20,10 @@ namespace ballast::scale {
 // running, so ballast learns of those that ended on their own.
 class ExecProvider final : public Provider {
  public:
-  ExecProvider(core::EventLoop& loop, const config::LaunchConfig& launch, std::string group);
+  // `fencing_token`: in a cluster, the autoscaler leader's token, handed to every command
+  // (BALLAST_FENCING_TOKEN and "fencing_token") so a platform can refuse a deposed leader.
+  ExecProvider(core::EventLoop& loop, const config::LaunchConfig& launch, std::string group,
+               std::function<int64_t()> fencing_token = {});
   ~ExecProvider() override;
 
   void launch(const LaunchRequest& request, LaunchFn done) override;
@@ -49,6 +53,7 @@ class ExecProvider final : public Provider {
   core::EventLoop& loop_;
   config::LaunchConfig launch_;
   std::string group_;
+  std::function<int64_t()> fencing_token_;
   std::map<uint64_t, Call> calls_;
   uint64_t next_call_ = 1;
   std::map<std::string, Known> known_;  // by instance id

@@ -70,9 +70,9 @@ TEST(ClusterViewTest, RegisteredTargetsAreKeyedByGroupAndAddress) {
   // Keys that are not GROUP/ADDRESS are not read as targets.
   EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kPut, kv("/b/targets/nogroup", "{}", 7)}),
             ViewChange::kNone);
-  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/targets/app/127.0.0.1:9001",
-                                                             "", 8)}),
-            ViewChange::kTargets);
+  EXPECT_EQ(
+      v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/targets/app/127.0.0.1:9001", "", 8)}),
+      ViewChange::kTargets);
   EXPECT_EQ(v.targets().size(), 1u);
 }
 

@@ -5,15 +5,18 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "support/etcd_server.h"
 #include "support/http_client.h"
 #include "support/load_loop.h"
+#include "support/processes.h"
 #include "support/test_env.h"
 #include "support/test_pki.h"
 
@@ -335,6 +338,120 @@ TEST_F(ClusterTest, ATargetRegisteredThroughAnyNodeIsServedByEveryNode) {
   EXPECT_EQ(refused.status, 503);
   EXPECT_NE(refused.body.find("etcd is unreachable"), std::string::npos) << refused.body;
   EXPECT_EQ(n1.instance(port), "A");
+}
+
+// A shared configuration whose target group is filled by autoscaling group "web" (process
+// instances: `ballast backend`).
+std::string autoscaled_config(uint16_t port, int desired) {
+  PortRange ports = free_port_range(30);
+  return "listeners:\n  - name: web\n    bind: 0.0.0.0:" + std::to_string(port) +
+         "\n    rules: [ { forward: { target_group: app } } ]\n"
+         "target_groups:\n  - name: app\n    deregistration_delay: 1s\n"
+         "    health_check: { path: /health, interval: 300ms, timeout: 250ms, "
+         "healthy_threshold: 2, unhealthy_threshold: 2 }\n"
+         "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 0\n"
+         "    max_size: 8\n    desired_capacity: " +
+         std::to_string(desired) +
+         "\n    health_check_grace_period: 10s\n    launch:\n      provider: process\n"
+         "      command: \"{ballast} backend --port {port} --id {instance_id}\"\n"
+         "      ports: " +
+         std::to_string(ports.first) + "-" + std::to_string(ports.last) +
+         "\n      stop_timeout: 2s\n";
+}
+
+json group_of(const ClusterNode& n) {
+  AdminAnswer a = admin_call(n.admin_port(), "GET", "/api/v1/autoscaling-groups/web");
+  json j = json::parse(a.body, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+// Running `ballast backend` processes started for instance `id`.
+bool instance_process_running(const std::string& id) {
+  for (const auto& p : all_processes()) {
+    if (p.state == 'Z') continue;
+    std::string cmdline = read_file("/proc/" + std::to_string(p.pid) + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(" backend ") != std::string::npos &&
+        cmdline.find("--id " + id + " ") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(ClusterTest, OneLeaderRunsTheAutoscalerAndItsSuccessorFinishesAScaleOut) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  uint16_t port = free_port();
+  int status = 0;
+  ASSERT_EQ((import(etcd, "/c6", autoscaled_config(port, 2), &status), status), 0);
+  auto n1 = std::make_unique<ClusterNode>(1, etcd, "/c6");
+  ASSERT_TRUE(within(10, [&] { return n1->cluster()["leader"]["self"] == true; })) << n1->cluster();
+  ClusterNode n2(2, etcd, "/c6");
+  ASSERT_TRUE(within(30, [&] { return group_of(*n1).value("in_service", 0) == 2; }))
+      << group_of(*n1);
+  // The follower runs no autoscaler, says who does, and serves the leader's instances.
+  EXPECT_EQ(n2.cluster()["leader"]["node"], "lb-1");
+  AdminAnswer follower = admin_call(n2.admin_port(), "GET", "/api/v1/autoscaling-groups/web");
+  EXPECT_EQ(follower.status, 409);
+  EXPECT_NE(follower.body.find("lb-1 leads it"), std::string::npos) << follower.body;
+  EXPECT_TRUE(within(10, [&] { return !n2.instance(port).empty(); }));
+  int64_t first_token = n1->cluster()["leader"]["fencing_token"];
+
+  // A scale-out, and the leader dies before it is done.
+  std::vector<std::string> old_ids;
+  json before = group_of(*n1);
+  for (const auto& i : before["instances"]) old_ids.push_back(i["instance_id"]);
+  AdminAnswer scale = admin_call(n1->admin_port(), "PUT", "/api/v1/autoscaling-groups/web/desired",
+                                 R"({"desired_capacity": 4})");
+  ASSERT_EQ(scale.status, 200) << scale.body;
+  ASSERT_TRUE(within(5, [&] {
+    auto v = etcd.get("/c6/autoscaling/web");
+    return v && v->find(R"("desired":4)") != std::string::npos;
+  }));
+  auto killed = std::chrono::steady_clock::now();
+  n1->kill();
+
+  ASSERT_TRUE(within(20, [&] { return n2.cluster()["leader"]["self"] == true; })) << n2.cluster();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  killed)
+                .count();
+  printf("[ cluster  ] a new leader acted %lld ms after the leader was killed (lease 5 s)\n",
+         static_cast<long long>(ms));
+  EXPECT_GT(n2.cluster()["leader"]["fencing_token"].get<int64_t>(), first_token);
+  // The successor finishes the scale-out from the desired capacity the leader left.
+  EXPECT_TRUE(within(40, [&] { return group_of(n2).value("in_service", 0) == 4; })) << group_of(n2);
+  EXPECT_EQ(group_of(n2)["desired_capacity"], 4);
+  // No instance was launched twice, and none of the dead leader's is left running.
+  std::set<std::string> ids;
+  json after = group_of(n2);
+  for (const auto& i : after["instances"]) ids.insert(i["instance_id"].get<std::string>());
+  EXPECT_EQ(ids.size(), 4u) << after;
+  EXPECT_EQ(old_ids.size(), 2u);
+  for (const auto& id : old_ids) {
+    EXPECT_EQ(ids.count(id), 0u) << id;
+    EXPECT_TRUE(within(10, [&] { return !instance_process_running(id); })) << id << " leaked";
+  }
+  // Only the successor's instances are targets now.
+  EXPECT_TRUE(within(10, [&] {
+    auto keys = etcd.ctl("get /c6/targets/ --prefix --keys-only");
+    size_t count = 0;
+    for (size_t at = 0; keys && (at = keys->find("/c6/targets/", at)) != std::string::npos; ++at) {
+      ++count;
+    }
+    return count == 4;
+  }));
+
+  // A clean stop hands leadership over at once (the lease is revoked, not left to expire).
+  auto n3 = std::make_unique<ClusterNode>(3, etcd, "/c6");
+  ASSERT_TRUE(within(10, [&] { return n3->cluster()["nodes"].size() == 2; }));
+  auto stopped = std::chrono::steady_clock::now();
+  n2.stop();
+  ASSERT_TRUE(within(10, [&] { return n3->cluster()["leader"]["self"] == true; }));
+  printf("[ cluster  ] after a clean stop, the next leader acted within %lld ms\n",
+         static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - stopped)
+                                    .count()));
 }
 
 }  // namespace
