@@ -27,6 +27,7 @@ PACKAGES=(
   pebble                    # ACME test CA (and its DNS): automatic certificates end to end
   chromium                  # the dashboard test loads the page headless
   etcd-server etcd-client   # clusters: the shared store the nodes watch (etcdctl in the tests)
+  keepalived iproute2       # clusters: the virtual IP, and the namespaces of the failure drills
 )
 
 missing=()
@@ -51,7 +52,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian nginx, haproxy and prometheus packages start system services; ballast's
 # benchmark and tests run their own instances on free ports, so those are not needed.
-for svc in nginx haproxy prometheus varnish etcd; do
+for svc in nginx haproxy prometheus varnish etcd keepalived; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   elif [ -x "/etc/init.d/$svc" ]; then

@@ -604,6 +604,11 @@ struct Config {
   uint64_t cache_disk_size = uint64_t{1} << 30;
   std::shared_ptr<cache::Store> cache_store;
   ClusterConfig cluster;
+  // keepalived's track_file (`keepalived: { track_file: PATH }`): ballast writes 0 while it
+  // serves and 1 while it is not ready or is stopping, so that the node gives up its virtual
+  // IPs at once. Empty: none.
+  std::string keepalived_track_file;
+  Location keepalived_location;
 
   unsigned effective_workers() const;
 };

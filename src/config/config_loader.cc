@@ -539,6 +539,20 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
   for_each_item(r, "autoscaling_groups", errors, [&](const YAML::Node& item, const std::string& p) {
     config.autoscaling_groups.push_back(read_autoscaling_group(item, p, errors));
   });
+  if (r.has("keepalived")) {
+    MapReader k(r.node("keepalived"), r.child_path("keepalived"), errors);
+    config.keepalived_location = k.location();
+    if (auto v = k.string("track_file", true)) {
+      if (v->empty() || (*v)[0] != '/') {
+        errors.add(location_of(k.node("track_file")), k.child_path("track_file"),
+                   "must be an absolute path (keepalived reads it from its own directory)");
+      }
+      config.keepalived_track_file = *v;
+    }
+    k.finish();
+  } else {
+    r.node("keepalived");
+  }
   if (r.has("cluster")) {
     config.cluster = read_cluster(r.node("cluster"), r.child_path("cluster"), errors);
   } else {

@@ -167,6 +167,11 @@ bool Controller::start(std::string* error) {
     inherited_admin = takeover_->admin_fd;
     takeover_->admin_fd = -1;
   }
+  // Before any listener opens: the guard keeps none of them.
+  if (!config_->keepalived_track_file.empty()) {
+    track_guard_ = TrackGuard::start(config_->keepalived_track_file, error);
+    if (!track_guard_) return false;
+  }
   if (!apply_admin_settings(*config_, error, inherited_admin)) return false;
 
   breakers_ = breakers_for(*config_);
@@ -213,6 +218,7 @@ bool Controller::start(std::string* error) {
     core::notify_systemd("READY=1");
   }
   if (config_->cluster.enabled) start_cluster();
+  update_readiness();
   loop_.timers().arm(tick_timer_, kTickMs, loop_.now_ms());
   loop_.timers().arm(ticket_timer_, tls::TicketKeys::kRotationSeconds * 1000, loop_.now_ms());
   return true;
@@ -242,8 +248,10 @@ bool Controller::apply_admin_settings(const config::Config& next, std::string* e
     return false;
   }
   server->set_token(a.token);
-  server->set_public_paths(
-      [](const std::string& path) { return admin::find_web_asset(path) != nullptr; });
+  // The dashboard's files, and readiness for keepalived's check script.
+  server->set_public_paths([](const std::string& path) {
+    return path == "/ready" || admin::find_web_asset(path) != nullptr;
+  });
   LOG_INFO("admin API on http://%s/api/v1/, dashboard on http://%s/",
            server->address().to_string().c_str(), server->address().to_string().c_str());
   if (admin_) {
@@ -269,6 +277,9 @@ void Controller::on_signal(int sig) {
     return;
   }
   LOG_INFO("received %s", strsignal(sig));
+  // Give up the virtual IPs before draining, so new clients go to another node at once.
+  stopping_ = true;
+  update_readiness();
   loop_.stop();
 }
 
@@ -408,6 +419,7 @@ std::shared_ptr<core::Completion> Controller::apply(config::LoadResult result, c
   configure_acme();
   // Targets registered in the cluster whose group this configuration adds join it now.
   if (cluster_) sync_cluster_targets();
+  update_readiness();
   reload_status_.last_ok = true;
   ++reload_status_.generation;
   LOG_INFO("reload (%s): configuration %llu applied from %s", trigger,

@@ -21,6 +21,7 @@
 #include "control/handover.h"
 #include "control/metrics_collector.h"
 #include "control/target_registry.h"
+#include "control/track_guard.h"
 #include "control/upgrade_watch.h"
 #include "core/completion.h"
 #include "core/event_loop.h"
@@ -248,6 +249,16 @@ class Controller final : public proxy::ControlLink {
   // Declared after loop_: it posts reloads to it, so it must stop first.
   std::unique_ptr<acme::Manager> acme_;
   bool handed_over_ = false;  // a new process serves: this one drains and exits
+  // Ready to take traffic: serving some listener and not stopping (GET /ready, and the
+  // keepalived track file).
+  bool stopping_ = false;
+  bool ready() const { return !stopping_ && !config_->listeners.empty(); }
+  std::string not_ready_reason() const;
+  // Writes the track file when readiness changed (or the file's path did).
+  void update_readiness();
+  void add_readiness_routes();               // controller_readiness.cc
+  std::string track_written_;                // "path\nvalue" last written
+  std::unique_ptr<TrackGuard> track_guard_;  // writes 1 if this process dies
   // A node of a cluster: its side of etcd, and the shared configuration in effect.
   std::unique_ptr<cluster::Node> cluster_;
   std::optional<cluster::Snapshot> cluster_start_;

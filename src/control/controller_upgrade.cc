@@ -110,6 +110,7 @@ void Controller::upgrade_answered(const std::string& answer) {
         "exits",
         child, static_cast<long long>(config_->shutdown_timeout_ms));
     handed_over_ = true;
+    track_guard_.reset();  // the new process's guard watches now; this exit says nothing
     loop_.stop();
     return;
   }

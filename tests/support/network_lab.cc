@@ -1,0 +1,90 @@
+#include "support/network_lab.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "support/test_env.h"
+#include "support/test_pki.h"
+
+namespace ballast::test {
+
+namespace {
+constexpr const char* kIp = "/usr/sbin/ip";
+}
+
+bool NetworkLab::available(std::string* why) {
+  if (::geteuid() != 0) {
+    *why = "network namespaces need root";
+    return false;
+  }
+  if (::access(kIp, X_OK) != 0) {
+    *why = "iproute2 (/usr/sbin/ip) is not installed";
+    return false;
+  }
+  std::string probe = "ballast-probe-" + std::to_string(::getpid());
+  std::string log = make_temp_dir() + "/probe.log";
+  if (run_shell(std::string(kIp) + " netns add " + probe, log) != 0) {
+    *why = "this machine does not allow network namespaces: " + read_file(log);
+    return false;
+  }
+  run_shell(std::string(kIp) + " netns del " + probe, log);
+  return true;
+}
+
+NetworkLab::NetworkLab(int subnet)
+    : subnet_(subnet), prefix_("bl" + std::to_string(::getpid() % 100000) + "-") {
+  std::string sw = switch_namespace();
+  ok_ = run("netns add " + sw) && run("-n " + sw + " link set lo up") &&
+        run("-n " + sw + " link add br0 type bridge") && run("-n " + sw + " link set br0 up") &&
+        run("-n " + sw + " addr add " + address(1) + "/24 dev br0");
+  if (ok_) namespaces_.push_back(sw);
+}
+
+NetworkLab::~NetworkLab() {
+  std::string log = make_temp_dir() + "/cleanup.log";
+  for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) {
+    run_shell(std::string(kIp) + " netns pids " + *it + " | xargs -r kill -9", log);
+    run_shell(std::string(kIp) + " netns del " + *it, log);
+  }
+}
+
+bool NetworkLab::run(const std::string& command) {
+  std::string log = make_temp_dir() + "/ip.log";
+  if (run_shell(std::string(kIp) + " " + command, log) == 0) return true;
+  error_ = "ip " + command + ": " + read_file(log);
+  return false;
+}
+
+std::string NetworkLab::address(int host) const {
+  return "10." + std::to_string(subnet_) + ".0." + std::to_string(host);
+}
+
+std::string NetworkLab::add_host(const std::string& name, int host) {
+  std::string ns = prefix_ + name;
+  std::string veth = prefix_ + name + "v";  // the bridge's end (15 characters at most)
+  bool done = run("netns add " + ns);
+  if (done) namespaces_.push_back(ns);
+  done = done && run("-n " + ns + " link set lo up") &&
+         run("link add " + veth + " type veth peer name eth0 netns " + ns) &&
+         run("link set " + veth + " netns " + switch_namespace()) &&
+         run("-n " + switch_namespace() + " link set " + veth + " master br0") &&
+         run("-n " + switch_namespace() + " link set " + veth + " up") &&
+         run("-n " + ns + " link set eth0 up") &&
+         run("-n " + ns + " addr add " + address(host) + "/24 dev eth0");
+  ok_ = ok_ && done;
+  return ns;
+}
+
+bool NetworkLab::set_link(const std::string& name, bool up) {
+  return run("-n " + switch_namespace() + " link set " + prefix_ + name + "v " +
+             (up ? "up" : "down"));
+}
+
+std::vector<std::string> NetworkLab::in(const std::string& ns, std::vector<std::string> argv) {
+  std::vector<std::string> out = {kIp, "netns", "exec", ns};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+}  // namespace ballast::test
