@@ -174,6 +174,32 @@ async function drawCache(start, now) {
          draw("chart-cache-evictions", evictions, now);
 }
 
+// A node of a cluster: every node as etcd lists it, the autoscaler's leader, and how
+// current this node's configuration is. Hidden on a node that runs alone.
+async function drawCluster() {
+  const c = await api("/api/v1/cluster");
+  document.getElementById("cluster").hidden = !c.enabled;
+  if (!c.enabled) return;
+  const etcd = c.etcd.reachable && c.etcd.watching
+    ? "etcd connected (" + c.etcd.endpoint + ")"
+    : "etcd unreachable: " + (c.etcd.last_error || "connecting") + "; serving the last configuration";
+  document.getElementById("cluster-summary").textContent =
+    "This node: " + c.node + " · " + etcd + " · configuration revision " + c.config.revision +
+    (c.config.age_seconds > 0 ? ", " + c.config.age_seconds + " s old" : ", current") +
+    (c.config.rejected ? " · rejected: " + c.config.rejected : "") +
+    " · autoscaler leader: " + (c.leader.node || "none (election under way)");
+  const body = document.querySelector("#cluster-nodes tbody");
+  body.innerHTML = "";
+  for (const n of c.nodes) {
+    const tr = document.createElement("tr");
+    const role = (n.name === c.leader.node ? "leader" : "follower") + (n.self ? " (this node)" : "");
+    tr.append(cell(n.name), cell(n.zone || ""), cell(n.address || ""), cell(n.admin || ""),
+              cell(role, n.name === c.leader.node ? "state-leader" : ""));
+    tr.dataset.node = n.name;
+    body.append(tr);
+  }
+}
+
 async function refresh() {
   const now = Math.floor(Date.now() / 1000);
   const start = now - WINDOW_S;
@@ -207,6 +233,7 @@ async function refresh() {
     points += draw("chart-healthy", healthy, now);
     points += await drawAutoscaling(start, now);
     points += await drawCache(start, now);
+    await drawCluster();
     document.body.dataset.points = String(points);
     document.body.dataset.updated = String(now);
     document.getElementById("status").textContent =

@@ -38,6 +38,7 @@ const char* kUsage =
     "  faults                          the rules' fault injection as it stands\n"
     "  fault ID delay MS PERCENT | abort STATUS PERCENT | reset PERCENT | off\n"
     "                                  change a fault until the next reload\n"
+    "  cluster                         the cluster's nodes, the autoscaler's leader, etcd\n"
     "  cache                           the response cache: size, biggest and hottest objects\n"
     "  cache purge [url|prefix|tag] V  drop stored responses by URL (host/path?query, the\n"
     "                                  default), by URL prefix, or by Surrogate-Key/Cache-Tag\n";
@@ -69,6 +70,10 @@ bool make_call(const std::vector<std::string>& a, Call* call, std::string* error
   if (action == "faults") {
     *call = {"GET", "/api/v1/faults", ""};
     return need(0, "faults");
+  }
+  if (action == "cluster") {
+    *call = {"GET", "/api/v1/cluster", ""};
+    return need(0, "cluster");
   }
   if (action == "fault") {
     *error =
@@ -211,6 +216,34 @@ void print_cache(const json& j) {
   print_cache_objects("HOTTEST", j["hottest"]);
 }
 
+void print_cluster(const json& c) {
+  if (!c["enabled"].get<bool>()) {
+    printf("this node runs alone (no cluster: section in its file)\n");
+    return;
+  }
+  const json& e = c["etcd"];
+  const json& cfg = c["config"];
+  printf("node %s, zone %s; etcd %s: %s\n", c["node"].get<std::string>().c_str(),
+         c["zone"].get<std::string>().c_str(), e["endpoint"].get<std::string>().c_str(),
+         e["reachable"].get<bool>() && e["watching"].get<bool>()
+             ? "connected"
+             : ("unreachable: " + e["last_error"].get<std::string>()).c_str());
+  printf("configuration revision %lld, %lld s old%s%s\n",
+         static_cast<long long>(cfg["revision"].get<int64_t>()),
+         static_cast<long long>(cfg["age_seconds"].get<int64_t>()),
+         cfg["rejected"].get<std::string>().empty() ? "" : "; rejected: ",
+         cfg["rejected"].get<std::string>().c_str());
+  std::string leader = c["leader"]["node"].get<std::string>();
+  printf("\n%-16s %-6s %-16s %-22s %s\n", "NODE", "ZONE", "ADDRESS", "ADMIN", "ROLE");
+  for (const auto& n : c["nodes"]) {
+    std::string name = n["name"].get<std::string>();
+    std::string role = name == leader ? "leader" : "follower";
+    if (n.value("self", false)) role += " (this node)";
+    printf("%-16s %-6s %-16s %-22s %s\n", name.c_str(), n.value("zone", "").c_str(),
+           n.value("address", "").c_str(), n.value("admin", "").c_str(), role.c_str());
+  }
+}
+
 void print_groups(const json& j) {
   printf("%-20s %-28s %9s  %s\n", "GROUP", "ALGORITHM", "HEALTHY", "NOTE");
   for (const auto& g : j["target_groups"]) {
@@ -283,6 +316,8 @@ void print_reply(const std::string& action, const json& j) {
     print_targets(j);
   } else if (action == "cache") {
     print_cache(j);
+  } else if (action == "cluster") {
+    print_cluster(j);
   } else {
     printf("%s\n", j.dump(2).c_str());
   }

@@ -105,9 +105,11 @@ int main(int argc, char** argv) {
   cluster_cmd->add_option("-c,--config", cluster_options.config,
                           "import: the shared configuration (listeners, target_groups, alarms, "
                           "autoscaling_groups)");
-  cluster_cmd->add_option("--etcd", cluster_options.etcd,
-                          "etcd endpoint, http://HOST:PORT (repeat for several; default: the "
-                          "node file's, else http://127.0.0.1:2379)");
+  cluster_cmd
+      ->add_option("--etcd", cluster_options.etcd,
+                   "etcd endpoints, http://HOST:PORT (comma-separated or repeated; default: the "
+                   "node file's, else http://127.0.0.1:2379)")
+      ->delimiter(',');
   cluster_cmd->add_option("--prefix", cluster_options.prefix,
                           "Key prefix (default: the node file's, else /ballast)");
   cluster_cmd->add_option("--node", cluster_options.node_config,

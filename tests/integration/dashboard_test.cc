@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "support/etcd_server.h"
 #include "support/http_client.h"
 #include "support/load_loop.h"
 #include "support/process.h"
@@ -134,6 +135,32 @@ TEST(DashboardTest, TheCacheSectionShowsHitRatioPerRule) {
   EXPECT_GT(std::stoi(m[1]), 1) << "the hit ratio chart drew points";
   load.stop();
   EXPECT_EQ(load.failed(), 0) << load.first_failure();
+}
+
+TEST(DashboardTest, TheClusterSectionListsTheNodesAndTheLeader) {
+  if (!EtcdCluster::installed()) GTEST_SKIP() << "etcd is not installed";
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  // A node with nothing imported yet: no listener, only its admin API.
+  std::string dir = make_temp_dir();
+  uint16_t admin = free_port();
+  write_file(dir + "/node.yaml", "admin: { bind: 127.0.0.1:" + std::to_string(admin) +
+                                     " }\ncluster:\n  node: lb-7\n  zone: a\n  state_dir: " + dir +
+                                     "/state\n  etcd: { endpoints: " + etcd.endpoints_yaml() +
+                                     ", prefix: /d }\n");
+  Process lb({BALLAST_BINARY, "run", "-c", dir + "/node.yaml"}, dir + "/ballast.log");
+  ASSERT_TRUE(wait_for_port(admin));
+  ASSERT_TRUE(within(10, [&] {
+    return admin_call(admin, "GET", "/api/v1/cluster").body.find("\"self\": true") !=
+           std::string::npos;
+  }));
+  int code = -1;
+  std::string dom = chromium("http://" + loopback(admin) + "/", {"--dump-dom"}, dir, &code);
+  ASSERT_EQ(code, 0) << dom;
+  EXPECT_EQ(dom.find("<section id=\"cluster\" hidden"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("data-node=\"lb-7\""), std::string::npos) << dom;
+  EXPECT_NE(dom.find("leader (this node)"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("autoscaler leader: lb-7"), std::string::npos) << dom;
 }
 
 TEST(DashboardTest, StaticFilesNeedNoTokenButTheApiDoes) {
