@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test test-tsan bench bench-autoscale bench-micro fuzz format clean
+.PHONY: all deps build demo demo-cluster test test-tsan bench bench-autoscale bench-cluster bench-micro fuzz format clean
 
 all: build
 
@@ -16,6 +16,10 @@ build: deps
 
 demo: build
 	@bash scripts/demo.sh $(BUILD_DIR)/ballast examples/quickstart.yaml
+
+# Three nodes sharing one configuration through etcd, on loopback (docs/cluster.md).
+demo-cluster: build
+	@bash scripts/demo-cluster.sh $(BUILD_DIR)/ballast
 
 # Every test twice: in the Release build, then with AddressSanitizer + UndefinedBehavior-
 # Sanitizer (any report fails the run): the unit tests and fuzz replays built instrumented,
@@ -69,6 +73,10 @@ bench: build
 # group; SPEC RG elasticity metrics and plots in build/bench-autoscale/ (about 8 minutes).
 bench-autoscale: build
 	@bash bench/autoscale.sh $(BUILD_DIR)/ballast
+
+# The cluster's goals: registry propagation, leader failover, VIP failover (docs/cluster.md).
+bench-cluster: build
+	@bash bench/cluster.sh $(BUILD_DIR)
 
 bench-micro: build
 	@$(BUILD_DIR)/bench/codec_bench
