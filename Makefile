@@ -84,7 +84,7 @@ bench-micro: build
 # libFuzzer runs (clang, ASan+UBSan), FUZZ_SECONDS each; new inputs land in build-fuzz/,
 # crashes in the current directory. Save a crash to fuzz/corpus/<target>/ to keep it tested.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = http_request http_response url_query admin_router config proxy_protocol h2_frames
+FUZZ_TARGETS = http_request http_response url_query admin_router config proxy_protocol h2_frames etcd_replies
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBALLAST_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "cluster/etcd_codec.h"
+
 namespace ballast::cluster {
 
 EtcdClient::EtcdClient(core::EventLoop& loop, std::vector<http::HttpUrl> endpoints,
@@ -64,7 +66,7 @@ void EtcdClient::answered(uint64_t id, std::shared_ptr<Attempt> attempt,
       attempt->done(reply);
       return;
     }
-    std::string why = reply.body.is_object() ? reply.body.value("message", std::string()) : "";
+    std::string why = error_message(reply.body);
     reply.error = where + ": HTTP " + std::to_string(r.status) + (why.empty() ? "" : ": " + why);
     // A 4xx is the request's fault: another member would say the same.
     if (r.status < 500) {

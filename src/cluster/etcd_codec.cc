@@ -250,7 +250,7 @@ WatchMessage parse_watch(const json& message) {
   // The gateway wraps each streamed message: {"result": {...}} or {"error": {...}}.
   auto error = message.find("error");
   if (error != message.end()) {
-    std::string why = error->is_object() ? error->value("message", std::string()) : "";
+    std::string why = error_message(*error);
     throw CodecError("the watch failed: " + (why.empty() ? error->dump() : why));
   }
   const json& r = object_at(message, "result");
@@ -283,7 +283,7 @@ LeaseGrant parse_lease_grant(const json& reply) {
   out.id = number(reply, "ID");
   out.ttl_seconds = number(reply, "TTL");
   if (out.id == 0) {
-    std::string why = reply.value("error", std::string());
+    std::string why = error_message(reply);
     throw CodecError("no lease granted" + (why.empty() ? std::string() : ": " + why));
   }
   return out;
@@ -292,6 +292,12 @@ LeaseGrant parse_lease_grant(const json& reply) {
 int64_t parse_keepalive_ttl(const json& reply) {
   expect_object(reply, "the reply");
   return number(object_at(reply, "result"), "TTL");
+}
+
+std::string string_field(const json& object, const char* field) {
+  if (!object.is_object()) return {};
+  auto it = object.find(field);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 std::string error_message(const json& reply) {

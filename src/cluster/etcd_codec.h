@@ -111,5 +111,8 @@ LeaseGrant parse_lease_grant(const nlohmann::json& reply);
 int64_t parse_keepalive_ttl(const nlohmann::json& reply);
 // The gateway's error body ({"error": ..., "code": ..., "message": ...}); empty if none.
 std::string error_message(const nlohmann::json& reply);
+// `object[field]` when it is a string, else empty: for values read from etcd, which any
+// client could have written.
+std::string string_field(const nlohmann::json& object, const char* field);
 
 }  // namespace ballast::cluster

@@ -23,7 +23,7 @@ std::string Controller::not_the_leader() const {
   auto it = cluster_->view().nodes().find(leader);
   if (it != cluster_->view().nodes().end()) {
     json about = json::parse(it->second.value, nullptr, false);
-    if (about.is_object()) where = about.value("admin", std::string());
+    where = cluster::string_field(about, "admin");
   }
   return "node " + config_->cluster.node + " does not run the autoscaler: " +
          (leader.empty()
@@ -49,7 +49,7 @@ void Controller::leadership_changed(bool leading) {
   std::vector<cluster::Operation> stale;
   for (const auto& [name, t] : cluster_->view().targets()) {
     json v = json::parse(t.kv.value, nullptr, false);
-    if (v.is_object() && v.value("owner", std::string()) == "autoscaling") {
+    if (cluster::string_field(v, "owner") == "autoscaling") {
       stale.push_back({cluster::Operation::Kind::kDelete, t.kv.key, "", 0, false});
     }
   }
@@ -66,7 +66,8 @@ void Controller::leadership_changed(bool leading) {
     json state = json::parse(it->second.value, nullptr, false);
     if (!state.is_object() || !state.contains("desired") || !state["desired"].is_number_integer())
       continue;
-    std::string before = state.value("leader", std::string("the previous leader"));
+    std::string before = cluster::string_field(state, "leader");
+    if (before.empty()) before = "the previous leader";
     autoscaler_.restore_desired(
         group, state["desired"].get<int>(),
         "leadership taken over from " + before + ": its desired capacity continues");
