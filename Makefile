@@ -36,7 +36,7 @@ TSAN_DIR ?= build-tsan
 SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 TSAN_IN_PROCESS = EventLoop|Completion|RateLimiter|StoreTest|DiskTierTest|AdminRouter|AdminServer
-TSAN_DRIVEN = CacheTest.TwoHundred|CacheTest.StaleWhile|CacheTest.TheDiskTier|ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves
+TSAN_DRIVEN = CacheTest.TwoHundred|CacheTest.StaleWhile|CacheTest.TheDiskTier|ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves|ClusterTest.ATargetRegistered|ClusterTest.OneLeader
 # The testssl.sh audit checks ballast's TLS settings, the same in every build: once is enough.
 ASAN_SKIP = TestsslFindsNothing
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench-cluster`: the cluster's goals, measured by the drills in
-# tests/integration/cluster_test.cc and vip_drill_test.cc against real etcd (one and three
+# tests/integration/cluster_test.cc, vip_drill_test.cc and cluster_drill_test.cc against real etcd (one and three
 # members) and keepalived (VRRPv3, 100 ms adverts, in network namespaces), each run
 # ROUNDS times. keepalived's defaults (1 s adverts) move a VIP in about 3.6 s; kube-vip's
 # lease is 15 s.
@@ -12,7 +12,7 @@ TESTS="$BUILD/tests/integration_tests"
 OUT=$(mktemp -d /tmp/ballast-bench-cluster.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
-FILTER='ClusterTest.ARegistryChangeReachesEveryNode:ClusterTest.OneLeaderRunsTheAutoscalerAndItsSuccessorFinishesAScaleOut:VipDrillTest.*'
+FILTER='ClusterTest.ARegistryChangeReachesEveryNode:ClusterTest.OneLeaderRunsTheAutoscalerAndItsSuccessorFinishesAScaleOut:VipDrillTest.*:ClusterDrillTest.*'
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round of $ROUNDS..."
   "$TESTS" --gtest_filter="$FILTER" >"$OUT/round-$round.log" 2>&1 || {
@@ -45,4 +45,8 @@ row("failed requests, planned drain", "0",
     [d["failed_requests"] for d in drain], "", all(d["failed_requests"] == 0 for d in drain))
 row("  attempts the client had to retry, planned drain", "(0 is the aim)",
     [d["failed_attempts"] for d in drain], "", True)
+cut = [(int(a), int(b)) for a, b in re.findall(r"lb-1 stopped leading after (\d+) ms, lb-2 led after (\d+) ms", text)]
+row("leader cut off from etcd: stops leading", "< 5000 ms, before the next",
+    [a for a, b in cut], "ms", all(a < 5000 and a < b for a, b in cut))
+row("  the next leader leads", "<= 6500 ms", [b for a, b in cut], "ms", all(b <= 6500 for a, b in cut))
 '

@@ -38,11 +38,20 @@ std::string quoted(const std::string& s) {
 }
 }  // namespace
 
+std::string EtcdCluster::exec_prefix() const {
+  std::string out;
+  for (const auto& a : exec_prefix_) out += a + " ";
+  return out;
+}
+
 bool EtcdCluster::installed() {
   return ::access(kEtcd, X_OK) == 0 && ::access(kEtcdctl, X_OK) == 0;
 }
 
-EtcdCluster::EtcdCluster(int members) : dir_(make_temp_dir()) {
+EtcdCluster::EtcdCluster(int members) : EtcdCluster(members, "127.0.0.1", {}) {}
+
+EtcdCluster::EtcdCluster(int members, std::string host, std::vector<std::string> exec_prefix)
+    : dir_(make_temp_dir()), host_(std::move(host)), exec_prefix_(std::move(exec_prefix)) {
   for (int i = 0; i < members; ++i) {
     Member m;
     m.name = "etcd" + std::to_string(i);
@@ -61,7 +70,7 @@ std::string EtcdCluster::initial_cluster() const {
   std::string out;
   for (const auto& m : members_) {
     if (!out.empty()) out += ",";
-    out += m.name + "=http://127.0.0.1:" + std::to_string(m.peer_port);
+    out += m.name + "=http://" + host_ + ":" + std::to_string(m.peer_port);
   }
   return out;
 }
@@ -79,35 +88,38 @@ void EtcdCluster::recreate() {
 
 void EtcdCluster::start(int member) {
   Member& m = members_[static_cast<size_t>(member)];
-  std::string client = "http://127.0.0.1:" + std::to_string(m.client_port);
-  std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
+  std::string client = "http://" + host_ + ":" + std::to_string(m.client_port);
+  std::string peer = "http://" + host_ + ":" + std::to_string(m.peer_port);
+  std::vector<std::string> argv = exec_prefix_;
   // Short heartbeats so that a lost member is noticed within a test's patience.
-  m.process = std::make_unique<Process>(std::vector<std::string>{kEtcd,
-                                                                 "--name",
-                                                                 m.name,
-                                                                 "--data-dir",
-                                                                 m.data_dir,
-                                                                 "--listen-client-urls",
-                                                                 client,
-                                                                 "--advertise-client-urls",
-                                                                 client,
-                                                                 "--listen-peer-urls",
-                                                                 peer,
-                                                                 "--initial-advertise-peer-urls",
-                                                                 peer,
-                                                                 "--initial-cluster",
-                                                                 initial_cluster(),
-                                                                 "--initial-cluster-token",
-                                                                 token_,
-                                                                 "--initial-cluster-state",
-                                                                 "new",
-                                                                 "--heartbeat-interval",
-                                                                 "100",
-                                                                 "--election-timeout",
-                                                                 "1000",
-                                                                 "--log-level",
-                                                                 "warn"},
-                                        dir_ + "/" + m.name + ".log");
+  for (const std::string& a : {std::string(kEtcd),
+                               std::string("--name"),
+                               m.name,
+                               std::string("--data-dir"),
+                               m.data_dir,
+                               std::string("--listen-client-urls"),
+                               client,
+                               std::string("--advertise-client-urls"),
+                               client,
+                               std::string("--listen-peer-urls"),
+                               peer,
+                               std::string("--initial-advertise-peer-urls"),
+                               peer,
+                               std::string("--initial-cluster"),
+                               initial_cluster(),
+                               std::string("--initial-cluster-token"),
+                               token_,
+                               std::string("--initial-cluster-state"),
+                               std::string("new"),
+                               std::string("--heartbeat-interval"),
+                               std::string("100"),
+                               std::string("--election-timeout"),
+                               std::string("1000"),
+                               std::string("--log-level"),
+                               std::string("warn")}) {
+    argv.push_back(a);
+  }
+  m.process = std::make_unique<Process>(argv, dir_ + "/" + m.name + ".log");
 }
 
 void EtcdCluster::kill(int member) {
@@ -135,7 +147,8 @@ bool EtcdCluster::healthy(int seconds) {
 }
 
 std::string EtcdCluster::client_url(int member) const {
-  return "http://127.0.0.1:" + std::to_string(members_[static_cast<size_t>(member)].client_port);
+  return "http://" + host_ + ":" +
+         std::to_string(members_[static_cast<size_t>(member)].client_port);
 }
 
 std::string EtcdCluster::endpoints() const {
@@ -153,7 +166,7 @@ std::string EtcdCluster::endpoints_yaml() const {
 std::optional<std::string> EtcdCluster::ctl(const std::string& args) const {
   int status = 0;
   std::string out =
-      run_capture("ETCDCTL_API=3 " + std::string(kEtcdctl) +
+      run_capture(exec_prefix() + "env ETCDCTL_API=3 " + std::string(kEtcdctl) +
                       " --dial-timeout=1s --command-timeout=3s --endpoints=" + endpoints() + " " +
                       args + " 2>/dev/null",
                   &status);

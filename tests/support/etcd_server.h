@@ -15,6 +15,9 @@ namespace ballast::test {
 class EtcdCluster {
  public:
   explicit EtcdCluster(int members = 1);
+  // On `host` instead of 127.0.0.1, each member (and etcdctl) run through `exec_prefix`
+  // (NetworkLab::in(ns, {}): inside a network namespace).
+  EtcdCluster(int members, std::string host, std::vector<std::string> exec_prefix);
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -51,7 +54,10 @@ class EtcdCluster {
     std::unique_ptr<Process> process;
   };
   std::string initial_cluster() const;
+  std::string exec_prefix() const;  // for a shell command
   std::string dir_;
+  std::string host_ = "127.0.0.1";
+  std::vector<std::string> exec_prefix_;
   std::string token_;
   int generation_ = 0;
   std::vector<Member> members_;

@@ -81,6 +81,23 @@ bool NetworkLab::set_link(const std::string& name, bool up) {
              (up ? "up" : "down"));
 }
 
+bool NetworkLab::add_switch_address(int host) {
+  return run("-n " + switch_namespace() + " addr add " + address(host) + "/24 dev br0");
+}
+
+bool NetworkLab::block(const std::string& name, const std::string& address, bool blocked) {
+  return run("-n " + prefix_ + name + " route " + (blocked ? "add" : "del") + " blackhole " +
+             address + "/32");
+}
+
+int NetworkLab::shell_in(const std::string& ns, const std::string& command, std::string* out) {
+  static const std::string dir = make_temp_dir();  // one folder for every call's output
+  std::string log = dir + "/shell.log";
+  int status = run_shell(std::string(kIp) + " netns exec " + ns + " " + command, log);
+  *out = read_file(log);
+  return status;
+}
+
 std::vector<std::string> NetworkLab::in(const std::string& ns, std::vector<std::string> argv) {
   std::vector<std::string> out = {kIp, "netns", "exec", ns};
   out.insert(out.end(), argv.begin(), argv.end());

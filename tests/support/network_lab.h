@@ -30,6 +30,13 @@ class NetworkLab {
   static std::vector<std::string> in(const std::string& ns, std::vector<std::string> argv);
   // Cuts (or restores) a host's link to the bridge.
   bool set_link(const std::string& name, bool up);
+  // Another address on the bridge, for a second shared server (10.X.0.host).
+  bool add_switch_address(int host);
+  // Makes `address` unreachable from host `name` (a blackhole route), or reachable again:
+  // a partition between two hosts that both still reach everything else.
+  bool block(const std::string& name, const std::string& address, bool blocked);
+  // Runs a shell command inside namespace `ns`; its exit status, and its output in `out`.
+  static int shell_in(const std::string& ns, const std::string& command, std::string* out);
 
  private:
   bool run(const std::string& command);

@@ -1,0 +1,133 @@
+// A node of a cluster cut off from etcd by the network (a blackhole route in its own
+// namespace; clients and targets still reach it): it keeps serving, stops leading the
+// autoscaler before its lease can have expired, and only then does another node lead. Real
+// etcd (three members) runs in the lab's switch namespace.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "support/etcd_server.h"
+#include "support/network_lab.h"
+#include "support/test_env.h"
+
+namespace ballast::test {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kSubnet = 214;
+
+json cluster_of(const std::string& ns) {
+  std::string out;
+  NetworkLab::shell_in(ns, "/usr/bin/curl -s -m 1 http://127.0.0.1:9901/api/v1/cluster", &out);
+  json j = json::parse(out, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+bool leads(const std::string& ns) {
+  json c = cluster_of(ns);
+  return c.contains("leader") && c["leader"].value("self", false);
+}
+
+// The answer's status of GET / from `from` to `address`:8080 ("000" when none).
+std::string status_from(const std::string& from, const std::string& address) {
+  std::string out;
+  NetworkLab::shell_in(
+      from, "/usr/bin/curl -s -o /dev/null -w '%{http_code}' -m 2 http://" + address + ":8080/",
+      &out);
+  return out;
+}
+
+TEST(ClusterDrillTest, ANodeCutOffFromEtcdServesOnAndStopsLeadingBeforeAnotherLeads) {
+  std::string why;
+  if (!NetworkLab::available(&why)) GTEST_SKIP() << "skipped: " << why;
+  if (!EtcdCluster::installed()) GTEST_SKIP() << "etcd is not installed";
+  NetworkLab lab(kSubnet);
+  ASSERT_TRUE(lab.ok()) << lab.error();
+  ASSERT_TRUE(lab.add_switch_address(2)) << lab.error();
+  std::string sw = lab.switch_namespace();
+  EtcdCluster etcd(3, lab.address(2), NetworkLab::in(sw, {}));
+  ASSERT_TRUE(etcd.healthy());
+  Process app(NetworkLab::in(sw, {BALLAST_BINARY, "backend", "--port", "8081", "--bind",
+                                  lab.address(1), "--id", "app"}),
+              make_temp_dir() + "/app.log");
+  std::string dir = make_temp_dir();
+  write_file(dir + "/shared.yaml",
+             "listeners:\n  - name: web\n    bind: 0.0.0.0:8080\n"
+             "    rules: [ { forward: { target_group: app } } ]\n"
+             "target_groups:\n  - name: app\n    targets: [ { address: " +
+                 lab.address(1) + ":8081 } ]\n");
+  std::string out;
+  ASSERT_EQ(NetworkLab::shell_in(sw,
+                                 std::string(BALLAST_BINARY) + " cluster import -c " + dir +
+                                     "/shared.yaml --etcd " + etcd.endpoints(),
+                                 &out),
+            0)
+      << out;
+
+  std::vector<std::string> ns;
+  std::vector<std::unique_ptr<Process>> nodes;
+  for (int n = 1; n <= 2; ++n) {
+    ns.push_back(lab.add_host("n" + std::to_string(n), 10 + n));
+    std::string file = dir + "/node-" + std::to_string(n) + ".yaml";
+    write_file(file,
+               "workers: 1\nshutdown_timeout: 2s\nadmin: { bind: 127.0.0.1:9901 }\n"
+               "cluster:\n  node: lb-" +
+                   std::to_string(n) + "\n  zone: " + (n == 1 ? "a" : "b") +
+                   "\n  state_dir: " + dir + "/state-" + std::to_string(n) +
+                   "\n  etcd: { endpoints: " + etcd.endpoints_yaml() + ", timeout: 1s }\n");
+    nodes.push_back(
+        std::make_unique<Process>(NetworkLab::in(ns.back(), {BALLAST_BINARY, "run", "-c", file}),
+                                  dir + "/lb-" + std::to_string(n) + ".log"));
+    if (n == 1) {
+      ASSERT_TRUE(within(15, [&] { return leads(ns[0]); })) << nodes[0]->log();
+    }
+  }
+  std::string client = lab.add_host("c", 21);
+  ASSERT_TRUE(lab.ok()) << lab.error();
+  ASSERT_TRUE(within(15, [&] { return cluster_of(ns[1])["nodes"].size() == 2; }));
+  EXPECT_EQ(status_from(client, lab.address(11)), "200");
+
+  // Cut lb-1 (the leader) off from etcd only.
+  ASSERT_TRUE(lab.block("n1", lab.address(2), true)) << lab.error();
+  auto cut = Clock::now();
+  Clock::time_point stopped{}, taken{};
+  for (int i = 0; i < 400 && (stopped == Clock::time_point{} || taken == Clock::time_point{});
+       ++i) {
+    if (stopped == Clock::time_point{} && !leads(ns[0])) stopped = Clock::now();
+    if (taken == Clock::time_point{} && leads(ns[1])) taken = Clock::now();
+  }
+  ASSERT_NE(stopped, Clock::time_point{}) << "lb-1 never stopped leading";
+  ASSERT_NE(taken, Clock::time_point{}) << "lb-2 never took over";
+  auto ms = [&](Clock::time_point t) {
+    return static_cast<long long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t - cut).count());
+  };
+  printf(
+      "[ drill    ] cut off from etcd: lb-1 stopped leading after %lld ms, lb-2 led after "
+      "%lld ms (lease 5 s)\n",
+      ms(stopped), ms(taken));
+  // Never two leaders: the cut-off one stopped first (it stops 0.5 s before its lease can
+  // end; the other cannot win before it has).
+  EXPECT_LT(stopped, taken);
+  // Still serving, from what it had.
+  EXPECT_EQ(status_from(client, lab.address(11)), "200");
+  EXPECT_EQ(cluster_of(ns[0])["etcd"].value("reachable", true), false);
+
+  // The link back: lb-1 follows again and does not lead.
+  ASSERT_TRUE(lab.block("n1", lab.address(2), false)) << lab.error();
+  EXPECT_TRUE(within(15, [&] {
+    json c = cluster_of(ns[0]);
+    return c.contains("etcd") && c["etcd"].value("reachable", false) &&
+           c["etcd"].value("watching", false) && c["leader"].value("node", "") == "lb-2";
+  })) << cluster_of(ns[0]);
+  EXPECT_FALSE(leads(ns[0]));
+  EXPECT_TRUE(leads(ns[1]));
+  for (auto& n : nodes) n->signal(SIGTERM), n->wait_exit(5000);
+}
+
+}  // namespace
+}  // namespace ballast::test
