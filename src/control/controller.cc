@@ -277,10 +277,26 @@ void Controller::on_signal(int sig) {
     return;
   }
   LOG_INFO("received %s", strsignal(sig));
-  // Give up the virtual IPs before draining, so new clients go to another node at once.
+  if (stopping_) {
+    loop_.stop();  // a second signal: no more waiting for the address to move
+    return;
+  }
   stopping_ = true;
+  if (config_->keepalived_track_file.empty()) {
+    loop_.stop();
+    return;
+  }
+  // Give up the virtual IPs first, and keep accepting until keepalived has moved them:
+  // a connection that reaches this node meanwhile is served, not refused. In the drills
+  // the address moves within a few milliseconds of the file's change; 500 ms is ample.
   update_readiness();
-  loop_.stop();
+  LOG_INFO("keepalived: giving up the virtual IPs; draining in %lldms",
+           static_cast<long long>(kVipReleaseMs));
+  loop_.timers().arm(vip_release_timer_, kVipReleaseMs, loop_.now_ms());
+}
+
+void Controller::on_vip_released(void* self) {
+  static_cast<Controller*>(self)->loop_.stop();
 }
 
 std::vector<std::shared_ptr<proxy::ConnectionLimiter>> Controller::limiters_for(

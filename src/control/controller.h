@@ -259,6 +259,11 @@ class Controller final : public proxy::ControlLink {
   void add_readiness_routes();               // controller_readiness.cc
   std::string track_written_;                // "path\nvalue" last written
   std::unique_ptr<TrackGuard> track_guard_;  // writes 1 if this process dies
+  // On SIGTERM behind keepalived: how long the listeners stay open after the track file
+  // says 1, while keepalived moves the addresses away.
+  static constexpr int64_t kVipReleaseMs = 500;
+  static void on_vip_released(void* self);
+  core::Timer vip_release_timer_{&Controller::on_vip_released, this};
   // A node of a cluster: its side of etcd, and the shared configuration in effect.
   std::unique_ptr<cluster::Node> cluster_;
   std::optional<cluster::Snapshot> cluster_start_;

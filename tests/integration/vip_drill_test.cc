@@ -35,19 +35,20 @@ std::string node_config(const std::string& backend, const std::string& track_fil
          backend + " } ]\n";
 }
 
-// As examples/cluster/keepalived.conf, for one address: the track file gives the address up
-// the moment ballast stops being ready or dies; the script catches a hung process.
+// As examples/cluster/keepalived-lb-1.conf, for one address: the track file hands the address
+// to the peer the moment ballast stops being ready or dies; the script catches a hung process.
 std::string keepalived_config(const std::string& track_file, int priority) {
   return "global_defs {\n  vrrp_version 3\n  script_user root\n  enable_script_security\n}\n"
          "vrrp_track_file ballast_ready {\n  file " +
          track_file +
-         "\n  weight 0\n}\n"
+         "\n  weight -100\n}\n"
          "vrrp_script ballast_answers {\n"
          "  script \"/usr/bin/curl -sf -m 1 -o /dev/null http://127.0.0.1:9901/ready\"\n"
          "  interval 1\n  timeout 1\n  fall 2\n  rise 2\n}\n"
          "vrrp_instance web {\n  interface eth0\n  virtual_router_id 77\n  priority " +
          std::to_string(priority) + "\n  advert_int 0.1\n  virtual_ipaddress { " + kVip +
-         "/24 }\n  track_file { ballast_ready weight 0 }\n  track_script { ballast_answers }\n}\n";
+         "/24 }\n  track_file { ballast_ready weight -100 }\n  track_script { ballast_answers "
+         "}\n}\n";
 }
 
 class VipNode {
@@ -121,7 +122,7 @@ TEST(VipDrillTest, TheVirtualIpMovesWhenItsNodeDiesOrDrainsAndNoRequestIsLost) {
   Process app(NetworkLab::in(lab.switch_namespace(), {BALLAST_BINARY, "backend", "--port", "8081",
                                                       "--bind", lab.address(1), "--id", "app"}),
               make_temp_dir() + "/app.log");
-  VipNode a(lab, "a", 11, 150, backend), b(lab, "b", 12, 100, backend);
+  VipNode a(lab, "a", 11, 200, backend), b(lab, "b", 12, 150, backend);
   std::string client_ns = lab.add_host("c", 21);
   ASSERT_TRUE(lab.ok()) << lab.error();
   a.start_ballast();
