@@ -9,7 +9,8 @@ ClusterKeys::ClusterKeys(std::string p)
       nodes(prefix + "/nodes/"),
       leader(prefix + "/leader"),
       targets(prefix + "/targets/"),
-      autoscaling(prefix + "/autoscaling/") {}
+      autoscaling(prefix + "/autoscaling/"),
+      health(prefix + "/health/") {}
 
 const RegisteredTarget* ClusterView::target(const std::string& group,
                                             const std::string& address) const {
@@ -51,6 +52,7 @@ ViewChange ClusterView::load(const RangeReply& reply) {
   config_.reset();
   targets_.clear();
   autoscaling_.clear();
+  health_.clear();
   for (const auto& kv : reply.kvs) put(kv);
   revision_ = reply.header.revision;
   if (!config_) return old_config ? ViewChange::kConfigDeleted : ViewChange::kNone;
@@ -83,6 +85,17 @@ ViewChange ClusterView::put(const KeyValue& kv) {
     nodes_[kv.key.substr(keys_.nodes.size())] = kv;
     return ViewChange::kMembers;
   }
+  if (kv.key.rfind(keys_.health, 0) == 0 && kv.key.size() > keys_.health.size()) {
+    std::set<std::string>& failing = health_[kv.key.substr(keys_.health.size())];
+    failing.clear();
+    nlohmann::json list = nlohmann::json::parse(kv.value, nullptr, false);
+    if (list.is_array()) {
+      for (const auto& item : list) {
+        if (item.is_string()) failing.insert(item.get<std::string>());
+      }
+    }
+    return ViewChange::kMembers;
+  }
   if (kv.key.rfind(keys_.autoscaling, 0) == 0 && kv.key.size() > keys_.autoscaling.size()) {
     autoscaling_[kv.key.substr(keys_.autoscaling.size())] = kv;
     return ViewChange::kNone;
@@ -110,6 +123,10 @@ ViewChange ClusterView::remove(const std::string& key) {
   }
   if (key.rfind(keys_.nodes, 0) == 0) {
     nodes_.erase(key.substr(keys_.nodes.size()));
+    return ViewChange::kMembers;
+  }
+  if (key.rfind(keys_.health, 0) == 0) {
+    health_.erase(key.substr(keys_.health.size()));
     return ViewChange::kMembers;
   }
   if (key.rfind(keys_.autoscaling, 0) == 0) {

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace ballast::cluster {
 //   /ballast/leader          the autoscaler's leader, under the leader's lease
 //   /ballast/targets/GROUP/ADDRESS   a target registered through the API or the autoscaler
 //   /ballast/autoscaling/GROUP       an autoscaling group's state, written by the leader
+//   /ballast/health/NODE             the instances NODE's checks find unhealthy (its lease)
 struct ClusterKeys {
   explicit ClusterKeys(std::string prefix);
   std::string prefix;  // "/ballast"
@@ -24,6 +26,7 @@ struct ClusterKeys {
   std::string leader;
   std::string targets;      // "/ballast/targets/"
   std::string autoscaling;  // "/ballast/autoscaling/"
+  std::string health;       // "/ballast/health/"
   std::string node(const std::string& name) const { return nodes + name; }
   std::string target(const std::string& group, const std::string& address) const {
     return targets + group + "/" + address;
@@ -80,6 +83,8 @@ class ClusterView {
   const RegisteredTarget* target(const std::string& group, const std::string& address) const;
   // Autoscaling group name -> its state as the leader last wrote it (JSON).
   const std::map<std::string, KeyValue>& autoscaling() const { return autoscaling_; }
+  // Node name -> the "GROUP/ADDRESS" targets its health checks find unhealthy.
+  const std::map<std::string, std::set<std::string>>& health() const { return health_; }
   // Starts from a snapshot: the configuration known, and its store's identity.
   void assume(uint64_t cluster_id, int64_t config_revision, const std::string& text);
 
@@ -95,6 +100,7 @@ class ClusterView {
   std::optional<KeyValue> leader_;
   std::map<std::string, RegisteredTarget> targets_;
   std::map<std::string, KeyValue> autoscaling_;
+  std::map<std::string, std::set<std::string>> health_;
 };
 
 }  // namespace ballast::cluster

@@ -89,6 +89,14 @@ void Node::tick(int64_t now_unix, int64_t now_ms) {
   election_->check(now_ms);
 }
 
+bool Node::put_with_membership(const std::string& key, const std::string& value,
+                               std::function<void(bool)> done) {
+  int64_t lease = membership_->lease();
+  if (lease == 0 || !membership_->reachable()) return false;
+  etcd_->call("/v3/kv/put", put_request(key, value, lease), [done](const Reply& r) { done(r.ok); });
+  return true;
+}
+
 void Node::write_fenced(const std::vector<Operation>& ops,
                         std::function<void(bool, const std::string&)> done) {
   int64_t token = election_->token();

@@ -57,6 +57,11 @@ class Node {
   // is still its token); `done(ok, why)`.
   void write_fenced(const std::vector<Operation>& ops,
                     std::function<void(bool, const std::string&)> done);
+  // Puts `key` under this node's membership lease, so that it goes when the node does.
+  // False (nothing sent) while the node has no lease; `done(ok)`.
+  bool put_with_membership(const std::string& key, const std::string& value,
+                           std::function<void(bool)> done);
+  int64_t membership_lease() const { return membership_->lease(); }
 
   const ClusterView& view() const { return view_; }
   // etcd answers (keepalives come back) and the watch runs.

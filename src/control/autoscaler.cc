@@ -228,7 +228,13 @@ std::optional<health::TargetHealth> Autoscaler::health(const std::string& group,
   for (const auto& t : g->targets) {
     // Its checks' word, or draining: an instance's group that no rule uses yet still
     // brings its instances into service.
-    if (t.address_text == address) return t.draining ? health::TargetHealth::kDraining : t.health;
+    if (t.address_text != address) continue;
+    if (t.draining) return health::TargetHealth::kDraining;
+    if (t.health == health::TargetHealth::kUnhealthy && cluster_.most_see_failing &&
+        !cluster_.most_see_failing(group, address)) {
+      return health::TargetHealth::kHealthy;  // the other nodes reach it: this one's view
+    }
+    return t.health;
   }
   return std::nullopt;
 }

@@ -49,6 +49,9 @@ class Autoscaler final : public scale::TargetGroupLink,
   struct ClusterLink {
     std::function<void(const std::string& group, const std::string& address, bool join)> join;
     std::function<int64_t()> fencing_token;
+    // Whether most nodes' checks find this instance failing: only then is it replaced, so
+    // that one node's broken network does not recycle a healthy fleet.
+    std::function<bool(const std::string& group, const std::string& address)> most_see_failing;
   };
   void set_cluster_link(ClusterLink link) { cluster_ = std::move(link); }
   // Each group's instances as they stand (id and address), and its desired capacity: what

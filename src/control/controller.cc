@@ -578,7 +578,10 @@ void Controller::on_tick(void* self) {
     c->upgrade_status_.new_pid = 0;  // the failed new process is gone (reaped)
   }
   c->autoscaler_.tick(c->loop_.now_ms(), core::unix_ms());
-  if (c->cluster_) c->cluster_->tick(core::unix_seconds(), core::monotonic_ms());
+  if (c->cluster_) {
+    c->cluster_->tick(core::unix_seconds(), core::monotonic_ms());
+    c->publish_health_view();
+  }
   // Once per wall-clock second (datapoints line up with seconds within a tick): the
   // second that just ended.
   int64_t second = core::unix_seconds() - 1;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -133,6 +134,10 @@ class Controller final : public proxy::ControlLink {
   // Once a second while leading: each group's state, for a successor to take over.
   void write_autoscaling_state();
   bool runs_autoscaler() const;
+  // Every tick: the autoscaled targets this node's checks find unhealthy, in etcd under its
+  // membership lease (controller_cluster_health.cc), and the leader's count of them.
+  void publish_health_view();
+  bool most_nodes_see_failing(const std::string& group, const std::string& address);
   // Why a follower does not answer for the autoscaler, and where to ask.
   std::string not_the_leader() const;
   void render_cluster_metrics(metrics::PrometheusWriter& w) const;
@@ -276,6 +281,12 @@ class Controller final : public proxy::ControlLink {
   int64_t cluster_resyncs_ = 0;
   std::vector<std::pair<int64_t, std::function<void()>>> revision_waiters_;
   std::map<std::string, std::string> autoscaling_state_written_;  // by group
+  struct HealthViewWritten {
+    std::string text;   // the JSON list last written
+    int64_t lease = 0;  // under which membership lease
+    bool in_flight = false;
+  } health_view_;
+  std::set<std::string> overruled_;  // "group/address" failing here, not on most nodes
   // The workers' application of the latest registry change made from the cluster's list.
   std::shared_ptr<core::Completion> cluster_targets_in_effect_;
   struct UpgradeStatus {

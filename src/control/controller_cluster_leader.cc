@@ -43,7 +43,10 @@ void Controller::leadership_changed(bool leading) {
   }
   autoscaler_.set_cluster_link({[this](const std::string& group, const std::string& address,
                                        bool join) { join_through_cluster(group, address, join); },
-                                [this] { return cluster_->fencing_token(); }});
+                                [this] { return cluster_->fencing_token(); },
+                                [this](const std::string& group, const std::string& address) {
+                                  return most_nodes_see_failing(group, address);
+                                }});
   // The predecessor's instances: their targets go (their processes died with it, or stop
   // as it learns it no longer leads); this leader launches what the groups need.
   std::vector<cluster::Operation> stale;

@@ -60,8 +60,12 @@ bool port_free(const std::string& host, uint16_t port) {
   int fd = ::socket(address->family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   bool ok = ::bind(fd, address->sa(), address->length()) == 0;
+  // A host that is not this machine's own (the command starts the instance in a container
+  // or a network namespace that has it): nothing here can tell, and the ports ballast has
+  // handed out are still skipped.
+  bool elsewhere = !ok && errno == EADDRNOTAVAIL;
   ::close(fd);
-  return ok;
+  return ok || elsewhere;
 }
 
 void make_directories(const std::string& path) {

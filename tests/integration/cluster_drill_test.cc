@@ -7,9 +7,12 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "support/etcd_server.h"
 #include "support/network_lab.h"
+#include "support/ports.h"
 #include "support/test_env.h"
 
 namespace ballast::test {
@@ -126,6 +129,121 @@ TEST(ClusterDrillTest, ANodeCutOffFromEtcdServesOnAndStopsLeadingBeforeAnotherLe
   })) << cluster_of(ns[0]);
   EXPECT_FALSE(leads(ns[0]));
   EXPECT_TRUE(leads(ns[1]));
+  for (auto& n : nodes) n->signal(SIGTERM), n->wait_exit(5000);
+}
+
+json group_in(const std::string& ns) {
+  std::string out;
+  NetworkLab::shell_in(
+      ns, "/usr/bin/curl -s -m 1 http://127.0.0.1:9901/api/v1/autoscaling-groups/web", &out);
+  json j = json::parse(out, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+std::set<std::string> instance_ids(const json& group) {
+  std::set<std::string> ids;
+  if (!group.contains("instances")) return ids;
+  for (const auto& i : group["instances"]) {
+    if (i.value("state", "") == "InService") ids.insert(i.value("instance_id", ""));
+  }
+  return ids;
+}
+
+// The leader's instances run in the switch namespace (reached by every node over the
+// bridge). Cut off from them alone, the leader's checks fail them all, while the other two
+// nodes' pass: nothing is replaced. An instance that fails everywhere is replaced.
+TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
+  std::string why;
+  if (!NetworkLab::available(&why)) GTEST_SKIP() << "skipped: " << why;
+  if (!EtcdCluster::installed()) GTEST_SKIP() << "etcd is not installed";
+  NetworkLab lab(kSubnet + 1);
+  ASSERT_TRUE(lab.ok()) << lab.error();
+  ASSERT_TRUE(lab.add_switch_address(2)) << lab.error();
+  std::string sw = lab.switch_namespace();
+  EtcdCluster etcd(1, lab.address(2), NetworkLab::in(sw, {}));
+  ASSERT_TRUE(etcd.healthy());
+  std::string dir = make_temp_dir();
+  PortRange ports = free_port_range(20);
+  write_file(
+      dir + "/shared.yaml",
+      "listeners:\n  - name: web\n    bind: 0.0.0.0:8080\n"
+      "    rules: [ { forward: { target_group: app } } ]\n"
+      "target_groups:\n  - name: app\n    deregistration_delay: 1s\n"
+      "    health_check: { path: /health, interval: 300ms, timeout: 250ms, "
+      "healthy_threshold: 2, unhealthy_threshold: 2 }\n"
+      "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 2\n"
+      "    max_size: 4\n    desired_capacity: 2\n    health_check_grace_period: 1s\n"
+      "    launch:\n      provider: process\n      host: " +
+          lab.address(1) + "\n      command: \"/usr/sbin/ip netns exec " + sw +
+          " {ballast} backend --bind " + lab.address(1) +
+          " --port {port} --id {instance_id}\"\n      ports: " + std::to_string(ports.first) + "-" +
+          std::to_string(ports.last) + "\n      stop_timeout: 2s\n");
+  std::string out;
+  ASSERT_EQ(NetworkLab::shell_in(sw,
+                                 std::string(BALLAST_BINARY) + " cluster import -c " + dir +
+                                     "/shared.yaml --etcd " + etcd.endpoints(),
+                                 &out),
+            0)
+      << out;
+  std::vector<std::string> ns;
+  std::vector<std::unique_ptr<Process>> nodes;
+  for (int n = 1; n <= 3; ++n) {
+    ns.push_back(lab.add_host("n" + std::to_string(n), 10 + n));
+    std::string file = dir + "/node-" + std::to_string(n) + ".yaml";
+    write_file(file,
+               "workers: 1\nshutdown_timeout: 2s\nadmin: { bind: 127.0.0.1:9901 }\n"
+               "cluster:\n  node: lb-" +
+                   std::to_string(n) + "\n  state_dir: " + dir + "/state-" + std::to_string(n) +
+                   "\n  etcd: { endpoints: " + etcd.endpoints_yaml() + ", timeout: 1s }\n");
+    nodes.push_back(
+        std::make_unique<Process>(NetworkLab::in(ns.back(), {BALLAST_BINARY, "run", "-c", file}),
+                                  dir + "/lb-" + std::to_string(n) + ".log"));
+    if (n == 1) {
+      ASSERT_TRUE(within(15, [&] { return leads(ns[0]); })) << nodes[0]->log();
+    }
+  }
+  ASSERT_TRUE(lab.ok()) << lab.error();
+  ASSERT_TRUE(within(30, [&] { return instance_ids(group_in(ns[0])).size() == 2; }))
+      << group_in(ns[0]) << nodes[0]->log();
+  ASSERT_TRUE(within(10, [&] { return cluster_of(ns[2])["nodes"].size() == 3; }));
+  std::set<std::string> fleet = instance_ids(group_in(ns[0]));
+  // Every node's checks pass them first (their published views say nothing is failing).
+  ASSERT_TRUE(within(15, [&] {
+    for (const auto& n : ns) {
+      std::string view;
+      NetworkLab::shell_in(
+          n, "/usr/bin/curl -s -m 1 http://127.0.0.1:9901/api/v1/target-groups/app", &view);
+      json g = json::parse(view, nullptr, false);
+      if (!g.is_object() || g.value("healthy_count", 0) != 2) return false;
+    }
+    return true;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the views reach etcd
+
+  // The leader alone loses its way to the instances: they fail its checks only.
+  ASSERT_TRUE(lab.block("n1", lab.address(1), true)) << lab.error();
+  ASSERT_TRUE(within(10, [&] {
+    return nodes[0]->log().find("fails this node's health checks but not most nodes'") !=
+           std::string::npos;
+  })) << nodes[0]->log();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // time enough to have replaced them
+  EXPECT_EQ(instance_ids(group_in(ns[0])), fleet) << group_in(ns[0]);
+  ASSERT_TRUE(lab.block("n1", lab.address(1), false)) << lab.error();
+
+  // An instance that fails everyone's checks is replaced.
+  json victim = group_in(ns[0])["instances"][0];
+  std::string address = victim.value("address", "");
+  ASSERT_EQ(
+      NetworkLab::shell_in(
+          sw, "/usr/bin/curl -s -X POST -m 2 'http://" + address + "/control/health?ok=false'",
+          &out),
+      0)
+      << out;
+  std::string id = victim.value("instance_id", "");
+  EXPECT_TRUE(within(30, [&] {
+    std::set<std::string> now = instance_ids(group_in(ns[0]));
+    return now.size() == 2 && now.count(id) == 0;
+  })) << group_in(ns[0]);
   for (auto& n : nodes) n->signal(SIGTERM), n->wait_exit(5000);
 }
 
