@@ -11,14 +11,15 @@ namespace {
 using nlohmann::json;
 
 // The gateway writes 64-bit numbers as strings (proto3 JSON); small ones may come bare.
-int64_t number(const json& object, const char* field) {
+// Revisions and lease ids are signed, cluster and member ids unsigned.
+template <typename T>
+T number_as(const json& object, const char* field) {
   auto it = object.find(field);
   if (it == object.end() || it->is_null()) return 0;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  if (it->is_number_unsigned()) return static_cast<int64_t>(it->get<uint64_t>());
+  if (it->is_number_integer()) return it->get<T>();
   if (!it->is_string()) throw CodecError(std::string("\"") + field + "\" is not a number");
   const std::string& s = it->get_ref<const std::string&>();
-  int64_t value = 0;
+  T value = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size()) {
     throw CodecError(std::string("\"") + field + "\" is not a number: \"" + s + "\"");
@@ -26,19 +27,12 @@ int64_t number(const json& object, const char* field) {
   return value;
 }
 
-// Cluster and member ids are unsigned 64-bit numbers.
+int64_t number(const json& object, const char* field) {
+  return number_as<int64_t>(object, field);
+}
+
 uint64_t unsigned_number(const json& object, const char* field) {
-  auto it = object.find(field);
-  if (it == object.end() || it->is_null()) return 0;
-  if (it->is_number_unsigned()) return it->get<uint64_t>();
-  if (!it->is_string()) throw CodecError(std::string("\"") + field + "\" is not a number");
-  const std::string& s = it->get_ref<const std::string&>();
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size()) {
-    throw CodecError(std::string("\"") + field + "\" is not a number: \"" + s + "\"");
-  }
-  return value;
+  return number_as<uint64_t>(object, field);
 }
 
 bool flag(const json& object, const char* field) {

@@ -44,51 +44,87 @@ std::string status_from(const std::string& from, const std::string& address) {
   return out;
 }
 
+// A lab for cluster drills: etcd (`members`) on 10.X.0.2 in the switch namespace, a shared
+// configuration imported into it, and ballast nodes lb-1, lb-2... each in a namespace of its
+// own (10.X.0.11, .12...), lb-1 started first so that it leads.
+class DrillCluster {
+ public:
+  DrillCluster(int subnet, int members) : lab_(subnet), dir_(make_temp_dir()) {
+    if (!lab_.ok() || !lab_.add_switch_address(2)) return;
+    etcd_ = std::make_unique<EtcdCluster>(members, lab_.address(2),
+                                          NetworkLab::in(lab_.switch_namespace(), {}));
+  }
+  ~DrillCluster() {
+    for (auto& n : nodes_) n->signal(SIGTERM), n->wait_exit(5000);
+  }
+  NetworkLab& lab() { return lab_; }
+  const std::string& dir() const { return dir_; }
+  bool etcd_healthy() { return etcd_ && etcd_->healthy(); }
+  // `ballast cluster import` of `yaml`, run in the switch namespace; its output on failure.
+  std::string import(const std::string& yaml) {
+    write_file(dir_ + "/shared.yaml", yaml);
+    std::string out;
+    int status = NetworkLab::shell_in(lab_.switch_namespace(),
+                                      std::string(BALLAST_BINARY) + " cluster import -c " + dir_ +
+                                          "/shared.yaml --etcd " + etcd_->endpoints(),
+                                      &out);
+    return status == 0 ? "" : out;
+  }
+  // Starts `count` nodes; false when lb-1 did not come to lead.
+  bool start_nodes(int count) {
+    for (int n = 1; n <= count; ++n) {
+      ns_.push_back(lab_.add_host("n" + std::to_string(n), 10 + n));
+      std::string file = dir_ + "/node-" + std::to_string(n) + ".yaml";
+      write_file(file,
+                 "workers: 1\nshutdown_timeout: 2s\nadmin: { bind: 127.0.0.1:9901 }\n"
+                 "cluster:\n  node: lb-" +
+                     std::to_string(n) + "\n  zone: " + (n % 2 == 1 ? "a" : "b") +
+                     "\n  state_dir: " + dir_ + "/state-" + std::to_string(n) +
+                     "\n  etcd: { endpoints: " + etcd_->endpoints_yaml() + ", timeout: 1s }\n");
+      nodes_.push_back(
+          std::make_unique<Process>(NetworkLab::in(ns_.back(), {BALLAST_BINARY, "run", "-c", file}),
+                                    dir_ + "/lb-" + std::to_string(n) + ".log"));
+      if (n == 1 && !within(15, [&] { return leads(ns_[0]); })) return false;
+    }
+    return lab_.ok();
+  }
+  const std::string& ns(int n) const { return ns_[static_cast<size_t>(n - 1)]; }
+  Process& node(int n) { return *nodes_[static_cast<size_t>(n - 1)]; }
+
+ private:
+  NetworkLab lab_;
+  std::string dir_;
+  std::unique_ptr<EtcdCluster> etcd_;
+  std::vector<std::string> ns_;
+  std::vector<std::unique_ptr<Process>> nodes_;
+};
+
+bool drills_possible(std::string* why) {
+  if (!NetworkLab::available(why)) return false;
+  if (!EtcdCluster::installed()) {
+    *why = "etcd is not installed (scripts/install-deps.sh installs etcd-server)";
+    return false;
+  }
+  return true;
+}
+
 TEST(ClusterDrillTest, ANodeCutOffFromEtcdServesOnAndStopsLeadingBeforeAnotherLeads) {
   std::string why;
-  if (!NetworkLab::available(&why)) GTEST_SKIP() << "skipped: " << why;
-  if (!EtcdCluster::installed()) GTEST_SKIP() << "etcd is not installed";
-  NetworkLab lab(kSubnet);
-  ASSERT_TRUE(lab.ok()) << lab.error();
-  ASSERT_TRUE(lab.add_switch_address(2)) << lab.error();
-  std::string sw = lab.switch_namespace();
-  EtcdCluster etcd(3, lab.address(2), NetworkLab::in(sw, {}));
-  ASSERT_TRUE(etcd.healthy());
-  Process app(NetworkLab::in(sw, {BALLAST_BINARY, "backend", "--port", "8081", "--bind",
-                                  lab.address(1), "--id", "app"}),
-              make_temp_dir() + "/app.log");
-  std::string dir = make_temp_dir();
-  write_file(dir + "/shared.yaml",
-             "listeners:\n  - name: web\n    bind: 0.0.0.0:8080\n"
-             "    rules: [ { forward: { target_group: app } } ]\n"
-             "target_groups:\n  - name: app\n    targets: [ { address: " +
-                 lab.address(1) + ":8081 } ]\n");
-  std::string out;
-  ASSERT_EQ(NetworkLab::shell_in(sw,
-                                 std::string(BALLAST_BINARY) + " cluster import -c " + dir +
-                                     "/shared.yaml --etcd " + etcd.endpoints(),
-                                 &out),
-            0)
-      << out;
-
-  std::vector<std::string> ns;
-  std::vector<std::unique_ptr<Process>> nodes;
-  for (int n = 1; n <= 2; ++n) {
-    ns.push_back(lab.add_host("n" + std::to_string(n), 10 + n));
-    std::string file = dir + "/node-" + std::to_string(n) + ".yaml";
-    write_file(file,
-               "workers: 1\nshutdown_timeout: 2s\nadmin: { bind: 127.0.0.1:9901 }\n"
-               "cluster:\n  node: lb-" +
-                   std::to_string(n) + "\n  zone: " + (n == 1 ? "a" : "b") +
-                   "\n  state_dir: " + dir + "/state-" + std::to_string(n) +
-                   "\n  etcd: { endpoints: " + etcd.endpoints_yaml() + ", timeout: 1s }\n");
-    nodes.push_back(
-        std::make_unique<Process>(NetworkLab::in(ns.back(), {BALLAST_BINARY, "run", "-c", file}),
-                                  dir + "/lb-" + std::to_string(n) + ".log"));
-    if (n == 1) {
-      ASSERT_TRUE(within(15, [&] { return leads(ns[0]); })) << nodes[0]->log();
-    }
-  }
+  if (!drills_possible(&why)) GTEST_SKIP() << "skipped: " << why;
+  DrillCluster c(kSubnet, 3);
+  NetworkLab& lab = c.lab();
+  ASSERT_TRUE(c.etcd_healthy()) << lab.error();
+  Process app(NetworkLab::in(lab.switch_namespace(), {BALLAST_BINARY, "backend", "--port", "8081",
+                                                      "--bind", lab.address(1), "--id", "app"}),
+              c.dir() + "/app.log");
+  std::string failed = c.import(
+      "listeners:\n  - name: web\n    bind: 0.0.0.0:8080\n"
+      "    rules: [ { forward: { target_group: app } } ]\n"
+      "target_groups:\n  - name: app\n    targets: [ { address: " +
+      lab.address(1) + ":8081 } ]\n");
+  ASSERT_EQ(failed, "");
+  ASSERT_TRUE(c.start_nodes(2)) << lab.error() << c.node(1).log();
+  std::vector<std::string> ns = {c.ns(1), c.ns(2)};
   std::string client = lab.add_host("c", 21);
   ASSERT_TRUE(lab.ok()) << lab.error();
   ASSERT_TRUE(within(15, [&] { return cluster_of(ns[1])["nodes"].size() == 2; }));
@@ -123,13 +159,12 @@ TEST(ClusterDrillTest, ANodeCutOffFromEtcdServesOnAndStopsLeadingBeforeAnotherLe
   // The link back: lb-1 follows again and does not lead.
   ASSERT_TRUE(lab.block("n1", lab.address(2), false)) << lab.error();
   EXPECT_TRUE(within(15, [&] {
-    json c = cluster_of(ns[0]);
-    return c.contains("etcd") && c["etcd"].value("reachable", false) &&
-           c["etcd"].value("watching", false) && c["leader"].value("node", "") == "lb-2";
+    json view = cluster_of(ns[0]);
+    return view.contains("etcd") && view["etcd"].value("reachable", false) &&
+           view["etcd"].value("watching", false) && view["leader"].value("node", "") == "lb-2";
   })) << cluster_of(ns[0]);
   EXPECT_FALSE(leads(ns[0]));
   EXPECT_TRUE(leads(ns[1]));
-  for (auto& n : nodes) n->signal(SIGTERM), n->wait_exit(5000);
 }
 
 json group_in(const std::string& ns) {
@@ -154,18 +189,12 @@ std::set<std::string> instance_ids(const json& group) {
 // nodes' pass: nothing is replaced. An instance that fails everywhere is replaced.
 TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
   std::string why;
-  if (!NetworkLab::available(&why)) GTEST_SKIP() << "skipped: " << why;
-  if (!EtcdCluster::installed()) GTEST_SKIP() << "etcd is not installed";
-  NetworkLab lab(kSubnet + 1);
-  ASSERT_TRUE(lab.ok()) << lab.error();
-  ASSERT_TRUE(lab.add_switch_address(2)) << lab.error();
-  std::string sw = lab.switch_namespace();
-  EtcdCluster etcd(1, lab.address(2), NetworkLab::in(sw, {}));
-  ASSERT_TRUE(etcd.healthy());
-  std::string dir = make_temp_dir();
+  if (!drills_possible(&why)) GTEST_SKIP() << "skipped: " << why;
+  DrillCluster c(kSubnet + 1, 1);
+  NetworkLab& lab = c.lab();
+  ASSERT_TRUE(c.etcd_healthy()) << lab.error();
   PortRange ports = free_port_range(20);
-  write_file(
-      dir + "/shared.yaml",
+  std::string failed = c.import(
       "listeners:\n  - name: web\n    bind: 0.0.0.0:8080\n"
       "    rules: [ { forward: { target_group: app } } ]\n"
       "target_groups:\n  - name: app\n    deregistration_delay: 1s\n"
@@ -174,37 +203,17 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
       "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 2\n"
       "    max_size: 4\n    desired_capacity: 2\n    health_check_grace_period: 1s\n"
       "    launch:\n      provider: process\n      host: " +
-          lab.address(1) + "\n      command: \"/usr/sbin/ip netns exec " + sw +
-          " {ballast} backend --bind " + lab.address(1) +
-          " --port {port} --id {instance_id}\"\n      ports: " + std::to_string(ports.first) + "-" +
-          std::to_string(ports.last) + "\n      stop_timeout: 2s\n");
+      lab.address(1) + "\n      command: \"/usr/sbin/ip netns exec " + lab.switch_namespace() +
+      " {ballast} backend --bind " + lab.address(1) +
+      " --port {port} --id {instance_id}\"\n      ports: " + std::to_string(ports.first) + "-" +
+      std::to_string(ports.last) + "\n      stop_timeout: 2s\n");
+  ASSERT_EQ(failed, "");
+  ASSERT_TRUE(c.start_nodes(3)) << lab.error() << c.node(1).log();
+  std::vector<std::string> ns = {c.ns(1), c.ns(2), c.ns(3)};
+  std::string sw = lab.switch_namespace();
   std::string out;
-  ASSERT_EQ(NetworkLab::shell_in(sw,
-                                 std::string(BALLAST_BINARY) + " cluster import -c " + dir +
-                                     "/shared.yaml --etcd " + etcd.endpoints(),
-                                 &out),
-            0)
-      << out;
-  std::vector<std::string> ns;
-  std::vector<std::unique_ptr<Process>> nodes;
-  for (int n = 1; n <= 3; ++n) {
-    ns.push_back(lab.add_host("n" + std::to_string(n), 10 + n));
-    std::string file = dir + "/node-" + std::to_string(n) + ".yaml";
-    write_file(file,
-               "workers: 1\nshutdown_timeout: 2s\nadmin: { bind: 127.0.0.1:9901 }\n"
-               "cluster:\n  node: lb-" +
-                   std::to_string(n) + "\n  state_dir: " + dir + "/state-" + std::to_string(n) +
-                   "\n  etcd: { endpoints: " + etcd.endpoints_yaml() + ", timeout: 1s }\n");
-    nodes.push_back(
-        std::make_unique<Process>(NetworkLab::in(ns.back(), {BALLAST_BINARY, "run", "-c", file}),
-                                  dir + "/lb-" + std::to_string(n) + ".log"));
-    if (n == 1) {
-      ASSERT_TRUE(within(15, [&] { return leads(ns[0]); })) << nodes[0]->log();
-    }
-  }
-  ASSERT_TRUE(lab.ok()) << lab.error();
   ASSERT_TRUE(within(30, [&] { return instance_ids(group_in(ns[0])).size() == 2; }))
-      << group_in(ns[0]) << nodes[0]->log();
+      << group_in(ns[0]) << c.node(1).log();
   ASSERT_TRUE(within(10, [&] { return cluster_of(ns[2])["nodes"].size() == 3; }));
   std::set<std::string> fleet = instance_ids(group_in(ns[0]));
   // Every node's checks pass them first (their published views say nothing is failing).
@@ -223,9 +232,9 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
   // The leader alone loses its way to the instances: they fail its checks only.
   ASSERT_TRUE(lab.block("n1", lab.address(1), true)) << lab.error();
   ASSERT_TRUE(within(10, [&] {
-    return nodes[0]->log().find("fails this node's health checks but not most nodes'") !=
+    return c.node(1).log().find("fails this node's health checks but not most nodes'") !=
            std::string::npos;
-  })) << nodes[0]->log();
+  })) << c.node(1).log();
   std::this_thread::sleep_for(std::chrono::seconds(3));  // time enough to have replaced them
   EXPECT_EQ(instance_ids(group_in(ns[0])), fleet) << group_in(ns[0]);
   ASSERT_TRUE(lab.block("n1", lab.address(1), false)) << lab.error();
@@ -244,7 +253,6 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
     std::set<std::string> now = instance_ids(group_in(ns[0]));
     return now.size() == 2 && now.count(id) == 0;
   })) << group_in(ns[0]);
-  for (auto& n : nodes) n->signal(SIGTERM), n->wait_exit(5000);
 }
 
 }  // namespace
