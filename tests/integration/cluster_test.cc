@@ -111,6 +111,13 @@ class ClusterTest : public ::testing::Test {
       GTEST_SKIP() << "etcd is not installed (scripts/install-deps.sh installs etcd-server)";
     }
   }
+  // "" when `ballast cluster import` took `text`, else what it said.
+  std::string imported(const EtcdCluster& etcd, const std::string& prefix,
+                       const std::string& text) {
+    int status = 0;
+    std::string out = import(etcd, prefix, text, &status);
+    return status == 0 ? "" : out;
+  }
   std::string import(const EtcdCluster& etcd, const std::string& prefix, const std::string& text,
                      int* status) {
     std::string path = make_temp_dir() + "/shared.yaml";
@@ -172,9 +179,9 @@ TEST_F(ClusterTest, AnImportedConfigurationReachesEveryNode) {
   EXPECT_EQ(metric_value(n2.admin_port(), "ballast_cluster_nodes"), 2);
 
   std::string table;
-  EXPECT_EQ(run_ballast("ctl --admin 127.0.0.1:" + std::to_string(n1.admin_port()) + " cluster",
-                        &table),
-            0);
+  EXPECT_EQ(
+      run_ballast("ctl --admin 127.0.0.1:" + std::to_string(n1.admin_port()) + " cluster", &table),
+      0);
   EXPECT_NE(table.find("lb-2"), std::string::npos) << table;
   EXPECT_NE(table.find("(this node)"), std::string::npos) << table;
   EXPECT_NE(table.find("connected"), std::string::npos) << table;
@@ -193,8 +200,7 @@ TEST_F(ClusterTest, ANodeRestartedWhileEtcdIsDownServesItsSnapshot) {
   ASSERT_TRUE(etcd.healthy());
   DemoBackend a("A"), b("B");
   uint16_t port = free_port();
-  int status = 0;
-  ASSERT_EQ((import(etcd, "/c2", shared_config(port, a.port()), &status), status), 0);
+  ASSERT_EQ(imported(etcd, "/c2", shared_config(port, a.port())), "");
   ClusterNode node(1, etcd, "/c2");
   ASSERT_TRUE(within(10, [&] { return node.instance(port) == "A"; }));
 
@@ -222,7 +228,7 @@ TEST_F(ClusterTest, ANodeRestartedWhileEtcdIsDownServesItsSnapshot) {
   ASSERT_TRUE(etcd.healthy());
   EXPECT_TRUE(within(
       10, [&] { return metric_value(node.admin_port(), "ballast_cluster_etcd_connected") == 1; }));
-  ASSERT_EQ((import(etcd, "/c2", shared_config(port, b.port()), &status), status), 0);
+  ASSERT_EQ(imported(etcd, "/c2", shared_config(port, b.port())), "");
   EXPECT_TRUE(within(10, [&] { return node.instance(port) == "B"; }));
   EXPECT_EQ(metric_value(node.admin_port(), "ballast_cluster_config_age_seconds"), 0);
 }
@@ -232,10 +238,9 @@ TEST_F(ClusterTest, ARebuiltStoreIsReadAgainWithAnAlarm) {
   ASSERT_TRUE(etcd.healthy());
   DemoBackend a("A"), b("B");
   uint16_t port = free_port();
-  int status = 0;
   // Enough revisions that the rebuilt store's are lower.
   for (int i = 0; i < 5; ++i) etcd.put("/c3/other", std::to_string(i));
-  ASSERT_EQ((import(etcd, "/c3", shared_config(port, a.port()), &status), status), 0);
+  ASSERT_EQ(imported(etcd, "/c3", shared_config(port, a.port())), "");
   ClusterNode node(1, etcd, "/c3");
   ASSERT_TRUE(within(10, [&] { return node.instance(port) == "A"; }));
   std::string old_id = node.cluster()["etcd"]["cluster_id"];
@@ -248,7 +253,7 @@ TEST_F(ClusterTest, ARebuiltStoreIsReadAgainWithAnAlarm) {
       15, [&] { return metric_value(node.admin_port(), "ballast_cluster_resyncs_total") >= 1; }));
   EXPECT_NE(node.cluster()["etcd"]["cluster_id"], old_id);
   EXPECT_EQ(node.instance(port), "A");
-  ASSERT_EQ((import(etcd, "/c3", shared_config(port, b.port()), &status), status), 0);
+  ASSERT_EQ(imported(etcd, "/c3", shared_config(port, b.port())), "");
   EXPECT_TRUE(within(10, [&] { return node.instance(port) == "B"; }));
   EXPECT_NE(node.process().log().find("ALARM: etcd's cluster id changed"), std::string::npos)
       << node.process().log();
@@ -259,8 +264,7 @@ TEST_F(ClusterTest, ASharedConfigurationWithErrorsIsNotApplied) {
   ASSERT_TRUE(etcd.healthy());
   DemoBackend a("A");
   uint16_t port = free_port();
-  int status = 0;
-  ASSERT_EQ((import(etcd, "/c4", shared_config(port, a.port()), &status), status), 0);
+  ASSERT_EQ(imported(etcd, "/c4", shared_config(port, a.port())), "");
   ClusterNode node(1, etcd, "/c4");
   ASSERT_TRUE(within(10, [&] { return node.instance(port) == "A"; }));
 
@@ -280,8 +284,7 @@ TEST_F(ClusterTest, ATargetRegisteredThroughAnyNodeIsServedByEveryNode) {
   ASSERT_TRUE(etcd.healthy());
   DemoBackend a("A"), b("B");
   uint16_t port = free_port();
-  int status = 0;
-  ASSERT_EQ((import(etcd, "/c5", shared_config(port, a.port()), &status), status), 0);
+  ASSERT_EQ(imported(etcd, "/c5", shared_config(port, a.port())), "");
   ClusterNode n1(1, etcd, "/c5"), n2(2, etcd, "/c5");
   ASSERT_TRUE(within(10, [&] { return n1.instance(port) == "A" && n2.instance(port) == "A"; }));
   ASSERT_TRUE(within(
@@ -355,8 +358,7 @@ TEST_F(ClusterTest, ARegistryChangeReachesEveryNode) {
   ASSERT_TRUE(etcd.healthy());
   DemoBackend a("A");
   uint16_t port = free_port();
-  int status = 0;
-  ASSERT_EQ((import(etcd, "/c7", shared_config(port, a.port()), &status), status), 0);
+  ASSERT_EQ(imported(etcd, "/c7", shared_config(port, a.port())), "");
   std::vector<std::unique_ptr<ClusterNode>> nodes;
   for (int n = 1; n <= 3; ++n) nodes.push_back(std::make_unique<ClusterNode>(n, etcd, "/c7"));
   ASSERT_TRUE(within(15, [&] {
@@ -436,8 +438,7 @@ TEST_F(ClusterTest, OneLeaderRunsTheAutoscalerAndItsSuccessorFinishesAScaleOut) 
   EtcdCluster etcd;
   ASSERT_TRUE(etcd.healthy());
   uint16_t port = free_port();
-  int status = 0;
-  ASSERT_EQ((import(etcd, "/c6", autoscaled_config(port, 2), &status), status), 0);
+  ASSERT_EQ(imported(etcd, "/c6", autoscaled_config(port, 2)), "");
   auto n1 = std::make_unique<ClusterNode>(1, etcd, "/c6");
   ASSERT_TRUE(within(10, [&] { return n1->cluster()["leader"]["self"] == true; })) << n1->cluster();
   ClusterNode n2(2, etcd, "/c6");
