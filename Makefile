@@ -38,7 +38,9 @@ SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 TSAN_IN_PROCESS = EventLoop|Completion|RateLimiter|StoreTest|DiskTierTest|AdminRouter|AdminServer
 TSAN_DRIVEN = CacheTest.TwoHundred|CacheTest.StaleWhile|CacheTest.TheDiskTier|ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves|ClusterTest.ATargetRegistered|ClusterTest.OneLeader
 # The testssl.sh audit checks ballast's TLS settings, the same in every build: once is enough.
-ASAN_SKIP = TestsslFindsNothing
+# The namespace drills measure keepalived and etcd timing; ClusterTest runs the same cluster
+# code under the sanitizers.
+ASAN_SKIP = TestsslFindsNothing|VipDrillTest|ClusterDrillTest
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 300
