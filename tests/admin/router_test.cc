@@ -29,7 +29,9 @@ Router sample_router() {
           return AdminResponse{202, p["group"] + " " + p["address"]};
         });
   r.add("PATCH", "/api/v1/groups/{group}/targets/{address}",
-        [](const PathParams&, const AdminRequest&) { return AdminResponse{200, "patched"}; });
+        [](const PathParams&, const AdminRequest&) {
+          return AdminResponse{200, "patched"};
+        });
   return r;
 }
 
