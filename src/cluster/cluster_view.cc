@@ -62,7 +62,7 @@ ViewChange ClusterView::load(const RangeReply& reply) {
 }
 
 ViewChange ClusterView::apply(const WatchEvent& event) {
-  if (event.kv.mod_revision != 0 && event.kv.mod_revision <= revision_) return ViewChange::kNone;
+  if (event.kv.mod_revision != 0 && event.kv.mod_revision < revision_) return ViewChange::kNone;
   if (event.kv.mod_revision > revision_) revision_ = event.kv.mod_revision;
   if (event.type == WatchEvent::Type::kDelete) return remove(event.kv.key);
   return put(event.kv);

@@ -59,8 +59,9 @@ class ClusterView {
   // A full read of the prefix. Returns kConfig when the configuration differs from the
   // one the view knew (its revision, or its cluster).
   ViewChange load(const RangeReply& reply);
-  // One watch event; events at or below the view's revision are old news (a resumed watch
-  // may repeat them) and change nothing.
+  // One watch event; events below the view's revision are old news (a resumed watch may
+  // repeat them) and change nothing. Events of one transaction, or keys deleted with one
+  // lease, share a revision: each of them applies.
   ViewChange apply(const WatchEvent& event);
   // The view's store revision moves with each message (events or not).
   void seen_revision(int64_t revision);

@@ -58,6 +58,19 @@ TEST(ClusterViewTest, EventsMoveTheViewAndOldOnesAreIgnored) {
   EXPECT_FALSE(v.config());
 }
 
+TEST(ClusterViewTest, EveryKeyDeletedWithOneLeaseGoes) {
+  // A node's lease expires: its membership and its health view go at one revision, in one
+  // watch message (as etcd 3.4 sends them).
+  ClusterView v(ClusterKeys("/b"));
+  v.load(range(1, 21, {kv("/b/nodes/x", "{}", 5), kv("/b/health/x", "[]", 6)}));
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/health/x", "", 22)}),
+            ViewChange::kMembers);
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/nodes/x", "", 22)}),
+            ViewChange::kMembers);
+  EXPECT_TRUE(v.nodes().empty());
+  EXPECT_TRUE(v.health().empty());
+}
+
 TEST(ClusterViewTest, RegisteredTargetsAreKeyedByGroupAndAddress) {
   ClusterView v(ClusterKeys("/b"));
   v.load(range(1, 5, {kv("/b/targets/app/127.0.0.1:9001", R"({"weight":2})", 5)}));

@@ -192,9 +192,8 @@ TEST_F(ClusterTest, AnImportedConfigurationReachesEveryNode) {
 
   // A node that leaves is gone from the list within its lease (5 s).
   n2.kill();
-  // (Bounded generously: one loaded sanitizer run took more than 10 s; what etcd then held
-  // is printed for the next time.)
-  EXPECT_TRUE(within(20, [&] { return n1.cluster()["nodes"].size() == 1; }))
+  // Its membership and its health view go at one revision, in one watch message.
+  EXPECT_TRUE(within(10, [&] { return n1.cluster()["nodes"].size() == 1; }))
       << n1.cluster() << "\netcd: " << etcd.ctl("get /c1/nodes/ --prefix").value_or("no answer")
       << "\nleases: " << etcd.ctl("lease list").value_or("no answer");
 }
