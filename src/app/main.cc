@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "config/units.h"
+#include "control/track_guard.h"
 #include "core/log.h"
 #include "scale/instance_guard.h"
 
@@ -40,6 +41,9 @@ std::string seconds_text(double seconds) {
 
 int main(int argc, char** argv) {
   // Not a command for people: the process ballast puts between itself and each instance.
+  if (argc > 1 && std::strcmp(argv[1], ballast::control::kTrackGuardCommand) == 0) {
+    return ballast::control::run_track_guard(argc - 2, argv + 2);
+  }
   if (argc > 1 && std::strcmp(argv[1], ballast::scale::kInstanceGuardCommand) == 0) {
     return ballast::scale::run_instance_guard(argc - 2, argv + 2);
   }

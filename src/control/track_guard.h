@@ -28,4 +28,9 @@ class TrackGuard {
   pid_t pid_;
 };
 
+// The guard's own program: `ballast __track-guard TRACK_FILE PARENT_PID` (started by
+// TrackGuard::start only).
+inline constexpr const char* kTrackGuardCommand = "__track-guard";
+int run_track_guard(int argc, char** argv);
+
 }  // namespace ballast::control
