@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "acme/jose.h"
+#include "core/atomic_file.h"
 #include "core/log.h"
 
 namespace ballast::acme {
@@ -83,28 +84,8 @@ tls::PkeyPtr load_or_create_account_key(const std::string& path) {
 }
 
 void write_file_atomically(const std::string& path, const std::string& data, mode_t mode) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec) throw tls::Error("\"" + path + "\": cannot make its directory (" + ec.message() + ")");
-  std::string temporary = path + ".new";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) throw tls::Error("\"" + temporary + "\": cannot write it (" + strerror(errno) + ")");
-  size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-    if (n <= 0) {
-      std::string why = strerror(errno);
-      ::close(fd);
-      throw tls::Error("\"" + temporary + "\": cannot write it (" + why + ")");
-    }
-    written += static_cast<size_t>(n);
-  }
-  // On disk before the rename, so a crash leaves the old file or the new one, whole.
-  bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw tls::Error("\"" + path + "\": cannot replace it (" + strerror(errno) + ")");
-  }
+  std::string error;
+  if (!core::write_file_atomically(path, data, mode, &error)) throw tls::Error(error);
 }
 
 }  // namespace ballast::acme

@@ -78,7 +78,6 @@ void LeaderElection::try_lead() {
                  // transaction's revision.
                  lease_.won(txn.header.revision, sent);
                  leader_ = node_;
-                 ++won_;
                  LOG_INFO("cluster: %s leads the autoscaler (fencing token %lld)", node_.c_str(),
                           static_cast<long long>(txn.header.revision));
                  loop_.timers().arm(timer_, kRenewMs, loop_.now_ms());
@@ -87,7 +86,6 @@ void LeaderElection::try_lead() {
                }
                if (!txn.ranges.empty() && !txn.ranges[0].empty()) {
                  leader_ = txn.ranges[0][0].value;
-                 key_seen_ = true;
                }
                // A follower campaigns again when the watch says the key went (observe);
                // this timer covers a watch that is down.
@@ -123,7 +121,6 @@ void LeaderElection::renew() {
 
 void LeaderElection::observe(const std::optional<KeyValue>& leader, int64_t revision) {
   if (lease_.held() && revision < lease_.token()) return;  // from before this node won
-  key_seen_ = leader.has_value();
   if (leader) {
     leader_ = leader->value;
     // Someone else holds the key: whatever this node believed, it does not lead.

@@ -44,7 +44,6 @@ class LeaderElection {
   int64_t token() const { return lease_.token(); }
   // The leader's node name as last seen ("" when none).
   const std::string& leader() const { return leader_; }
-  int64_t elections_won() const { return won_; }
 
  private:
   void grant();
@@ -61,10 +60,8 @@ class LeaderElection {
   std::function<void(bool)> changed_;
   LeaderLease lease_{kTtlSeconds * 1000, kMarginMs};
   int64_t lease_id_ = 0;
-  bool busy_ = false;      // a grant, campaign or renewal is in flight
-  bool key_seen_ = false;  // the watch shows a leader key
+  bool busy_ = false;  // a grant, campaign or renewal is in flight
   std::string leader_;
-  int64_t won_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   core::Timer timer_{&LeaderElection::on_timer, this};
 };

@@ -1,14 +1,13 @@
 #include "cluster/snapshot.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "core/atomic_file.h"
 
 namespace ballast::cluster {
 
@@ -17,48 +16,12 @@ std::string snapshot_path(const std::string& dir) {
 }
 
 bool save_snapshot(const std::string& dir, const Snapshot& s, std::string* error) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    *error = "cannot create " + dir + ": " + ec.message();
-    return false;
-  }
   nlohmann::json j{{"cluster_id", std::to_string(s.cluster_id)},
                    {"revision", s.revision},
                    {"saved_unix", s.saved_unix},
                    {"config", s.config}};
   std::string text = j.dump(1) + "\n";
-  std::string path = snapshot_path(dir);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    *error = "cannot write " + tmp + ": " + strerror(errno);
-    return false;
-  }
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = "cannot write " + tmp + ": " + strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  // Durable before it replaces the old one: a power cut must not leave an empty file.
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    *error = "cannot flush " + tmp + ": " + strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "cannot rename " + tmp + ": " + strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  return true;
+  return core::write_file_atomically(snapshot_path(dir), text, 0600, error);
 }
 
 std::optional<Snapshot> load_snapshot(const std::string& dir, std::string* error) {

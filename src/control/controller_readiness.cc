@@ -2,40 +2,13 @@
 // balancer's health check, and keepalived's track file, which makes the node give up its
 // virtual IPs the moment it stops being ready (a drain on SIGTERM, or a cluster node that
 // has no configuration yet), without waiting for a check script's next run.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "control/api_support.h"
 #include "control/controller.h"
+#include "core/atomic_file.h"
 #include "core/log.h"
 
 namespace ballast::control {
-
-namespace {
-
-// Written beside and renamed over: keepalived never reads half a file.
-bool write_track_file(const std::string& path, const std::string& value, std::string* error) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = tmp + ": " + strerror(errno);
-    return false;
-  }
-  std::string line = value + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = path + ": " + strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string Controller::not_ready_reason() const {
   if (stopping_) return "stopping: finishing in-flight requests";
@@ -54,7 +27,7 @@ void Controller::update_readiness() {
   std::string value = ready() ? "0" : "1";
   if (track_written_ == path + "\n" + value) return;
   std::string error;
-  if (!write_track_file(path, value, &error)) {
+  if (!core::write_file_atomically(path, value + "\n", 0644, &error)) {
     LOG_ERROR("keepalived track file %s", error.c_str());
     return;
   }

@@ -12,21 +12,9 @@
 #include <cstring>
 #include <string>
 
+#include "core/atomic_file.h"
+
 namespace ballast::control {
-
-namespace {
-
-void write_one(const char* path) {
-  std::string tmp = std::string(path) + ".guard";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  ssize_t ignored = write(fd, "1\n", 2);
-  (void)ignored;
-  close(fd);
-  rename(tmp.c_str(), path);
-}
-
-}  // namespace
 
 std::unique_ptr<TrackGuard> TrackGuard::start(const std::string& track_file, std::string* error) {
   char self[PATH_MAX];
@@ -77,7 +65,8 @@ int run_track_guard(int argc, char** argv) {
     sigwait(&wanted, &sig);
     if (sig == SIGTERM) return 0;  // dismissed
   }
-  write_one(path);
+  std::string error;
+  core::write_file_atomically(path, "1\n", 0644, &error);
   return 0;
 }
 
