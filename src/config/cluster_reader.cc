@@ -115,8 +115,8 @@ ClusterConfig read_cluster(const YAML::Node& node, const std::string& path, Erro
 }
 
 bool is_shared_section(std::string_view key) {
-  constexpr std::array<std::string_view, 4> kShared = {"listeners", "target_groups", "alarms",
-                                                       "autoscaling_groups"};
+  constexpr std::array<std::string_view, 5> kShared = {"listeners", "target_groups", "alarms",
+                                                       "autoscaling_groups", "databases"};
   for (auto s : kShared) {
     if (s == key) return true;
   }

@@ -151,6 +151,15 @@ struct TargetGroupConfig {
   int64_t slow_start_ms = 0;  // 0: off
   uint32_t slow_start_min_percent = 10;
   Location slow_start_location;
+  // What decides its targets' health: active checks (when configured; else every target
+  // serves), or a database cluster's roles (the groups behind a database's endpoints: a
+  // member serves only once its role is confirmed, and a member the endpoint must not reach
+  // is fenced).
+  enum class HealthSource { kChecks, kDatabaseRole };
+  HealthSource health_source = HealthSource::kChecks;
+  // tcp: how long a new connection waits for a target when none is available (a database's
+  // writer endpoint during a switchover), instead of being closed at once. 0: no wait.
+  int64_t hold_ms = 0;
   std::vector<TargetConfig> targets;
   Location location;
 };
@@ -565,6 +574,47 @@ struct AutoScalingGroupConfig {
   Location location;
 };
 
+// Where a database's reader endpoint sends connections when no replica is fresh enough.
+enum class ReaderFallback { kWriter, kRefuse };
+
+// A PostgreSQL cluster run by Patroni, and ballast's two endpoints for it (`databases:`;
+// docs/databases.md). Each endpoint is a tcp listener with a group of the members, whose
+// health is their role: the loader adds both as "NAME-writer" and "NAME-reader".
+struct DatabaseConfig {
+  struct Member {
+    std::string name;  // Patroni's name for it; default: its address
+    std::string address_text;
+    core::SocketAddress address;  // PostgreSQL's
+    std::string rest_url;         // Patroni's REST API: http://HOST:PORT
+    Location location;
+  };
+  struct Endpoint {
+    bool enabled = false;
+    std::string bind_text;
+    core::SocketAddress bind;
+    Location location;
+  };
+  std::string name;
+  std::string scope;  // Patroni's scope (the cluster's name in its DCS)
+  std::vector<Member> members;
+  int64_t check_interval_ms = 250;  // each member's agent is asked this often
+  int64_t check_timeout_ms = 1000;
+  Endpoint writer;
+  // A new writer connection waits this long for a confirmed primary (a switchover, a
+  // failover) before it is closed.
+  int64_t hold_ms = 10000;
+  Endpoint reader;
+  uint64_t max_lag_bytes = 0;  // 0: no bound
+  int64_t max_lag_ms = 0;      // 0: no bound
+  ReaderFallback fallback = ReaderFallback::kWriter;
+  lb::Algorithm reader_algorithm = lb::Algorithm::kLeastConnections;
+  int64_t idle_timeout_ms = 350000;  // of client connections, as tcp listeners'
+  Location location;
+
+  std::string writer_name() const { return name + "-writer"; }
+  std::string reader_name() const { return name + "-reader"; }
+};
+
 // Several nodes sharing one configuration through etcd (`cluster:`; docs/cluster.md). In
 // a node's own file; the shared sections come from etcd.
 struct ClusterConfig {
@@ -591,6 +641,7 @@ struct Config {
   std::vector<TargetGroupConfig> target_groups;
   std::vector<AlarmConfig> alarms;
   std::vector<AutoScalingGroupConfig> autoscaling_groups;
+  std::vector<DatabaseConfig> databases;
   // The process's ACME challenges (shared by every configuration it loads): HTTP listeners
   // answer HTTP-01 from it, TLS listeners with `acme` TLS-ALPN-01. Null: none answered.
   std::shared_ptr<tls::ChallengeBoard> acme_challenges;

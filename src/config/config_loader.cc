@@ -12,6 +12,7 @@
 #include "config/alarm_reader.h"
 #include "config/autoscaling_reader.h"
 #include "config/cluster_reader.h"
+#include "config/database_reader.h"
 #include "config/rule_reader.h"
 #include "config/tls_reader.h"
 #include "config/units.h"
@@ -539,6 +540,10 @@ void read_root(const YAML::Node& root, Config& config, ErrorList& errors) {
   for_each_item(r, "autoscaling_groups", errors, [&](const YAML::Node& item, const std::string& p) {
     config.autoscaling_groups.push_back(read_autoscaling_group(item, p, errors));
   });
+  for_each_item(r, "databases", errors, [&](const YAML::Node& item, const std::string& p) {
+    config.databases.push_back(read_database(item, p, errors));
+  });
+  add_database_endpoints(config, errors);
   if (r.has("keepalived")) {
     MapReader k(r.node("keepalived"), r.child_path("keepalived"), errors);
     config.keepalived_location = k.location();
@@ -626,7 +631,7 @@ void refuse_node_sections(const YAML::Node& root, ErrorList& errors) {
     errors.add(location_of(entry.first), key,
                key +
                    " belongs to each node's own file, not the shared configuration (which "
-                   "holds listeners, target_groups, alarms and autoscaling_groups)");
+                   "holds listeners, target_groups, alarms, autoscaling_groups and databases)");
   }
 }
 

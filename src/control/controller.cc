@@ -200,6 +200,7 @@ bool Controller::start(std::string* error) {
   }
   for (auto& w : workers_) w->start();
   sync_checkers();
+  sync_databases();
   // In a cluster the autoscaler runs on the elected leader only (leadership_changed).
   if (!config_->cluster.enabled) autoscaler_.configure(*config_, started_unix_ * 1000);
   configure_acme();
@@ -431,6 +432,7 @@ std::shared_ptr<core::Completion> Controller::apply(config::LoadResult result, c
   log_files_ = std::move(log_files);
   alarms_.configure(config_->alarms, core::unix_seconds());
   sync_checkers();
+  sync_databases();
   if (runs_autoscaler()) autoscaler_.configure(*config_, core::unix_seconds() * 1000);
   configure_acme();
   // Targets registered in the cluster whose group this configuration adds join it now.
@@ -607,6 +609,7 @@ void Controller::sample(int64_t second) {
   metrics::Totals totals = metrics::sum_over_workers(metrics_);
   collector_.sample(second, totals, registry_, cpu_percent, static_cast<double>(p.resident_bytes));
   collector_.sample_cache(second, totals, *config_);
+  sample_databases(second);
   evaluate_alarms(second + 1);
   autoscaler_.sample(second, totals, now_ms);
   if (cluster_ && runs_autoscaler()) write_autoscaling_state();

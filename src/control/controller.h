@@ -27,6 +27,7 @@
 #include "core/completion.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
+#include "db/database_monitor.h"
 #include "health/target_checker.h"
 #include "metrics/metrics_registry.h"
 #include "metrics/prometheus.h"
@@ -120,6 +121,16 @@ class Controller final : public proxy::ControlLink {
   void save_cluster_snapshot();
   nlohmann::json cluster_json() const;
   void add_cluster_routes();
+  // Database endpoints (controller_databases.cc): a monitor per Patroni cluster, whose
+  // verdicts become its members' health in the endpoints' groups.
+  void sync_databases();
+  void database_changed(const std::string& name);
+  nlohmann::json database_json(const db::DatabaseMonitor& monitor,
+                               const metrics::Totals& totals) const;
+  db::DatabaseMonitor& database_named(const std::string& name);
+  void add_database_routes();
+  void render_database_metrics(metrics::PrometheusWriter& w) const;
+  void sample_databases(int64_t second);
   // Registered targets in a cluster (controller_cluster_targets.cc): an API change is a
   // compare-and-swap on the target's key; every node (this one too) applies what the watch
   // brings by making its registry match the cluster's list.
@@ -270,6 +281,7 @@ class Controller final : public proxy::ControlLink {
   static void on_vip_released(void* self);
   core::Timer vip_release_timer_{&Controller::on_vip_released, this};
   // A node of a cluster: its side of etcd, and the shared configuration in effect.
+  std::map<std::string, std::unique_ptr<db::DatabaseMonitor>> databases_;  // by name
   std::unique_ptr<cluster::Node> cluster_;
   std::optional<cluster::Snapshot> cluster_start_;
   struct SharedConfig {

@@ -268,6 +268,7 @@ void Controller::add_routes() {
   add_cache_routes();
   add_fault_routes();
   add_cluster_routes();
+  add_database_routes();
   add_readiness_routes();
   autoscaler_.add_routes(router_);
 }

@@ -336,6 +336,7 @@ std::string Controller::render_prometheus() {
   w.sample({}, reload_status_.last_ok ? 1 : 0);
   render_acme_metrics(w);
   render_cluster_metrics(w);
+  render_database_metrics(w);
   return w.text();
 }
 

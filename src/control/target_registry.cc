@@ -52,7 +52,10 @@ void TargetRegistry::load(const config::Config& config, int64_t now_ms) {
     GroupRecord g = old != groups_.end() ? std::move(*old) : GroupRecord{};
     g.name = gc.name;
     g.config_index = gi;
-    g.checked = gc.health_check.enabled && used[gi];
+    g.health_source = gc.health_source;
+    g.checked = (gc.health_check.enabled ||
+                 gc.health_source == config::TargetGroupConfig::HealthSource::kDatabaseRole) &&
+                used[gi];
     g.used = used[gi];
     g.deregistration_delay_ms = gc.deregistration_delay_ms;
     g.dirty = true;
@@ -118,6 +121,15 @@ using Outcome = TargetRegistry::Outcome;
 Outcome failure(Outcome::Code code, std::string message) {
   return Outcome{code, std::move(message)};
 }
+// A database endpoint's members are its configuration's, and their roles decide the rest.
+Outcome refuse_if_database(const GroupRecord& g) {
+  if (g.health_source != config::TargetGroupConfig::HealthSource::kDatabaseRole) return {};
+  return failure(Outcome::Code::kConflict,
+                 "target group \"" + g.name +
+                     "\" is a database endpoint: its members come from the databases section, "
+                     "and their roles decide which serve");
+}
+
 Outcome weight_out_of_range(uint32_t weight) {
   return failure(Outcome::Code::kInvalid,
                  "weight " + std::to_string(weight) + " is out of range (0 to 1000000)");
@@ -131,6 +143,10 @@ std::pair<GroupRecord*, TargetRecord*> TargetRegistry::lookup(const std::string&
   if (g == nullptr) {
     *outcome = failure(Outcome::Code::kNotFound, "no target group named \"" + group_name + "\"");
     return {nullptr, nullptr};
+  }
+  if (Outcome refused = refuse_if_database(*g); !refused.ok()) {
+    *outcome = refused;
+    return {g, nullptr};
   }
   TargetRecord* t = target(*g, address);
   if (t == nullptr) {
@@ -157,6 +173,7 @@ Outcome TargetRegistry::register_target(const std::string& group_name, const std
   if (g == nullptr) {
     return failure(Outcome::Code::kNotFound, "no target group named \"" + group_name + "\"");
   }
+  if (Outcome refused = refuse_if_database(*g); !refused.ok()) return refused;
   // Numeric addresses only: resolving a name would block the control thread.
   std::string error;
   auto parsed = core::SocketAddress::parse(address, &error, /*resolve=*/false);

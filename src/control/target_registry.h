@@ -36,8 +36,12 @@ struct TargetRecord {
 struct GroupRecord {
   std::string name;
   size_t config_index = 0;  // position in the current config's target_groups
-  bool checked = false;     // has active health checks
-  bool used = false;        // some listener rule forwards to it
+  bool checked = false;     // has active health checks, or its health is a database role
+  // Who decides its targets' health: checks, or a database's roles (then its members come
+  // from the configuration only, and the API may not change them).
+  config::TargetGroupConfig::HealthSource health_source =
+      config::TargetGroupConfig::HealthSource::kChecks;
+  bool used = false;  // some listener rule forwards to it
   int64_t deregistration_delay_ms = 0;
   std::vector<TargetRecord> targets;
   uint64_t version = 0;  // of the latest published membership

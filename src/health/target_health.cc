@@ -16,6 +16,14 @@ const char* to_string(HealthReason r) {
       return "connect failed";
     case HealthReason::kInvalidResponse:
       return "invalid response";
+    case HealthReason::kRole:
+      return "role";
+    case HealthReason::kLagging:
+      return "lagging";
+    case HealthReason::kExcluded:
+      return "excluded";
+    case HealthReason::kNoStatus:
+      return "no status";
   }
   return "unknown";
 }
@@ -32,6 +40,8 @@ const char* to_string(TargetHealth h) {
       return "draining";
     case TargetHealth::kUnused:
       return "unused";
+    case TargetHealth::kFenced:
+      return "fenced";
   }
   return "unknown";
 }

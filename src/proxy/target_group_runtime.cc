@@ -140,6 +140,7 @@ std::vector<std::pair<uint64_t, uint32_t>> TargetGroupRuntime::balancer_inputs()
 }
 
 void TargetGroupRuntime::apply(const GroupMembership& membership) {
+  fenced_.clear();
   const std::vector<std::pair<uint64_t, uint32_t>> inputs_before = balancer_inputs();
   std::unordered_set<uint64_t> ids;
   for (const Member& m : membership.members) ids.insert(m.id);
@@ -171,7 +172,10 @@ void TargetGroupRuntime::apply(const GroupMembership& membership) {
     size_t i = slot_for(m, existing, free_slots);
     Slot& slot = slots_[i];
     slot.member = true;
-    slot.healthy = m.healthy();
+    if (m.health == health::TargetHealth::kFenced && slot.health != health::TargetHealth::kFenced) {
+      fenced_.push_back(i);
+    }
+    slot.health = m.health;
     slot.base_weight = m.weight;
     if (m.draining() && !slot.draining) {
       slot.drain_version = membership.version;
@@ -217,7 +221,8 @@ void TargetGroupRuntime::refresh_eligibility() {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& slot = slots_[i];
     bool ejected = outliers_ != nullptr && outliers_->ejected(i);
-    bool usable = slot.member && !slot.draining && slot.healthy && !ejected;
+    bool usable =
+        slot.member && !slot.draining && slot.health == health::TargetHealth::kHealthy && !ejected;
     // A target joining others that already serve starts slowly; the first one does not
     // (nothing else could take the traffic).
     if (usable && !usable_[i] && usable_before > 0 && slow_start_ != nullptr) {
@@ -290,6 +295,13 @@ int TargetGroupRuntime::pick_excluding(const lb::PickContext& ctx, std::span<con
   for (size_t k = 0; k < exclude.size(); ++k)
     states_[static_cast<size_t>(exclude[k])].eligible = saved[k];
   return chosen;
+}
+
+bool TargetGroupRuntime::has_usable_target() const {
+  for (const auto& state : states_) {
+    if (lb::usable(state)) return true;
+  }
+  return false;
 }
 
 bool TargetGroupRuntime::retry_allowed() const {

@@ -53,6 +53,13 @@ class TargetGroupRuntime {
   // The control thread published who the targets are, their weight, health and drain.
   void apply(const GroupMembership& membership);
   void on_drained(DrainedFn fn) { drained_ = std::move(fn); }
+  // The positions the last apply() fenced (a database endpoint's member that must not be
+  // reached any more): the worker closes the connections that hold them.
+  const std::vector<size_t>& newly_fenced() const { return fenced_; }
+  // tcp: whether a new connection may wait for a target (hold_ms), and whether one is
+  // available now, for the worker to wake the connections that wait.
+  bool holds_connections() const { return config_->hold_ms > 0; }
+  bool has_usable_target() const;
 
   CircuitBreaker* breaker() const { return breaker_.get(); }
   const std::shared_ptr<CircuitBreaker>& shared_breaker() const { return breaker_; }
@@ -125,7 +132,7 @@ class TargetGroupRuntime {
     std::shared_ptr<metrics::TargetStats> stats;
     uint32_t base_weight = 0;
     bool member = false;
-    bool healthy = false;
+    health::TargetHealth health = health::TargetHealth::kInitial;  // as the membership says
     bool draining = false;
     bool drain_reported = false;
     uint64_t drain_version = 0;  // the membership that started the drain
@@ -148,6 +155,7 @@ class TargetGroupRuntime {
   std::vector<lb::TargetState> states_;  // parallel to slots_, what the balancer reads
   std::vector<uint32_t> base_weights_;   // parallel to slots_; 0 for non-members
   std::vector<bool> usable_;             // healthy and not ejected, at the last refresh
+  std::vector<size_t> fenced_;           // positions the last apply() fenced
   std::unique_ptr<lb::Balancer> balancer_;
   std::unique_ptr<health::OutlierDetector> outliers_;  // null unless configured
   std::unique_ptr<lb::SlowStart> slow_start_;          // null unless configured

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -222,17 +223,76 @@ void TcpSession::connect_target() {
     holds_request_slot_ = true;
   }
   group_->stats().requests.add();
+  pick_target();
+}
+
+void TcpSession::pick_target() {
+  phase_ = Phase::kConnecting;
+  tries_ = 0;
   lb::PickContext pick;
   if (group_->uses_hash()) pick.hash = lb::hash_bytes(client_.ip_string());
   int target = group_->pick(pick);
-  if (target < 0) {
-    group_->stats().no_target.add();
-    LOG_WARN("%s %s: target group \"%s\" has no healthy target; connection closed",
-             client_.ip_string().c_str(), listener_->name.c_str(), group_->name().c_str());
+  if (target >= 0) {
+    try_target(target);
+    return;
+  }
+  group_->stats().no_target.add();
+  if (group_->holds_connections()) {
+    hold("no target is available");
+    return;
+  }
+  LOG_WARN("%s %s: target group \"%s\" has no healthy target; connection closed",
+           client_.ip_string().c_str(), listener_->name.c_str(), group_->name().c_str());
+  close();
+}
+
+void TcpSession::hold(const std::string& why) {
+  const int64_t now = worker_.loop().now_ms();
+  if (hold_started_ms_ < 0) hold_started_ms_ = now;
+  const int64_t hold_ms = group_->config().hold_ms;
+  const int64_t left = hold_started_ms_ + hold_ms - now;
+  if (left <= 0) {
+    LOG_WARN("%s %s: %s, and none came within %lldms (hold); connection closed",
+             client_.ip_string().c_str(), listener_->name.c_str(), why.c_str(),
+             static_cast<long long>(hold_ms));
     close();
     return;
   }
-  try_target(target);
+  phase_ = Phase::kHolding;
+  worker_.loop().timers().arm(timer_, left, now);
+}
+
+void TcpSession::abandon_connect() {
+  auto t = static_cast<size_t>(target_);
+  group_->request_finished(t);
+  target_ = -1;
+  if (upstream_) upstream_->pool()->discard(std::move(upstream_));
+  timer_.cancel();
+}
+
+void TcpSession::on_membership(TargetGroupRuntime& group, std::span<const size_t> fenced) {
+  if (&group != group_) return;
+  if (phase_ == Phase::kHolding) {
+    if (group.has_usable_target()) {
+      timer_.cancel();
+      pick_target();
+    }
+    return;
+  }
+  if (target_ < 0 ||
+      std::find(fenced.begin(), fenced.end(), static_cast<size_t>(target_)) == fenced.end()) {
+    return;
+  }
+  if (phase_ == Phase::kConnecting) {
+    // Nothing was sent yet: the connection goes to whoever serves now.
+    abandon_connect();
+    pick_target();
+    return;
+  }
+  LOG_INFO("%s %s: target %s was fenced (%s); connection closed", client_.ip_string().c_str(),
+           listener_->name.c_str(), group.target_text(static_cast<size_t>(target_)).c_str(),
+           "no longer what the endpoint serves");
+  close();
 }
 
 bool TcpSession::try_target(int target) {
@@ -271,6 +331,10 @@ void TcpSession::connect_failed(const std::string& why) {
       try_target(other);
       return;
     }
+  }
+  if (group_->holds_connections()) {
+    hold("the target refused or did not answer");
+    return;
   }
   close();
 }
@@ -316,6 +380,9 @@ void TcpSession::on_timer(void* self) {
       LOG_INFO("%s %s: no PROXY header within %lldms; closed", s->peer_.ip_string().c_str(),
                s->listener_->name.c_str(), static_cast<long long>(s->listener_->header_timeout_ms));
       s->close();
+      break;
+    case Phase::kHolding:
+      s->hold("no target is available");
       break;
     case Phase::kConnecting:
       s->connect_failed("no answer within " +

@@ -40,10 +40,12 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   void begin_drain() override {}
   void on_reload() override {}  // keeps the snapshot it started with
   void abort() override { close(); }
+  void on_membership(TargetGroupRuntime& group, std::span<const size_t> fenced) override;
 
  private:
   enum class Phase {
     kProxyHeader,  // a trusted client's PROXY protocol header is expected first
+    kHolding,      // no target is available: waiting for one, up to the group's hold_ms
     kConnecting,   // a target is being connected to
     kRelaying,
     kClosed,
@@ -62,6 +64,12 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   void drive();
   bool read_proxy_header();
   void connect_target();
+  // Picks a target of group_ and connects, or holds when none is available.
+  void pick_target();
+  // Waits for a membership with a usable target, until hold_ms after the first wait.
+  void hold(const std::string& why);
+  // Gives up the target being connected to, without counting a failure.
+  void abandon_connect();
   bool try_target(int target);
   void on_connected();
   void connect_failed(const std::string& why);
@@ -93,6 +101,7 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   Direction to_target_;
   Direction to_client_;
   int64_t activity_ms_ = 0;
+  int64_t hold_started_ms_ = -1;  // when the connection first waited for a target (-1: never)
   core::Timer timer_;
 };
 

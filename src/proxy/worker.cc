@@ -137,7 +137,19 @@ void Worker::post_reopened_logs(std::map<std::string, std::shared_ptr<AccessLogF
 }
 
 void Worker::apply_membership(size_t group, const GroupMembership& membership) {
-  if (group < snapshot_->groups().size()) snapshot_->group(group).apply(membership);
+  if (group >= snapshot_->groups().size()) return;
+  TargetGroupRuntime& runtime = snapshot_->group(group);
+  runtime.apply(membership);
+  tell_connections(runtime);
+}
+
+void Worker::tell_connections(TargetGroupRuntime& group) {
+  if (group.newly_fenced().empty() && !group.holds_connections()) return;
+  for (ClientConnection* c = sessions_; c != nullptr;) {
+    ClientConnection* next = c->next;  // c may close (it is freed after this batch)
+    c->on_membership(group, group.newly_fenced());
+    c = next;
+  }
 }
 
 void Worker::start() {
@@ -204,6 +216,9 @@ void Worker::apply_reload(WorkerReload& reload) {
     ClientConnection* next_session = s->next;
     s->on_reload();
     s = next_session;
+  }
+  for (size_t g = 0; g < reload.memberships.size() && g < snapshot_->groups().size(); ++g) {
+    if (reload.memberships[g]) tell_connections(snapshot_->group(g));
   }
 }
 

@@ -115,6 +115,8 @@ class Worker {
 
  private:
   void link(ClientConnection* connection);
+  // After `group` took a new membership: connections it fenced close, waiting ones retry.
+  void tell_connections(TargetGroupRuntime& group);
   std::shared_ptr<TargetGroupRuntime> make_group(
       const std::shared_ptr<const config::Config>& config, size_t position,
       std::shared_ptr<CircuitBreaker> breaker);

@@ -1,0 +1,256 @@
+#include "config/database_reader.h"
+
+#include <set>
+
+#include "config/yaml_reader.h"
+#include "http/url.h"
+
+namespace ballast::config {
+
+namespace {
+
+// Safe in a listener's and a group's name, a metric label and an API path.
+bool valid_database_name(const std::string& name) {
+  if (name.empty() || name.size() > 50) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<core::SocketAddress> read_ip_port(MapReader& r, std::string_view key, bool required,
+                                                std::string* text, ErrorList& errors) {
+  auto value = r.string(key, required);
+  if (!value) return std::nullopt;
+  *text = *value;
+  std::string error;
+  auto address = core::SocketAddress::parse(*value, &error);
+  if (!address) {
+    errors.add(location_of(r.node(key)), r.child_path(key),
+               "invalid address \"" + *value + "\": " + error);
+  }
+  return address;
+}
+
+DatabaseConfig::Member read_member(const YAML::Node& node, const std::string& path,
+                                   ErrorList& errors) {
+  DatabaseConfig::Member m;
+  MapReader r(node, path, errors);
+  m.location = r.location();
+  if (auto a = read_ip_port(r, "address", true, &m.address_text, errors)) m.address = *a;
+  if (auto v = r.string("rest", true)) {
+    http::HttpUrl url;
+    std::string error;
+    if (!http::parse_http_url(*v, &url, &error)) {
+      errors.add(location_of(r.node("rest")), r.child_path("rest"),
+                 "Patroni's REST API URL: " + error);
+    } else if (url.path != "/") {
+      errors.add(location_of(r.node("rest")), r.child_path("rest"),
+                 "Patroni's REST API is http://HOST:PORT, without a path (ballast asks its "
+                 "/primary)");
+    } else {
+      m.rest_url = *v;
+    }
+  }
+  m.name = m.address_text;
+  if (auto v = r.string("name")) m.name = *v;
+  r.finish();
+  return m;
+}
+
+void read_patroni(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
+  MapReader p(r.node("patroni"), r.child_path("patroni"), errors);
+  if (auto v = p.string("scope", true)) d.scope = *v;
+  if (p.has("etcd")) {
+    p.node("etcd");
+    errors.add(p.key_location("etcd"), p.child_path("etcd"),
+               "finding the members through Patroni's etcd keys is not supported yet: list "
+               "them under members (address and rest of each)");
+  }
+  p.finish();
+}
+
+void read_writer(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
+  MapReader w(r.node("writer"), r.child_path("writer"), errors);
+  d.writer.location = w.location();
+  if (auto a = read_ip_port(w, "bind", true, &d.writer.bind_text, errors)) d.writer.bind = *a;
+  d.writer.enabled = true;
+  if (auto v = w.duration_ms("hold", 0, 600 * 1000)) d.hold_ms = *v;
+  w.finish();
+}
+
+void read_fallback(MapReader& rd, DatabaseConfig& d, ErrorList& errors) {
+  auto v = rd.string("fallback");
+  if (!v) return;
+  if (*v == "writer") {
+    d.fallback = ReaderFallback::kWriter;
+  } else if (*v == "refuse") {
+    d.fallback = ReaderFallback::kRefuse;
+  } else {
+    errors.add(location_of(rd.node("fallback")), rd.child_path("fallback"),
+               "unknown fallback \"" + *v + "\"; expected writer or refuse");
+  }
+}
+
+void read_reader(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
+  MapReader rd(r.node("reader"), r.child_path("reader"), errors);
+  d.reader.location = rd.location();
+  if (auto a = read_ip_port(rd, "bind", true, &d.reader.bind_text, errors)) d.reader.bind = *a;
+  d.reader.enabled = true;
+  if (auto v = rd.size("max_lag", 1, uint64_t{1} << 50)) d.max_lag_bytes = *v;
+  if (auto v = rd.duration_ms("max_lag_time", 1, 3600 * 1000)) d.max_lag_ms = *v;
+  read_fallback(rd, d, errors);
+  if (auto v = rd.string("algorithm")) {
+    if (!lb::parse_algorithm(*v, &d.reader_algorithm)) {
+      errors.add(location_of(rd.node("algorithm")), rd.child_path("algorithm"),
+                 "unknown algorithm \"" + *v + "\" (the target groups' names apply)");
+    }
+  }
+  rd.finish();
+}
+
+void check_members(const DatabaseConfig& d, MapReader& r, ErrorList& errors) {
+  if (r.is_map() && d.members.empty() && r.has("patroni")) {
+    errors.add(r.location(), r.child_path("members"),
+               "no members: list each member's address (PostgreSQL) and rest (Patroni's API)");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < d.members.size(); ++i) {
+    const auto& m = d.members[i];
+    bool twice = false;
+    for (size_t j = 0; j < i && !twice; ++j) {
+      if (m.address.length() != 0 && m.address == d.members[j].address) {
+        errors.add(m.location, indexed(r.child_path("members"), i) + ".address",
+                   "member " + m.address_text + " is listed twice (also members[" +
+                       std::to_string(j) + "])");
+        twice = true;
+      }
+    }
+    if (!names.insert(m.name).second && !twice) {
+      errors.add(m.location, indexed(r.child_path("members"), i) + ".name",
+                 "member name \"" + m.name + "\" is used twice");
+    }
+  }
+}
+
+}  // namespace
+
+DatabaseConfig read_database(const YAML::Node& node, const std::string& path, ErrorList& errors) {
+  DatabaseConfig d;
+  MapReader r(node, path, errors);
+  d.location = r.location();
+  if (auto v = r.string("name", true)) {
+    d.name = *v;
+    if (!valid_database_name(d.name)) {
+      errors.add(location_of(r.node("name")), r.child_path("name"),
+                 "\"" + d.name + "\": a database's name is 1 to 50 of a-z, 0-9, '-', '_'");
+    }
+  }
+  if (r.has("patroni")) {
+    read_patroni(r, d, errors);
+  } else if (r.is_map()) {
+    r.node("patroni");
+    errors.add(r.location(), r.child_path("patroni"),
+               "missing patroni: { scope: NAME }: ballast follows a Patroni cluster's roles");
+  }
+  for_each_item(r, "members", errors, [&](const YAML::Node& item, const std::string& p) {
+    d.members.push_back(read_member(item, p, errors));
+  });
+  check_members(d, r, errors);
+  if (auto v = r.duration_ms("check_interval", 50, 60 * 1000)) d.check_interval_ms = *v;
+  if (auto v = r.duration_ms("check_timeout", 50, 60 * 1000)) d.check_timeout_ms = *v;
+  if (auto v = r.duration_ms("idle_timeout", 1000)) d.idle_timeout_ms = *v;
+  if (r.has("writer")) {
+    read_writer(r, d, errors);
+  } else if (r.is_map()) {
+    r.node("writer");
+    errors.add(r.location(), r.child_path("writer"), "missing writer: { bind: HOST:PORT }");
+  }
+  if (r.has("reader")) {
+    read_reader(r, d, errors);
+  } else {
+    r.node("reader");
+  }
+  r.finish();
+  return d;
+}
+
+namespace {
+
+TargetGroupConfig endpoint_group(const DatabaseConfig& d, const std::string& name) {
+  TargetGroupConfig g;
+  g.name = name;
+  g.location = d.location;
+  g.health_source = TargetGroupConfig::HealthSource::kDatabaseRole;
+  g.fail_open = false;          // never a member whose role is not confirmed
+  g.retries = 0;                // the role decides; a refused connect waits for the next
+  g.connect_timeout_ms = 2000;  // a member that does not answer is as good as down
+  g.deregistration_delay_ms = 0;
+  std::set<std::string> seen;  // a member listed twice is reported at the database
+  for (const auto& m : d.members) {
+    if (!seen.insert(m.address.to_string()).second) continue;
+    TargetConfig t;
+    t.address_text = m.address_text;
+    t.address = m.address;
+    t.location = m.location;
+    g.targets.push_back(t);
+  }
+  return g;
+}
+
+ListenerConfig endpoint_listener(const DatabaseConfig& d, const DatabaseConfig::Endpoint& e,
+                                 const std::string& name) {
+  ListenerConfig l;
+  l.name = name;
+  l.protocol = ListenerConfig::Protocol::kTcp;
+  l.bind_text = e.bind_text;
+  l.bind = e.bind;
+  l.bind_location = e.location;
+  l.location = e.location;
+  l.idle_timeout_ms = d.idle_timeout_ms;
+  l.http2.enabled = false;
+  RuleConfig rule;
+  rule.location = e.location;
+  RuleConfig::ForwardTo to;
+  to.target_group = name;
+  to.path = "databases." + d.name;
+  to.location = e.location;
+  rule.forward.push_back(to);
+  l.rules.push_back(std::move(rule));
+  return l;
+}
+
+}  // namespace
+
+void add_database_endpoints(Config& config, ErrorList& errors) {
+  std::set<std::string> listeners, groups;
+  for (const auto& l : config.listeners) listeners.insert(l.name);
+  for (const auto& g : config.target_groups) groups.insert(g.name);
+  for (size_t i = 0; i < config.databases.size(); ++i) {
+    const DatabaseConfig& d = config.databases[i];
+    if (d.name.empty() || !d.writer.enabled) continue;  // already reported
+    std::string path = indexed("databases", i);
+    for (const std::string& name : {d.writer_name(), d.reader_name()}) {
+      if (listeners.count(name) != 0 || groups.count(name) != 0) {
+        errors.add(d.location, path + ".name",
+                   "database \"" + d.name + "\" names its endpoints \"" + name +
+                       "\", which a listener or target group already uses");
+      }
+    }
+    TargetGroupConfig writer = endpoint_group(d, d.writer_name());
+    writer.hold_ms = d.hold_ms;
+    config.target_groups.push_back(std::move(writer));
+    config.listeners.push_back(endpoint_listener(d, d.writer, d.writer_name()));
+    if (d.reader.enabled) {
+      TargetGroupConfig reader = endpoint_group(d, d.reader_name());
+      reader.algorithm = d.reader_algorithm;
+      // Reads wait as writes do: a replica may be catching up, a fallback arriving.
+      reader.hold_ms = d.fallback == ReaderFallback::kRefuse ? 0 : d.hold_ms;
+      config.target_groups.push_back(std::move(reader));
+      config.listeners.push_back(endpoint_listener(d, d.reader, d.reader_name()));
+    }
+  }
+}
+
+}  // namespace ballast::config

@@ -1,0 +1,206 @@
+// Database endpoints (docs/databases.md): one DatabaseMonitor per Patroni cluster follows
+// its members' roles; each change becomes the health of the members in the endpoints'
+// groups ("NAME-writer", "NAME-reader"), published to the workers like a health check's.
+#include "control/api_support.h"
+#include "control/controller.h"
+#include "core/log.h"
+#include "lb/hash.h"
+
+namespace ballast::control {
+
+using nlohmann::json;
+
+void Controller::sync_databases() {
+  std::map<std::string, std::unique_ptr<db::DatabaseMonitor>> next;
+  for (const config::DatabaseConfig& d : config_->databases) {
+    auto it = databases_.find(d.name);
+    if (it != databases_.end() && it->second->same_cluster(d)) {
+      it->second->reconfigure(d);
+      next[d.name] = std::move(it->second);
+      continue;
+    }
+    std::string name = d.name;
+    auto monitor = std::make_unique<db::DatabaseMonitor>(
+        loop_, d, [this, name](const std::vector<db::WriterChange>&) { database_changed(name); });
+    monitor->start();
+    next[d.name] = std::move(monitor);
+  }
+  databases_ = std::move(next);
+}
+
+void Controller::database_changed(const std::string& name) {
+  auto it = databases_.find(name);
+  if (it == databases_.end()) return;
+  const db::DatabaseMonitor& monitor = *it->second;
+  const config::DatabaseConfig& d = monitor.config();
+  for (const db::MemberView& m : monitor.state().members()) {
+    uint64_t id = lb::hash_bytes(m.address);
+    registry_.set_health(d.writer_name(), id, m.writer.state, m.writer.reason, m.writer.detail);
+    if (d.reader.enabled) {
+      registry_.set_health(d.reader_name(), id, m.reader.state, m.reader.reason, m.reader.detail);
+    }
+  }
+  if (d.reader.enabled && monitor.state().fresh_replicas() == 0) {
+    LOG_WARN("database \"%s\": no replica is fresh enough for the reader endpoint (%s)",
+             d.name.c_str(),
+             d.fallback == config::ReaderFallback::kWriter ? "reads go to the primary"
+                                                           : "reads are refused");
+  }
+  publish();
+}
+
+namespace {
+
+json member_json(const db::MemberView& m) {
+  json j = {{"name", m.name},
+            {"address", m.address},
+            {"role", db::to_string(m.role)},
+            {"confirmed_primary", m.confirmed_primary},
+            {"state", m.state},
+            {"timeline", m.timeline},
+            {"lag_bytes", m.lag_bytes},
+            {"lag_seconds", static_cast<double>(m.lag_ms) / 1000.0},
+            {"replay_paused", m.replay_paused},
+            {"tags", {{"nofailover", m.nofailover}, {"noloadbalance", m.noloadbalance}}},
+            {"writer",
+             {{"state", health::to_string(m.writer.state)},
+              {"reason", health::to_string(m.writer.reason)},
+              {"detail", m.writer.detail}}},
+            {"reader",
+             {{"state", health::to_string(m.reader.state)},
+              {"reason", health::to_string(m.reader.reason)},
+              {"detail", m.reader.detail}}}};
+  if (!m.error.empty()) j["error"] = m.error;
+  return j;
+}
+
+}  // namespace
+
+json Controller::database_json(const db::DatabaseMonitor& monitor,
+                               const metrics::Totals& totals) const {
+  const config::DatabaseConfig& d = monitor.config();
+  const db::DatabaseState& s = monitor.state();
+  json members = json::array();
+  for (const auto& m : s.members()) members.push_back(member_json(m));
+  json activities = json::array();
+  for (const auto& a : monitor.activities()) {
+    activities.push_back(
+        {{"time_unix_ms", a.unix_ms}, {"cause", a.cause}, {"description", a.description}});
+  }
+  auto endpoint = [&](const config::DatabaseConfig::Endpoint& e, const std::string& name) {
+    json j = {{"bind", e.bind.to_string()}, {"listener", name}, {"target_group", name}};
+    auto l = totals.listeners.find(name);
+    j["active_connections"] = l == totals.listeners.end() ? 0 : l->second.active_connections;
+    j["connections"] = l == totals.listeners.end() ? 0 : l->second.connections;
+    return j;
+  };
+  json j = {{"name", d.name},
+            {"scope", d.scope},
+            {"settled", monitor.settled()},
+            {"primary", s.writer() ? s.members()[*s.writer()].name : ""},
+            {"fresh_replicas", s.fresh_replicas()},
+            {"writer", endpoint(d.writer, d.writer_name())},
+            {"members", members},
+            {"checks", monitor.checks()},
+            {"failed_checks", monitor.failed_checks()},
+            {"activities", activities}};
+  j["writer"]["hold_ms"] = d.hold_ms;
+  if (d.reader.enabled) {
+    j["reader"] = endpoint(d.reader, d.reader_name());
+    j["reader"]["max_lag_bytes"] = d.max_lag_bytes;
+    j["reader"]["max_lag_ms"] = d.max_lag_ms;
+    j["reader"]["fallback"] = d.fallback == config::ReaderFallback::kWriter ? "writer" : "refuse";
+  }
+  return j;
+}
+
+db::DatabaseMonitor& Controller::database_named(const std::string& name) {
+  auto it = databases_.find(name);
+  if (it == databases_.end()) throw admin::ClientError(404, "no database named \"" + name + "\"");
+  return *it->second;
+}
+
+void Controller::add_database_routes() {
+  router_.add("GET", "/api/v1/databases",
+              [this](const admin::PathParams&, const admin::AdminRequest&) {
+                metrics::Totals totals = metrics::sum_over_workers(metrics_);
+                json list = json::array();
+                for (const auto& [name, monitor] : databases_) {
+                  list.push_back(database_json(*monitor, totals));
+                }
+                return ok_json({{"databases", list}});
+              });
+  router_.add("GET", "/api/v1/databases/{name}",
+              [this](const admin::PathParams& p, const admin::AdminRequest&) {
+                return ok_json(
+                    database_json(database_named(p["name"]), metrics::sum_over_workers(metrics_)));
+              });
+}
+
+void Controller::render_database_metrics(metrics::PrometheusWriter& w) const {
+  if (databases_.empty()) return;
+  using Type = metrics::PrometheusWriter::Type;
+  w.family("ballast_db_member_role", Type::kGauge,
+           "1 for the role each member has as ballast sees it (unknown: no usable status).");
+  for (const auto& [name, monitor] : databases_) {
+    for (const auto& m : monitor->state().members()) {
+      w.sample({{"database", name}, {"member", m.name}, {"role", db::to_string(m.role)}}, 1);
+    }
+  }
+  w.family("ballast_db_member_timeline", Type::kGauge, "Each member's PostgreSQL timeline.");
+  for (const auto& [name, monitor] : databases_) {
+    for (const auto& m : monitor->state().members()) {
+      w.sample({{"database", name}, {"member", m.name}}, static_cast<double>(m.timeline));
+    }
+  }
+  w.family("ballast_db_replica_lag_bytes", Type::kGauge,
+           "How far each replica's replay is behind the primary's WAL position.");
+  for (const auto& [name, monitor] : databases_) {
+    for (const auto& m : monitor->state().members()) {
+      if (m.role != db::Role::kReplica) continue;
+      w.sample({{"database", name}, {"member", m.name}}, static_cast<double>(m.lag_bytes));
+    }
+  }
+  w.family("ballast_db_replica_lag_seconds", Type::kGauge,
+           "How long ago the primary passed the position each replica has replayed to.");
+  for (const auto& [name, monitor] : databases_) {
+    for (const auto& m : monitor->state().members()) {
+      if (m.role != db::Role::kReplica) continue;
+      w.sample({{"database", name}, {"member", m.name}}, static_cast<double>(m.lag_ms) / 1000.0);
+    }
+  }
+  w.family("ballast_db_writer_available", Type::kGauge,
+           "1 while the writer endpoint has a confirmed primary.");
+  for (const auto& [name, monitor] : databases_) {
+    w.sample({{"database", name}}, monitor->state().writer() ? 1 : 0);
+  }
+  w.family("ballast_db_primary_changes_total", Type::kCounter,
+           "Promotions followed by the writer endpoint (the first primary seen counts too).");
+  for (const auto& [name, monitor] : databases_) {
+    w.sample({{"database", name}}, static_cast<double>(monitor->promotions()));
+  }
+  w.family("ballast_db_failed_checks_total", Type::kCounter,
+           "Checks of a member's Patroni REST API that gave no usable status.");
+  for (const auto& [name, monitor] : databases_) {
+    w.sample({{"database", name}}, static_cast<double>(monitor->failed_checks()));
+  }
+}
+
+void Controller::sample_databases(int64_t second) {
+  using Key = metrics::TimeSeriesStore::SeriesKey;
+  using Kind = metrics::TimeSeriesStore::Kind;
+  for (const auto& [name, monitor] : databases_) {
+    series_.record(Key{"WriterAvailable", {{"database", name}}}, Kind::kGauge, second,
+                   monitor->state().writer() ? 1 : 0);
+    for (const auto& m : monitor->state().members()) {
+      if (m.role != db::Role::kReplica) continue;
+      std::map<std::string, std::string> dims{{"database", name}, {"member", m.name}};
+      series_.record(Key{"ReplicaLagBytes", dims}, Kind::kGauge, second,
+                     static_cast<double>(m.lag_bytes));
+      series_.record(Key{"ReplicaLagSeconds", dims}, Kind::kGauge, second,
+                     static_cast<double>(m.lag_ms) / 1000.0);
+    }
+  }
+}
+
+}  // namespace ballast::control

@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "config/config_loader.h"
+#include "errors_text.h"
+
+namespace ballast::config {
+namespace {
+
+const char* kDatabase = R"(databases:
+  - name: main
+    patroni: { scope: main }
+    members:
+      - { name: pg1, address: 127.0.0.1:5433, rest: http://127.0.0.1:8008 }
+      - { name: pg2, address: 127.0.0.1:5434, rest: http://127.0.0.1:8009 }
+    check_interval: 200ms
+    writer: { bind: 127.0.0.1:6432, hold: 5s }
+    reader: { bind: 127.0.0.1:6433, max_lag: 16MB, max_lag_time: 10s, fallback: refuse }
+)";
+
+TEST(DatabaseConfigTest, ADatabaseBecomesTwoTcpListenersAndTheirGroups) {
+  LoadResult r = load_config_string(kDatabase, "db.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const Config& c = *r.config;
+  ASSERT_EQ(c.databases.size(), 1u);
+  const DatabaseConfig& d = c.databases[0];
+  EXPECT_EQ(d.scope, "main");
+  ASSERT_EQ(d.members.size(), 2u);
+  EXPECT_EQ(d.members[1].name, "pg2");
+  EXPECT_EQ(d.members[1].rest_url, "http://127.0.0.1:8009");
+  EXPECT_EQ(d.check_interval_ms, 200);
+  EXPECT_EQ(d.hold_ms, 5000);
+  EXPECT_EQ(d.max_lag_bytes, 16000000u);
+  EXPECT_EQ(d.max_lag_ms, 10000);
+  EXPECT_EQ(d.fallback, ReaderFallback::kRefuse);
+
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[0].name, "main-writer");
+  EXPECT_EQ(c.listeners[0].protocol, ListenerConfig::Protocol::kTcp);
+  EXPECT_EQ(c.listeners[0].bind.to_string(), "127.0.0.1:6432");
+  EXPECT_EQ(c.listeners[1].name, "main-reader");
+  ASSERT_EQ(c.target_groups.size(), 2u);
+  const TargetGroupConfig& writer = c.target_groups[0];
+  EXPECT_EQ(writer.name, "main-writer");
+  EXPECT_EQ(writer.health_source, TargetGroupConfig::HealthSource::kDatabaseRole);
+  EXPECT_FALSE(writer.fail_open);
+  EXPECT_EQ(writer.hold_ms, 5000);
+  EXPECT_EQ(writer.targets.size(), 2u);
+  const TargetGroupConfig& reader = c.target_groups[1];
+  EXPECT_EQ(reader.algorithm, lb::Algorithm::kLeastConnections);
+  EXPECT_EQ(reader.hold_ms, 0);  // fallback: refuse does not wait either
+  EXPECT_EQ(c.listeners[1].rules[0].forward[0].target_group_index, 1u);
+}
+
+TEST(DatabaseConfigTest, MistakesPointAtTheirLine) {
+  LoadResult r = load_config_string(R"(databases:
+  - name: Main
+    patroni: { scope: main, etcd: { endpoints: [http://127.0.0.1:2379] } }
+    members:
+      - { address: 127.0.0.1:5433, rest: http://127.0.0.1:8008/patroni }
+      - { address: 127.0.0.1:5433, rest: https://127.0.0.1:8009 }
+    writer: { bind: 127.0.0.1:6432, hold: 20m }
+    reader: { bind: 127.0.0.1:6433, fallback: primary }
+)",
+                                    "db.yaml");
+  ASSERT_FALSE(r.config);
+  std::string e = errors_of(r);
+  EXPECT_NE(e.find("db.yaml:2:11: databases[0].name: \"Main\": a database's name"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("db.yaml:3:29: databases[0].patroni.etcd"), std::string::npos) << e;
+  EXPECT_NE(
+      e.find(
+          "databases[0].members[0].rest: Patroni's REST API is http://HOST:PORT, without a path"),
+      std::string::npos)
+      << e;
+  EXPECT_NE(e.find("databases[0].members[1].rest"), std::string::npos) << e;
+  EXPECT_NE(
+      e.find("db.yaml:6:9: databases[0].members[1].address: member 127.0.0.1:5433 is listed twice"),
+      std::string::npos)
+      << e;
+  EXPECT_NE(e.find("databases[0].writer.hold"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown fallback \"primary\"; expected writer or refuse"), std::string::npos)
+      << e;
+}
+
+TEST(DatabaseConfigTest, EndpointNamesMayNotClashAndAWriterIsNeeded) {
+  LoadResult r = load_config_string(R"(listeners:
+  - name: main-writer
+    bind: 127.0.0.1:8080
+    protocol: tcp
+    rules: [ { forward: { target_group: app } } ]
+target_groups:
+  - name: app
+    targets: [ { address: 127.0.0.1:9001 } ]
+databases:
+  - name: main
+    patroni: { scope: main }
+    members: [ { address: 127.0.0.1:5433, rest: http://127.0.0.1:8008 } ]
+    writer: { bind: 127.0.0.1:6432 }
+  - name: other
+    patroni: { scope: other }
+    members: [ { address: 127.0.0.1:5533, rest: http://127.0.0.1:8108 } ]
+)",
+                                    "db.yaml");
+  ASSERT_FALSE(r.config);
+  std::string e = errors_of(r);
+  EXPECT_NE(e.find("db.yaml:10:5: databases[0].name: database \"main\" names its endpoints "
+                   "\"main-writer\", which a listener or target group already uses"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("databases[1].writer: missing writer"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace ballast::config
