@@ -28,6 +28,9 @@ PACKAGES=(
   chromium                  # the dashboard test loads the page headless
   etcd-server etcd-client   # clusters: the shared store the nodes watch (etcdctl in the tests)
   keepalived iproute2       # clusters: the virtual IP, and the namespaces of the failure drills
+  postgresql-15 postgresql-client-15 postgresql-contrib  # database endpoints: PostgreSQL, psql, pgbench
+  patroni python3-etcd      # database endpoints: the engine that elects the primary (etcd as its DCS)
+  libpq-dev                 # database endpoints: the failover tests' writer client
 )
 
 missing=()
@@ -52,7 +55,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian nginx, haproxy and prometheus packages start system services; ballast's
 # benchmark and tests run their own instances on free ports, so those are not needed.
-for svc in nginx haproxy prometheus varnish etcd keepalived; do
+for svc in nginx haproxy prometheus varnish etcd keepalived postgresql patroni; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   elif [ -x "/etc/init.d/$svc" ]; then

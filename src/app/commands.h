@@ -26,6 +26,8 @@ struct CtlOptions {
   std::string since = "15m";
   // ctl top: screens to draw before exiting (0: until Ctrl-C).
   int iterations = 0;
+  // ctl db switchover: the member to promote ("": Patroni's choice).
+  std::string to;
 };
 struct LoadCommandOptions {
   std::string url;

@@ -6,6 +6,7 @@
 #include "app/admin_client.h"
 #include "app/commands.h"
 #include "app/ctl_autoscaling.h"
+#include "app/ctl_db.h"
 #include "app/ctl_upgrade.h"
 #include "app/ctl_views.h"
 #include "core/time_format.h"
@@ -39,6 +40,9 @@ const char* kUsage =
     "  fault ID delay MS PERCENT | abort STATUS PERCENT | reset PERCENT | off\n"
     "                                  change a fault until the next reload\n"
     "  cluster                         the cluster's nodes, the autoscaler's leader, etcd\n"
+    "  db [NAME]                       databases: members' roles, lag, endpoints, role changes\n"
+    "  db switchover NAME [--to MEMBER]\n"
+    "                                  a planned switchover; new writer connections wait\n"
     "  cache                           the response cache: size, biggest and hottest objects\n"
     "  cache purge [url|prefix|tag] V  drop stored responses by URL (host/path?query, the\n"
     "                                  default), by URL prefix, or by Surrogate-Key/Cache-Tag\n";
@@ -339,6 +343,8 @@ int ctl_command(const CtlOptions& options) {
   if (options.args[0] == "top") return ctl_top(AdminEndpoint{admin, token}, options.iterations);
   if (options.args[0] == "metrics") return ctl_metrics(AdminEndpoint{admin, token}, options);
   if (options.args[0] == "upgrade") return ctl_upgrade(AdminEndpoint{admin, token});
+  if (options.args[0] == "db")
+    return ctl_db(AdminEndpoint{admin, token}, options.args, options.json, options.to);
   Call call;
   std::string error;
   if (!make_call(options.args, &call, &error)) {

@@ -96,11 +96,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   ctl->add_option("--iterations", ctl_options.iterations, "top: screens to draw (0: until Ctrl-C)")
       ->capture_default_str();
+  ctl->add_option("--to", ctl_options.to, "db switchover: the member to promote");
   ctl->add_option(
       "action", ctl_options.args,
       "status | listeners | groups | targets GROUP | register GROUP ADDRESS [WEIGHT] "
       "| deregister GROUP ADDRESS | weight GROUP ADDRESS N | drain GROUP ADDRESS | "
-      "undrain GROUP ADDRESS | reload | alarms [NAME] | metrics METRIC [DIM=VALUE...] | top");
+      "undrain GROUP ADDRESS | reload | alarms [NAME] | metrics METRIC [DIM=VALUE...] | top | "
+      "db [NAME] | db switchover NAME");
 
   ballast::app::ClusterCommandOptions cluster_options;
   auto* cluster_cmd = app.add_subcommand(

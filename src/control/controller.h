@@ -124,11 +124,12 @@ class Controller final : public proxy::ControlLink {
   // Database endpoints (controller_databases.cc): a monitor per Patroni cluster, whose
   // verdicts become its members' health in the endpoints' groups.
   void sync_databases();
-  void database_changed(const std::string& name);
+  std::shared_ptr<core::Completion> database_changed(const std::string& name);
   nlohmann::json database_json(const db::DatabaseMonitor& monitor,
                                const metrics::Totals& totals) const;
   db::DatabaseMonitor& database_named(const std::string& name);
   void add_database_routes();
+  admin::AdminResponse start_switchover(const std::string& name, const nlohmann::json& body);
   void render_database_metrics(metrics::PrometheusWriter& w) const;
   void sample_databases(int64_t second);
   // Registered targets in a cluster (controller_cluster_targets.cc): an API change is a

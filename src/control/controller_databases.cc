@@ -20,17 +20,17 @@ void Controller::sync_databases() {
       continue;
     }
     std::string name = d.name;
-    auto monitor = std::make_unique<db::DatabaseMonitor>(
-        loop_, d, [this, name](const std::vector<db::WriterChange>&) { database_changed(name); });
+    auto monitor =
+        std::make_unique<db::DatabaseMonitor>(loop_, d, [this, name] { database_changed(name); });
     monitor->start();
     next[d.name] = std::move(monitor);
   }
   databases_ = std::move(next);
 }
 
-void Controller::database_changed(const std::string& name) {
+std::shared_ptr<core::Completion> Controller::database_changed(const std::string& name) {
   auto it = databases_.find(name);
-  if (it == databases_.end()) return;
+  if (it == databases_.end()) return nullptr;
   const db::DatabaseMonitor& monitor = *it->second;
   const config::DatabaseConfig& d = monitor.config();
   for (const db::MemberView& m : monitor.state().members()) {
@@ -40,13 +40,7 @@ void Controller::database_changed(const std::string& name) {
       registry_.set_health(d.reader_name(), id, m.reader.state, m.reader.reason, m.reader.detail);
     }
   }
-  if (d.reader.enabled && monitor.state().fresh_replicas() == 0) {
-    LOG_WARN("database \"%s\": no replica is fresh enough for the reader endpoint (%s)",
-             d.name.c_str(),
-             d.fallback == config::ReaderFallback::kWriter ? "reads go to the primary"
-                                                           : "reads are refused");
-  }
-  publish();
+  return publish();
 }
 
 namespace {
@@ -72,6 +66,15 @@ json member_json(const db::MemberView& m) {
               {"detail", m.reader.detail}}}};
   if (!m.error.empty()) j["error"] = m.error;
   return j;
+}
+
+json switchover_json(const db::DatabaseMonitor::Switchover& s) {
+  return {{"phase", db::DatabaseMonitor::to_string(s.phase)},
+          {"from", s.from},
+          {"to", s.to},
+          {"message", s.message},
+          {"started_unix_ms", s.started_unix_ms},
+          {"ended_unix_ms", s.ended_unix_ms}};
 }
 
 }  // namespace
@@ -103,6 +106,7 @@ json Controller::database_json(const db::DatabaseMonitor& monitor,
             {"members", members},
             {"checks", monitor.checks()},
             {"failed_checks", monitor.failed_checks()},
+            {"switchover", switchover_json(monitor.switchover())},
             {"activities", activities}};
   j["writer"]["hold_ms"] = d.hold_ms;
   if (d.reader.enabled) {
@@ -135,6 +139,38 @@ void Controller::add_database_routes() {
                 return ok_json(
                     database_json(database_named(p["name"]), metrics::sum_over_workers(metrics_)));
               });
+  router_.add("POST", "/api/v1/databases/{name}/switchover",
+              [this](const admin::PathParams& p, const admin::AdminRequest& r) {
+                return start_switchover(p["name"], parse_body(r));
+              });
+}
+
+admin::AdminResponse Controller::start_switchover(const std::string& name, const json& body) {
+  db::DatabaseMonitor& monitor = database_named(name);
+  std::string to;
+  if (auto it = body.find("to"); it != body.end()) {
+    if (!it->is_string()) throw admin::ClientError(400, "\"to\" must be a member's name");
+    to = it->get<std::string>();
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key != "to") throw admin::ClientError(400, "unknown field \"" + key + "\" (expected to)");
+  }
+  if (std::string why = monitor.begin_switchover(to); !why.empty()) {
+    throw admin::ClientError(409, why);
+  }
+  // Patroni is asked only once every worker holds new writer connections: none may reach
+  // the primary while it shuts down.
+  auto ask = [this, name] {
+    auto it = databases_.find(name);
+    if (it != databases_.end()) it->second->request_switchover();
+  };
+  std::shared_ptr<core::Completion> in_effect = database_changed(name);
+  if (in_effect) {
+    in_effect->then(ask);
+  } else {
+    ask();
+  }
+  return ok_json({{"switchover", switchover_json(monitor.switchover())}}, 202);
 }
 
 void Controller::render_database_metrics(metrics::PrometheusWriter& w) const {

@@ -10,6 +10,7 @@
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "db/database_state.h"
+#include "db/switchover_call.h"
 #include "http/http_call.h"
 #include "http/url.h"
 
@@ -29,8 +30,8 @@ struct Activity {
 class DatabaseMonitor {
  public:
   // Called after an answer changed an endpoint's state or reason for some member, or the
-  // writer: `changes` are the writer's (possibly none).
-  using Changed = std::function<void(const std::vector<WriterChange>& changes)>;
+  // writer (the activities say how).
+  using Changed = std::function<void()>;
 
   DatabaseMonitor(core::EventLoop& loop, config::DatabaseConfig config, Changed changed);
   ~DatabaseMonitor();
@@ -52,8 +53,24 @@ class DatabaseMonitor {
   uint64_t failed_checks() const { return failed_checks_; }
   uint64_t promotions() const { return promotions_; }
   const std::deque<Activity>& activities() const { return activities_; }
-  // A switchover ballast asked for is under way: the next promotion is one.
-  void expect_switchover(int64_t until_ms) { switchover_until_ms_ = until_ms; }
+  // A planned switchover (`ballast ctl db switchover`), in two steps so that no new
+  // connection reaches the primary once Patroni starts to demote it:
+  // begin_switchover() holds the writer's new connections (the caller publishes that to the
+  // workers), request_switchover() then asks Patroni. The hold ends when another member is
+  // confirmed, when Patroni refuses, or after hold_ms.
+  struct Switchover {
+    enum class Phase : uint8_t { kNone, kHolding, kRequested, kDone, kFailed };
+    Phase phase = Phase::kNone;
+    std::string from, to;  // member names (`to` "": Patroni's choice)
+    std::string message;
+    int64_t started_unix_ms = 0;
+    int64_t ended_unix_ms = 0;
+  };
+  // "" when started; else why not (no primary, unknown or unsuitable candidate, one under way).
+  std::string begin_switchover(const std::string& to);
+  void request_switchover();
+  const Switchover& switchover() const { return switchover_; }
+  static const char* to_string(Switchover::Phase phase);
   void record(std::string cause, std::string description);
 
  private:
@@ -72,6 +89,12 @@ class DatabaseMonitor {
   void answered(Poller& p, const http::HttpCallResult& result);
   void note_changes(const std::vector<WriterChange>& changes);
   static ReaderPolicy policy_of(const config::DatabaseConfig& c);
+  // Decides from the latest answers; true when a published state or reason changed.
+  bool decide(int64_t now_ms);
+  bool switchover_under_way() const;
+  void switchover_answered(bool ok, const std::string& message);
+  void end_switchover(Switchover::Phase phase, const std::string& message);
+  static void on_switchover_deadline(void* self);
 
   core::EventLoop& loop_;
   config::DatabaseConfig config_;
@@ -83,8 +106,11 @@ class DatabaseMonitor {
   uint64_t checks_ = 0;
   uint64_t failed_checks_ = 0;
   uint64_t promotions_ = 0;
-  int64_t switchover_until_ms_ = 0;
+  Switchover switchover_;
+  std::unique_ptr<SwitchoverCall> switchover_call_;
+  core::Timer switchover_timer_{&DatabaseMonitor::on_switchover_deadline, this};
   std::deque<Activity> activities_;  // the latest, newest last
+  bool had_fresh_replicas_ = true;
 };
 
 }  // namespace ballast::db

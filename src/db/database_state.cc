@@ -103,6 +103,7 @@ void DatabaseState::choose_writer(int64_t now_ms, std::vector<WriterChange>& cha
     writer_lost_ms_ = now_ms;
   }
   writer_ = chosen;
+  holding_writer_ = false;  // a switchover ends with the primary it was waiting for (or none)
   if (writer_) {
     silent_writer_.reset();
     int64_t without = writer_lost_ms_ >= 0 ? now_ms - writer_lost_ms_ : 0;
@@ -139,6 +140,10 @@ void DatabaseState::measure_lag(int64_t now_ms) {
 
 EndpointVerdict DatabaseState::writer_verdict(size_t i) const {
   const MemberView& v = views_[i];
+  if (writer_ == i && holding_writer_) {
+    return {TargetHealth::kUnhealthy, HealthReason::kRole,
+            "the primary, handing over in a switchover: new connections wait for the next"};
+  }
   if (writer_ == i) {
     return {TargetHealth::kHealthy, HealthReason::kNone,
             "the primary, timeline " + std::to_string(v.timeline)};

@@ -58,6 +58,12 @@ class DatabaseState {
   // The reader endpoint's bounds changed (a reload); the next decide() applies them.
   void set_policy(ReaderPolicy reader) { policy_ = reader; }
 
+  // A planned switchover: the primary takes no new writer connections (they wait) until
+  // another member is confirmed, or release_writer() (the switchover failed or took too long).
+  void hold_writer() { holding_writer_ = writer_.has_value(); }
+  void release_writer() { holding_writer_ = false; }
+  bool holding_writer() const { return holding_writer_; }
+
   // A member's agent answered (`status`) or did not (`error`), at `now_ms`.
   void report(size_t member, const PatroniStatus& status, int64_t now_ms);
   void unreachable(size_t member, const std::string& error, int64_t now_ms);
@@ -91,6 +97,7 @@ class DatabaseState {
   uint64_t clock_timeline_ = 0;
   LagClock clock_;
   size_t fresh_replicas_ = 0;
+  bool holding_writer_ = false;
 };
 
 }  // namespace ballast::db
