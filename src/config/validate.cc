@@ -103,8 +103,32 @@ void check_ports(const Config& config, ErrorList& errors) {
   }
 }
 
+// Whether a metric alarm's dimension names something that exists: a listener, a target
+// group, a database, or a member of the alarm's database. Empty when it does, else the error.
+std::string check_dimension(const Config& config, const AlarmConfig& a, const std::string& dim,
+                            const std::string& value) {
+  bool known = false;
+  if (dim == "target_group") {
+    for (const auto& g : config.target_groups) known = known || g.name == value;
+  } else if (dim == "listener") {
+    for (const auto& l : config.listeners) known = known || l.name == value;
+  } else if (dim == "database") {
+    for (const auto& d : config.databases) known = known || d.name == value;
+  } else if (dim == "member") {
+    auto db = a.dimensions.find("database");
+    if (db == a.dimensions.end()) return "a member dimension needs a database dimension too";
+    for (const auto& d : config.databases) {
+      if (d.name != db->second) continue;
+      for (const auto& m : d.members) known = known || m.name == value;
+    }
+  } else {
+    return "unknown dimension \"" + dim + "\"; expected listener, target_group, database or member";
+  }
+  return known ? "" : "no " + dim + " named \"" + value + "\"";
+}
+
 // Alarm names are unique; a composite's rule parses, names alarms that exist, and no
-// alarm depends on itself; metric dimensions name listeners and groups that exist.
+// alarm depends on itself; metric dimensions name what exists.
 void check_alarms(Config& config, ErrorList& errors) {
   std::map<std::string, size_t> by_name;
   for (size_t i = 0; i < config.alarms.size(); ++i) {
@@ -120,20 +144,8 @@ void check_alarms(Config& config, ErrorList& errors) {
     std::string path = "alarms[" + std::to_string(i) + "]";
     if (a.rule.empty()) {
       for (const auto& [dim, value] : a.dimensions) {
-        bool known = false;
-        if (dim == "target_group") {
-          for (const auto& g : config.target_groups) known = known || g.name == value;
-        } else if (dim == "listener") {
-          for (const auto& l : config.listeners) known = known || l.name == value;
-        } else {
-          errors.add(a.location, path + ".dimensions." + dim,
-                     "unknown dimension \"" + dim + "\"; expected listener or target_group");
-          continue;
-        }
-        if (!known) {
-          errors.add(a.location, path + ".dimensions." + dim,
-                     "no " + dim + " named \"" + value + "\"");
-        }
+        std::string error = check_dimension(config, a, dim, value);
+        if (!error.empty()) errors.add(a.location, path + ".dimensions." + dim, error);
       }
       continue;
     }

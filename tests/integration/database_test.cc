@@ -1,0 +1,397 @@
+// Database endpoints in front of a real Patroni cluster (PostgreSQL 15, Patroni and etcd from
+// Debian, started here on loopback): the writer follows a primary's crash and a failover
+// with no acknowledged insert lost, a lagging replica stops getting reads and gets them back,
+// a planned switchover fails no connection attempt, and a member whose agent is silent is
+// never taken for the primary even while its PostgreSQL still runs as one.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "support/etcd_server.h"
+#include "support/load_loop.h"
+#include "support/patroni_cluster.h"
+#include "support/ports.h"
+#include "support/test_env.h"
+#include "support/test_pki.h"
+
+namespace ballast::test {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+int64_t ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+std::string endpoint(uint16_t port) {
+  return "host=127.0.0.1 port=" + std::to_string(port) +
+         " user=postgres dbname=postgres connect_timeout=30";
+}
+
+struct Answer {
+  bool ok = false;
+  std::string value;  // the first column of the first row
+  std::string error;
+};
+
+// One statement on a connection of its own, as a short-lived client does.
+Answer query_once(const std::string& conninfo, const std::string& sql) {
+  Answer a;
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    a.error = PQerrorMessage(c);
+    PQfinish(c);
+    return a;
+  }
+  PGresult* r = PQexec(c, sql.c_str());
+  ExecStatusType s = PQresultStatus(r);
+  a.ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+  if (!a.ok) a.error = PQresultErrorMessage(r);
+  if (s == PGRES_TUPLES_OK && PQntuples(r) > 0) a.value = PQgetvalue(r, 0, 0);
+  PQclear(r);
+  PQfinish(c);
+  return a;
+}
+
+// Inserts a sequence number every few milliseconds through the writer endpoint, on one
+// connection, reconnecting after any error, and keeps every number whose commit was
+// acknowledged and the longest time between two acknowledged commits.
+class WriterLoop {
+ public:
+  explicit WriterLoop(std::string conninfo) : conninfo_(std::move(conninfo)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~WriterLoop() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  size_t acknowledged_count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return acknowledged_.size();
+  }
+  std::vector<int64_t> acknowledged() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return acknowledged_;
+  }
+  int64_t longest_gap_ms() const { return longest_gap_ms_; }
+  int errors() const { return errors_; }
+
+ private:
+  void run() {
+    PGconn* c = nullptr;
+    int64_t seq = 0;
+    auto last_ok = Clock::now();
+    auto started = Clock::now();
+    while (!stop_ && ms_since(started) < 120000) {
+      if (c == nullptr) {
+        c = PQconnectdb(conninfo_.c_str());
+        if (PQstatus(c) != CONNECTION_OK) {
+          ++errors_;
+          PQfinish(c);
+          c = nullptr;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          continue;
+        }
+      }
+      ++seq;
+      std::string sql = "INSERT INTO acked(seq) VALUES (" + std::to_string(seq) + ")";
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        std::lock_guard<std::mutex> lock(mu_);
+        acknowledged_.push_back(seq);
+        longest_gap_ms_ = std::max<int64_t>(longest_gap_ms_, ms_since(last_ok));
+        last_ok = Clock::now();
+      } else {
+        ++errors_;
+        PQfinish(c);
+        c = nullptr;
+      }
+      PQclear(r);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (c != nullptr) PQfinish(c);
+  }
+
+  std::string conninfo_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<int64_t> acknowledged_;
+  std::atomic<int64_t> longest_gap_ms_{0};
+  std::atomic<int> errors_{0};
+};
+
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!EtcdCluster::installed()) GTEST_SKIP() << "etcd is not installed";
+    if (!PatroniCluster::usable(&why)) GTEST_SKIP() << why;
+    etcd_ = std::make_unique<EtcdCluster>(1);
+    ASSERT_TRUE(etcd_->healthy());
+    patroni_ = std::make_unique<PatroniCluster>(3, *etcd_);
+    ASSERT_TRUE(patroni_->ready(90)) << patroni_->log(0) << patroni_->log(1);
+    reader_port_ = free_port();
+    ballast_ = std::make_unique<Ballast>(
+        "workers: 2\n"
+        "databases:\n"
+        "  - name: main\n"
+        "    patroni: { scope: main }\n"
+        "    members:\n" +
+        patroni_->members_yaml() +
+        "    check_interval: 200ms\n"
+        "    writer: { bind: 127.0.0.1:${PORT}, hold: 30s }\n"
+        "    reader: { bind: 127.0.0.1:" +
+        std::to_string(reader_port_) + ", max_lag: 256KB }\n" + lag_alarms());
+    ASSERT_TRUE(ballast_->ready()) << ballast_log();
+    ASSERT_TRUE(within(10, [&] { return api().value("primary", "") != ""; })) << api().dump(2);
+  }
+
+  // "lag above 200 KB for 3 of 5 seconds", one alarm per member.
+  std::string lag_alarms() const {
+    std::string out = "alarms:\n";
+    for (int i = 0; i < patroni_->size(); ++i) {
+      out +=
+          "  - { name: behind-" + patroni_->name(i) +
+          ", metric: ReplicaLagBytes, dimensions: { database: main, member: " + patroni_->name(i) +
+          " }, statistic: Maximum, period: 1s, evaluation_periods: 5, "
+          "datapoints_to_alarm: 3, comparison: GreaterThanThreshold, threshold: 200000, "
+          "treat_missing_data: not_breaching }\n";
+    }
+    return out;
+  }
+  std::string alarm_state(const std::string& name) const {
+    json j = json::parse(admin_call(ballast_->admin_port(), "GET", "/api/v1/alarms/" + name).body,
+                         nullptr, false);
+    return j.is_object() ? j.value("state", "?") : "?";
+  }
+
+  json api() const {
+    AdminAnswer a = admin_call(ballast_->admin_port(), "GET", "/api/v1/databases/main");
+    json j = json::parse(a.body, nullptr, false);
+    return j.is_object() ? j : json::object();
+  }
+  json member(const std::string& name) const {
+    json d = api();
+    for (const auto& m : d.value("members", json::array())) {
+      if (m.value("name", "") == name) return m;
+    }
+    return json::object();
+  }
+  std::string writer() const { return endpoint(ballast_->port()); }
+  std::string reader() const { return endpoint(reader_port_); }
+
+  // Every acknowledged insert is in the table, read through the writer endpoint.
+  void expect_none_lost(const std::vector<int64_t>& acknowledged) {
+    std::set<int64_t> stored;
+    PGconn* c = PQconnectdb(writer().c_str());
+    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+    PGresult* r = PQexec(c, "SELECT seq FROM acked");
+    ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+    for (int i = 0; i < PQntuples(r); ++i) stored.insert(std::stoll(PQgetvalue(r, i, 0)));
+    PQclear(r);
+    PQfinish(c);
+    size_t missing = 0;
+    for (int64_t seq : acknowledged) missing += stored.count(seq) == 0;
+    EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged inserts";
+  }
+
+  // Runs the writer loop across `drill`, until `after` more inserts are acknowledged.
+  void writes_across(const std::function<void()>& drill, const std::string& what) {
+    Answer created = query_once(writer(), "CREATE TABLE acked(seq bigint PRIMARY KEY)");
+    ASSERT_TRUE(created.ok) << created.error;
+    WriterLoop loop(writer());
+    ASSERT_TRUE(within(10, [&] { return loop.acknowledged_count() >= 50; }));
+    size_t before = loop.acknowledged_count();
+    auto t0 = Clock::now();
+    drill();
+    ASSERT_TRUE(within(90, [&] { return loop.acknowledged_count() >= before + 100; }))
+        << "writes did not resume; " << api().dump(2) << ballast_log();
+    loop.stop();
+    printf(
+        "[ %s ] longest time without an acknowledged write: %lld ms (%d failed statements; "
+        "writes resumed %lld ms after the drill began)\n",
+        what.c_str(), static_cast<long long>(loop.longest_gap_ms()), loop.errors(),
+        static_cast<long long>(ms_since(t0)));
+    expect_none_lost(loop.acknowledged());
+  }
+  std::string ballast_log() const { return read_file(ballast_->log_path()); }
+
+  std::unique_ptr<EtcdCluster> etcd_;
+  std::unique_ptr<PatroniCluster> patroni_;
+  std::unique_ptr<Ballast> ballast_;
+  uint16_t reader_port_ = 0;
+};
+
+TEST_F(DatabaseTest, ThePrimarysPostgresCrashLosesNoAcknowledgedWrite) {
+  int p = patroni_->primary();
+  ASSERT_GE(p, 0);
+  writes_across([&] { patroni_->kill_postgres(p); }, "kill -9 the primary's PostgreSQL");
+  // Whether Patroni restarted it or failed over, the writer lost its primary and found one.
+  json d = api();
+  bool lost = false;
+  for (const auto& a : d["activities"]) lost |= a.value("cause", "") == "lost";
+  EXPECT_TRUE(lost) << d.dump(2);
+  EXPECT_NE(d.value("primary", ""), "");
+}
+
+TEST_F(DatabaseTest, AFailoverIsFollowedWithNoAcknowledgedWriteLost) {
+  int p = patroni_->primary();
+  ASSERT_GE(p, 0);
+  std::string old_primary = patroni_->name(p);
+  writes_across(
+      [&] {
+        patroni_->kill_patroni(p);
+        patroni_->kill_postgres(p);
+      },
+      "kill -9 the primary's Patroni and PostgreSQL");
+  json d = api();
+  EXPECT_NE(d.value("primary", ""), old_primary);
+  EXPECT_EQ(member(old_primary)["writer"].value("state", ""), "fenced") << d.dump(2);
+  bool failover = false;
+  for (const auto& a : d["activities"]) failover |= a.value("cause", "") == "failover";
+  EXPECT_TRUE(failover) << d.dump(2);
+  // The writer endpoint reaches the new primary.
+  int now_primary = patroni_->primary();
+  ASSERT_GE(now_primary, 0);
+  EXPECT_EQ(query_once(writer(), "SELECT inet_server_port()").value,
+            std::to_string(patroni_->pg_port(now_primary)));
+}
+
+TEST_F(DatabaseTest, ALaggingReplicaStopsGettingReadsAndGetsThemBack) {
+  int p = patroni_->primary();
+  int lagging = (p + 1) % patroni_->size();
+  int fresh = (p + 2) % patroni_->size();
+  std::string name = patroni_->name(lagging);
+  // In maintenance mode, or Patroni would resume the replay within its next loop.
+  ASSERT_TRUE(patroni_->set_maintenance(true));
+  Answer paused = query_once(patroni_->conninfo(lagging), "SELECT pg_wal_replay_pause()");
+  ASSERT_TRUE(paused.ok) << paused.error;
+  // About 3 MB of WAL, far past max_lag (256KB).
+  Answer bulk = query_once(writer(),
+                           "CREATE TABLE bulk AS SELECT g, repeat('x', 500) AS pad "
+                           "FROM generate_series(1, 5000) g");
+  ASSERT_TRUE(bulk.ok) << bulk.error;
+  ASSERT_TRUE(within(10, [&] { return member(name)["reader"].value("reason", "") == "lagging"; }))
+      << member(name).dump(2);
+  EXPECT_GT(member(name).value("lag_bytes", 0), 256 * 1024);
+  // The lag is in the time-series store: its alarm fires (3 of 5 seconds above 200 KB).
+  EXPECT_TRUE(within(15, [&] { return alarm_state("behind-" + name) == "ALARM"; }))
+      << alarm_state("behind-" + name);
+
+  // Connections held open together: least_connections would spread them over both replicas.
+  auto ports_of_reads = [&] {
+    std::vector<PGconn*> held;
+    std::multiset<std::string> ports;
+    for (int i = 0; i < 8; ++i) {
+      PGconn* c = PQconnectdb(reader().c_str());
+      if (PQstatus(c) == CONNECTION_OK) {
+        PGresult* r = PQexec(c, "SELECT inet_server_port()");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) ports.insert(PQgetvalue(r, 0, 0));
+        PQclear(r);
+      }
+      held.push_back(c);
+    }
+    for (PGconn* c : held) PQfinish(c);
+    return ports;
+  };
+  std::string lagging_port = std::to_string(patroni_->pg_port(lagging));
+  std::string fresh_port = std::to_string(patroni_->pg_port(fresh));
+  auto ports = ports_of_reads();
+  EXPECT_EQ(ports.size(), 8u);
+  EXPECT_EQ(ports.count(lagging_port), 0u);
+  EXPECT_EQ(ports.count(fresh_port), 8u);
+
+  Answer resumed = query_once(patroni_->conninfo(lagging), "SELECT pg_wal_replay_resume()");
+  ASSERT_TRUE(resumed.ok) << resumed.error;
+  ASSERT_TRUE(patroni_->set_maintenance(false));
+  ASSERT_TRUE(within(10, [&] { return member(name)["reader"].value("state", "") == "healthy"; }))
+      << member(name).dump(2);
+  ports = ports_of_reads();
+  EXPECT_TRUE(within(15, [&] { return alarm_state("behind-" + name) == "OK"; }));
+  EXPECT_GT(ports.count(lagging_port), 0u);
+  EXPECT_GT(ports.count(fresh_port), 0u);
+}
+
+TEST_F(DatabaseTest, APlannedSwitchoverFailsNoConnectionAttempt) {
+  int p = patroni_->primary();
+  std::string old_primary = patroni_->name(p);
+  std::atomic<int> failures{0};
+  std::atomic<int> attempts{0};
+  std::mutex errors_mu;
+  std::string first_error;
+  std::vector<std::thread> clients;
+  std::atomic<bool> stop{false};
+  // A new connection every 10 ms, each running one statement, for the whole drill.
+  std::thread launcher([&] {
+    auto started = Clock::now();
+    while (!stop && ms_since(started) < 30000) {
+      clients.emplace_back([&] {
+        ++attempts;
+        Answer a = query_once(writer(), "SELECT 1");
+        if (!a.ok) {
+          ++failures;
+          std::lock_guard<std::mutex> lock(errors_mu);
+          if (first_error.empty()) first_error = a.error;
+        }
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  std::string out_path = make_temp_dir() + "/ctl.log";
+  int status = run_shell(std::string(BALLAST_BINARY) + " ctl --admin 127.0.0.1:" +
+                             std::to_string(ballast_->admin_port()) + " db switchover main",
+                         out_path);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  stop = true;
+  launcher.join();
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(status, 0) << read_file(out_path);
+  EXPECT_EQ(failures.load(), 0) << "of " << attempts.load() << " attempts; first: " << first_error
+                                << ballast_log();
+  json d = api();
+  EXPECT_NE(d.value("primary", ""), old_primary);
+  EXPECT_EQ(d["switchover"].value("phase", ""), "done") << d.dump(2);
+  printf("[ switchover ] %d connection attempts, %d failed; %s\n", attempts.load(), failures.load(),
+         read_file(out_path).c_str());
+}
+
+TEST_F(DatabaseTest, AMemberWhoseAgentIsSilentIsNeverThePrimary) {
+  int p = patroni_->primary();
+  std::string old_primary = patroni_->name(p);
+  patroni_->pause_patroni(p);  // its REST API stops answering; its PostgreSQL runs on
+  ASSERT_TRUE(within(60, [&] {
+    std::string now = api().value("primary", "");
+    return !now.empty() && now != old_primary;
+  })) << api().dump(2);
+  // Its PostgreSQL still runs as a primary (Patroni, stopped, cannot demote it) ...
+  EXPECT_EQ(query_once(patroni_->conninfo(p), "SELECT pg_is_in_recovery()").value, "f");
+  // ... yet the writer endpoint reaches only the new primary, and fences the old one.
+  int now_primary = patroni_->primary();
+  ASSERT_GE(now_primary, 0);
+  ASSERT_NE(now_primary, p);
+  for (int i = 0; i < 5; ++i) {
+    Answer a = query_once(writer(), "SELECT inet_server_port()");
+    EXPECT_EQ(a.value, std::to_string(patroni_->pg_port(now_primary)))
+        << a.error << api().dump(2) << ballast_log();
+    if (!a.ok) break;
+  }
+  json m = member(old_primary);
+  EXPECT_EQ(m.value("role", ""), "unknown") << m.dump(2);
+  EXPECT_EQ(m["writer"].value("state", ""), "fenced") << m.dump(2);
+  EXPECT_EQ(m["writer"].value("reason", ""), "no status") << m.dump(2);
+  patroni_->resume_patroni(p);
+}
+
+}  // namespace
+}  // namespace ballast::test
