@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo demo-cluster test test-tsan bench bench-autoscale bench-cluster bench-micro fuzz format clean
+.PHONY: all deps build demo demo-cluster demo-db test test-tsan bench bench-autoscale bench-cluster bench-micro fuzz format clean
 
 all: build
 
@@ -20,6 +20,11 @@ demo: build
 # Three nodes sharing one configuration through etcd, on loopback (docs/cluster.md).
 demo-cluster: build
 	@bash scripts/demo-cluster.sh $(BUILD_DIR)/ballast
+
+# A Patroni cluster of PostgreSQL 15 with ballast's writer and reader endpoints in front of
+# it, on loopback (docs/databases.md). Runs as root: Patroni runs as the postgres user.
+demo-db: build
+	@bash scripts/demo-db.sh $(BUILD_DIR)/ballast
 
 # Every test twice: in the Release build, then with AddressSanitizer + UndefinedBehavior-
 # Sanitizer (any report fails the run): the unit tests and fuzz replays built instrumented,
