@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo demo-cluster demo-db test test-tsan bench bench-autoscale bench-cluster bench-micro fuzz format clean
+.PHONY: all deps build demo demo-cluster demo-db test test-tsan bench bench-autoscale bench-cluster bench-db bench-micro fuzz format clean
 
 all: build
 
@@ -84,6 +84,11 @@ bench-autoscale: build
 # The cluster's goals: registry propagation, leader failover, VIP failover (docs/cluster.md).
 bench-cluster: build
 	@bash bench/cluster.sh $(BUILD_DIR)
+
+# The database endpoints' goals: pgbench against direct and HAProxy, the failover timeline
+# (docs/databases.md). Runs as root.
+bench-db: build
+	@bash bench/db.sh $(BUILD_DIR)/ballast
 
 bench-micro: build
 	@$(BUILD_DIR)/bench/codec_bench
