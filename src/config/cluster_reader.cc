@@ -19,13 +19,16 @@ bool valid_node_name(const std::string& name) {
   return true;
 }
 
-void read_endpoints(MapReader& e, ClusterConfig& c, ErrorList& errors) {
+}  // namespace
+
+std::vector<std::string> read_etcd_endpoints(MapReader& e, ErrorList& errors) {
+  std::vector<std::string> endpoints;
   YAML::Node list = e.node("endpoints");
   std::string path = e.child_path("endpoints");
   if (!list.IsDefined() || !list.IsSequence() || list.size() == 0) {
     errors.add(list.IsDefined() ? location_of(list) : e.location(), path,
                "expected a list of etcd endpoints (http://HOST:PORT), at least one");
-    return;
+    return endpoints;
   }
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node& item = list[i];
@@ -51,11 +54,10 @@ void read_endpoints(MapReader& e, ClusterConfig& c, ErrorList& errors) {
                  "an etcd endpoint is http://HOST:PORT, without a path");
       continue;
     }
-    c.etcd_endpoints.push_back(url);
+    endpoints.push_back(url);
   }
+  return endpoints;
 }
-
-}  // namespace
 
 ClusterConfig read_cluster(const YAML::Node& node, const std::string& path, ErrorList& errors) {
   ClusterConfig c;
@@ -82,7 +84,7 @@ ClusterConfig read_cluster(const YAML::Node& node, const std::string& path, Erro
   }
   if (r.has("etcd")) {
     MapReader e(r.node("etcd"), r.child_path("etcd"), errors);
-    read_endpoints(e, c, errors);
+    c.etcd_endpoints = read_etcd_endpoints(e, errors);
     if (auto v = e.string("prefix")) {
       c.prefix = *v;
       bool ok = c.prefix.size() > 1 && c.prefix[0] == '/' && c.prefix.back() != '/' &&

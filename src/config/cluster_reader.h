@@ -3,15 +3,20 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "config/errors.h"
+#include "config/yaml_reader.h"
 
 namespace ballast::config {
 
 // The `cluster:` block of a node's file: its name and zone, its etcd, the key prefix, where
 // it keeps its snapshot.
 ClusterConfig read_cluster(const YAML::Node& node, const std::string& path, ErrorList& errors);
+
+// `endpoints:` of an etcd block (a cluster's, Patroni's): http://HOST:PORT URLs, at least one.
+std::vector<std::string> read_etcd_endpoints(MapReader& reader, ErrorList& errors);
 
 // The sections every node of a cluster shares (kept in etcd); the others (admin, workers,
 // metrics, cache, shutdown_timeout, cluster) belong to each node's own file.

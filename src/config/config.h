@@ -596,7 +596,11 @@ struct DatabaseConfig {
   };
   std::string name;
   std::string scope;  // Patroni's scope (the cluster's name in its DCS)
-  std::vector<Member> members;
+  // Patroni's etcd (patroni.etcd): its leader key is watched, and without `members` the
+  // members are found under NAMESPACE/SCOPE/members/.
+  std::vector<std::string> etcd_endpoints;
+  std::string patroni_namespace = "/service";
+  std::vector<Member> members;      // empty: discovered from etcd
   int64_t check_interval_ms = 250;  // each member's agent is asked this often
   int64_t check_timeout_ms = 1000;
   Endpoint writer;

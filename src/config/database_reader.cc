@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "config/cluster_reader.h"
 #include "config/yaml_reader.h"
 #include "http/url.h"
 
@@ -63,10 +64,18 @@ void read_patroni(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
   MapReader p(r.node("patroni"), r.child_path("patroni"), errors);
   if (auto v = p.string("scope", true)) d.scope = *v;
   if (p.has("etcd")) {
+    MapReader e(p.node("etcd"), p.child_path("etcd"), errors);
+    d.etcd_endpoints = read_etcd_endpoints(e, errors);
+    if (auto v = e.string("namespace")) {
+      if (v->empty() || (*v)[0] != '/') {
+        errors.add(location_of(e.node("namespace")), e.child_path("namespace"),
+                   "Patroni's namespace starts with / (its default is /service)");
+      }
+      d.patroni_namespace = *v;
+    }
+    e.finish();
+  } else {
     p.node("etcd");
-    errors.add(p.key_location("etcd"), p.child_path("etcd"),
-               "finding the members through Patroni's etcd keys is not supported yet: list "
-               "them under members (address and rest of each)");
   }
   p.finish();
 }
@@ -111,9 +120,10 @@ void read_reader(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
 }
 
 void check_members(const DatabaseConfig& d, MapReader& r, ErrorList& errors) {
-  if (r.is_map() && d.members.empty() && r.has("patroni")) {
+  if (r.is_map() && d.members.empty() && d.etcd_endpoints.empty() && r.has("patroni")) {
     errors.add(r.location(), r.child_path("members"),
-               "no members: list each member's address (PostgreSQL) and rest (Patroni's API)");
+               "no members: list each member's address (PostgreSQL) and rest (Patroni's API), "
+               "or give patroni.etcd to find them in Patroni's keys");
   }
   std::set<std::string> names;
   for (size_t i = 0; i < d.members.size(); ++i) {

@@ -120,6 +120,7 @@ std::string check_dimension(const Config& config, const AlarmConfig& a, const st
     for (const auto& d : config.databases) {
       if (d.name != db->second) continue;
       for (const auto& m : d.members) known = known || m.name == value;
+      known = known || d.members.empty();  // found in Patroni's keys: any name may come
     }
   } else {
     return "unknown dimension \"" + dim + "\"; expected listener, target_group, database or member";

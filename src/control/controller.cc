@@ -503,7 +503,10 @@ void Controller::sync_checkers() {
   std::map<std::pair<std::string, uint64_t>, std::unique_ptr<health::TargetChecker>> next;
   std::random_device seeds;
   for (const auto& g : registry_.groups()) {
-    if (!g.checked) continue;
+    // A database endpoint's health is its members' roles (controller_databases.cc).
+    if (!g.checked || g.health_source != config::TargetGroupConfig::HealthSource::kChecks) {
+      continue;
+    }
     const config::HealthCheckConfig& settings = config_->target_groups[g.config_index].health_check;
     for (const auto& t : g.targets) {
       auto key = std::make_pair(g.name, t.id);

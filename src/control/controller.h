@@ -125,6 +125,7 @@ class Controller final : public proxy::ControlLink {
   // verdicts become its members' health in the endpoints' groups.
   void sync_databases();
   std::shared_ptr<core::Completion> database_changed(const std::string& name);
+  void sync_discovered_members(const db::DatabaseMonitor& monitor);
   nlohmann::json database_json(const db::DatabaseMonitor& monitor,
                                const metrics::Totals& totals) const;
   db::DatabaseMonitor& database_named(const std::string& name);

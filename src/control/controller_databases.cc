@@ -28,11 +28,30 @@ void Controller::sync_databases() {
   databases_ = std::move(next);
 }
 
+void Controller::sync_discovered_members(const db::DatabaseMonitor& monitor) {
+  const config::DatabaseConfig& d = monitor.config();
+  std::vector<std::string> addresses;
+  for (const db::MemberView& m : monitor.state().members()) addresses.push_back(m.address);
+  std::vector<std::string> groups = {d.writer_name()};
+  if (d.reader.enabled) groups.push_back(d.reader_name());
+  for (const std::string& group : groups) {
+    for (const std::string& refused :
+         registry_.set_database_members(group, addresses, loop_.now_ms())) {
+      LOG_WARN(
+          "database \"%s\": member address %s from Patroni's keys is not a numeric "
+          "IP:PORT; it is left out",
+          d.name.c_str(), refused.c_str());
+    }
+  }
+  remove_finished_targets();
+}
+
 std::shared_ptr<core::Completion> Controller::database_changed(const std::string& name) {
   auto it = databases_.find(name);
   if (it == databases_.end()) return nullptr;
   const db::DatabaseMonitor& monitor = *it->second;
   const config::DatabaseConfig& d = monitor.config();
+  if (monitor.discovers()) sync_discovered_members(monitor);
   for (const db::MemberView& m : monitor.state().members()) {
     uint64_t id = lb::hash_bytes(m.address);
     registry_.set_health(d.writer_name(), id, m.writer.state, m.writer.reason, m.writer.detail);

@@ -247,6 +247,39 @@ Outcome TargetRegistry::undrain(const std::string& group_name, const std::string
   return outcome;
 }
 
+std::vector<std::string> TargetRegistry::set_database_members(
+    const std::string& group_name, const std::vector<std::string>& addresses, int64_t now_ms) {
+  std::vector<std::string> refused;
+  GroupRecord* g = group(group_name);
+  if (g == nullptr) return refused;
+  std::vector<uint64_t> wanted;
+  for (const std::string& text : addresses) {
+    std::string error;
+    auto parsed = core::SocketAddress::parse(text, &error, /*resolve=*/false);
+    if (!parsed || parsed->is_wildcard() || parsed->port() == 0) {
+      refused.push_back(text);
+      continue;
+    }
+    wanted.push_back(lb::hash_bytes(text));
+    TargetRecord* t = target(*g, text);
+    if (t != nullptr && !t->deregistering) continue;
+    if (t != nullptr) {  // found again before it was removed
+      t->deregistering = t->draining = false;
+      t->drain_version = 0;
+    } else {
+      g->targets.push_back(make_record(text, *parsed, 1, false, true));
+    }
+    g->dirty = true;
+  }
+  for (auto& t : g->targets) {
+    if (t.from_config || t.deregistering) continue;
+    if (std::find(wanted.begin(), wanted.end(), t.id) != wanted.end()) continue;
+    t.deregistering = true;
+    start_drain(*g, t, now_ms);  // deregistration_delay is 0: removed at the next sweep
+  }
+  return refused;
+}
+
 void TargetRegistry::set_health(const std::string& group_name, uint64_t id,
                                 health::TargetHealth state, health::HealthReason reason,
                                 const std::string& detail) {

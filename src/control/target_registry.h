@@ -77,6 +77,13 @@ class TargetRegistry {
   Outcome drain(const std::string& group, const std::string& address, int64_t now_ms);
   Outcome undrain(const std::string& group, const std::string& address);
 
+  // A database endpoint's members as its monitor knows them, when they are found in Patroni's
+  // keys (they come and go): new ones join in `initial` (the monitor decides their health),
+  // gone ones leave at once. Returns the addresses it could not take (not numeric IP:PORT).
+  std::vector<std::string> set_database_members(const std::string& group,
+                                                const std::vector<std::string>& addresses,
+                                                int64_t now_ms);
+
   // A health checker's verdict changed.
   void set_health(const std::string& group, uint64_t id, health::TargetHealth state,
                   health::HealthReason reason, const std::string& detail);

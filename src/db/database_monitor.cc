@@ -13,11 +13,6 @@ constexpr size_t kActivitiesKept = 100;
 // Patroni's POST /switchover answers within 40 s (SwitchoverCall's bound).
 constexpr int64_t kSwitchoverDeadlineMs = 45000;
 
-std::vector<DatabaseState::Member> members_of(const config::DatabaseConfig& c) {
-  std::vector<DatabaseState::Member> members;
-  for (const auto& m : c.members) members.push_back({m.name, m.address_text});
-  return members;
-}
 }  // namespace
 
 ReaderPolicy DatabaseMonitor::policy_of(const config::DatabaseConfig& c) {
@@ -31,17 +26,22 @@ DatabaseMonitor::DatabaseMonitor(core::EventLoop& loop, config::DatabaseConfig c
     : loop_(loop),
       config_(std::move(config)),
       changed_(std::move(changed)),
-      state_(config_.scope, members_of(config_), policy_of(config_)) {
-  for (size_t i = 0; i < config_.members.size(); ++i) {
-    auto p = std::make_unique<Poller>();
-    p->monitor = this;
-    p->member = i;
+      state_(config_.scope, {}, policy_of(config_)) {
+  follow(config_.members);
+  if (config_.etcd_endpoints.empty()) return;
+  std::vector<http::HttpUrl> endpoints;
+  for (const auto& e : config_.etcd_endpoints) {
+    http::HttpUrl url;
     std::string error;
-    // Checked by the loader; an address it cannot read again leaves the member unknown.
-    if (!http::parse_http_url(config_.members[i].rest_url, &p->url, &error)) p->url = {};
-    pollers_.push_back(std::move(p));
+    if (http::parse_http_url(e, &url, &error)) endpoints.push_back(url);  // checked by the loader
   }
-  published_.resize(config_.members.size());
+  etcd_ = std::make_unique<cluster::EtcdClient>(loop_, endpoints, config_.check_timeout_ms);
+  keys_ = std::make_unique<PatroniKeys>(
+      config_.patroni_namespace, config_.scope,
+      PatroniKeys::Callbacks{[this] { discovered(); },
+                             [this](const std::string& leader) { leader_changed(leader); }});
+  keys_watch_ = std::make_unique<cluster::KeyWatch>(loop_, *etcd_, *keys_,
+                                                    "database \"" + config_.name + "\"");
 }
 
 DatabaseMonitor::~DatabaseMonitor() {
@@ -50,8 +50,64 @@ DatabaseMonitor::~DatabaseMonitor() {
   }
 }
 
+void DatabaseMonitor::follow(const std::vector<config::DatabaseConfig::Member>& members) {
+  for (auto& p : pollers_) {
+    if (http::HttpCall* raw = p->call.release()) loop_.defer_delete([raw] { delete raw; });
+  }
+  pollers_.clear();
+  std::vector<DatabaseState::Member> names;
+  for (size_t i = 0; i < members.size(); ++i) {
+    names.push_back({members[i].name, members[i].address_text});
+    auto p = std::make_unique<Poller>();
+    p->monitor = this;
+    p->member = i;
+    std::string error;
+    // Checked by the loader (or PatroniKeys); one it cannot read leaves the member unknown.
+    if (!http::parse_http_url(members[i].rest_url, &p->url, &error)) p->url = {};
+    pollers_.push_back(std::move(p));
+  }
+  state_ = DatabaseState(config_.scope, std::move(names), policy_of(config_));
+  published_.assign(members.size(), {});
+  settled_ = false;
+}
+
 void DatabaseMonitor::start() {
   for (auto& p : pollers_) ask(*p);
+  if (keys_watch_) keys_watch_->start();
+}
+
+void DatabaseMonitor::discovered() {
+  if (!discovers()) return;  // listed members stay as listed; the keys only speed things up
+  std::vector<config::DatabaseConfig::Member> members;
+  for (const auto& [name, m] : keys_->members()) {
+    config::DatabaseConfig::Member member;
+    member.name = name;
+    member.address_text = m.address;
+    member.rest_url = m.rest_url;
+    members.push_back(member);
+  }
+  std::string names;
+  for (const auto& m : members)
+    names += (names.empty() ? "" : ", ") + m.name + " " + m.address_text;
+  record("members", "Patroni's keys list " + (names.empty() ? std::string("no member") : names));
+  follow(members);
+  for (auto& p : pollers_) ask(*p);
+  changed_();  // the endpoints' groups take the new members (as initial, until settled)
+}
+
+void DatabaseMonitor::leader_changed(const std::string& leader) {
+  for (auto& p : pollers_) {
+    if (leader.empty() || state_.members()[p->member].name == leader) ask_now(*p);
+  }
+}
+
+void DatabaseMonitor::ask_now(Poller& p) {
+  if (p.call) {
+    p.again = true;
+    return;
+  }
+  p.timer.cancel();
+  ask(p);
 }
 
 bool DatabaseMonitor::same_cluster(const config::DatabaseConfig& c) const {
@@ -83,9 +139,13 @@ void DatabaseMonitor::ask(Poller& p) {
   request.host = p.url.host;
   request.path = "/primary";
   request.user_agent = "ballast-db";
+  std::weak_ptr<bool> alive = p.alive;
   p.call = std::make_unique<http::HttpCall>(
       loop_, std::move(request), config_.check_timeout_ms,
-      [this, &p](const http::HttpCallResult& r) { answered(p, r); }, 64 * 1024);
+      [this, &p, alive](const http::HttpCallResult& r) {
+        if (alive.lock()) answered(p, r);
+      },
+      64 * 1024);
   p.call->start();
 }
 
@@ -110,6 +170,8 @@ void DatabaseMonitor::answered(Poller& p, const http::HttpCallResult& result) {
   p.heard = true;
   // The next check a whole interval after this one started, or at once if it took longer.
   int64_t next = std::max<int64_t>(0, p.started_ms + config_.check_interval_ms - now);
+  if (p.again) next = 0;  // the leader key moved while this call was out
+  p.again = false;
   loop_.timers().arm(p.timer, next == 0 ? 1 : next, now);
 
   if (!settled_) {

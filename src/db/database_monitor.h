@@ -6,10 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "cluster/etcd_client.h"
+#include "cluster/key_watch.h"
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "db/database_state.h"
+#include "db/patroni_keys.h"
 #include "db/switchover_call.h"
 #include "http/http_call.h"
 #include "http/url.h"
@@ -39,6 +42,10 @@ class DatabaseMonitor {
   DatabaseMonitor& operator=(const DatabaseMonitor&) = delete;
 
   void start();
+  // Members found in Patroni's keys (patroni.etcd without members), and the watch's state.
+  bool discovers() const { return config_.members.empty(); }
+  const PatroniKeys* keys() const { return keys_.get(); }
+  const cluster::KeyWatch* keys_watch() const { return keys_watch_.get(); }
   // A reload kept the members and scope: the new endpoint settings apply from the next check.
   void reconfigure(const config::DatabaseConfig& config);
   // Whether `config` needs a new monitor (other members or scope) rather than reconfigure().
@@ -80,10 +87,20 @@ class DatabaseMonitor {
     http::HttpUrl url;
     std::unique_ptr<http::HttpCall> call;
     bool heard = false;
+    bool again = false;  // ask again as soon as the call in flight returns
     int64_t started_ms = 0;
+    // A call's answer may come after a rebuild replaced its poller: it then finds this gone.
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
     core::Timer timer{&Poller::on_timer, this};
     static void on_timer(void* self);
   };
+  // The members to follow (the configuration's, or Patroni's keys' when discovered): a new
+  // state and new pollers, and nothing reported until every member was asked once.
+  void follow(const std::vector<config::DatabaseConfig::Member>& members);
+  void discovered();
+  // The leader key changed: ask that member (or, with none, every member) now.
+  void leader_changed(const std::string& leader);
+  void ask_now(Poller& p);
 
   void ask(Poller& p);
   void answered(Poller& p, const http::HttpCallResult& result);
@@ -101,6 +118,10 @@ class DatabaseMonitor {
   Changed changed_;
   DatabaseState state_;
   std::vector<std::unique_ptr<Poller>> pollers_;
+  // With patroni.etcd: Patroni's keys (members, leader key) through a watch of their prefix.
+  std::unique_ptr<cluster::EtcdClient> etcd_;
+  std::unique_ptr<PatroniKeys> keys_;
+  std::unique_ptr<cluster::KeyWatch> keys_watch_;
   std::vector<std::pair<EndpointVerdict, EndpointVerdict>> published_;  // state + reason only
   bool settled_ = false;
   uint64_t checks_ = 0;

@@ -56,7 +56,7 @@ TEST(DatabaseConfigTest, ADatabaseBecomesTwoTcpListenersAndTheirGroups) {
 TEST(DatabaseConfigTest, MistakesPointAtTheirLine) {
   LoadResult r = load_config_string(R"(databases:
   - name: Main
-    patroni: { scope: main, etcd: { endpoints: [http://127.0.0.1:2379] } }
+    patroni: { scope: main, etcd: { endpoints: [http://127.0.0.1:2379], namespace: service } }
     members:
       - { address: 127.0.0.1:5433, rest: http://127.0.0.1:8008/patroni }
       - { address: 127.0.0.1:5433, rest: https://127.0.0.1:8009 }
@@ -69,7 +69,9 @@ TEST(DatabaseConfigTest, MistakesPointAtTheirLine) {
   EXPECT_NE(e.find("db.yaml:2:11: databases[0].name: \"Main\": a database's name"),
             std::string::npos)
       << e;
-  EXPECT_NE(e.find("db.yaml:3:29: databases[0].patroni.etcd"), std::string::npos) << e;
+  EXPECT_NE(e.find("databases[0].patroni.etcd.namespace: Patroni's namespace starts with /"),
+            std::string::npos)
+      << e;
   EXPECT_NE(
       e.find(
           "databases[0].members[0].rest: Patroni's REST API is http://HOST:PORT, without a path"),
@@ -83,6 +85,31 @@ TEST(DatabaseConfigTest, MistakesPointAtTheirLine) {
   EXPECT_NE(e.find("databases[0].writer.hold"), std::string::npos) << e;
   EXPECT_NE(e.find("unknown fallback \"primary\"; expected writer or refuse"), std::string::npos)
       << e;
+}
+
+TEST(DatabaseConfigTest, MembersMayBeFoundInPatronisEtcd) {
+  LoadResult r = load_config_string(R"(databases:
+  - name: main
+    patroni: { scope: main, etcd: { endpoints: [http://127.0.0.1:2379], namespace: /db } }
+    writer: { bind: 127.0.0.1:6432 }
+)",
+                                    "db.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const DatabaseConfig& d = r.config->databases[0];
+  EXPECT_TRUE(d.members.empty());
+  EXPECT_EQ(d.etcd_endpoints, std::vector<std::string>{"http://127.0.0.1:2379"});
+  EXPECT_EQ(d.patroni_namespace, "/db");
+  EXPECT_TRUE(r.config->target_groups[0].targets.empty());  // filled as they are found
+
+  r = load_config_string(R"(databases:
+  - name: main
+    patroni: { scope: main }
+    writer: { bind: 127.0.0.1:6432 }
+)",
+                         "db.yaml");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(errors_of(r).find("or give patroni.etcd to find them"), std::string::npos)
+      << errors_of(r);
 }
 
 TEST(DatabaseConfigTest, EndpointNamesMayNotClashAndAWriterIsNeeded) {

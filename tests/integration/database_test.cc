@@ -144,16 +144,19 @@ class DatabaseTest : public ::testing::Test {
     ballast_ = std::make_unique<Ballast>(
         "workers: 2\n"
         "databases:\n"
-        "  - name: main\n"
-        "    patroni: { scope: main }\n"
-        "    members:\n" +
-        patroni_->members_yaml() +
+        "  - name: main\n" +
+        patroni_yaml() +
         "    check_interval: 200ms\n"
         "    writer: { bind: 127.0.0.1:${PORT}, hold: 30s }\n"
         "    reader: { bind: 127.0.0.1:" +
         std::to_string(reader_port_) + ", max_lag: 256KB }\n" + lag_alarms());
     ASSERT_TRUE(ballast_->ready()) << ballast_log();
     ASSERT_TRUE(within(10, [&] { return api().value("primary", "") != ""; })) << api().dump(2);
+  }
+
+  // The database's patroni and members lines: the members listed.
+  virtual std::string patroni_yaml() const {
+    return "    patroni: { scope: main }\n    members:\n" + patroni_->members_yaml();
   }
 
   // "lag above 200 KB for 3 of 5 seconds", one alarm per member.
@@ -173,6 +176,16 @@ class DatabaseTest : public ::testing::Test {
     json j = json::parse(admin_call(ballast_->admin_port(), "GET", "/api/v1/alarms/" + name).body,
                          nullptr, false);
     return j.is_object() ? j.value("state", "?") : "?";
+  }
+
+  // Only PostgreSQL clients reach the members: ballast never health-checks them as a target
+  // group would (an HTTP probe shows in PostgreSQL's log as a bad startup packet).
+  void TearDown() override {
+    if (!patroni_) return;
+    for (int i = 0; i < patroni_->size(); ++i) {
+      EXPECT_EQ(patroni_->log(i).find("invalid length of startup packet"), std::string::npos)
+          << patroni_->name(i);
+    }
   }
 
   json api() const {
@@ -391,6 +404,40 @@ TEST_F(DatabaseTest, AMemberWhoseAgentIsSilentIsNeverThePrimary) {
   EXPECT_EQ(m["writer"].value("state", ""), "fenced") << m.dump(2);
   EXPECT_EQ(m["writer"].value("reason", ""), "no status") << m.dump(2);
   patroni_->resume_patroni(p);
+}
+
+// The members found in Patroni's keys in etcd, and its leader key watched.
+class DiscoveredDatabaseTest : public DatabaseTest {
+ protected:
+  std::string patroni_yaml() const override {
+    return "    patroni: { scope: main, etcd: { endpoints: " + etcd_->endpoints_yaml() + " } }\n";
+  }
+};
+
+TEST_F(DiscoveredDatabaseTest, MembersComeFromPatronisKeysAndAFailoverIsFollowed) {
+  ASSERT_TRUE(within(10, [&] { return api()["members"].size() == 3; })) << api().dump(2);
+  for (int i = 0; i < patroni_->size(); ++i) {
+    json m = member(patroni_->name(i));
+    EXPECT_EQ(m.value("address", ""), "127.0.0.1:" + std::to_string(patroni_->pg_port(i)));
+  }
+  // The endpoints' groups hold the members found.
+  json group = json::parse(
+      admin_call(ballast_->admin_port(), "GET", "/api/v1/target-groups/main-writer").body, nullptr,
+      false);
+  EXPECT_EQ(group["targets"].size(), 3u) << group.dump(2);
+  int p = patroni_->primary();
+  ASSERT_GE(p, 0);
+  std::string old_primary = patroni_->name(p);
+  writes_across(
+      [&] {
+        patroni_->kill_patroni(p);
+        patroni_->kill_postgres(p);
+      },
+      "members from Patroni's keys: kill -9 the primary's Patroni and PostgreSQL");
+  json d = api();
+  EXPECT_NE(d.value("primary", ""), old_primary);
+  // Patroni's member key of the dead node expires with its session: it leaves the endpoints.
+  EXPECT_TRUE(within(30, [&] { return api()["members"].size() == 2; })) << api().dump(2);
 }
 
 }  // namespace
