@@ -200,6 +200,45 @@ async function drawCluster() {
   }
 }
 
+// Database endpoints: each member's role and lag, what each endpoint does with it, the lag
+// over time and the latest role changes. Hidden without a databases section.
+async function drawDatabases(start, now) {
+  const answer = await api("/api/v1/databases");
+  const databases = answer.databases || [];
+  document.getElementById("databases").hidden = databases.length === 0;
+  if (databases.length === 0) return 0;
+  const members = document.querySelector("#db-members tbody");
+  const activities = document.querySelector("#db-activities tbody");
+  members.innerHTML = "";
+  activities.innerHTML = "";
+  const lag = {};
+  const changes = [];
+  for (const d of databases) {
+    for (const m of d.members) {
+      const tr = document.createElement("tr");
+      const reader = m.reader.state + (m.reader.reason !== "none" ? " (" + m.reader.detail + ")" : "");
+      tr.append(cell(d.name), cell(m.name), cell(m.address), cell(m.role, m.role === "unknown" ? "state-unhealthy" : ""),
+                cell(String(m.timeline)),
+                cell(m.role === "replica" ? m.lag_bytes + " B, " + m.lag_seconds.toFixed(1) + " s" : ""),
+                cell(m.writer.state, "state-" + m.writer.state), cell(reader, "state-" + m.reader.state));
+      tr.dataset.member = d.name + "/" + m.name;
+      members.append(tr);
+      if (m.role === "replica") {
+        lag[d.name + "/" + m.name] =
+          await series("ReplicaLagBytes", { database: d.name, member: m.name }, "Maximum", start, now);
+      }
+    }
+    for (const a of d.activities) changes.push([a.time_unix_ms, d.name, a.cause, a.description]);
+  }
+  changes.sort((x, y) => y[0] - x[0]);
+  for (const [t, name, cause, description] of changes.slice(0, 10)) {
+    const tr = document.createElement("tr");
+    tr.append(cell(new Date(t).toLocaleTimeString()), cell(name), cell(cause), cell(description));
+    activities.append(tr);
+  }
+  return draw("chart-db-lag", lag, now);
+}
+
 async function refresh() {
   const now = Math.floor(Date.now() / 1000);
   const start = now - WINDOW_S;
@@ -233,6 +272,7 @@ async function refresh() {
     points += draw("chart-healthy", healthy, now);
     points += await drawAutoscaling(start, now);
     points += await drawCache(start, now);
+    points += await drawDatabases(start, now);
     await drawCluster();
     document.body.dataset.points = String(points);
     document.body.dataset.updated = String(now);

@@ -10,6 +10,8 @@
 #include "support/etcd_server.h"
 #include "support/http_client.h"
 #include "support/load_loop.h"
+#include "support/patroni_cluster.h"
+#include "support/ports.h"
 #include "support/process.h"
 #include "support/test_env.h"
 
@@ -161,6 +163,36 @@ TEST(DashboardTest, TheClusterSectionListsTheNodesAndTheLeader) {
   EXPECT_NE(dom.find("data-node=\"lb-7\""), std::string::npos) << dom;
   EXPECT_NE(dom.find("leader (this node)"), std::string::npos) << dom;
   EXPECT_NE(dom.find("autoscaler leader: lb-7"), std::string::npos) << dom;
+}
+
+TEST(DashboardTest, TheDatabasesSectionShowsMembersRolesAndChanges) {
+  std::string why;
+  if (!EtcdCluster::installed()) GTEST_SKIP() << "etcd is not installed";
+  if (!PatroniCluster::usable(&why)) GTEST_SKIP() << why;
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  PatroniCluster patroni(2, etcd);
+  ASSERT_TRUE(patroni.ready(90)) << patroni.log(0);
+  Ballast lb("databases:\n  - name: main\n    patroni: { scope: main }\n    members:\n" +
+             patroni.members_yaml() +
+             "    writer: { bind: 127.0.0.1:${PORT} }\n"
+             "    reader: { bind: 127.0.0.1:" +
+             std::to_string(free_port()) + " }\n");
+  ASSERT_TRUE(lb.ready());
+  ASSERT_TRUE(within(10, [&] {
+    return admin_call(lb.admin_port(), "GET", "/api/v1/databases/main").body.find(
+               "\"started\"") != std::string::npos;
+  }));
+  std::string dir = make_temp_dir();
+  int code = -1;
+  std::string dom =
+      chromium("http://" + loopback(lb.admin_port()) + "/", {"--dump-dom"}, dir, &code);
+  ASSERT_EQ(code, 0) << dom;
+  EXPECT_EQ(dom.find("<section id=\"databases\" hidden"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("data-member=\"main/pg1\""), std::string::npos) << dom;
+  EXPECT_NE(dom.find("data-member=\"main/pg2\""), std::string::npos) << dom;
+  EXPECT_NE(dom.find("primary is pg"), std::string::npos) << dom;  // the role change
+  EXPECT_NE(dom.find("class=\"state-fenced\""), std::string::npos) << dom;  // the replica
 }
 
 TEST(DashboardTest, StaticFilesNeedNoTokenButTheApiDoes) {
