@@ -595,6 +595,16 @@ struct DatabaseConfig {
     Location location;
   };
   std::string name;
+  // Who says which member is the primary: Patroni's agents (`patroni:`), or each PostgreSQL
+  // itself (`postgres:`, pg_is_in_recovery(); nothing promotes a replica then).
+  enum class RoleSource { kPatroni, kPostgres };
+  RoleSource role_source = RoleSource::kPatroni;
+  // kPostgres: how ballast logs in to ask (libpq; the password, if any, from a passfile).
+  struct PostgresLogin {
+    std::string user = "postgres";
+    std::string dbname = "postgres";
+    std::string password_file;
+  } postgres;
   std::string scope;  // Patroni's scope (the cluster's name in its DCS)
   // Patroni's etcd (patroni.etcd): its leader key is watched, and without `members` the
   // members are found under NAMESPACE/SCOPE/members/.

@@ -1,5 +1,7 @@
 #include "config/database_reader.h"
 
+#include <unistd.h>
+
 #include <set>
 
 #include "config/cluster_reader.h"
@@ -35,12 +37,17 @@ std::optional<core::SocketAddress> read_ip_port(MapReader& r, std::string_view k
 }
 
 DatabaseConfig::Member read_member(const YAML::Node& node, const std::string& path,
-                                   ErrorList& errors) {
+                                   DatabaseConfig::RoleSource source, ErrorList& errors) {
   DatabaseConfig::Member m;
   MapReader r(node, path, errors);
   m.location = r.location();
   if (auto a = read_ip_port(r, "address", true, &m.address_text, errors)) m.address = *a;
-  if (auto v = r.string("rest", true)) {
+  bool patroni = source == DatabaseConfig::RoleSource::kPatroni;
+  if (!patroni && r.has("rest")) {
+    errors.add(r.key_location("rest"), r.child_path("rest"),
+               "rest is Patroni's REST API, and this database has no patroni section");
+  }
+  if (auto v = r.string("rest", patroni)) {
     http::HttpUrl url;
     std::string error;
     if (!http::parse_http_url(*v, &url, &error)) {
@@ -76,6 +83,21 @@ void read_patroni(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
     e.finish();
   } else {
     p.node("etcd");
+  }
+  p.finish();
+}
+
+void read_postgres_login(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
+  d.role_source = DatabaseConfig::RoleSource::kPostgres;
+  MapReader p(r.node("postgres"), r.child_path("postgres"), errors);
+  if (auto v = p.string("user")) d.postgres.user = *v;
+  if (auto v = p.string("dbname")) d.postgres.dbname = *v;
+  if (auto v = p.string("password_file")) {
+    if (::access(v->c_str(), R_OK) != 0) {
+      errors.add(location_of(p.node("password_file")), p.child_path("password_file"),
+                 "cannot read \"" + *v + "\" (a libpq passfile: host:port:db:user:password)");
+    }
+    d.postgres.password_file = *v;
   }
   p.finish();
 }
@@ -120,7 +142,8 @@ void read_reader(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
 }
 
 void check_members(const DatabaseConfig& d, MapReader& r, ErrorList& errors) {
-  if (r.is_map() && d.members.empty() && d.etcd_endpoints.empty() && r.has("patroni")) {
+  if (r.is_map() && d.members.empty() && d.etcd_endpoints.empty() &&
+      (r.has("patroni") || r.has("postgres"))) {
     errors.add(r.location(), r.child_path("members"),
                "no members: list each member's address (PostgreSQL) and rest (Patroni's API), "
                "or give patroni.etcd to find them in Patroni's keys");
@@ -157,15 +180,25 @@ DatabaseConfig read_database(const YAML::Node& node, const std::string& path, Er
                  "\"" + d.name + "\": a database's name is 1 to 50 of a-z, 0-9, '-', '_'");
     }
   }
+  if (r.has("patroni") && r.has("postgres")) {
+    errors.add(r.key_location("postgres"), r.child_path("postgres"),
+               "give patroni or postgres, not both: with Patroni its agents say who is primary");
+  }
   if (r.has("patroni")) {
     read_patroni(r, d, errors);
+    r.node("postgres");
+  } else if (r.has("postgres")) {
+    read_postgres_login(r, d, errors);
+    r.node("patroni");
   } else if (r.is_map()) {
     r.node("patroni");
+    r.node("postgres");
     errors.add(r.location(), r.child_path("patroni"),
-               "missing patroni: { scope: NAME }: ballast follows a Patroni cluster's roles");
+               "missing patroni: { scope: NAME } (Patroni's agents say who is primary) or "
+               "postgres: { user: NAME } (each member's pg_is_in_recovery(), without failover)");
   }
   for_each_item(r, "members", errors, [&](const YAML::Node& item, const std::string& p) {
-    d.members.push_back(read_member(item, p, errors));
+    d.members.push_back(read_member(item, p, d.role_source, errors));
   });
   check_members(d, r, errors);
   if (auto v = r.duration_ms("check_interval", 50, 60 * 1000)) d.check_interval_ms = *v;

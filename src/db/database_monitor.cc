@@ -62,8 +62,11 @@ void DatabaseMonitor::follow(const std::vector<config::DatabaseConfig::Member>& 
     p->monitor = this;
     p->member = i;
     std::string error;
-    // Checked by the loader (or PatroniKeys); one it cannot read leaves the member unknown.
-    if (!http::parse_http_url(members[i].rest_url, &p->url, &error)) p->url = {};
+    if (config_.role_source == config::DatabaseConfig::RoleSource::kPostgres) {
+      p->probe = std::make_unique<PgProbe>(loop_, conninfo(members[i]), config_.check_timeout_ms);
+    } else if (!http::parse_http_url(members[i].rest_url, &p->url, &error)) {
+      p->url = {};  // checked by the loader (or PatroniKeys): the member stays unknown
+    }
     pollers_.push_back(std::move(p));
   }
   state_ = DatabaseState(config_.scope, std::move(names), policy_of(config_));
@@ -132,8 +135,33 @@ void DatabaseMonitor::Poller::on_timer(void* self) {
   p->monitor->ask(*p);
 }
 
+std::string DatabaseMonitor::conninfo(const config::DatabaseConfig::Member& m) const {
+  // libpq's keyword=value form, values quoted.
+  auto quoted = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  };
+  const auto& login = config_.postgres;
+  std::string info = "host=" + quoted(m.address.ip_string()) +
+                     " port=" + std::to_string(m.address.port()) + " user=" + quoted(login.user) +
+                     " dbname=" + quoted(login.dbname) + " application_name='ballast-db'";
+  if (!login.password_file.empty()) info += " passfile=" + quoted(login.password_file);
+  return info;
+}
+
 void DatabaseMonitor::ask(Poller& p) {
   p.started_ms = loop_.now_ms();
+  if (p.probe) {
+    std::weak_ptr<bool> alive = p.alive;
+    p.probe->check([this, &p, alive](const std::optional<PatroniStatus>& s, const std::string& e) {
+      if (alive.lock()) got(p, s, e);
+    });
+    return;
+  }
   http::HttpCallRequest request;
   request.address = p.url.address;
   request.host = p.url.host;
@@ -151,8 +179,6 @@ void DatabaseMonitor::ask(Poller& p) {
 
 void DatabaseMonitor::answered(Poller& p, const http::HttpCallResult& result) {
   if (http::HttpCall* raw = p.call.release()) loop_.defer_delete([raw] { delete raw; });
-  const int64_t now = loop_.now_ms();
-  ++checks_;
   std::string error;
   std::optional<PatroniStatus> status;
   if (!result.answered) {
@@ -161,6 +187,13 @@ void DatabaseMonitor::answered(Poller& p, const http::HttpCallResult& result) {
     error =
         "Patroni's REST API answered " + std::to_string(result.status) + ", not a status: " + error;
   }
+  got(p, status, error);
+}
+
+void DatabaseMonitor::got(Poller& p, const std::optional<PatroniStatus>& status,
+                          const std::string& error) {
+  const int64_t now = loop_.now_ms();
+  ++checks_;
   if (status) {
     state_.report(p.member, *status, now);
   } else {

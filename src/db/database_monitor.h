@@ -13,6 +13,7 @@
 #include "core/timer_queue.h"
 #include "db/database_state.h"
 #include "db/patroni_keys.h"
+#include "db/pg_probe.h"
 #include "db/switchover_call.h"
 #include "http/http_call.h"
 #include "http/url.h"
@@ -85,7 +86,8 @@ class DatabaseMonitor {
     DatabaseMonitor* monitor = nullptr;
     size_t member = 0;
     http::HttpUrl url;
-    std::unique_ptr<http::HttpCall> call;
+    std::unique_ptr<http::HttpCall> call;  // asking Patroni's agent
+    std::unique_ptr<PgProbe> probe;        // asking PostgreSQL itself (no Patroni)
     bool heard = false;
     bool again = false;  // ask again as soon as the call in flight returns
     int64_t started_ms = 0;
@@ -104,6 +106,9 @@ class DatabaseMonitor {
 
   void ask(Poller& p);
   void answered(Poller& p, const http::HttpCallResult& result);
+  // A member's status came (or not, and why): the state decides, the next check is set.
+  void got(Poller& p, const std::optional<PatroniStatus>& status, const std::string& error);
+  std::string conninfo(const config::DatabaseConfig::Member& m) const;
   void note_changes(const std::vector<WriterChange>& changes);
   static ReaderPolicy policy_of(const config::DatabaseConfig& c);
   // Decides from the latest answers; true when a published state or reason changed.

@@ -112,6 +112,51 @@ TEST(DatabaseConfigTest, MembersMayBeFoundInPatronisEtcd) {
       << errors_of(r);
 }
 
+TEST(DatabaseConfigTest, WithoutPatroniEachPostgresIsAsked) {
+  LoadResult r = load_config_string(R"(databases:
+  - name: main
+    postgres: { user: ballast, dbname: app }
+    members: [ { address: 127.0.0.1:5433 }, { address: 127.0.0.1:5434 } ]
+    writer: { bind: 127.0.0.1:6432 }
+)",
+                                    "db.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const DatabaseConfig& d = r.config->databases[0];
+  EXPECT_EQ(d.role_source, DatabaseConfig::RoleSource::kPostgres);
+  EXPECT_EQ(d.postgres.user, "ballast");
+  EXPECT_EQ(d.postgres.dbname, "app");
+  EXPECT_EQ(d.members[1].rest_url, "");
+
+  r = load_config_string(R"(databases:
+  - name: main
+    patroni: { scope: main }
+    postgres: { user: ballast, password_file: /nonexistent/pgpass }
+    members: [ { address: 127.0.0.1:5433 } ]
+    writer: { bind: 127.0.0.1:6432 }
+  - name: other
+    postgres: {}
+    members: [ { address: 127.0.0.1:5533, rest: http://127.0.0.1:8008 } ]
+    writer: { bind: 127.0.0.1:6532 }
+  - name: third
+    members: [ { address: 127.0.0.1:5633 } ]
+    writer: { bind: 127.0.0.1:6632 }
+)",
+                         "db.yaml");
+  ASSERT_FALSE(r.config);
+  std::string e = errors_of(r);
+  EXPECT_NE(e.find("databases[0].postgres: give patroni or postgres, not both"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("databases[0].members[0].rest: required key \"rest\" is missing"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("databases[1].members[0].rest: rest is Patroni's REST API, and this database "
+                   "has no patroni section"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("databases[2].patroni: missing patroni: { scope: NAME }"), std::string::npos)
+      << e;
+}
+
 TEST(DatabaseConfigTest, EndpointNamesMayNotClashAndAWriterIsNeeded) {
   LoadResult r = load_config_string(R"(listeners:
   - name: main-writer

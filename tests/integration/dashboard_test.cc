@@ -180,8 +180,8 @@ TEST(DashboardTest, TheDatabasesSectionShowsMembersRolesAndChanges) {
              std::to_string(free_port()) + " }\n");
   ASSERT_TRUE(lb.ready());
   ASSERT_TRUE(within(10, [&] {
-    return admin_call(lb.admin_port(), "GET", "/api/v1/databases/main").body.find(
-               "\"started\"") != std::string::npos;
+    return admin_call(lb.admin_port(), "GET", "/api/v1/databases/main").body.find("\"started\"") !=
+           std::string::npos;
   }));
   std::string dir = make_temp_dir();
   int code = -1;
@@ -191,7 +191,7 @@ TEST(DashboardTest, TheDatabasesSectionShowsMembersRolesAndChanges) {
   EXPECT_EQ(dom.find("<section id=\"databases\" hidden"), std::string::npos) << dom;
   EXPECT_NE(dom.find("data-member=\"main/pg1\""), std::string::npos) << dom;
   EXPECT_NE(dom.find("data-member=\"main/pg2\""), std::string::npos) << dom;
-  EXPECT_NE(dom.find("primary is pg"), std::string::npos) << dom;  // the role change
+  EXPECT_NE(dom.find("primary is pg"), std::string::npos) << dom;           // the role change
   EXPECT_NE(dom.find("class=\"state-fenced\""), std::string::npos) << dom;  // the replica
 }
 

@@ -406,6 +406,45 @@ TEST_F(DatabaseTest, AMemberWhoseAgentIsSilentIsNeverThePrimary) {
   patroni_->resume_patroni(p);
 }
 
+// Without Patroni: ballast asks each PostgreSQL pg_is_in_recovery() itself.
+class PostgresRolesTest : public DatabaseTest {
+ protected:
+  std::string patroni_yaml() const override {
+    std::string out = "    postgres: { user: postgres }\n    members:\n";
+    for (int i = 0; i < patroni_->size(); ++i) {
+      out += "      - { name: " + patroni_->name(i) +
+             ", address: 127.0.0.1:" + std::to_string(patroni_->pg_port(i)) + " }\n";
+    }
+    return out;
+  }
+};
+
+TEST_F(PostgresRolesTest, EachPostgresSaysWhatItIsAndTheWriterFollowsAPromotion) {
+  int p = patroni_->primary();
+  ASSERT_GE(p, 0);
+  EXPECT_EQ(api().value("primary", ""), patroni_->name(p)) << api().dump(2);
+  EXPECT_EQ(query_once(writer(), "SELECT inet_server_port()").value,
+            std::to_string(patroni_->pg_port(p)));
+  Answer read = query_once(reader(), "SELECT pg_is_in_recovery()");
+  EXPECT_EQ(read.value, "t") << read.error;
+  for (int i = 0; i < patroni_->size(); ++i) {
+    if (i == p) continue;
+    EXPECT_EQ(member(patroni_->name(i)).value("role", ""), "replica");
+  }
+  // Whoever promotes a replica (Patroni here, an operator elsewhere), the writer follows
+  // what PostgreSQL says, and the old primary, gone, is fenced.
+  std::string old_primary = patroni_->name(p);
+  writes_across(
+      [&] {
+        patroni_->kill_patroni(p);
+        patroni_->kill_postgres(p);
+      },
+      "roles from PostgreSQL: kill -9 the primary's Patroni and PostgreSQL");
+  json d = api();
+  EXPECT_NE(d.value("primary", ""), old_primary) << d.dump(2);
+  EXPECT_EQ(member(old_primary)["writer"].value("state", ""), "fenced") << d.dump(2);
+}
+
 // The members found in Patroni's keys in etcd, and its leader key watched.
 class DiscoveredDatabaseTest : public DatabaseTest {
  protected:
