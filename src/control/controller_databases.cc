@@ -202,28 +202,25 @@ void Controller::render_database_metrics(metrics::PrometheusWriter& w) const {
       w.sample({{"database", name}, {"member", m.name}, {"role", db::to_string(m.role)}}, 1);
     }
   }
-  w.family("ballast_db_member_timeline", Type::kGauge, "Each member's PostgreSQL timeline.");
-  for (const auto& [name, monitor] : databases_) {
-    for (const auto& m : monitor->state().members()) {
-      w.sample({{"database", name}, {"member", m.name}}, static_cast<double>(m.timeline));
+  // One sample per member (replicas only where `replicas_only`).
+  auto per_member = [&](const char* family, const char* help, bool replicas_only,
+                        const std::function<double(const db::MemberView&)>& value) {
+    w.family(family, Type::kGauge, help);
+    for (const auto& [name, monitor] : databases_) {
+      for (const auto& m : monitor->state().members()) {
+        if (replicas_only && m.role != db::Role::kReplica) continue;
+        w.sample({{"database", name}, {"member", m.name}}, value(m));
+      }
     }
-  }
-  w.family("ballast_db_replica_lag_bytes", Type::kGauge,
-           "How far each replica's replay is behind the primary's WAL position.");
-  for (const auto& [name, monitor] : databases_) {
-    for (const auto& m : monitor->state().members()) {
-      if (m.role != db::Role::kReplica) continue;
-      w.sample({{"database", name}, {"member", m.name}}, static_cast<double>(m.lag_bytes));
-    }
-  }
-  w.family("ballast_db_replica_lag_seconds", Type::kGauge,
-           "How long ago the primary passed the position each replica has replayed to.");
-  for (const auto& [name, monitor] : databases_) {
-    for (const auto& m : monitor->state().members()) {
-      if (m.role != db::Role::kReplica) continue;
-      w.sample({{"database", name}, {"member", m.name}}, static_cast<double>(m.lag_ms) / 1000.0);
-    }
-  }
+  };
+  per_member("ballast_db_member_timeline", "Each member's PostgreSQL timeline.", false,
+             [](const db::MemberView& m) { return static_cast<double>(m.timeline); });
+  per_member("ballast_db_replica_lag_bytes",
+             "How far each replica's replay is behind the primary's WAL position.", true,
+             [](const db::MemberView& m) { return static_cast<double>(m.lag_bytes); });
+  per_member("ballast_db_replica_lag_seconds",
+             "How long ago the primary passed the position each replica has replayed to.", true,
+             [](const db::MemberView& m) { return static_cast<double>(m.lag_ms) / 1000.0; });
   w.family("ballast_db_writer_available", Type::kGauge,
            "1 while the writer endpoint has a confirmed primary.");
   for (const auto& [name, monitor] : databases_) {

@@ -115,6 +115,12 @@ void DatabaseMonitor::ask_now(Poller& p) {
 
 bool DatabaseMonitor::same_cluster(const config::DatabaseConfig& c) const {
   if (c.scope != config_.scope || c.members.size() != config_.members.size()) return false;
+  if (c.role_source != config_.role_source || c.etcd_endpoints != config_.etcd_endpoints ||
+      c.patroni_namespace != config_.patroni_namespace ||
+      c.postgres.user != config_.postgres.user || c.postgres.dbname != config_.postgres.dbname ||
+      c.postgres.password_file != config_.postgres.password_file) {
+    return false;
+  }
   for (size_t i = 0; i < c.members.size(); ++i) {
     const auto& a = c.members[i];
     const auto& b = config_.members[i];

@@ -5,6 +5,7 @@
 // never taken for the primary even while its PostgreSQL still runs as one.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -141,15 +142,7 @@ class DatabaseTest : public ::testing::Test {
     patroni_ = std::make_unique<PatroniCluster>(3, *etcd_);
     ASSERT_TRUE(patroni_->ready(90)) << patroni_->log(0) << patroni_->log(1);
     reader_port_ = free_port();
-    ballast_ = std::make_unique<Ballast>(
-        "workers: 2\n"
-        "databases:\n"
-        "  - name: main\n" +
-        patroni_yaml() +
-        "    check_interval: 200ms\n"
-        "    writer: { bind: 127.0.0.1:${PORT}, hold: 30s }\n"
-        "    reader: { bind: 127.0.0.1:" +
-        std::to_string(reader_port_) + ", max_lag: 256KB }\n" + lag_alarms());
+    ballast_ = std::make_unique<Ballast>(config_text("    check_interval: 200ms\n"));
     ASSERT_TRUE(ballast_->ready()) << ballast_log();
     ASSERT_TRUE(within(10, [&] { return api().value("primary", "") != ""; })) << api().dump(2);
   }
@@ -238,6 +231,29 @@ class DatabaseTest : public ::testing::Test {
     expect_none_lost(loop.acknowledged());
   }
   std::string ballast_log() const { return read_file(ballast_->log_path()); }
+  // The configuration of SetUp with other `extra` lines for the database.
+  std::string config_text(const std::string& extra) const {
+    return "workers: 2\n"
+           "databases:\n"
+           "  - name: main\n" +
+           patroni_yaml() + extra + "    writer: { bind: 127.0.0.1:${PORT}, hold: 30s }\n" +
+           "    reader: { bind: 127.0.0.1:" + std::to_string(reader_port_) +
+           ", max_lag: 256KB }\n" + lag_alarms();
+  }
+  // kill -9 of the primary's Patroni and PostgreSQL under the writer loop; the old primary's
+  // name ("" when there was none).
+  std::string crash_primary_node(const std::string& what) {
+    int p = patroni_->primary();
+    EXPECT_GE(p, 0);
+    if (p < 0) return "";
+    writes_across(
+        [&] {
+          patroni_->kill_patroni(p);
+          patroni_->kill_postgres(p);
+        },
+        what);
+    return patroni_->name(p);
+  }
 
   std::unique_ptr<EtcdCluster> etcd_;
   std::unique_ptr<PatroniCluster> patroni_;
@@ -258,15 +274,8 @@ TEST_F(DatabaseTest, ThePrimarysPostgresCrashLosesNoAcknowledgedWrite) {
 }
 
 TEST_F(DatabaseTest, AFailoverIsFollowedWithNoAcknowledgedWriteLost) {
-  int p = patroni_->primary();
-  ASSERT_GE(p, 0);
-  std::string old_primary = patroni_->name(p);
-  writes_across(
-      [&] {
-        patroni_->kill_patroni(p);
-        patroni_->kill_postgres(p);
-      },
-      "kill -9 the primary's Patroni and PostgreSQL");
+  std::string old_primary = crash_primary_node("kill -9 the primary's Patroni and PostgreSQL");
+  ASSERT_FALSE(old_primary.empty());
   json d = api();
   EXPECT_NE(d.value("primary", ""), old_primary);
   EXPECT_EQ(member(old_primary)["writer"].value("state", ""), "fenced") << d.dump(2);
@@ -382,6 +391,21 @@ TEST_F(DatabaseTest, APlannedSwitchoverFailsNoConnectionAttempt) {
 TEST_F(DatabaseTest, AMemberWhoseAgentIsSilentIsNeverThePrimary) {
   int p = patroni_->primary();
   std::string old_primary = patroni_->name(p);
+  // First a reload (another check interval): the monitor and an open session stay.
+  PGconn* session = PQconnectdb(writer().c_str());
+  ASSERT_EQ(PQstatus(session), CONNECTION_OK) << PQerrorMessage(session);
+  ballast_->rewrite_config(config_text("    check_interval: 300ms\n"));
+  ballast_->process().signal(SIGHUP);
+  ASSERT_TRUE(within(10, [&] {
+    return ballast_log().find("configuration 2 applied") != std::string::npos;
+  })) << ballast_log();
+  EXPECT_EQ(query_once(writer(), "SELECT inet_server_port()").value,
+            std::to_string(patroni_->pg_port(p)));
+  PGresult* r = PQexec(session, "SELECT 1");
+  EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(session);
+  PQclear(r);
+  PQfinish(session);
+
   patroni_->pause_patroni(p);  // its REST API stops answering; its PostgreSQL runs on
   ASSERT_TRUE(within(60, [&] {
     std::string now = api().value("primary", "");
@@ -433,13 +457,9 @@ TEST_F(PostgresRolesTest, EachPostgresSaysWhatItIsAndTheWriterFollowsAPromotion)
   }
   // Whoever promotes a replica (Patroni here, an operator elsewhere), the writer follows
   // what PostgreSQL says, and the old primary, gone, is fenced.
-  std::string old_primary = patroni_->name(p);
-  writes_across(
-      [&] {
-        patroni_->kill_patroni(p);
-        patroni_->kill_postgres(p);
-      },
-      "roles from PostgreSQL: kill -9 the primary's Patroni and PostgreSQL");
+  std::string old_primary =
+      crash_primary_node("roles from PostgreSQL: kill -9 the primary's Patroni and PostgreSQL");
+  ASSERT_EQ(old_primary, patroni_->name(p));
   json d = api();
   EXPECT_NE(d.value("primary", ""), old_primary) << d.dump(2);
   EXPECT_EQ(member(old_primary)["writer"].value("state", ""), "fenced") << d.dump(2);
@@ -464,15 +484,9 @@ TEST_F(DiscoveredDatabaseTest, MembersComeFromPatronisKeysAndAFailoverIsFollowed
       admin_call(ballast_->admin_port(), "GET", "/api/v1/target-groups/main-writer").body, nullptr,
       false);
   EXPECT_EQ(group["targets"].size(), 3u) << group.dump(2);
-  int p = patroni_->primary();
-  ASSERT_GE(p, 0);
-  std::string old_primary = patroni_->name(p);
-  writes_across(
-      [&] {
-        patroni_->kill_patroni(p);
-        patroni_->kill_postgres(p);
-      },
+  std::string old_primary = crash_primary_node(
       "members from Patroni's keys: kill -9 the primary's Patroni and PostgreSQL");
+  ASSERT_FALSE(old_primary.empty());
   json d = api();
   EXPECT_NE(d.value("primary", ""), old_primary);
   // Patroni's member key of the dead node expires with its session: it leaves the endpoints.
