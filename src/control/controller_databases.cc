@@ -226,10 +226,19 @@ void Controller::render_database_metrics(metrics::PrometheusWriter& w) const {
   for (const auto& [name, monitor] : databases_) {
     w.sample({{"database", name}}, monitor->state().writer() ? 1 : 0);
   }
-  w.family("ballast_db_primary_changes_total", Type::kCounter,
-           "Promotions followed by the writer endpoint (the first primary seen counts too).");
+  w.family("ballast_db_role_changes_total", Type::kCounter,
+           "Role changes the writer endpoint followed, by cause: started (the first primary "
+           "seen), lost, restarted, failover, switchover; and reader (no replica fresh enough, "
+           "or fresh again) and members (found in Patroni's keys).");
   for (const auto& [name, monitor] : databases_) {
-    w.sample({{"database", name}}, static_cast<double>(monitor->promotions()));
+    for (const auto& [cause, count] : monitor->changes_by_cause()) {
+      w.sample({{"database", name}, {"cause", cause}}, static_cast<double>(count));
+    }
+  }
+  w.family("ballast_db_last_unavailable_seconds", Type::kGauge,
+           "How long the writer endpoint was without a confirmed primary before its latest one.");
+  for (const auto& [name, monitor] : databases_) {
+    w.sample({{"database", name}}, static_cast<double>(monitor->last_without_ms()) / 1000.0);
   }
   w.family("ballast_db_failed_checks_total", Type::kCounter,
            "Checks of a member's Patroni REST API that gave no usable status.");

@@ -351,7 +351,7 @@ void DatabaseMonitor::note_changes(const std::vector<WriterChange>& changes) {
       record("lost", "primary " + c.member + " is no longer confirmed: " + c.why);
       continue;
     }
-    ++promotions_;
+    last_without_ms_ = c.without_ms;
     if (c.previous.empty()) {
       record("started",
              "primary is " + c.member + " (timeline " + std::to_string(c.timeline) + ")");
@@ -373,6 +373,7 @@ void DatabaseMonitor::note_changes(const std::vector<WriterChange>& changes) {
 }
 
 void DatabaseMonitor::record(std::string cause, std::string description) {
+  ++changes_by_cause_[cause];
   LOG_INFO("database \"%s\": %s (%s)", config_.name.c_str(), description.c_str(), cause.c_str());
   activities_.push_back({core::unix_ms(), std::move(cause), std::move(description)});
   while (activities_.size() > kActivitiesKept) activities_.pop_front();

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,7 +60,11 @@ class DatabaseMonitor {
   bool settled() const { return settled_; }
   uint64_t checks() const { return checks_; }
   uint64_t failed_checks() const { return failed_checks_; }
-  uint64_t promotions() const { return promotions_; }
+  // Activities so far by cause ("started", "lost", "restarted", "failover", "switchover",
+  // "reader", "members").
+  const std::map<std::string, uint64_t>& changes_by_cause() const { return changes_by_cause_; }
+  // How long the writer was without a confirmed primary before its latest one (ms).
+  int64_t last_without_ms() const { return last_without_ms_; }
   const std::deque<Activity>& activities() const { return activities_; }
   // A planned switchover (`ballast ctl db switchover`), in two steps so that no new
   // connection reaches the primary once Patroni starts to demote it:
@@ -131,7 +136,8 @@ class DatabaseMonitor {
   bool settled_ = false;
   uint64_t checks_ = 0;
   uint64_t failed_checks_ = 0;
-  uint64_t promotions_ = 0;
+  std::map<std::string, uint64_t> changes_by_cause_;
+  int64_t last_without_ms_ = 0;
   Switchover switchover_;
   std::unique_ptr<SwitchoverCall> switchover_call_;
   core::Timer switchover_timer_{&DatabaseMonitor::on_switchover_deadline, this};

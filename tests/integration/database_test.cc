@@ -404,7 +404,6 @@ TEST_F(DatabaseTest, AMemberWhoseAgentIsSilentIsNeverThePrimary) {
   PGresult* r = PQexec(session, "SELECT 1");
   EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(session);
   PQclear(r);
-  PQfinish(session);
 
   patroni_->pause_patroni(p);  // its REST API stops answering; its PostgreSQL runs on
   ASSERT_TRUE(within(60, [&] {
@@ -423,6 +422,12 @@ TEST_F(DatabaseTest, AMemberWhoseAgentIsSilentIsNeverThePrimary) {
         << a.error << api().dump(2) << ballast_log();
     if (!a.ok) break;
   }
+  // The session opened to it before is closed by ballast, though its PostgreSQL still runs:
+  // no write reaches a primary Patroni has replaced.
+  r = PQexec(session, "SELECT inet_server_port()");
+  EXPECT_NE(PQresultStatus(r), PGRES_TUPLES_OK) << "the session to the old primary still works";
+  PQclear(r);
+  PQfinish(session);
   json m = member(old_primary);
   EXPECT_EQ(m.value("role", ""), "unknown") << m.dump(2);
   EXPECT_EQ(m["writer"].value("state", ""), "fenced") << m.dump(2);
