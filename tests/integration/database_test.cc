@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -139,7 +140,7 @@ class DatabaseTest : public ::testing::Test {
     if (!PatroniCluster::usable(&why)) GTEST_SKIP() << why;
     etcd_ = std::make_unique<EtcdCluster>(1);
     ASSERT_TRUE(etcd_->healthy());
-    patroni_ = std::make_unique<PatroniCluster>(3, *etcd_);
+    patroni_ = std::make_unique<PatroniCluster>(3, *etcd_, "main", tags());
     ASSERT_TRUE(patroni_->ready(90)) << patroni_->log(0) << patroni_->log(1);
     reader_port_ = free_port();
     ballast_ = std::make_unique<Ballast>(config_text("    check_interval: 200ms\n"));
@@ -147,6 +148,8 @@ class DatabaseTest : public ::testing::Test {
     ASSERT_TRUE(within(10, [&] { return api().value("primary", "") != ""; })) << api().dump(2);
   }
 
+  // Patroni tags of some members, by position.
+  virtual std::map<int, std::string> tags() const { return {}; }
   // The database's patroni and members lines: the members listed.
   virtual std::string patroni_yaml() const {
     return "    patroni: { scope: main }\n    members:\n" + patroni_->members_yaml();
@@ -473,6 +476,8 @@ TEST_F(PostgresRolesTest, EachPostgresSaysWhatItIsAndTheWriterFollowsAPromotion)
 // The members found in Patroni's keys in etcd, and its leader key watched.
 class DiscoveredDatabaseTest : public DatabaseTest {
  protected:
+  // pg3 takes no reads.
+  std::map<int, std::string> tags() const override { return {{2, "{noloadbalance: true}"}}; }
   std::string patroni_yaml() const override {
     return "    patroni: { scope: main, etcd: { endpoints: " + etcd_->endpoints_yaml() + " } }\n";
   }
@@ -483,6 +488,16 @@ TEST_F(DiscoveredDatabaseTest, MembersComeFromPatronisKeysAndAFailoverIsFollowed
   for (int i = 0; i < patroni_->size(); ++i) {
     json m = member(patroni_->name(i));
     EXPECT_EQ(m.value("address", ""), "127.0.0.1:" + std::to_string(patroni_->pg_port(i)));
+  }
+  // pg3, tagged noloadbalance, is no reader (while a replica); reads go to the other.
+  if (patroni_->primary() != 2) {
+    json pg3 = member("pg3");
+    EXPECT_EQ(pg3["reader"].value("reason", ""), "excluded") << pg3.dump(2);
+    EXPECT_TRUE(pg3["tags"].value("noloadbalance", false)) << pg3.dump(2);
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_NE(query_once(reader(), "SELECT inet_server_port()").value,
+                std::to_string(patroni_->pg_port(2)));
+    }
   }
   // The endpoints' groups hold the members found.
   json group = json::parse(

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "support/http_client.h"
 #include "support/ports.h"
@@ -52,7 +53,8 @@ bool PatroniCluster::usable(std::string* why) {
   return false;
 }
 
-PatroniCluster::PatroniCluster(int members, const EtcdCluster& etcd, std::string scope)
+PatroniCluster::PatroniCluster(int members, const EtcdCluster& etcd, std::string scope,
+                               std::map<int, std::string> tags)
     : dir_(make_temp_dir()), scope_(std::move(scope)) {
   // The postgres user walks into the folder and owns what is under it.
   ::chmod(dir_.c_str(), 0755);
@@ -64,6 +66,7 @@ PatroniCluster::PatroniCluster(int members, const EtcdCluster& etcd, std::string
     m.config = dir_ + "/" + m.name + ".yml";
     m.data_dir = dir_ + "/" + m.name;
     m.log = dir_ + "/" + m.name + ".log";
+    if (auto t = tags.find(i); t != tags.end()) m.tags = t->second;
     members_.push_back(std::move(m));
   }
   for (const auto& m : members_) write_config(m, etcd);
@@ -113,6 +116,7 @@ void PatroniCluster::write_config(const Member& m, const EtcdCluster& etcd) {
       << "    replication: { username: replicator, password: rep }\n"
       << "    superuser: { username: postgres, password: pg }\n"
       << "  parameters: { unix_socket_directories: '" << dir_ << "' }\n";
+  if (!m.tags.empty()) out << "tags: " << m.tags << "\n";
 }
 
 void PatroniCluster::start_patroni(int i) {
@@ -144,7 +148,22 @@ int PatroniCluster::primary() const {
 }
 
 int PatroniCluster::sync_standby() const {
-  return answering("/sync");
+  // From /cluster: /sync answers 503 for a synchronous standby tagged noloadbalance.
+  for (const auto& m : members_) {
+    Client c(m.rest_port, 1500);
+    auto r = c.connected() ? c.get("/cluster") : std::nullopt;
+    if (!r || r->status != 200) continue;
+    nlohmann::json doc = nlohmann::json::parse(r->body, nullptr, false);
+    if (!doc.is_object() || !doc.contains("members") || !doc["members"].is_array()) continue;
+    for (const auto& member : doc["members"]) {
+      if (member.value("role", "") != "sync_standby") continue;
+      for (int i = 0; i < size(); ++i) {
+        if (members_[i].name == member.value("name", "")) return i;
+      }
+    }
+    return -1;
+  }
+  return -1;
 }
 
 bool PatroniCluster::ready(int seconds) {
@@ -152,7 +171,8 @@ bool PatroniCluster::ready(int seconds) {
     int p = primary();
     if (p < 0) return false;
     for (int i = 0; i < size(); ++i) {
-      if (i != p && http_status(members_[i].rest_port, "/replica") != 200) return false;
+      // /health: running (a noloadbalance member answers 503 to /replica).
+      if (i != p && http_status(members_[i].rest_port, "/health") != 200) return false;
     }
     return sync_standby() >= 0;
   });

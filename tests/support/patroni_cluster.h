@@ -2,6 +2,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ namespace ballast::test {
 // failover. Every process is killed when the cluster is destroyed.
 class PatroniCluster {
  public:
-  PatroniCluster(int members, const EtcdCluster& etcd, std::string scope = "main");
+  // `tags`: Patroni tags of some members, by position, as a YAML map ("{noloadbalance: true}").
+  PatroniCluster(int members, const EtcdCluster& etcd, std::string scope = "main",
+                 std::map<int, std::string> tags = {});
   ~PatroniCluster();
   PatroniCluster(const PatroniCluster&) = delete;
   PatroniCluster& operator=(const PatroniCluster&) = delete;
@@ -31,7 +34,7 @@ class PatroniCluster {
   bool ready(int seconds = 60);
   // The member whose agent answers 200 to /primary, or -1.
   int primary() const;
-  // A member whose agent answers 200 to /replica and /sync (the synchronous standby), or -1.
+  // The synchronous standby as Patroni's /cluster lists it, or -1.
   int sync_standby() const;
 
   int size() const { return static_cast<int>(members_.size()); }
@@ -64,6 +67,7 @@ class PatroniCluster {
     std::string config;
     std::string data_dir;
     std::string log;
+    std::string tags;
     std::unique_ptr<Process> agent;
   };
   pid_t postmaster(int i) const;
