@@ -19,6 +19,7 @@ DatabaseState::DatabaseState(std::string scope, std::vector<Member> members, Rea
   received_.assign(views_.size(), 0);
   replayed_.assign(views_.size(), 0);
   primary_position_.assign(views_.size(), 0);
+  streaming_.assign(views_.size(), {});
 }
 
 void DatabaseState::report(size_t member, const PatroniStatus& status, int64_t now_ms) {
@@ -42,6 +43,7 @@ void DatabaseState::report(size_t member, const PatroniStatus& status, int64_t n
   received_[member] = std::max(status.received, status.replayed);
   replayed_[member] = status.replayed;
   primary_position_[member] = status.role == Role::kPrimary ? status.wal_position : 0;
+  streaming_[member] = status.streaming;
 }
 
 void DatabaseState::unreachable(size_t member, const std::string& error, int64_t /*now_ms*/) {
@@ -53,6 +55,7 @@ void DatabaseState::unreachable(size_t member, const std::string& error, int64_t
   v.lag_bytes = 0;
   v.lag_ms = 0;
   received_[member] = replayed_[member] = primary_position_[member] = 0;
+  streaming_[member].clear();
 }
 
 std::vector<WriterChange> DatabaseState::decide(int64_t now_ms) {
@@ -161,6 +164,18 @@ EndpointVerdict DatabaseState::writer_verdict(size_t i) const {
   return {TargetHealth::kFenced, HealthReason::kRole, std::string("a ") + to_string(v.role)};
 }
 
+bool DatabaseState::streams(const MemberView& v) const {
+  if (!writer_) return true;  // nothing to stream from: the lag bounds decide
+  const std::vector<std::string>& senders = streaming_[*writer_];
+  if (std::find(senders.begin(), senders.end(), v.name) != senders.end()) return true;
+  // Patroni names each stream after its member; members named otherwise here (by address)
+  // cannot be matched, and then the check does not apply.
+  for (const auto& m : views_) {
+    if (std::find(senders.begin(), senders.end(), m.name) != senders.end()) return false;
+  }
+  return true;
+}
+
 EndpointVerdict DatabaseState::reader_verdict(const MemberView& v) const {
   if (!v.error.empty()) return {TargetHealth::kUnhealthy, HealthReason::kNoStatus, v.error};
   if (v.role != Role::kReplica) {
@@ -172,6 +187,9 @@ EndpointVerdict DatabaseState::reader_verdict(const MemberView& v) const {
   }
   if (v.noloadbalance) {
     return {TargetHealth::kUnhealthy, HealthReason::kExcluded, "tagged noloadbalance"};
+  }
+  if (!streams(v)) {
+    return {TargetHealth::kUnhealthy, HealthReason::kExcluded, "not streaming from the primary"};
   }
   std::string behind =
       std::to_string(v.lag_bytes) + " bytes, " + std::to_string(v.lag_ms) + " ms behind";

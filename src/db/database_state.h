@@ -83,6 +83,8 @@ class DatabaseState {
   void measure_lag(int64_t now_ms);
   EndpointVerdict writer_verdict(size_t i) const;
   EndpointVerdict reader_verdict(const MemberView& m) const;
+  // Whether the primary lists the replica among its streams (see reader_verdict).
+  bool streams(const MemberView& m) const;
 
   std::string scope_;
   ReaderPolicy policy_;
@@ -90,6 +92,8 @@ class DatabaseState {
   std::vector<uint64_t> received_;  // replicas' received positions, for the reference
   std::vector<uint64_t> replayed_;
   std::vector<uint64_t> primary_position_;  // members reporting as primary: their position
+  // Members reporting as primary: who streams from them (member names).
+  std::vector<std::vector<std::string>> streaming_;
   std::optional<size_t> writer_;
   std::optional<size_t> silent_writer_;  // the last primary, gone silent, none since
   std::string last_writer_;

@@ -42,6 +42,11 @@ bool tag_on(const json& tags, const char* name) {
   return false;
 }
 
+std::string string_or_empty(const json& object, const char* field) {
+  auto it = object.find(field);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // A WAL position: a non-negative integer (absent: 0).
 bool read_position(const json& xlog, const char* name, uint64_t* out, std::string* error) {
   auto it = xlog.find(name);
@@ -100,6 +105,15 @@ std::optional<PatroniStatus> parse_patroni_status(int http_status, std::string_v
   if (auto p = doc.find("patroni"); p != doc.end() && p->is_object()) {
     if (auto scope = p->find("scope"); scope != p->end() && scope->is_string()) {
       s.scope = scope->get<std::string>();
+    }
+  }
+  if (auto r = doc.find("replication"); r != doc.end() && r->is_array()) {
+    for (const auto& sender : *r) {
+      if (!sender.is_object()) continue;
+      std::string name = string_or_empty(sender, "application_name");
+      if (!name.empty() && string_or_empty(sender, "state") == "streaming") {
+        s.streaming.push_back(name);
+      }
     }
   }
   auto unlocked = doc.find("cluster_unlocked");

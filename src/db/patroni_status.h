@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ballast::db {
 
@@ -30,6 +31,9 @@ struct PatroniStatus {
   bool nofailover = false;        // tags: never promoted by Patroni
   bool noloadbalance = false;     // tags: takes no read traffic
   bool cluster_unlocked = false;  // the agent sees no leader key at all
+  // A primary: the members streaming from it (`replication`'s application_name, which
+  // Patroni sets to the member's name, where state is "streaming").
+  std::vector<std::string> streaming;
   bool running() const { return state == "running"; }
 };
 

@@ -191,6 +191,27 @@ TEST(DatabaseStateTest, NoloadbalanceAndStoppedReplicasServeNoReads) {
   EXPECT_EQ(s.fresh_replicas(), 0u);
 }
 
+TEST(DatabaseStateTest, AReplicaThatDoesNotStreamFromThePrimaryServesNoReads) {
+  DatabaseState s = three();
+  PatroniStatus p = primary(1000);
+  p.streaming = {"pg2"};  // pg3's WAL receiver is down
+  s.report(0, p, 0);
+  s.report(1, replica(1000), 0);
+  s.report(2, replica(1000), 0);
+  s.decide(0);
+  EXPECT_EQ(s.members()[1].reader.state, TargetHealth::kHealthy);
+  EXPECT_EQ(s.members()[2].reader.reason, HealthReason::kExcluded);
+  EXPECT_EQ(s.members()[2].reader.detail, "not streaming from the primary");
+  // Members named otherwise than Patroni names them: the check cannot apply.
+  DatabaseState by_address(
+      "main", {{"127.0.0.1:5433", "127.0.0.1:5433"}, {"127.0.0.1:5434", "127.0.0.1:5434"}}, {});
+  p.streaming = {"pg9"};
+  by_address.report(0, p, 0);
+  by_address.report(1, replica(1000), 0);
+  by_address.decide(0);
+  EXPECT_EQ(by_address.members()[1].reader.state, TargetHealth::kHealthy);
+}
+
 TEST(DatabaseStateTest, AnAgentOfAnotherScopeIsUnknown) {
   DatabaseState s = three();
   PatroniStatus other = primary(1000);

@@ -31,6 +31,7 @@ TEST(PatroniStatusTest, APrimaryConfirmedByItsAgent) {
   EXPECT_EQ(s->wal_position, 67109208u);
   EXPECT_EQ(s->scope, "main");
   EXPECT_FALSE(s->noloadbalance);
+  EXPECT_EQ(s->streaming, std::vector<std::string>{"pg2"});
 }
 
 TEST(PatroniStatusTest, APrimaryWithoutTheLeaderKeyIsNotConfirmed) {
