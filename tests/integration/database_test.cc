@@ -11,11 +11,11 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "core/thread_annotations.h"
 #include "support/etcd_server.h"
 #include "support/load_loop.h"
 #include "support/patroni_cluster.h"
@@ -77,11 +77,11 @@ class WriterLoop {
     if (thread_.joinable()) thread_.join();
   }
   size_t acknowledged_count() {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     return acknowledged_.size();
   }
   std::vector<int64_t> acknowledged() {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     return acknowledged_;
   }
   int64_t longest_gap_ms() const { return longest_gap_ms_; }
@@ -108,7 +108,7 @@ class WriterLoop {
       std::string sql = "INSERT INTO acked(seq) VALUES (" + std::to_string(seq) + ")";
       PGresult* r = PQexec(c, sql.c_str());
       if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-        std::lock_guard<std::mutex> lock(mu_);
+        core::MutexLock lock(mu_);
         acknowledged_.push_back(seq);
         longest_gap_ms_ = std::max<int64_t>(longest_gap_ms_, ms_since(last_ok));
         last_ok = Clock::now();
@@ -126,10 +126,27 @@ class WriterLoop {
   std::string conninfo_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<int64_t> acknowledged_;
+  core::Mutex mu_;
+  std::vector<int64_t> acknowledged_ GUARDED_BY(mu_);
   std::atomic<int64_t> longest_gap_ms_{0};
   std::atomic<int> errors_{0};
+};
+
+// The first of the errors that client threads report.
+class FirstError {
+ public:
+  void keep(const std::string& error) {
+    core::MutexLock lock(mu_);
+    if (text_.empty()) text_ = error;
+  }
+  std::string text() {
+    core::MutexLock lock(mu_);
+    return text_;
+  }
+
+ private:
+  core::Mutex mu_;
+  std::string text_ GUARDED_BY(mu_);
 };
 
 class DatabaseTest : public ::testing::Test {
@@ -352,8 +369,7 @@ TEST_F(DatabaseTest, APlannedSwitchoverFailsNoConnectionAttempt) {
   std::string old_primary = patroni_->name(p);
   std::atomic<int> failures{0};
   std::atomic<int> attempts{0};
-  std::mutex errors_mu;
-  std::string first_error;
+  FirstError first_error;
   std::vector<std::thread> clients;
   std::atomic<bool> stop{false};
   // A new connection every 10 ms, each running one statement, for the whole drill.
@@ -365,8 +381,7 @@ TEST_F(DatabaseTest, APlannedSwitchoverFailsNoConnectionAttempt) {
         Answer a = query_once(writer(), "SELECT 1");
         if (!a.ok) {
           ++failures;
-          std::lock_guard<std::mutex> lock(errors_mu);
-          if (first_error.empty()) first_error = a.error;
+          first_error.keep(a.error);
         }
       });
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -382,8 +397,8 @@ TEST_F(DatabaseTest, APlannedSwitchoverFailsNoConnectionAttempt) {
   launcher.join();
   for (auto& t : clients) t.join();
   EXPECT_EQ(status, 0) << read_file(out_path);
-  EXPECT_EQ(failures.load(), 0) << "of " << attempts.load() << " attempts; first: " << first_error
-                                << ballast_log();
+  EXPECT_EQ(failures.load(), 0) << "of " << attempts.load()
+                                << " attempts; first: " << first_error.text() << ballast_log();
   json d = api();
   EXPECT_NE(d.value("primary", ""), old_primary);
   EXPECT_EQ(d["switchover"].value("phase", ""), "done") << d.dump(2);
