@@ -196,10 +196,15 @@ void Controller::render_database_metrics(metrics::PrometheusWriter& w) const {
   if (databases_.empty()) return;
   using Type = metrics::PrometheusWriter::Type;
   w.family("ballast_db_member_role", Type::kGauge,
-           "1 for the role each member has as ballast sees it (unknown: no usable status).");
+           "1 for the role and PostgreSQL state each member has as ballast sees it (unknown: "
+           "no usable status).");
   for (const auto& [name, monitor] : databases_) {
     for (const auto& m : monitor->state().members()) {
-      w.sample({{"database", name}, {"member", m.name}, {"role", db::to_string(m.role)}}, 1);
+      w.sample({{"database", name},
+                {"member", m.name},
+                {"role", db::to_string(m.role)},
+                {"state", m.state.empty() ? "unknown" : m.state}},
+               1);
     }
   }
   // One sample per member (replicas only where `replicas_only`).

@@ -193,6 +193,21 @@ TEST(DashboardTest, TheDatabasesSectionShowsMembersRolesAndChanges) {
   EXPECT_NE(dom.find("data-member=\"main/pg2\""), std::string::npos) << dom;
   EXPECT_NE(dom.find("primary is pg"), std::string::npos) << dom;           // the role change
   EXPECT_NE(dom.find("class=\"state-fenced\""), std::string::npos) << dom;  // the replica
+  // The same in /metrics, which promtool reads as valid Prometheus text.
+  std::string metrics = admin_call(lb.admin_port(), "GET", "/metrics").body;
+  int p = patroni.primary();
+  ASSERT_GE(p, 0);
+  EXPECT_NE(metrics.find("ballast_db_member_role{database=\"main\",member=\"" + patroni.name(p) +
+                         "\",role=\"primary\",state=\"running\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("ballast_db_writer_available{database=\"main\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("ballast_db_role_changes_total{database=\"main\",cause=\"started\"} 1"),
+            std::string::npos);
+  write_file(dir + "/metrics.txt", metrics);
+  Process promtool({"/bin/sh", "-c", "promtool check metrics < " + dir + "/metrics.txt"},
+                   dir + "/promtool.log");
+  EXPECT_EQ(promtool.wait_exit(30000), 0) << promtool.log();
 }
 
 TEST(DashboardTest, StaticFilesNeedNoTokenButTheApiDoes) {
