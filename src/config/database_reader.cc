@@ -22,26 +22,15 @@ bool valid_database_name(const std::string& name) {
   return true;
 }
 
-std::optional<core::SocketAddress> read_ip_port(MapReader& r, std::string_view key, bool required,
-                                                std::string* text, ErrorList& errors) {
-  auto value = r.string(key, required);
-  if (!value) return std::nullopt;
-  *text = *value;
-  std::string error;
-  auto address = core::SocketAddress::parse(*value, &error);
-  if (!address) {
-    errors.add(location_of(r.node(key)), r.child_path(key),
-               "invalid address \"" + *value + "\": " + error);
-  }
-  return address;
-}
-
 DatabaseConfig::Member read_member(const YAML::Node& node, const std::string& path,
                                    DatabaseConfig::RoleSource source, ErrorList& errors) {
   DatabaseConfig::Member m;
   MapReader r(node, path, errors);
   m.location = r.location();
-  if (auto a = read_ip_port(r, "address", true, &m.address_text, errors)) m.address = *a;
+  Location at;  // the member's own position stays its mapping's
+  if (auto a = read_address(r, "address", true, &m.address_text, &at, errors)) {
+    m.address = *a;
+  }
   bool patroni = source == DatabaseConfig::RoleSource::kPatroni;
   if (!patroni && r.has("rest")) {
     errors.add(r.key_location("rest"), r.child_path("rest"),
@@ -105,7 +94,10 @@ void read_postgres_login(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
 void read_writer(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
   MapReader w(r.node("writer"), r.child_path("writer"), errors);
   d.writer.location = w.location();
-  if (auto a = read_ip_port(w, "bind", true, &d.writer.bind_text, errors)) d.writer.bind = *a;
+  Location at;
+  if (auto a = read_address(w, "bind", true, &d.writer.bind_text, &at, errors)) {
+    d.writer.bind = *a;
+  }
   d.writer.enabled = true;
   if (auto v = w.duration_ms("hold", 0, 600 * 1000)) d.hold_ms = *v;
   w.finish();
@@ -127,7 +119,10 @@ void read_fallback(MapReader& rd, DatabaseConfig& d, ErrorList& errors) {
 void read_reader(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
   MapReader rd(r.node("reader"), r.child_path("reader"), errors);
   d.reader.location = rd.location();
-  if (auto a = read_ip_port(rd, "bind", true, &d.reader.bind_text, errors)) d.reader.bind = *a;
+  Location at;
+  if (auto a = read_address(rd, "bind", true, &d.reader.bind_text, &at, errors)) {
+    d.reader.bind = *a;
+  }
   d.reader.enabled = true;
   if (auto v = rd.size("max_lag", 1, uint64_t{1} << 50)) d.max_lag_bytes = *v;
   if (auto v = rd.duration_ms("max_lag_time", 1, 3600 * 1000)) d.max_lag_ms = *v;

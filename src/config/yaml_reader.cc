@@ -194,4 +194,19 @@ void MapReader::finish() {
   }
 }
 
+std::optional<core::SocketAddress> read_address(MapReader& reader, std::string_view key,
+                                                bool required, std::string* text, Location* where,
+                                                ErrorList& errors) {
+  auto value = reader.string(key, required);
+  if (!value) return std::nullopt;
+  *text = *value;
+  *where = location_of(reader.node(key));
+  std::string error;
+  auto address = core::SocketAddress::parse(*value, &error);
+  if (!address) {
+    errors.add(*where, reader.child_path(key), "invalid address \"" + *value + "\": " + error);
+  }
+  return address;
+}
+
 }  // namespace ballast::config

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/errors.h"
+#include "core/socket_address.h"
 
 namespace ballast::config {
 
@@ -51,6 +52,12 @@ class MapReader {
   Location location_;
   std::vector<std::string_view> known_;
 };
+
+// An "IP:PORT" (or "[IPv6]:PORT") at `key`: its text in `text`, its position in `where`;
+// nothing, with an error, when it is not one.
+std::optional<core::SocketAddress> read_address(MapReader& reader, std::string_view key,
+                                                bool required, std::string* text, Location* where,
+                                                ErrorList& errors);
 
 // "path[i]".
 inline std::string indexed(const std::string& path, size_t i) {

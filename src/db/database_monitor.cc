@@ -14,9 +14,7 @@ constexpr size_t kActivitiesKept = 100;
 }  // namespace
 
 ReaderPolicy DatabaseMonitor::policy_of(const config::DatabaseConfig& c) {
-  return ReaderPolicy{c.max_lag_bytes, c.max_lag_ms,
-                      c.fallback == config::ReaderFallback::kWriter ? ReaderFallback::kWriter
-                                                                    : ReaderFallback::kRefuse};
+  return ReaderPolicy{c.max_lag_bytes, c.max_lag_ms, c.fallback};
 }
 
 DatabaseMonitor::DatabaseMonitor(core::EventLoop& loop, config::DatabaseConfig config,

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "db/lag_clock.h"
 #include "db/member_verdict.h"
 #include "db/patroni_status.h"
@@ -11,7 +12,7 @@
 namespace ballast::db {
 
 // Where the reader endpoint sends connections when no replica is fresh enough.
-enum class ReaderFallback : uint8_t { kWriter, kRefuse };
+using config::ReaderFallback;
 
 struct ReaderPolicy {
   uint64_t max_lag_bytes = 0;  // 0: no bound in bytes

@@ -236,8 +236,7 @@ void TcpSession::pick_target() {
     try_target(target);
     return;
   }
-  group_->stats().no_target.add();
-  if (group_->holds_connections()) {
+  if (group_->holds_connections()) {  // (pick() counted the miss in no_target)
     hold("no target is available");
     return;
   }
