@@ -193,7 +193,13 @@ class Session final : public ClientConnection, public UpstreamOwner {
   void answer_stale_and_refresh(cache::ObjectPtr stale, const http::MessageHead& head);
   void refresh_from_response(const http::MessageHead& response);
   // Becomes the key's one fetch, or waits for the fetch in progress (true).
-  bool join_or_wait_for_fill();
+  bool join_or_wait_for_fill(const http::MessageHead& head);
+  // The stored variant this request would be answered with (none: nullptr).
+  cache::ObjectPtr look_up(const http::MessageHead& head);
+  // Just after taking a fill's lease: a fill that ended since the look-up may have stored a
+  // fresh answer already. Serves it (releasing the lease) and says so.
+  bool answered_by_fill_that_just_ended(const http::MessageHead& head,
+                                        const cache::ObjectPtr& looked_up);
   void on_fill_done();
   void stop_waiting();
   // The wait is over (the fetch ended, or lock_timeout passed): the stored response, or

@@ -112,7 +112,7 @@ bool Session::consult_cache(const config::RuleConfig& rule, const http::MessageH
   if (!get) return false;  // a HEAD miss goes on, and stores nothing
   keep_request_head(head);
   if (c.request_cc.has(cache::Directive::kNoStore)) return false;
-  return join_or_wait_for_fill();
+  return join_or_wait_for_fill(head);
 }
 
 void Session::note_cache_conditions(const http::MessageHead& head) {
@@ -144,10 +144,28 @@ void Session::keep_request_head(const http::MessageHead& head) {
   exchange_.cache.head_kept = true;
 }
 
+cache::ObjectPtr Session::look_up(const http::MessageHead& head) {
+  return snapshot_->config().cache_store->find(
+      cache_key_, [&](const cache::Object& o) { return same_variant(o, head.headers); });
+}
+
+bool Session::answered_by_fill_that_just_ended(const http::MessageHead& head,
+                                               const cache::ObjectPtr& looked_up) {
+  CacheExchange& c = exchange_.cache;
+  cache::ObjectPtr now = look_up(head);
+  if (!now || now == looked_up ||
+      cache::decide(now->freshness(), c.request_cc, c.rule->ttl, core::unix_seconds()) !=
+          cache::Use::kFresh) {
+    return false;
+  }
+  c.lease.reset();
+  serve_stored(now, CacheExchange::Outcome::kHit, false);
+  return true;
+}
+
 bool Session::answer_from_store(const http::MessageHead& head) {
   CacheExchange& c = exchange_.cache;
-  cache::ObjectPtr found = snapshot_->config().cache_store->find(
-      cache_key_, [&](const cache::Object& o) { return same_variant(o, head.headers); });
+  cache::ObjectPtr found = look_up(head);
   if (!found) return false;
   switch (cache::decide(found->freshness(), c.request_cc, c.rule->ttl, core::unix_seconds())) {
     case cache::Use::kFresh:
@@ -179,6 +197,7 @@ void Session::answer_stale_and_refresh(cache::ObjectPtr stale, const http::Messa
     return;
   }
   c.lease = std::make_unique<FillLease>(store, cache_key_);
+  if (answered_by_fill_that_just_ended(head, stale)) return;
   keep_request_head(head);
   serve_stored(stale, CacheExchange::Outcome::kStale, true);
   c.step = CacheExchange::Step::kRefreshing;
@@ -201,7 +220,7 @@ void Session::refresh_from_response(const http::MessageHead& response) {
   if (!c.capture) c.lease.reset();
 }
 
-bool Session::join_or_wait_for_fill() {
+bool Session::join_or_wait_for_fill(const http::MessageHead& head) {
   CacheExchange& c = exchange_.cache;
   const std::shared_ptr<cache::Store>& store = snapshot_->config().cache_store;
   auto wait = std::make_shared<CacheWait>();
@@ -214,7 +233,7 @@ bool Session::join_or_wait_for_fill() {
   });
   if (role == cache::Store::FillRole::kLeader) {
     c.lease = std::make_unique<FillLease>(store, cache_key_);
-    return false;
+    return answered_by_fill_that_just_ended(head, c.stored);
   }
   c.step = CacheExchange::Step::kWaiting;
   c.wait = std::move(wait);

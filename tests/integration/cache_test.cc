@@ -229,16 +229,21 @@ TEST(CacheTest, StaleIfErrorWhenNoTargetAnswers) {
 TEST(CacheTest, StaleWhileRevalidateAnswersAtOnceAndRefreshesInTheBackground) {
   std::atomic<int> n{0};
   std::atomic<int> conditional{0};
+  // The first answers live one second; a refresh lives a minute, so that a slow machine cannot
+  // see the refreshed copy go stale (and be refreshed again) before the test looks at it.
+  std::atomic<bool> refreshing{false};
+  auto cache_control = [&] {
+    return std::string(refreshing ? "Cache-Control: max-age=60\r\n"
+                                  : "Cache-Control: max-age=1, stale-while-revalidate=60\r\n");
+  };
   RecordingServer target([&](const std::string& head) {
     if (head.find("If-None-Match: \"v1\"") != std::string::npos) {
       conditional.fetch_add(1);
-      return std::string(
-          "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n"
-          "Cache-Control: max-age=1, stale-while-revalidate=60\r\n\r\n");
+      return "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n" + cache_control() + "\r\n";
     }
     std::string body = "version " + std::to_string(++n);
-    return response(body, "Cache-Control: max-age=1, stale-while-revalidate=60\r\n" +
-                              std::string(head.find("GET /etag") == 0 ? "ETag: \"v1\"\r\n" : ""));
+    return response(
+        body, cache_control() + std::string(head.find("GET /etag") == 0 ? "ETag: \"v1\"\r\n" : ""));
   });
   Ballast lb(config(target.port()));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
@@ -246,6 +251,7 @@ TEST(CacheTest, StaleWhileRevalidateAnswersAtOnceAndRefreshesInTheBackground) {
   ASSERT_EQ(get(lb.port(), "/plain")->body, "version 1");
   ASSERT_EQ(get(lb.port(), "/etag")->body, "version 2");
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // both are stale now
+  refreshing = true;
   auto stale = get(lb.port(), "/plain");
   ASSERT_TRUE(stale);
   EXPECT_EQ(stale->header("x-cache"), "STALE");
