@@ -12,10 +12,17 @@ calls to your platform: a cloud CLI, kubectl, nomad, systemd-run.
   describe  {"action":"describe","instances":[{"instance_id":I,"provider_id":"PID"},...]}
             -> {"instances":[{"instance_id":I,"state":"running"|"stopped"},...]}
 
+Launches are idempotent, as ballast's cluster needs them to be: a launch whose
+idempotency_key was seen before answers what that launch answered (a new autoscaler leader
+asks again for the launches its predecessor left unanswered). STATE_DIR/launched/ keeps
+the answers, and STATE_DIR/launches.log one line per backend actually started.
+
 Settings come from the environment (launch.environment in the configuration):
   BALLAST_BIN     the ballast binary (default: ballast on PATH)
   STATE_DIR       where instance logs go (default: /tmp/ballast-exec)
   PORT_FIRST/PORT_LAST   ports handed out (default: 9300-9399)
+  LAUNCH_DELAY    seconds a launch takes to answer once started, like a slow cloud API
+                  (default: 0)
 """
 import fcntl
 import json
@@ -51,34 +58,57 @@ def alive(pid):
         return False
 
 
+def answer_file(state, request):
+    key = request.get("idempotency_key") or request["group"] + "/" + request["instance_id"]
+    return os.path.join(state, "launched", key.replace("/", "_") + ".json")
+
+
 def launch(request):
     state = os.environ.get("STATE_DIR", "/tmp/ballast-exec")
-    os.makedirs(state, exist_ok=True)
+    os.makedirs(os.path.join(state, "launched"), exist_ok=True)
     first = int(os.environ.get("PORT_FIRST", "9300"))
     last = int(os.environ.get("PORT_LAST", "9399"))
+    answered = answer_file(state, request)
     # ballast launches several instances at once: one launch at a time picks a port and
-    # holds the lock until its backend listens on it.
+    # holds the lock until its backend listens on it and its answer is kept.
     with open(os.path.join(state, "launch.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        port = next((p for p in range(first, last + 1) if port_free(p)), None)
-        if port is None:
-            print(f"no free port in {first}-{last}", file=sys.stderr)
-            return 1
-        instance = request["instance_id"]
-        log = open(os.path.join(state, instance + ".log"), "ab")
-        process = subprocess.Popen(
-            [os.environ.get("BALLAST_BIN", "ballast"), "backend", "--port", str(port),
-             "--id", instance],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        for _ in range(100):  # up to 10 s
-            if not port_free(port) or process.poll() is not None:
-                break
-            time.sleep(0.1)
-        if process.poll() is not None:
-            print(f"the backend exited with status {process.returncode}", file=sys.stderr)
-            return 1
-    print(json.dumps({"address": f"127.0.0.1:{port}", "provider_id": str(process.pid)}))
+        if os.path.exists(answered):  # this launch happened already: the same answer
+            with open(answered) as f:
+                answer = f.read()
+        else:
+            answer = start_backend(state, request, first, last)
+            if answer is None:
+                return 1
+            with open(answered + ".tmp", "w") as f:
+                f.write(answer)
+            os.rename(answered + ".tmp", answered)
+    time.sleep(float(os.environ.get("LAUNCH_DELAY", "0")))
+    print(answer)
     return 0
+
+
+def start_backend(state, request, first, last):
+    port = next((p for p in range(first, last + 1) if port_free(p)), None)
+    if port is None:
+        print(f"no free port in {first}-{last}", file=sys.stderr)
+        return None
+    instance = request["instance_id"]
+    log = open(os.path.join(state, instance + ".log"), "ab")
+    process = subprocess.Popen(
+        [os.environ.get("BALLAST_BIN", "ballast"), "backend", "--port", str(port),
+         "--id", instance],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    for _ in range(100):  # up to 10 s
+        if not port_free(port) or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    if process.poll() is not None:
+        print(f"the backend exited with status {process.returncode}", file=sys.stderr)
+        return None
+    with open(os.path.join(state, "launches.log"), "a") as journal:
+        journal.write(f"{instance} {process.pid} 127.0.0.1:{port}\n")
+    return json.dumps({"address": f"127.0.0.1:{port}", "provider_id": str(process.pid)})
 
 
 def terminate(request):

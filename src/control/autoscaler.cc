@@ -65,6 +65,7 @@ void Autoscaler::configure(const config::Config& config, int64_t unix_ms) {
         *this);
     m.policies = std::make_unique<scale::ScalingPolicies>(loop_, gc);
     m.scheduled = std::make_unique<scale::ScheduledActions>(gc);
+    set_launch_gate(gc.name, *m.group);
     LOG_INFO(
         "autoscaling group \"%s\": %d instance(s) wanted (min %u, max %u) in target group \"%s\"",
         gc.name.c_str(), m.group->desired(), gc.min_size, gc.max_size, gc.target_group.c_str());
@@ -106,15 +107,40 @@ void Autoscaler::stop_all() {
   retiring_.clear();
 }
 
-nlohmann::json Autoscaler::state_of(const std::string& name) const {
+void Autoscaler::set_cluster_link(ClusterLink link) {
+  cluster_ = std::move(link);
+  for (auto& [name, m] : groups_) set_launch_gate(name, *m.group);
+}
+
+void Autoscaler::set_launch_gate(const std::string& name, scale::ScalingGroup& group) {
+  if (!cluster_.recorded) {
+    group.set_launch_gate({});
+    return;
+  }
+  group.set_launch_gate([this, name](const std::string& id) {
+    return cluster_.recorded && cluster_.recorded(name, id);
+  });
+}
+
+nlohmann::json Autoscaler::state_of(const std::string& name, int64_t now_ms,
+                                    int64_t unix_ms) const {
   auto it = groups_.find(name);
   if (it == groups_.end()) return nullptr;
   const scale::ScalingGroup& g = *it->second.group;
   nlohmann::json instances = nlohmann::json::array();
-  for (const auto& i : g.instances()) {
-    instances.push_back({{"id", i->id}, {"address", i->address}});
+  for (const scale::InstanceRecord& r : g.records()) {
+    instances.push_back({{"id", r.id},
+                         {"zone", r.zone},
+                         {"address", r.address},
+                         {"provider_id", r.provider_id},
+                         {"intent", scale::to_string(r.intent)},
+                         {"launched_unix_ms", r.launch_unix_ms}});
   }
-  return {{"desired", g.desired()}, {"instances", instances}};
+  nlohmann::json cooldowns = nlohmann::json::object();
+  for (const auto& [policy, started] : it->second.policies->cooldowns(now_ms, unix_ms))
+    cooldowns[policy] = started;
+  return {
+      {"desired", g.desired()}, {"instances", instances}, {"cooldowns_started_unix_ms", cooldowns}};
 }
 
 std::vector<std::string> Autoscaler::group_names() const {
@@ -123,8 +149,73 @@ std::vector<std::string> Autoscaler::group_names() const {
   return out;
 }
 
-void Autoscaler::restore_desired(const std::string& group, int desired, const std::string& cause) {
-  if (Managed* m = find(group)) m->group->set_desired(desired, cause);
+namespace {
+// A predecessor's instances as its state lists them; entries that make no sense are skipped.
+std::vector<scale::InstanceRecord> records_in(const nlohmann::json& state) {
+  std::vector<scale::InstanceRecord> out;
+  if (!state.contains("instances") || !state["instances"].is_array()) return out;
+  for (const auto& i : state["instances"]) {
+    if (!i.is_object() || !i.contains("id") || !i["id"].is_string()) continue;
+    auto text = [&](const char* field) {
+      return i.contains(field) && i[field].is_string() ? i[field].get<std::string>() : "";
+    };
+    std::optional<scale::Intent> intent = scale::parse_intent(text("intent"));
+    if (!intent) continue;  // written by a version that kept no intent: not adoptable
+    scale::InstanceRecord r;
+    r.id = text("id");
+    r.zone = text("zone");
+    r.address = text("address");
+    r.provider_id = text("provider_id");
+    r.intent = *intent;
+    if (i.contains("launched_unix_ms") && i["launched_unix_ms"].is_number_integer())
+      r.launch_unix_ms = i["launched_unix_ms"].get<int64_t>();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<Autoscaler::Target> Autoscaler::take_over(const std::string& group,
+                                                      const nlohmann::json& state,
+                                                      const std::string& cause, int64_t now_ms,
+                                                      int64_t unix_ms) {
+  Managed* m = find(group);
+  if (m == nullptr || !state.is_object()) return {};
+  if (state.contains("desired") && state["desired"].is_number_integer())
+    m->group->set_desired(state["desired"].get<int>(), cause + ": its desired capacity continues");
+  std::map<std::string, int64_t> cooldowns;
+  if (state.contains("cooldowns_started_unix_ms") &&
+      state["cooldowns_started_unix_ms"].is_object()) {
+    for (const auto& [policy, started] : state["cooldowns_started_unix_ms"].items()) {
+      if (started.is_number_integer()) cooldowns[policy] = started.get<int64_t>();
+    }
+  }
+  m->policies->take_over(cooldowns, m->group->desired(), now_ms, unix_ms);
+  std::vector<Target> adopted;
+  if (!m->group->instances_outlive_ballast()) return adopted;
+  std::vector<scale::InstanceRecord> records = records_in(state);
+  m->group->adopt(records, now_ms, unix_ms);
+  for (const auto& r : records) {
+    if (!r.address.empty() && r.intent != scale::Intent::kTerminate)
+      adopted.push_back({m->group->config().target_group, r.address});
+  }
+  return adopted;
+}
+
+void Autoscaler::step_down(const std::string& cause, int64_t unix_ms) {
+  for (auto& [name, m] : groups_) {
+    m.group->hand_over(cause, unix_ms);
+    retiring_.push_back(std::move(m.group));
+  }
+  groups_.clear();
+}
+
+void Autoscaler::leave_to_successor(int64_t unix_ms) {
+  for (auto& [name, m] : groups_) {
+    if (m.group->instances_outlive_ballast())
+      m.group->hand_over("this node stopped; the next leader adopts its instances", unix_ms);
+  }
+  stop_all();
 }
 
 Autoscaler::Managed* Autoscaler::find(const std::string& name) {

@@ -52,14 +52,29 @@ class Autoscaler final : public scale::TargetGroupLink,
     // Whether most nodes' checks find this instance failing: only then is it replaced, so
     // that one node's broken network does not recycle a healthy fleet.
     std::function<bool(const std::string& group, const std::string& address)> most_see_failing;
+    // Whether the group's state in etcd lists this instance yet: an instance that outlives
+    // ballast is launched only then, so that a successor finds every launch.
+    std::function<bool(const std::string& group, const std::string& instance_id)> recorded;
   };
-  void set_cluster_link(ClusterLink link) { cluster_ = std::move(link); }
-  // Each group's instances as they stand (id and address), and its desired capacity: what
-  // the leader keeps in etcd for its successor.
-  nlohmann::json state_of(const std::string& group) const;
+  void set_cluster_link(ClusterLink link);
+  // What the leader keeps in etcd for its successor: the group's desired capacity, its
+  // instances with their intent (docs/cluster.md), and its policies' cooldowns.
+  nlohmann::json state_of(const std::string& group, int64_t now_ms, int64_t unix_ms) const;
   std::vector<std::string> group_names() const;
-  // A new leader takes its predecessor's desired capacity (clamped to the group's sizes).
-  void restore_desired(const std::string& group, int desired, const std::string& cause);
+  // A new leader goes on from its predecessor's state: the desired capacity (clamped to the
+  // group's sizes), the cooldowns, and the instances that outlive ballast, adopted. Returns
+  // the adopted instances' targets (they stay).
+  struct Target {
+    std::string group;  // the target group
+    std::string address;
+  };
+  std::vector<Target> take_over(const std::string& group, const nlohmann::json& state,
+                                const std::string& cause, int64_t now_ms, int64_t unix_ms);
+  // This node no longer leads: instances that outlive ballast are left to the successor;
+  // this node's own processes serve until the successor has removed their targets.
+  void step_down(const std::string& cause, int64_t unix_ms);
+  // A cluster node shutting down: its own processes stop, the rest are left to a successor.
+  void leave_to_successor(int64_t unix_ms);
 
   // The admin API's routes under /api/v1/autoscaling-groups (autoscaler_api.cc).
   void add_routes(admin::Router& router);
@@ -91,6 +106,7 @@ class Autoscaler final : public scale::TargetGroupLink,
                      int64_t now_ms);
   nlohmann::json group_json(const Managed& m, bool detail) const;
   Managed* find(const std::string& name);
+  void set_launch_gate(const std::string& name, scale::ScalingGroup& group);
   // The group named in an API path (a 404 when there is none).
   Managed& managed_named(const std::string& name);
 

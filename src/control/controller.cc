@@ -146,7 +146,13 @@ int Controller::run() {
   for (auto& w : workers_) w->request_shutdown(config_->shutdown_timeout_ms);
   for (auto& w : workers_) w->join();
   workers_.clear();
-  autoscaler_.stop_all();  // after the workers: their last requests may be on instances
+  // After the workers: their last requests may be on instances. In a cluster, instances that
+  // outlive ballast are left to the next leader, which adopts them.
+  if (cluster_) {
+    autoscaler_.leave_to_successor(core::unix_ms());
+  } else {
+    autoscaler_.stop_all();
+  }
   LOG_INFO("stopped");
   return 0;
 }
@@ -583,6 +589,8 @@ void Controller::on_tick(void* self) {
     c->upgrade_status_.new_pid = 0;  // the failed new process is gone (reaped)
   }
   c->autoscaler_.tick(c->loop_.now_ms(), core::unix_ms());
+  // Every tick: a launch waits for its record in etcd.
+  if (c->cluster_ && c->runs_autoscaler()) c->write_autoscaling_state();
   if (c->cluster_) {
     c->cluster_->tick(core::unix_seconds(), core::monotonic_ms());
     c->publish_health_view();
@@ -615,7 +623,6 @@ void Controller::sample(int64_t second) {
   sample_databases(second);
   evaluate_alarms(second + 1);
   autoscaler_.sample(second, totals, now_ms);
-  if (cluster_ && runs_autoscaler()) write_autoscaling_state();
 }
 
 }  // namespace ballast::control

@@ -294,7 +294,16 @@ class Controller final : public proxy::ControlLink {
   } shared_;
   int64_t cluster_resyncs_ = 0;
   std::vector<std::pair<int64_t, std::function<void()>>> revision_waiters_;
-  std::map<std::string, std::string> autoscaling_state_written_;  // by group
+  // The autoscaler leader's state of each group in etcd: the text last written (or being
+  // written), whether a write is on its way (one at a time, so none overtakes another), and the
+  // instances etcd is known to hold (launches wait for it).
+  struct AutoscalingStateWrite {
+    std::string text;
+    bool in_flight = false;
+    std::set<std::string> recorded_ids;
+  };
+  std::map<std::string, AutoscalingStateWrite> autoscaling_state_;  // by group
+  uint64_t autoscaling_term_ = 0;                                   // counts leadership changes
   struct HealthViewWritten {
     std::string text;   // the JSON list last written
     int64_t lease = 0;  // under which membership lease

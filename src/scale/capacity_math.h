@@ -79,14 +79,16 @@ class Stabilizer {
 class Cooldown {
  public:
   explicit Cooldown(int64_t cooldown_ms) : cooldown_ms_(cooldown_ms) {}
-  bool ready(int64_t now_ms) const { return last_ms_ < 0 || now_ms - last_ms_ >= cooldown_ms_; }
+  bool ready(int64_t now_ms) const { return !last_ms_ || now_ms - *last_ms_ >= cooldown_ms_; }
+  // The start may lie before this clock's zero (a successor's: another node's action).
   void started(int64_t now_ms) { last_ms_ = now_ms; }
+  std::optional<int64_t> started_ms() const { return last_ms_; }
   // A new length (a reload); the cooldown already running keeps its start.
   void set_length(int64_t cooldown_ms) { cooldown_ms_ = cooldown_ms; }
 
  private:
   int64_t cooldown_ms_;
-  int64_t last_ms_ = -1;
+  std::optional<int64_t> last_ms_;
 };
 
 }  // namespace ballast::scale

@@ -130,7 +130,8 @@ void ExecProvider::launch(const LaunchRequest& request, LaunchFn done) {
         if (answer.contains("provider_id") && answer["provider_id"].is_string()) {
           result.provider_id = answer["provider_id"].get<std::string>();
         }
-        known_[id] = Known{result.address, result.provider_id, false, {}};
+        // Released meanwhile: the successor's own launch with the same key finds it.
+        if (!released_) known_[id] = Known{result.address, result.provider_id, false, {}};
         done(result);
       });
 }
@@ -225,6 +226,17 @@ void ExecProvider::poll(int64_t now_ms) {
   if (launch_.describe_command.empty() || describing_ || now_ms < next_describe_ms_) return;
   next_describe_ms_ = now_ms + launch_.describe_interval_ms;
   if (!known_.empty()) describe();
+}
+
+void ExecProvider::adopt(const std::string& instance_id, const std::string& address,
+                         const std::string& provider_id) {
+  known_[instance_id] = Known{address, provider_id, false, {}};
+}
+
+void ExecProvider::release_all() {
+  released_ = true;
+  known_.clear();
+  asked_.clear();
 }
 
 InstanceUsage ExecProvider::usage(const std::string& instance_id) const {

@@ -30,6 +30,10 @@ class ExecProvider final : public Provider {
   void terminate(const std::string& instance_id, DoneFn done) override;
   void poll(int64_t now_ms) override;
   InstanceUsage usage(const std::string& instance_id) const override;
+  bool outlives_ballast() const override { return true; }
+  void adopt(const std::string& instance_id, const std::string& address,
+             const std::string& provider_id) override;
+  void release_all() override;
 
  private:
   struct Call {
@@ -60,6 +64,7 @@ class ExecProvider final : public Provider {
   int64_t next_describe_ms_ = 0;
   bool describing_ = false;
   std::set<std::string> asked_;  // the instances the running describe was asked about
+  bool released_ = false;        // release_all(): whatever launches still answer is not ours
 };
 
 }  // namespace ballast::scale

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "scale/provider.h"
 
@@ -24,6 +25,8 @@ const char* to_string(InstanceState s);
 // it has to say which step of a state it is in. It only moves forward, and only through
 // ScalingGroup::transition(), which also keeps the instance's activity.
 enum class Phase {
+  kRecording,       // Pending: in a cluster, its launch is being written to etcd first, so that
+                    // a successor finds it (and asks again with the same key) if this node dies
   kLaunching,       // Pending: the provider was asked to start it and has not answered
   kLaunchHooks,     // Pending:Wait: the launching lifecycle hooks run
   kJoining,         // Pending: in its target group until the health check passes
@@ -36,6 +39,24 @@ enum class Phase {
 };
 InstanceState state_of(Phase p);
 const char* to_string(Phase p);
+
+// What the autoscaler leader keeps in etcd of each instance, so that its successor knows what
+// to finish: a launch (asked again with the same idempotency key), an instance to run, or a
+// termination (asked again).
+enum class Intent { kLaunch, kRun, kTerminate };
+Intent intent_of(Phase p);
+const char* to_string(Intent i);
+std::optional<Intent> parse_intent(std::string_view text);
+
+// One instance as a successor takes it over.
+struct InstanceRecord {
+  std::string id;
+  std::string zone;
+  std::string address;  // empty: its launch was not answered yet
+  std::string provider_id;
+  Intent intent = Intent::kLaunch;
+  int64_t launch_unix_ms = 0;
+};
 
 class HookRun;
 
@@ -52,7 +73,7 @@ struct Instance {
   std::string provider_id;   // the provider's name for it
   std::shared_ptr<Provider> provider;
   uint64_t template_version = 0;  // the launch template it was started from
-  Phase phase = Phase::kLaunching;
+  Phase phase = Phase::kRecording;
   int64_t launch_ms = 0;       // monotonic: when the launch was asked for
   int64_t launch_unix_ms = 0;  // wall clock, for people
   int64_t in_service_ms = -1;  // monotonic

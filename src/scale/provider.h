@@ -46,6 +46,16 @@ class Provider {
   virtual InstanceUsage usage(const std::string& instance_id) const = 0;
   void on_exit(ExitFn fn) { exit_fn_ = std::move(fn); }
 
+  // Whether its instances live on without this process (a platform's, not our children):
+  // then a successor in a cluster adopts them instead of replacing them.
+  virtual bool outlives_ballast() const { return false; }
+  // An instance launched by another ballast (a previous leader), taken over: terminate,
+  // usage and the check for instances gone on their own cover it from now on.
+  virtual void adopt(const std::string& /*instance_id*/, const std::string& /*address*/,
+                     const std::string& /*provider_id*/) {}
+  // Forgets every instance without stopping it: a successor adopts them.
+  virtual void release_all() {}
+
  protected:
   ExitFn exit_fn_;
 };

@@ -22,6 +22,7 @@ constexpr size_t kKeepTerminated = 20;
 
 InstanceState state_of(Phase p) {
   switch (p) {
+    case Phase::kRecording:
     case Phase::kLaunching:
     case Phase::kJoining:
       return InstanceState::kPending;
@@ -42,6 +43,8 @@ InstanceState state_of(Phase p) {
 
 const char* to_string(Phase p) {
   switch (p) {
+    case Phase::kRecording:
+      return "recording";
     case Phase::kLaunching:
       return "launching";
     case Phase::kLaunchHooks:
@@ -60,6 +63,43 @@ const char* to_string(Phase p) {
       return "terminated";
   }
   return "?";
+}
+
+Intent intent_of(Phase p) {
+  switch (p) {
+    case Phase::kRecording:
+    case Phase::kLaunching:
+    case Phase::kLaunchHooks:
+    case Phase::kJoining:
+      return Intent::kLaunch;
+    case Phase::kInService:
+      return Intent::kRun;
+    case Phase::kLeaving:
+    case Phase::kTerminateHooks:
+    case Phase::kStopping:
+    case Phase::kTerminated:
+      return Intent::kTerminate;
+  }
+  return Intent::kTerminate;
+}
+
+const char* to_string(Intent i) {
+  switch (i) {
+    case Intent::kLaunch:
+      return "launch";
+    case Intent::kRun:
+      return "run";
+    case Intent::kTerminate:
+      return "terminate";
+  }
+  return "?";
+}
+
+std::optional<Intent> parse_intent(std::string_view text) {
+  for (Intent i : {Intent::kLaunch, Intent::kRun, Intent::kTerminate}) {
+    if (text == to_string(i)) return i;
+  }
+  return std::nullopt;
 }
 
 const char* to_string(InstanceState s) {
@@ -338,6 +378,11 @@ void ScalingGroup::tick(int64_t now_ms, int64_t unix_ms) {
 
 void ScalingGroup::advance(Instance& i, int64_t now_ms, int64_t unix_ms) {
   switch (i.phase) {
+    case Phase::kRecording:
+      if (launch_gate_ && !launch_gate_(i.id)) return;
+      i.phase = Phase::kLaunching;
+      ask_provider(i);
+      return;
     case Phase::kLaunching:
       if (!i.launch_answered()) return;  // the provider has not answered yet
       if (launch_went_wrong(i, now_ms, unix_ms)) return;
@@ -554,7 +599,7 @@ void ScalingGroup::transition(Instance& i, Phase next, const Change& change, int
         LOG_INFO("autoscaling group \"%s\": terminating %s: %s", name().c_str(), i.id.c_str(),
                  change.cause.c_str());
       }
-      if (from == Phase::kJoining || from == Phase::kInService) {
+      if ((from == Phase::kJoining || from == Phase::kInService) && !change.keeps_target) {
         link_.deregister_target(i.target_group, i.address);
       }
       break;
@@ -562,6 +607,7 @@ void ScalingGroup::transition(Instance& i, Phase next, const Change& change, int
       end_activity(i.activity, change.failed ? "Failed" : "Successful",
                    change.failed ? change.cause : "", unix_ms);
       break;
+    case Phase::kRecording:
     case Phase::kLaunching:
     case Phase::kLaunchHooks:
     case Phase::kTerminateHooks:
@@ -570,22 +616,36 @@ void ScalingGroup::transition(Instance& i, Phase next, const Change& change, int
   }
 }
 
-void ScalingGroup::launch(const std::string& zone, const std::string& cause, int64_t now_ms,
-                          int64_t unix_ms) {
+Instance& ScalingGroup::add_instance(const std::string& id, const std::string& zone, int64_t now_ms,
+                                     int64_t unix_ms) {
   auto owned = std::make_unique<Instance>();
   Instance& i = *owned;
-  i.id = new_instance_id();
+  i.id = id;
   i.zone = zone;
   i.target_group = config_.target_group;
   i.provider = provider_;
   i.template_version = template_version_;
   i.launch_ms = now_ms;
   i.launch_unix_ms = unix_ms;
+  instances_.push_back(std::move(owned));
+  return i;
+}
+
+void ScalingGroup::launch(const std::string& zone, const std::string& cause, int64_t now_ms,
+                          int64_t unix_ms) {
+  Instance& i = add_instance(new_instance_id(), zone, now_ms, unix_ms);
   i.activity = begin_activity(i.id, "Launching a new instance: " + i.id + " in zone " + zone, cause,
                               unix_ms);
-  instances_.push_back(std::move(owned));
+  // An instance that outlives ballast is asked for once its launch is recorded (a cluster's
+  // leader writes it to etcd), so that no successor can miss it.
+  if (provider_->outlives_ballast() && launch_gate_ && !launch_gate_(i.id)) return;
+  i.phase = Phase::kLaunching;
+  ask_provider(i);
+}
+
+void ScalingGroup::ask_provider(Instance& i) {
   std::string id = i.id;
-  provider_->launch(LaunchRequest{name(), id, zone}, [this, id](const LaunchResult& r) {
+  i.provider->launch(LaunchRequest{name(), id, i.zone}, [this, id](const LaunchResult& r) {
     Instance* in = find(id);
     if (in == nullptr) return;
     // The next tick handles the answer, with its clock.
@@ -600,9 +660,87 @@ void ScalingGroup::launch(const std::string& zone, const std::string& cause, int
   });
 }
 
+std::vector<InstanceRecord> ScalingGroup::records() const {
+  std::vector<InstanceRecord> out;
+  for (const auto& i : instances_) {
+    if (i->phase == Phase::kTerminated) continue;
+    out.push_back(
+        {i->id, i->zone, i->address, i->provider_id, intent_of(i->phase), i->launch_unix_ms});
+  }
+  return out;
+}
+
+void ScalingGroup::adopt(const std::vector<InstanceRecord>& records, int64_t now_ms,
+                         int64_t unix_ms) {
+  if (!provider_->outlives_ballast()) return;
+  for (const InstanceRecord& r : records) {
+    if (find(r.id) != nullptr) continue;
+    Instance& i =
+        add_instance(r.id, r.zone, now_ms, r.launch_unix_ms > 0 ? r.launch_unix_ms : unix_ms);
+    i.address = r.address;
+    i.provider_id = r.provider_id;
+    const std::string cause = "leadership taken over: the previous leader's instance";
+    if (r.intent == Intent::kTerminate) {
+      std::string why = cause + " was being terminated; asking again";
+      if (r.address.empty()) {
+        // Its launch was never answered: asking again (same key) tells what there is to stop.
+        i.phase = Phase::kLaunching;
+        ask_provider(i);
+        transition(i, Phase::kLeaving, {why}, unix_ms);
+      } else {
+        provider_->adopt(r.id, r.address, r.provider_id);
+        i.activity = begin_activity(i.id, "Terminating instance: " + i.id, why, unix_ms);
+        stop(i, unix_ms);
+      }
+      continue;
+    }
+    i.activity =
+        begin_activity(i.id, "Adopting instance: " + i.id + " in zone " + r.zone,
+                       r.address.empty() ? cause + " was launching; asking again with the same key"
+                                         : cause + " joins its target group again",
+                       unix_ms);
+    i.phase = Phase::kLaunching;
+    if (r.address.empty()) {
+      ask_provider(i);  // the launch goes on from here
+      continue;
+    }
+    provider_->adopt(r.id, r.address, r.provider_id);
+    join(i, now_ms, unix_ms);
+  }
+}
+
+void ScalingGroup::hand_over(const std::string& cause, int64_t unix_ms) {
+  if (refresh_.active) cancel_refresh(unix_ms);
+  config_.min_size = 0;
+  desired_ = 0;
+  desired_cause_ = cause;
+  if (provider_->outlives_ballast()) {
+    stopping_ = true;
+    for (auto& i : instances_) {
+      i->hook.reset();
+      if (i->provider) i->provider->release_all();
+    }
+    provider_->release_all();
+    for (auto& i : instances_) {
+      if (i->phase != Phase::kTerminated)
+        end_activity(i->activity, "Cancelled", "handed over: " + cause, unix_ms);
+    }
+    instances_.clear();
+    return;
+  }
+  // This node's own processes: they serve until the successor removes their targets.
+  for (auto& i : instances_) {
+    if (!i->active()) continue;
+    i->protected_from_scale_in = false;
+    transition(*i, Phase::kLeaving, {cause, false, /*keeps_target=*/true}, unix_ms);
+  }
+}
+
 void ScalingGroup::terminate(Instance& i, const std::string& cause, int64_t unix_ms) {
   if (!i.active()) return;
+  const bool never_asked = i.phase == Phase::kRecording;
   transition(i, Phase::kLeaving, {cause}, unix_ms);
+  if (never_asked) transition(i, Phase::kTerminated, {}, unix_ms);  // nothing was started
 }
 
 }  // namespace ballast::scale

@@ -1,5 +1,6 @@
 #pragma once
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -72,6 +73,23 @@ class ScalingGroup {
   bool cancel_refresh(int64_t unix_ms);
   // Stops every instance now (ballast is shutting down).
   void stop_all();
+
+  // In a cluster: asked before each launch whether the instance's launch is recorded in
+  // etcd yet. Only instances that outlive ballast wait for it (a successor adopts those).
+  using LaunchGate = std::function<bool(const std::string& instance_id)>;
+  void set_launch_gate(LaunchGate gate) { launch_gate_ = std::move(gate); }
+  // Whether its instances run on without this process (then a successor adopts them).
+  bool instances_outlive_ballast() const { return provider_->outlives_ballast(); }
+  // Each instance not yet terminated, as its successor would take it over.
+  std::vector<InstanceRecord> records() const;
+  // A new leader takes over its predecessor's instances: a launch is asked again with the
+  // same idempotency key, a running instance joins (and passes the health check) again, a
+  // termination is asked again. Only for instances that outlive ballast.
+  void adopt(const std::vector<InstanceRecord>& records, int64_t now_ms, int64_t unix_ms);
+  // This node no longer leads. Instances that outlive ballast are left to the successor
+  // (forgotten, not stopped). This node's own processes keep serving until the successor
+  // has removed their targets, then stop: done() says when.
+  void hand_over(const std::string& cause, int64_t unix_ms);
   // The group left the configuration: every instance is drained and terminated the usual
   // way (protection lifted); done() says when nothing is left.
   void retire(int64_t unix_ms);
@@ -111,12 +129,17 @@ class ScalingGroup {
   struct Change {
     std::string cause;
     bool failed = false;
+    bool keeps_target = false;  // leaving for a successor, which removes the target itself
   };
   // The one place an instance's phase changes, with what the change means for its target
   // group membership and its activity (the activity text comes from here).
   void transition(Instance& i, Phase next, const Change& change, int64_t unix_ms);
   void reconcile(int64_t now_ms, int64_t unix_ms);
   void launch(const std::string& zone, const std::string& cause, int64_t now_ms, int64_t unix_ms);
+  // Asks the provider to start it (again, for an adopted launch: the same id, the same key).
+  void ask_provider(Instance& i);
+  Instance& add_instance(const std::string& id, const std::string& zone, int64_t now_ms,
+                         int64_t unix_ms);
   void terminate(Instance& i, const std::string& cause, int64_t unix_ms);
   void launch_failed(Instance& i, const std::string& why, int64_t now_ms, int64_t unix_ms);
   void retire_replaced(int64_t now_ms, int64_t unix_ms);
@@ -137,6 +160,7 @@ class ScalingGroup {
   config::AutoScalingGroupConfig config_;
   ProviderFactory factory_;
   TargetGroupLink& link_;
+  LaunchGate launch_gate_;
   std::shared_ptr<Provider> provider_;  // of the current launch template
   uint64_t template_version_ = 1;
   int desired_ = 0;

@@ -182,6 +182,25 @@ void ScalingPolicies::track_targets(ScalingGroup& g, MetricReader& metrics, int6
   g.set_desired(next, best_cause);
 }
 
+std::map<std::string, int64_t> ScalingPolicies::cooldowns(int64_t now_ms, int64_t unix_ms) const {
+  std::map<std::string, int64_t> out;
+  for (size_t i = 0; i < config_.policies.size(); ++i) {
+    if (auto started = states_[i].cooldown.started_ms())
+      out[config_.policies[i].name] = unix_ms - (now_ms - *started);
+  }
+  return out;
+}
+
+void ScalingPolicies::take_over(const std::map<std::string, int64_t>& cooldowns, int current,
+                                int64_t now_ms, int64_t unix_ms) {
+  for (size_t i = 0; i < config_.policies.size(); ++i) {
+    auto it = cooldowns.find(config_.policies[i].name);
+    if (it != cooldowns.end() && config_.policies[i].type == Type::kSimpleScaling)
+      states_[i].cooldown.started(now_ms - std::max<int64_t>(0, unix_ms - it->second));
+  }
+  stabilizer_.decide(now_ms, current, current);
+}
+
 void ScalingPolicies::follow_alarms(ScalingGroup& g, const AlarmView& alarms, int64_t now_ms) {
   for (size_t i = 0; i < config_.policies.size(); ++i) {
     const auto& p = config_.policies[i];

@@ -63,6 +63,14 @@ class ScalingPolicies {
                 int64_t unix_ms);
   const std::vector<PolicyStatus>& status() const { return status_; }
 
+  // What a successor needs to go on: when each simple scaling policy's cooldown started, by
+  // policy name, in Unix ms (monotonic clocks differ between nodes).
+  std::map<std::string, int64_t> cooldowns(int64_t now_ms, int64_t unix_ms) const;
+  // A new leader: its predecessor's cooldowns go on, and the capacity it finds counts as this
+  // moment's recommendation, so that scale-in waits a whole stabilization window.
+  void take_over(const std::map<std::string, int64_t>& cooldowns, int current, int64_t now_ms,
+                 int64_t unix_ms);
+
  private:
   struct State {
     std::unique_ptr<ExternalMetric> external;

@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "support/etcd_server.h"
@@ -509,6 +510,119 @@ TEST_F(ClusterTest, OneLeaderRunsTheAutoscalerAndItsSuccessorFinishesAScaleOut) 
          static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now() - stopped)
                                     .count()));
+}
+
+// Instances on "a platform" (the example exec provider's `ballast backend` processes, which
+// outlive ballast), each launch answering after `launch_delay` seconds like a slow cloud API.
+std::string exec_config(uint16_t port, int desired, const std::string& state, double launch_delay) {
+  std::string script =
+      std::string(BALLAST_SOURCE_DIR) + "/examples/exec-provider/local-processes.py";
+  PortRange ports = free_port_range(30);
+  return "listeners:\n  - name: web\n    bind: 0.0.0.0:" + std::to_string(port) +
+         "\n    rules: [ { forward: { target_group: app } } ]\n"
+         "target_groups:\n  - name: app\n    deregistration_delay: 1s\n"
+         "    health_check: { path: /health, interval: 300ms, timeout: 250ms, "
+         "healthy_threshold: 2, unhealthy_threshold: 2 }\n"
+         "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 0\n"
+         "    max_size: 8\n    desired_capacity: " +
+         std::to_string(desired) +
+         "\n    health_check_grace_period: 20s\n    launch:\n      provider: exec\n"
+         "      launch: " +
+         script + "\n      terminate: " + script + "\n      describe: " + script +
+         "\n      describe_interval: 1s\n      environment: { BALLAST_BIN: " + BALLAST_BINARY +
+         ", STATE_DIR: " + state + ", PORT_FIRST: \"" + std::to_string(ports.first) +
+         "\", PORT_LAST: \"" + std::to_string(ports.last) + "\", LAUNCH_DELAY: \"" +
+         std::to_string(launch_delay) + "\" }\n";
+}
+
+// The backends the exec script actually started: instance id -> pid.
+std::map<std::string, int> started_backends(const std::string& state) {
+  std::map<std::string, int> out;
+  std::istringstream lines(read_file(state + "/launches.log"));
+  std::string id;
+  int pid = 0;
+  std::string address;
+  while (lines >> id >> pid >> address) out[id] += 1;
+  return out;
+}
+
+std::set<std::string> active_ids(const json& group) {
+  std::set<std::string> ids;
+  for (const auto& i : group["instances"]) {
+    if (i["state"] != "Terminated") ids.insert(i["instance_id"].get<std::string>());
+  }
+  return ids;
+}
+
+TEST_F(ClusterTest, ASuccessorAdoptsInstancesThatOutliveTheLeaderAndLaunchesNoneTwice) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  uint16_t port = free_port();
+  std::string state = make_temp_dir();
+  ASSERT_EQ(imported(etcd, "/c7", exec_config(port, 2, state, 2.0)), "");
+  auto n1 = std::make_unique<ClusterNode>(1, etcd, "/c7");
+  ASSERT_TRUE(within(10, [&] { return n1->cluster()["leader"]["self"] == true; })) << n1->cluster();
+  ClusterNode n2(2, etcd, "/c7");
+  ASSERT_TRUE(within(40, [&] { return group_of(*n1).value("in_service", 0) == 2; }))
+      << group_of(*n1);
+
+  // A scale-out whose launches are recorded in etcd, then asked for; the leader dies while
+  // the platform is still answering them.
+  ASSERT_EQ(admin_call(n1->admin_port(), "PUT", "/api/v1/autoscaling-groups/web/desired",
+                       R"({"desired_capacity": 4})")
+                .status,
+            200);
+  ASSERT_TRUE(within(10, [&] {
+    auto v = etcd.get("/c7/autoscaling/web");
+    json j = v ? json::parse(*v, nullptr, false) : json();
+    if (!j.is_object()) return false;
+    int launching = 0;
+    for (const auto& i : j["instances"]) launching += i["intent"] == "launch";
+    return j["instances"].size() == 4 && launching == 2;
+  })) << etcd.get("/c7/autoscaling/web").value_or("");
+  json recorded = json::parse(*etcd.get("/c7/autoscaling/web"));
+  std::set<std::string> ids;
+  for (const auto& i : recorded["instances"]) ids.insert(i["id"].get<std::string>());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the launches are asked for
+  n1->kill();
+
+  // The successor asks again for the two launches, with the same keys, and adopts the two
+  // running instances: the same four, each started once.
+  ASSERT_TRUE(within(20, [&] { return n2.cluster()["leader"]["self"] == true; })) << n2.cluster();
+  ASSERT_TRUE(within(40, [&] { return group_of(n2).value("in_service", 0) == 4; })) << group_of(n2);
+  EXPECT_EQ(active_ids(group_of(n2)), ids) << group_of(n2);
+  std::map<std::string, int> started = started_backends(state);
+  EXPECT_EQ(started.size(), 4u) << read_file(state + "/launches.log");
+  for (const auto& [id, times] : started) {
+    EXPECT_EQ(times, 1) << id << " started " << times << " times";
+    EXPECT_EQ(ids.count(id), 1u) << id << " is not one the leader recorded";
+  }
+  EXPECT_TRUE(within(10, [&] {
+    auto keys = etcd.ctl("get /c7/targets/ --prefix --keys-only");
+    size_t count = 0;
+    for (size_t at = 0; keys && (at = keys->find("/c7/targets/", at)) != std::string::npos; ++at)
+      ++count;
+    return count == 4;
+  })) << "the adopted instances keep their targets";
+
+  // A clean stop leaves them running for the next leader, which adopts them too.
+  ClusterNode n3(3, etcd, "/c7");
+  ASSERT_TRUE(within(10, [&] { return n3.cluster()["nodes"].size() == 2; }));
+  n2.stop();
+  ASSERT_TRUE(within(10, [&] { return n3.cluster()["leader"]["self"] == true; }));
+  ASSERT_TRUE(within(40, [&] { return group_of(n3).value("in_service", 0) == 4; })) << group_of(n3);
+  EXPECT_EQ(active_ids(group_of(n3)), ids);
+  EXPECT_EQ(started_backends(state).size(), 4u) << read_file(state + "/launches.log");
+  for (const auto& id : ids) EXPECT_TRUE(instance_process_running(id)) << id;
+
+  // Their end goes through the new leader's terminate calls.
+  ASSERT_EQ(admin_call(n3.admin_port(), "PUT", "/api/v1/autoscaling-groups/web/desired",
+                       R"({"desired_capacity": 0})")
+                .status,
+            200);
+  for (const auto& id : ids) {
+    EXPECT_TRUE(within(30, [&] { return !instance_process_running(id); })) << id << " leaked";
+  }
 }
 
 }  // namespace

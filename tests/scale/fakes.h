@@ -26,6 +26,11 @@ class FakeProvider final : public Provider {
   }
   void poll(int64_t) override {}
   InstanceUsage usage(const std::string&) const override { return {}; }
+  bool outlives_ballast() const override { return outlives; }
+  void adopt(const std::string& id, const std::string& address, const std::string&) override {
+    adopted[id] = address;
+  }
+  void release_all() override { released = true; }
 
   // Answers every launch waiting: success at 127.0.0.1:<next port>, or failure.
   void answer_launches(bool ok = true) {
@@ -52,6 +57,9 @@ class FakeProvider final : public Provider {
   std::vector<std::string> terminations;
   std::map<std::string, DoneFn> done_fns;
   int next_port = 9100;
+  bool outlives = false;  // like the exec provider's instances
+  std::map<std::string, std::string> adopted;
+  bool released = false;
 };
 
 // A target group: registered targets with a health the test sets; deregistered ones stay

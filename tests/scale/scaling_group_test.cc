@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 
 #include "core/event_loop.h"
 #include "fakes.h"
@@ -316,6 +317,84 @@ TEST_F(GroupTest, UnevenZonesAreRebalancedLaunchFirst) {
   }
   EXPECT_EQ(per_zone()["a"], 2);
   EXPECT_EQ(per_zone()["b"], 2);
+}
+
+TEST_F(GroupTest, InAClusterALaunchWaitsUntilItIsRecorded) {
+  make(group_config());
+  provider->outlives = true;
+  std::set<std::string> recorded;
+  group->set_launch_gate([&](const std::string& id) { return recorded.count(id) != 0; });
+  tick();
+  ASSERT_EQ(provider->launches.size(), 0u) << "nothing asked before etcd has the launch";
+  ASSERT_EQ(group->records().size(), 2u);
+  for (const auto& r : group->records()) {
+    EXPECT_EQ(r.intent, Intent::kLaunch);
+    EXPECT_TRUE(r.address.empty());
+  }
+  // One scaled in before it was recorded: nothing was started, so it ends at once.
+  group->set_desired(1, "test");
+  tick();
+  ASSERT_EQ(group->records().size(), 1u);
+  recorded.insert(group->records()[0].id);
+  tick();
+  ASSERT_EQ(provider->launches.size(), 1u);
+  EXPECT_EQ(provider->launches[0].request.instance_id, group->records()[0].id);
+}
+
+TEST_F(GroupTest, ASuccessorAdoptsWhatOutlivesBallastAndAsksAgainWithTheSameIds) {
+  make(group_config());
+  provider->outlives = true;
+  std::vector<InstanceRecord> records = {
+      {"i-running", "a", "127.0.0.1:9001", "p1", Intent::kRun, 1},
+      {"i-launching", "b", "", "", Intent::kLaunch, 2},
+      {"i-leaving", "a", "127.0.0.1:9003", "p3", Intent::kTerminate, 3},
+  };
+  group->set_desired(2, "the predecessor's desired capacity");
+  group->adopt(records, now, 1'800'000'000'000 + now);
+  EXPECT_EQ(provider->adopted.size(), 2u) << "the running one and the one to terminate";
+  ASSERT_EQ(provider->launches.size(), 1u);
+  EXPECT_EQ(provider->launches[0].request.instance_id, "i-launching") << "the same key";
+  ASSERT_EQ(provider->terminations.size(), 1u);
+  EXPECT_EQ(provider->terminations[0], "i-leaving");
+  EXPECT_EQ(link.count(Health::kInitial), 1) << "the running one joins again";
+  provider->answer_launches();
+  provider->finish_terminations();
+  settle();
+  EXPECT_EQ(in(InstanceState::kInService), 2);
+  std::set<std::string> ids;
+  for (const auto& i : group->instances()) {
+    if (i->active()) ids.insert(i->id);
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{"i-running", "i-launching"})) << "nothing launched anew";
+}
+
+TEST_F(GroupTest, HandingOverLeavesInstancesThatOutliveBallastRunning) {
+  make(group_config());
+  provider->outlives = true;
+  settle();
+  ASSERT_EQ(in(InstanceState::kInService), 2);
+  group->hand_over("this node no longer leads", 1'800'000'000'000 + now);
+  EXPECT_TRUE(provider->released);
+  EXPECT_TRUE(provider->terminations.empty());
+  EXPECT_TRUE(group->done());
+  EXPECT_EQ(link.count(Health::kHealthy), 2) << "their targets are the successor's to keep";
+}
+
+TEST_F(GroupTest, HandingOverStopsOwnProcessesOnlyOnceTheSuccessorRemovedTheirTargets) {
+  make(group_config());
+  settle();
+  ASSERT_EQ(in(InstanceState::kInService), 2);
+  group->hand_over("this node no longer leads", 1'800'000'000'000 + now);
+  for (int k = 0; k < 5; ++k) tick();
+  EXPECT_EQ(link.count(Health::kHealthy), 2) << "still serving: not deregistered by this node";
+  EXPECT_TRUE(provider->terminations.empty());
+  for (const auto& i : group->instances()) link.set(i->address, Health::kDraining);
+  link.finish_drains();  // the successor removed them
+  tick();
+  EXPECT_EQ(provider->terminations.size(), 2u);
+  provider->finish_terminations();
+  tick();
+  EXPECT_TRUE(group->done());
 }
 
 }  // namespace

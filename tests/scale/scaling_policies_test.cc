@@ -264,5 +264,50 @@ TEST_F(PoliciesTest, AReloadKeepsASimplePolicysCooldown) {
   EXPECT_EQ(group->desired(), 3) << "still in the cooldown the action started";
 }
 
+TEST_F(PoliciesTest, ASuccessorGoesOnWithTheCooldownItsPredecessorStarted) {
+  config::AutoScalingGroupConfig c;
+  c.policies = {add_one_on_busy()};
+  make(c);
+  alarms.readings["busy"] = AlarmReading{true, 1000, 1.0, 0};
+  evaluate_for(1);
+  ASSERT_EQ(group->desired(), 3);
+  // The leader's record, on the wall clock; this node's monotonic clock is another one.
+  int64_t unix_offset = 1'800'000'000'000;
+  std::map<std::string, int64_t> kept = policies->cooldowns(now, unix_offset + now);
+  ASSERT_EQ(kept.count("add"), 1u);
+  evaluate_for(10);  // the successor takes over 10 s into the 30 s cooldown
+  ScalingPolicies successor(loop, config);
+  int64_t successor_now = 5000;
+  successor.take_over(kept, group->desired(), successor_now, unix_offset + now);
+  alarms.readings["busy"] = AlarmReading{true, 2000, 1.0, 0};
+  successor.evaluate(*group, metrics, alarms, successor_now + 1000, unix_offset + now + 1000);
+  EXPECT_EQ(group->desired(), 3) << "still in the predecessor's cooldown";
+  alarms.readings["busy"] = AlarmReading{true, 3000, 1.0, 0};
+  successor.evaluate(*group, metrics, alarms, successor_now + 21000, unix_offset + now + 21000);
+  EXPECT_EQ(group->desired(), 4) << "30 s after the predecessor's action";
+}
+
+TEST_F(PoliciesTest, ASuccessorWaitsAStabilizationWindowBeforeScalingIn) {
+  config::AutoScalingGroupConfig c;
+  c.desired_capacity = 4;
+  c.policies = {tracking("a", 100)};
+  make(c);
+  metrics.values["a"] = 20;  // says 1
+  ScalingPolicies successor(loop, config);
+  successor.take_over({}, group->desired(), now, now);
+  for (int s = 0; s < 30; ++s) {
+    now += 1000;
+    group->tick(now, now);
+    successor.evaluate(*group, metrics, alarms, now, now);
+  }
+  EXPECT_EQ(group->desired(), 4) << "the capacity it took over counts in the window";
+  for (int s = 0; s < 35; ++s) {
+    now += 1000;
+    group->tick(now, now);
+    successor.evaluate(*group, metrics, alarms, now, now);
+  }
+  EXPECT_EQ(group->desired(), 1);
+}
+
 }  // namespace
 }  // namespace ballast::scale
