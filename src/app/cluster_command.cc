@@ -30,15 +30,18 @@ bool resolve_target(ClusterCommandOptions& o, std::string* error) {
       *error = o.node_config + " has no cluster section";
       return false;
     }
-    if (o.etcd.empty()) o.etcd = node.config->cluster.etcd_endpoints;
+    // The node's TLS settings and user go with its endpoints (or with those --etcd gives).
+    o.access = node.config->cluster.etcd;
+    if (o.etcd.empty()) o.etcd = o.access.endpoints;
     if (o.prefix.empty()) o.prefix = node.config->cluster.prefix;
   }
   if (o.etcd.empty()) o.etcd = {"http://127.0.0.1:2379"};
   if (o.prefix.empty()) o.prefix = "/ballast";
   for (const auto& url : o.etcd) {
     http::HttpUrl parsed;
-    if (!http::parse_http_url(url, &parsed, error)) return false;
+    if (!http::parse_http_url(url, &parsed, error, http::Schemes::kHttpOrHttps)) return false;
   }
+  o.access.endpoints = o.etcd;
   return true;
 }
 
@@ -55,7 +58,7 @@ std::string read_file_text(const std::string& path, bool* ok) {
 int converse(const ClusterCommandOptions& o,
              const std::function<void(cluster::EtcdClient&, std::function<void(int)>)>& start) {
   core::EventLoop loop;
-  cluster::EtcdClient etcd(loop, cluster::parse_endpoints(o.etcd), 5000);
+  cluster::EtcdClient etcd(loop, o.access, 5000);
   int code = 1;
   loop.post([&] {
     loop.update_time();

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "backend/backend_server.h"
+#include "config/config.h"
 
 namespace ballast::app {
 
@@ -52,7 +53,8 @@ struct ClusterCommandOptions {
   std::string config;             // import: the shared configuration's file
   std::vector<std::string> etcd;  // endpoints; else the node file's, else 127.0.0.1:2379
   std::string prefix;             // else the node file's, else /ballast
-  std::string node_config;        // a node's file to take etcd and prefix from
+  std::string node_config;        // a node's file to take etcd (with TLS, user) and prefix from
+  config::EtcdAccess access;      // filled from the above
 };
 // `ballast cluster import -c FILE` / `ballast cluster export`: the shared configuration
 // in etcd.

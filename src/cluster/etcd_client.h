@@ -8,9 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
 #include "core/event_loop.h"
 #include "http/http_call.h"
 #include "http/url.h"
+#include "tls/client_context.h"
 
 namespace ballast::cluster {
 
@@ -27,10 +29,17 @@ struct Reply {
 // its endpoint, or that the member answers with a 5xx (no leader, say: a member cut off
 // from the rest), is tried on the next endpoint, each endpoint once; the endpoint that
 // answered is used first from then on.
+//
+// A secured etcd: https:// endpoints go over TLS (with a client certificate when given),
+// and with a username every call carries the token /v3/auth/authenticate gave. Calls made
+// while it is being fetched wait for it; a call refused for its token (expired: etcd's
+// simple tokens last 5 minutes unused) fetches a new one and is sent again, once.
 class EtcdClient {
  public:
   using Done = std::function<void(const Reply&)>;
-  EtcdClient(core::EventLoop& loop, std::vector<http::HttpUrl> endpoints, int64_t timeout_ms);
+  // The access was checked by the loader; a TLS file that went bad since makes every call
+  // fail with the reason.
+  EtcdClient(core::EventLoop& loop, const config::EtcdAccess& access, int64_t timeout_ms);
   ~EtcdClient();
   EtcdClient(const EtcdClient&) = delete;
   EtcdClient& operator=(const EtcdClient&) = delete;
@@ -48,6 +57,8 @@ class EtcdClient {
                                               std::function<void(const std::string&)> ended);
 
   const http::HttpUrl& endpoint() const { return endpoints_[current_]; }
+  // Its access, the endpoint that answers last first (for revoke_lease_now).
+  config::EtcdAccess access_from_current() const;
   // Moves to the next endpoint (a stream that broke, say).
   void rotate() { current_ = (current_ + 1) % endpoints_.size(); }
 
@@ -57,14 +68,25 @@ class EtcdClient {
     std::string body;
     Done done;
     size_t tries_left = 0;
-    std::string errors;  // of the endpoints tried so far
+    std::string errors;          // of the endpoints tried so far
+    bool token_renewed = false;  // sent again once with a fresh token already
   };
   void send(std::shared_ptr<Attempt> attempt);
   void answered(uint64_t id, std::shared_ptr<Attempt> attempt, const http::HttpCallResult& r);
   http::HttpCallRequest request_for(const std::string& path, const std::string& body) const;
+  // Authentication: an attempt waits for the token (fetching it when nobody does).
+  bool needs_token() const { return !access_.username.empty() && token_.empty(); }
+  void wait_for_token(std::shared_ptr<Attempt> attempt);
+  void authenticated(const Reply& reply);
 
   core::EventLoop& loop_;
+  config::EtcdAccess access_;
   std::vector<http::HttpUrl> endpoints_;
+  std::shared_ptr<const tls::ClientContext> tls_;
+  std::string setup_error_;  // why no call can be made ("" when they can)
+  std::string token_;
+  bool authenticating_ = false;
+  std::vector<std::shared_ptr<Attempt>> waiting_for_token_;
   size_t current_ = 0;
   int64_t timeout_ms_;
   uint64_t next_id_ = 1;
@@ -73,6 +95,6 @@ class EtcdClient {
 
 // Revokes `lease` (and so deletes its keys) from a loop of its own, blocking up to
 // `timeout_ms`: for a clean shutdown, once the control loop has stopped.
-void revoke_lease_now(const http::HttpUrl& endpoint, int64_t lease, int64_t timeout_ms);
+void revoke_lease_now(const config::EtcdAccess& access, int64_t lease, int64_t timeout_ms);
 
 }  // namespace ballast::cluster

@@ -158,7 +158,7 @@ void LeaderElection::resign(int64_t timeout_ms) {
   if (lease_id_ == 0) return;
   bool was_leader = lease_.held();
   lease_.lost();
-  revoke_lease_now(etcd_.endpoint(), lease_id_, timeout_ms);
+  revoke_lease_now(etcd_.access_from_current(), lease_id_, timeout_ms);
   lease_id_ = 0;
   if (was_leader) LOG_INFO("cluster: %s handed the autoscaler's leadership over", node_.c_str());
 }

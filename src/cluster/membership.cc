@@ -116,7 +116,7 @@ void Membership::failed(const std::string& why) {
 void Membership::leave_now(int64_t timeout_ms) {
   timer_.cancel();
   if (lease_ == 0) return;
-  revoke_lease_now(etcd_.endpoint(), lease_, timeout_ms);
+  revoke_lease_now(etcd_.access_from_current(), lease_, timeout_ms);
   lease_ = 0;
   registered_ = false;
 }

@@ -9,23 +9,12 @@ namespace {
 constexpr int64_t kMembershipTtlSeconds = 5;
 }  // namespace
 
-std::vector<http::HttpUrl> parse_endpoints(const std::vector<std::string>& urls) {
-  std::vector<http::HttpUrl> out;
-  for (const auto& url : urls) {
-    http::HttpUrl parsed;
-    std::string error;
-    if (http::parse_http_url(url, &parsed, &error)) out.push_back(parsed);
-  }
-  return out;
-}
-
 Node::Node(core::EventLoop& loop, const config::ClusterConfig& settings, std::string self,
            Events events)
     : loop_(loop),
       settings_(settings),
       events_(std::move(events)),
-      etcd_(std::make_unique<EtcdClient>(loop, parse_endpoints(settings.etcd_endpoints),
-                                         settings.etcd_timeout_ms)),
+      etcd_(std::make_unique<EtcdClient>(loop, settings.etcd, settings.etcd_timeout_ms)),
       view_(ClusterKeys(settings.prefix)) {
   ClusterWatch::Callbacks callbacks;
   callbacks.config_changed = [this] {

@@ -89,7 +89,4 @@ class Node {
   int64_t current_unix_ = 0;  // when the configuration was last known to be current
 };
 
-// The endpoints as the client takes them (the loader has checked them).
-std::vector<http::HttpUrl> parse_endpoints(const std::vector<std::string>& urls);
-
 }  // namespace ballast::cluster

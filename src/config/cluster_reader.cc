@@ -1,9 +1,15 @@
 #include "config/cluster_reader.h"
 
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
 
 #include "config/yaml_reader.h"
 #include "http/url.h"
+#include "tls/client_context.h"
+#include "tls/openssl_util.h"
 
 namespace ballast::config {
 
@@ -19,15 +25,14 @@ bool valid_node_name(const std::string& name) {
   return true;
 }
 
-}  // namespace
-
-std::vector<std::string> read_etcd_endpoints(MapReader& e, ErrorList& errors) {
+std::vector<std::string> read_endpoints(MapReader& e, ErrorList& errors) {
   std::vector<std::string> endpoints;
   YAML::Node list = e.node("endpoints");
   std::string path = e.child_path("endpoints");
   if (!list.IsDefined() || !list.IsSequence() || list.size() == 0) {
     errors.add(list.IsDefined() ? location_of(list) : e.location(), path,
-               "expected a list of etcd endpoints (http://HOST:PORT), at least one");
+               "expected a list of etcd endpoints (http://HOST:PORT or https://HOST:PORT), "
+               "at least one");
     return endpoints;
   }
   for (size_t i = 0; i < list.size(); ++i) {
@@ -37,26 +42,93 @@ std::vector<std::string> read_etcd_endpoints(MapReader& e, ErrorList& errors) {
       continue;
     }
     std::string url = item.Scalar();
-    if (url.rfind("https://", 0) == 0) {
-      errors.add(location_of(item), indexed(path, i),
-                 "TLS to etcd is not supported yet: give its plain http:// client URL on a "
-                 "trusted network (loopback, or a local TLS-terminating proxy)");
-      continue;
-    }
     http::HttpUrl parsed;
     std::string error;
-    if (!http::parse_http_url(url, &parsed, &error)) {
+    if (!http::parse_http_url(url, &parsed, &error, http::Schemes::kHttpOrHttps)) {
       errors.add(location_of(item), indexed(path, i), error);
       continue;
     }
     if (parsed.path != "/") {
       errors.add(location_of(item), indexed(path, i),
-                 "an etcd endpoint is http://HOST:PORT, without a path");
+                 "an etcd endpoint is http[s]://HOST:PORT, without a path");
+      continue;
+    }
+    if (!endpoints.empty() &&
+        (url.rfind("https://", 0) == 0) != (endpoints.front().rfind("https://", 0) == 0)) {
+      errors.add(location_of(item), indexed(path, i),
+                 "mixes http:// and https:// endpoints: one etcd speaks one of them");
       continue;
     }
     endpoints.push_back(url);
   }
   return endpoints;
+}
+
+// tls: { ca, cert, key }: checked by building the context here, so that a bad file is told
+// at its line rather than when the node first calls etcd.
+void read_etcd_tls(MapReader& e, EtcdAccess& a, ErrorList& errors) {
+  if (!e.has("tls")) return;
+  MapReader t(e.node("tls"), e.child_path("tls"), errors);
+  if (auto v = t.string("ca")) a.ca_file = *v;
+  if (auto v = t.string("cert")) a.cert_file = *v;
+  if (auto v = t.string("key")) a.key_file = *v;
+  t.finish();
+  if (!a.https()) {
+    errors.add(location_of(e.node("tls")), e.child_path("tls"),
+               "tls is for https:// endpoints; these are http://");
+    return;
+  }
+  if (a.cert_file.empty() != a.key_file.empty()) {
+    errors.add(location_of(e.node("tls")), e.child_path("tls"),
+               "a client certificate needs both cert and key");
+    return;
+  }
+  try {
+    tls::ClientSettings settings;
+    settings.ca_file = a.ca_file;
+    settings.cert_file = a.cert_file;
+    settings.key_file = a.key_file;
+    tls::ClientContext::build(settings);
+  } catch (const tls::Error& err) {
+    errors.add(location_of(e.node("tls")), e.child_path("tls"), err.what());
+  }
+}
+
+// username and password_file: etcd's authentication (its v3 auth, `etcdctl auth enable`).
+void read_etcd_user(MapReader& e, EtcdAccess& a, ErrorList& errors) {
+  std::optional<std::string> user = e.string("username");
+  std::optional<std::string> file = e.string("password_file");
+  if (user.has_value() != file.has_value()) {
+    errors.add(e.location(), e.child_path(user ? "password_file" : "username"),
+               "etcd's authentication needs both username and password_file");
+    return;
+  }
+  if (!user) return;
+  a.username = *user;
+  std::ifstream in(*file);
+  std::string password;
+  if (in.is_open()) std::getline(in, password);
+  if (!in.is_open()) {
+    errors.add(location_of(e.node("password_file")), e.child_path("password_file"),
+               "cannot read \"" + *file + "\": " + std::strerror(errno));
+    return;
+  }
+  if (password.empty()) {
+    errors.add(location_of(e.node("password_file")), e.child_path("password_file"),
+               "\"" + *file + "\" is empty: its first line is the password");
+    return;
+  }
+  a.password = password;
+}
+
+}  // namespace
+
+EtcdAccess read_etcd_access(MapReader& e, ErrorList& errors) {
+  EtcdAccess a;
+  a.endpoints = read_endpoints(e, errors);
+  read_etcd_tls(e, a, errors);
+  read_etcd_user(e, a, errors);
+  return a;
 }
 
 ClusterConfig read_cluster(const YAML::Node& node, const std::string& path, ErrorList& errors) {
@@ -84,7 +156,7 @@ ClusterConfig read_cluster(const YAML::Node& node, const std::string& path, Erro
   }
   if (r.has("etcd")) {
     MapReader e(r.node("etcd"), r.child_path("etcd"), errors);
-    c.etcd_endpoints = read_etcd_endpoints(e, errors);
+    c.etcd = read_etcd_access(e, errors);
     if (auto v = e.string("prefix")) {
       c.prefix = *v;
       bool ok = c.prefix.size() > 1 && c.prefix[0] == '/' && c.prefix.back() != '/' &&

@@ -15,8 +15,10 @@ namespace ballast::config {
 // it keeps its snapshot.
 ClusterConfig read_cluster(const YAML::Node& node, const std::string& path, ErrorList& errors);
 
-// `endpoints:` of an etcd block (a cluster's, Patroni's): http://HOST:PORT URLs, at least one.
-std::vector<std::string> read_etcd_endpoints(MapReader& reader, ErrorList& errors);
+// An etcd block (a cluster's, Patroni's): `endpoints` (http:// or https:// URLs, at least
+// one), and for a secured etcd `tls: { ca, cert, key }` and `username` with `password_file`.
+// The caller reads its own keys and finishes the block.
+EtcdAccess read_etcd_access(MapReader& reader, ErrorList& errors);
 
 // The sections every node of a cluster shares (kept in etcd); the others (admin, workers,
 // metrics, cache, shutdown_timeout, cluster) belong to each node's own file.

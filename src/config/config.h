@@ -577,6 +577,19 @@ struct AutoScalingGroupConfig {
 // Where a database's reader endpoint sends connections when no replica is fresh enough.
 enum class ReaderFallback { kWriter, kRefuse };
 
+// How ballast reaches an etcd (a cluster's, Patroni's): its client URLs and, for an etcd
+// that is secured, TLS (https:// endpoints) and a user (etcd's authentication).
+struct EtcdAccess {
+  std::vector<std::string> endpoints;  // "http://HOST:PORT", or all "https://HOST:PORT"
+  std::string ca_file;                 // the CA etcd's certificate chains to ("": the system's)
+  std::string cert_file;               // mutual TLS: a client certificate and its key
+  std::string key_file;
+  std::string username;  // "": no authentication
+  std::string password;  // read from password_file when the file is loaded
+  bool https() const { return !endpoints.empty() && endpoints.front().rfind("https://", 0) == 0; }
+  bool operator==(const EtcdAccess&) const = default;
+};
+
 // A PostgreSQL cluster run by Patroni, and ballast's two endpoints for it (`databases:`;
 // docs/databases.md). Each endpoint is a tcp listener with a group of the members, whose
 // health is their role: the loader adds both as "NAME-writer" and "NAME-reader".
@@ -608,7 +621,7 @@ struct DatabaseConfig {
   std::string scope;  // Patroni's scope (the cluster's name in its DCS)
   // Patroni's etcd (patroni.etcd): its leader key is watched, and without `members` the
   // members are found under NAMESPACE/SCOPE/members/.
-  std::vector<std::string> etcd_endpoints;
+  EtcdAccess etcd;  // no endpoints: none
   std::string patroni_namespace = "/service";
   std::vector<Member> members;      // empty: discovered from etcd
   int64_t check_interval_ms = 250;  // each member's agent is asked this often
@@ -638,7 +651,7 @@ struct ClusterConfig {
   // The host that listeners bind to where the shared configuration leaves it open
   // (0.0.0.0 or ::), so that nodes can share one machine; empty: as written.
   std::string address;
-  std::vector<std::string> etcd_endpoints;  // "http://HOST:PORT"
+  EtcdAccess etcd;
   std::string prefix = "/ballast";
   std::string state_dir;  // default /var/lib/ballast/NODE
   int64_t etcd_timeout_ms = 2000;

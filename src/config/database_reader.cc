@@ -61,7 +61,7 @@ void read_patroni(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
   if (auto v = p.string("scope", true)) d.scope = *v;
   if (p.has("etcd")) {
     MapReader e(p.node("etcd"), p.child_path("etcd"), errors);
-    d.etcd_endpoints = read_etcd_endpoints(e, errors);
+    d.etcd = read_etcd_access(e, errors);
     if (auto v = e.string("namespace")) {
       if (v->empty() || (*v)[0] != '/') {
         errors.add(location_of(e.node("namespace")), e.child_path("namespace"),
@@ -137,7 +137,7 @@ void read_reader(MapReader& r, DatabaseConfig& d, ErrorList& errors) {
 }
 
 void check_members(const DatabaseConfig& d, MapReader& r, ErrorList& errors) {
-  if (r.is_map() && d.members.empty() && d.etcd_endpoints.empty() &&
+  if (r.is_map() && d.members.empty() && d.etcd.endpoints.empty() &&
       (r.has("patroni") || r.has("postgres"))) {
     errors.add(r.location(), r.child_path("members"),
                "no members: list each member's address (PostgreSQL) and rest (Patroni's API), "

@@ -17,7 +17,7 @@ using nlohmann::json;
 
 bool same_cluster_settings(const config::ClusterConfig& a, const config::ClusterConfig& b) {
   return a.enabled == b.enabled && a.node == b.node && a.zone == b.zone && a.address == b.address &&
-         a.etcd_endpoints == b.etcd_endpoints && a.prefix == b.prefix && a.state_dir == b.state_dir;
+         a.etcd == b.etcd && a.prefix == b.prefix && a.state_dir == b.state_dir;
 }
 
 namespace {
@@ -70,7 +70,7 @@ void Controller::start_cluster() {
   events.leadership = [this](bool leading) { leadership_changed(leading); };
   cluster_ = std::make_unique<cluster::Node>(loop_, c, self.dump(), std::move(events));
   LOG_INFO("cluster: node %s (zone %s), etcd %s, prefix %s, state in %s", c.node.c_str(),
-           c.zone.empty() ? "-" : c.zone.c_str(), c.etcd_endpoints.front().c_str(),
+           c.zone.empty() ? "-" : c.zone.c_str(), c.etcd.endpoints.front().c_str(),
            c.prefix.c_str(), c.state_dir.c_str());
   if (shared_.revision != 0) {
     LOG_INFO("cluster: serving the snapshot of revision %lld until etcd answers",

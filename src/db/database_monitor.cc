@@ -24,14 +24,8 @@ DatabaseMonitor::DatabaseMonitor(core::EventLoop& loop, config::DatabaseConfig c
       changed_(std::move(changed)),
       state_(config_.scope, {}, policy_of(config_)) {
   follow(config_.members);
-  if (config_.etcd_endpoints.empty()) return;
-  std::vector<http::HttpUrl> endpoints;
-  for (const auto& e : config_.etcd_endpoints) {
-    http::HttpUrl url;
-    std::string error;
-    if (http::parse_http_url(e, &url, &error)) endpoints.push_back(url);  // checked by the loader
-  }
-  etcd_ = std::make_unique<cluster::EtcdClient>(loop_, endpoints, config_.check_timeout_ms);
+  if (config_.etcd.endpoints.empty()) return;
+  etcd_ = std::make_unique<cluster::EtcdClient>(loop_, config_.etcd, config_.check_timeout_ms);
   keys_ = std::make_unique<PatroniKeys>(
       config_.patroni_namespace, config_.scope,
       PatroniKeys::Callbacks{[this] { discovered(); },
@@ -111,7 +105,7 @@ void DatabaseMonitor::ask_now(Poller& p) {
 
 bool DatabaseMonitor::same_cluster(const config::DatabaseConfig& c) const {
   if (c.scope != config_.scope || c.members.size() != config_.members.size()) return false;
-  if (c.role_source != config_.role_source || c.etcd_endpoints != config_.etcd_endpoints ||
+  if (c.role_source != config_.role_source || c.etcd != config_.etcd ||
       c.patroni_namespace != config_.patroni_namespace ||
       c.postgres.user != config_.postgres.user || c.postgres.dbname != config_.postgres.dbname ||
       c.postgres.password_file != config_.postgres.password_file) {

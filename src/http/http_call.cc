@@ -14,12 +14,22 @@ HttpCall::HttpCall(core::EventLoop& loop, HttpCallRequest r, int64_t timeout_ms,
                    size_t max_body)
     : loop_(loop),
       address_(r.address),
+      tls_context_(std::move(r.tls)),
       timeout_ms_(timeout_ms),
       done_(std::move(done)),
       max_body_(max_body) {
   request_ = r.method + " " + r.path + " HTTP/1.1\r\nHost: " + r.host +
              "\r\nUser-Agent: " + r.user_agent + "\r\nConnection: close\r\n";
   if (!r.content_type.empty()) request_ += "Content-Type: " + r.content_type + "\r\n";
+  request_ += r.extra_headers;
+  // The server's name: the Host header without its port ("[::1]:2379" keeps its brackets
+  // off: an address is no name to check a certificate for, and OpenSSL takes it as IP).
+  server_name_ = r.host;
+  if (!server_name_.empty() && server_name_.front() == '[') {
+    server_name_ = server_name_.substr(1, server_name_.find(']') - 1);
+  } else if (size_t colon = server_name_.rfind(':'); colon != std::string::npos) {
+    server_name_.resize(colon);
+  }
   if (!r.body.empty() || r.method == "POST" || r.method == "PUT") {
     request_ += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
   }
@@ -38,8 +48,30 @@ void HttpCall::start() {
     loop_.timers().arm(timer_, 0, loop_.now_ms());
     return;
   }
+  if (tls_context_) tls_ = std::make_unique<tls::Stream>(tls_context_, fd_, server_name_);
   loop_.add(fd_, this);
   loop_.timers().arm(timer_, timeout_ms_, loop_.now_ms());
+}
+
+core::IoResult HttpCall::write_some(const char* data, size_t n) {
+  if (tls_) return tls_->write(data, n);
+  ssize_t sent = ::send(fd_, data, n, MSG_NOSIGNAL);
+  if (sent > 0) return {core::IoState::kOk, static_cast<size_t>(sent)};
+  if (sent < 0 && (errno == EAGAIN || errno == EINTR)) return {core::IoState::kWantWrite};
+  return {core::IoState::kFailed};
+}
+
+core::IoResult HttpCall::read_some(char* buf, size_t n) {
+  if (tls_) return tls_->read(buf, n);
+  ssize_t got = ::recv(fd_, buf, n, 0);
+  if (got > 0) return {core::IoState::kOk, static_cast<size_t>(got)};
+  if (got < 0 && (errno == EAGAIN || errno == EINTR)) return {core::IoState::kWantRead};
+  if (got == 0) return {core::IoState::kClosed};
+  return {core::IoState::kFailed};
+}
+
+std::string HttpCall::tls_failure() const {
+  return tls_ ? "TLS: " + tls_->failure_reason() : std::string(strerror(errno));
 }
 
 void HttpCall::on_io(uint32_t events) {
@@ -48,25 +80,30 @@ void HttpCall::on_io(uint32_t events) {
     int err = core::socket_error(fd_);
     return finish({false, 0, "", std::string("connect: ") + strerror(err != 0 ? err : ECONNRESET)});
   }
+  // Each event retries both directions: through TLS, a write may wait on a read (the
+  // handshake) and a read on a write.
   while (sent_ < request_.size()) {
-    ssize_t n = ::send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent_ += static_cast<size_t>(n);
+    core::IoResult w = write_some(request_.data() + sent_, request_.size() - sent_);
+    if (w.state == core::IoState::kOk) {
+      sent_ += w.bytes;
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    return finish({false, 0, "", std::string("send: ") + strerror(errno)});
+    if (w.state == core::IoState::kWantRead || w.state == core::IoState::kWantWrite) return;
+    return finish({false, 0, "", "send: " + tls_failure()});
   }
   char buf[16384];
   while (true) {
-    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-    if (n > 0) {
-      in_.append(buf, static_cast<size_t>(n));
+    core::IoResult r = read_some(buf, sizeof(buf));
+    if (r.state == core::IoState::kOk) {
+      in_.append(buf, r.bytes);
       parse();
       if (finished_) return;
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (r.state == core::IoState::kWantRead || r.state == core::IoState::kWantWrite) return;
+    if (r.state == core::IoState::kFailed && !head_done_) {
+      return finish({false, 0, "", "recv: " + tls_failure()});
+    }
     // Closed (or reset): a body that runs until close ends here; anything else is cut.
     bool ended = head_done_ && parser_.finish().status == MessageParser::Status::kMessageComplete;
     if (ended || complete_) return finish(std::move(result_));

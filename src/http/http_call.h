@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,7 @@
 #include "core/timer_queue.h"
 #include "http/head_scanner.h"
 #include "http/message_parser.h"
+#include "tls/tls_stream.h"
 
 namespace ballast::http {
 
@@ -20,6 +22,10 @@ struct HttpCallRequest {
   std::string content_type;
   std::string body;
   std::string user_agent = "ballast";
+  std::string extra_headers;  // whole lines, each ending in CRLF ("Authorization: t\r\n")
+  // HTTPS: the connection is TLS of this context, `host` without its port naming the server
+  // (SNI, and the certificate's name when verifying). Null: plain HTTP.
+  std::shared_ptr<const tls::ClientContext> tls;
 };
 
 struct HttpCallResult {
@@ -31,9 +37,9 @@ struct HttpCallResult {
 
 // One HTTP/1.1 request (Connection: close) on the caller's event loop, never blocking it:
 // connect, send, and read the response with the project's strict parser (any framing),
-// all within `timeout_ms`. `done` runs exactly once, on the loop, never inside start();
-// the owner may destroy the call from `done` only through defer_delete. For alarm
-// webhooks and the autoscaler's external metrics.
+// all within `timeout_ms`, over TLS when the request has a client context. `done` runs
+// exactly once, on the loop, never inside start(); the owner may destroy the call from
+// `done` only through defer_delete. For etcd, Patroni, alarm webhooks and external metrics.
 class HttpCall final : public core::IoHandler, private MessageSink {
  public:
   using Done = std::function<void(const HttpCallResult&)>;
@@ -59,12 +65,19 @@ class HttpCall final : public core::IoHandler, private MessageSink {
   void on_message_complete() override { complete_ = true; }
   // Feeds what arrived to the parser; finishes on a complete or invalid response.
   void parse();
+  // send() and recv(), or their TLS equivalents.
+  core::IoResult write_some(const char* data, size_t n);
+  core::IoResult read_some(char* buf, size_t n);
+  std::string tls_failure() const;
   void finish(HttpCallResult result);
   void close_socket();
 
   core::EventLoop& loop_;
   std::string request_;
   core::SocketAddress address_;
+  std::shared_ptr<const tls::ClientContext> tls_context_;
+  std::string server_name_;
+  std::unique_ptr<tls::Stream> tls_;
   int64_t timeout_ms_;
   Done done_;
   std::function<void(std::string_view)> chunk_;

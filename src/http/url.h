@@ -5,14 +5,18 @@
 
 namespace ballast::http {
 
-// "http://HOST[:PORT][/PATH]", as webhooks and `ballast load` take them.
+// "http://HOST[:PORT][/PATH]", as webhooks and `ballast load` take them; "https://..." where
+// the caller has TLS to offer.
 struct HttpUrl {
   std::string host;             // as written, for the Host header ("example.com:8080")
   core::SocketAddress address;  // resolved now (a name is looked up once, here)
   std::string path;             // "/" when none
+  bool https = false;
 };
 
-// False with `error` saying what is wrong (https is not supported).
-bool parse_http_url(const std::string& url, HttpUrl* out, std::string* error);
+enum class Schemes { kHttpOnly, kHttpOrHttps };
+// False with `error` saying what is wrong.
+bool parse_http_url(const std::string& url, HttpUrl* out, std::string* error,
+                    Schemes schemes = Schemes::kHttpOnly);
 
 }  // namespace ballast::http

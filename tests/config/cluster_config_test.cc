@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
 #include "config/config_loader.h"
@@ -32,7 +33,7 @@ TEST(ClusterConfigTest, ANodeFileAloneNamesItsClusterAndServesNothingYet) {
   EXPECT_TRUE(c.enabled);
   EXPECT_EQ(c.node, "lb-1");
   EXPECT_EQ(c.zone, "a");
-  EXPECT_EQ(c.etcd_endpoints.size(), 2u);
+  EXPECT_EQ(c.etcd.endpoints.size(), 2u);
   EXPECT_EQ(c.prefix, "/web");
   EXPECT_EQ(c.etcd_timeout_ms, 1000);
   EXPECT_EQ(c.state_dir, "/var/lib/ballast/lb-1");  // a folder per node name
@@ -88,10 +89,9 @@ TEST(ClusterConfigTest, BadClusterSettingsAreErrorsAtTheirLines) {
       << text;
   EXPECT_NE(text.find("cluster.address: \"nowhere\" is not an IP address"), std::string::npos);
   EXPECT_NE(text.find("cluster.state_dir: must be an absolute path"), std::string::npos);
-  EXPECT_NE(text.find("cluster.etcd.endpoints[0]: TLS to etcd is not supported yet"),
-            std::string::npos);
-  EXPECT_NE(text.find("cluster.etcd.endpoints[1]: an etcd endpoint is http://HOST:PORT"),
-            std::string::npos);
+  EXPECT_NE(text.find("cluster.etcd.endpoints[1]: an etcd endpoint is http[s]://HOST:PORT"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("cluster.etcd.prefix: \"/trailing/\""), std::string::npos);
   LoadResult no_etcd = load_config_string("cluster: { node: a }\n", "node.yaml");
   ASSERT_FALSE(no_etcd.config);
@@ -99,4 +99,61 @@ TEST(ClusterConfigTest, BadClusterSettingsAreErrorsAtTheirLines) {
 }
 
 }  // namespace
+TEST(ClusterConfigTest, ASecuredEtcdTakesTlsAndAUserAndSaysWhatIsWrong) {
+  std::string dir = ::testing::TempDir();
+  std::string password = dir + "/etcd-password";
+  {
+    std::ofstream(password) << "s3cret\n";
+    std::ofstream(dir + "/empty-password") << "";
+  }
+  LoadResult ok = load_config_string(
+      "cluster:\n  node: a\n  etcd:\n    endpoints: [https://127.0.0.1:2379]\n"
+      "    username: ballast\n    password_file: " +
+          password + "\n",
+      "node.yaml");
+  ASSERT_TRUE(ok.config) << errors_of(ok);
+  EXPECT_TRUE(ok.config->cluster.etcd.https());
+  EXPECT_EQ(ok.config->cluster.etcd.username, "ballast");
+  EXPECT_EQ(ok.config->cluster.etcd.password, "s3cret") << "the first line, without its newline";
+
+  LoadResult bad = load_config_string(
+      "cluster:\n  node: a\n  etcd:\n"
+      "    endpoints: [https://127.0.0.1:2379, http://127.0.0.2:2379]\n"
+      "    tls: { ca: /nonexistent/ca.pem, cert: /nonexistent/client.pem }\n"
+      "    username: ballast\n    password_file: " +
+          dir + "/empty-password\n",
+      "node.yaml");
+  ASSERT_FALSE(bad.config);
+  std::string text = errors_of(bad);
+  EXPECT_NE(text.find("node.yaml:4:41: cluster.etcd.endpoints[1]: mixes http:// and https://"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("cluster.etcd.tls: a client certificate needs both cert and key"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("cluster.etcd.password_file: \"" + dir + "/empty-password\" is empty"),
+            std::string::npos)
+      << text;
+
+  LoadResult plain = load_config_string(
+      "cluster:\n  node: a\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\n"
+      "    tls: { ca: /nonexistent/ca.pem }\n    username: ballast\n",
+      "node.yaml");
+  ASSERT_FALSE(plain.config);
+  text = errors_of(plain);
+  EXPECT_NE(text.find("cluster.etcd.tls: tls is for https:// endpoints"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("cluster.etcd.password_file: etcd's authentication needs both"),
+            std::string::npos)
+      << text;
+
+  LoadResult missing_ca = load_config_string(
+      "cluster:\n  node: a\n  etcd:\n    endpoints: [https://127.0.0.1:2379]\n"
+      "    tls: { ca: /nonexistent/ca.pem }\n",
+      "node.yaml");
+  ASSERT_FALSE(missing_ca.config);
+  EXPECT_NE(errors_of(missing_ca).find("/nonexistent/ca.pem"), std::string::npos)
+      << errors_of(missing_ca);
+}
+
 }  // namespace ballast::config

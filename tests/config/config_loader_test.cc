@@ -197,7 +197,7 @@ TEST(ConfigLoaderTest, AlarmErrorsSayWhere) {
   expect(
       "  - { name: x, metric: M, threshold: 1, actions: { alarm: [{ webhook: \"https://a/b\" }] } "
       "}\n",
-      "https is not supported yet");
+      "https is not supported here");
   expect("  - { name: x, metric: M, threshold: 1 }\n  - { name: x, metric: M, threshold: 2 }\n",
          "duplicate alarm name \"x\"");
 }

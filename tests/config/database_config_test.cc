@@ -97,7 +97,7 @@ TEST(DatabaseConfigTest, MembersMayBeFoundInPatronisEtcd) {
   ASSERT_TRUE(r.config) << errors_of(r);
   const DatabaseConfig& d = r.config->databases[0];
   EXPECT_TRUE(d.members.empty());
-  EXPECT_EQ(d.etcd_endpoints, std::vector<std::string>{"http://127.0.0.1:2379"});
+  EXPECT_EQ(d.etcd.endpoints, std::vector<std::string>{"http://127.0.0.1:2379"});
   EXPECT_EQ(d.patroni_namespace, "/db");
   EXPECT_TRUE(r.config->target_groups[0].targets.empty());  // filled as they are found
 

@@ -18,6 +18,7 @@
 #include "support/http_client.h"
 #include "support/load_loop.h"
 #include "support/processes.h"
+#include "support/recording_server.h"
 #include "support/test_env.h"
 #include "support/test_pki.h"
 
@@ -51,14 +52,17 @@ std::string shared_config(uint16_t port, uint16_t target) {
 // One ballast node: its own file (cluster section, admin API), listening on 127.0.0.N.
 class ClusterNode {
  public:
-  ClusterNode(int n, const EtcdCluster& etcd, const std::string& prefix)
+  // `etcd_extra`: more of its etcd block (tls, username, password_file).
+  ClusterNode(int n, const EtcdCluster& etcd, const std::string& prefix,
+              const std::string& etcd_extra = "")
       : n_(n), admin_port_(free_port()), dir_(make_temp_dir()) {
     write_file(dir_ + "/node.yaml",
                "workers: 1\nshutdown_timeout: 2s\nadmin: { bind: 127.0.0.1:" +
                    std::to_string(admin_port_) + " }\ncluster:\n  node: lb-" + std::to_string(n) +
                    "\n  zone: " + (n % 2 == 1 ? "a" : "b") + "\n  address: " + address() +
-                   "\n  state_dir: " + dir_ + "/state\n  etcd: { endpoints: " +
-                   etcd.endpoints_yaml() + ", prefix: " + prefix + ", timeout: 1s }\n");
+                   "\n  state_dir: " + dir_ +
+                   "/state\n  etcd: { endpoints: " + etcd.endpoints_yaml() + ", prefix: " + prefix +
+                   ", timeout: 1s" + (etcd_extra.empty() ? "" : ", " + etcd_extra) + " }\n");
     start();
   }
   ~ClusterNode() { stop(); }
@@ -623,6 +627,70 @@ TEST_F(ClusterTest, ASuccessorAdoptsInstancesThatOutliveTheLeaderAndLaunchesNone
   for (const auto& id : ids) {
     EXPECT_TRUE(within(30, [&] { return !instance_process_running(id); })) << id << " leaked";
   }
+}
+
+// etcd as production runs it: TLS with client certificates, authentication on, and ballast's
+// user allowed its prefix only.
+TEST_F(ClusterTest, ASecuredEtcdIsReachedOverTlsWithAUserWhoseTokenIsRenewed) {
+  EtcdCluster::Secured secured;
+  secured.prefix = "/c8";
+  EtcdCluster etcd(1, secured);
+  ASSERT_TRUE(etcd.healthy());
+  std::string dir = make_temp_dir();
+  write_file(dir + "/password", secured.password + "\n");
+  write_file(dir + "/wrong", "not-the-password\n");
+  std::string tls = "tls: { ca: " + etcd.ca_file() + ", cert: " + etcd.client_cert() +
+                    ", key: " + etcd.client_key() + " }";
+  std::string user = "username: " + secured.user + ", password_file: ";
+  uint16_t port = free_port();
+  RecordingServer backend([](const std::string&) {
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+
+  // The import takes etcd's TLS settings and user from a node's file.
+  ClusterNode n1(1, etcd, "/c8", tls + ", " + user + dir + "/password");
+  int status = 0;
+  std::string out = import(etcd, "/c8", shared_config(port, backend.port()), &status);
+  EXPECT_NE(status, 0) << "without the node's file, no client certificate: " << out;
+  std::string path = make_temp_dir() + "/shared.yaml";
+  write_file(path, shared_config(port, backend.port()));
+  ASSERT_EQ(run_ballast("cluster import -c " + path + " --node " + n1.file(), &out), 0) << out;
+  ASSERT_TRUE(within(15, [&] { return n1.cluster()["config"].value("revision", 0) > 0; }))
+      << n1.cluster() << n1.process().log();
+  EXPECT_TRUE(within(10, [&] { return n1.cluster()["leader"]["self"] == true; })) << n1.cluster();
+
+  // Writes through the API work, and go on working once etcd has forgotten the token (a
+  // restart: simple tokens live in its memory), as they do once a token expires.
+  for (int round = 0; round < 2; ++round) {
+    std::string address = "127.0.0.1:" + std::to_string(40100 + round);
+    AdminAnswer a;
+    EXPECT_TRUE(within(15,
+                       [&] {
+                         a = admin_call(n1.admin_port(), "POST",
+                                        "/api/v1/target-groups/app/targets",
+                                        R"({"address": ")" + address + R"("})");
+                         return a.status == 201;
+                       }))
+        << a.status << " " << a.body;
+    EXPECT_TRUE(etcd.get("/c8/targets/app/" + address).has_value()) << address;
+    if (round == 0) {
+      etcd.stop(0);
+      etcd.start(0);
+      ASSERT_TRUE(etcd.healthy());
+    }
+  }
+  EXPECT_NE(n1.process().log().find("lb-1 leads the autoscaler"), std::string::npos);
+  EXPECT_NE(n1.process().log().find("authenticating again"), std::string::npos)
+      << n1.process().log();
+
+  // A wrong password is said plainly, and the node serves on from its snapshot.
+  ClusterNode n2(2, etcd, "/c8", tls + ", " + user + dir + "/wrong");
+  EXPECT_TRUE(within(10, [&] {
+    json c = n2.cluster();
+    return c.contains("etcd") &&
+           c["etcd"].value("last_error", "").find("etcd refused user \"ballast\"") !=
+               std::string::npos;
+  })) << n2.cluster();
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "support/ports.h"
 #include "support/test_env.h"
+#include "support/test_pki.h"
 
 namespace ballast::test {
 
@@ -62,6 +63,48 @@ EtcdCluster::EtcdCluster(int members, std::string host, std::vector<std::string>
   recreate();
 }
 
+EtcdCluster::EtcdCluster(int members, Secured secured)
+    : dir_(make_temp_dir()), secured_(std::move(secured)) {
+  TestPki pki(dir_, "etcd test CA");
+  TestPki::Options server;
+  server.ip_addresses = {host_};
+  server.server_and_client = true;  // etcd's gateway dials etcd itself with this certificate
+  TestPki::Issued s = pki.issue("etcd", {"localhost"}, server);
+  TestPki::Options client;
+  client.client = true;
+  // No CommonName: etcd's JSON gateway refuses a client certificate that has one when
+  // client certificates are required (it could not pass the name on as the user).
+  TestPki::Issued c = pki.issue("", {}, client);
+  ca_file_ = pki.ca_file();
+  server_cert_ = s.cert;
+  server_key_ = s.key;
+  client_cert_ = c.cert;
+  client_key_ = c.key;
+  for (int i = 0; i < members; ++i) {
+    Member m;
+    m.name = "etcd" + std::to_string(i);
+    m.client_port = free_port();
+    m.peer_port = free_port();
+    members_.push_back(std::move(m));
+  }
+  recreate();
+  if (healthy()) enable_auth();
+}
+
+// The root user (etcd wants it before auth goes on), and a user with a role for the prefix.
+void EtcdCluster::enable_auth() {
+  const Secured& s = *secured_;
+  for (const std::string& step :
+       {std::string("user add root --new-user-password=root-secret"),
+        std::string("user grant-role root root"), std::string("role add client"),
+        "role grant-permission client --prefix=true readwrite " + s.prefix + "/",
+        "user add " + s.user + " --new-user-password=" + s.password,
+        "user grant-role " + s.user + " client", std::string("auth enable")}) {
+    ctl(step);
+  }
+  auth_on_ = true;
+}
+
 EtcdCluster::~EtcdCluster() {
   stop_all();
 }
@@ -88,7 +131,7 @@ void EtcdCluster::recreate() {
 
 void EtcdCluster::start(int member) {
   Member& m = members_[static_cast<size_t>(member)];
-  std::string client = "http://" + host_ + ":" + std::to_string(m.client_port);
+  std::string client = scheme() + "://" + host_ + ":" + std::to_string(m.client_port);
   std::string peer = "http://" + host_ + ":" + std::to_string(m.peer_port);
   std::vector<std::string> argv = exec_prefix_;
   // Short heartbeats so that a lost member is noticed within a test's patience.
@@ -119,6 +162,15 @@ void EtcdCluster::start(int member) {
                                std::string("warn")}) {
     argv.push_back(a);
   }
+  if (secured_) {
+    for (const std::string& a :
+         {std::string("--cert-file"), server_cert_, std::string("--key-file"), server_key_,
+          std::string("--trusted-ca-file"), ca_file_, std::string("--client-cert-auth"),
+          std::string("--auth-token"), std::string("simple"), std::string("--auth-token-ttl"),
+          std::to_string(secured_->token_ttl_s)}) {
+      argv.push_back(a);
+    }
+  }
   m.process = std::make_unique<Process>(argv, dir_ + "/" + m.name + ".log");
 }
 
@@ -147,7 +199,7 @@ bool EtcdCluster::healthy(int seconds) {
 }
 
 std::string EtcdCluster::client_url(int member) const {
-  return "http://" + host_ + ":" +
+  return scheme() + "://" + host_ + ":" +
          std::to_string(members_[static_cast<size_t>(member)].client_port);
 }
 
@@ -165,11 +217,14 @@ std::string EtcdCluster::endpoints_yaml() const {
 
 std::optional<std::string> EtcdCluster::ctl(const std::string& args) const {
   int status = 0;
-  std::string out =
-      run_capture(exec_prefix() + "env ETCDCTL_API=3 " + std::string(kEtcdctl) +
-                      " --dial-timeout=1s --command-timeout=3s --endpoints=" + endpoints() + " " +
-                      args + " 2>/dev/null",
-                  &status);
+  std::string out = run_capture(
+      exec_prefix() + "env ETCDCTL_API=3 " + std::string(kEtcdctl) +
+          " --dial-timeout=1s --command-timeout=3s --endpoints=" + endpoints() +
+          (secured_ ? " --cacert=" + ca_file_ + " --cert=" + client_cert_ +
+                          " --key=" + client_key_ + (auth_on_ ? " --user=root:root-secret" : "")
+                    : std::string()) +
+          " " + args + " 2>/dev/null",
+      &status);
   if (status != 0) return std::nullopt;
   return out;
 }

@@ -15,6 +15,20 @@ namespace ballast::test {
 class EtcdCluster {
  public:
   explicit EtcdCluster(int members = 1);
+  // A secured etcd, as production runs one: clients over TLS with a client certificate
+  // (its own test CA), and authentication on, with `user` allowed read-write under
+  // `prefix` only. Tokens last `token_ttl_s` (etcd's default: 300). etcdctl uses root.
+  struct Secured {
+    std::string user = "ballast";
+    std::string password = "ballast-secret";
+    std::string prefix;
+    int token_ttl_s = 300;
+  };
+  EtcdCluster(int members, Secured secured);
+  // Secured only: the files a client needs.
+  std::string ca_file() const { return ca_file_; }
+  std::string client_cert() const { return client_cert_; }
+  std::string client_key() const { return client_key_; }
   // On `host` instead of 127.0.0.1, each member (and etcdctl) run through `exec_prefix`
   // (NetworkLab::in(ns, {}): inside a network namespace).
   EtcdCluster(int members, std::string host, std::vector<std::string> exec_prefix);
@@ -60,6 +74,11 @@ class EtcdCluster {
   std::vector<std::string> exec_prefix_;
   std::string token_;
   int generation_ = 0;
+  std::optional<Secured> secured_;
+  bool auth_on_ = false;
+  std::string ca_file_, server_cert_, server_key_, client_cert_, client_key_;
+  std::string scheme() const { return secured_ ? "https" : "http"; }
+  void enable_auth();
   std::vector<Member> members_;
 };
 

@@ -32,21 +32,22 @@ TestPki::Issued TestPki::issue(const std::string& common_name,
   const std::string base = dir_ + "/leaf" + std::to_string(issued_);
   const std::string ext = base + ".ext";
   std::string text;
-  if (!dns_names.empty()) {
-    text += "subjectAltName=";
-    for (size_t i = 0; i < dns_names.size(); ++i) text += (i ? ",DNS:" : "DNS:") + dns_names[i];
-    text += "\n";
-  }
-  text += o.client ? "extendedKeyUsage=clientAuth\n" : "extendedKeyUsage=serverAuth\n";
+  std::string names;
+  for (const auto& n : dns_names) names += (names.empty() ? "DNS:" : ",DNS:") + n;
+  for (const auto& ip : o.ip_addresses) names += (names.empty() ? "IP:" : ",IP:") + ip;
+  if (!names.empty()) text += "subjectAltName=" + names + "\n";
+  text += o.server_and_client ? "extendedKeyUsage=serverAuth,clientAuth\n"
+          : o.client          ? "extendedKeyUsage=clientAuth\n"
+                              : "extendedKeyUsage=serverAuth\n";
   if (!o.ocsp_url.empty()) text += "authorityInfoAccess=OCSP;URI:" + o.ocsp_url + "\n";
   write_file(ext, text);
   Issued out{base + ".pem", base + ".key"};
-  std::string cmd = "openssl req " + key_args(o.key_type) + " -nodes -keyout " + out.key +
-                    " -out " + base + ".csr -subj '/O=ballast tests/CN=" + common_name +
-                    "' && openssl x509 -req -in " + base + ".csr -CA " + ca_cert_ + " -CAkey " +
-                    ca_key_ + " -set_serial 0x$(openssl rand -hex 16) -days " +
-                    std::to_string(o.days) + " -extfile " + ext + " -out " + base +
-                    ".leaf && cat " + base + ".leaf " + ca_cert_ + " > " + out.cert;
+  std::string cmd =
+      "openssl req " + key_args(o.key_type) + " -nodes -keyout " + out.key + " -out " + base +
+      ".csr -subj '/O=ballast tests" + (common_name.empty() ? "" : "/CN=" + common_name) +
+      "' && openssl x509 -req -in " + base + ".csr -CA " + ca_cert_ + " -CAkey " + ca_key_ +
+      " -set_serial 0x$(openssl rand -hex 16) -days " + std::to_string(o.days) + " -extfile " +
+      ext + " -out " + base + ".leaf && cat " + base + ".leaf " + ca_cert_ + " > " + out.cert;
   ++issued_;
   if (run_shell(cmd, base + ".log") != 0) {
     throw std::runtime_error("openssl: cannot issue a certificate for " + common_name);

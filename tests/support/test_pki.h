@@ -15,15 +15,18 @@ class TestPki {
   };
   struct Options {
     KeyType key_type = KeyType::kEcP256;
-    int days = 365;        // negative: expired already
-    bool client = false;   // a client certificate (extendedKeyUsage clientAuth)
-    std::string ocsp_url;  // authorityInfoAccess OCSP URI (empty: none)
+    int days = 365;                  // negative: expired already
+    bool client = false;             // a client certificate (extendedKeyUsage clientAuth)
+    bool server_and_client = false;  // both (etcd's own gateway dials it with its certificate)
+    std::string ocsp_url;            // authorityInfoAccess OCSP URI (empty: none)
+    std::vector<std::string> ip_addresses;  // iPAddress subjectAltNames ("127.0.0.1")
   };
 
   // A new CA named `name` in `dir`.
   TestPki(std::string dir, std::string name = "ballast test CA");
   const std::string& ca_file() const { return ca_cert_; }
-  // A certificate for `common_name` with these DNS subjectAltNames, signed by the CA.
+  // A certificate for `common_name` (empty: none) with these DNS subjectAltNames, signed by
+  // the CA.
   Issued issue(const std::string& common_name, const std::vector<std::string>& dns_names,
                const Options& options);
   Issued issue(const std::string& common_name, const std::vector<std::string>& dns_names) {
