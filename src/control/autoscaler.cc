@@ -257,6 +257,11 @@ void Autoscaler::record_series(const scale::ScalingGroup& g, int64_t second,
       cpu += *u.cpu_percent;
       cpu_n += 1;
     }
+    if (cluster_.peer_traffic) {  // a cluster's leader: the other nodes' share too
+      auto [peer_requests, peer_in_flight] = cluster_.peer_traffic(i->target_group, i->address);
+      requests += peer_requests;
+      in_flight += peer_in_flight;
+    }
     auto t = totals.targets.find({i->target_group, i->address});
     if (t == totals.targets.end()) continue;
     in_flight += static_cast<double>(t->second.in_flight);

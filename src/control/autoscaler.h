@@ -55,6 +55,10 @@ class Autoscaler final : public scale::TargetGroupLink,
     // Whether the group's state in etcd lists this instance yet: an instance that outlives
     // ballast is launched only then, so that a successor finds every launch.
     std::function<bool(const std::string& group, const std::string& instance_id)> recorded;
+    // What the other nodes send to a target: requests since the last call, and in flight.
+    std::function<std::pair<double, double>(const std::string& target_group,
+                                            const std::string& address)>
+        peer_traffic;
   };
   void set_cluster_link(ClusterLink link);
   // What the leader keeps in etcd for its successor: the group's desired capacity, its

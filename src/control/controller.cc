@@ -623,6 +623,7 @@ void Controller::sample(int64_t second) {
   sample_databases(second);
   evaluate_alarms(second + 1);
   autoscaler_.sample(second, totals, now_ms);
+  if (cluster_traffic_) poll_cluster_traffic();  // after the autoscaler took this second's
 }
 
 }  // namespace ballast::control

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "config/config_loader.h"
 #include "control/autoscaler.h"
+#include "control/cluster_traffic.h"
 #include "control/handover.h"
 #include "control/metrics_collector.h"
 #include "control/target_registry.h"
@@ -304,6 +305,9 @@ class Controller final : public proxy::ControlLink {
   };
   std::map<std::string, AutoscalingStateWrite> autoscaling_state_;  // by group
   uint64_t autoscaling_term_ = 0;                                   // counts leadership changes
+  std::unique_ptr<ClusterTraffic> cluster_traffic_;  // the leader's view of the peers' traffic
+  void poll_cluster_traffic();
+  nlohmann::json traffic_json() const;
   struct HealthViewWritten {
     std::string text;   // the JSON list last written
     int64_t lease = 0;  // under which membership lease

@@ -150,6 +150,43 @@ void Controller::add_cluster_routes() {
               [this](const admin::PathParams&, const admin::AdminRequest&) {
                 return ok_json(cluster_json());
               });
+  // For the autoscaler's leader (ClusterTraffic): this node's cumulative counts per target.
+  router_.add("GET", "/api/v1/cluster/traffic",
+              [this](const admin::PathParams&, const admin::AdminRequest&) {
+                return ok_json(traffic_json());
+              });
+}
+
+json Controller::traffic_json() const {
+  json targets = json::array();
+  for (const auto& [key, t] : metrics::sum_over_workers(metrics_).targets) {
+    targets.push_back({{"group", key.first},
+                       {"address", key.second},
+                       {"requests", t.requests},
+                       {"in_flight", t.in_flight}});
+  }
+  return {{"node", config_->cluster.node}, {"targets", targets}};
+}
+
+// The other nodes' admin APIs, where they can be reached: a wildcard bind ("0.0.0.0:9901")
+// is reached at the node's cluster address.
+void Controller::poll_cluster_traffic() {
+  std::map<std::string, std::string> peers;
+  for (const auto& [name, kv] : cluster_->view().nodes()) {
+    if (name == config_->cluster.node) continue;
+    json about = json::parse(kv.value, nullptr, false);
+    std::string admin = cluster::string_field(about, "admin");
+    if (admin.empty()) continue;
+    std::string error;
+    auto bound = core::SocketAddress::parse(admin, &error, false);
+    std::string address = cluster::string_field(about, "address");
+    if (bound && bound->is_wildcard() && !address.empty()) {
+      admin = (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" +
+              std::to_string(bound->port());
+    }
+    peers[name] = admin;
+  }
+  cluster_traffic_->poll(peers);
 }
 
 void Controller::render_cluster_metrics(metrics::PrometheusWriter& w) const {

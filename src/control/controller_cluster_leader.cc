@@ -43,19 +43,27 @@ void Controller::leadership_changed(bool leading) {
     // removed their targets, then stop.
     autoscaler_.set_cluster_link({});
     autoscaler_.step_down("this node no longer leads the autoscaler", unix_ms);
+    cluster_traffic_.reset();
     return;
   }
-  autoscaler_.set_cluster_link({[this](const std::string& group, const std::string& address,
-                                       bool join) { join_through_cluster(group, address, join); },
-                                [this] { return cluster_->fencing_token(); },
-                                [this](const std::string& group, const std::string& address) {
-                                  return most_nodes_see_failing(group, address);
-                                },
-                                [this](const std::string& group, const std::string& id) {
-                                  auto it = autoscaling_state_.find(group);
-                                  return it != autoscaling_state_.end() &&
-                                         it->second.recorded_ids.count(id) != 0;
-                                }});
+  cluster_traffic_ = std::make_unique<ClusterTraffic>(loop_, config_->admin.token);
+  Autoscaler::ClusterLink link;
+  link.join = [this](const std::string& group, const std::string& address, bool join) {
+    join_through_cluster(group, address, join);
+  };
+  link.fencing_token = [this] { return cluster_->fencing_token(); };
+  link.most_see_failing = [this](const std::string& group, const std::string& address) {
+    return most_nodes_see_failing(group, address);
+  };
+  link.recorded = [this](const std::string& group, const std::string& id) {
+    auto it = autoscaling_state_.find(group);
+    return it != autoscaling_state_.end() && it->second.recorded_ids.count(id) != 0;
+  };
+  link.peer_traffic = [this](const std::string& group, const std::string& address) {
+    ClusterTraffic::Share s = cluster_traffic_->take(group, address);
+    return std::make_pair(s.requests, s.in_flight);
+  };
+  autoscaler_.set_cluster_link(std::move(link));
   autoscaler_.configure(*config_, unix_ms);
   // The predecessor's state: its desired capacity and cooldowns go on, and its instances
   // that outlive ballast are adopted.

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -514,6 +515,65 @@ TEST_F(ClusterTest, OneLeaderRunsTheAutoscalerAndItsSuccessorFinishesAScaleOut) 
          static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now() - stopped)
                                     .count()));
+}
+
+// Every node's traffic counts in the leader's target tracking: here all of it goes through
+// the follower, as when a virtual IP keeps the clients on one node.
+TEST_F(ClusterTest, TheLeadersPoliciesCountTheTrafficOfEveryNode) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  uint16_t port = free_port();
+  std::string config = autoscaled_config(port, 1);
+  config = replace_all(config, "    min_size: 0\n    max_size: 8\n",
+                       "    min_size: 1\n    max_size: 3\n");
+  config +=
+      "    instance_warmup: 1s\n"
+      "    policies:\n      - { type: target_tracking, metric: request_count_per_target, "
+      "target: 50, window: 2s }\n";
+  ASSERT_EQ(imported(etcd, "/c9", config), "");
+  ClusterNode n1(1, etcd, "/c9");
+  ASSERT_TRUE(within(10, [&] { return n1.cluster()["leader"]["self"] == true; })) << n1.cluster();
+  ClusterNode n2(2, etcd, "/c9");
+  ASSERT_TRUE(within(30, [&] { return group_of(n1).value("in_service", 0) == 1; })) << group_of(n1);
+  ASSERT_TRUE(within(10, [&] { return !n2.instance(port).empty(); }));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::thread load([&] {
+    for (int k = 0; k < 200000 && !stop; ++k) {
+      Client c(n2.address(), port, 2000);
+      for (int r = 0; r < 100 && !stop && c.connected(); ++r) {
+        auto a = c.get("/");
+        if (!a) break;
+        answered += a->status == 200;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a few hundred a second
+      }
+    }
+  });
+  bool scaled = within(40, [&] { return group_of(n1).value("desired_capacity", 0) >= 2; });
+  stop = true;
+  load.join();
+  EXPECT_TRUE(scaled) << group_of(n1) << n1.process().log();
+  EXPECT_GT(answered.load(), 200);
+  EXPECT_TRUE(within(30, [&] { return group_of(n1).value("in_service", 0) >= 2; })) << group_of(n1);
+  json g = group_of(n1);
+  AdminAnswer log = admin_call(n1.admin_port(), "GET", "/api/v1/autoscaling-groups/web/activities");
+  json activities = json::parse(log.body, nullptr, false);
+  std::string causes;
+  if (activities.is_object())
+    for (const auto& a : activities["activities"]) causes += a.value("cause", "") + "\n";
+  EXPECT_NE(causes.find("target tracking policy policy-1 (request_count_per_target"),
+            std::string::npos)
+      << causes;
+  // The leader itself served none of it (its own counts, as its peers would read them).
+  json own = json::parse(admin_call(n1.admin_port(), "GET", "/api/v1/cluster/traffic").body,
+                         nullptr, false);
+  ASSERT_TRUE(own.is_object());
+  double served = 0;
+  for (const auto& t : own["targets"]) served += t.value("requests", 0.0);
+  EXPECT_EQ(served, 0) << own;
+  printf("[ cluster  ] %d requests through the follower; the leader's group: desired %d\n",
+         answered.load(), g.value("desired_capacity", 0));
 }
 
 // Instances on "a platform" (the example exec provider's `ballast backend` processes, which
