@@ -23,6 +23,9 @@ Settings come from the environment (launch.environment in the configuration):
   PORT_FIRST/PORT_LAST   ports handed out (default: 9300-9399)
   LAUNCH_DELAY    seconds a launch takes to answer once started, like a slow cloud API
                   (default: 0)
+
+For zone-outage drills: while STATE_DIR/zone-ZONE.down exists, launches into ZONE fail
+("zone ZONE is unavailable"), as a cloud refuses launches into an impaired zone.
 """
 import fcntl
 import json
@@ -69,6 +72,10 @@ def launch(request):
     first = int(os.environ.get("PORT_FIRST", "9300"))
     last = int(os.environ.get("PORT_LAST", "9399"))
     answered = answer_file(state, request)
+    zone = request.get("zone", "")
+    if zone and os.path.exists(os.path.join(state, f"zone-{zone}.down")):
+        print(f"zone {zone} is unavailable", file=sys.stderr)
+        return 1
     # ballast launches several instances at once: one launch at a time picks a port and
     # holds the lock until its backend listens on it and its answer is kept.
     with open(os.path.join(state, "launch.lock"), "w") as lock:

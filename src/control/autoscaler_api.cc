@@ -84,6 +84,15 @@ json Autoscaler::group_json(const Managed& m, bool detail) const {
                {"instances_to_replace", r.total},
                {"percentage_complete", r.total == 0 ? 100 : 100 * r.replaced / r.total}};
   }
+  // Zones launches avoid for now (a failed launch, an instance failing its checks there).
+  json impaired = json::array();
+  int64_t now_ms = loop_.now_ms();
+  for (const auto& z : g.impaired_zones(now_ms)) {
+    impaired.push_back({{"zone", z.zone},
+                        {"failures", z.failures},
+                        {"seconds_left", (z.until_ms - now_ms + 999) / 1000},
+                        {"why", z.why}});
+  }
   json j = {
       {"name", g.name()},
       {"target_group", g.config().target_group},
@@ -96,6 +105,7 @@ json Autoscaler::group_json(const Managed& m, bool detail) const {
       {"terminating", g.count(scale::InstanceState::kTerminating) +
                           g.count(scale::InstanceState::kTerminatingWait)},
       {"zones", g.config().zones},
+      {"impaired_zones", impaired},
       {"launch_template_version", g.template_version()},
       {"launch_problem", g.launch_problem().empty() ? json(nullptr) : json(g.launch_problem())},
       {"instance_refresh", refresh},

@@ -9,14 +9,15 @@
 
 namespace ballast::scale {
 
-std::string ScalingGroup::emptiest_zone() const {
+std::string ScalingGroup::emptiest_zone(int64_t now_ms) const {
+  std::vector<std::string> zones = zone_health_.usable(config_.zones, now_ms);
   std::map<std::string, int> counts;
-  for (const auto& z : config_.zones) counts[z] = 0;
+  for (const auto& z : zones) counts[z] = 0;
   for (const auto& i : instances_) {
     if (i->active() && !i->replacing() && counts.count(i->zone) != 0) ++counts[i->zone];
   }
-  std::string best = config_.zones.front();
-  for (const auto& z : config_.zones) {
+  std::string best = zones.front();
+  for (const auto& z : zones) {
     if (counts[z] < counts[best]) best = z;
   }
   return best;
@@ -67,10 +68,15 @@ void ScalingGroup::reconcile(int64_t now_ms, int64_t unix_ms) {
   int active = 0;
   for (const auto& i : instances_) active += i->active() && !i->replacing();
   if (active < desired_) {
-    if (now_ms < next_launch_ms_) return;  // backing off after failures
-    // While launches fail, one at a time: a probe, not a storm.
-    int n = consecutive_failures_ > 0 ? 1 : desired_ - active;
-    for (int k = 0; k < n; ++k) launch(emptiest_zone(), desired_cause_, now_ms, unix_ms);
+    for (int k = active; k < desired_; ++k) {
+      std::string zone = emptiest_zone(now_ms);
+      // While launches fail, one at a time after the back-off: a probe, not a storm. A zone
+      // without failures is not held back by the others' (an impaired zone's, say).
+      bool probing = consecutive_failures_ > 0 && !zone_health_.clean(zone);
+      if (probing && (k > active || now_ms < next_launch_ms_)) return;
+      launch(zone, desired_cause_, now_ms, unix_ms);
+      if (probing) return;
+    }
     return;
   }
   if (active > desired_) {
@@ -79,7 +85,7 @@ void ScalingGroup::reconcile(int64_t now_ms, int64_t unix_ms) {
     }
     return;
   }
-  rebalance_zones();
+  rebalance_zones(now_ms);
 }
 
 // An instance marked for replacement leaves once the group serves its desired capacity
@@ -105,13 +111,15 @@ void ScalingGroup::retire_replaced(int64_t now_ms, int64_t unix_ms) {
 
 // Zones more than one instance apart: launch in the emptiest first (the fullest zone's
 // instance leaves once the new one serves), as AWS's AZRebalance does.
-void ScalingGroup::rebalance_zones() {
+void ScalingGroup::rebalance_zones(int64_t now_ms) {
+  // Impaired zones are left out: their instances stay until the zone serves again.
   std::map<std::string, int> counts;
-  for (const auto& z : config_.zones) counts[z] = 0;
+  for (const auto& z : zone_health_.usable(config_.zones, now_ms)) counts[z] = 0;
+  if (counts.size() < 2) return;
   for (const auto& i : instances_) {
     if (i->phase != Phase::kInService && i->active()) return;  // something in progress
     if (i->replacing() && i->active()) return;
-    if (i->active()) ++counts[i->zone];
+    if (i->active() && counts.count(i->zone) != 0) ++counts[i->zone];
   }
   auto [lo, hi] =
       std::minmax_element(counts.begin(), counts.end(),

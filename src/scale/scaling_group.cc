@@ -539,6 +539,7 @@ void ScalingGroup::launch_failed(Instance& i, const std::string& why, int64_t no
   LOG_WARN("autoscaling group \"%s\": instance %s failed to launch: %s", name().c_str(),
            i.id.c_str(), launch_problem_.c_str());
   desired_cause_ = "retrying a failed launch";
+  zone_health_.failed(i.zone, "a launch failed: " + why, now_ms);
   transition(i, Phase::kLeaving, {why, /*failed=*/true}, unix_ms);
 }
 
@@ -560,6 +561,7 @@ void ScalingGroup::advance_in_service(Instance& i, int64_t now_ms, int64_t unix_
   if (h == health::TargetHealth::kUnhealthy &&
       now_ms - i.launch_ms >= config_.health_check_grace_period_ms) {
     desired_cause_ = "auto-healing: replacing " + i.id + ", which failed the health check";
+    zone_health_.failed(i.zone, i.id + " failed the target group's health check", now_ms);
     terminate(i, "auto-healing: the instance failed the target group's health check; replacing it",
               unix_ms);
     return;
@@ -581,6 +583,7 @@ void ScalingGroup::transition(Instance& i, Phase next, const Change& change, int
     case Phase::kInService:
       consecutive_failures_ = 0;
       launch_problem_.clear();
+      zone_health_.served(i.zone);
       end_activity(i.activity, "Successful", "", unix_ms);
       LOG_INFO("autoscaling group \"%s\": instance %s (%s, zone %s) is InService after %.1fs",
                name().c_str(), i.id.c_str(), i.address.c_str(), i.zone.c_str(),

@@ -11,6 +11,7 @@
 #include "core/event_loop.h"
 #include "health/target_health.h"
 #include "scale/instance.h"
+#include "scale/zone_health.h"
 
 namespace ballast::scale {
 
@@ -106,6 +107,10 @@ class ScalingGroup {
   uint64_t template_version() const { return template_version_; }
   // Why launches are not happening, when they fail ("" when they do not).
   const std::string& launch_problem() const { return launch_problem_; }
+  // Zones launches avoid for now, and why.
+  std::vector<ZoneHealth::Impairment> impaired_zones(int64_t now_ms) const {
+    return zone_health_.impaired_now(now_ms);
+  }
   int count(InstanceState s) const;
   // Instances whose metrics count: in service and past their warmup.
   std::vector<const Instance*> counted(int64_t now_ms) const;
@@ -143,10 +148,10 @@ class ScalingGroup {
   void terminate(Instance& i, const std::string& cause, int64_t unix_ms);
   void launch_failed(Instance& i, const std::string& why, int64_t now_ms, int64_t unix_ms);
   void retire_replaced(int64_t now_ms, int64_t unix_ms);
-  void rebalance_zones();
+  void rebalance_zones(int64_t now_ms);
   void advance_refresh(int64_t unix_ms);
-  // The zone for the next launch: the one with fewest instances.
-  std::string emptiest_zone() const;
+  // The zone for the next launch: the one with fewest instances of those not impaired.
+  std::string emptiest_zone(int64_t now_ms) const;
   std::vector<Instance*> scale_in_victims(size_t n);
   Instance* find(const std::string& id);
   void instance_exited(const std::string& id, const std::string& why);
@@ -172,6 +177,7 @@ class ScalingGroup {
   int consecutive_failures_ = 0;
   int64_t next_launch_ms_ = 0;
   std::string launch_problem_;
+  ZoneHealth zone_health_;
   uint64_t id_counter_ = 0;
   uint32_t id_salt_ = 0;
   bool stopping_ = false;

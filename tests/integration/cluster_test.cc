@@ -610,6 +610,25 @@ std::map<std::string, int> started_backends(const std::string& state) {
   return out;
 }
 
+// The exec script's backends outlive the nodes (as a platform's instances do): the test
+// stops what it started.
+void kill_started_backends(const std::string& state) {
+  std::istringstream lines(read_file(state + "/launches.log"));
+  std::string id, address;
+  int pid = 0;
+  while (lines >> id >> pid >> address) {
+    if (pid <= 0) continue;
+    ::kill(pid, SIGCONT);
+    ::kill(pid, SIGKILL);
+  }
+}
+
+// Stops them when the test ends, however it ends.
+struct BackendsStopper {
+  std::string state;
+  ~BackendsStopper() { kill_started_backends(state); }
+};
+
 std::set<std::string> active_ids(const json& group) {
   std::set<std::string> ids;
   for (const auto& i : group["instances"]) {
@@ -623,6 +642,7 @@ TEST_F(ClusterTest, ASuccessorAdoptsInstancesThatOutliveTheLeaderAndLaunchesNone
   ASSERT_TRUE(etcd.healthy());
   uint16_t port = free_port();
   std::string state = make_temp_dir();
+  BackendsStopper stopper{state};  // a cluster node leaves exec instances running when it stops
   ASSERT_EQ(imported(etcd, "/c7", exec_config(port, 2, state, 2.0)), "");
   auto n1 = std::make_unique<ClusterNode>(1, etcd, "/c7");
   ASSERT_TRUE(within(10, [&] { return n1->cluster()["leader"]["self"] == true; })) << n1->cluster();
@@ -751,6 +771,95 @@ TEST_F(ClusterTest, ASecuredEtcdIsReachedOverTlsWithAUserWhoseTokenIsRenewed) {
            c["etcd"].value("last_error", "").find("etcd refused user \"ballast\"") !=
                std::string::npos;
   })) << n2.cluster();
+}
+
+// The course material's "simulate an AZ outage", on one topology: three etcd members, two
+// nodes in zones a and b, instances in both zones (the exec provider's), and load through
+// both nodes. Zone a is cut: its instances stop answering (SIGSTOP: connections hang, as
+// across a partition) and launches there fail. Health checks take its targets out on every
+// node, ballast's retries hide the requests that were on them, and the autoscaler brings
+// the capacity back in zone b.
+TEST_F(ClusterTest, AZoneOutageIsHiddenByRetriesAndCapacityComesBackInTheOtherZone) {
+  EtcdCluster etcd(3);
+  ASSERT_TRUE(etcd.healthy());
+  uint16_t port = free_port();
+  std::string state = make_temp_dir();
+  BackendsStopper stopper{state};  // a cluster node leaves exec instances running when it stops
+  std::string script =
+      std::string(BALLAST_SOURCE_DIR) + "/examples/exec-provider/local-processes.py";
+  PortRange ports = free_port_range(30);
+  std::string config =
+      "listeners:\n  - name: web\n    bind: 0.0.0.0:" + std::to_string(port) +
+      "\n    rules: [ { forward: { target_group: app } } ]\n"
+      "target_groups:\n  - name: app\n    deregistration_delay: 1s\n"
+      "    request_timeout: 500ms\n    retries: 2\n    retry_on_status: [504]\n"
+      "    health_check: { path: /health, interval: 300ms, timeout: 250ms, "
+      "healthy_threshold: 2, unhealthy_threshold: 2 }\n"
+      "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 4\n"
+      "    max_size: 8\n    desired_capacity: 4\n    zones: [a, b]\n"
+      "    health_check_grace_period: 5s\n    launch:\n      provider: exec\n"
+      "      launch: " +
+      script + "\n      terminate: " + script + "\n      describe: " + script +
+      "\n      describe_interval: 1s\n      environment: { BALLAST_BIN: " + BALLAST_BINARY +
+      ", STATE_DIR: " + state + ", PORT_FIRST: \"" + std::to_string(ports.first) +
+      "\", PORT_LAST: \"" + std::to_string(ports.last) + "\" }\n";
+  ASSERT_EQ(imported(etcd, "/c10", config), "");
+  ClusterNode n1(1, etcd, "/c10");  // zone a
+  ASSERT_TRUE(within(10, [&] { return n1.cluster()["leader"]["self"] == true; })) << n1.cluster();
+  ClusterNode n2(2, etcd, "/c10");  // zone b
+  ASSERT_TRUE(within(40, [&] { return group_of(n1).value("in_service", 0) == 4; })) << group_of(n1);
+  std::map<std::string, int> zones;
+  std::vector<int> zone_a_pids;
+  json before = group_of(n1);
+  for (const auto& i : before["instances"]) {
+    if (i["state"] != "InService") continue;
+    ++zones[i["zone"].get<std::string>()];
+    if (i["zone"] == "a") zone_a_pids.push_back(std::stoi(i["provider_id"].get<std::string>()));
+  }
+  ASSERT_EQ(zones, (std::map<std::string, int>{{"a", 2}, {"b", 2}})) << before;
+  ASSERT_TRUE(within(10, [&] { return !n2.instance(port).empty(); }));
+
+  // Load through both nodes, each request once: ballast's retries are what hides failures.
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::string first_failure;
+  std::thread load([&] {
+    for (int k = 0; k < 100000 && !stop; ++k) {
+      Client c(k % 2 == 0 ? "127.0.0.21" : "127.0.0.22", port, 5000);
+      auto r = c.connected() ? c.get("/") : std::nullopt;
+      if (r && r->status == 200) {
+        ++ok;
+      } else {
+        if (failed++ == 0) first_failure = r ? std::to_string(r->status) : "no answer";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+
+  // Zone a is cut.
+  write_file(state + "/zone-a.down", "");
+  for (int pid : zone_a_pids) ::kill(pid, SIGSTOP);
+  bool restored = within(60, [&] {
+    json g = group_of(n1);
+    int in_b = 0;
+    for (const auto& i : g["instances"]) in_b += i["state"] == "InService" && i["zone"] == "b";
+    return in_b == 4;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  stop = true;
+  load.join();
+  for (int pid : zone_a_pids) ::kill(pid, SIGCONT);  // whatever is left of them may end
+  json g = group_of(n1);
+  EXPECT_TRUE(restored) << g << n1.process().log();
+  EXPECT_GT(ok.load(), 500);
+  EXPECT_EQ(failed.load(), 0) << "first: " << first_failure;
+  ASSERT_FALSE(g["impaired_zones"].empty()) << g;
+  EXPECT_EQ(g["impaired_zones"][0]["zone"], "a");
+  printf(
+      "[ drill    ] zone a cut under load: %d requests answered, %d failed; capacity back in "
+      "zone b\n",
+      ok.load(), failed.load());
 }
 
 }  // namespace

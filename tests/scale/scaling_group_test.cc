@@ -228,9 +228,18 @@ TEST_F(GroupTest, AnUnhealthyInstanceIsReplacedOnlyAfterTheGracePeriod) {
   tick();
   tick(9000);
   EXPECT_EQ(in(InstanceState::kPending), 1);
+  std::string first_zone = group->instances()[0]->zone;
   tick(1000);
-  EXPECT_EQ(in(InstanceState::kPending), 0);
   EXPECT_NE(group->launch_problem().find("grace period"), std::string::npos);
+  // Its zone is avoided now: the replacement goes to the other one, without waiting.
+  ASSERT_EQ(in(InstanceState::kPending), 1);
+  for (const auto& i : group->instances()) {
+    if (i->active()) {
+      EXPECT_NE(i->zone, first_zone);
+    }
+  }
+  ASSERT_EQ(group->impaired_zones(now).size(), 1u);
+  EXPECT_EQ(group->impaired_zones(now)[0].zone, first_zone);
 }
 
 TEST_F(GroupTest, ARefreshReplacesInBatchesLaunchingFirst) {
@@ -395,6 +404,44 @@ TEST_F(GroupTest, HandingOverStopsOwnProcessesOnlyOnceTheSuccessorRemovedTheirTa
   provider->finish_terminations();
   tick();
   EXPECT_TRUE(group->done());
+}
+
+TEST_F(GroupTest, AnImpairedZoneIsAvoidedAndCapacityComesBackInTheOthers) {
+  make(group_config());
+  settle();
+  ASSERT_EQ(per_zone(), (std::map<std::string, int>{{"a", 1}, {"b", 1}}));
+  // Zone a's instance stops answering its checks (the zone's links are cut).
+  for (const auto& i : group->instances()) {
+    if (i->zone == "a") link.set(i->address, Health::kUnhealthy);
+  }
+  tick(10000);
+  tick();
+  ASSERT_EQ(provider->launches.size(), 1u);
+  EXPECT_EQ(provider->launches[0].request.zone, "b") << "not into the zone that failed";
+  provider->answer_launches();
+  tick();
+  link.all_healthy();
+  provider->finish_terminations();
+  link.finish_drains();
+  for (int k = 0; k < 5; ++k) tick();
+  EXPECT_EQ(in(InstanceState::kInService), 2);
+  EXPECT_EQ(per_zone(), (std::map<std::string, int>{{"b", 2}}));
+  ASSERT_EQ(group->impaired_zones(now).size(), 1u);
+  EXPECT_NE(group->impaired_zones(now)[0].why.find("failed the target group's health check"),
+            std::string::npos);
+  // No rebalancing into it while it is impaired.
+  for (int k = 0; k < 20; ++k) tick(1000);
+  EXPECT_TRUE(provider->launches.empty());
+  // Then it is tried again, and an instance serving there clears it.
+  tick(10000);
+  tick();
+  ASSERT_EQ(provider->launches.size(), 1u);
+  EXPECT_EQ(provider->launches[0].request.zone, "a");
+  settle();
+  tick(6000);  // warmed up: the instance it rebalances away from leaves
+  settle();
+  EXPECT_TRUE(group->impaired_zones(now).empty());
+  EXPECT_EQ(per_zone(), (std::map<std::string, int>{{"a", 1}, {"b", 1}}));
 }
 
 }  // namespace
