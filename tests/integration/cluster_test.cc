@@ -404,23 +404,55 @@ TEST_F(ClusterTest, ARegistryChangeReachesEveryNode) {
       ms.size(), ms[ms.size() / 2], ms[ms.size() * 99 / 100]);
 }
 
-// A shared configuration whose target group is filled by autoscaling group "web" (process
-// instances: `ballast backend`).
-std::string autoscaled_config(uint16_t port, int desired) {
-  PortRange ports = free_port_range(30);
+// A shared configuration: listener "web" on `port`, target group "app" (fast health checks,
+// and `target_group_extra`), filled by autoscaling group "web" (`group_lines`, then its
+// launch template's `launch_lines`).
+std::string autoscaled(uint16_t port, const std::string& group_lines,
+                       const std::string& launch_lines,
+                       const std::string& target_group_extra = "") {
   return "listeners:\n  - name: web\n    bind: 0.0.0.0:" + std::to_string(port) +
          "\n    rules: [ { forward: { target_group: app } } ]\n"
-         "target_groups:\n  - name: app\n    deregistration_delay: 1s\n"
+         "target_groups:\n  - name: app\n    deregistration_delay: 1s\n" +
+         target_group_extra +
          "    health_check: { path: /health, interval: 300ms, timeout: 250ms, "
          "healthy_threshold: 2, unhealthy_threshold: 2 }\n"
-         "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 0\n"
-         "    max_size: 8\n    desired_capacity: " +
-         std::to_string(desired) +
-         "\n    health_check_grace_period: 10s\n    launch:\n      provider: process\n"
+         "autoscaling_groups:\n  - name: web\n    target_group: app\n" +
+         group_lines + "    launch:\n" + launch_lines;
+}
+
+std::string sizes(int min, int max, int desired) {
+  return "    min_size: " + std::to_string(min) + "\n    max_size: " + std::to_string(max) +
+         "\n    desired_capacity: " + std::to_string(desired) + "\n";
+}
+
+// Process instances: `ballast backend` children of the leader.
+std::string process_launch() {
+  PortRange ports = free_port_range(30);
+  return "      provider: process\n"
          "      command: \"{ballast} backend --port {port} --id {instance_id}\"\n"
          "      ports: " +
          std::to_string(ports.first) + "-" + std::to_string(ports.last) +
          "\n      stop_timeout: 2s\n";
+}
+
+std::string autoscaled_config(uint16_t port, int desired) {
+  return autoscaled(port, sizes(0, 8, desired) + "    health_check_grace_period: 10s\n",
+                    process_launch());
+}
+
+// Instances on "a platform": the example exec provider's `ballast backend` processes, which
+// outlive ballast, started from `state`; each launch answers after `launch_delay` seconds,
+// like a slow cloud API.
+std::string exec_launch(const std::string& state, double launch_delay = 0) {
+  std::string script =
+      std::string(BALLAST_SOURCE_DIR) + "/examples/exec-provider/local-processes.py";
+  PortRange ports = free_port_range(30);
+  return "      provider: exec\n      launch: " + script + "\n      terminate: " + script +
+         "\n      describe: " + script +
+         "\n      describe_interval: 1s\n      environment: { BALLAST_BIN: " + BALLAST_BINARY +
+         ", STATE_DIR: " + state + ", PORT_FIRST: \"" + std::to_string(ports.first) +
+         "\", PORT_LAST: \"" + std::to_string(ports.last) + "\", LAUNCH_DELAY: \"" +
+         std::to_string(launch_delay) + "\" }\n";
 }
 
 json group_of(const ClusterNode& n) {
@@ -523,13 +555,13 @@ TEST_F(ClusterTest, TheLeadersPoliciesCountTheTrafficOfEveryNode) {
   EtcdCluster etcd;
   ASSERT_TRUE(etcd.healthy());
   uint16_t port = free_port();
-  std::string config = autoscaled_config(port, 1);
-  config = replace_all(config, "    min_size: 0\n    max_size: 8\n",
-                       "    min_size: 1\n    max_size: 3\n");
-  config +=
-      "    instance_warmup: 1s\n"
-      "    policies:\n      - { type: target_tracking, metric: request_count_per_target, "
-      "target: 50, window: 2s }\n";
+  std::string config = autoscaled(
+      port,
+      sizes(1, 3, 1) +
+          "    health_check_grace_period: 10s\n    instance_warmup: 1s\n"
+          "    policies:\n      - { type: target_tracking, metric: request_count_per_target, "
+          "target: 50, window: 2s }\n",
+      process_launch());
   ASSERT_EQ(imported(etcd, "/c9", config), "");
   ClusterNode n1(1, etcd, "/c9");
   ASSERT_TRUE(within(10, [&] { return n1.cluster()["leader"]["self"] == true; })) << n1.cluster();
@@ -576,29 +608,6 @@ TEST_F(ClusterTest, TheLeadersPoliciesCountTheTrafficOfEveryNode) {
          answered.load(), g.value("desired_capacity", 0));
 }
 
-// Instances on "a platform" (the example exec provider's `ballast backend` processes, which
-// outlive ballast), each launch answering after `launch_delay` seconds like a slow cloud API.
-std::string exec_config(uint16_t port, int desired, const std::string& state, double launch_delay) {
-  std::string script =
-      std::string(BALLAST_SOURCE_DIR) + "/examples/exec-provider/local-processes.py";
-  PortRange ports = free_port_range(30);
-  return "listeners:\n  - name: web\n    bind: 0.0.0.0:" + std::to_string(port) +
-         "\n    rules: [ { forward: { target_group: app } } ]\n"
-         "target_groups:\n  - name: app\n    deregistration_delay: 1s\n"
-         "    health_check: { path: /health, interval: 300ms, timeout: 250ms, "
-         "healthy_threshold: 2, unhealthy_threshold: 2 }\n"
-         "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 0\n"
-         "    max_size: 8\n    desired_capacity: " +
-         std::to_string(desired) +
-         "\n    health_check_grace_period: 20s\n    launch:\n      provider: exec\n"
-         "      launch: " +
-         script + "\n      terminate: " + script + "\n      describe: " + script +
-         "\n      describe_interval: 1s\n      environment: { BALLAST_BIN: " + BALLAST_BINARY +
-         ", STATE_DIR: " + state + ", PORT_FIRST: \"" + std::to_string(ports.first) +
-         "\", PORT_LAST: \"" + std::to_string(ports.last) + "\", LAUNCH_DELAY: \"" +
-         std::to_string(launch_delay) + "\" }\n";
-}
-
 // The backends the exec script actually started: instance id -> pid.
 std::map<std::string, int> started_backends(const std::string& state) {
   std::map<std::string, int> out;
@@ -643,7 +652,10 @@ TEST_F(ClusterTest, ASuccessorAdoptsInstancesThatOutliveTheLeaderAndLaunchesNone
   uint16_t port = free_port();
   std::string state = make_temp_dir();
   BackendsStopper stopper{state};  // a cluster node leaves exec instances running when it stops
-  ASSERT_EQ(imported(etcd, "/c7", exec_config(port, 2, state, 2.0)), "");
+  ASSERT_EQ(imported(etcd, "/c7",
+                     autoscaled(port, sizes(0, 8, 2) + "    health_check_grace_period: 20s\n",
+                                exec_launch(state, 2.0))),
+            "");
   auto n1 = std::make_unique<ClusterNode>(1, etcd, "/c7");
   ASSERT_TRUE(within(10, [&] { return n1->cluster()["leader"]["self"] == true; })) << n1->cluster();
   ClusterNode n2(2, etcd, "/c7");
@@ -785,24 +797,10 @@ TEST_F(ClusterTest, AZoneOutageIsHiddenByRetriesAndCapacityComesBackInTheOtherZo
   uint16_t port = free_port();
   std::string state = make_temp_dir();
   BackendsStopper stopper{state};  // a cluster node leaves exec instances running when it stops
-  std::string script =
-      std::string(BALLAST_SOURCE_DIR) + "/examples/exec-provider/local-processes.py";
-  PortRange ports = free_port_range(30);
   std::string config =
-      "listeners:\n  - name: web\n    bind: 0.0.0.0:" + std::to_string(port) +
-      "\n    rules: [ { forward: { target_group: app } } ]\n"
-      "target_groups:\n  - name: app\n    deregistration_delay: 1s\n"
-      "    request_timeout: 500ms\n    retries: 2\n    retry_on_status: [504]\n"
-      "    health_check: { path: /health, interval: 300ms, timeout: 250ms, "
-      "healthy_threshold: 2, unhealthy_threshold: 2 }\n"
-      "autoscaling_groups:\n  - name: web\n    target_group: app\n    min_size: 4\n"
-      "    max_size: 8\n    desired_capacity: 4\n    zones: [a, b]\n"
-      "    health_check_grace_period: 5s\n    launch:\n      provider: exec\n"
-      "      launch: " +
-      script + "\n      terminate: " + script + "\n      describe: " + script +
-      "\n      describe_interval: 1s\n      environment: { BALLAST_BIN: " + BALLAST_BINARY +
-      ", STATE_DIR: " + state + ", PORT_FIRST: \"" + std::to_string(ports.first) +
-      "\", PORT_LAST: \"" + std::to_string(ports.last) + "\" }\n";
+      autoscaled(port, sizes(4, 8, 4) + "    zones: [a, b]\n    health_check_grace_period: 5s\n",
+                 exec_launch(state),
+                 "    request_timeout: 500ms\n    retries: 2\n    retry_on_status: [504]\n");
   ASSERT_EQ(imported(etcd, "/c10", config), "");
   ClusterNode n1(1, etcd, "/c10");  // zone a
   ASSERT_TRUE(within(10, [&] { return n1.cluster()["leader"]["self"] == true; })) << n1.cluster();

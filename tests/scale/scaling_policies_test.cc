@@ -295,17 +295,16 @@ TEST_F(PoliciesTest, ASuccessorWaitsAStabilizationWindowBeforeScalingIn) {
   metrics.values["a"] = 20;  // says 1
   ScalingPolicies successor(loop, config);
   successor.take_over({}, group->desired(), now, now);
-  for (int s = 0; s < 30; ++s) {
-    now += 1000;
-    group->tick(now, now);
-    successor.evaluate(*group, metrics, alarms, now, now);
-  }
+  auto successor_evaluates_for = [&](int seconds) {
+    for (int s = 0; s < seconds; ++s) {
+      now += 1000;
+      group->tick(now, now);
+      successor.evaluate(*group, metrics, alarms, now, now);
+    }
+  };
+  successor_evaluates_for(30);
   EXPECT_EQ(group->desired(), 4) << "the capacity it took over counts in the window";
-  for (int s = 0; s < 35; ++s) {
-    now += 1000;
-    group->tick(now, now);
-    successor.evaluate(*group, metrics, alarms, now, now);
-  }
+  successor_evaluates_for(35);
   EXPECT_EQ(group->desired(), 1);
 }
 

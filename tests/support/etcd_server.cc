@@ -51,8 +51,7 @@ bool EtcdCluster::installed() {
 
 EtcdCluster::EtcdCluster(int members) : EtcdCluster(members, "127.0.0.1", {}) {}
 
-EtcdCluster::EtcdCluster(int members, std::string host, std::vector<std::string> exec_prefix)
-    : dir_(make_temp_dir()), host_(std::move(host)), exec_prefix_(std::move(exec_prefix)) {
+void EtcdCluster::add_members(int members) {
   for (int i = 0; i < members; ++i) {
     Member m;
     m.name = "etcd" + std::to_string(i);
@@ -60,6 +59,11 @@ EtcdCluster::EtcdCluster(int members, std::string host, std::vector<std::string>
     m.peer_port = free_port();
     members_.push_back(std::move(m));
   }
+}
+
+EtcdCluster::EtcdCluster(int members, std::string host, std::vector<std::string> exec_prefix)
+    : dir_(make_temp_dir()), host_(std::move(host)), exec_prefix_(std::move(exec_prefix)) {
+  add_members(members);
   recreate();
 }
 
@@ -80,13 +84,7 @@ EtcdCluster::EtcdCluster(int members, Secured secured)
   server_key_ = s.key;
   client_cert_ = c.cert;
   client_key_ = c.key;
-  for (int i = 0; i < members; ++i) {
-    Member m;
-    m.name = "etcd" + std::to_string(i);
-    m.client_port = free_port();
-    m.peer_port = free_port();
-    members_.push_back(std::move(m));
-  }
+  add_members(members);
   recreate();
   if (healthy()) enable_auth();
 }

@@ -67,6 +67,7 @@ class EtcdCluster {
     std::string data_dir;
     std::unique_ptr<Process> process;
   };
+  void add_members(int members);
   std::string initial_cluster() const;
   std::string exec_prefix() const;  // for a shell command
   std::string dir_;
