@@ -83,6 +83,12 @@ void print_groups(const json& j) {
          "SERVING", "PENDING", "NOTE");
   for (const auto& g : j["autoscaling_groups"]) {
     std::string note = g["launch_problem"].is_null() ? "" : text(g["launch_problem"]);
+    if (g.contains("impaired_zones") && !g["impaired_zones"].empty()) {
+      std::string zones;
+      for (const auto& z : g["impaired_zones"])
+        zones += (zones.empty() ? "" : ",") + text(z["zone"]);
+      note = "avoiding zone " + zones + (note.empty() ? "" : "; " + note);
+    }
     if (!g["instance_refresh"].is_null() && g["instance_refresh"]["status"] == "InProgress") {
       note = "refresh " + text(g["instance_refresh"]["percentage_complete"]) + "% " + note;
     }
@@ -100,6 +106,12 @@ void print_instances(const json& g) {
          g["terminating"].get<int>());
   if (!g["launch_problem"].is_null())
     printf("launches failing: %s\n", text(g["launch_problem"]).c_str());
+  if (g.contains("impaired_zones")) {
+    for (const auto& z : g["impaired_zones"]) {
+      printf("zone %s avoided for %ss more (%s failure(s) in a row): %s\n", text(z["zone"]).c_str(),
+             text(z["seconds_left"]).c_str(), text(z["failures"]).c_str(), text(z["why"]).c_str());
+    }
+  }
   printf("%-16s %-16s %-6s %-22s %6s  %s\n", "INSTANCE", "STATE", "ZONE", "ADDRESS", "CPU%",
          "NOTE");
   for (const auto& i : g["instances"]) {

@@ -854,6 +854,10 @@ TEST_F(ClusterTest, AZoneOutageIsHiddenByRetriesAndCapacityComesBackInTheOtherZo
   EXPECT_EQ(failed.load(), 0) << "first: " << first_failure;
   ASSERT_FALSE(g["impaired_zones"].empty()) << g;
   EXPECT_EQ(g["impaired_zones"][0]["zone"], "a");
+  Process ctl({BALLAST_BINARY, "ctl", "--admin=" + loopback(n1.admin_port()), "instances", "web"},
+              make_temp_dir() + "/ctl.log");
+  ASSERT_EQ(ctl.wait_exit(10000), 0) << ctl.log();
+  EXPECT_NE(ctl.log().find("zone a avoided for"), std::string::npos) << ctl.log();
   printf(
       "[ drill    ] zone a cut under load: %d requests answered, %d failed; capacity back in "
       "zone b\n",
