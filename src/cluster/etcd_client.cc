@@ -127,7 +127,7 @@ void EtcdClient::answered(uint64_t id, std::shared_ptr<Attempt> attempt,
                           const http::HttpCallResult& r) {
   auto it = calls_.find(id);
   if (it != calls_.end()) {
-    loop_.defer_delete([call = it->second.release()] { delete call; });
+    http::retire(loop_, std::move(it->second));
     calls_.erase(it);
   }
   Reply reply;

@@ -165,8 +165,7 @@ void KeyWatch::on_retry(void* self) {
 }
 
 void KeyWatch::close_stream() {
-  if (!stream_) return;
-  loop_.defer_delete([call = stream_.release()] { delete call; });
+  http::retire(loop_, std::move(stream_));
 }
 
 }  // namespace ballast::cluster

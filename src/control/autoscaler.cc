@@ -117,9 +117,9 @@ void Autoscaler::set_launch_gate(const std::string& name, scale::ScalingGroup& g
     group.set_launch_gate({});
     return;
   }
-  group.set_launch_gate([this, name](const std::string& id) {
-    return cluster_.recorded && cluster_.recorded(name, id);
-  });
+  // set_cluster_link() sets every gate again: cluster_.recorded is there while this one is.
+  group.set_launch_gate(
+      [this, name](const std::string& id) { return cluster_.recorded(name, id); });
 }
 
 nlohmann::json Autoscaler::state_of(const std::string& name, int64_t now_ms,
@@ -258,9 +258,9 @@ void Autoscaler::record_series(const scale::ScalingGroup& g, int64_t second,
       cpu_n += 1;
     }
     if (cluster_.peer_traffic) {  // a cluster's leader: the other nodes' share too
-      auto [peer_requests, peer_in_flight] = cluster_.peer_traffic(i->target_group, i->address);
-      requests += peer_requests;
-      in_flight += peer_in_flight;
+      ClusterTraffic::Share peers = cluster_.peer_traffic(i->target_group, i->address);
+      requests += peers.requests;
+      in_flight += peers.in_flight;
     }
     auto t = totals.targets.find({i->target_group, i->address});
     if (t == totals.targets.end()) continue;

@@ -9,6 +9,7 @@
 #include "admin/router.h"
 #include "alarms/alarm_manager.h"
 #include "config/config.h"
+#include "control/cluster_traffic.h"
 #include "control/target_registry.h"
 #include "core/event_loop.h"
 #include "metrics/count_deltas.h"
@@ -56,8 +57,8 @@ class Autoscaler final : public scale::TargetGroupLink,
     // ballast is launched only then, so that a successor finds every launch.
     std::function<bool(const std::string& group, const std::string& instance_id)> recorded;
     // What the other nodes send to a target: requests since the last call, and in flight.
-    std::function<std::pair<double, double>(const std::string& target_group,
-                                            const std::string& address)>
+    std::function<ClusterTraffic::Share(const std::string& target_group,
+                                        const std::string& address)>
         peer_traffic;
   };
   void set_cluster_link(ClusterLink link);

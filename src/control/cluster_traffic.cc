@@ -15,7 +15,7 @@ ClusterTraffic::ClusterTraffic(core::EventLoop& loop, std::string bearer_token)
 
 ClusterTraffic::~ClusterTraffic() {
   for (auto& [name, p] : peers_) {
-    if (http::HttpCall* raw = p.call.release()) loop_.defer_delete([raw] { delete raw; });
+    http::retire(loop_, std::move(p.call));
   }
 }
 
@@ -27,7 +27,7 @@ void ClusterTraffic::poll(const std::map<std::string, std::string>& peers) {
       ++it;
       continue;
     }
-    if (http::HttpCall* raw = it->second.call.release()) loop_.defer_delete([raw] { delete raw; });
+    http::retire(loop_, std::move(it->second.call));
     it = peers_.erase(it);
   }
   for (const auto& [name, admin] : peers) {
@@ -64,7 +64,7 @@ void ClusterTraffic::answered(const std::string& name, const http::HttpCallResul
   auto it = peers_.find(name);
   if (it == peers_.end()) return;
   Peer& p = it->second;
-  if (http::HttpCall* raw = p.call.release()) loop_.defer_delete([raw] { delete raw; });
+  http::retire(loop_, std::move(p.call));
   nlohmann::json body =
       r.answered && r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nullptr;
   if (!body.is_object() || !body.contains("targets") || !body["targets"].is_array()) {

@@ -60,8 +60,7 @@ void Controller::leadership_changed(bool leading) {
     return it != autoscaling_state_.end() && it->second.recorded_ids.count(id) != 0;
   };
   link.peer_traffic = [this](const std::string& group, const std::string& address) {
-    ClusterTraffic::Share s = cluster_traffic_->take(group, address);
-    return std::make_pair(s.requests, s.in_flight);
+    return cluster_traffic_->take(group, address);
   };
   autoscaler_.set_cluster_link(std::move(link));
   autoscaler_.configure(*config_, unix_ms);

@@ -36,13 +36,13 @@ DatabaseMonitor::DatabaseMonitor(core::EventLoop& loop, config::DatabaseConfig c
 
 DatabaseMonitor::~DatabaseMonitor() {
   for (auto& p : pollers_) {
-    if (http::HttpCall* raw = p->call.release()) loop_.defer_delete([raw] { delete raw; });
+    http::retire(loop_, std::move(p->call));
   }
 }
 
 void DatabaseMonitor::follow(const std::vector<config::DatabaseConfig::Member>& members) {
   for (auto& p : pollers_) {
-    if (http::HttpCall* raw = p->call.release()) loop_.defer_delete([raw] { delete raw; });
+    http::retire(loop_, std::move(p->call));
   }
   pollers_.clear();
   std::vector<DatabaseState::Member> names;
@@ -174,7 +174,7 @@ void DatabaseMonitor::ask(Poller& p) {
 }
 
 void DatabaseMonitor::answered(Poller& p, const http::HttpCallResult& result) {
-  if (http::HttpCall* raw = p.call.release()) loop_.defer_delete([raw] { delete raw; });
+  http::retire(loop_, std::move(p.call));
   std::string error;
   std::optional<PatroniStatus> status;
   if (!result.answered) {

@@ -19,7 +19,7 @@ SwitchoverCall::SwitchoverCall(core::EventLoop& loop, http::HttpUrl leader_rest,
       done_(std::move(done)) {}
 
 SwitchoverCall::~SwitchoverCall() {
-  if (http::HttpCall* raw = call_.release()) loop_.defer_delete([raw] { delete raw; });
+  http::retire(loop_, std::move(call_));
 }
 
 http::HttpCallRequest SwitchoverCall::request(const std::string& method,
@@ -57,7 +57,7 @@ std::string SwitchoverCall::name_at(const std::string& cluster_body, const std::
 }
 
 void SwitchoverCall::got_cluster(const http::HttpCallResult& r) {
-  if (http::HttpCall* raw = call_.release()) loop_.defer_delete([raw] { delete raw; });
+  http::retire(loop_, std::move(call_));
   if (!r.answered || r.status != 200) {
     finish(false, "the primary's agent did not list the cluster: " +
                       (r.answered ? "status " + std::to_string(r.status) : r.error));
@@ -88,7 +88,7 @@ void SwitchoverCall::got_cluster(const http::HttpCallResult& r) {
 }
 
 void SwitchoverCall::got_answer(const http::HttpCallResult& r) {
-  if (http::HttpCall* raw = call_.release()) loop_.defer_delete([raw] { delete raw; });
+  http::retire(loop_, std::move(call_));
   if (!r.answered) {
     finish(false, "Patroni did not answer the switchover: " + r.error);
     return;

@@ -160,6 +160,18 @@ void HttpCall::finish(HttpCallResult result) {
   done(result);  // may retire this object; nothing after
 }
 
+void HttpCall::abandon() {
+  finished_ = true;
+  done_ = nullptr;
+  close_socket();
+}
+
+void retire(core::EventLoop& loop, std::unique_ptr<HttpCall> call) {
+  if (!call) return;
+  call->abandon();
+  loop.defer_delete([raw = call.release()] { delete raw; });
+}
+
 void HttpCall::close_socket() {
   timer_.cancel();
   if (fd_ >= 0) {

@@ -51,6 +51,8 @@ class HttpCall final : public core::IoHandler, private MessageSink {
 
   void start();
   void on_io(uint32_t events) override;
+  // Closes the connection and drops `done` unrun: nothing of this call happens any more.
+  void abandon();
 
   // For answers that do not end (an etcd watch): once a 200's head has come, its body goes
   // to `chunk` as it arrives instead of being kept, and the timeout no longer applies (it
@@ -95,5 +97,9 @@ class HttpCall final : public core::IoHandler, private MessageSink {
   bool finished_ = false;
   core::Timer timer_{&HttpCall::on_timeout, this};
 };
+
+// Abandons `call` (when there is one) and frees it after this batch of events: safe from
+// inside its own callback, and no event of the batch reaches an owner that is going away.
+void retire(core::EventLoop& loop, std::unique_ptr<HttpCall> call);
 
 }  // namespace ballast::http

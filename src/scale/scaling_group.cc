@@ -379,7 +379,7 @@ void ScalingGroup::tick(int64_t now_ms, int64_t unix_ms) {
 void ScalingGroup::advance(Instance& i, int64_t now_ms, int64_t unix_ms) {
   switch (i.phase) {
     case Phase::kRecording:
-      if (launch_gate_ && !launch_gate_(i.id)) return;
+      if (!launch_recorded(i)) return;
       i.phase = Phase::kLaunching;
       ask_provider(i);
       return;
@@ -639,11 +639,13 @@ void ScalingGroup::launch(const std::string& zone, const std::string& cause, int
   Instance& i = add_instance(new_instance_id(), zone, now_ms, unix_ms);
   i.activity = begin_activity(i.id, "Launching a new instance: " + i.id + " in zone " + zone, cause,
                               unix_ms);
-  // An instance that outlives ballast is asked for once its launch is recorded (a cluster's
-  // leader writes it to etcd), so that no successor can miss it.
-  if (provider_->outlives_ballast() && launch_gate_ && !launch_gate_(i.id)) return;
+  if (!launch_recorded(i)) return;  // kRecording: advance() asks once it is
   i.phase = Phase::kLaunching;
   ask_provider(i);
+}
+
+bool ScalingGroup::launch_recorded(const Instance& i) const {
+  return !i.provider->outlives_ballast() || !launch_gate_ || launch_gate_(i.id);
 }
 
 void ScalingGroup::ask_provider(Instance& i) {
@@ -721,13 +723,11 @@ void ScalingGroup::hand_over(const std::string& cause, int64_t unix_ms) {
     stopping_ = true;
     for (auto& i : instances_) {
       i->hook.reset();
-      if (i->provider) i->provider->release_all();
-    }
-    provider_->release_all();
-    for (auto& i : instances_) {
+      if (i->provider) i->provider->release_all();  // an older template's provider too
       if (i->phase != Phase::kTerminated)
         end_activity(i->activity, "Cancelled", "handed over: " + cause, unix_ms);
     }
+    provider_->release_all();
     instances_.clear();
     return;
   }

@@ -143,6 +143,9 @@ class ScalingGroup {
   void launch(const std::string& zone, const std::string& cause, int64_t now_ms, int64_t unix_ms);
   // Asks the provider to start it (again, for an adopted launch: the same id, the same key).
   void ask_provider(Instance& i);
+  // An instance that outlives ballast is asked for only once its launch is recorded (a
+  // cluster's leader writes it to etcd), so that no successor can miss it.
+  bool launch_recorded(const Instance& i) const;
   Instance& add_instance(const std::string& id, const std::string& zone, int64_t now_ms,
                          int64_t unix_ms);
   void terminate(Instance& i, const std::string& cause, int64_t unix_ms);
