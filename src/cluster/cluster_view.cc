@@ -1,5 +1,7 @@
 #include "cluster/cluster_view.h"
 
+#include <algorithm>
+
 namespace ballast::cluster {
 
 ClusterKeys::ClusterKeys(std::string p)
@@ -18,7 +20,8 @@ const RegisteredTarget* ClusterView::target(const std::string& group,
   return it == targets_.end() ? nullptr : &it->second;
 }
 
-void ClusterView::assume(uint64_t cluster_id, int64_t config_revision, const std::string& text) {
+void ClusterView::assume(uint64_t cluster_id, int64_t config_revision, const std::string& text,
+                         const std::vector<KeyValue>& targets) {
   cluster_id_ = cluster_id;
   KeyValue kv;
   kv.key = keys_.config;
@@ -26,6 +29,11 @@ void ClusterView::assume(uint64_t cluster_id, int64_t config_revision, const std
   kv.mod_revision = config_revision;
   config_ = kv;
   revision_ = config_revision;
+  for (const auto& t : targets) {
+    if (t.key.rfind(keys_.targets, 0) != 0) continue;  // another prefix's: not this cluster's
+    put(t);
+    revision_ = std::max(revision_, t.mod_revision);
+  }
 }
 
 std::string ClusterView::inconsistency(const Header& header) const {

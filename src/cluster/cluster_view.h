@@ -86,8 +86,10 @@ class ClusterView {
   const std::map<std::string, KeyValue>& autoscaling() const { return autoscaling_; }
   // Node name -> the "GROUP/ADDRESS" targets its health checks find unhealthy.
   const std::map<std::string, std::set<std::string>>& health() const { return health_; }
-  // Starts from a snapshot: the configuration known, and its store's identity.
-  void assume(uint64_t cluster_id, int64_t config_revision, const std::string& text);
+  // Starts from a snapshot: the configuration and registered targets known, and its store's
+  // identity. The first full read replaces them all.
+  void assume(uint64_t cluster_id, int64_t config_revision, const std::string& text,
+              const std::vector<KeyValue>& targets);
 
  private:
   ViewChange put(const KeyValue& kv);

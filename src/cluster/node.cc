@@ -60,7 +60,7 @@ Node::~Node() = default;
 void Node::start(const std::optional<Snapshot>& from, int64_t now_unix) {
   current_unix_ = now_unix;
   if (from) {
-    view_.assume(from->cluster_id, from->revision, from->config);
+    view_.assume(from->cluster_id, from->revision, from->config, from->targets);
     current_unix_ = from->saved_unix;
   }
   watch_->start();

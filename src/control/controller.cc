@@ -594,6 +594,7 @@ void Controller::on_tick(void* self) {
   if (c->cluster_) {
     c->cluster_->tick(core::unix_seconds(), core::monotonic_ms());
     c->publish_health_view();
+    if (c->cluster_snapshot_stale_ && c->shared_.revision != 0) c->save_cluster_snapshot();
   }
   // Once per wall-clock second (datapoints line up with seconds within a tick): the
   // second that just ended.

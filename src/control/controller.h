@@ -119,6 +119,7 @@ class Controller final : public proxy::ControlLink {
   config::LoadResult load_with_shared(const std::string& text, int64_t revision) const;
   // etcd has a new shared configuration: applied like a reload, then saved as the snapshot.
   void shared_config_changed(const std::string& text, int64_t revision);
+  // The configuration in effect and the view's registered targets, to the state folder.
   void save_cluster_snapshot();
   nlohmann::json cluster_json() const;
   void add_cluster_routes();
@@ -294,6 +295,7 @@ class Controller final : public proxy::ControlLink {
     std::string rejected;  // the last revision that had errors, and why
   } shared_;
   int64_t cluster_resyncs_ = 0;
+  bool cluster_snapshot_stale_ = false;  // the registered targets changed since the last save
   std::vector<std::pair<int64_t, std::function<void()>>> revision_waiters_;
   // The autoscaler leader's state of each group in etcd: the text last written (or being
   // written), whether a write is on its way (one at a time, so none overtakes another), and the

@@ -77,6 +77,8 @@ void Controller::start_cluster() {
              static_cast<long long>(shared_.revision));
   }
   cluster_->start(cluster_start_, core::unix_seconds());
+  // The snapshot's registered targets serve until etcd says otherwise.
+  if (cluster_start_ && !cluster_start_->targets.empty()) sync_cluster_targets();
 }
 
 void Controller::shared_config_changed(const std::string& text, int64_t revision) {
@@ -101,6 +103,8 @@ void Controller::save_cluster_snapshot() {
   s.revision = shared_.revision;
   s.saved_unix = shared_.applied_unix;
   s.config = shared_.text;
+  for (const auto& [name, target] : cluster_->view().targets()) s.targets.push_back(target.kv);
+  cluster_snapshot_stale_ = false;
   std::string error;
   if (!cluster::save_snapshot(config_->cluster.state_dir, s, &error)) {
     LOG_ERROR("cluster: the snapshot was not saved: %s", error.c_str());

@@ -151,6 +151,7 @@ void Controller::sync_cluster_targets() {
     }
   }
   if (!changed) return;
+  cluster_snapshot_stale_ = true;  // saved on the next tick: one write for a burst of changes
   auto in_effect = publish();
   sync_checkers();
   if (in_effect) cluster_targets_in_effect_ = std::move(in_effect);

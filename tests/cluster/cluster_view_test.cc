@@ -91,7 +91,7 @@ TEST(ClusterViewTest, RegisteredTargetsAreKeyedByGroupAndAddress) {
 
 TEST(ClusterViewTest, AStoreThatWentBackOrChangedIdentityIsInconsistent) {
   ClusterView v(ClusterKeys("/b"));
-  v.assume(7, 40, "from the snapshot");
+  v.assume(7, 40, "from the snapshot", {});
   Header same{7, 0, 41};
   EXPECT_EQ(v.inconsistency(same), "");
   Header back{7, 0, 12};
@@ -100,6 +100,25 @@ TEST(ClusterViewTest, AStoreThatWentBackOrChangedIdentityIsInconsistent) {
   EXPECT_NE(v.inconsistency(other).find("cluster id changed from 7 to 8"), std::string::npos);
   // The snapshot's configuration, found unchanged in etcd, is no change.
   EXPECT_EQ(v.load(range(7, 45, {kv("/b/config", "from the snapshot", 40)})), ViewChange::kNone);
+}
+
+// A node started from its snapshot serves the targets registered when it was saved, until
+// etcd's first full read says which are still there.
+TEST(ClusterViewTest, ASnapshotsTargetsStandUntilTheFirstFullRead) {
+  ClusterView v(ClusterKeys("/b"));
+  v.assume(7, 40, "from the snapshot",
+           {kv("/b/targets/app/10.0.0.5:80", R"({"weight":1})", 42),
+            kv("/b/targets/app/10.0.0.6:80", R"({"weight":1})", 43),
+            kv("/other/targets/app/10.0.0.7:80", "{}", 44)});
+  EXPECT_EQ(v.targets().size(), 2u);
+  ASSERT_NE(v.target("app", "10.0.0.6:80"), nullptr);
+  EXPECT_EQ(v.revision(), 43);  // the newest key it knew: a store behind it went back
+  EXPECT_NE(v.inconsistency(Header{7, 0, 41}).find("went back from 43 to 41"), std::string::npos);
+  v.load(range(7, 50,
+               {kv("/b/config", "from the snapshot", 40),
+                kv("/b/targets/app/10.0.0.6:80", R"({"weight":1})", 43)}));
+  EXPECT_EQ(v.targets().size(), 1u);
+  EXPECT_EQ(v.target("app", "10.0.0.5:80"), nullptr);
 }
 
 }  // namespace
