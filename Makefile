@@ -48,7 +48,7 @@ TSAN_DRIVEN = DatabaseTest.APlannedSwitchover|CacheTest.TwoHundred|CacheTest.Sta
 # under the sanitizers. Of the database drills (each starts a Patroni cluster), the
 # switchover, the silent agent, members from Patroni's keys and roles from PostgreSQL run
 # under the sanitizers: between them they cover every database path of ballast's own.
-ASAN_SKIP = TestsslFindsNothing|VipDrillTest|ClusterDrillTest|ClusterTest.AZoneOutage|DatabaseTest.ThePrimarys|DatabaseTest.AFailover|DatabaseTest.ALagging|DashboardTest.TheDatabases
+ASAN_SKIP = TestsslFindsNothing|ClusterLabTest|ClusterDrillTest|DatabaseTest.ThePrimarys|DatabaseTest.AFailover|DatabaseTest.ALagging|DashboardTest.TheDatabases
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 300

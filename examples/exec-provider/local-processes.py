@@ -25,7 +25,10 @@ Settings come from the environment (launch.environment in the configuration):
                   (default: 0)
 
 For zone-outage drills: while STATE_DIR/zone-ZONE.down exists, launches into ZONE fail
-("zone ZONE is unavailable"), as a cloud refuses launches into an impaired zone.
+("zone ZONE is unavailable"), as a cloud refuses launches into an impaired zone. For drills
+in network namespaces, ZONE_<ZONE>_NETNS and ZONE_<ZONE>_ADDRESS start a zone's backends
+inside that namespace (ip netns exec), listening on that address: cutting the namespace's
+link then cuts the zone's instances off, as a real zone outage does.
 """
 import fcntl
 import json
@@ -37,13 +40,24 @@ import sys
 import time
 
 
-def port_free(port):
+def port_free(address, local, port):
+    """Whether nothing listens on address:port. On this machine a bind says so exactly; in
+    another network namespace only a connection attempt can tell."""
     with socket.socket() as s:
         try:
-            s.bind(("127.0.0.1", port))
-            return True
+            if local:
+                s.bind((address, port))
+                return True
+            s.settimeout(1)
+            return s.connect_ex((address, port)) != 0
         except OSError:
-            return False
+            return not local
+
+
+def zone_placement(zone):
+    """Where a zone's backends run: (address, network namespace or None)."""
+    netns = os.environ.get(f"ZONE_{zone}_NETNS") or None
+    return os.environ.get(f"ZONE_{zone}_ADDRESS", "127.0.0.1"), netns
 
 
 def alive(pid):
@@ -96,26 +110,34 @@ def launch(request):
 
 
 def start_backend(state, request, first, last):
-    port = next((p for p in range(first, last + 1) if port_free(p)), None)
+    address, netns = zone_placement(request.get("zone", ""))
+    local = netns is None
+
+    def free(p):
+        return port_free(address, local, p)
+
+    port = next((p for p in range(first, last + 1) if free(p)), None)
     if port is None:
-        print(f"no free port in {first}-{last}", file=sys.stderr)
+        print(f"no free port in {first}-{last} on {address}", file=sys.stderr)
         return None
     instance = request["instance_id"]
     log = open(os.path.join(state, instance + ".log"), "ab")
-    process = subprocess.Popen(
-        [os.environ.get("BALLAST_BIN", "ballast"), "backend", "--port", str(port),
-         "--id", instance],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    # `ip netns exec` execs the backend: the pid stays the backend's own.
+    command = ["ip", "netns", "exec", netns] if netns else []
+    command += [os.environ.get("BALLAST_BIN", "ballast"), "backend", "--bind", address,
+                "--port", str(port), "--id", instance]
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                               start_new_session=True)
     for _ in range(100):  # up to 10 s
-        if not port_free(port) or process.poll() is not None:
+        if not free(port) or process.poll() is not None:
             break
         time.sleep(0.1)
     if process.poll() is not None:
         print(f"the backend exited with status {process.returncode}", file=sys.stderr)
         return None
     with open(os.path.join(state, "launches.log"), "a") as journal:
-        journal.write(f"{instance} {process.pid} 127.0.0.1:{port}\n")
-    return json.dumps({"address": f"127.0.0.1:{port}", "provider_id": str(process.pid)})
+        journal.write(f"{instance} {process.pid} {address}:{port}\n")
+    return json.dumps({"address": f"{address}:{port}", "provider_id": str(process.pid)})
 
 
 def terminate(request):
