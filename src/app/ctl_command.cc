@@ -273,11 +273,12 @@ void print_alarm_history(const json& alarm) {
 }
 
 void print_alarms(const json& j) {
-  printf("%-24s %-10s %-18s %s\n", "ALARM", "TYPE", "STATE", "SINCE");
+  // SCOPE: whose figures the state comes from ("cluster" on a cluster's leader).
+  printf("%-24s %-10s %-18s %-8s %s\n", "ALARM", "TYPE", "STATE", "SCOPE", "SINCE");
   for (const auto& a : j["alarms"]) {
-    printf("%-24s %-10s %-18s %s\n", a["name"].get<std::string>().c_str(),
+    printf("%-24s %-10s %-18s %-8s %s\n", a["name"].get<std::string>().c_str(),
            a["type"].get<std::string>().c_str(), a["state"].get<std::string>().c_str(),
-           a["state_since"].get<std::string>().c_str());
+           a.value("scope", "node").c_str(), a["state_since"].get<std::string>().c_str());
   }
 }
 

@@ -1,7 +1,9 @@
 #include "control/cluster_traffic.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "control/cluster_series.h"
 #include "core/log.h"
 
 namespace ballast::control {
@@ -10,8 +12,9 @@ namespace {
 constexpr int64_t kCallTimeoutMs = 800;  // within the second before the next poll
 }  // namespace
 
-ClusterTraffic::ClusterTraffic(core::EventLoop& loop, std::string bearer_token)
-    : loop_(loop), bearer_token_(std::move(bearer_token)) {}
+ClusterTraffic::ClusterTraffic(core::EventLoop& loop, std::string bearer_token,
+                               metrics::TimeSeriesStore& series)
+    : loop_(loop), bearer_token_(std::move(bearer_token)), series_(series) {}
 
 ClusterTraffic::~ClusterTraffic() {
   for (auto& [name, p] : peers_) {
@@ -36,6 +39,7 @@ void ClusterTraffic::poll(const std::map<std::string, std::string>& peers) {
       p.admin = admin;
       p.requests = {};  // another process: its counts start anew
       p.in_flight.clear();
+      p.series_until = 0;
     }
     if (p.call) continue;  // the last call is still out
     std::string error;
@@ -48,7 +52,7 @@ void ClusterTraffic::poll(const std::map<std::string, std::string>& peers) {
     http::HttpCallRequest request;
     request.address = *address;
     request.host = admin;
-    request.path = "/api/v1/cluster/traffic";
+    request.path = "/api/v1/cluster/traffic?since=" + std::to_string(p.series_until);
     request.user_agent = "ballast-cluster";
     if (!bearer_token_.empty())
       request.extra_headers = "Authorization: Bearer " + bearer_token_ + "\r\n";
@@ -90,6 +94,11 @@ void ClusterTraffic::answered(const std::string& name, const http::HttpCallResul
     p.in_flight[key] = t.value("in_flight", 0.0);
     pending_requests_[key] += p.requests.delta(key, t.value("requests", 0.0));
   }
+  std::string error;
+  if (body.contains("series") && !add_series(body["series"], series_, &error)) {
+    LOG_WARN("cluster: the series from %s: %s", name.c_str(), error.c_str());
+  }
+  p.series_until = std::max(p.series_until, body.value("series_until", int64_t{0}));
 }
 
 ClusterTraffic::Share ClusterTraffic::take(const std::string& group, const std::string& address) {

@@ -8,6 +8,7 @@
 #include "core/event_loop.h"
 #include "http/http_call.h"
 #include "metrics/count_deltas.h"
+#include "metrics/time_series.h"
 
 namespace ballast::control {
 
@@ -16,11 +17,13 @@ namespace ballast::control {
 // only the leader's own share (a third of the traffic with three nodes, none at all when a
 // virtual IP keeps the clients on another node). Counters stay on their nodes (etcd holds
 // no counters): once a second the leader asks each peer's admin API for its cumulative
-// counts (GET /api/v1/cluster/traffic) and turns them into increases.
+// counts (GET /api/v1/cluster/traffic) and turns them into increases. The same answer
+// carries each peer's seconds of the series the alarms read (cluster_series.h), added to
+// `series` as they come: the leader's alarms evaluate the whole cluster.
 class ClusterTraffic {
  public:
   // `bearer_token`: the admin token, sent when set (the nodes of a cluster share one).
-  ClusterTraffic(core::EventLoop& loop, std::string bearer_token);
+  ClusterTraffic(core::EventLoop& loop, std::string bearer_token, metrics::TimeSeriesStore& series);
   ~ClusterTraffic();
 
   // Each peer's admin API ("HOST:PORT", by node name); one call in flight per peer. Peers no
@@ -43,12 +46,14 @@ class ClusterTraffic {
     std::unique_ptr<http::HttpCall> call;
     std::map<Target, double> in_flight;
     metrics::CountDeltas<Target> requests;
+    int64_t series_until = 0;  // its seconds before this one are in series_ (0: none yet)
     std::string error;
   };
   void answered(const std::string& name, const http::HttpCallResult& r);
 
   core::EventLoop& loop_;
   std::string bearer_token_;
+  metrics::TimeSeriesStore& series_;
   std::map<std::string, Peer> peers_;
   std::map<Target, double> pending_requests_;
 };

@@ -622,7 +622,7 @@ void Controller::sample(int64_t second) {
   collector_.sample(second, totals, registry_, cpu_percent, static_cast<double>(p.resident_bytes));
   collector_.sample_cache(second, totals, *config_);
   sample_databases(second);
-  evaluate_alarms(second + 1);
+  evaluate_alarms(second);
   autoscaler_.sample(second, totals, now_ms);
   if (cluster_traffic_) poll_cluster_traffic();  // after the autoscaler took this second's
 }

@@ -197,7 +197,8 @@ class Controller final : public proxy::ControlLink {
   // Alarms (controller_alarms.cc).
   void run_alarm_action(const alarms::AlarmStatus& alarm, const config::AlarmAction& action,
                         const alarms::Transition& t);
-  void evaluate_alarms(int64_t now);
+  // After `second` was sampled. On a cluster's leader, on the whole cluster's series.
+  void evaluate_alarms(int64_t second);
   nlohmann::json alarms_json(const std::string& only) const;
 
   // GET /metrics (controller_metrics.cc).
@@ -308,8 +309,11 @@ class Controller final : public proxy::ControlLink {
   std::map<std::string, AutoscalingStateWrite> autoscaling_state_;  // by group
   uint64_t autoscaling_term_ = 0;                                   // counts leadership changes
   std::unique_ptr<ClusterTraffic> cluster_traffic_;  // the leader's view of the peers' traffic
+  // The leader's: the alarms' series of every node, its own included (cluster_series.h).
+  std::unique_ptr<metrics::TimeSeriesStore> cluster_series_;
   void poll_cluster_traffic();
-  nlohmann::json traffic_json() const;
+  // `since`: the first second of the alarms' series the leader still lacks.
+  nlohmann::json traffic_json(int64_t since) const;
   struct HealthViewWritten {
     std::string text;   // the JSON list last written
     int64_t lease = 0;  // under which membership lease

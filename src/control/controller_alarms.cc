@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "config/alarm_reader.h"
+#include "control/cluster_series.h"
 #include "control/controller.h"
 #include "core/log.h"
 #include "core/time_format.h"
@@ -48,9 +49,18 @@ json trigger_json(const config::AlarmConfig& c) {
 
 }  // namespace
 
-void Controller::evaluate_alarms(int64_t now) {
-  StoreSource source(series_);
-  alarms_.evaluate(now, source);
+void Controller::evaluate_alarms(int64_t second) {
+  if (!cluster_series_) {
+    StoreSource source(series_);
+    alarms_.evaluate(second + 1, source);
+    return;
+  }
+  // The cluster's leader: its own second joins the peers'. A peer samples a second within
+  // 100 ms of its end and the leader asks once a second, so a period is evaluated two
+  // seconds later than alone, when every peer's figures for it are in.
+  copy_series(series_, alarm_series(*config_), second, second + 1, *cluster_series_);
+  StoreSource source(*cluster_series_);
+  alarms_.evaluate(second - 1, source);
 }
 
 void Controller::run_alarm_action(const alarms::AlarmStatus& a, const config::AlarmAction& action,
@@ -60,6 +70,9 @@ void Controller::run_alarm_action(const alarms::AlarmStatus& a, const config::Al
              alarms::to_string(t.to), t.reason.c_str());
     return;
   }
+  // In a cluster the leader notifies, once, on the whole cluster's figures; the other nodes
+  // evaluate their own for their own pages.
+  if (cluster_ && !cluster_series_) return;
   // The shape of CloudWatch's alarm notification, so existing receivers understand it.
   json body = {{"AlarmName", a.config.name},
                {"AlarmDescription", a.config.description},
@@ -86,6 +99,8 @@ json Controller::alarms_json(const std::string& only) const {
                     {"type", a.config.rule.empty() ? "metric" : "composite"},
                     {"description", a.config.description},
                     {"state", alarms::to_string(a.state)},
+                    // Whose figures: the whole cluster's on its leader, else this node's.
+                    {"scope", cluster_series_ ? "cluster" : "node"},
                     {"reason", a.reason},
                     {"state_since", core::iso8601_utc(a.state_since)},
                     {"trigger", trigger_json(a.config)},

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "control/api_support.h"
+#include "control/cluster_series.h"
 #include "control/controller.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -154,14 +155,25 @@ void Controller::add_cluster_routes() {
               [this](const admin::PathParams&, const admin::AdminRequest&) {
                 return ok_json(cluster_json());
               });
-  // For the autoscaler's leader (ClusterTraffic): this node's cumulative counts per target.
+  // For the autoscaler's leader (ClusterTraffic): this node's cumulative counts per target,
+  // and its seconds of the alarms' series from ?since=.
   router_.add("GET", "/api/v1/cluster/traffic",
-              [this](const admin::PathParams&, const admin::AdminRequest&) {
-                return ok_json(traffic_json());
+              [this](const admin::PathParams&, const admin::AdminRequest& request) {
+                auto params = query_params(request.query);
+                int64_t since = 0;
+                if (params.count("since") != 0) {
+                  try {
+                    since = std::stoll(params["since"]);
+                  } catch (const std::exception&) {
+                    throw admin::ClientError(
+                        400, "since: expected a Unix second, got \"" + params["since"] + "\"");
+                  }
+                }
+                return ok_json(traffic_json(since));
               });
 }
 
-json Controller::traffic_json() const {
+json Controller::traffic_json(int64_t since) const {
   json targets = json::array();
   for (const auto& [key, t] : metrics::sum_over_workers(metrics_).targets) {
     targets.push_back({{"group", key.first},
@@ -169,7 +181,14 @@ json Controller::traffic_json() const {
                        {"requests", t.requests},
                        {"in_flight", t.in_flight}});
   }
-  return {{"node", config_->cluster.node}, {"targets", targets}};
+  // Complete seconds only, and a minute at most: a leader that knows nothing yet (since 0)
+  // gets the last minute, not the hour.
+  int64_t until = last_sampled_second_ + 1;
+  int64_t from = std::max(since, until - 60);
+  return {{"node", config_->cluster.node},
+          {"targets", targets},
+          {"series", series_json(series_, alarm_series(*config_), from, until)},
+          {"series_until", until}};
 }
 
 // The other nodes' admin APIs, where they can be reached: a wildcard bind ("0.0.0.0:9901")

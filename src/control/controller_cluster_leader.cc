@@ -7,6 +7,7 @@
 // each launch is recorded before the provider is asked, and asked again with the same key.
 #include <nlohmann/json.hpp>
 
+#include "control/cluster_series.h"
 #include "control/controller.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -44,9 +45,15 @@ void Controller::leadership_changed(bool leading) {
     autoscaler_.set_cluster_link({});
     autoscaler_.step_down("this node no longer leads the autoscaler", unix_ms);
     cluster_traffic_.reset();
+    cluster_series_.reset();
     return;
   }
-  cluster_traffic_ = std::make_unique<ClusterTraffic>(loop_, config_->admin.token);
+  // The alarms' series start with this node's own hour; the peers send their last minute.
+  cluster_series_ = std::make_unique<metrics::TimeSeriesStore>();
+  copy_series(series_, alarm_series(*config_), last_sampled_second_ - 3600,
+              last_sampled_second_ + 1, *cluster_series_);
+  cluster_traffic_ =
+      std::make_unique<ClusterTraffic>(loop_, config_->admin.token, *cluster_series_);
   Autoscaler::ClusterLink link;
   link.join = [this](const std::string& group, const std::string& address, bool join) {
     join_through_cluster(group, address, join);

@@ -166,6 +166,31 @@ void TimeSeriesStore::record_latency(const SeriesKey& key, int64_t unix_second,
   store(series(key, Kind::kLatency), unix_second, a);
 }
 
+void TimeSeriesStore::add(const SeriesKey& key, Kind kind, int64_t unix_second,
+                          const Aggregate& a) {
+  store(series(key, kind), unix_second, a);
+}
+
+std::vector<std::pair<int64_t, Aggregate>> TimeSeriesStore::seconds_of(const SeriesKey& key,
+                                                                       int64_t from,
+                                                                       int64_t to) const {
+  std::vector<std::pair<int64_t, Aggregate>> out;
+  auto it = series_.find(key);
+  if (it == series_.end()) return out;
+  from = std::max(from, to - seconds_);
+  for (int64_t t = from; t < to; ++t) {
+    const Slot& slot = it->second.seconds[static_cast<size_t>(t % seconds_)];
+    if (slot.time == t) out.emplace_back(t, slot.data);
+  }
+  return out;
+}
+
+std::optional<TimeSeriesStore::Kind> TimeSeriesStore::kind_of(const SeriesKey& key) const {
+  auto it = series_.find(key);
+  if (it == series_.end()) return std::nullopt;
+  return it->second.kind;
+}
+
 Aggregate TimeSeriesStore::collect(const std::vector<Slot>& ring, int64_t step, int64_t from,
                                    int64_t to) const {
   Aggregate out;

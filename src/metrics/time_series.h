@@ -61,6 +61,14 @@ class TimeSeriesStore {
   // for a second that already has one add to it.
   void record(const SeriesKey& key, Kind kind, int64_t unix_second, double value);
   void record_latency(const SeriesKey& key, int64_t unix_second, const HistogramSnapshot& delta);
+  // Adds another store's figures for the second starting at `unix_second` (a peer's, on
+  // the cluster's leader); a series takes its kind from its first record.
+  void add(const SeriesKey& key, Kind kind, int64_t unix_second, const Aggregate& a);
+  // The per-second figures of `key` for the seconds in [from, to) that have any, oldest
+  // first (what a node sends its cluster's leader).
+  std::vector<std::pair<int64_t, Aggregate>> seconds_of(const SeriesKey& key, int64_t from,
+                                                        int64_t to) const;
+  std::optional<Kind> kind_of(const SeriesKey& key) const;
 
   // The statistic for each period of `period_s` seconds from `start` (inclusive) to `end`
   // (exclusive), oldest first: (period start, value) for periods with data. Periods of a

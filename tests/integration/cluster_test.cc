@@ -230,7 +230,7 @@ TEST_F(ClusterTest, ANodeRestartedWhileEtcdIsDownServesItsSnapshot) {
   EXPECT_TRUE(within(10, [&] {
     return metric_value(node.admin_port(), "ballast_cluster_config_age_seconds") >= 2;
   }));
-  EXPECT_EQ(node.instance(port), "A");
+  EXPECT_EQ(answers(), (std::set<std::string>{"A", "C"}));
   EXPECT_EQ(metric_value(node.admin_port(), "ballast_cluster_etcd_connected"), 0);
 
   // Restarted during the outage: up at once from its snapshot, registered target included.
@@ -561,19 +561,40 @@ TEST_F(ClusterTest, OneLeaderRunsTheAutoscalerAndItsSuccessorFinishesAScaleOut) 
                                     .count()));
 }
 
-// Every node's traffic counts in the leader's target tracking: here all of it goes through
-// the follower, as when a virtual IP keeps the clients on one node.
-TEST_F(ClusterTest, TheLeadersPoliciesCountTheTrafficOfEveryNode) {
+// The alarm's transitions to ALARM in `node`'s history, and its scope.
+std::pair<int, std::string> alarm_of(const ClusterNode& node, const std::string& name) {
+  json list =
+      json::parse(admin_call(node.admin_port(), "GET", "/api/v1/alarms").body, nullptr, false);
+  if (!list.is_object() || !list["alarms"].is_array()) return {0, ""};
+  for (const auto& a : list["alarms"]) {
+    if (a.value("name", "") != name) continue;
+    int alarms = 0;
+    for (const auto& t : a["history"]) alarms += t.value("to", "") == "ALARM";
+    return {alarms, a.value("scope", "") + " " + a.value("state", "")};
+  }
+  return {0, ""};
+}
+
+// Every node's traffic counts in the leader's target tracking and alarms: here all of it
+// goes through the follower, as when a virtual IP keeps the clients on one node. The
+// leader alone notifies.
+TEST_F(ClusterTest, TheLeadersPoliciesAndAlarmsCountTheTrafficOfEveryNode) {
   EtcdCluster etcd;
   ASSERT_TRUE(etcd.healthy());
   uint16_t port = free_port();
-  std::string config = autoscaled(
-      port,
-      sizes(1, 3, 1) +
-          "    health_check_grace_period: 10s\n    instance_warmup: 1s\n"
-          "    policies:\n      - { type: target_tracking, metric: request_count_per_target, "
-          "target: 50, window: 2s }\n",
-      process_launch());
+  RecordingServer hook;
+  std::string config =
+      autoscaled(port,
+                 sizes(1, 3, 1) +
+                     "    health_check_grace_period: 10s\n    instance_warmup: 1s\n"
+                     "    policies:\n      - { type: target_tracking, metric: "
+                     "request_count_per_target, target: 50, window: 2s }\n",
+                 process_launch()) +
+      "alarms:\n  - name: busy\n    metric: RequestCount\n    dimensions: { target_group: app }\n"
+      "    statistic: Sum\n    period: 2s\n    threshold: 50\n"
+      "    comparison: GreaterThanThreshold\n    actions:\n      alarm: [{ webhook: "
+      "\"http://127.0.0.1:" +
+      std::to_string(hook.port()) + "/hook\" }]\n";
   ASSERT_EQ(imported(etcd, "/c9", config), "");
   ClusterNode n1(1, etcd, "/c9");
   ASSERT_TRUE(within(10, [&] { return n1.cluster()["leader"]["self"] == true; })) << n1.cluster();
@@ -595,9 +616,24 @@ TEST_F(ClusterTest, TheLeadersPoliciesCountTheTrafficOfEveryNode) {
     }
   });
   bool scaled = within(40, [&] { return group_of(n1).value("desired_capacity", 0) >= 2; });
+  // The leader's alarm reads the cluster's series: the follower's requests are in them.
+  bool alarmed = within(15, [&] { return alarm_of(n1, "busy").second == "cluster ALARM"; });
   stop = true;
   load.join();
   EXPECT_TRUE(scaled) << group_of(n1) << n1.process().log();
+  EXPECT_TRUE(alarmed) << admin_call(n1.admin_port(), "GET", "/api/v1/alarms").body;
+  // The follower's own alarm saw the same traffic, but only the leader notified: one
+  // notification per transition in the leader's history.
+  EXPECT_EQ(alarm_of(n2, "busy").second.rfind("node ", 0), 0u) << alarm_of(n2, "busy").second;
+  EXPECT_GE(alarm_of(n2, "busy").first, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a notification on its way
+  std::string received = hook.received();
+  int notified = 0;
+  for (size_t at = received.find("\"NewStateValue\":\"ALARM\""); at != std::string::npos;
+       at = received.find("\"NewStateValue\":\"ALARM\"", at + 1))
+    ++notified;
+  EXPECT_EQ(notified, alarm_of(n1, "busy").first) << received;
+  EXPECT_GE(notified, 1);
   EXPECT_GT(answered.load(), 200);
   EXPECT_TRUE(within(30, [&] { return group_of(n1).value("in_service", 0) >= 2; })) << group_of(n1);
   json g = group_of(n1);
