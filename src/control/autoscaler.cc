@@ -342,6 +342,9 @@ std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,
     return store_.over(Key{metric, {{"autoscaling_group", group.name()}}}, metrics::Statistic{},
                        from_s, to_s);
   };
+  // Series every node records: the cluster's, its newest second still on its way.
+  const metrics::TimeSeriesStore& shared = cluster_.series ? *cluster_.series : store_;
+  int64_t lag = cluster_.series ? 1 : 0;
   switch (policy.metric.kind) {
     case Kind::kCpuUtilization:
       return own("CPUUtilization");
@@ -353,13 +356,14 @@ std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,
     case Kind::kLatencyP99: {
       auto stat =
           metrics::Statistic::parse(policy.metric.kind == Kind::kLatencyP95 ? "p95" : "p99");
-      return store_.over(Key{"TargetResponseTime", {{"target_group", group.config().target_group}}},
-                         *stat, from_s, to_s);
+      return shared.over(Key{"TargetResponseTime", {{"target_group", group.config().target_group}}},
+                         *stat, from_s - lag, to_s - lag);
     }
     case Kind::kCustom: {
       auto stat = metrics::Statistic::parse(policy.metric.statistic);
       if (!stat) return std::nullopt;
-      return store_.over(Key{policy.metric.metric, policy.metric.dimensions}, *stat, from_s, to_s);
+      return shared.over(Key{policy.metric.metric, policy.metric.dimensions}, *stat, from_s - lag,
+                         to_s - lag);
     }
     default:
       return std::nullopt;  // external metrics are polled by the policies themselves

@@ -60,6 +60,9 @@ class Autoscaler final : public scale::TargetGroupLink,
     std::function<ClusterTraffic::Share(const std::string& target_group,
                                         const std::string& address)>
         peer_traffic;
+    // The whole cluster's series (cluster_series.h): latency and custom metrics are read
+    // there, a second behind, when every node's figures are in. None: this node's own.
+    const metrics::TimeSeriesStore* series = nullptr;
   };
   void set_cluster_link(ClusterLink link);
   // What the leader keeps in etcd for its successor: the group's desired capacity, its

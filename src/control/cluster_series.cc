@@ -50,10 +50,20 @@ metrics::Aggregate aggregate_of(const json& s) {
 
 }  // namespace
 
-SeriesKeys alarm_series(const config::Config& config) {
+SeriesKeys shared_series(const config::Config& config) {
+  using Metric = config::PolicyMetric::Kind;
   SeriesKeys keys;
   for (const auto& a : config.alarms) {
     if (a.rule.empty()) keys.insert({a.metric, a.dimensions});
+  }
+  for (const auto& g : config.autoscaling_groups) {
+    for (const auto& p : g.policies) {
+      if (p.metric.kind == Metric::kLatencyP95 || p.metric.kind == Metric::kLatencyP99) {
+        keys.insert({"TargetResponseTime", {{"target_group", g.target_group}}});
+      } else if (p.metric.kind == Metric::kCustom) {
+        keys.insert({p.metric.metric, p.metric.dimensions});
+      }
+    }
   }
   return keys;
 }

@@ -15,8 +15,9 @@ namespace ballast::control {
 // node of an ALB reports. Counters stay on their nodes; only these figures travel.
 using SeriesKeys = std::set<metrics::TimeSeriesStore::SeriesKey>;
 
-// The series of the configuration's metric alarms.
-SeriesKeys alarm_series(const config::Config& config);
+// The series whose figures the leader needs from every node: those of the configuration's
+// metric alarms, and those target tracking policies read (latency, custom metrics).
+SeriesKeys shared_series(const config::Config& config);
 
 // [{"metric", "dimensions", "kind", "seconds": [[second, sum, count, min, max, [[bucket, n]...]]]}]
 // for the seconds in [from, to) that have samples.

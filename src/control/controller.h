@@ -309,10 +309,10 @@ class Controller final : public proxy::ControlLink {
   std::map<std::string, AutoscalingStateWrite> autoscaling_state_;  // by group
   uint64_t autoscaling_term_ = 0;                                   // counts leadership changes
   std::unique_ptr<ClusterTraffic> cluster_traffic_;  // the leader's view of the peers' traffic
-  // The leader's: the alarms' series of every node, its own included (cluster_series.h).
+  // The leader's: the shared series of every node, its own included (cluster_series.h).
   std::unique_ptr<metrics::TimeSeriesStore> cluster_series_;
   void poll_cluster_traffic();
-  // `since`: the first second of the alarms' series the leader still lacks.
+  // `since`: the first second of the shared series the leader still lacks.
   nlohmann::json traffic_json(int64_t since) const;
   struct HealthViewWritten {
     std::string text;   // the JSON list last written

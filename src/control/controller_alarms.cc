@@ -58,7 +58,7 @@ void Controller::evaluate_alarms(int64_t second) {
   // The cluster's leader: its own second joins the peers'. A peer samples a second within
   // 100 ms of its end and the leader asks once a second, so a period is evaluated two
   // seconds later than alone, when every peer's figures for it are in.
-  copy_series(series_, alarm_series(*config_), second, second + 1, *cluster_series_);
+  copy_series(series_, shared_series(*config_), second, second + 1, *cluster_series_);
   StoreSource source(*cluster_series_);
   alarms_.evaluate(second - 1, source);
 }

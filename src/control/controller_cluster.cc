@@ -156,7 +156,7 @@ void Controller::add_cluster_routes() {
                 return ok_json(cluster_json());
               });
   // For the autoscaler's leader (ClusterTraffic): this node's cumulative counts per target,
-  // and its seconds of the alarms' series from ?since=.
+  // and its seconds of the shared series (alarms', policies') from ?since=.
   router_.add("GET", "/api/v1/cluster/traffic",
               [this](const admin::PathParams&, const admin::AdminRequest& request) {
                 auto params = query_params(request.query);
@@ -187,7 +187,7 @@ json Controller::traffic_json(int64_t since) const {
   int64_t from = std::max(since, until - 60);
   return {{"node", config_->cluster.node},
           {"targets", targets},
-          {"series", series_json(series_, alarm_series(*config_), from, until)},
+          {"series", series_json(series_, shared_series(*config_), from, until)},
           {"series_until", until}};
 }
 

@@ -48,9 +48,9 @@ void Controller::leadership_changed(bool leading) {
     cluster_series_.reset();
     return;
   }
-  // The alarms' series start with this node's own hour; the peers send their last minute.
+  // The shared series start with this node's own hour; the peers send their last minute.
   cluster_series_ = std::make_unique<metrics::TimeSeriesStore>();
-  copy_series(series_, alarm_series(*config_), last_sampled_second_ - 3600,
+  copy_series(series_, shared_series(*config_), last_sampled_second_ - 3600,
               last_sampled_second_ + 1, *cluster_series_);
   cluster_traffic_ =
       std::make_unique<ClusterTraffic>(loop_, config_->admin.token, *cluster_series_);
@@ -69,6 +69,7 @@ void Controller::leadership_changed(bool leading) {
   link.peer_traffic = [this](const std::string& group, const std::string& address) {
     return cluster_traffic_->take(group, address);
   };
+  link.series = cluster_series_.get();
   autoscaler_.set_cluster_link(std::move(link));
   autoscaler_.configure(*config_, unix_ms);
   // The predecessor's state: its desired capacity and cooldowns go on, and its instances

@@ -52,7 +52,7 @@ TEST(ClusterSeriesTest, OnlyTheAskedSecondsAndSeriesTravel) {
   EXPECT_EQ(j[0]["seconds"][2][0], 107);
 }
 
-TEST(ClusterSeriesTest, AlarmsNameTheSeriesTheyRead) {
+TEST(ClusterSeriesTest, AlarmsAndPoliciesNameTheSeriesTheyRead) {
   config::Config c;
   config::AlarmConfig metric;
   metric.metric = "RequestCount";
@@ -60,10 +60,17 @@ TEST(ClusterSeriesTest, AlarmsNameTheSeriesTheyRead) {
   config::AlarmConfig composite;
   composite.rule = "ALARM(a)";
   c.alarms = {metric, composite};
-  SeriesKeys keys = alarm_series(c);
-  ASSERT_EQ(keys.size(), 1u);
-  EXPECT_EQ(keys.begin()->metric, "RequestCount");
-  EXPECT_EQ(keys.begin()->dimensions, kRequests.dimensions);
+  config::AutoScalingGroupConfig group;
+  group.target_group = "app";
+  config::ScalingPolicyConfig latency, custom, cpu;
+  latency.metric.kind = config::PolicyMetric::Kind::kLatencyP99;
+  custom.metric.kind = config::PolicyMetric::Kind::kCustom;
+  custom.metric.metric = "QueueDepth";
+  group.policies = {latency, custom, cpu};  // CPU is the instances': no node's series
+  c.autoscaling_groups = {group};
+  std::vector<std::string> names;
+  for (const auto& k : shared_series(c)) names.push_back(k.metric);
+  EXPECT_EQ(names, (std::vector<std::string>{"QueueDepth", "RequestCount", "TargetResponseTime"}));
 }
 
 TEST(ClusterSeriesTest, AMalformedAnswerSaysWhat) {

@@ -588,7 +588,9 @@ TEST_F(ClusterTest, TheLeadersPoliciesAndAlarmsCountTheTrafficOfEveryNode) {
                  sizes(1, 3, 1) +
                      "    health_check_grace_period: 10s\n    instance_warmup: 1s\n"
                      "    policies:\n      - { type: target_tracking, metric: "
-                     "request_count_per_target, target: 50, window: 2s }\n",
+                     "request_count_per_target, target: 50, window: 2s }\n"
+                     "      - { name: slow, type: target_tracking, metric: latency_p99, "
+                     "target: 10, window: 2s }\n",
                  process_launch()) +
       "alarms:\n  - name: busy\n    metric: RequestCount\n    dimensions: { target_group: app }\n"
       "    statistic: Sum\n    period: 2s\n    threshold: 50\n"
@@ -616,12 +618,21 @@ TEST_F(ClusterTest, TheLeadersPoliciesAndAlarmsCountTheTrafficOfEveryNode) {
     }
   });
   bool scaled = within(40, [&] { return group_of(n1).value("desired_capacity", 0) >= 2; });
-  // The leader's alarm reads the cluster's series: the follower's requests are in them.
+  // The leader's alarm reads the cluster's series: the follower's requests are in them. So
+  // does its latency policy (the leader itself answered none of them).
   bool alarmed = within(15, [&] { return alarm_of(n1, "busy").second == "cluster ALARM"; });
+  bool latency = within(10, [&] {
+    json g = group_of(n1);  // held: a loop over a temporary's member would dangle
+    for (const auto& p : g["policies"]) {
+      if (p.value("name", "") == "slow" && p["metric"].is_number()) return true;
+    }
+    return false;
+  });
   stop = true;
   load.join();
   EXPECT_TRUE(scaled) << group_of(n1) << n1.process().log();
   EXPECT_TRUE(alarmed) << admin_call(n1.admin_port(), "GET", "/api/v1/alarms").body;
+  EXPECT_TRUE(latency) << group_of(n1)["policies"];
   // The follower's own alarm saw the same traffic, but only the leader notified: one
   // notification per transition in the leader's history.
   EXPECT_EQ(alarm_of(n2, "busy").second.rfind("node ", 0), 0u) << alarm_of(n2, "busy").second;
