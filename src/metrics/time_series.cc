@@ -177,7 +177,7 @@ std::vector<std::pair<int64_t, Aggregate>> TimeSeriesStore::seconds_of(const Ser
   std::vector<std::pair<int64_t, Aggregate>> out;
   auto it = series_.find(key);
   if (it == series_.end()) return out;
-  from = std::max(from, to - seconds_);
+  from = std::max({from, to - seconds_, int64_t{0}});  // none before the epoch, nor wrapped
   for (int64_t t = from; t < to; ++t) {
     const Slot& slot = it->second.seconds[static_cast<size_t>(t % seconds_)];
     if (slot.time == t) out.emplace_back(t, slot.data);

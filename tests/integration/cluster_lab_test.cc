@@ -4,7 +4,8 @@
 // example exec provider's, each zone's in a namespace of its own); and keepalived moving a
 // virtual IP between lb-1 and lb-2. A client that retries idempotent requests, as browsers
 // and HTTP libraries do, asks through the VIP while:
-//   1. the node that holds the VIP, also the autoscaler's leader, is killed (kill -9);
+//   1. the node that holds the VIP, also the autoscaler's leader, is killed (kill -9) while
+//      a scale-out is under way;
 //   2. it comes back, takes the VIP back, and is drained on purpose (SIGTERM);
 //   3. the new leader is cut off from etcd;
 //   4. zone a's links are cut;
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -44,7 +46,8 @@ long long ms_since(Clock::time_point from, Clock::time_point to = Clock::now()) 
 
 // Everything the nodes share, imported into etcd: one listener on every node, ballast's own
 // retries (a 500 ms timeout answers 504, retried twice), and four instances across both
-// zones, launched by the example exec provider into each zone's namespace.
+// zones, launched by the example exec provider into each zone's namespace (each launch
+// answers 1.5 s after its backend started, like a slow cloud API).
 std::string shared_config(ClusterLab& lab, const std::string& platform,
                           const std::string& zone_a_ns, const std::string& zone_b_ns) {
   std::string script =
@@ -61,7 +64,8 @@ std::string shared_config(ClusterLab& lab, const std::string& platform,
          "      launch: " +
          script + "\n      terminate: " + script + "\n      describe: " + script +
          "\n      describe_interval: 1s\n      environment: { BALLAST_BIN: " + BALLAST_BINARY +
-         ", STATE_DIR: " + platform + ", PORT_FIRST: \"9300\", PORT_LAST: \"9330\", " +
+         ", STATE_DIR: " + platform +
+         ", PORT_FIRST: \"9300\", PORT_LAST: \"9330\", LAUNCH_DELAY: \"1.5\", " +
          "ZONE_a_NETNS: " + zone_a_ns + ", ZONE_a_ADDRESS: " + lab.net().address(kZoneAHost) +
          ", ZONE_b_NETNS: " + zone_b_ns + ", ZONE_b_ADDRESS: " + lab.net().address(kZoneBHost) +
          " }\n";
@@ -89,12 +93,28 @@ std::set<std::string> in_service_ids(const json& group) {
   return ids;
 }
 
-// Backends the platform actually started (one journal line each).
-size_t started_backends(const std::string& platform) {
+// Backends the platform actually started (its journal): instance id -> pid, and how many
+// times each was started.
+struct Started {
+  std::map<std::string, std::string> pid;
+  std::map<std::string, int> times;
+};
+Started started_backends(const std::string& platform) {
+  Started s;
   std::istringstream lines(read_file(platform + "/launches.log"));
-  size_t count = 0;
-  for (std::string line; std::getline(lines, line);) count += !line.empty();
-  return count;
+  std::string id, pid, address;
+  while (lines >> id >> pid >> address) {
+    s.pid[id] = pid;
+    ++s.times[id];
+  }
+  return s;
+}
+
+// The group's state in etcd, as the leader last wrote it.
+json recorded_state(ClusterLab& lab) {
+  auto v = lab.etcd().get("/ballast/autoscaling/web");
+  json j = v ? json::parse(*v, nullptr, false) : json();
+  return j.is_object() ? j : json::object();
 }
 
 // Runs the retrying client in namespace `ns` against the VIP for `seconds`, calling `during`
@@ -162,11 +182,23 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   ASSERT_TRUE(within(10, [&] { return lb1.holds(kVip) && !lb2.holds(kVip); }));
   std::set<std::string> fleet = in_service_ids(group_of(lb1));
 
-  // 1. kill -9 of the node that holds the VIP and leads: its guard writes the track file at
-  // once, the VIP moves, and another node leads and adopts the instances.
+  // 1. A scale-out to six, its two launches recorded in etcd while the platform is still
+  // answering them; then kill -9 of the node that holds the VIP and leads. Its guard writes
+  // the track file at once, the VIP moves, and another node leads, adopts the four running
+  // instances, and asks again for the two launches: each backend is started once.
   Clock::time_point killed{}, led{};
   LabNode* successor = nullptr;
   json crash = drive(client, 5, [&] {
+    EXPECT_EQ(
+        lb1.send("PUT", "/api/v1/autoscaling-groups/web/desired", R"({"desired_capacity": 6})"),
+        "200");
+    EXPECT_TRUE(within(10, [&] {
+      json state = recorded_state(lab);
+      int launching = 0;
+      for (const auto& i : state.value("instances", json::array()))
+        launching += i.value("intent", "") == "launch";
+      return launching == 2;
+    })) << recorded_state(lab);
     killed = Clock::now();
     lb1.process().signal(SIGKILL);
     within(10, [&] {
@@ -183,9 +215,19 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   ASSERT_NE(successor, nullptr) << "no node led after the leader was killed";
   printf("[ lab      ] %s led %lld ms after the leader was killed (lease 5 s)\n",
          successor->name().c_str(), ms_since(killed, led));
-  EXPECT_TRUE(within(15, [&] { return in_service_ids(group_of(*successor)) == fleet; }))
-      << group_of(*successor);
-  EXPECT_EQ(started_backends(platform), 4u) << "an instance was launched twice";
+  EXPECT_TRUE(within(30, [&] {
+    json group = group_of(*successor);
+    std::set<std::string> now = in_service_ids(group);
+    return now.size() == 6 && std::includes(now.begin(), now.end(), fleet.begin(), fleet.end());
+  })) << group_of(*successor);
+  // None launched twice, none leaked: every backend started is one of the six.
+  Started started = started_backends(platform);
+  std::set<std::string> serving = in_service_ids(group_of(*successor));
+  EXPECT_EQ(started.pid.size(), 6u) << read_file(platform + "/launches.log");
+  for (const auto& [id, times] : started.times) {
+    EXPECT_EQ(times, 1) << id << " was started " << times << " times";
+    EXPECT_EQ(serving.count(id), 1u) << id << " runs outside the group";
+  }
 
   // 2. lb-1 comes back, follows, and takes its VIP back (it has the higher priority); then a
   // planned drain: the VIP moves before the node stops serving.
@@ -241,7 +283,7 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   });
   bool back = within(60, [&] {
     restored = Clock::now();
-    return in_service_by_zone(group_of(lb2)) == std::map<std::string, int>{{"b", 4}};
+    return in_service_by_zone(group_of(lb2)) == std::map<std::string, int>{{"b", 6}};
   });
   json group = group_of(lb2);
   printf("[ drill    ] zone a cut under load: %s; capacity back in zone b after %lld ms\n",

@@ -83,3 +83,29 @@ TEST(TimeSeriesStoreTest, MemoryIsBoundedByTheSeriesCount) {
 
 }  // namespace
 }  // namespace ballast::metrics
+
+namespace ballast::metrics {
+namespace {
+
+// What a node sends its cluster's leader: the seconds asked for that hold samples, within
+// the ring and never before the epoch (a node that has sampled nothing is asked from 0).
+TEST(TimeSeriesStoreTest, SecondsOfAreTheRingsOwnAndAddMergesThem) {
+  TimeSeriesStore store(60, 1);
+  TimeSeriesStore::SeriesKey key{"RequestCount", {}};
+  for (int64_t s = 0; s < 100; ++s) store.record(key, TimeSeriesStore::Kind::kCount, s, 2);
+  EXPECT_EQ(store.seconds_of(key, 0, 100).size(), 60u);  // the ring keeps a minute
+  EXPECT_EQ(store.seconds_of(key, 95, 100).front().first, 95);
+  EXPECT_TRUE(store.seconds_of(key, -100, 0).empty());
+  EXPECT_TRUE(store.seconds_of({"Unknown", {}}, 0, 100).empty());
+  EXPECT_FALSE(store.kind_of({"Unknown", {}}));
+  Aggregate peer;
+  peer.add_value(5);
+  store.add(key, TimeSeriesStore::Kind::kCount, 99, peer);
+  auto last = store.seconds_of(key, 99, 100);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].second.sum, 7);
+  EXPECT_EQ(last[0].second.count, 2);
+}
+
+}  // namespace
+}  // namespace ballast::metrics

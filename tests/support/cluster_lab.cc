@@ -55,6 +55,18 @@ json LabNode::get(const std::string& path) const {
   return j.is_object() ? j : json::object();
 }
 
+std::string LabNode::send(const std::string& method, const std::string& path,
+                          const std::string& body) const {
+  write_file(dir_ + "/body.json", body);
+  std::string out;
+  NetworkLab::shell_in(ns_,
+                       "/usr/bin/curl -s -o /dev/null -w '%{http_code}' -m 2 -X " + method +
+                           " -H 'Content-Type: application/json' --data-binary @" + dir_ +
+                           "/body.json http://127.0.0.1:9901" + path,
+                       &out);
+  return out;
+}
+
 bool LabNode::leads() const {
   json c = cluster();
   return c.contains("leader") && c["leader"].value("self", false);

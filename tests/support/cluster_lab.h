@@ -32,6 +32,9 @@ class LabNode {
   // GET `path` on the admin API; an empty object when it does not answer.
   nlohmann::json get(const std::string& path) const;
   nlohmann::json cluster() const { return get("/api/v1/cluster"); }
+  // `method` `path` with a JSON `body` on the admin API; the answer's status ("000": none).
+  std::string send(const std::string& method, const std::string& path,
+                   const std::string& body) const;
   bool leads() const;
 
   void start_keepalived(const std::string& vip, int priority);
