@@ -12,7 +12,8 @@ ClusterKeys::ClusterKeys(std::string p)
       leader(prefix + "/leader"),
       targets(prefix + "/targets/"),
       autoscaling(prefix + "/autoscaling/"),
-      health(prefix + "/health/") {}
+      health(prefix + "/health/"),
+      purges(prefix + "/purges/") {}
 
 const RegisteredTarget* ClusterView::target(const std::string& group,
                                             const std::string& address) const {
@@ -61,6 +62,7 @@ ViewChange ClusterView::load(const RangeReply& reply) {
   targets_.clear();
   autoscaling_.clear();
   health_.clear();
+  purges_.clear();
   for (const auto& kv : reply.kvs) put(kv);
   revision_ = reply.header.revision;
   if (!config_) return old_config ? ViewChange::kConfigDeleted : ViewChange::kNone;
@@ -108,6 +110,10 @@ ViewChange ClusterView::put(const KeyValue& kv) {
     autoscaling_[kv.key.substr(keys_.autoscaling.size())] = kv;
     return ViewChange::kNone;
   }
+  if (kv.key.rfind(keys_.purges, 0) == 0 && kv.key.size() > keys_.purges.size()) {
+    purges_[kv.key.substr(keys_.purges.size())] = kv;
+    return ViewChange::kPurges;
+  }
   if (kv.key.rfind(keys_.targets, 0) == 0) {
     std::string rest = kv.key.substr(keys_.targets.size());
     size_t slash = rest.find('/');
@@ -140,6 +146,10 @@ ViewChange ClusterView::remove(const std::string& key) {
   if (key.rfind(keys_.autoscaling, 0) == 0) {
     autoscaling_.erase(key.substr(keys_.autoscaling.size()));
     return ViewChange::kNone;
+  }
+  if (key.rfind(keys_.purges, 0) == 0) {
+    return purges_.erase(key.substr(keys_.purges.size())) != 0 ? ViewChange::kPurges
+                                                               : ViewChange::kNone;
   }
   if (key.rfind(keys_.targets, 0) == 0) {
     return targets_.erase(key.substr(keys_.targets.size())) != 0 ? ViewChange::kTargets

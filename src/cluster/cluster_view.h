@@ -17,6 +17,7 @@ namespace ballast::cluster {
 //   /ballast/targets/GROUP/ADDRESS   a target registered through the API or the autoscaler
 //   /ballast/autoscaling/GROUP       an autoscaling group's state, written by the leader
 //   /ballast/health/NODE             the instances NODE's checks find unhealthy (its lease)
+//   /ballast/purges/ID               a cache purge every node applies (the writer's lease)
 struct ClusterKeys {
   explicit ClusterKeys(std::string prefix);
   std::string prefix;  // "/ballast"
@@ -27,6 +28,7 @@ struct ClusterKeys {
   std::string targets;      // "/ballast/targets/"
   std::string autoscaling;  // "/ballast/autoscaling/"
   std::string health;       // "/ballast/health/"
+  std::string purges;       // "/ballast/purges/"
   std::string node(const std::string& name) const { return nodes + name; }
   std::string target(const std::string& group, const std::string& address) const {
     return targets + group + "/" + address;
@@ -40,6 +42,7 @@ enum class ViewChange {
   kConfigDeleted,  // it went away: nodes keep serving the last one
   kTargets,        // a registered target was added, changed or removed
   kMembers,        // a node or the leader came or went
+  kPurges,         // a cache purge was asked (or its key went)
 };
 
 // A target registered in the cluster (through any node's API, or by the autoscaler).
@@ -86,6 +89,8 @@ class ClusterView {
   const std::map<std::string, KeyValue>& autoscaling() const { return autoscaling_; }
   // Node name -> the "GROUP/ADDRESS" targets its health checks find unhealthy.
   const std::map<std::string, std::set<std::string>>& health() const { return health_; }
+  // Purge id -> its key: {"by": "url"|"prefix"|"tag", "value", "node", "unix_ms"}.
+  const std::map<std::string, KeyValue>& purges() const { return purges_; }
   // Starts from a snapshot: the configuration and registered targets known, and its store's
   // identity. The first full read replaces them all.
   void assume(uint64_t cluster_id, int64_t config_revision, const std::string& text,
@@ -104,6 +109,7 @@ class ClusterView {
   std::map<std::string, RegisteredTarget> targets_;
   std::map<std::string, KeyValue> autoscaling_;
   std::map<std::string, std::set<std::string>> health_;
+  std::map<std::string, KeyValue> purges_;
 };
 
 }  // namespace ballast::cluster

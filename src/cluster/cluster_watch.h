@@ -28,6 +28,8 @@ class ClusterWatch final : private WatchedKeys {
     std::function<void()> members_changed;
     // Registered targets changed (after a full read: they may have).
     std::function<void()> targets_changed;
+    // Cache purges were asked (after a full read: there may be some).
+    std::function<void()> purges_changed;
     // The view has caught up with a new store revision (after each message and read).
     std::function<void()> progressed;
   };

@@ -35,6 +35,9 @@ Node::Node(core::EventLoop& loop, const config::ClusterConfig& settings, std::st
   callbacks.targets_changed = [this] {
     if (events_.targets) events_.targets();
   };
+  callbacks.purges_changed = [this] {
+    if (events_.purges) events_.purges();
+  };
   callbacks.progressed = [this] {
     if (events_.progressed) events_.progressed();
   };

@@ -29,6 +29,8 @@ class Node {
     std::function<void(const std::string& why)> resynced;
     // The registered targets may have changed (view().targets()).
     std::function<void()> targets;
+    // Cache purges may have been asked (view().purges()).
+    std::function<void()> purges;
     // The view reached a new store revision.
     std::function<void()> progressed;
     // This node starts (true) or stops (false) leading the autoscaler.

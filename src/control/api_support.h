@@ -20,6 +20,13 @@ inline admin::AdminResponse ok_json(const nlohmann::json& j, int status = 200,
   return r;
 }
 
+// A cluster's write while etcd does not answer: nothing was done.
+inline admin::AdminResponse etcd_unreachable(const std::string& why) {
+  return admin::error_response(503,
+                               "etcd is unreachable (" + why +
+                                   "); this node serves its last state, and changes wait for etcd");
+}
+
 // The request's JSON object body ({} when empty); a 400 when it is not an object.
 inline nlohmann::json parse_body(const admin::AdminRequest& r) {
   if (r.body.empty()) return nlohmann::json::object();

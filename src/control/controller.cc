@@ -624,6 +624,7 @@ void Controller::sample(int64_t second) {
   sample_databases(second);
   evaluate_alarms(second);
   autoscaler_.sample(second, totals, now_ms);
+  if (cluster_) sweep_cluster_purges(core::unix_ms());
   if (cluster_traffic_) poll_cluster_traffic();  // after the autoscaler took this second's
 }
 

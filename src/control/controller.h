@@ -14,6 +14,7 @@
 #include "admin/router.h"
 #include "alarms/alarm_manager.h"
 #include "alarms/webhook.h"
+#include "cache/store.h"
 #include "cluster/node.h"
 #include "cluster/snapshot.h"
 #include "config/config.h"
@@ -215,6 +216,27 @@ class Controller final : public proxy::ControlLink {
   void add_routes();
   void add_target_routes();
   void add_cache_routes();  // controller_cache.cc
+  // A cache purge asked through the API: by "url", "prefix" or "tag".
+  struct CachePurge {
+    cache::Store::PurgeBy by = cache::Store::PurgeBy::kUrl;
+    std::string field;
+    std::string value;
+  };
+  struct Purged {
+    size_t objects = 0;
+    size_t files = 0;  // of the disk tier
+  };
+  Purged purge_here(const CachePurge& purge, const char* asked_by);
+  static admin::AdminResponse purge_answer(const CachePurge& purge, const Purged& purged);
+  // In a cluster (controller_cluster_purges.cc): a key under PREFIX/purges/ that every node
+  // applies from its watch; the node that wrote it deletes it after kPurgeKeptMs.
+  admin::AdminResponse purge_through_cluster(const CachePurge& purge);
+  void apply_cluster_purges();
+  void sweep_cluster_purges(int64_t unix_ms);
+  static constexpr int64_t kPurgeKeptMs = 10 * 60 * 1000;  // for nodes that catch up late
+  std::map<std::string, Purged> applied_purges_;           // by purge id, while its key exists
+  std::set<std::string> purges_being_deleted_;
+  uint64_t purges_sent_ = 0;
   void add_fault_routes();  // controller_faults.cc
   // The group named in a path (a 404 when there is none).
   const GroupRecord& group_named(const std::string& name) const;

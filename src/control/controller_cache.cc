@@ -92,12 +92,23 @@ void Controller::add_cache_routes() {
       throw admin::ClientError(400, "the body needs \"url\", \"prefix\" or \"tag\"");
     std::string value = body[field].get<std::string>();
     if (by != cache::Store::PurgeBy::kTag) value = without_scheme(value);
-    size_t from_disk = 0;
-    size_t purged = cache_store_ ? cache_store_->purge(by, value, &from_disk) : 0;
-    LOG_INFO("admin: cache purge by %s \"%s\": %zu object(s), %zu file(s)", field.c_str(),
-             value.c_str(), purged, from_disk);
-    return ok_json({{"purged", purged}, {"purged_from_disk", from_disk}, {field, value}});
+    CachePurge purge{by, field, value};
+    if (cluster_) return purge_through_cluster(purge);
+    return purge_answer(purge, purge_here(purge, "admin"));
   });
+}
+
+Controller::Purged Controller::purge_here(const CachePurge& purge, const char* asked_by) {
+  Purged p;
+  if (cache_store_) p.objects = cache_store_->purge(purge.by, purge.value, &p.files);
+  LOG_INFO("%s: cache purge by %s \"%s\": %zu object(s), %zu file(s)", asked_by,
+           purge.field.c_str(), purge.value.c_str(), p.objects, p.files);
+  return p;
+}
+
+admin::AdminResponse Controller::purge_answer(const CachePurge& purge, const Purged& purged) {
+  return ok_json(
+      {{"purged", purged.objects}, {"purged_from_disk", purged.files}, {purge.field, purge.value}});
 }
 
 }  // namespace ballast::control

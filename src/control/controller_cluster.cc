@@ -67,6 +67,7 @@ void Controller::start_cluster() {
     LOG_ERROR("cluster: ALARM: %s; the node took etcd's state as it is now", why.c_str());
   };
   events.targets = [this] { sync_cluster_targets(); };
+  events.purges = [this] { apply_cluster_purges(); };
   events.progressed = [this] { cluster_progressed(); };
   events.leadership = [this](bool leading) { leadership_changed(leading); };
   cluster_ = std::make_unique<cluster::Node>(loop_, c, self.dump(), std::move(events));

@@ -37,12 +37,6 @@ struct TargetValue {
   }
 };
 
-admin::AdminResponse etcd_unreachable(const std::string& why) {
-  return admin::error_response(503,
-                               "etcd is unreachable (" + why +
-                                   "); this node serves its last state, and changes wait for etcd");
-}
-
 }  // namespace
 
 admin::AdminResponse Controller::change_cluster_target(const TargetOp& op) {

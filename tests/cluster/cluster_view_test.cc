@@ -89,6 +89,24 @@ TEST(ClusterViewTest, RegisteredTargetsAreKeyedByGroupAndAddress) {
   EXPECT_EQ(v.targets().size(), 1u);
 }
 
+TEST(ClusterViewTest, CachePurgesAreKeyedByIdAndGoWithTheirKeys) {
+  ClusterView v(ClusterKeys("/b"));
+  v.load(range(1, 5, {kv("/b/purges/lb-1-1700000000000-1", R"({"by":"tag","value":"x"})", 5)}));
+  ASSERT_EQ(v.purges().size(), 1u);
+  EXPECT_EQ(v.purges().begin()->first, "lb-1-1700000000000-1");
+  EXPECT_EQ(
+      v.apply(WatchEvent{WatchEvent::Type::kPut, kv("/b/purges/lb-2-1700000000001-1", "{}", 6)}),
+      ViewChange::kPurges);
+  EXPECT_EQ(
+      v.apply(WatchEvent{WatchEvent::Type::kDelete, kv("/b/purges/lb-1-1700000000000-1", "", 7)}),
+      ViewChange::kPurges);
+  EXPECT_EQ(v.purges().size(), 1u);
+  EXPECT_EQ(v.apply(WatchEvent{WatchEvent::Type::kPut, kv("/b/purges/", "{}", 8)}),
+            ViewChange::kNone);  // no id: not a purge
+  v.load(range(1, 9, {}));
+  EXPECT_TRUE(v.purges().empty());
+}
+
 TEST(ClusterViewTest, AStoreThatWentBackOrChangedIdentityIsInconsistent) {
   ClusterView v(ClusterKeys("/b"));
   v.assume(7, 40, "from the snapshot", {});

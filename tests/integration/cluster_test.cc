@@ -374,6 +374,56 @@ TEST_F(ClusterTest, ATargetRegisteredThroughAnyNodeIsServedByEveryNode) {
 
 // What `make bench-cluster` reports as "a registry change reaches every node": from the
 // API call on one node until all three list the target.
+// A cache purge asked through one node drops the object on every node, as a CloudFront
+// invalidation reaches every edge; while etcd is away it is refused, and nothing is purged.
+TEST_F(ClusterTest, ACachePurgeThroughOneNodeReachesEveryNode) {
+  EtcdCluster etcd;
+  ASSERT_TRUE(etcd.healthy());
+  RecordingServer target([](const std::string&) {
+    return std::string(
+        "HTTP/1.1 200 OK\r\nCache-Control: max-age=300\r\nSurrogate-Key: page\r\n"
+        "Content-Length: 2\r\n\r\nok");
+  });
+  uint16_t port = free_port();
+  ASSERT_EQ(imported(etcd, "/c11",
+                     replace_all(shared_config(port, target.port()),
+                                 "      - forward: { target_group: app }\n",
+                                 "      - forward: { target_group: app }\n"
+                                 "        cache: { default_ttl: 0s }\n")),
+            "");
+  ClusterNode n1(1, etcd, "/c11"), n2(2, etcd, "/c11");
+  auto cache_of = [&](const ClusterNode& n) {
+    Client c(n.address(), port, 2000);
+    auto r = c.connected() ? c.get("/page") : std::nullopt;
+    return r && r->status == 200 ? r->header("x-cache") : "none";
+  };
+  ASSERT_TRUE(within(10, [&] { return cache_of(n1) == "HIT" && cache_of(n2) == "HIT"; }));
+  ASSERT_TRUE(within(
+      10, [&] { return metric_value(n1.admin_port(), "ballast_cluster_etcd_connected") == 1; }));
+
+  AdminAnswer purged =
+      admin_call(n1.admin_port(), "POST", "/api/v1/cache/purge", R"({"tag": "page"})");
+  ASSERT_EQ(purged.status, 200) << purged.body;
+  EXPECT_EQ(json::parse(purged.body).value("purged", 0), 1) << purged.body;
+  EXPECT_EQ(cache_of(n1), "MISS");
+  EXPECT_TRUE(within(5, [&] { return cache_of(n2) == "MISS"; }));
+  // The key stays for nodes that catch up late, under the writer's lease.
+  EXPECT_NE(
+      etcd.ctl("get --prefix /c11/purges/ --keys-only").value_or("").find("/c11/purges/lb-1-"),
+      std::string::npos);
+
+  // Without etcd a purge would reach this node only: it is refused, and nothing is purged.
+  ASSERT_EQ(cache_of(n2), "HIT");
+  etcd.stop_all();
+  ASSERT_TRUE(within(
+      10, [&] { return metric_value(n2.admin_port(), "ballast_cluster_etcd_connected") == 0; }));
+  AdminAnswer refused =
+      admin_call(n2.admin_port(), "POST", "/api/v1/cache/purge", R"({"tag": "page"})");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("etcd is unreachable"), std::string::npos) << refused.body;
+  EXPECT_EQ(cache_of(n2), "HIT");
+}
+
 TEST_F(ClusterTest, ARegistryChangeReachesEveryNode) {
   EtcdCluster etcd(3);
   ASSERT_TRUE(etcd.healthy());
