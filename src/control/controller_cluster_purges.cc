@@ -84,8 +84,9 @@ void Controller::sweep_cluster_purges(int64_t unix_ms) {
     if (unix_ms - j.value("unix_ms", int64_t{0}) < kPurgeKeptMs) continue;
     purges_being_deleted_.insert(id);
     cluster::Operation remove{cluster::Operation::Kind::kDelete, kv.key, "", 0, false};
-    cluster_->etcd().call("/v3/kv/txn", cluster::txn_request({}, {remove}, {}),
-                          [this, id](const cluster::Reply&) { purges_being_deleted_.erase(id); });
+    cluster_->etcd().call(
+        "/v3/kv/txn", cluster::txn_request({}, {remove}, {}),
+        [this, purge = id](const cluster::Reply&) { purges_being_deleted_.erase(purge); });
   }
 }
 
