@@ -43,9 +43,9 @@ SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 TSAN_IN_PROCESS = EventLoop|Completion|RateLimiter|StoreTest|DiskTierTest|AdminRouter|AdminServer
 TSAN_DRIVEN = DatabaseTest.APlannedSwitchover|CacheTest.TwoHundred|CacheTest.StaleWhile|CacheTest.TheDiskTier|ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves|ClusterTest.ATargetRegistered|ClusterTest.OneLeader
 # The testssl.sh audit checks ballast's TLS settings, the same in every build: once is enough.
-# The namespace drills measure keepalived and etcd timing, and the zone-outage drill counts
-# failed requests against a 500 ms request timeout; ClusterTest runs the same cluster code
-# under the sanitizers. Of the database drills (each starts a Patroni cluster), the
+# The namespace drills (cluster_lab_test.cc, cluster_drill_test.cc) measure keepalived and
+# etcd timing and count failed requests against a 500 ms request timeout; ClusterTest runs
+# the same cluster code under the sanitizers. Of the database drills (each starts a Patroni cluster), the
 # switchover, the silent agent, members from Patroni's keys and roles from PostgreSQL run
 # under the sanitizers: between them they cover every database path of ballast's own.
 ASAN_SKIP = TestsslFindsNothing|ClusterLabTest|ClusterDrillTest|DatabaseTest.ThePrimarys|DatabaseTest.AFailover|DatabaseTest.ALagging|DashboardTest.TheDatabases
