@@ -24,15 +24,6 @@ json group_of(const LabNode& node) {
   return node.get("/api/v1/autoscaling-groups/web");
 }
 
-std::set<std::string> instance_ids(const json& group) {
-  std::set<std::string> ids;
-  if (!group.contains("instances")) return ids;
-  for (const auto& i : group["instances"]) {
-    if (i.value("state", "") == "InService") ids.insert(i.value("instance_id", ""));
-  }
-  return ids;
-}
-
 // The leader's instances run in the switch namespace (reached by every node over the
 // bridge). Cut off from them alone, the leader's checks fail them all, while the other two
 // nodes' pass: nothing is replaced. An instance that fails everywhere is replaced.
@@ -63,10 +54,10 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
   ASSERT_TRUE(lab.add_node(2, "b") && lab.add_node(3, "a")) << net.error();
   std::vector<LabNode*> nodes = {&leader, &lab.node(2), &lab.node(3)};
   std::string out;
-  ASSERT_TRUE(within(30, [&] { return instance_ids(group_of(leader)).size() == 2; }))
+  ASSERT_TRUE(within(30, [&] { return in_service_ids(group_of(leader)).size() == 2; }))
       << group_of(leader) << leader.process().log();
   ASSERT_TRUE(within(10, [&] { return lab.node(3).cluster()["nodes"].size() == 3; }));
-  std::set<std::string> fleet = instance_ids(group_of(leader));
+  std::set<std::string> fleet = in_service_ids(group_of(leader));
   // Every node's checks pass them first (their published views say nothing is failing).
   ASSERT_TRUE(within(15, [&] {
     for (LabNode* n : nodes) {
@@ -83,7 +74,7 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
            std::string::npos;
   })) << leader.process().log();
   std::this_thread::sleep_for(std::chrono::seconds(3));  // time enough to have replaced them
-  EXPECT_EQ(instance_ids(group_of(leader)), fleet) << group_of(leader);
+  EXPECT_EQ(in_service_ids(group_of(leader)), fleet) << group_of(leader);
   ASSERT_TRUE(net.block(leader.host(), net.address(1), false)) << net.error();
 
   // An instance that fails everyone's checks is replaced.
@@ -97,7 +88,7 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
       << out;
   std::string id = victim.value("instance_id", "");
   EXPECT_TRUE(within(30, [&] {
-    std::set<std::string> now = instance_ids(group_of(leader));
+    std::set<std::string> now = in_service_ids(group_of(leader));
     return now.size() == 2 && now.count(id) == 0;
   })) << group_of(leader);
 }

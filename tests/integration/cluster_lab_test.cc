@@ -84,15 +84,6 @@ std::map<std::string, int> in_service_by_zone(const json& group) {
   return zones;
 }
 
-std::set<std::string> in_service_ids(const json& group) {
-  std::set<std::string> ids;
-  if (!group.contains("instances")) return ids;
-  for (const auto& i : group["instances"]) {
-    if (i.value("state", "") == "InService") ids.insert(i.value("instance_id", ""));
-  }
-  return ids;
-}
-
 // Backends the platform actually started (its journal): instance id -> pid, and how many
 // times each was started.
 struct Started {

@@ -146,6 +146,15 @@ LabNode& ClusterLab::node(int n) {
   throw std::out_of_range("no node lb-" + std::to_string(n) + " in this lab");
 }
 
+std::set<std::string> in_service_ids(const json& group) {
+  std::set<std::string> ids;
+  if (!group.contains("instances")) return ids;
+  for (const auto& i : group["instances"]) {
+    if (i.value("state", "") == "InService") ids.insert(i.value("instance_id", ""));
+  }
+  return ids;
+}
+
 std::string status_from(const std::string& from, const std::string& address) {
   std::string out;
   NetworkLab::shell_in(

@@ -1,6 +1,7 @@
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,9 @@ class ClusterLab {
   std::unique_ptr<EtcdCluster> etcd_;
   std::vector<std::unique_ptr<LabNode>> nodes_;
 };
+
+// The ids of an autoscaling group's (its API answer's) instances in service.
+std::set<std::string> in_service_ids(const nlohmann::json& group);
 
 // The status of GET / from namespace `from` to http://`address`:8080/ ("000" when none).
 std::string status_from(const std::string& from, const std::string& address);
