@@ -64,7 +64,8 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
       if (n->get("/api/v1/target-groups/app").value("healthy_count", 0) != 2) return false;
     }
     return true;
-  }));
+  })) << nodes[0]->get("/api/v1/target-groups/app") << nodes[1]->get("/api/v1/target-groups/app")
+      << nodes[2]->get("/api/v1/target-groups/app") << nodes[1]->process().log();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the views reach etcd
 
   // The leader alone loses its way to the instances: they fail its checks only.
@@ -74,7 +75,7 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
            std::string::npos;
   })) << leader.process().log();
   std::this_thread::sleep_for(std::chrono::seconds(3));  // time enough to have replaced them
-  EXPECT_EQ(in_service_ids(group_of(leader)), fleet) << group_of(leader);
+  ASSERT_EQ(in_service_ids(group_of(leader)), fleet) << group_of(leader) << leader.process().log();
   ASSERT_TRUE(net.block(leader.host(), net.address(1), false)) << net.error();
 
   // An instance that fails everyone's checks is replaced.

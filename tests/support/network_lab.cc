@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "support/test_env.h"
@@ -35,8 +36,14 @@ bool NetworkLab::available(std::string* why) {
 NetworkLab::NetworkLab(int subnet)
     : subnet_(subnet), prefix_("bl" + std::to_string(::getpid() % 100000) + "-") {
   std::string sw = switch_namespace();
+  // A bridge takes the lowest MAC of its ports unless given one: each host added later
+  // could change it under the hosts that cached it, cutting them off from the bridge's own
+  // addresses (etcd, the switch's servers) until their neighbour entries expire.
+  char mac[32];
+  snprintf(mac, sizeof(mac), "02:00:0a:%02x:00:01", subnet_ & 0xff);
   ok_ = run("netns add " + sw) && run("-n " + sw + " link set lo up") &&
-        run("-n " + sw + " link add br0 type bridge") && run("-n " + sw + " link set br0 up") &&
+        run("-n " + sw + " link add br0 type bridge") &&
+        run("-n " + sw + " link set br0 address " + mac) && run("-n " + sw + " link set br0 up") &&
         run("-n " + sw + " addr add " + address(1) + "/24 dev br0");
   if (ok_) namespaces_.push_back(sw);
 }
