@@ -342,9 +342,11 @@ std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,
     return store_.over(Key{metric, {{"autoscaling_group", group.name()}}}, metrics::Statistic{},
                        from_s, to_s);
   };
-  // Series every node records: the cluster's, its newest second still on its way.
+  // Series every node records: the cluster's. A peer samples a second within 100 ms of its
+  // end and the leader asks once a second, after the policies: the newest second whose
+  // figures are surely all in is two behind.
   const metrics::TimeSeriesStore& shared = cluster_.series ? *cluster_.series : store_;
-  int64_t lag = cluster_.series ? 1 : 0;
+  int64_t lag = cluster_.series ? 2 : 0;
   switch (policy.metric.kind) {
     case Kind::kCpuUtilization:
       return own("CPUUtilization");

@@ -61,7 +61,7 @@ class Autoscaler final : public scale::TargetGroupLink,
                                         const std::string& address)>
         peer_traffic;
     // The whole cluster's series (cluster_series.h): latency and custom metrics are read
-    // there, a second behind, when every node's figures are in. None: this node's own.
+    // there, two seconds behind, when every node's figures are in. None: this node's own.
     const metrics::TimeSeriesStore* series = nullptr;
   };
   void set_cluster_link(ClusterLink link);

@@ -118,7 +118,7 @@ json drive(const std::string& ns, double seconds, Fn during) {
                                          "/tests/integration/peers/vip_client.py",
                                      kVip, "8080", std::to_string(seconds), "3000"}),
                  dir + "/client.log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // under way: a few dozen asked
   during();
   client.wait_exit(static_cast<int>(seconds * 1000) + 15000);
   std::string out = client.log();
@@ -226,7 +226,7 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   ASSERT_TRUE(within(15, [&] { return lb1.holds(kVip) && !lb2.holds(kVip); }))
       << lb1.process().log();
   EXPECT_FALSE(lb1.leads());
-  json drain = drive(client, 5, [&] { lb1.process().signal(SIGTERM); });
+  json drain = drive(client, 3, [&] { lb1.process().signal(SIGTERM); });
   printf("[ vip      ] planned drain of the VIP's node: %s\n", drain.dump().c_str());
   EXPECT_EQ(drain.value("failed_requests", -1), 0) << drain;
   EXPECT_TRUE(lb2.holds(kVip));
@@ -268,7 +268,7 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   // if lb-3 led) brings the capacity back in zone b.
   write_file(platform + "/zone-a.down", "");
   Clock::time_point zone_cut{}, restored{};
-  json outage = drive(client, 8, [&] {
+  json outage = drive(client, 6, [&] {
     zone_cut = Clock::now();
     EXPECT_TRUE(net.set_link("za", false) && net.set_link("n3", false)) << net.error();
   });
