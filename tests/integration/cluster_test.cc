@@ -219,7 +219,9 @@ TEST_F(ClusterTest, ANodeRestartedWhileEtcdIsDownServesItsSnapshot) {
             201);
   auto answers = [&] {
     std::set<std::string> seen;
-    for (int i = 0; i < 6; ++i) seen.insert(node.instance(port));
+    // The group balances by least outstanding requests: one at a time, the ties fall
+    // either way, so several asks are needed to see both.
+    for (int i = 0; i < 12; ++i) seen.insert(node.instance(port));
     return seen;
   };
   ASSERT_TRUE(within(10, [&] { return answers() == std::set<std::string>{"A", "C"}; }));
@@ -230,7 +232,7 @@ TEST_F(ClusterTest, ANodeRestartedWhileEtcdIsDownServesItsSnapshot) {
   EXPECT_TRUE(within(10, [&] {
     return metric_value(node.admin_port(), "ballast_cluster_config_age_seconds") >= 2;
   }));
-  EXPECT_EQ(answers(), (std::set<std::string>{"A", "C"}));
+  EXPECT_TRUE(within(5, [&] { return answers() == std::set<std::string>{"A", "C"}; }));
   EXPECT_EQ(metric_value(node.admin_port(), "ballast_cluster_etcd_connected"), 0);
 
   // Restarted during the outage: up at once from its snapshot, registered target included.
