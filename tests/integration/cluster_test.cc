@@ -212,7 +212,10 @@ TEST_F(ClusterTest, ANodeRestartedWhileEtcdIsDownServesItsSnapshot) {
   ASSERT_EQ(imported(etcd, "/c2", shared_config(port, a.port())), "");
   ClusterNode node(1, etcd, "/c2");
   ASSERT_TRUE(within(10, [&] { return node.instance(port) == "A"; }));
-  // A target registered through the API (as the autoscaler registers its instances).
+  // A target registered through the API (as the autoscaler registers its instances), once
+  // the node holds its membership lease (until then a change is refused with 503).
+  ASSERT_TRUE(within(
+      10, [&] { return metric_value(node.admin_port(), "ballast_cluster_etcd_connected") == 1; }));
   ASSERT_EQ(admin_call(node.admin_port(), "POST", "/api/v1/target-groups/app/targets",
                        R"({"address": ")" + loopback(registered.port()) + R"("})")
                 .status,
@@ -310,8 +313,10 @@ TEST_F(ClusterTest, ATargetRegisteredThroughAnyNodeIsServedByEveryNode) {
   ASSERT_EQ(imported(etcd, "/c5", shared_config(port, a.port())), "");
   ClusterNode n1(1, etcd, "/c5"), n2(2, etcd, "/c5");
   ASSERT_TRUE(within(10, [&] { return n1.instance(port) == "A" && n2.instance(port) == "A"; }));
-  ASSERT_TRUE(within(
-      10, [&] { return metric_value(n2.admin_port(), "ballast_cluster_etcd_connected") == 1; }));
+  ASSERT_TRUE(within(10, [&] {
+    return metric_value(n1.admin_port(), "ballast_cluster_etcd_connected") == 1 &&
+           metric_value(n2.admin_port(), "ballast_cluster_etcd_connected") == 1;
+  }));
 
   // Two nodes register the same target at once: etcd's compare-and-swap lets one win.
   std::string body = R"({"address": ")" + loopback(b.port()) + R"(", "weight": 3})";
