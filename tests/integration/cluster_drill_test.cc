@@ -59,12 +59,15 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
   ASSERT_TRUE(within(10, [&] { return lab.node(3).cluster()["nodes"].size() == 3; }));
   std::set<std::string> fleet = in_service_ids(group_of(leader));
   // Every node's checks pass them first (their published views say nothing is failing).
-  ASSERT_TRUE(within(15, [&] {
-    for (LabNode* n : nodes) {
-      if (n->get("/api/v1/target-groups/app").value("healthy_count", 0) != 2) return false;
-    }
-    return true;
-  })) << nodes[0]->get("/api/v1/target-groups/app") << nodes[1]->get("/api/v1/target-groups/app")
+  ASSERT_TRUE(within(15,
+                     [&] {
+                       for (LabNode* n : nodes) {
+                         if (n->get("/api/v1/target-groups/app").value("healthy_count", 0) != 2)
+                           return false;
+                       }
+                       return true;
+                     }))
+      << nodes[0]->get("/api/v1/target-groups/app") << nodes[1]->get("/api/v1/target-groups/app")
       << nodes[2]->get("/api/v1/target-groups/app") << nodes[1]->process().log();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the views reach etcd
 
