@@ -226,6 +226,8 @@ class Controller final : public proxy::ControlLink {
     size_t objects = 0;
     size_t files = 0;  // of the disk tier
   };
+  // "url", "prefix" or "tag": the API's field names, also a cluster purge key's "by".
+  static std::optional<cache::Store::PurgeBy> purge_kind(const std::string& field);
   Purged purge_here(const CachePurge& purge, const char* asked_by);
   static admin::AdminResponse purge_answer(const CachePurge& purge, const Purged& purged);
   // In a cluster (controller_cluster_purges.cc): a key under PREFIX/purges/ that every node

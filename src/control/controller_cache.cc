@@ -77,16 +77,14 @@ void Controller::add_cache_routes() {
     json body = parse_body(request);
     cache::Store::PurgeBy by = cache::Store::PurgeBy::kUrl;
     std::string field;
-    for (auto [name, kind] : {std::pair{"url", cache::Store::PurgeBy::kUrl},
-                              std::pair{"prefix", cache::Store::PurgeBy::kPrefix},
-                              std::pair{"tag", cache::Store::PurgeBy::kTag}}) {
+    for (const char* name : {"url", "prefix", "tag"}) {
       if (!body.contains(name)) continue;
       if (!field.empty() || !body[name].is_string() || body[name].get<std::string>().empty())
         throw admin::ClientError(
             400,
             "the body needs exactly one of \"url\", \"prefix\" or \"tag\", a non-empty string");
       field = name;
-      by = kind;
+      by = *purge_kind(field);
     }
     if (field.empty())
       throw admin::ClientError(400, "the body needs \"url\", \"prefix\" or \"tag\"");
@@ -96,6 +94,13 @@ void Controller::add_cache_routes() {
     if (cluster_) return purge_through_cluster(purge);
     return purge_answer(purge, purge_here(purge, "admin"));
   });
+}
+
+std::optional<cache::Store::PurgeBy> Controller::purge_kind(const std::string& field) {
+  if (field == "url") return cache::Store::PurgeBy::kUrl;
+  if (field == "prefix") return cache::Store::PurgeBy::kPrefix;
+  if (field == "tag") return cache::Store::PurgeBy::kTag;
+  return std::nullopt;
 }
 
 Controller::Purged Controller::purge_here(const CachePurge& purge, const char* asked_by) {

@@ -14,17 +14,6 @@ namespace ballast::control {
 
 using nlohmann::json;
 
-namespace {
-
-std::optional<cache::Store::PurgeBy> purge_by(const std::string& field) {
-  if (field == "url") return cache::Store::PurgeBy::kUrl;
-  if (field == "prefix") return cache::Store::PurgeBy::kPrefix;
-  if (field == "tag") return cache::Store::PurgeBy::kTag;
-  return std::nullopt;
-}
-
-}  // namespace
-
 admin::AdminResponse Controller::purge_through_cluster(const CachePurge& purge) {
   if (!cluster_->reachable()) return etcd_unreachable(cluster_->last_error());
   int64_t unix_ms = core::unix_ms();
@@ -64,7 +53,7 @@ void Controller::apply_cluster_purges() {
   for (const auto& [id, kv] : asked) {
     if (applied_purges_.count(id) != 0) continue;
     json j = json::parse(kv.value, nullptr, false);
-    auto by = j.is_object() ? purge_by(j.value("by", "")) : std::nullopt;
+    auto by = j.is_object() ? purge_kind(j.value("by", "")) : std::nullopt;
     std::string value = j.is_object() ? j.value("value", "") : "";
     if (!by || value.empty()) {
       LOG_WARN("cluster: purge %s is not one (%s): ignored", id.c_str(), kv.value.c_str());
