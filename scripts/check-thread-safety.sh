@@ -18,13 +18,22 @@ fi
   echo "check-thread-safety: no $BUILD_DIR/compile_commands.json; build first" >&2
   exit 1
 }
-# Each compile command, as clang syntax-only with the analysis as an error; the options GCC
-# knows and clang does not are dropped.
+# Each compile command of ballast's own code (its libraries, the program, the tests' support
+# library), as clang syntax-only with the analysis as an error; the options GCC knows and
+# clang does not are dropped. In a unity build (the default) a command compiles a batch of
+# files, named by its target's folder: .../CMakeFiles/TARGET.dir/Unity/unity_N_cxx.cxx.
 python3 - "$BUILD_DIR/compile_commands.json" >"$BUILD_DIR/thread-safety-commands.txt" <<'PY'
 import json, shlex, sys
+
+def ours(f):
+    if "/Unity/" in f:
+        target = f.split("/CMakeFiles/")[-1].split(".dir/")[0]
+        return target == "ballast" or target.startswith("ballast_")
+    return ("/src/" in f or "/tests/support/" in f) and f.endswith(".cc")
+
 for entry in json.load(open(sys.argv[1])):
     f = entry["file"]
-    if not ("/src/" in f or "/tests/support/" in f) or not f.endswith(".cc"):
+    if not ours(f):
         continue
     args = shlex.split(entry["command"])[1:]
     keep = []

@@ -78,7 +78,7 @@ std::string text(const json& v) {
   return v.dump();
 }
 
-void print_groups(const json& j) {
+void print_autoscaling_groups(const json& j) {
   printf("%-20s %-16s %8s %8s %8s %8s %8s  %s\n", "GROUP", "TARGET GROUP", "MIN", "DESIRED", "MAX",
          "SERVING", "PENDING", "NOTE");
   for (const auto& g : j["autoscaling_groups"]) {
@@ -150,7 +150,7 @@ void print_activities(const json& j) {
 
 bool print_autoscaling_reply(const std::string& action, const json& j) {
   if (action == "asgs") {
-    print_groups(j);
+    print_autoscaling_groups(j);
   } else if (action == "instances") {
     print_instances(j);
   } else if (action == "activities") {

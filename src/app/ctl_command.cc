@@ -248,7 +248,7 @@ void print_cluster(const json& c) {
   }
 }
 
-void print_groups(const json& j) {
+void print_target_groups(const json& j) {
   printf("%-20s %-28s %9s  %s\n", "GROUP", "ALGORITHM", "HEALTHY", "NOTE");
   for (const auto& g : j["target_groups"]) {
     std::string healthy = std::to_string(g["healthy_count"].get<size_t>()) + "/" +
@@ -314,7 +314,7 @@ void print_reply(const std::string& action, const json& j) {
       print_alarm_history(j);
     }
   } else if (action == "groups") {
-    print_groups(j);
+    print_target_groups(j);
   } else if (action == "certificates") {
     print_certificates(j);
   } else if (action == "targets") {

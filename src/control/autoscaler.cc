@@ -12,7 +12,7 @@ namespace ballast::control {
 
 namespace {
 using Key = metrics::TimeSeriesStore::SeriesKey;
-using Kind = config::PolicyMetric::Kind;
+using MetricKind = config::PolicyMetric::Kind;
 
 std::string self_path() {
   char buf[PATH_MAX];
@@ -348,20 +348,20 @@ std::optional<double> Autoscaler::read(const scale::ScalingGroup& group,
   const metrics::TimeSeriesStore& shared = cluster_.series ? *cluster_.series : store_;
   int64_t lag = cluster_.series ? 2 : 0;
   switch (policy.metric.kind) {
-    case Kind::kCpuUtilization:
+    case MetricKind::kCpuUtilization:
       return own("CPUUtilization");
-    case Kind::kRequestCountPerTarget:
+    case MetricKind::kRequestCountPerTarget:
       return own("RequestCountPerTarget");
-    case Kind::kActiveConnectionsPerTarget:
+    case MetricKind::kActiveConnectionsPerTarget:
       return own("ActiveConnectionsPerTarget");
-    case Kind::kLatencyP95:
-    case Kind::kLatencyP99: {
+    case MetricKind::kLatencyP95:
+    case MetricKind::kLatencyP99: {
       auto stat =
-          metrics::Statistic::parse(policy.metric.kind == Kind::kLatencyP95 ? "p95" : "p99");
+          metrics::Statistic::parse(policy.metric.kind == MetricKind::kLatencyP95 ? "p95" : "p99");
       return shared.over(Key{"TargetResponseTime", {{"target_group", group.config().target_group}}},
                          *stat, from_s - lag, to_s - lag);
     }
-    case Kind::kCustom: {
+    case MetricKind::kCustom: {
       auto stat = metrics::Statistic::parse(policy.metric.statistic);
       if (!stat) return std::nullopt;
       return shared.over(Key{policy.metric.metric, policy.metric.dimensions}, *stat, from_s - lag,

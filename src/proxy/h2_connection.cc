@@ -9,18 +9,11 @@
 
 #include "core/log.h"
 #include "core/sockets.h"
+#include "proxy/connection_timing.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
 
 namespace ballast::proxy {
-
-namespace {
-// Frames are serialised ahead of the socket until this much waits: with the one frame that
-// passes it (at most 16 KiB of DATA), the buffer stays within one pooled 32 KiB block.
-constexpr size_t kMaxQueuedOut = 16 * 1024;
-// As an HTTP/1.1 session lingers after its last response.
-constexpr int64_t kLingerMs = 2000;
-}  // namespace
 
 H2Connection::H2Connection(Worker& worker, Handover handover)
     : worker_(worker),
@@ -147,7 +140,7 @@ bool H2Connection::read_client() {
 
 bool H2Connection::write_client() {
   if (!writable_) return false;
-  if (out_.size() < kMaxQueuedOut && !frames_.send(out_, kMaxQueuedOut)) {
+  if (out_.size() < kMaxH2QueuedOut && !frames_.send(out_, kMaxH2QueuedOut)) {
     LOG_INFO("%s %s: HTTP/2: %s", peer_ip_.c_str(), listener_->name.c_str(),
              frames_.failure().c_str());
     close();

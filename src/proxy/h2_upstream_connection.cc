@@ -7,14 +7,13 @@
 #include <cstring>
 
 #include "core/sockets.h"
+#include "proxy/connection_timing.h"
 #include "proxy/h2_upstream_stream.h"
 #include "proxy/upstream.h"
 
 namespace ballast::proxy {
 
 namespace {
-// Frames are serialised ahead of the socket until this much waits (as H2Connection does).
-constexpr size_t kMaxQueuedOut = 16 * 1024;
 // Rounds of "deliver wakes" per drive: a Session woken may queue frames, never more wakes,
 // but the bound holds whatever a later change does.
 constexpr int kMaxWakeRounds = 4;
@@ -126,7 +125,7 @@ bool H2UpstreamConnection::read_target() {
 
 bool H2UpstreamConnection::write_target() {
   if (!writable_ || phase_ == Phase::kConnecting) return false;
-  if (out_.size() < kMaxQueuedOut && !frames_.send(out_, kMaxQueuedOut)) {
+  if (out_.size() < kMaxH2QueuedOut && !frames_.send(out_, kMaxH2QueuedOut)) {
     close("HTTP/2 error: " + frames_.failure());
     return true;
   }

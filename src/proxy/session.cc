@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/sockets.h"
+#include "proxy/connection_timing.h"
 #include "proxy/local_response.h"
 #include "proxy/proxy_protocol.h"
 #include "proxy/worker.h"
@@ -22,9 +23,6 @@ http::HeadLimits request_limits(const config::ListenerConfig& l) {
 }
 // Targets are trusted more than clients, but not unboundedly.
 constexpr http::HeadLimits kResponseLimits{16 * 1024, 64 * 1024, 256};
-// How long a closing connection keeps reading (and discarding) what the client still
-// sends, so that closing does not reset the connection before the client read our answer.
-constexpr int64_t kLingerMs = 2000;
 // How long an idle keep-alive connection stays open once draining begins.
 constexpr int64_t kDrainGraceMs = 1000;
 }  // namespace

@@ -34,7 +34,7 @@ ObjectPtr object(std::string key, std::string body, std::string variant = {},
   return Object::make(std::move(p));
 }
 
-auto any = [](const Object&) { return true; };
+auto any_variant = [](const Object&) { return true; };
 
 // Each test gets a folder of its own, removed afterwards.
 class DiskTierTest : public ::testing::Test {
@@ -64,7 +64,7 @@ TEST_F(DiskTierTest, WhatIsWrittenIsReadBackAfterAReopen) {
   auto tier = DiskTier::open(dir, 1 << 20, &error);
   ASSERT_TRUE(tier) << error;
   EXPECT_EQ(tier->totals().objects, 3u) << "indexed from the folder";
-  ObjectPtr a = tier->get("/a", any);
+  ObjectPtr a = tier->get("/a", any_variant);
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->body(), "alpha");
   EXPECT_EQ(a->url(), "h/a");
@@ -78,7 +78,7 @@ TEST_F(DiskTierTest, WhatIsWrittenIsReadBackAfterAReopen) {
       tier->get("/b", [](const Object& o) { return o.variant() == "application/json"; });
   ASSERT_NE(json, nullptr);
   EXPECT_EQ(json->body(), "other variant");
-  EXPECT_EQ(tier->get("/c", any), nullptr);
+  EXPECT_EQ(tier->get("/c", any_variant), nullptr);
   EXPECT_EQ(tier->totals().reads, 2u);
 }
 
@@ -103,8 +103,8 @@ TEST_F(DiskTierTest, BrokenFilesAreDeletedWhenTheFolderIsScanned) {
   EXPECT_EQ(tier->totals().objects, 1u);
   EXPECT_EQ(files_in(dir), 1u);
   EXPECT_EQ(files_in(dir + "/tmp"), 0u);
-  EXPECT_NE(tier->get("/whole", any), nullptr);
-  EXPECT_EQ(tier->get("/cut", any), nullptr);
+  EXPECT_NE(tier->get("/whole", any_variant), nullptr);
+  EXPECT_EQ(tier->get("/cut", any_variant), nullptr);
 }
 
 TEST_F(DiskTierTest, TheOldestFilesGoBeyondTheSize) {
@@ -118,8 +118,8 @@ TEST_F(DiskTierTest, TheOldestFilesGoBeyondTheSize) {
   EXPECT_LE(tier->totals().bytes, 10u * 1024);
   EXPECT_GT(tier->totals().evictions, 0u);
   EXPECT_EQ(files_in(dir), tier->totals().objects);
-  EXPECT_EQ(tier->get("/o0", any), nullptr);
-  EXPECT_NE(tier->get("/o9", any), nullptr);
+  EXPECT_EQ(tier->get("/o0", any_variant), nullptr);
+  EXPECT_NE(tier->get("/o9", any_variant), nullptr);
 }
 
 TEST_F(DiskTierTest, DropRemovesFilesAndQueuedWrites) {
@@ -138,9 +138,9 @@ TEST_F(DiskTierTest, DropRemovesFilesAndQueuedWrites) {
   tier->put(object("/img/a", "again"));
   tier->drop(images);
   tier->flush();
-  EXPECT_EQ(tier->get("/img/a", any), nullptr);
-  EXPECT_EQ(tier->get("/img/b", any), nullptr);
-  EXPECT_NE(tier->get("/css/c", any), nullptr);
+  EXPECT_EQ(tier->get("/img/a", any_variant), nullptr);
+  EXPECT_EQ(tier->get("/img/b", any_variant), nullptr);
+  EXPECT_NE(tier->get("/css/c", any_variant), nullptr);
   EXPECT_EQ(files_in(dir), 1u);
 }
 
@@ -163,17 +163,17 @@ TEST_F(DiskTierTest, TheStoreReadsAMemoryMissFromDiskAndPurgesBoth) {
   }
   Store store(16 << 20);  // a restart: memory is empty
   store.attach_disk(DiskTier::open(dir, 1 << 20, &error));
-  ObjectPtr kept = store.find("/kept", any);
+  ObjectPtr kept = store.find("/kept", any_variant);
   ASSERT_NE(kept, nullptr);
   EXPECT_EQ(kept->body(), "kept body");
   EXPECT_EQ(store.totals().objects, 1u) << "read back into memory";
   size_t from_disk = 0;
   EXPECT_EQ(store.purge(Store::PurgeBy::kUrl, "h/purged", &from_disk), 0u);
   EXPECT_EQ(from_disk, 1u);
-  EXPECT_EQ(store.find("/purged", any), nullptr) << "gone from both tiers";
+  EXPECT_EQ(store.find("/purged", any_variant), nullptr) << "gone from both tiers";
   EXPECT_EQ(store.purge(Store::PurgeBy::kTag, "tag", &from_disk), 1u);
   EXPECT_EQ(from_disk, 1u);
-  EXPECT_EQ(store.find("/kept", any), nullptr);
+  EXPECT_EQ(store.find("/kept", any_variant), nullptr);
 }
 
 }  // namespace

@@ -18,11 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kSubnet = 214;  // distinct from cluster_lab_test.cc's
-
-json group_of(const LabNode& node) {
-  return node.get("/api/v1/autoscaling-groups/web");
-}
+constexpr int kDrillSubnet = 214;  // distinct from cluster_lab_test.cc's
 
 // The leader's instances run in the switch namespace (reached by every node over the
 // bridge). Cut off from them alone, the leader's checks fail them all, while the other two
@@ -30,7 +26,7 @@ json group_of(const LabNode& node) {
 TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
   std::string why;
   if (!ClusterLab::possible(&why)) GTEST_SKIP() << "skipped: " << why;
-  ClusterLab lab(kSubnet, 1);
+  ClusterLab lab(kDrillSubnet, 1);
   NetworkLab& net = lab.net();
   ASSERT_TRUE(lab.etcd_healthy()) << net.error();
   PortRange ports = free_port_range(20);
@@ -54,10 +50,10 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
   ASSERT_TRUE(lab.add_node(2, "b") && lab.add_node(3, "a")) << net.error();
   std::vector<LabNode*> nodes = {&leader, &lab.node(2), &lab.node(3)};
   std::string out;
-  ASSERT_TRUE(within(30, [&] { return in_service_ids(group_of(leader)).size() == 2; }))
-      << group_of(leader) << leader.process().log();
+  ASSERT_TRUE(within(30, [&] { return in_service_ids(leader.group("web")).size() == 2; }))
+      << leader.group("web") << leader.process().log();
   ASSERT_TRUE(within(10, [&] { return lab.node(3).cluster()["nodes"].size() == 3; }));
-  std::set<std::string> fleet = in_service_ids(group_of(leader));
+  std::set<std::string> fleet = in_service_ids(leader.group("web"));
   // Every node's checks pass them first (their published views say nothing is failing).
   ASSERT_TRUE(within(15,
                      [&] {
@@ -78,11 +74,12 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
            std::string::npos;
   })) << leader.process().log();
   std::this_thread::sleep_for(std::chrono::seconds(3));  // time enough to have replaced them
-  ASSERT_EQ(in_service_ids(group_of(leader)), fleet) << group_of(leader) << leader.process().log();
+  ASSERT_EQ(in_service_ids(leader.group("web")), fleet)
+      << leader.group("web") << leader.process().log();
   ASSERT_TRUE(net.block(leader.host(), net.address(1), false)) << net.error();
 
   // An instance that fails everyone's checks is replaced.
-  json victim = group_of(leader)["instances"][0];
+  json victim = leader.group("web")["instances"][0];
   std::string address = victim.value("address", "");
   ASSERT_EQ(
       NetworkLab::shell_in(
@@ -92,9 +89,9 @@ TEST(ClusterDrillTest, AnInstanceIsReplacedOnlyWhenMostNodesSeeItFailing) {
       << out;
   std::string id = victim.value("instance_id", "");
   EXPECT_TRUE(within(30, [&] {
-    std::set<std::string> now = in_service_ids(group_of(leader));
+    std::set<std::string> now = in_service_ids(leader.group("web"));
     return now.size() == 2 && now.count(id) == 0;
-  })) << group_of(leader);
+  })) << leader.group("web");
 }
 
 }  // namespace

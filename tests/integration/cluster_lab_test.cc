@@ -26,6 +26,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/launch_journal.h"
 #include "support/test_env.h"
 
 namespace ballast::test {
@@ -34,15 +35,10 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kSubnet = 213;
+constexpr int kLabSubnet = 213;
 constexpr const char* kVip = "10.213.0.100";
 constexpr int kZoneAHost = 31;  // the address byte of zone a's instances
 constexpr int kZoneBHost = 32;
-
-long long ms_since(Clock::time_point from, Clock::time_point to = Clock::now()) {
-  return static_cast<long long>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
-}
 
 // Everything the nodes share, imported into etcd: one listener on every node, ballast's own
 // retries (a 500 ms timeout answers 504, retried twice), and four instances across both
@@ -71,10 +67,6 @@ std::string shared_config(ClusterLab& lab, const std::string& platform,
          " }\n";
 }
 
-json group_of(const LabNode& node) {
-  return node.get("/api/v1/autoscaling-groups/web");
-}
-
 std::map<std::string, int> in_service_by_zone(const json& group) {
   std::map<std::string, int> zones;
   if (!group.contains("instances")) return zones;
@@ -82,23 +74,6 @@ std::map<std::string, int> in_service_by_zone(const json& group) {
     if (i.value("state", "") == "InService") ++zones[i.value("zone", "")];
   }
   return zones;
-}
-
-// Backends the platform actually started (its journal): instance id -> pid, and how many
-// times each was started.
-struct Started {
-  std::map<std::string, std::string> pid;
-  std::map<std::string, int> times;
-};
-Started started_backends(const std::string& platform) {
-  Started s;
-  std::istringstream lines(read_file(platform + "/launches.log"));
-  std::string id, pid, address;
-  while (lines >> id >> pid >> address) {
-    s.pid[id] = pid;
-    ++s.times[id];
-  }
-  return s;
 }
 
 // The group's state in etcd, as the leader last wrote it.
@@ -140,7 +115,7 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   if (!ClusterLab::keepalived_installed()) {
     GTEST_SKIP() << "keepalived is not installed (scripts/install-deps.sh installs it)";
   }
-  ClusterLab lab(kSubnet, 3);
+  ClusterLab lab(kLabSubnet, 3);
   NetworkLab& net = lab.net();
   ASSERT_TRUE(lab.etcd_healthy()) << net.error();
   std::string zone_a = net.add_host("za", kZoneAHost);
@@ -157,12 +132,12 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   ASSERT_TRUE(lab.add_node(2, "b") && lab.add_node(3, "a")) << net.error();
   LabNode& lb2 = lab.node(2);
   LabNode& lb3 = lab.node(3);
-  ASSERT_TRUE(within(
-      40,
-      [&] {
-        return in_service_by_zone(group_of(lb1)) == std::map<std::string, int>{{"a", 2}, {"b", 2}};
-      }))
-      << group_of(lb1) << lb1.process().log();
+  ASSERT_TRUE(within(40,
+                     [&] {
+                       return in_service_by_zone(lb1.group("web")) ==
+                              std::map<std::string, int>{{"a", 2}, {"b", 2}};
+                     }))
+      << lb1.group("web") << lb1.process().log();
   ASSERT_TRUE(within(15, [&] {
     return lb3.cluster()["nodes"].size() == 3 && status_from(client, net.address(12)) == "200" &&
            status_from(client, net.address(13)) == "200" && lb1.track() == "0\n" &&
@@ -171,7 +146,7 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   lb1.start_keepalived(kVip, 200);
   lb2.start_keepalived(kVip, 150);
   ASSERT_TRUE(within(10, [&] { return lb1.holds(kVip) && !lb2.holds(kVip); }));
-  std::set<std::string> fleet = in_service_ids(group_of(lb1));
+  std::set<std::string> fleet = in_service_ids(lb1.group("web"));
 
   // 1. A scale-out to six, its two launches recorded in etcd while the platform is still
   // answering them; then kill -9 of the node that holds the VIP and leads. Its guard writes
@@ -207,13 +182,13 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   printf("[ lab      ] %s led %lld ms after the leader was killed (lease 5 s)\n",
          successor->name().c_str(), ms_since(killed, led));
   EXPECT_TRUE(within(30, [&] {
-    json group = group_of(*successor);
+    json group = successor->group("web");
     std::set<std::string> now = in_service_ids(group);
     return now.size() == 6 && std::includes(now.begin(), now.end(), fleet.begin(), fleet.end());
-  })) << group_of(*successor);
+  })) << successor->group("web");
   // None launched twice, none leaked: every backend started is one of the six.
-  Started started = started_backends(platform);
-  std::set<std::string> serving = in_service_ids(group_of(*successor));
+  LaunchJournal started = read_launch_journal(platform);
+  std::set<std::string> serving = in_service_ids(successor->group("web"));
   EXPECT_EQ(started.pid.size(), 6u) << read_file(platform + "/launches.log");
   for (const auto& [id, times] : started.times) {
     EXPECT_EQ(times, 1) << id << " was started " << times << " times";
@@ -274,9 +249,9 @@ TEST(ClusterLabTest, ThreeNodesInTwoZonesBehindAVipLoseNoRequestThroughEveryDril
   });
   bool back = within(60, [&] {
     restored = Clock::now();
-    return in_service_by_zone(group_of(lb2)) == std::map<std::string, int>{{"b", 6}};
+    return in_service_by_zone(lb2.group("web")) == std::map<std::string, int>{{"b", 6}};
   });
-  json group = group_of(lb2);
+  json group = lb2.group("web");
   printf("[ drill    ] zone a cut under load: %s; capacity back in zone b after %lld ms\n",
          outage.dump().c_str(), ms_since(zone_cut, restored));
   EXPECT_EQ(outage.value("failed_requests", -1), 0) << outage;

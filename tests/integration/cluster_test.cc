@@ -17,6 +17,7 @@
 
 #include "support/etcd_server.h"
 #include "support/http_client.h"
+#include "support/launch_journal.h"
 #include "support/load_loop.h"
 #include "support/processes.h"
 #include "support/recording_server.h"
@@ -724,36 +725,6 @@ TEST_F(ClusterTest, TheLeadersPoliciesAndAlarmsCountTheTrafficOfEveryNode) {
          answered.load(), g.value("desired_capacity", 0));
 }
 
-// The backends the exec script actually started: instance id -> pid.
-std::map<std::string, int> started_backends(const std::string& state) {
-  std::map<std::string, int> out;
-  std::istringstream lines(read_file(state + "/launches.log"));
-  std::string id;
-  int pid = 0;
-  std::string address;
-  while (lines >> id >> pid >> address) out[id] += 1;
-  return out;
-}
-
-// The exec script's backends outlive the nodes (as a platform's instances do): the test
-// stops what it started.
-void kill_started_backends(const std::string& state) {
-  std::istringstream lines(read_file(state + "/launches.log"));
-  std::string id, address;
-  int pid = 0;
-  while (lines >> id >> pid >> address) {
-    if (pid <= 0) continue;
-    ::kill(pid, SIGCONT);
-    ::kill(pid, SIGKILL);
-  }
-}
-
-// Stops them when the test ends, however it ends.
-struct BackendsStopper {
-  std::string state;
-  ~BackendsStopper() { kill_started_backends(state); }
-};
-
 std::set<std::string> active_ids(const json& group) {
   std::set<std::string> ids;
   for (const auto& i : group["instances"]) {
@@ -767,7 +738,8 @@ TEST_F(ClusterTest, ASuccessorAdoptsInstancesThatOutliveTheLeaderAndLaunchesNone
   ASSERT_TRUE(etcd.healthy());
   uint16_t port = free_port();
   std::string state = make_temp_dir();
-  BackendsStopper stopper{state};  // a cluster node leaves exec instances running when it stops
+  LaunchedBackendsStopper stopper{
+      state};  // a cluster node leaves exec instances running when it stops
   ASSERT_EQ(imported(etcd, "/c7",
                      autoscaled(port, sizes(0, 8, 2) + "    health_check_grace_period: 20s\n",
                                 exec_launch(state, 2.0))),
@@ -803,7 +775,7 @@ TEST_F(ClusterTest, ASuccessorAdoptsInstancesThatOutliveTheLeaderAndLaunchesNone
   ASSERT_TRUE(within(20, [&] { return n2.cluster()["leader"]["self"] == true; })) << n2.cluster();
   ASSERT_TRUE(within(40, [&] { return group_of(n2).value("in_service", 0) == 4; })) << group_of(n2);
   EXPECT_EQ(active_ids(group_of(n2)), ids) << group_of(n2);
-  std::map<std::string, int> started = started_backends(state);
+  std::map<std::string, int> started = read_launch_journal(state).times;
   EXPECT_EQ(started.size(), 4u) << read_file(state + "/launches.log");
   for (const auto& [id, times] : started) {
     EXPECT_EQ(times, 1) << id << " started " << times << " times";
@@ -824,7 +796,7 @@ TEST_F(ClusterTest, ASuccessorAdoptsInstancesThatOutliveTheLeaderAndLaunchesNone
   ASSERT_TRUE(within(10, [&] { return n3.cluster()["leader"]["self"] == true; }));
   ASSERT_TRUE(within(40, [&] { return group_of(n3).value("in_service", 0) == 4; })) << group_of(n3);
   EXPECT_EQ(active_ids(group_of(n3)), ids);
-  EXPECT_EQ(started_backends(state).size(), 4u) << read_file(state + "/launches.log");
+  EXPECT_EQ(read_launch_journal(state).times.size(), 4u) << read_file(state + "/launches.log");
   for (const auto& id : ids) EXPECT_TRUE(instance_process_running(id)) << id;
 
   // Their end goes through the new leader's terminate calls.

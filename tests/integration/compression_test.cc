@@ -23,7 +23,7 @@ std::string page() {
 
 // The target: /page (html, with a length), /chunked (html, chunked), /small, /image,
 // /coded (already gzip), /no-transform.
-std::string respond(const std::string& head) {
+std::string respond_compressible(const std::string& head) {
   static const std::string body = page();
   auto with = [](const std::string& type, const std::string& b, const std::string& extra = "") {
     return "HTTP/1.1 200 OK\r\nContent-Type: " + type +
@@ -43,7 +43,7 @@ std::string respond(const std::string& head) {
   return with("text/html; charset=utf-8", body);
 }
 
-std::string config(uint16_t target, const std::string& compression) {
+std::string compression_config(uint16_t target, const std::string& compression) {
   return "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n"
          "    http2: { enabled: true }\n"
          "    rules:\n      - forward: { target_group: app }\n        compression: " +
@@ -52,7 +52,8 @@ std::string config(uint16_t target, const std::string& compression) {
          " } ]\n";
 }
 
-std::optional<Response> get(uint16_t port, const std::string& path, const std::string& accept) {
+std::optional<Response> get_encoded(uint16_t port, const std::string& path,
+                                    const std::string& accept) {
   Client c(port);
   if (!c.send_raw("GET " + path + " HTTP/1.1\r\nHost: t\r\n" +
                   (accept.empty() ? "" : "Accept-Encoding: " + accept + "\r\n") + "\r\n"))
@@ -61,8 +62,8 @@ std::optional<Response> get(uint16_t port, const std::string& path, const std::s
 }
 
 TEST(CompressionTest, TheClientsChoiceAmongTheRulesCodings) {
-  RecordingServer target(respond);
-  Ballast lb(config(target.port(), "true"));
+  RecordingServer target(respond_compressible);
+  Ballast lb(compression_config(target.port(), "true"));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   const std::string body = page();
   for (auto [accept, coding] :
@@ -70,7 +71,7 @@ TEST(CompressionTest, TheClientsChoiceAmongTheRulesCodings) {
                                                         {"gzip;q=1, br;q=0.5", "gzip"},
                                                         {"zstd", "zstd"},
                                                         {"*;q=0.1, br;q=0", "zstd"}}) {
-    auto r = get(lb.port(), "/page", accept);
+    auto r = get_encoded(lb.port(), "/page", accept);
     ASSERT_TRUE(r) << lb.process().log();
     ASSERT_EQ(r->status, 200);
     EXPECT_EQ(r->header("content-encoding"), coding) << accept;
@@ -81,21 +82,22 @@ TEST(CompressionTest, TheClientsChoiceAmongTheRulesCodings) {
     EXPECT_TRUE(decode_content(coding, r->body) == body) << accept;
   }
   // A chunked body from the target is coded as it streams.
-  auto chunked = get(lb.port(), "/chunked", "gzip");
+  auto chunked = get_encoded(lb.port(), "/chunked", "gzip");
   ASSERT_TRUE(chunked);
   EXPECT_EQ(chunked->header("content-encoding"), "gzip");
   EXPECT_TRUE(decode_content("gzip", chunked->body) == body.substr(0, 4096));
 }
 
 TEST(CompressionTest, WhatIsNotCodedAndWhy) {
-  RecordingServer target(respond);
-  Ballast lb(config(target.port(), "{ codings: [gzip], types: [text/html], min_size: 1KiB }"));
+  RecordingServer target(respond_compressible);
+  Ballast lb(
+      compression_config(target.port(), "{ codings: [gzip], types: [text/html], min_size: 1KiB }"));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   const std::string body = page();
   // No Accept-Encoding, or only codings the rule does not offer: identity, but Vary says
   // that another client could get other bytes.
   for (std::string accept : {"", "br, zstd", "gzip;q=0"}) {
-    auto r = get(lb.port(), "/page", accept);
+    auto r = get_encoded(lb.port(), "/page", accept);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->header("content-encoding"), "") << accept;
     EXPECT_EQ(r->header("vary"), "Accept-Encoding") << accept;
@@ -103,12 +105,12 @@ TEST(CompressionTest, WhatIsNotCodedAndWhy) {
     EXPECT_TRUE(r->body == body);
   }
   for (std::string path : {"/small", "/image", "/no-transform"}) {
-    auto r = get(lb.port(), path, "gzip");
+    auto r = get_encoded(lb.port(), path, "gzip");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->header("content-encoding"), "") << path;
   }
   // Never twice: the target's own gzip passes as it is.
-  auto coded = get(lb.port(), "/coded", "gzip");
+  auto coded = get_encoded(lb.port(), "/coded", "gzip");
   ASSERT_TRUE(coded);
   EXPECT_EQ(coded->header("content-encoding"), "gzip");
   EXPECT_TRUE(coded->body == body) << "the target's bytes, untouched";
@@ -122,8 +124,8 @@ TEST(CompressionTest, WhatIsNotCodedAndWhy) {
 }
 
 TEST(CompressionTest, HttpTwoClientsGetCodedStreams) {
-  RecordingServer target(respond);
-  Ballast lb(config(target.port(), "true"));
+  RecordingServer target(respond_compressible);
+  Ballast lb(compression_config(target.port(), "true"));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   // The frame-level peer sends no Accept-Encoding; nghttp's client does.
   std::string dir = make_temp_dir();

@@ -29,10 +29,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-int64_t ms_since(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
-
 std::string endpoint(uint16_t port) {
   return "host=127.0.0.1 port=" + std::to_string(port) +
          " user=postgres dbname=postgres connect_timeout=30";

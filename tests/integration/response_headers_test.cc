@@ -16,7 +16,7 @@ std::string target_response(const std::string&) {
          "Cache-Control: max-age=600\r\nX-Frame-Options: DENY\r\n\r\nok";
 }
 
-std::string config(uint16_t target) {
+std::string headers_config(uint16_t target) {
   return "workers: 1\nlisteners:\n  - name: web\n    bind: 127.0.0.1:${PORT}\n"
          "    http2: { enabled: true }\n"
          "    rules:\n"
@@ -35,7 +35,7 @@ std::string config(uint16_t target) {
 
 TEST(ResponseHeadersTest, TheRulesPolicyShapesEveryResponse) {
   RecordingServer target(target_response);
-  Ballast lb(config(target.port()));
+  Ballast lb(headers_config(target.port()));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   auto r = http_get(lb.port(), "/page");
   ASSERT_TRUE(r) << lb.process().log();
@@ -59,7 +59,7 @@ TEST(ResponseHeadersTest, TheRulesPolicyShapesEveryResponse) {
 
 TEST(ResponseHeadersTest, HttpTwoClientsGetTheSameFields) {
   RecordingServer target(target_response);
-  Ballast lb(config(target.port()));
+  Ballast lb(headers_config(target.port()));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   nlohmann::json report = run_h2_peer(lb.port(), "ordinary");
   ASSERT_FALSE(report.contains("error")) << report.dump() << lb.process().log();

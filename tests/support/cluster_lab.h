@@ -33,6 +33,9 @@ class LabNode {
   // GET `path` on the admin API; an empty object when it does not answer.
   nlohmann::json get(const std::string& path) const;
   nlohmann::json cluster() const { return get("/api/v1/cluster"); }
+  nlohmann::json group(const std::string& name) const {
+    return get("/api/v1/autoscaling-groups/" + name);
+  }
   // `method` `path` with a JSON `body` on the admin API; the answer's status ("000": none).
   std::string send(const std::string& method, const std::string& path,
                    const std::string& body) const;

@@ -69,6 +69,14 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 // "127.0.0.1:PORT".
 std::string loopback(uint16_t port);
 
+// Milliseconds from `from` to `to` (now unless given), for the timings a test reports.
+inline long long ms_since(
+    std::chrono::steady_clock::time_point from,
+    std::chrono::steady_clock::time_point to = std::chrono::steady_clock::now()) {
+  return static_cast<long long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+}
+
 // Polls `pred` every 50 ms until it holds or `seconds` pass; whether it held.
 template <typename Pred>
 bool within(int seconds, Pred pred) {
