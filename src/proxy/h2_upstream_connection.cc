@@ -59,16 +59,22 @@ void H2UpstreamConnection::on_io(uint32_t events) {
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
     if (tls_) readable_ = writable_ = true;  // TLS may wait on either direction
   }
-  if (phase_ == Phase::kConnecting) {
+  if (connecting()) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     if (int err = core::socket_error(fd_); err != 0) {
       connect_error_ = err;
       close(std::string("could not connect (") + strerror(err) + ")");
       return;
     }
+    const bool drain = phase_ == Phase::kConnectingToDrain;
     phase_ = Phase::kOpen;
     readable_ = writable_ = true;
     for (auto& [serial, stream] : attached_) wake(serial, EPOLLOUT);
+    if (drain) {
+      drive();  // the waiting streams open (their HEADERS are queued), then the GOAWAY
+      if (phase_ == Phase::kOpen) shut_down();
+      return;
+    }
   }
   drive();
 }
@@ -94,7 +100,7 @@ void H2UpstreamConnection::drive() {
 }
 
 bool H2UpstreamConnection::read_target() {
-  if (!readable_ || phase_ == Phase::kConnecting) return false;
+  if (!readable_ || connecting()) return false;
   char buf[16384];
   core::IoResult r =
       tls_ ? tls_->read(buf, sizeof(buf)) : core::receive_some(fd_, buf, sizeof(buf));
@@ -124,7 +130,7 @@ bool H2UpstreamConnection::read_target() {
 }
 
 bool H2UpstreamConnection::write_target() {
-  if (!writable_ || phase_ == Phase::kConnecting) return false;
+  if (!writable_ || connecting()) return false;
   if (out_.size() < kMaxH2QueuedOut && !frames_.send(out_, kMaxH2QueuedOut)) {
     close("HTTP/2 error: " + frames_.failure());
     return true;
@@ -270,11 +276,17 @@ size_t H2UpstreamConnection::read_request_body(int32_t id, char* buf, size_t len
 }
 
 void H2UpstreamConnection::shut_down() {
-  if (phase_ == Phase::kClosed) return;
-  if (phase_ == Phase::kConnecting || attached_.empty()) {
+  if (phase_ == Phase::kClosed || phase_ == Phase::kConnectingToDrain) return;
+  if (attached_.empty()) {
     frames_.shut_down();
     write_target();
     close("closing");
+    return;
+  }
+  if (phase_ == Phase::kConnecting) {
+    // Requests were given to this connection (a reload turning HTTP/2 off, say): they go
+    // out once it is up, and it drains after them, as an open connection would.
+    phase_ = Phase::kConnectingToDrain;
     return;
   }
   phase_ = Phase::kDraining;

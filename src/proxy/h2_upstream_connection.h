@@ -68,7 +68,16 @@ class H2UpstreamConnection final : public core::IoHandler, public h2::ResponseEv
   size_t read_request_body(int32_t id, char* buf, size_t len, bool* end) override;
 
  private:
-  enum class Phase { kConnecting, kOpen, kDraining, kClosed };
+  enum class Phase {
+    kConnecting,
+    kConnectingToDrain,  // shut down while connecting: its streams go out, then it drains
+    kOpen,
+    kDraining,  // our GOAWAY is sent: the open streams finish, no new one starts
+    kClosed,
+  };
+  bool connecting() const {
+    return phase_ == Phase::kConnecting || phase_ == Phase::kConnectingToDrain;
+  }
   void drive();
   bool read_target();
   bool write_target();
