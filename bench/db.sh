@@ -78,8 +78,9 @@ render_db() {
 }
 render_db "$HERE/bench/configs/db-ballast.yaml.in" "$WORK/ballast.yaml"
 render_db "$HERE/bench/configs/db-haproxy.cfg.in" "$WORK/haproxy.cfg"
-"$BALLAST" run -c "$WORK/ballast.yaml" >"$WORK/ballast.log" 2>&1 & pids+=($!)
-haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & pids+=($!)
+declare -A PROXY_PID
+"$BALLAST" run -c "$WORK/ballast.yaml" >"$WORK/ballast.log" 2>&1 & pids+=($!); PROXY_PID[ballast]=$!
+haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & pids+=($!); PROXY_PID[haproxy]=$!
 wait_port "$BALLAST_PORT"; wait_port "$HAPROXY_PORT"
 # HAProxy marks the primary up after two checks 3 s apart.
 for _ in $(seq 1 100); do
@@ -97,14 +98,26 @@ tps() {  # port, extra pgbench args; 0 when the run failed (its output is in pgb
   echo "$out" >>"$WORK/pgbench.log"
   awk '/^tps/ {print $3; found = 1; exit} END {if (!found) print 0}' <<<"$out"
 }
-declare -A RESULTS
+# A proxy's CPU (user + system, all threads) in clock ticks: per transaction, the relay's cost
+# without the noise of the two cores it shares with pgbench and PostgreSQL.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+us_per_tx() {  # ticks, tps
+  awk -v d="$1" -v t="$2" -v s="$SECONDS_PER_RUN" -v hz="$CLK_TCK" \
+    'BEGIN { if (t > 0) printf "%.2f", d * 1e6 / hz / (t * s); else print 0 }'
+}
+declare -A RESULTS CPU
 for mode in select-only tpcb-like; do
   args=""; [ "$mode" = select-only ] && args="-S"
   for round in $(seq 1 "$ROUNDS"); do
     # Interleaved, so that drift on a shared machine falls on all three alike.
     for via in direct ballast haproxy; do
       case $via in direct) port=${PG[$P]} ;; ballast) port=$BALLAST_PORT ;; haproxy) port=$HAPROXY_PORT ;; esac
-      RESULTS[$mode,$via]="${RESULTS[$mode,$via]:-} $(tps "$port" "$args")"
+      [ "$via" = direct ] || before=$(cpu_ticks "${PROXY_PID[$via]}")
+      t=$(tps "$port" "$args")
+      RESULTS[$mode,$via]="${RESULTS[$mode,$via]:-} $t"
+      [ "$via" = direct ] ||
+        CPU[$mode,$via]="${CPU[$mode,$via]:-} $(us_per_tx $(($(cpu_ticks "${PROXY_PID[$via]}") - before)) "$t")"
     done
   done
 done
@@ -115,6 +128,13 @@ printf "%-12s %10s %10s %10s %16s %16s\n" mode direct ballast haproxy "ballast/d
 for mode in select-only tpcb-like; do
   d=$(median "${RESULTS[$mode,direct]}"); b=$(median "${RESULTS[$mode,ballast]}"); h=$(median "${RESULTS[$mode,haproxy]}")
   printf "%-12s %10.0f %10.0f %10.0f %16s %16s\n" "$mode" "$d" "$b" "$h" "$(ratio "$b" "$d")" "$(ratio "$h" "$d")"
+done
+echo
+echo "the proxy's own CPU per transaction (microseconds, user + system, median)"
+printf "%-12s %10s %10s %16s\n" mode ballast haproxy "ballast/haproxy"
+for mode in select-only tpcb-like; do
+  b=$(median "${CPU[$mode,ballast]}"); h=$(median "${CPU[$mode,haproxy]}")
+  printf "%-12s %10.2f %10.2f %16s\n" "$mode" "$b" "$h" "$(ratio "$b" "$h")"
 done
 
 psql -h 127.0.0.1 -p "${PG[$P]}" -U postgres -Atqc \

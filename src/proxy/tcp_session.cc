@@ -20,6 +20,8 @@ namespace ballast::proxy {
 namespace {
 // One splice moves at most a pipe's default capacity.
 constexpr size_t kChunk = 65536;
+// A copy's stack buffer: larger than the messages that the copy path is for.
+constexpr size_t kCopyChunk = 16384;
 constexpr unsigned kSpliceFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
 
 void close_pipe(int& r, int& w) {
@@ -66,6 +68,7 @@ void TcpSession::start() {
 void TcpSession::on_io(uint32_t events) {
   if (phase_ == Phase::kClosed) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_target_.source_readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_target_.source_closing = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
   drive();
 }
@@ -81,6 +84,7 @@ void TcpSession::on_upstream_io(uint32_t events) {
     on_connected();
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_client_.source_readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_client_.source_closing = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_writable_ = true;
   drive();
 }
@@ -123,35 +127,17 @@ bool TcpSession::pump(Direction& d, int from, int to, bool& to_writable,
     progress = true;
   }
   if (!d.prefix.empty()) return progress;
-  if (d.source_readable && !d.source_ended && d.in_pipe < kChunk) {
-    ssize_t n = ::splice(from, nullptr, d.pipe_write, nullptr, kChunk - d.in_pipe, kSpliceFlags);
-    if (n > 0) {
-      d.in_pipe += static_cast<size_t>(n);
-      counted.add(static_cast<uint64_t>(n));
-      progress = true;
-    } else if (n == 0) {
-      d.source_ended = true;
-      progress = true;
-    } else if (errno == EAGAIN) {
-      // The socket is empty, or the pipe ran out of slots before its bytes did (small
-      // segments): then the bytes in it go out first and reading resumes after.
-      if (d.in_pipe == 0) d.source_readable = false;
-    } else if (errno != EINTR) {
-      close();  // reset by the peer
-      return true;
+  if (d.source_readable && !d.source_ended) {
+    if (d.path == Path::kCopy && d.in_pipe == 0 && to_writable) {
+      progress |= copy_through(d, from, to, to_writable, counted);
+    } else if (d.in_pipe < kChunk) {
+      progress |= splice_in(d, from, counted);
     }
+    if (phase_ != Phase::kRelaying) return true;
   }
   if (d.in_pipe > 0 && to_writable) {
-    ssize_t n = ::splice(d.pipe_read, nullptr, to, nullptr, d.in_pipe, kSpliceFlags);
-    if (n > 0) {
-      d.in_pipe -= static_cast<size_t>(n);
-      progress = true;
-    } else if (n < 0 && errno == EAGAIN) {
-      to_writable = false;
-    } else if (n < 0 && errno != EINTR) {
-      close();
-      return true;
-    }
+    progress |= splice_out(d, to, to_writable);
+    if (phase_ != Phase::kRelaying) return true;
   }
   if (d.source_ended && d.in_pipe == 0 && !d.shut) {
     // The source is done and everything it sent went on: say so with a half-close.
@@ -160,6 +146,97 @@ bool TcpSession::pump(Direction& d, int from, int to, bool& to_writable,
     progress = true;
   }
   return progress;
+}
+
+bool TcpSession::copy_through(Direction& d, int from, int to, bool& to_writable,
+                              metrics::Counter& counted) {
+  char buf[kCopyChunk];
+  const size_t want = std::min(sizeof(buf), d.copy_limit);
+  ssize_t n = ::recv(from, buf, want, 0);
+  if (n < 0) {
+    if (errno == EAGAIN) {
+      d.source_readable = false;
+    } else if (errno != EINTR) {
+      close();  // reset by the peer
+      return true;
+    }
+    return false;
+  }
+  if (n == 0) {
+    d.source_ended = true;
+    return true;
+  }
+  const auto got = static_cast<size_t>(n);
+  counted.add(got);
+  if (got == want) {
+    d.path = Path::kSplice;  // a full read: a bulk flow, spliced until the socket is empty
+  } else if (!d.source_closing) {
+    d.source_readable = false;  // a short read emptied the socket
+  }
+  ssize_t s = ::send(to, buf, got, MSG_NOSIGNAL);
+  if (s < 0 && errno == EAGAIN) {
+    to_writable = false;
+  } else if (s < 0 && errno != EINTR) {
+    close();
+    return true;
+  }
+  const size_t sent = s > 0 ? static_cast<size_t>(s) : 0;
+  if (sent < got) {
+    // The rest waits in the pipe for splice_out. The pipe is empty here and its capacity
+    // is at least copy_limit, so it takes all of it; a shortfall would lose bytes.
+    ssize_t kept = ::write(d.pipe_write, buf + sent, got - sent);
+    if (kept != static_cast<ssize_t>(got - sent)) {
+      LOG_ERROR("%s %s: the relay's pipe took %zd of %zu bytes; closed",
+                client_.ip_string().c_str(), listener_->name.c_str(), kept, got - sent);
+      close();
+      return true;
+    }
+    d.in_pipe += got - sent;
+  }
+  return true;
+}
+
+bool TcpSession::splice_in(Direction& d, int from, metrics::Counter& counted) {
+  ssize_t n = ::splice(from, nullptr, d.pipe_write, nullptr, kChunk - d.in_pipe, kSpliceFlags);
+  if (n > 0) {
+    d.in_pipe += static_cast<size_t>(n);
+    counted.add(static_cast<uint64_t>(n));
+    return true;
+  }
+  if (n == 0) {
+    d.source_ended = true;
+    return true;
+  }
+  if (errno == EAGAIN) {
+    // The socket is empty (then the flow is back to messages, copied), or the pipe ran out
+    // of slots before its bytes did (small segments): then the bytes in it go out first and
+    // reading resumes after.
+    if (d.in_pipe == 0) {
+      d.source_readable = false;
+      d.path = Path::kCopy;
+    }
+    return false;
+  }
+  if (errno != EINTR) {
+    close();  // reset by the peer
+    return true;
+  }
+  return false;
+}
+
+bool TcpSession::splice_out(Direction& d, int to, bool& to_writable) {
+  ssize_t n = ::splice(d.pipe_read, nullptr, to, nullptr, d.in_pipe, kSpliceFlags);
+  if (n > 0) {
+    d.in_pipe -= static_cast<size_t>(n);
+    return true;
+  }
+  if (n < 0 && errno == EAGAIN) {
+    to_writable = false;
+  } else if (n < 0 && errno != EINTR) {
+    close();
+    return true;
+  }
+  return false;
 }
 
 bool TcpSession::read_proxy_header() {
@@ -353,6 +430,12 @@ void TcpSession::on_connected() {
   to_target_.pipe_write = fds[0][1];
   to_client_.pipe_read = fds[1][0];
   to_client_.pipe_write = fds[1][1];
+  for (Direction* d : {&to_target_, &to_client_}) {
+    // A pipe is smaller than its default 64 KiB when its user has too many (the kernel's
+    // pipe-user-pages-soft): copies stay within what it can hold.
+    int capacity = ::fcntl(d->pipe_write, F_GETPIPE_SZ);
+    d->copy_limit = std::min(kCopyChunk, capacity > 0 ? static_cast<size_t>(capacity) : 4096);
+  }
   upstream_writable_ = true;
   to_client_.source_readable = true;
   if (listener_->send_proxy_protocol != config::ListenerConfig::ProxyProtocol::kNone) {

@@ -20,9 +20,10 @@ class TargetGroupRuntime;
 
 // One client connection on a tcp listener, relayed as bytes to a target of the listener's
 // group: the same balancers, health, draining, circuit breakers and metrics as HTTP, with
-// no request in sight. Bytes move socket to socket through a pipe per direction with
-// splice(2), never through user space; each side's close is passed on as a half-close, so
-// protocols that end with one (a client's shutdown(SHUT_WR)) work through it.
+// no request in sight. Small messages (a database's queries and answers) go through a stack
+// buffer, a read and a send each; bulk flows move socket to socket through a pipe per
+// direction with splice(2), never through user space. Each side's close is passed on as a
+// half-close, so protocols that end with one (a client's shutdown(SHUT_WR)) work through it.
 class TcpSession final : public ClientConnection, public UpstreamOwner {
  public:
   TcpSession(Worker& worker, std::shared_ptr<const ConfigSnapshot> snapshot,
@@ -50,15 +51,25 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
     kRelaying,
     kClosed,
   };
-  // One direction of the relay: source socket -> pipe -> destination socket.
+  // How a direction moves its bytes. Copying costs two system calls per message (a read
+  // shorter than the buffer shows the socket empty: edge-triggered epoll reports what comes
+  // next); splicing costs three (in, out, and the read that finds the socket empty) but
+  // never copies, which pays once a read fills the buffer: that direction splices until
+  // its socket is empty again.
+  enum class Path { kCopy, kSplice };
+  // One direction of the relay: source socket -> destination socket, with a pipe holding
+  // what the destination could not take yet.
   struct Direction {
     int pipe_read = -1;
     int pipe_write = -1;
-    size_t in_pipe = 0;  // bytes spliced in and not yet out
+    size_t in_pipe = 0;     // bytes in the pipe, not yet sent on
+    size_t copy_limit = 0;  // bytes per copy: what the (empty) pipe is sure to take back
+    Path path = Path::kCopy;
     bool source_readable = true;
-    bool source_ended = false;  // EOF read from the source
-    bool shut = false;          // the destination's write side was shut after the EOF
-    std::string prefix;         // bytes to send before the relayed ones (a PROXY header)
+    bool source_closing = false;  // epoll saw the source hang up: read on until its EOF
+    bool source_ended = false;    // EOF read from the source
+    bool shut = false;            // the destination's write side was shut after the EOF
+    std::string prefix;           // bytes to send before the relayed ones (a PROXY header)
   };
 
   void drive();
@@ -75,6 +86,11 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   void connect_failed(const std::string& why);
   // Moves what it can from `from` to `to`; false when nothing moved.
   bool pump(Direction& d, int from, int to, bool& to_writable, metrics::Counter& counted);
+  // One read into a stack buffer and one send; what the destination does not take goes
+  // into the pipe. Used while the pipe is empty and the direction is on Path::kCopy.
+  bool copy_through(Direction& d, int from, int to, bool& to_writable, metrics::Counter& counted);
+  bool splice_in(Direction& d, int from, metrics::Counter& counted);
+  bool splice_out(Direction& d, int to, bool& to_writable);
   void close();
   static void on_timer(void* self);
 

@@ -72,6 +72,16 @@ TEST(TcpListenerTest, RelaysConnectionsAcrossTheGroupsTargets) {
     auto up = big.read_response();
     ASSERT_TRUE(up);
     EXPECT_EQ(up->body, "received 20000000 bytes\n");
+    // A client that reads late: what its socket cannot take waits in ballast (the copied
+    // messages' rest, then the spliced bulk), and every byte arrives.
+    ASSERT_TRUE(big.send_raw("GET /bytes/8000000 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto late = big.read_response();
+    ASSERT_TRUE(late);
+    EXPECT_EQ(late->body.size(), 8000000u);
+    auto after = big.get("/");  // and the connection still carries small messages
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->status, 200);
   }
   // A half-close goes through: the target answers, then both ends close.
   std::string reply = exchange_from("127.0.0.1", lb.port(), "GET / HTTP/1.0\r\n\r\n");
