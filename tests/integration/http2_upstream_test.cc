@@ -2,10 +2,17 @@
 // as the target: h2c and TLS with ALPN h2, requests sharing connections as streams, bodies
 // both ways past the flow-control windows, GOAWAY from a target that retires connections,
 // and a target that does not speak HTTP/2.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -253,6 +260,110 @@ TEST_F(Http2UpstreamTest, AReloadSwitchesTheProtocolUnderLoadWithoutAFailure) {
   }
   EXPECT_GT(h1, 0);
   EXPECT_GT(h2, 0);
+}
+
+// A TCP relay to `target` whose connects hang until open(): its listening queue (backlog 0)
+// is kept full by a connection of its own, so the kernel drops a client's SYN and the client
+// sends it again a second later, by when the relay may be open.
+class GatedRelay {
+ public:
+  explicit GatedRelay(uint16_t target) : target_(target) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(listen_fd_, 0) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    filler_ = connect_from("127.0.0.1", port_);
+  }
+  ~GatedRelay() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    for (int fd : {listen_fd_, filler_}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  GatedRelay(const GatedRelay&) = delete;
+  GatedRelay& operator=(const GatedRelay&) = delete;
+  bool ready() const { return port_ != 0 && filler_ >= 0; }
+  uint16_t port() const { return port_; }
+  // Frees the queue and relays the next connection to the target, for up to 20 s.
+  void open() {
+    thread_ = std::thread([this] { relay(); });
+  }
+
+ private:
+  void relay() {
+    ::close(::accept(listen_fd_, nullptr, nullptr));  // the filler
+    pollfd listening{listen_fd_, POLLIN, 0};
+    if (::poll(&listening, 1, 5000) != 1) return;
+    int client = ::accept(listen_fd_, nullptr, nullptr);
+    int target = connect_from("127.0.0.1", target_);
+    char buf[16384];
+    for (int round = 0; round < 400 && !stop_ && client >= 0 && target >= 0; ++round) {
+      pollfd fds[2] = {{client, POLLIN, 0}, {target, POLLIN, 0}};
+      if (::poll(fds, 2, 50) < 0) break;
+      bool ended = false;
+      for (int i = 0; i < 2; ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = ::recv(fds[i].fd, buf, sizeof(buf), 0);
+        if (n <= 0 || ::send(fds[1 - i].fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
+          ended = true;
+        }
+      }
+      if (ended) break;
+    }
+    for (int fd : {client, target}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+
+  uint16_t target_;
+  int listen_fd_ = -1;
+  int filler_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A reload turns HTTP/2 off while the connection that a request waits on is still
+// connecting: the connection comes up, carries the request, then drains. (It used to close
+// at once, leaving the request to its one replay of an unprocessed request; a second reload
+// during that replay answered 502 "closing".)
+TEST_F(Http2UpstreamTest, AConnectionStillConnectingAtAReloadCarriesItsRequest) {
+  TestPki pki(dir_);
+  auto cert = pki.issue("backend", {"backend.internal"});
+  NginxH2Target::Options options;
+  options.tls = &cert;
+  NginxH2Target target(dir_, options);
+  ASSERT_TRUE(target.ready());
+  GatedRelay gate(target.port());
+  ASSERT_TRUE(gate.ready());
+  const std::string tls = "    tls: { ca: " + pki.ca_file() + ", server_name: backend.internal }\n";
+  const std::string http2 = h2_group_config(gate.port(), tls);
+  Ballast lb(http2);
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  std::optional<Response> answer;
+  std::thread client([&] { answer = http_get(lb.port(), "/echo"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its SYN was dropped
+  lb.rewrite_config(replace_all(http2, "    protocol_version: http2\n", ""));
+  lb.process().signal(SIGHUP);
+  EXPECT_TRUE(within(10, [&] { return config_generation(lb.admin_port()) == 2; }))
+      << lb.process().log();
+  gate.open();
+  client.join();
+  ASSERT_TRUE(answer) << lb.process().log();
+  EXPECT_EQ(answer->status, 200) << answer->body << lb.process().log();
+  bool over_h2 = false;
+  for (const std::string& line : target.log_lines()) {
+    if (line.find(" HTTP/2.0 ") != std::string::npos) over_h2 = true;
+  }
+  EXPECT_TRUE(over_h2) << "the request went on the HTTP/2 connection it was given";
 }
 
 TEST_F(Http2UpstreamTest, ATargetThatDoesNotChooseH2Gets502WithTheReason) {
