@@ -106,6 +106,20 @@ std::string h2_group_config(uint16_t target, const std::string& extra = "") {
          extra + "    targets: [ { address: " + loopback(target) + " } ]\n";
 }
 
+// nginx over TLS as "backend.internal", its certificate from a test CA, speaking HTTP/2 and
+// HTTP/1.1 chosen by ALPN (HTTP/1.1 only when `http2` is false); group_tls() is the target
+// group's lines that reach it.
+struct NginxOverTls {
+  explicit NginxOverTls(const std::string& dir, bool http2 = true)
+      : pki(dir), cert(pki.issue("backend", {"backend.internal"})), target(dir, {&cert, http2}) {}
+  std::string group_tls() const {
+    return "    tls: { ca: " + pki.ca_file() + ", server_name: backend.internal }\n";
+  }
+  TestPki pki;
+  TestPki::Issued cert;
+  NginxH2Target target;
+};
+
 // A body that shows any byte out of place.
 std::string patterned(size_t size) {
   std::string body(size, '\0');
@@ -207,14 +221,10 @@ TEST_F(Http2UpstreamTest, ATargetThatRetiresConnectionsByGoawayLosesNoRequest) {
 }
 
 TEST_F(Http2UpstreamTest, SpeaksHttp2OverTlsChosenByAlpn) {
-  TestPki pki(dir_);
-  auto cert = pki.issue("backend", {"backend.internal"});
-  NginxH2Target::Options options;
-  options.tls = &cert;
-  NginxH2Target target(dir_, options);
+  NginxOverTls nginx(dir_);
+  NginxH2Target& target = nginx.target;
   ASSERT_TRUE(target.ready());
-  Ballast lb(h2_group_config(
-      target.port(), "    tls: { ca: " + pki.ca_file() + ", server_name: backend.internal }\n"));
+  Ballast lb(h2_group_config(target.port(), nginx.group_tls()));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   Client c(lb.port());
   for (int i = 0; i < 5; ++i) {
@@ -230,14 +240,10 @@ TEST_F(Http2UpstreamTest, SpeaksHttp2OverTlsChosenByAlpn) {
 }
 
 TEST_F(Http2UpstreamTest, AReloadSwitchesTheProtocolUnderLoadWithoutAFailure) {
-  // nginx on TLS speaks both, chosen by ALPN.
-  TestPki pki(dir_);
-  auto cert = pki.issue("backend", {"backend.internal"});
-  NginxH2Target::Options options;
-  options.tls = &cert;
-  NginxH2Target target(dir_, options);
+  NginxOverTls nginx(dir_);  // speaks both, chosen by ALPN
+  NginxH2Target& target = nginx.target;
   ASSERT_TRUE(target.ready());
-  const std::string tls = "    tls: { ca: " + pki.ca_file() + ", server_name: backend.internal }\n";
+  const std::string tls = nginx.group_tls();
   const std::string http2 = h2_group_config(target.port(), tls);
   const std::string http1 = replace_all(http2, "    protocol_version: http2\n", "");
   Ballast lb(http1);
@@ -336,15 +342,12 @@ class GatedRelay {
 // at once, leaving the request to its one replay of an unprocessed request; a second reload
 // during that replay answered 502 "closing".)
 TEST_F(Http2UpstreamTest, AConnectionStillConnectingAtAReloadCarriesItsRequest) {
-  TestPki pki(dir_);
-  auto cert = pki.issue("backend", {"backend.internal"});
-  NginxH2Target::Options options;
-  options.tls = &cert;
-  NginxH2Target target(dir_, options);
+  NginxOverTls nginx(dir_);
+  NginxH2Target& target = nginx.target;
   ASSERT_TRUE(target.ready());
   GatedRelay gate(target.port());
   ASSERT_TRUE(gate.ready());
-  const std::string tls = "    tls: { ca: " + pki.ca_file() + ", server_name: backend.internal }\n";
+  const std::string tls = nginx.group_tls();
   const std::string http2 = h2_group_config(gate.port(), tls);
   Ballast lb(http2);
   ASSERT_TRUE(lb.ready()) << lb.process().log();
@@ -367,15 +370,10 @@ TEST_F(Http2UpstreamTest, AConnectionStillConnectingAtAReloadCarriesItsRequest) 
 }
 
 TEST_F(Http2UpstreamTest, ATargetThatDoesNotChooseH2Gets502WithTheReason) {
-  TestPki pki(dir_);
-  auto cert = pki.issue("backend", {"backend.internal"});
-  NginxH2Target::Options options;
-  options.tls = &cert;
-  options.http2 = false;
-  NginxH2Target target(dir_, options);
+  NginxOverTls nginx(dir_, /*http2=*/false);
+  NginxH2Target& target = nginx.target;
   ASSERT_TRUE(target.ready());
-  Ballast lb(h2_group_config(
-      target.port(), "    tls: { ca: " + pki.ca_file() + ", server_name: backend.internal }\n"));
+  Ballast lb(h2_group_config(target.port(), nginx.group_tls()));
   ASSERT_TRUE(lb.ready()) << lb.process().log();
   auto r = http_get(lb.port(), "/echo");
   ASSERT_TRUE(r) << lb.process().log();
