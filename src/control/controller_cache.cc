@@ -75,7 +75,6 @@ void Controller::add_cache_routes() {
   });
   r.add("POST", "/api/v1/cache/purge", [this](const PathParams&, const AdminRequest& request) {
     json body = parse_body(request);
-    cache::Store::PurgeBy by = cache::Store::PurgeBy::kUrl;
     std::string field;
     for (const char* name : {"url", "prefix", "tag"}) {
       if (!body.contains(name)) continue;
@@ -84,10 +83,10 @@ void Controller::add_cache_routes() {
             400,
             "the body needs exactly one of \"url\", \"prefix\" or \"tag\", a non-empty string");
       field = name;
-      by = *purge_kind(field);
     }
     if (field.empty())
       throw admin::ClientError(400, "the body needs \"url\", \"prefix\" or \"tag\"");
+    const cache::Store::PurgeBy by = *purge_kind(field);
     std::string value = body[field].get<std::string>();
     if (by != cache::Store::PurgeBy::kTag) value = without_scheme(value);
     CachePurge purge{by, field, value};

@@ -67,8 +67,7 @@ void TcpSession::start() {
 
 void TcpSession::on_io(uint32_t events) {
   if (phase_ == Phase::kClosed) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_target_.source_readable = true;
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_target_.source_closing = true;
+  to_target_.on_source_events(events);
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
   drive();
 }
@@ -83,8 +82,7 @@ void TcpSession::on_upstream_io(uint32_t events) {
     }
     on_connected();
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_client_.source_readable = true;
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) to_client_.source_closing = true;
+  to_client_.on_source_events(events);
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_writable_ = true;
   drive();
 }

@@ -1,4 +1,6 @@
 #pragma once
+#include <sys/epoll.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -70,6 +72,12 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
     bool source_ended = false;    // EOF read from the source
     bool shut = false;            // the destination's write side was shut after the EOF
     std::string prefix;           // bytes to send before the relayed ones (a PROXY header)
+
+    // What epoll reported of the source socket.
+    void on_source_events(uint32_t events) {
+      if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) source_readable = true;
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) source_closing = true;
+    }
   };
 
   void drive();

@@ -738,8 +738,8 @@ TEST_F(ClusterTest, ASuccessorAdoptsInstancesThatOutliveTheLeaderAndLaunchesNone
   ASSERT_TRUE(etcd.healthy());
   uint16_t port = free_port();
   std::string state = make_temp_dir();
-  LaunchedBackendsStopper stopper{
-      state};  // a cluster node leaves exec instances running when it stops
+  // A cluster node leaves exec instances running when it stops: the test stops them.
+  LaunchedBackendsStopper stopper{state};
   ASSERT_EQ(imported(etcd, "/c7",
                      autoscaled(port, sizes(0, 8, 2) + "    health_check_grace_period: 20s\n",
                                 exec_launch(state, 2.0))),

@@ -2,7 +2,6 @@
 // as the target: h2c and TLS with ALPN h2, requests sharing connections as streams, bodies
 // both ways past the flow-control windows, GOAWAY from a target that retires connections,
 // and a target that does not speak HTTP/2.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -275,16 +274,13 @@ class GatedRelay {
  public:
   explicit GatedRelay(uint16_t target) : target_(target) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-        ::listen(listen_fd_, 0) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    const uint16_t port = free_port();
+    sockaddr_in a = loopback_sockaddr(port);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        ::listen(listen_fd_, 0) != 0) {
       return;
     }
-    port_ = ntohs(a.sin_port);
+    port_ = port;
     filler_ = connect_from("127.0.0.1", port_);
   }
   ~GatedRelay() {

@@ -72,8 +72,8 @@ TEST(TcpListenerTest, RelaysConnectionsAcrossTheGroupsTargets) {
     auto up = big.read_response();
     ASSERT_TRUE(up);
     EXPECT_EQ(up->body, "received 20000000 bytes\n");
-    // A client that reads late: what its socket cannot take waits in ballast (the copied
-    // messages' rest, then the spliced bulk), and every byte arrives.
+    // A client that reads late: what its socket cannot take waits in the relay's pipe, and
+    // every byte arrives.
     ASSERT_TRUE(big.send_raw("GET /bytes/8000000 HTTP/1.1\r\nHost: x\r\n\r\n"));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto late = big.read_response();
