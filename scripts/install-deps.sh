@@ -31,6 +31,7 @@ PACKAGES=(
   postgresql-15 postgresql-client-15 postgresql-contrib  # database endpoints: PostgreSQL, psql, pgbench
   patroni python3-etcd      # database endpoints: the engine that elects the primary (etcd as its DCS)
   libpq-dev                 # database endpoints: the failover tests' writer client
+  libbpf-dev                # the kernel relay: loads its eBPF sockmap program (clang compiles it)
 )
 
 missing=()

@@ -33,7 +33,7 @@ EventLoop::~EventLoop() {
 
 bool EventLoop::add(int fd, IoHandler* handler) {
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.events = kAllEvents | EPOLLET;
   ev.data.ptr = handler;
   return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
@@ -43,6 +43,13 @@ bool EventLoop::add_level_triggered(int fd, uint32_t events, IoHandler* handler)
   ev.events = events;
   ev.data.ptr = handler;
   return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::watch(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events | EPOLLET;
+  ev.data.ptr = handler;
+  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
 void EventLoop::remove(int fd) {

@@ -32,6 +32,10 @@ class EventLoop {
   bool add(int fd, IoHandler* handler);
   bool add_level_triggered(int fd, uint32_t events, IoHandler* handler);
   void remove(int fd);
+  // Changes what an added fd reports (edge-triggered): the kernel relay keeps only hang-ups
+  // of the sockets whose bytes it moves, so their traffic wakes nobody.
+  bool watch(int fd, uint32_t events, IoHandler* handler);
+  static constexpr uint32_t kAllEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 
   // Runs until stop() is called (from any thread).
   void run();
