@@ -32,6 +32,7 @@ PACKAGES=(
   patroni python3-etcd      # database endpoints: the engine that elects the primary (etcd as its DCS)
   libpq-dev                 # database endpoints: the failover tests' writer client
   libbpf-dev                # the kernel relay: loads its eBPF sockmap program (clang compiles it)
+  libcap2-bin               # capsh: the tcp tests run ballast without the capabilities BPF needs
 )
 
 missing=()

@@ -357,12 +357,16 @@ struct ListenerConfig {
   enum class Protocol { kHttp, kTcp };
   // The PROXY protocol header ballast sends first on each connection to a target (tcp).
   enum class ProxyProtocol { kNone, kV1, kV2 };
+  // Who moves a tcp connection's bytes: the kernel (an eBPF sockmap program, where the
+  // kernel allows it; see src/kernel_relay/) or ballast's own relay.
+  enum class Relay { kKernel, kUserSpace };
   std::string name;
   Protocol protocol = Protocol::kHttp;
   // Clients in these ranges start their connections with a PROXY protocol header (v1 or
   // v2), which names the real client; others may not send one. Empty: none do.
   std::vector<core::IpRange> accept_proxy_from;
   ProxyProtocol send_proxy_protocol = ProxyProtocol::kNone;
+  Relay relay = Relay::kKernel;
   std::string bind_text;
   core::SocketAddress bind;
   Location bind_location;
@@ -636,6 +640,7 @@ struct DatabaseConfig {
   ReaderFallback fallback = ReaderFallback::kWriter;
   lb::Algorithm reader_algorithm = lb::Algorithm::kLeastConnections;
   int64_t idle_timeout_ms = 350000;  // of client connections, as tcp listeners'
+  ListenerConfig::Relay relay = ListenerConfig::Relay::kKernel;  // both endpoints'
   Location location;
 
   std::string writer_name() const { return name + "-writer"; }

@@ -13,6 +13,7 @@
 #include "config/autoscaling_reader.h"
 #include "config/cluster_reader.h"
 #include "config/database_reader.h"
+#include "config/relay_reader.h"
 #include "config/rule_reader.h"
 #include "config/tls_reader.h"
 #include "config/units.h"
@@ -373,6 +374,12 @@ ListenerConfig read_listener(const YAML::Node& node, const std::string& path, Er
     }
   }
   read_proxy_protocol(r, l, errors);
+  if (l.protocol == ListenerConfig::Protocol::kTcp) {
+    read_relay(r, l.relay, errors);
+  } else if (r.has("relay")) {
+    errors.add(location_of(r.node("relay")), r.child_path("relay"),
+               "relay applies to tcp listeners (an HTTP listener reads every request)");
+  }
   if (auto v = r.duration_ms("header_timeout")) l.header_timeout_ms = *v;
   if (auto v = r.duration_ms("idle_timeout")) l.idle_timeout_ms = *v;
   // Upper bounds keep one client from making a worker hold megabytes for a head.

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "config/cluster_reader.h"
+#include "config/relay_reader.h"
 #include "config/yaml_reader.h"
 #include "http/url.h"
 
@@ -199,6 +200,7 @@ DatabaseConfig read_database(const YAML::Node& node, const std::string& path, Er
   if (auto v = r.duration_ms("check_interval", 50, 60 * 1000)) d.check_interval_ms = *v;
   if (auto v = r.duration_ms("check_timeout", 50, 60 * 1000)) d.check_timeout_ms = *v;
   if (auto v = r.duration_ms("idle_timeout", 1000)) d.idle_timeout_ms = *v;
+  read_relay(r, d.relay, errors);
   if (r.has("writer")) {
     read_writer(r, d, errors);
   } else if (r.is_map()) {
@@ -247,6 +249,7 @@ ListenerConfig endpoint_listener(const DatabaseConfig& d, const DatabaseConfig::
   l.bind_location = e.location;
   l.location = e.location;
   l.idle_timeout_ms = d.idle_timeout_ms;
+  l.relay = d.relay;
   l.http2.enabled = false;
   RuleConfig rule;
   rule.location = e.location;

@@ -15,6 +15,7 @@
 #include "core/fd_passing.h"
 #include "core/log.h"
 #include "core/sockets.h"
+#include "kernel_relay/kernel_relay.h"
 #include "metrics/process_stats.h"
 
 namespace ballast::control {
@@ -193,6 +194,15 @@ bool Controller::start(std::string* error) {
              static_cast<unsigned long long>(found.objects),
              static_cast<unsigned long long>(found.bytes));
     cache_store_->attach_disk(std::move(disk));
+  }
+  // The kernel relay loads before the first connection would wait for it, and says now
+  // whether the kernel allows it.
+  for (const auto& l : config_->listeners) {
+    if (l.protocol == config::ListenerConfig::Protocol::kTcp &&
+        l.relay == config::ListenerConfig::Relay::kKernel) {
+      kernel_relay::KernelRelay::shared();
+      break;
+    }
   }
   unsigned n = config_->effective_workers();
   for (unsigned i = 0; i < n; ++i) {

@@ -211,6 +211,13 @@ std::string Controller::render_prometheus() {
          "HTTP/2 connections ended with GOAWAY for a protocol error or an attack (floods, "
          "rapid reset).",
          listeners, listener_labels, [](const ListenerTotals& l) { return l.http2_goaways; });
+  family(w, "ballast_listener_kernel_relayed_connections_total", Type::kCounter,
+         "tcp connections whose bytes the kernel relay (eBPF sockmap) moved.", listeners,
+         listener_labels, [](const ListenerTotals& l) { return l.kernel_relayed; });
+  family(w, "ballast_listener_kernel_handbacks_total", Type::kCounter,
+         "Directions of those connections that the kernel relay handed back to ballast's own "
+         "relay: bulk flows that outran its budget.",
+         listeners, listener_labels, [](const ListenerTotals& l) { return l.kernel_handbacks; });
   histograms(
       w, "ballast_listener_request_duration_seconds",
       "From a request's head arriving to its response's end.", listeners, listener_labels,

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
@@ -85,10 +86,11 @@ std::unique_ptr<KernelRelay> KernelRelay::load(std::string* why_not) {
   relay->sockets_fd_ = bpf_object__find_map_fd_by_name(relay->object_, "sockets");
   relay->routes_fd_ = bpf_object__find_map_fd_by_name(relay->object_, "routes");
   relay->tallies_fd_ = bpf_object__find_map_fd_by_name(relay->object_, "tallies");
+  relay->notices_fd_ = bpf_object__find_map_fd_by_name(relay->object_, "notices");
   bpf_program* program = bpf_object__find_program_by_name(relay->object_, "relay_verdict");
   relay->program_fd_ = program != nullptr ? bpf_program__fd(program) : -1;
   if (relay->sockets_fd_ < 0 || relay->routes_fd_ < 0 || relay->tallies_fd_ < 0 ||
-      relay->program_fd_ < 0) {
+      relay->notices_fd_ < 0 || relay->program_fd_ < 0) {
     *why_not = "the BPF object lacks its maps or program";
     return nullptr;
   }
@@ -103,7 +105,8 @@ KernelRelay::~KernelRelay() {
   if (object_ != nullptr) bpf_object__close(object_);
 }
 
-bool KernelRelay::join(int a, int b, uint64_t budget, Joined* out, std::string* why) {
+bool KernelRelay::join(int a, int b, uint64_t budget, unsigned worker, Joined* out,
+                       std::string* why) {
   out->cookie_a = socket_cookie(a);
   out->cookie_b = socket_cookie(b);
   if (out->cookie_a == 0 || out->cookie_b == 0) {
@@ -112,8 +115,8 @@ bool KernelRelay::join(int a, int b, uint64_t budget, Joined* out, std::string* 
   }
   // Routes and tallies first: the program finds a socket's route from its first byte on.
   const relay_tally zero{};
-  const relay_route to_b{out->cookie_b, budget};
-  const relay_route to_a{out->cookie_a, budget};
+  const relay_route to_b{out->cookie_b, budget, worker, 0};
+  const relay_route to_a{out->cookie_a, budget, worker, 0};
   if (bpf_map_update_elem(tallies_fd_, &out->cookie_a, &zero, BPF_NOEXIST) != 0 ||
       bpf_map_update_elem(tallies_fd_, &out->cookie_b, &zero, BPF_NOEXIST) != 0 ||
       bpf_map_update_elem(routes_fd_, &out->cookie_a, &to_b, BPF_NOEXIST) != 0 ||
@@ -137,7 +140,7 @@ bool KernelRelay::join(int a, int b, uint64_t budget, Joined* out, std::string* 
   out->b_in = bpf_map_update_elem(sockets_fd_, &out->cookie_b, &fd_b, BPF_NOEXIST) == 0;
   if (!out->b_in) {
     *why = errno_text("the relay's socket map");
-    set_budget(out->cookie_a, out->cookie_b, 0);  // a passes everything to user space
+    set_budget(out->cookie_a, out->cookie_b, worker, 0);  // a passes all to user space
   }
   // Bytes that arrived before a socket was in wait in its queue until the next segment
   // wakes the program. Setting SO_RCVLOWAT (to its default, 1) runs it over them now.
@@ -155,14 +158,63 @@ bool KernelRelay::tally(uint64_t cookie, Tally* out) const {
   return true;
 }
 
-bool KernelRelay::set_budget(uint64_t cookie, uint64_t peer_cookie, uint64_t budget) {
-  const relay_route route{peer_cookie, budget};
+bool KernelRelay::set_budget(uint64_t cookie, uint64_t peer_cookie, unsigned worker,
+                             uint64_t budget) {
+  const relay_route route{peer_cookie, budget, worker, 0};
   return bpf_map_update_elem(routes_fd_, &cookie, &route, BPF_EXIST) == 0;
 }
 
 void KernelRelay::leave(uint64_t cookie) {
   bpf_map_delete_elem(routes_fd_, &cookie);
   bpf_map_delete_elem(tallies_fd_, &cookie);
+}
+
+namespace {
+int on_notice(void* context, void* data, size_t size) {
+  auto* ring = static_cast<KernelRelay::NoticeRing*>(context);
+  uint64_t cookie = 0;
+  if (size >= sizeof(cookie)) memcpy(&cookie, data, sizeof(cookie));
+  ring->deliver(cookie);
+  return 0;
+}
+}  // namespace
+
+std::unique_ptr<KernelRelay::NoticeRing> KernelRelay::open_notices(unsigned worker,
+                                                                   NoticeRing::Callback callback,
+                                                                   void* context,
+                                                                   std::string* why) {
+  if (worker >= KERNEL_RELAY_MAX_WORKERS) {
+    *why = "more workers than the relay has rings for";
+    return nullptr;
+  }
+  std::unique_ptr<NoticeRing> ring(new NoticeRing());
+  ring->callback_ = callback;
+  ring->context_ = context;
+  ring->fd_ =
+      bpf_map_create(BPF_MAP_TYPE_RINGBUF, "relay_notices", 0, 0, KERNEL_RELAY_RING_BYTES, nullptr);
+  if (ring->fd_ < 0) {
+    *why = errno_text("creating a notice ring");
+    return nullptr;
+  }
+  if (bpf_map_update_elem(notices_fd_, &worker, &ring->fd_, BPF_ANY) != 0) {
+    *why = errno_text("installing the notice ring");
+    return nullptr;
+  }
+  ring->ring_ = ring_buffer__new(ring->fd_, on_notice, ring.get(), nullptr);
+  if (ring->ring_ == nullptr) {
+    *why = errno_text("mapping the notice ring");
+    return nullptr;
+  }
+  return ring;
+}
+
+KernelRelay::NoticeRing::~NoticeRing() {
+  if (ring_ != nullptr) ring_buffer__free(ring_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void KernelRelay::NoticeRing::consume() {
+  ring_buffer__consume(ring_);
 }
 
 uint64_t socket_cookie(int fd) {

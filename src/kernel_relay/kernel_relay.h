@@ -4,6 +4,7 @@
 #include <string>
 
 struct bpf_object;
+struct ring_buffer;
 
 namespace ballast::kernel_relay {
 
@@ -19,6 +20,8 @@ namespace ballast::kernel_relay {
 //   kernel between the two stays bounded. Past its budget, a socket's bytes stay with it
 //   (its tally says `passing`) and user space relays them, after the forwarded ones have
 //   reached the peer. The socket's window then holds its sender back, as usual.
+// - When the program stops forwarding a socket's bytes, it says so in the ring of the worker
+//   that owns the pair (NoticeRing), so the session takes over without waiting to poll.
 // - The program forwards no FIN: user space sees each hang-up, waits until the forwarded
 //   bytes reached the peer, and passes it on with shutdown(SHUT_WR).
 // - A socket leaves the relay when it is closed; leave() forgets its route and tally.
@@ -43,11 +46,12 @@ class KernelRelay {
     bool a_in = false;  // a's bytes are judged by the program from now on
     bool b_in = false;
   };
-  // Pairs two connected TCP sockets, each with `budget` bytes to forward. Either socket may
+  // Pairs two connected TCP sockets, each with `budget` bytes to forward; notices go to
+  // `worker`'s ring. Either socket may
   // stay out (the maps are full, say): its bytes stay in it, for user space as before, and
   // the other's then pass to user space too (the program finds no peer to forward to).
   // Returns false with *why when neither is in.
-  bool join(int a, int b, uint64_t budget, Joined* out, std::string* why);
+  bool join(int a, int b, uint64_t budget, unsigned worker, Joined* out, std::string* why);
 
   struct Tally {
     uint64_t forwarded = 0;  // bytes sent on to the peer, in all
@@ -55,14 +59,41 @@ class KernelRelay {
   };
   bool tally(uint64_t cookie, Tally* out) const;
   // Lets the program forward up to `budget` bytes in all from the socket `cookie`.
-  bool set_budget(uint64_t cookie, uint64_t peer_cookie, uint64_t budget);
+  bool set_budget(uint64_t cookie, uint64_t peer_cookie, unsigned worker, uint64_t budget);
   // Forgets a socket's route and tally; call after closing it.
   void leave(uint64_t cookie);
+
+  // The cookies of sockets whose bytes the program stopped forwarding, for one worker.
+  class NoticeRing {
+   public:
+    using Callback = void (*)(void* context, uint64_t cookie);
+    ~NoticeRing();
+    NoticeRing(const NoticeRing&) = delete;
+    NoticeRing& operator=(const NoticeRing&) = delete;
+    // Readable (EPOLLIN, level-triggered) while notices wait.
+    int fd() const { return fd_; }
+    // Calls the callback for each waiting notice.
+    void consume();
+    void deliver(uint64_t cookie) { callback_(context_, cookie); }
+
+   private:
+    friend class KernelRelay;
+    NoticeRing() = default;
+    int fd_ = -1;
+    ring_buffer* ring_ = nullptr;
+    Callback callback_ = nullptr;
+    void* context_ = nullptr;
+  };
+  // Creates worker `worker`'s ring (below KERNEL_RELAY_MAX_WORKERS). nullptr and *why when
+  // the kernel refuses; the sessions' periodic checks then find stopped relays instead.
+  std::unique_ptr<NoticeRing> open_notices(unsigned worker, NoticeRing::Callback callback,
+                                           void* context, std::string* why);
 
  private:
   KernelRelay() = default;
 
   bpf_object* object_ = nullptr;
+  int notices_fd_ = -1;
   int sockets_fd_ = -1;
   int routes_fd_ = -1;
   int tallies_fd_ = -1;

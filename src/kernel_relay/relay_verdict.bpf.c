@@ -36,6 +36,28 @@ struct {
   __type(value, struct relay_tally);
 } tallies SEC(".maps");
 
+// One ring per worker (created by the worker, at its index): the cookies of sockets whose
+// bytes the program stopped forwarding, so the session that owns them takes over at once.
+struct notice_ring {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, KERNEL_RELAY_RING_BYTES);
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  __uint(max_entries, KERNEL_RELAY_MAX_WORKERS);
+  __type(key, __u32);
+  __array(values, struct notice_ring);
+} notices SEC(".maps");
+
+// From now on this socket's bytes stay with it for user space. A full ring loses the
+// notice, not the bytes: the session's periodic check finds the tally passing.
+static int stop_forwarding(struct relay_route* route, struct relay_tally* tally, __u64 cookie) {
+  tally->passing = 1;
+  void* ring = bpf_map_lookup_elem(&notices, &route->worker);
+  if (ring) bpf_ringbuf_output(ring, &cookie, sizeof(cookie), 0);
+  return SK_PASS;
+}
+
 SEC("sk_skb")
 int relay_verdict(struct __sk_buff* skb) {
   // A segment without bytes carries a FIN, which TCP has already taken into account. Sent
@@ -47,15 +69,11 @@ int relay_verdict(struct __sk_buff* skb) {
   if (!route || !tally || tally->passing) return SK_PASS;
   // Past the budget, this socket's bytes stay with it from now on, for user space to read:
   // they then queue in the socket and TCP's window holds the sender back.
-  if (tally->forwarded + skb->len > route->budget) {
-    tally->passing = 1;
-    return SK_PASS;
-  }
+  if (tally->forwarded + skb->len > route->budget) return stop_forwarding(route, tally, cookie);
   // A peer not (or no longer) in the map: this socket's bytes are left to user space from
   // now on too, so that none it relays by hand overtakes one forwarded here.
   if (bpf_sk_redirect_hash(skb, &sockets, &route->peer, 0) != SK_PASS) {
-    tally->passing = 1;
-    return SK_PASS;
+    return stop_forwarding(route, tally, cookie);
   }
   // Segments of one socket are judged one at a time, under its lock: no atomics needed.
   tally->forwarded += skb->len;

@@ -54,6 +54,8 @@ struct ListenerStats {
   Counter http2_connections;  // connections that turned to HTTP/2 (ALPN h2, or h2c)
   Counter http2_streams;      // requests that came as HTTP/2 streams
   Counter http2_goaways;      // HTTP/2 connections ended for a protocol error or an attack
+  Counter kernel_relayed;     // tcp connections whose bytes the kernel relay moved
+  Counter kernel_handbacks;   // their directions the kernel relay handed back (over budget)
   // By rule position in evaluation order; rules past the last slot share it.
   static constexpr size_t kMaxRules = 64;
   RuleStats rules[kMaxRules];

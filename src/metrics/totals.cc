@@ -25,6 +25,8 @@ Totals sum_over_workers(const MetricsRegistry& registry) {
     l.http2_connections += s.http2_connections.get();
     l.http2_streams += s.http2_streams.get();
     l.http2_goaways += s.http2_goaways.get();
+    l.kernel_relayed += s.kernel_relayed.get();
+    l.kernel_handbacks += s.kernel_handbacks.get();
     l.responses.add(s.responses);
     l.total_time.add(s.total_time);
     for (size_t r = 0; r < ListenerStats::kMaxRules; ++r) {

@@ -43,6 +43,8 @@ struct ListenerTotals {
   uint64_t http2_connections = 0;
   uint64_t http2_streams = 0;
   uint64_t http2_goaways = 0;
+  uint64_t kernel_relayed = 0;
+  uint64_t kernel_handbacks = 0;
   StatusTotals responses;
   HistogramSnapshot total_time;
   std::array<RuleTotals, ListenerStats::kMaxRules> rules;

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/sockets.h"
+#include "kernel_relay/kernel_relay.h"
 #include "lb/hash.h"
 #include "proxy/proxy_protocol.h"
 #include "proxy/target_group_runtime.h"
@@ -125,10 +126,14 @@ bool TcpSession::pump(Direction& d, int from, int to, bool& to_writable,
     progress = true;
   }
   if (!d.prefix.empty()) return progress;
+  if (d.mover != Mover::kUserSpace) {
+    progress |= pump_kernel(d, from, to, to_writable);
+    if (d.mover != Mover::kUserSpace || phase_ != Phase::kRelaying) return progress;
+  }
   if (d.source_readable && !d.source_ended) {
     if (d.path == Path::kCopy && d.in_pipe == 0 && to_writable) {
       progress |= copy_through(d, from, to, to_writable, counted);
-    } else if (d.in_pipe < kChunk) {
+    } else if (d.in_pipe < kChunk && !d.source_in_kernel) {
       progress |= splice_in(d, from, counted);
     }
     if (phase_ != Phase::kRelaying) return true;
@@ -166,7 +171,9 @@ bool TcpSession::copy_through(Direction& d, int from, int to, bool& to_writable,
   }
   const auto got = static_cast<size_t>(n);
   counted.add(got);
-  if (got == want) {
+  if (d.source_in_kernel) {
+    // What the kernel relay left comes in queued messages: read on until EAGAIN.
+  } else if (got == want) {
     d.path = Path::kSplice;  // a full read: a bulk flow, spliced until the socket is empty
   } else if (!d.source_closing) {
     d.source_readable = false;  // a short read emptied the socket
@@ -449,7 +456,11 @@ void TcpSession::on_connected() {
   }
   phase_ = Phase::kRelaying;
   activity_ms_ = worker_.loop().now_ms();
-  worker_.loop().timers().arm(timer_, listener_->idle_timeout_ms, activity_ms_);
+  if (listener_->relay == config::ListenerConfig::Relay::kKernel) join_kernel_relay();
+  worker_.loop().timers().arm(
+      timer_,
+      kernel_moves_bytes() ? next_kernel_check_ms(activity_ms_) : listener_->idle_timeout_ms,
+      activity_ms_);
 }
 
 void TcpSession::on_timer(void* self) {
@@ -469,7 +480,9 @@ void TcpSession::on_timer(void* self) {
                         std::to_string(s->group_->config().connect_timeout_ms) + "ms");
       break;
     case Phase::kRelaying:
-      if (now - s->activity_ms_ >= s->listener_->idle_timeout_ms) {
+      if (s->kernel_moves_bytes()) {
+        s->check_kernel_relay(now);
+      } else if (now - s->activity_ms_ >= s->listener_->idle_timeout_ms) {
         LOG_INFO("%s %s: idle for %lldms; closed", s->client_.ip_string().c_str(),
                  s->listener_->name.c_str(), static_cast<long long>(now - s->activity_ms_));
         s->close();
@@ -485,6 +498,16 @@ void TcpSession::on_timer(void* self) {
 
 void TcpSession::close() {
   if (phase_ == Phase::kClosed) return;
+  if (kernel_moves_bytes()) {
+    // The last bytes the kernel relay forwarded count too.
+    for (Direction* d : {&to_target_, &to_client_}) {
+      kernel_relay::KernelRelay::Tally tally;
+      if (d->mover != Mover::kUserSpace &&
+          kernel_relay::KernelRelay::shared()->tally(d->source_cookie, &tally)) {
+        count_forwarded(*d, tally.forwarded);
+      }
+    }
+  }
   phase_ = Phase::kClosed;
   stats_->active_connections.add(-1);
   timer_.cancel();
@@ -500,6 +523,7 @@ void TcpSession::close() {
   worker_.loop().remove(fd_);
   ::close(fd_);
   fd_ = -1;
+  leave_kernel_relay();  // (closing its sockets took them out of the relay's map)
   worker_.session_closed(this);
 }
 

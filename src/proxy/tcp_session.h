@@ -22,7 +22,10 @@ class TargetGroupRuntime;
 
 // One client connection on a tcp listener, relayed as bytes to a target of the listener's
 // group: the same balancers, health, draining, circuit breakers and metrics as HTTP, with
-// no request in sight. Small messages (a database's queries and answers) go through a stack
+// no request in sight. Where the kernel relay is on (relay: kernel, the default, and the
+// kernel allows it), the kernel moves the bytes itself, and this session only watches:
+// hang-ups, budgets, tallies, the idle timeout. Otherwise, and for what the kernel relay
+// hands back, small messages (a database's queries and answers) go through a stack
 // buffer, a read and a send each; bulk flows move socket to socket through a pipe per
 // direction with splice(2), never through user space. Each side's close is passed on as a
 // half-close, so protocols that end with one (a client's shutdown(SHUT_WR)) work through it.
@@ -44,6 +47,8 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   void on_reload() override {}  // keeps the snapshot it started with
   void abort() override { close(); }
   void on_membership(TargetGroupRuntime& group, std::span<const size_t> fenced) override;
+  // The kernel relay stopped forwarding one of this session's sockets (KernelNotices).
+  void on_kernel_notice();
 
  private:
   enum class Phase {
@@ -59,6 +64,13 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   // never copies, which pays once a read fills the buffer: that direction splices until
   // its socket is empty again.
   enum class Path { kCopy, kSplice };
+  // Who moves a direction's bytes (kernel_relay.h tells the protocol).
+  enum class Mover {
+    kUserSpace,    // this session: copy or splice
+    kKernel,       // the kernel relay, within the direction's budget
+    kHandingBack,  // the kernel relay stopped (over budget): this session takes over once
+                   // what it forwarded has reached the destination socket
+  };
   // One direction of the relay: source socket -> destination socket, with a pipe holding
   // what the destination could not take yet.
   struct Direction {
@@ -72,6 +84,21 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
     bool source_ended = false;    // EOF read from the source
     bool shut = false;            // the destination's write side was shut after the EOF
     std::string prefix;           // bytes to send before the relayed ones (a PROXY header)
+    Mover mover = Mover::kUserSpace;
+    // The source socket is in the kernel relay's map: its bytes are read with recv, which
+    // sees what the relay left to user space; splice would not.
+    bool source_in_kernel = false;
+    uint64_t source_cookie = 0;  // the kernel relay's key for the source socket
+    uint64_t dest_cookie = 0;
+    uint64_t forwarded = 0;  // what the kernel relay forwarded, as last read (and counted)
+    uint64_t budget = 0;     // what it may forward in all
+    uint64_t dest_base = 0;  // bytes_taken(destination) when the pair joined the kernel relay
+
+    // Whether the session waits for the destination to take what the kernel forwarded:
+    // to pass a hang-up on, or to take a stopped relay's place.
+    bool awaits_drain() const {
+      return mover == Mover::kHandingBack || (mover == Mover::kKernel && source_closing && !shut);
+    }
 
     // What epoll reported of the source socket.
     void on_source_events(uint32_t events) {
@@ -99,6 +126,28 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   bool copy_through(Direction& d, int from, int to, bool& to_writable, metrics::Counter& counted);
   bool splice_in(Direction& d, int from, metrics::Counter& counted);
   bool splice_out(Direction& d, int to, bool& to_writable);
+  // Kernel relay (tcp_session_kernel.cc).
+  // Hands the pair to the kernel relay when the listener asks for it and the kernel allows.
+  void join_kernel_relay();
+  // A kernel direction's part of pump(): passes a hang-up on once what the kernel forwarded
+  // has reached the destination, and takes over from a relay that stopped.
+  bool pump_kernel(Direction& d, int from, int to, bool& to_writable);
+  // Whether the destination socket has taken every byte the kernel relay forwarded to it.
+  bool kernel_drained(Direction& d, int to);
+  // Counts what the kernel relay forwarded since the last reading of its tally.
+  void count_forwarded(Direction& d, uint64_t forwarded);
+  // Reads the tallies: counts bytes, notes activity, raises budgets, sees a relay stop.
+  void check_kernel_relay(int64_t now);
+  // The kernel relay stopped forwarding d's bytes: this session takes over after a drain.
+  void hand_back(Direction& d);
+  // Looks again soon (check_kernel_relay) whether the destination took the bytes; false.
+  bool poll_drain();
+  // Both sockets report everything again (a direction moves in user space now).
+  void watch_all_events();
+  // When the next check_kernel_relay is due.
+  int64_t next_kernel_check_ms(int64_t now);
+  bool kernel_moves_bytes() const;
+  void leave_kernel_relay();
   void close();
   static void on_timer(void* self);
 
@@ -125,7 +174,10 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   Direction to_target_;
   Direction to_client_;
   int64_t activity_ms_ = 0;
-  int64_t hold_started_ms_ = -1;  // when the connection first waited for a target (-1: never)
+  int64_t hold_started_ms_ = -1;    // when the connection first waited for a target (-1: never)
+  int64_t kernel_checked_ms_ = 0;   // when check_kernel_relay last ran
+  int64_t drain_poll_ms_ = 1;       // between polls of a destination the kernel relay feeds
+  uint64_t moved_since_check_ = 0;  // bytes the kernel relay forwarded since the last check
   core::Timer timer_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "core/sockets.h"
+#include "proxy/kernel_notices.h"
 #include "proxy/listener.h"
 #include "proxy/session.h"
 #include "proxy/tcp_session.h"
@@ -285,6 +286,14 @@ void Worker::adopt_http2(H2Connection::Handover handover) {
   auto* connection = new H2Connection(*this, std::move(handover));
   link(connection);
   connection->start();
+}
+
+KernelNotices* Worker::kernel_notices() {
+  if (!kernel_notices_opened_) {
+    kernel_notices_opened_ = true;
+    kernel_notices_ = KernelNotices::open(loop_, index_);
+  }
+  return kernel_notices_.get();
 }
 
 void Worker::session_closed(ClientConnection* session) {

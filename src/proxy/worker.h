@@ -26,6 +26,7 @@
 namespace ballast::proxy {
 
 class Acceptor;
+class KernelNotices;
 class ClientConnection;
 
 // A new configuration for a worker, applied in one step on its thread.
@@ -101,6 +102,8 @@ class Worker {
   // This worker's access log for a listener, or null when it does not log.
   std::shared_ptr<AccessLogWriter> access_log(const config::ListenerConfig& l) const;
   unsigned index() const { return index_; }
+  // This worker's notices from the kernel relay, opened on first use; nullptr when refused.
+  KernelNotices* kernel_notices();
 
   // A connection accepted on `listener` of `snapshot` (the one its acceptor serves, which
   // a reload may already have replaced when the acceptor empties its queue).
@@ -139,6 +142,8 @@ class Worker {
   std::unique_ptr<metrics::MetricsRegistry> own_metrics_;  // when none was given
   metrics::MetricsRegistry* metrics_;
   core::EventLoop loop_;
+  std::unique_ptr<KernelNotices> kernel_notices_;
+  bool kernel_notices_opened_ = false;  // (refused ones are not asked for twice)
   core::BufferPool buffers_;
   RequestIdGenerator request_ids_;
   lb::Random random_{std::random_device{}()};

@@ -482,7 +482,34 @@ TEST(ConfigLoaderTest, ProtocolVersion) {
       << errors_of(tcp);
 }
 
-LoadResult load_rule_extra(const std::string& rule_extra, const std::string& listener_extra = "") {
+LoadResult load_rule_extra(const std::string& rule_extra, const std::string& listener_extra = "");
+
+TEST(ConfigLoaderTest, ATcpListenersRelayIsTheKernelsUnlessItSaysUser) {
+  auto tcp = [](const std::string& extra) {
+    return load_config_string("listeners: [{name: db, bind: 127.0.0.1:1, protocol: tcp," + extra +
+                                  "\n             rules: [{forward: {target_group: g}}]}]\n"
+                                  "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\n",
+                              "tcp.yaml");
+  };
+  auto plain = tcp("");
+  ASSERT_TRUE(plain.config) << errors_of(plain);
+  EXPECT_EQ(plain.config->listeners[0].relay, ListenerConfig::Relay::kKernel);
+  auto user = tcp(" relay: user,");
+  ASSERT_TRUE(user.config) << errors_of(user);
+  EXPECT_EQ(user.config->listeners[0].relay, ListenerConfig::Relay::kUserSpace);
+  EXPECT_NE(
+      errors_of(tcp(" relay: ebpf,"))
+          .find("tcp.yaml:1:65: listeners[0].relay: unknown relay \"ebpf\"; expected kernel or "
+                "user"),
+      std::string::npos)
+      << errors_of(tcp(" relay: ebpf,"));
+  auto http = load_rule_extra("", "    relay: kernel\n");
+  EXPECT_NE(errors_of(http).find("r.yaml:4:12: listeners[0].relay: relay applies to tcp listeners"),
+            std::string::npos)
+      << errors_of(http);
+}
+
+LoadResult load_rule_extra(const std::string& rule_extra, const std::string& listener_extra) {
   return load_config_string("listeners:\n  - name: w\n    bind: 127.0.0.1:1\n" + listener_extra +
                                 "    rules:\n      - forward: { target_group: g }\n" + rule_extra +
                                 "target_groups: [{name: g, targets: [{address: 127.0.0.1:2}]}]\n",

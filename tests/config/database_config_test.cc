@@ -15,6 +15,7 @@ const char* kDatabase = R"(databases:
       - { name: pg1, address: 127.0.0.1:5433, rest: http://127.0.0.1:8008 }
       - { name: pg2, address: 127.0.0.1:5434, rest: http://127.0.0.1:8009 }
     check_interval: 200ms
+    relay: user
     writer: { bind: 127.0.0.1:6432, hold: 5s }
     reader: { bind: 127.0.0.1:6433, max_lag: 16MB, max_lag_time: 10s, fallback: refuse }
 )";
@@ -34,12 +35,14 @@ TEST(DatabaseConfigTest, ADatabaseBecomesTwoTcpListenersAndTheirGroups) {
   EXPECT_EQ(d.max_lag_bytes, 16000000u);
   EXPECT_EQ(d.max_lag_ms, 10000);
   EXPECT_EQ(d.fallback, ReaderFallback::kRefuse);
+  EXPECT_EQ(d.relay, ListenerConfig::Relay::kUserSpace);
 
   ASSERT_EQ(c.listeners.size(), 2u);
   EXPECT_EQ(c.listeners[0].name, "main-writer");
   EXPECT_EQ(c.listeners[0].protocol, ListenerConfig::Protocol::kTcp);
   EXPECT_EQ(c.listeners[0].bind.to_string(), "127.0.0.1:6432");
   EXPECT_EQ(c.listeners[1].name, "main-reader");
+  EXPECT_EQ(c.listeners[1].relay, ListenerConfig::Relay::kUserSpace);  // both endpoints
   ASSERT_EQ(c.target_groups.size(), 2u);
   const TargetGroupConfig& writer = c.target_groups[0];
   EXPECT_EQ(writer.name, "main-writer");

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 namespace ballast::kernel_relay {
 namespace {
@@ -84,7 +85,7 @@ class KernelRelayTest : public ::testing::Test {
 
   void join(uint64_t budget) {
     std::string why;
-    ASSERT_TRUE(relay_->join(client_.inner, server_.inner, budget, &joined_, &why)) << why;
+    ASSERT_TRUE(relay_->join(client_.inner, server_.inner, budget, 0, &joined_, &why)) << why;
     ASSERT_TRUE(joined_.a_in);
     ASSERT_TRUE(joined_.b_in);
   }
@@ -127,7 +128,15 @@ TEST_F(KernelRelayTest, ForwardsBothWaysIncludingBytesQueuedBeforeTheJoin) {
   EXPECT_FALSE(relay_->tally(joined_.cookie_a, &gone));
 }
 
+void record_cookie(void* context, uint64_t cookie) {
+  static_cast<std::vector<uint64_t>*>(context)->push_back(cookie);
+}
+
 TEST_F(KernelRelayTest, PastItsBudgetASocketsBytesStayForUserSpaceInOrder) {
+  std::vector<uint64_t> notices;
+  std::string why;
+  auto ring = relay_->open_notices(0, &record_cookie, &notices, &why);
+  ASSERT_NE(ring, nullptr) << why;
   join(100);
   const std::string first = pattern(60, 'a');
   send_all(server_.outer, first);
@@ -138,8 +147,13 @@ TEST_F(KernelRelayTest, PastItsBudgetASocketsBytesStayForUserSpaceInOrder) {
   EXPECT_EQ(receive(server_.inner, second.size()), second);
   EXPECT_TRUE(tally(joined_.cookie_b).passing);
   EXPECT_EQ(tally(joined_.cookie_b).forwarded, 60u);
+  // The worker's ring heard of it, once.
+  pollfd p{ring->fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  ring->consume();
+  EXPECT_EQ(notices, std::vector<uint64_t>{joined_.cookie_b});
   // From now on every byte of that socket stays, even within the (raised) budget.
-  ASSERT_TRUE(relay_->set_budget(joined_.cookie_b, joined_.cookie_a, 1 << 20));
+  ASSERT_TRUE(relay_->set_budget(joined_.cookie_b, joined_.cookie_a, 0, 1 << 20));
   send_all(server_.outer, "x");
   EXPECT_EQ(receive(server_.inner, 1), "x");
   // The other direction is unaffected.
@@ -180,7 +194,7 @@ TEST_F(KernelRelayTest, ABudgetRaisedInTimeKeepsABulkFlowInTheKernel) {
       sent += n;
     }
     got += receive(server_.outer, std::min<size_t>(16 * 1024, sent - got.size()));
-    relay_->set_budget(joined_.cookie_a, joined_.cookie_b,
+    relay_->set_budget(joined_.cookie_a, joined_.cookie_b, 0,
                        bytes_taken(server_.inner) - base + 64 * 1024);
   }
   EXPECT_EQ(got.size(), bulk.size());
