@@ -41,7 +41,7 @@ TSAN_DIR ?= build-tsan
 SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 TSAN_IN_PROCESS = EventLoop|Completion|RateLimiter|StoreTest|DiskTierTest|AdminRouter|AdminServer
-TSAN_DRIVEN = DatabaseTest.APlannedSwitchover|CacheTest.TwoHundred|CacheTest.StaleWhile|CacheTest.TheDiskTier|ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves|ClusterTest.ATargetRegistered|ClusterTest.OneLeader
+TSAN_DRIVEN = DatabaseTest.APlannedSwitchover|TcpRelayTest|CacheTest.TwoHundred|CacheTest.StaleWhile|CacheTest.TheDiskTier|ReloadTest|ReloadStorm|DrainTest|AdminApi|AutoscalingTest.ASpike|TlsTest.Resumes|TlsTest.CertificateReloads|SlowClientsTest.ConnectionLimits|Http2Test.Attacks|AcmeTest.Proves|ClusterTest.ATargetRegistered|ClusterTest.OneLeader
 # The testssl.sh audit checks ballast's TLS settings, the same in every build: once is enough.
 # The namespace drills (cluster_lab_test.cc, cluster_drill_test.cc) measure keepalived and
 # etcd timing and count failed requests against a 500 ms request timeout; ClusterTest runs

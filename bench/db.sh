@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make bench-db`: pgbench (select-only and TPC-B-like) straight to a Patroni cluster's
-# primary, through ballast's writer endpoint and through HAProxy configured as Patroni's
-# documentation recommends, in one run; then the same kill -9 of the primary's Patroni and
+# primary, through ballast's writer endpoint (relayed in the kernel, its default, and by
+# ballast itself, relay: user) and through HAProxy configured as Patroni's documentation
+# recommends, in one run; then the same kill -9 of the primary's Patroni and
 # PostgreSQL seen through both proxies. Patroni: ttl 10 s, loop_wait 1 s, retry_timeout 3 s,
-# synchronous_mode on. Runs as root (Patroni runs as the postgres user). About 5 minutes.
+# synchronous_mode on. Runs as root (Patroni runs as the postgres user). About 7 minutes.
 set -euo pipefail
 
 BALLAST=${1:-build/ballast}
@@ -69,23 +70,25 @@ done
 [ "$ready" = 1 ] || { tail -n 20 "$WORK"/pg*.log; die "Patroni did not come up"; }
 P=$(primary_member)
 
-BALLAST_PORT=$(free_port); HAPROXY_PORT=$(free_port); ADMIN_PORT=$(free_port)
+BALLAST_PORT=$(free_port); BALLAST_USER_PORT=$(free_port); HAPROXY_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
 render_db() {
   sed -e "s|@PG1@|${PG[1]}|g" -e "s|@PG2@|${PG[2]}|g" -e "s|@PG3@|${PG[3]}|g" \
     -e "s|@REST1@|${REST[1]}|g" -e "s|@REST2@|${REST[2]}|g" -e "s|@REST3@|${REST[3]}|g" \
-    -e "s|@BALLAST_PORT@|$BALLAST_PORT|g" -e "s|@HAPROXY_PORT@|$HAPROXY_PORT|g" \
+    -e "s|@BALLAST_PORT@|$BALLAST_PORT|g" -e "s|@BALLAST_USER_PORT@|$BALLAST_USER_PORT|g" \
+    -e "s|@HAPROXY_PORT@|$HAPROXY_PORT|g" \
     -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" "$1" >"$2"
 }
 render_db "$HERE/bench/configs/db-ballast.yaml.in" "$WORK/ballast.yaml"
 render_db "$HERE/bench/configs/db-haproxy.cfg.in" "$WORK/haproxy.cfg"
-declare -A PROXY_PID
-"$BALLAST" run -c "$WORK/ballast.yaml" >"$WORK/ballast.log" 2>&1 & pids+=($!); PROXY_PID[ballast]=$!
-haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & pids+=($!); PROXY_PID[haproxy]=$!
+"$BALLAST" run -c "$WORK/ballast.yaml" >"$WORK/ballast.log" 2>&1 & pids+=($!)
+haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & pids+=($!)
 wait_port "$BALLAST_PORT"; wait_port "$HAPROXY_PORT"
 # HAProxy marks the primary up after two checks 3 s apart.
 for _ in $(seq 1 100); do
   psql -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -Atqc 'select 1' >/dev/null 2>&1 &&
-    psql -h 127.0.0.1 -p "$BALLAST_PORT" -U postgres -Atqc 'select 1' >/dev/null 2>&1 && break
+    psql -h 127.0.0.1 -p "$BALLAST_PORT" -U postgres -Atqc 'select 1' >/dev/null 2>&1 &&
+    psql -h 127.0.0.1 -p "$BALLAST_USER_PORT" -U postgres -Atqc 'select 1' >/dev/null 2>&1 && break
   sleep 0.2
 done
 
@@ -98,10 +101,13 @@ tps() {  # port, extra pgbench args; 0 when the run failed (its output is in pgb
   echo "$out" >>"$WORK/pgbench.log"
   awk '/^tps/ {print $3; found = 1; exit} END {if (!found) print 0}' <<<"$out"
 }
-# A proxy's CPU (user + system, all threads) in clock ticks: per transaction, the relay's cost
-# without the noise of the two cores it shares with pgbench and PostgreSQL.
+# The whole machine's busy CPU (user, nice, system, irq, softirq; both cores) in clock ticks.
+# Per transaction it counts everything a path costs: pgbench, PostgreSQL and the relay,
+# wherever the relay runs (a proxy's process, or, for ballast's kernel relay, the kernel's
+# softirqs and kworkers, which no process's own CPU time shows). A path's figure minus
+# direct's is what its proxy costs per transaction, steadier than tps on a shared machine.
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }
 us_per_tx() {  # ticks, tps
   awk -v d="$1" -v t="$2" -v s="$SECONDS_PER_RUN" -v hz="$CLK_TCK" \
     'BEGIN { if (t > 0) printf "%.2f", d * 1e6 / hz / (t * s); else print 0 }'
@@ -111,30 +117,40 @@ for mode in select-only tpcb-like; do
   args=""; [ "$mode" = select-only ] && args="-S"
   for round in $(seq 1 "$ROUNDS"); do
     # Interleaved, so that drift on a shared machine falls on all three alike.
-    for via in direct ballast haproxy; do
-      case $via in direct) port=${PG[$P]} ;; ballast) port=$BALLAST_PORT ;; haproxy) port=$HAPROXY_PORT ;; esac
-      [ "$via" = direct ] || before=$(cpu_ticks "${PROXY_PID[$via]}")
+    for via in direct ballast ballast-user haproxy; do
+      case $via in
+        direct) port=${PG[$P]} ;; ballast) port=$BALLAST_PORT ;;
+        ballast-user) port=$BALLAST_USER_PORT ;; haproxy) port=$HAPROXY_PORT ;;
+      esac
+      before=$(machine_ticks)
       t=$(tps "$port" "$args")
       RESULTS[$mode,$via]="${RESULTS[$mode,$via]:-} $t"
-      [ "$via" = direct ] ||
-        CPU[$mode,$via]="${CPU[$mode,$via]:-} $(us_per_tx $(($(cpu_ticks "${PROXY_PID[$via]}") - before)) "$t")"
+      CPU[$mode,$via]="${CPU[$mode,$via]:-} $(us_per_tx $(($(machine_ticks) - before)) "$t")"
     done
   done
 done
 
 echo
 echo "pgbench, $CLIENTS clients, ${SECONDS_PER_RUN}s per run, median of $ROUNDS interleaved rounds (tps)"
-printf "%-12s %10s %10s %10s %16s %16s\n" mode direct ballast haproxy "ballast/direct" "haproxy/direct"
+echo "(ballast: relay: kernel, the default; ballast-user: relay: user, ballast's own relay)"
+printf "%-12s %8s %8s %13s %8s %9s %14s %9s\n" mode direct ballast ballast-user haproxy \
+  "ballast/" "ballast-user/" "haproxy/"
 for mode in select-only tpcb-like; do
-  d=$(median "${RESULTS[$mode,direct]}"); b=$(median "${RESULTS[$mode,ballast]}"); h=$(median "${RESULTS[$mode,haproxy]}")
-  printf "%-12s %10.0f %10.0f %10.0f %16s %16s\n" "$mode" "$d" "$b" "$h" "$(ratio "$b" "$d")" "$(ratio "$h" "$d")"
+  d=$(median "${RESULTS[$mode,direct]}"); b=$(median "${RESULTS[$mode,ballast]}")
+  u=$(median "${RESULTS[$mode,ballast-user]}"); h=$(median "${RESULTS[$mode,haproxy]}")
+  printf "%-12s %8.0f %8.0f %13.0f %8.0f %9s %14s %9s\n" "$mode" "$d" "$b" "$u" "$h" \
+    "$(ratio "$b" "$d")" "$(ratio "$u" "$d")" "$(ratio "$h" "$d")"
 done
 echo
-echo "the proxy's own CPU per transaction (microseconds, user + system, median)"
-printf "%-12s %10s %10s %16s\n" mode ballast haproxy "ballast/haproxy"
+echo "the machine's CPU per transaction (microseconds, both cores, median), and the proxy's part"
+minus() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a - b}'; }
+printf "%-12s %8s %8s %13s %8s   %s\n" mode direct ballast ballast-user haproxy \
+  "the proxies' parts (ballast, ballast-user, haproxy)"
 for mode in select-only tpcb-like; do
-  b=$(median "${CPU[$mode,ballast]}"); h=$(median "${CPU[$mode,haproxy]}")
-  printf "%-12s %10.2f %10.2f %16s\n" "$mode" "$b" "$h" "$(ratio "$b" "$h")"
+  d=$(median "${CPU[$mode,direct]}"); b=$(median "${CPU[$mode,ballast]}")
+  u=$(median "${CPU[$mode,ballast-user]}"); h=$(median "${CPU[$mode,haproxy]}")
+  printf "%-12s %8.2f %8.2f %13.2f %8.2f   %s %s %s\n" "$mode" "$d" "$b" "$u" "$h" \
+    "$(minus "$b" "$d")" "$(minus "$u" "$d")" "$(minus "$h" "$d")"
 done
 
 psql -h 127.0.0.1 -p "${PG[$P]}" -U postgres -Atqc \

@@ -180,6 +180,21 @@ TEST_F(KernelRelayTest, AHangUpIsLeftToUserSpaceAndThePeerKeepsSending) {
   EXPECT_EQ(receive(client_.outer, 5), "reply");
 }
 
+TEST_F(KernelRelayTest, ASocketThatAlreadyHalfClosedStaysOutAndLeavesNothingBehind) {
+  send_all(client_.outer, "bye");
+  ::shutdown(client_.outer, SHUT_WR);  // the relay's socket is past ESTABLISHED now
+  pollfd p{client_.inner, POLLRDHUP, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  std::string why;
+  EXPECT_FALSE(relay_->join(client_.inner, server_.inner, 1 << 20, 0, &joined_, &why));
+  EXPECT_NE(why.find("the relay's socket map"), std::string::npos) << why;
+  KernelRelay::Tally gone;
+  EXPECT_FALSE(relay_->tally(joined_.cookie_a, &gone));
+  EXPECT_FALSE(relay_->tally(joined_.cookie_b, &gone));
+  // Its bytes are where they were, for ballast's own relay.
+  EXPECT_EQ(receive(client_.inner, 3), "bye");
+}
+
 TEST_F(KernelRelayTest, ABudgetRaisedInTimeKeepsABulkFlowInTheKernel) {
   join(64 * 1024);
   const std::string bulk = pattern(1 << 20, 'a');
