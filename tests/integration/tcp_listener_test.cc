@@ -144,6 +144,24 @@ TEST_P(TcpRelayTest, AnIdleConnectionIsClosedAndABusyOneIsNot) {
   EXPECT_TRUE(busy.get("/"));
 }
 
+TEST_P(TcpRelayTest, AHalfCloseMidConnectionReachesTheTargetAfterTheLastByte) {
+  DemoBackend backend("b");
+  Ballast lb(tcp_config({backend.port()}, "    relay: " + GetParam() + "\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  Client c(lb.port(), 5000);
+  ASSERT_TRUE(c.get("/"));  // the pair is relayed (in the kernel, with relay: kernel)
+  // A request and the client's FIN right behind it: the target answers it, sees the end,
+  // and closes; the client reads the answer, then the end.
+  ASSERT_TRUE(c.send_raw("GET /bytes/300000 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  c.shutdown_write();
+  auto r = c.read_response();
+  ASSERT_TRUE(r) << lb.process().log();
+  EXPECT_EQ(r->body.size(), 300000u);
+  bool closed = false;
+  c.read_until_close(&closed);
+  EXPECT_TRUE(closed) << lb.process().log();
+}
+
 TEST_P(TcpRelayTest, ATargetThatDiesClosesItsClientsConnection) {
   DemoBackend backend("b");
   Ballast lb(tcp_config({backend.port()}, "    relay: " + GetParam() + "\n"));
