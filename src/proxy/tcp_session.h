@@ -140,8 +140,9 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   void check_kernel_relay(int64_t now);
   // The kernel relay stopped forwarding d's bytes: this session takes over after a drain.
   void hand_back(Direction& d);
-  // Looks again soon (check_kernel_relay) whether the destination took the bytes; false.
-  bool poll_drain();
+  // Looks again soon (check_kernel_relay) whether the destination `to` took the bytes
+  // (false), unless it failed (then closes, true).
+  bool poll_drain(int to);
   // Both sockets report everything again (a direction moves in user space now).
   void watch_all_events();
   // When the next check_kernel_relay is due.

@@ -104,7 +104,7 @@ bool TcpSession::pump_kernel(Direction& d, int from, int to, bool& to_writable) 
         close();
         return true;
       }
-      if (!kernel_drained(d, to)) return poll_drain();
+      if (!kernel_drained(d, to)) return poll_drain(to);
       // Everything it sent reached the destination's socket: pass the end on.
       ::shutdown(to, SHUT_WR);
       d.source_ended = true;
@@ -112,7 +112,7 @@ bool TcpSession::pump_kernel(Direction& d, int from, int to, bool& to_writable) 
       return true;
     }
   }
-  if (!kernel_drained(d, to)) return poll_drain();
+  if (!kernel_drained(d, to)) return poll_drain(to);
   // What the kernel forwarded is ahead in the destination's queue: the rest goes by hand.
   d.mover = Mover::kUserSpace;
   d.source_readable = true;
@@ -126,7 +126,14 @@ void TcpSession::hand_back(Direction& d) {
   stats_->kernel_handbacks.add();
 }
 
-bool TcpSession::poll_drain() {
+bool TcpSession::poll_drain(int to) {
+  // A destination that failed will take nothing more: the pair is over.
+  if (int err = core::socket_error(to); err != 0) {
+    LOG_DEBUG("%s %s: %s; closed", client_.ip_string().c_str(), listener_->name.c_str(),
+              strerror(err));
+    close();
+    return true;
+  }
   worker_.loop().timers().arm(timer_, drain_poll_ms_, worker_.loop().now_ms());
   return false;
 }

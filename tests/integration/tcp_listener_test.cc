@@ -4,12 +4,14 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "support/http_client.h"
 #include "support/load_loop.h"
@@ -160,6 +162,85 @@ TEST_P(TcpRelayTest, AHalfCloseMidConnectionReachesTheTargetAfterTheLastByte) {
   bool closed = false;
   c.read_until_close(&closed);
   EXPECT_TRUE(closed) << lb.process().log();
+}
+
+// A target that sends 8 MB as 4,000-byte messages, each on its own (short reads for the
+// relay), to one connection, then closes. Byte i of the stream is i % 251.
+class TricklingTarget {
+ public:
+  static constexpr size_t kMessages = 2000;
+  static constexpr size_t kMessageSize = 4000;
+
+  TricklingTarget() : port_(free_port()) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr = loopback_sockaddr(port_);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(listener_, 4) != 0) {
+      ADD_FAILURE() << "cannot listen on " << port_;
+      return;
+    }
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~TricklingTarget() {
+    ::shutdown(listener_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    for (auto& t : streams_) t.join();
+    ::close(listener_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  // Every connection gets the stream (ballast's readiness probe makes one too).
+  void serve() {
+    for (int fd; (fd = ::accept(listener_, nullptr, nullptr)) >= 0;) {
+      streams_.emplace_back([this, fd] { stream(fd); });
+    }
+  }
+
+  void stream(int fd) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    char message[kMessageSize];
+    size_t at = 0;
+    for (size_t m = 0; m < kMessages; ++m) {
+      for (char& c : message) c = static_cast<char>(at++ % 251);
+      if (::send(fd, message, sizeof(message), MSG_NOSIGNAL) != sizeof(message)) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    ::close(fd);
+  }
+
+  uint16_t port_;
+  int listener_ = -1;
+  std::thread thread_;
+  std::vector<std::thread> streams_;  // (only the accepting thread adds to it)
+};
+
+// The client reads nothing for a second while the target trickles 8 MB, more than the
+// client's socket buffers and ballast's send buffer to it hold: the relay's destination
+// fills. ballast's relay keeps what a send did not take in its pipe; the kernel
+// relay stops at its budget and hands back once the client has taken what it forwarded.
+// Either way every byte arrives, in order, then the end.
+TEST_P(TcpRelayTest, AReaderThatStallsGetsEveryByteOfATrickleInOrder) {
+  TricklingTarget target;
+  Ballast lb(tcp_config({target.port()}, "    relay: " + GetParam() + "\n"));
+  ASSERT_TRUE(lb.ready()) << lb.process().log();
+  int fd = connect_from("127.0.0.1", lb.port());
+  ASSERT_GE(fd, 0);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::string got;
+  char buf[65536];
+  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+  close(fd);
+  ASSERT_EQ(got.size(), TricklingTarget::kMessages * TricklingTarget::kMessageSize)
+      << lb.process().log();
+  size_t wrong = 0;
+  for (size_t i = 0; i < got.size(); ++i) wrong += got[i] != static_cast<char>(i % 251);
+  EXPECT_EQ(wrong, 0u);
 }
 
 TEST_P(TcpRelayTest, ATargetThatDiesClosesItsClientsConnection) {
