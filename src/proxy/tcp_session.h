@@ -179,6 +179,7 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   int64_t kernel_checked_ms_ = 0;   // when check_kernel_relay last ran
   int64_t drain_poll_ms_ = 1;       // between polls of a destination the kernel relay feeds
   uint64_t moved_since_check_ = 0;  // bytes the kernel relay forwarded since the last check
+  int quiet_checks_ = 0;            // checks in a row that found nothing moved (up to 3)
   core::Timer timer_;
 };
 

@@ -23,7 +23,9 @@ using kernel_relay::KernelRelay;
 // space, where the socket buffers bound it as for any connection.
 constexpr uint64_t kKernelBudget = uint64_t{1} << 20;
 // Checks of a pair whose bytes stand still: for the idle timeout and the byte counters.
+// Each quiet check doubles the wait, up to 8 s: a pool's idle connections cost little.
 constexpr int64_t kQuietCheckMs = 1000;
+constexpr int kQuietDoublings = 3;
 // Checks of a busy pair come before its budget can run out, but no closer than this.
 constexpr int64_t kBusyCheckMs = 5;
 // Polls of a destination that has yet to take what the relay forwarded, backing off.
@@ -168,7 +170,12 @@ void TcpSession::check_kernel_relay(int64_t now) {
       }
     }
   }
-  if (moved_since_check_ > 0) activity_ms_ = now;
+  if (moved_since_check_ > 0) {
+    activity_ms_ = now;
+    quiet_checks_ = 0;
+  } else if (quiet_checks_ < kQuietDoublings) {
+    ++quiet_checks_;
+  }
   drive();
   if (phase_ != Phase::kRelaying) return;
   if (!kernel_moves_bytes()) {
@@ -194,7 +201,7 @@ int64_t TcpSession::next_kernel_check_ms(int64_t now) {
     return poll;
   }
   drain_poll_ms_ = 1;
-  int64_t wait = kQuietCheckMs;
+  int64_t wait = kQuietCheckMs << quiet_checks_;
   if (moved_since_check_ > 0) {
     // Before the smaller headroom can run out at the rate since the last check, twice over.
     uint64_t headroom = kKernelBudget;
