@@ -43,7 +43,7 @@ class NginxH2Target {
     std::filesystem::create_directories(dir + "/www/dav");
     write_file(dir + "/nginx.conf",
                // The worker writes PUT bodies into the test's private directory.
-               "user root;\nworker_processes 1;\ndaemon off;\npid " + dir +
+               "user root;\nmaster_process off;\ndaemon off;\npid " + dir +
                    "/nginx.pid;\nerror_log " + dir +
                    "/error.log warn;\nevents { worker_connections 1024; }\nhttp {\n"
                    "  log_format h2 '$connection $server_protocol $request_method $uri $status';\n"

@@ -350,7 +350,7 @@ TEST(TcpListenerTest, SendsTheProxyProtocolToNginx) {
   uint16_t nginx_port = free_port();
   write_file(
       dir + "/nginx.conf",
-      "worker_processes 1;\ndaemon off;\npid " + dir + "/nginx.pid;\nerror_log " + dir +
+      "master_process off;\ndaemon off;\npid " + dir + "/nginx.pid;\nerror_log " + dir +
           "/error.log warn;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n"
           "  client_body_temp_path " +
           dir +

@@ -23,7 +23,7 @@ class TlsTarget {
                                            : "    ssl_client_certificate " + client_ca +
                                                  ";\n    ssl_verify_client on;\n";
     write_file(dir + "/nginx.conf",
-               "worker_processes 1;\ndaemon off;\npid " + dir + "/nginx.pid;\nerror_log " + dir +
+               "master_process off;\ndaemon off;\npid " + dir + "/nginx.pid;\nerror_log " + dir +
                    "/error.log warn;\nevents { worker_connections 256; }\nhttp {\n"
                    "  access_log off;\n  client_body_temp_path " +
                    dir +
