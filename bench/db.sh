@@ -130,28 +130,31 @@ for mode in select-only tpcb-like; do
   done
 done
 
+minus() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a - b}'; }
+# A line per mode: the medians in the associative array named $1 for direct and each proxy
+# (printf precision $2), then each proxy's against direct by the function $3 (ratio, minus).
+table_rows() {
+  local -n values=$1
+  local mode d b u h
+  for mode in select-only tpcb-like; do
+    d=$(median "${values[$mode,direct]}"); b=$(median "${values[$mode,ballast]}")
+    u=$(median "${values[$mode,ballast-user]}"); h=$(median "${values[$mode,haproxy]}")
+    printf "%-12s %8.$2f %8.$2f %13.$2f %8.$2f %9s %14s %9s\n" "$mode" "$d" "$b" "$u" "$h" \
+      "$($3 "$b" "$d")" "$($3 "$u" "$d")" "$($3 "$h" "$d")"
+  done
+}
+
 echo
 echo "pgbench, $CLIENTS clients, ${SECONDS_PER_RUN}s per run, median of $ROUNDS interleaved rounds (tps)"
 echo "(ballast: relay: kernel, the default; ballast-user: relay: user, ballast's own relay)"
 printf "%-12s %8s %8s %13s %8s %9s %14s %9s\n" mode direct ballast ballast-user haproxy \
   "ballast/" "ballast-user/" "haproxy/"
-for mode in select-only tpcb-like; do
-  d=$(median "${RESULTS[$mode,direct]}"); b=$(median "${RESULTS[$mode,ballast]}")
-  u=$(median "${RESULTS[$mode,ballast-user]}"); h=$(median "${RESULTS[$mode,haproxy]}")
-  printf "%-12s %8.0f %8.0f %13.0f %8.0f %9s %14s %9s\n" "$mode" "$d" "$b" "$u" "$h" \
-    "$(ratio "$b" "$d")" "$(ratio "$u" "$d")" "$(ratio "$h" "$d")"
-done
+table_rows RESULTS 0 ratio
 echo
-echo "the machine's CPU per transaction (microseconds, both cores, median), and the proxy's part"
-minus() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a - b}'; }
-printf "%-12s %8s %8s %13s %8s   %s\n" mode direct ballast ballast-user haproxy \
-  "the proxies' parts (ballast, ballast-user, haproxy)"
-for mode in select-only tpcb-like; do
-  d=$(median "${CPU[$mode,direct]}"); b=$(median "${CPU[$mode,ballast]}")
-  u=$(median "${CPU[$mode,ballast-user]}"); h=$(median "${CPU[$mode,haproxy]}")
-  printf "%-12s %8.2f %8.2f %13.2f %8.2f   %s %s %s\n" "$mode" "$d" "$b" "$u" "$h" \
-    "$(minus "$b" "$d")" "$(minus "$u" "$d")" "$(minus "$h" "$d")"
-done
+echo "the machine's CPU per transaction (microseconds, both cores, median), and each proxy's part"
+printf "%-12s %8s %8s %13s %8s %9s %14s %9s\n" mode direct ballast ballast-user haproxy \
+  "ballast-" "ballast-user-" "haproxy-"
+table_rows CPU 2 minus
 
 psql -h 127.0.0.1 -p "${PG[$P]}" -U postgres -Atqc \
   'create table probe(id bigserial primary key, who text, at timestamptz default now())' >/dev/null

@@ -133,7 +133,8 @@ class TcpSession final : public ClientConnection, public UpstreamOwner {
   // has reached the destination, and takes over from a relay that stopped.
   bool pump_kernel(Direction& d, int from, int to, bool& to_writable);
   // Whether the destination socket has taken every byte the kernel relay forwarded to it.
-  bool kernel_drained(Direction& d, int to);
+  // d.forwarded must be final: read after the relay stopped (passing) or the source hung up.
+  bool kernel_drained(const Direction& d, int to);
   // Counts what the kernel relay forwarded since the last reading of its tally.
   void count_forwarded(Direction& d, uint64_t forwarded);
   // Reads the tallies: counts bytes, notes activity, raises budgets, sees a relay stop.

@@ -86,9 +86,7 @@ void TcpSession::count_forwarded(Direction& d, uint64_t forwarded) {
   moved_since_check_ += delta;
 }
 
-bool TcpSession::kernel_drained(Direction& d, int to) {
-  KernelRelay::Tally tally;
-  if (KernelRelay::shared()->tally(d.source_cookie, &tally)) count_forwarded(d, tally.forwarded);
+bool TcpSession::kernel_drained(const Direction& d, int to) {
   return kernel_relay::bytes_taken(to) >= d.dest_base + d.forwarded;
 }
 
@@ -97,7 +95,9 @@ bool TcpSession::pump_kernel(Direction& d, int from, int to, bool& to_writable) 
     if (!d.source_closing || d.shut) return false;  // the kernel moves the bytes
     // The source hung up. The program judged every byte it sent before that.
     KernelRelay::Tally tally;
-    if (KernelRelay::shared()->tally(d.source_cookie, &tally) && tally.passing) {
+    const bool read = KernelRelay::shared()->tally(d.source_cookie, &tally);
+    if (read) count_forwarded(d, tally.forwarded);  // final: nothing follows the hang-up
+    if (read && tally.passing) {
       hand_back(d);  // some bytes are left for user space: they go after
     } else {
       if (int err = core::socket_error(from); err != 0) {

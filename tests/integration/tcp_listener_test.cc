@@ -46,13 +46,6 @@ std::string tcp_config(const std::vector<uint16_t>& targets, const std::string& 
   return y;
 }
 
-// The counter of a metric of listener "db" in an exposition, or -1 when absent.
-long long listener_counter(const std::string& metrics, const std::string& name) {
-  const std::string key = name + "{listener=\"db\"} ";
-  size_t at = metrics.find(key);
-  return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + key.size()));
-}
-
 // Both relays: the kernel's (the default, an eBPF sockmap program) and ballast's own.
 class TcpRelayTest : public ::testing::TestWithParam<std::string> {};
 
@@ -112,9 +105,10 @@ TEST_P(TcpRelayTest, RelaysConnectionsAcrossTheGroupsTargets) {
   }));
   // Every connection's bytes went through the relay asked for. In the kernel's, the bulk
   // transfers outran its budget and were handed back to ballast's own relay.
-  const long long relayed =
-      listener_counter(metrics, "ballast_listener_kernel_relayed_connections_total");
-  const long long handbacks = listener_counter(metrics, "ballast_listener_kernel_handbacks_total");
+  const double relayed = metric_value(
+      lb.admin_port(), "ballast_listener_kernel_relayed_connections_total{listener=\"db\"}");
+  const double handbacks =
+      metric_value(lb.admin_port(), "ballast_listener_kernel_handbacks_total{listener=\"db\"}");
   if (kernel) {
     // The 20 clients and the big one. (A socket that already half-closed when the target
     // answered, like the last exchange's, cannot join the relay's map: ballast relays it.)
@@ -279,8 +273,8 @@ TEST(TcpListenerTest, WithoutTheKernelRelayBallastRelaysItself) {
   }
   EXPECT_NE(lb.log().find("kernel relay unavailable (loading the BPF program"), std::string::npos)
       << lb.log();
-  std::string metrics = admin_call(admin, "GET", "/metrics").body;
-  EXPECT_EQ(listener_counter(metrics, "ballast_listener_kernel_relayed_connections_total"), 0);
+  EXPECT_EQ(
+      metric_value(admin, "ballast_listener_kernel_relayed_connections_total{listener=\"db\"}"), 0);
   lb.signal(SIGTERM);
   lb.wait_exit(5000);
 }
