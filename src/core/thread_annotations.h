@@ -1,10 +1,10 @@
 #pragma once
 // Clang's thread-safety analysis (-Wthread-safety): a lock is declared with the data it
-// guards, and the compiler checks every access. `make test` runs the analysis
-// (scripts/check-thread-safety.sh); GCC sees plain code.
+// guards, and the compiler checks every access. Every clang build runs the analysis
+// (`make test`'s sanitizer builds are clang's); GCC sees plain code.
 //
 // Use core::Mutex and core::MutexLock rather than std::mutex: libstdc++'s mutex carries no
-// annotations, so the analysis could not see it (the script refuses a std::mutex in src/).
+// annotations, so the analysis could not see it (scripts/check-thread-safety.sh refuses one).
 #include <mutex>
 
 #if defined(__clang__)

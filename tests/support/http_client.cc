@@ -23,7 +23,7 @@ std::string Response::header(const std::string& name) const {
 
 Client::Client(uint16_t port, int timeout_ms) : Client("127.0.0.1", port, timeout_ms) {}
 
-Client::Client(const std::string& ipv4, uint16_t port, int timeout_ms) : timeout_ms_(timeout_ms) {
+Client::Client(const std::string& ipv4, uint16_t port, int timeout_ms) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

@@ -82,7 +82,6 @@ class Client {
   SSL_CTX* ssl_ctx_ = nullptr;
   SSL* ssl_ = nullptr;
   TlsInfo tls_info_;
-  int timeout_ms_;
   std::string buf_;
   uint64_t bytes_received_ = 0;
 };
