@@ -201,17 +201,19 @@ async function drawCluster() {
 }
 
 // Database endpoints: each member's role and lag, what each endpoint does with it, the lag
-// over time and the latest role changes. Hidden without a databases section.
+// over time and the latest role changes. Hidden without a databases section. The tables are
+// refilled only once every answer is in, so a refresh never shows them empty.
 async function drawDatabases(start, now) {
   const answer = await api("/api/v1/databases");
   const databases = answer.databases || [];
   document.getElementById("databases").hidden = databases.length === 0;
   if (databases.length === 0) return 0;
-  const members = document.querySelector("#db-members tbody");
-  const activities = document.querySelector("#db-activities tbody");
-  members.innerHTML = "";
-  activities.innerHTML = "";
   const lag = {};
+  await Promise.all(databases.flatMap((d) => d.members.filter((m) => m.role === "replica").map(async (m) => {
+    lag[d.name + "/" + m.name] =
+      await series("ReplicaLagBytes", { database: d.name, member: m.name }, "Maximum", start, now);
+  })));
+  const members = [];
   const changes = [];
   for (const d of databases) {
     for (const m of d.members) {
@@ -222,20 +224,18 @@ async function drawDatabases(start, now) {
                 cell(m.role === "replica" ? m.lag_bytes + " B, " + m.lag_seconds.toFixed(1) + " s" : ""),
                 cell(m.writer.state, "state-" + m.writer.state), cell(reader, "state-" + m.reader.state));
       tr.dataset.member = d.name + "/" + m.name;
-      members.append(tr);
-      if (m.role === "replica") {
-        lag[d.name + "/" + m.name] =
-          await series("ReplicaLagBytes", { database: d.name, member: m.name }, "Maximum", start, now);
-      }
+      members.push(tr);
     }
     for (const a of d.activities) changes.push([a.time_unix_ms, d.name, a.cause, a.description]);
   }
   changes.sort((x, y) => y[0] - x[0]);
-  for (const [t, name, cause, description] of changes.slice(0, 10)) {
+  const activities = changes.slice(0, 10).map(([t, name, cause, description]) => {
     const tr = document.createElement("tr");
     tr.append(cell(new Date(t).toLocaleTimeString()), cell(name), cell(cause), cell(description));
-    activities.append(tr);
-  }
+    return tr;
+  });
+  document.querySelector("#db-members tbody").replaceChildren(...members);
+  document.querySelector("#db-activities tbody").replaceChildren(...activities);
   return draw("chart-db-lag", lag, now);
 }
 

@@ -26,7 +26,8 @@ namespace {
 
 // libbpf explains a refusal (the verifier's log, say) through this: kept at debug level,
 // since refusal() says what matters. libbpf's own format strings: printf-checked as such.
-__attribute__((format(printf, 2, 0))) int log_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
+__attribute__((format(printf, 2, 0))) int log_libbpf(enum libbpf_print_level level,
+                                                     const char* format, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
   char line[1024];
   vsnprintf(line, sizeof(line), format, args);
