@@ -6,8 +6,8 @@
 # The sanitizer builds are clang's, which also checks every lock with its thread-safety
 # analysis (-Wthread-safety; check-thread-safety.sh refuses locks it cannot see).
 # Compiling is most of the suite's time on two cores, so:
-# - AddressSanitizer builds at -O0 (5 minutes where GCC's at -O1 took 12, for 15 s more of
-#   tests); ThreadSanitizer at -O1, slow as it is without optimisation; -g1 in both.
+# - AddressSanitizer builds at -O0 (4 minutes where GCC's at -O1 took 12, for about 25 s
+#   more of tests); ThreadSanitizer at -O1, slow as it is without optimisation; -g1 in both.
 # - Each sanitizer build runs at the lowest priority (nice 19) while the tests before it run:
 #   they wait on sockets, timers and Patroni for about half of their time, and the build
 #   takes only the CPU they leave.
@@ -98,7 +98,8 @@ case "${1:-all}" in
     ;;
   tsan)
     configure "$TSAN_DIR" -O1 BALLAST_TSAN
-    cmake --build "$TSAN_DIR" -j "$JOBS" --target "${tsan_targets[@]}"
+    start_build "$TSAN_DIR" "${tsan_targets[@]}"
+    finish_build "$TSAN_DIR"
     tsan_tests
     ;;
   *)
