@@ -208,11 +208,12 @@ async function drawDatabases(start, now) {
   const databases = answer.databases || [];
   document.getElementById("databases").hidden = databases.length === 0;
   if (databases.length === 0) return 0;
+  // Fetched together, keyed in member order (the chart's legend keeps its order).
+  const replicas = databases.flatMap((d) => d.members.filter((m) => m.role === "replica").map((m) => [d, m]));
+  const lagSeries = await Promise.all(replicas.map(([d, m]) =>
+    series("ReplicaLagBytes", { database: d.name, member: m.name }, "Maximum", start, now)));
   const lag = {};
-  await Promise.all(databases.flatMap((d) => d.members.filter((m) => m.role === "replica").map(async (m) => {
-    lag[d.name + "/" + m.name] =
-      await series("ReplicaLagBytes", { database: d.name, member: m.name }, "Maximum", start, now);
-  })));
+  replicas.forEach(([d, m], i) => { lag[d.name + "/" + m.name] = lagSeries[i]; });
   const members = [];
   const changes = [];
   for (const d of databases) {
