@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make bench-db`: pgbench (select-only and TPC-B-like) straight to a Patroni cluster's
-# primary, through ballast's writer endpoint (relayed in the kernel, its default, and by
-# ballast itself, relay: user) and through HAProxy configured as Patroni's documentation
-# recommends, in one run; then the same kill -9 of the primary's Patroni and
-# PostgreSQL seen through both proxies. Patroni: ttl 10 s, loop_wait 1 s, retry_timeout 3 s,
+# primary, through ballast's writer endpoint (relayed in the kernel, its default; sent by
+# the kernel's NAT, relay: nat; relayed by ballast itself, relay: user) and through HAProxy
+# configured as Patroni's documentation recommends, in one run; then the same kill -9 of the
+# primary's Patroni and PostgreSQL seen through each. Patroni: ttl 10 s, loop_wait 1 s, retry_timeout 3 s,
 # synchronous_mode on. Runs as root (Patroni runs as the postgres user). About 7 minutes.
 set -euo pipefail
 
@@ -70,12 +70,14 @@ done
 [ "$ready" = 1 ] || { tail -n 20 "$WORK"/pg*.log; die "Patroni did not come up"; }
 P=$(primary_member)
 
-BALLAST_PORT=$(free_port); BALLAST_USER_PORT=$(free_port); HAPROXY_PORT=$(free_port)
+BALLAST_PORT=$(free_port); BALLAST_USER_PORT=$(free_port); BALLAST_NAT_PORT=$(free_port)
+HAPROXY_PORT=$(free_port)
 ADMIN_PORT=$(free_port)
 render_db() {
   sed -e "s|@PG1@|${PG[1]}|g" -e "s|@PG2@|${PG[2]}|g" -e "s|@PG3@|${PG[3]}|g" \
     -e "s|@REST1@|${REST[1]}|g" -e "s|@REST2@|${REST[2]}|g" -e "s|@REST3@|${REST[3]}|g" \
     -e "s|@BALLAST_PORT@|$BALLAST_PORT|g" -e "s|@BALLAST_USER_PORT@|$BALLAST_USER_PORT|g" \
+    -e "s|@BALLAST_NAT_PORT@|$BALLAST_NAT_PORT|g" \
     -e "s|@HAPROXY_PORT@|$HAPROXY_PORT|g" \
     -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" "$1" >"$2"
 }
@@ -84,13 +86,23 @@ render_db "$HERE/bench/configs/db-haproxy.cfg.in" "$WORK/haproxy.cfg"
 "$BALLAST" run -c "$WORK/ballast.yaml" >"$WORK/ballast.log" 2>&1 & pids+=($!)
 haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & pids+=($!)
 wait_port "$BALLAST_PORT"; wait_port "$HAPROXY_PORT"
+# The paths measured, and their ports (direct: the primary's own).
+VIAS=(direct ballast ballast-nat ballast-user haproxy)
+declare -A VIA_PORT=([ballast]=$BALLAST_PORT [ballast-nat]=$BALLAST_NAT_PORT
+  [ballast-user]=$BALLAST_USER_PORT [haproxy]=$HAPROXY_PORT)
 # HAProxy marks the primary up after two checks 3 s apart.
 for _ in $(seq 1 100); do
-  psql -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -Atqc 'select 1' >/dev/null 2>&1 &&
-    psql -h 127.0.0.1 -p "$BALLAST_PORT" -U postgres -Atqc 'select 1' >/dev/null 2>&1 &&
-    psql -h 127.0.0.1 -p "$BALLAST_USER_PORT" -U postgres -Atqc 'select 1' >/dev/null 2>&1 && break
+  up=1
+  for via in ballast ballast-nat ballast-user haproxy; do
+    psql -h 127.0.0.1 -p "${VIA_PORT[$via]}" -U postgres -Atqc 'select 1' >/dev/null 2>&1 || up=0
+  done
+  [ "$up" = 1 ] && break
   sleep 0.2
 done
+VIA_PORT[direct]=${PG[$P]}
+# relay: nat sends connections by the kernel's NAT only where it can (root, nf_tables).
+nat_state=$(curl -s "http://127.0.0.1:$ADMIN_PORT/api/v1/databases/nat" |
+  $PY -c 'import json,sys; n=json.load(sys.stdin)["writer"].get("nat",{}); print("steering" if n.get("steering") else "NOT steering: " + n.get("why",""))')
 
 pgbench -h 127.0.0.1 -p "${PG[$P]}" -U postgres -i -s 10 -q postgres >"$WORK/init.log" 2>&1 ||
   { cat "$WORK/init.log"; die "pgbench -i failed"; }
@@ -116,12 +128,9 @@ declare -A RESULTS CPU
 for mode in select-only tpcb-like; do
   args=""; [ "$mode" = select-only ] && args="-S"
   for round in $(seq 1 "$ROUNDS"); do
-    # Interleaved, so that drift on a shared machine falls on all three alike.
-    for via in direct ballast ballast-user haproxy; do
-      case $via in
-        direct) port=${PG[$P]} ;; ballast) port=$BALLAST_PORT ;;
-        ballast-user) port=$BALLAST_USER_PORT ;; haproxy) port=$HAPROXY_PORT ;;
-      esac
+    # Interleaved, so that drift on a shared machine falls on every path alike.
+    for via in "${VIAS[@]}"; do
+      port=${VIA_PORT[$via]}
       before=$(machine_ticks)
       t=$(tps "$port" "$args")
       RESULTS[$mode,$via]="${RESULTS[$mode,$via]:-} $t"
@@ -131,30 +140,40 @@ for mode in select-only tpcb-like; do
 done
 
 minus() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a - b}'; }
-# A line per mode: the medians in the associative array named $1 for direct and each proxy
-# (printf precision $2), then each proxy's against direct by the function $3 (ratio, minus).
-table_rows() {
+# A header and a line per mode: the medians in the associative array named $1 for each path
+# (printf precision $2), then each proxy's against direct by the function $3 (ratio, minus),
+# in columns headed with $4 after the proxy's name.
+table() {
   local -n values=$1
-  local mode d b u h
+  local mode via d v
+  printf "%-12s" mode
+  for via in "${VIAS[@]}"; do printf " %12s" "$via"; done
+  for via in "${VIAS[@]:1}"; do printf " %13s" "$via$4"; done
+  echo
   for mode in select-only tpcb-like; do
-    d=$(median "${values[$mode,direct]}"); b=$(median "${values[$mode,ballast]}")
-    u=$(median "${values[$mode,ballast-user]}"); h=$(median "${values[$mode,haproxy]}")
-    printf "%-12s %8.$2f %8.$2f %13.$2f %8.$2f %9s %14s %9s\n" "$mode" "$d" "$b" "$u" "$h" \
-      "$($3 "$b" "$d")" "$($3 "$u" "$d")" "$($3 "$h" "$d")"
+    d=$(median "${values[$mode,direct]}")
+    printf "%-12s" "$mode"
+    for via in "${VIAS[@]}"; do printf " %12.$2f" "$(median "${values[$mode,$via]}")"; done
+    for via in "${VIAS[@]:1}"; do
+      printf " %13s" "$($3 "$(median "${values[$mode,$via]}")" "$d")"
+    done
+    echo
   done
 }
 
 echo
 echo "pgbench, $CLIENTS clients, ${SECONDS_PER_RUN}s per run, median of $ROUNDS interleaved rounds (tps)"
-echo "(ballast: relay: kernel, the default; ballast-user: relay: user, ballast's own relay)"
-printf "%-12s %8s %8s %13s %8s %9s %14s %9s\n" mode direct ballast ballast-user haproxy \
-  "ballast/" "ballast-user/" "haproxy/"
-table_rows RESULTS 0 ratio
+echo "(ballast: relay: kernel, the default; ballast-nat: relay: nat ($nat_state);"
+echo " ballast-user: relay: user, ballast's own relay)"
+table RESULTS 0 ratio /
+for mode in select-only tpcb-like; do
+  awk -v m="$mode" -v n="$(median "${RESULTS[$mode,ballast-nat]}")" \
+    -v d="$(median "${RESULTS[$mode,direct]}")" 'BEGIN {
+      printf "goal: ballast-nat >= 0.95x direct (%s): %s\n", m, (d > 0 && n / d >= 0.95) ? "met" : "NOT MET" }'
+done
 echo
 echo "the machine's CPU per transaction (microseconds, both cores, median), and each proxy's part"
-printf "%-12s %8s %8s %13s %8s %9s %14s %9s\n" mode direct ballast ballast-user haproxy \
-  "ballast-" "ballast-user-" "haproxy-"
-table_rows CPU 2 minus
+table CPU 2 minus -
 
 psql -h 127.0.0.1 -p "${PG[$P]}" -U postgres -Atqc \
   'create table probe(id bigserial primary key, who text, at timestamptz default now())' >/dev/null
@@ -164,19 +183,21 @@ for n in 1 2 3; do
   [ "$n" != 3 ] && members+=", "
 done
 members+="]"
+proxies="{\"ballast\": $BALLAST_PORT, \"ballast-nat\": $BALLAST_NAT_PORT, \"haproxy\": $HAPROXY_PORT}"
 timeline=$($PY "$HERE/bench/db_failover.py" \
-  "{\"ballast\": $BALLAST_PORT, \"haproxy\": $HAPROXY_PORT, \"members\": $members}" "$((P - 1))")
+  "{\"proxies\": $proxies, \"members\": $members}" "$((P - 1))")
 echo
 echo "failover: kill -9 of the primary's Patroni and PostgreSQL (pg$P), probes writing every 20 ms"
 $PY - "$timeline" <<'PYEOF'
 import json, sys
 t = json.loads(sys.argv[1])
 print("  Patroni promoted a replica %d ms after the kill (ttl 10 s)" % t["promoted_after_kill_ms"])
-for name in ("ballast", "haproxy"):
+for name in ("ballast", "ballast-nat", "haproxy"):
     e = t[name]
     r = e["reached_new_primary_after_promotion_ms"]
-    print("  %-8s reached the new primary %s after the promotion; longest time without a write %d ms"
+    print("  %-11s reached the new primary %s after the promotion; longest time without a write %d ms"
           % (name, "%d ms" % r if r is not None else "never (within the drill)", e["longest_without_write_ms"]))
-b = t["ballast"]["reached_new_primary_after_promotion_ms"]
-print("  goal: ballast within 1000 ms of the promotion: %s" % ("met" if b is not None and b <= 1000 else "NOT MET"))
+for name in ("ballast", "ballast-nat"):
+    b = t[name]["reached_new_primary_after_promotion_ms"]
+    print("  goal: %s within 1000 ms of the promotion: %s" % (name, "met" if b is not None and b <= 1000 else "NOT MET"))
 PYEOF

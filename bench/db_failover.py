@@ -2,7 +2,7 @@
 and measure from the kill when Patroni promoted a replica, when each proxy's writer reached
 the new primary, and how long each client went without a successful write.
 
-A prober per proxy inserts a row through it every 20 ms (a new connection after any error,
+A prober per proxy (each writer endpoint of ballast's, and HAProxy) inserts a row through it every 20 ms (a new connection after any error,
 as an application's pool does); another asks each member's Patroni /primary every 20 ms.
 Prints one JSON line."""
 import json
@@ -15,7 +15,7 @@ import urllib.request
 
 import psycopg2
 
-ports = json.loads(sys.argv[1])  # {"ballast": P, "haproxy": P, "members": [{pg, rest, pid_file, agent_pid}]}
+ports = json.loads(sys.argv[1])  # {"proxies": {NAME: PORT}, "members": [{pg, rest, pid_file, agent_pid}]}
 primary = int(sys.argv[2])       # the member index to kill
 stop = threading.Event()
 start = time.monotonic()
@@ -74,9 +74,9 @@ def watch_patroni():
 
 
 killed_at = [None]
-threads = [threading.Thread(target=prober, args=("ballast", ports["ballast"])),
-           threading.Thread(target=prober, args=("haproxy", ports["haproxy"])),
-           threading.Thread(target=watch_patroni)]
+threads = [threading.Thread(target=prober, args=(name, port))
+           for name, port in ports["proxies"].items()]
+threads.append(threading.Thread(target=watch_patroni))
 for t in threads:
     t.start()
 time.sleep(2)
@@ -95,7 +95,7 @@ for t in threads:
     t.join()
 k = killed_at[0]
 out = {"promoted_after_kill_ms": events.get("promoted_ms", -1) - k}
-for name in ("ballast", "haproxy"):
+for name in ports["proxies"]:
     e = events[name]
     reached = e["new_primary_ms"]
     out[name] = {

@@ -32,6 +32,8 @@ PACKAGES=(
   patroni python3-etcd      # database endpoints: the engine that elects the primary (etcd as its DCS)
   libpq-dev                 # database endpoints: the failover tests' writer client
   libbpf-dev                # the kernel relay: loads its eBPF sockmap program (clang compiles it)
+  libnftables-dev libnetfilter-conntrack-dev  # relay: nat: the writer's DNAT rules, and cutting a fenced primary's flows
+  nftables conntrack        # relay: nat: nft and conntrack, to look at those rules and flows by hand
   libcap2-bin               # capsh: the tcp tests run ballast without the capabilities BPF needs
 )
 

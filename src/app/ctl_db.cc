@@ -25,12 +25,25 @@ std::string lag_text(const json& m) {
   return buf;
 }
 
+// relay: nat: where the writer's rule sends new connections, or why there is none.
+void print_nat(const json& writer) {
+  if (!writer.contains("nat")) return;
+  const json& nat = writer["nat"];
+  if (nat.value("steering", false)) {
+    printf(" [NAT to %s, %llu connections]", nat.value("primary", "").c_str(),
+           static_cast<unsigned long long>(nat.value("connections", uint64_t{0})));
+  } else {
+    printf(" [no NAT: %s]", nat.value("why", "").c_str());
+  }
+}
+
 void print_database(const json& d) {
   printf("%s (Patroni scope %s): primary %s", d.value("name", "").c_str(),
          d.value("scope", "").c_str(),
          d.value("primary", "").empty() ? "none confirmed" : d.value("primary", "").c_str());
   printf("; writer %s (%lld open)", d["writer"].value("bind", "").c_str(),
          static_cast<long long>(d["writer"].value("active_connections", int64_t{0})));
+  print_nat(d["writer"]);
   if (d.contains("reader")) {
     printf(", reader %s (%lld open)", d["reader"].value("bind", "").c_str(),
            static_cast<long long>(d["reader"].value("active_connections", int64_t{0})));

@@ -641,6 +641,12 @@ struct DatabaseConfig {
   lb::Algorithm reader_algorithm = lb::Algorithm::kLeastConnections;
   int64_t idle_timeout_ms = 350000;  // of client connections, as tcp listeners'
   ListenerConfig::Relay relay = ListenerConfig::Relay::kKernel;  // both endpoints'
+  // How the writer's new connections reach the primary: through the relay above, or
+  // (`relay: nat`) by the kernel's destination NAT straight to it, where the kernel can
+  // (src/nat/); connections NAT cannot carry, and those held while there is no primary,
+  // still go through the relay, in the kernel.
+  enum class WriterPath { kRelay, kNat };
+  WriterPath writer_path = WriterPath::kRelay;
   Location location;
 
   std::string writer_name() const { return name + "-writer"; }

@@ -200,7 +200,7 @@ DatabaseConfig read_database(const YAML::Node& node, const std::string& path, Er
   if (auto v = r.duration_ms("check_interval", 50, 60 * 1000)) d.check_interval_ms = *v;
   if (auto v = r.duration_ms("check_timeout", 50, 60 * 1000)) d.check_timeout_ms = *v;
   if (auto v = r.duration_ms("idle_timeout", 1000)) d.idle_timeout_ms = *v;
-  read_relay(r, d.relay, errors);
+  read_relay(r, d.relay, errors, &d.writer_path);
   if (r.has("writer")) {
     read_writer(r, d, errors);
   } else if (r.is_map()) {

@@ -26,6 +26,7 @@
 #include "control/target_registry.h"
 #include "control/track_guard.h"
 #include "control/upgrade_watch.h"
+#include "control/writer_nat.h"
 #include "core/completion.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
@@ -311,6 +312,7 @@ class Controller final : public proxy::ControlLink {
   core::Timer vip_release_timer_{&Controller::on_vip_released, this};
   // A node of a cluster: its side of etcd, and the shared configuration in effect.
   std::map<std::string, std::unique_ptr<db::DatabaseMonitor>> databases_;  // by name
+  WriterNat writer_nat_;  // the writers with relay: nat
   std::unique_ptr<cluster::Node> cluster_;
   std::optional<cluster::Snapshot> cluster_start_;
   struct SharedConfig {

@@ -26,6 +26,12 @@ void Controller::sync_databases() {
     next[d.name] = std::move(monitor);
   }
   databases_ = std::move(next);
+  std::set<std::string> names;
+  for (const auto& [name, monitor] : databases_) {
+    names.insert(name);
+    writer_nat_.follow(*monitor);
+  }
+  writer_nat_.keep_only(names);
 }
 
 void Controller::sync_discovered_members(const db::DatabaseMonitor& monitor) {
@@ -59,6 +65,9 @@ std::shared_ptr<core::Completion> Controller::database_changed(const std::string
       registry_.set_health(d.reader_name(), id, m.reader.state, m.reader.reason, m.reader.detail);
     }
   }
+  // NAT first: a switchover's hold must stop NATed connections before Patroni is asked,
+  // which waits for the workers' answer to this publish.
+  writer_nat_.follow(monitor);
   return publish();
 }
 
@@ -128,6 +137,16 @@ json Controller::database_json(const db::DatabaseMonitor& monitor,
             {"switchover", switchover_json(monitor.switchover())},
             {"activities", activities}};
   j["writer"]["hold_ms"] = d.hold_ms;
+  j["writer"]["relay"] = d.writer_path == config::DatabaseConfig::WriterPath::kNat ? "nat"
+                         : d.relay == config::ListenerConfig::Relay::kKernel       ? "kernel"
+                                                                                   : "user";
+  std::map<std::string, WriterNat::View> nat = writer_nat_.views();
+  if (auto n = nat.find(d.name); n != nat.end()) {
+    const WriterNat::View& v = n->second;
+    j["writer"]["nat"] = {
+        {"steering", v.steering}, {"primary", v.primary},         {"reach", v.reach},
+        {"why", v.why},           {"connections", v.connections}, {"cut_flows", v.cut_flows}};
+  }
   if (d.reader.enabled) {
     j["reader"] = endpoint(d.reader, d.reader_name());
     j["reader"]["max_lag_bytes"] = d.max_lag_bytes;
@@ -230,6 +249,22 @@ void Controller::render_database_metrics(metrics::PrometheusWriter& w) const {
            "1 while the writer endpoint has a confirmed primary.");
   for (const auto& [name, monitor] : databases_) {
     w.sample({{"database", name}}, monitor->state().writer() ? 1 : 0);
+  }
+  if (std::map<std::string, WriterNat::View> nat = writer_nat_.views(); !nat.empty()) {
+    w.family("ballast_db_writer_nat_steering", Type::kGauge,
+             "1 while relay: nat sends the writer's new connections to the primary by NAT.");
+    for (const auto& [name, v] : nat) w.sample({{"database", name}}, v.steering ? 1 : 0);
+    w.family("ballast_db_writer_nat_connections_total", Type::kCounter,
+             "Writer connections sent to the primary by NAT (those ballast relays count as its "
+             "listener's).");
+    for (const auto& [name, v] : nat) {
+      w.sample({{"database", name}}, static_cast<double>(v.connections));
+    }
+    w.family("ballast_db_writer_nat_cut_flows_total", Type::kCounter,
+             "NATed writer connections cut because their member was fenced.");
+    for (const auto& [name, v] : nat) {
+      w.sample({{"database", name}}, static_cast<double>(v.cut_flows));
+    }
   }
   w.family("ballast_db_role_changes_total", Type::kCounter,
            "Role changes the writer endpoint followed, by cause: started (the first primary "

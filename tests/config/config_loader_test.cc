@@ -503,6 +503,11 @@ TEST(ConfigLoaderTest, ATcpListenersRelayIsTheKernelsUnlessItSaysUser) {
                 "user"),
       std::string::npos)
       << errors_of(tcp(" relay: ebpf,"));
+  EXPECT_NE(errors_of(tcp(" relay: nat,"))
+                .find("listeners[0].relay: unknown relay \"nat\"; expected kernel or user (nat is "
+                      "for databases' writers)"),
+            std::string::npos)
+      << errors_of(tcp(" relay: nat,"));
   auto http = load_rule_extra("", "    relay: kernel\n");
   EXPECT_NE(errors_of(http).find("r.yaml:4:12: listeners[0].relay: relay applies to tcp listeners"),
             std::string::npos)

@@ -56,6 +56,27 @@ TEST(DatabaseConfigTest, ADatabaseBecomesTwoTcpListenersAndTheirGroups) {
   EXPECT_EQ(c.listeners[1].rules[0].forward[0].target_group_index, 1u);
 }
 
+TEST(DatabaseConfigTest, RelayNatSendsTheWriterByNatAndRelaysTheRestInTheKernel) {
+  std::string text = kDatabase;
+  text.replace(text.find("relay: user"), 11, "relay: nat");
+  LoadResult r = load_config_string(text, "db.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const DatabaseConfig& d = r.config->databases[0];
+  EXPECT_EQ(d.writer_path, DatabaseConfig::WriterPath::kNat);
+  EXPECT_EQ(d.relay, ListenerConfig::Relay::kKernel);
+  EXPECT_EQ(r.config->listeners[0].relay, ListenerConfig::Relay::kKernel);
+  EXPECT_EQ(r.config->listeners[1].relay, ListenerConfig::Relay::kKernel);
+
+  text.replace(text.find("relay: nat"), 10, "relay: dnat");
+  std::string e = errors_of(load_config_string(text, "db.yaml"));
+  EXPECT_NE(e.find("db.yaml:8:12: databases[0].relay: unknown relay \"dnat\"; expected kernel, "
+                   "user or nat"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(load_config_string(kDatabase, "db.yaml").config->databases[0].writer_path,
+            DatabaseConfig::WriterPath::kRelay);
+}
+
 TEST(DatabaseConfigTest, MistakesPointAtTheirLine) {
   LoadResult r = load_config_string(R"(databases:
   - name: Main

@@ -163,6 +163,8 @@ class DatabaseTest : public ::testing::Test {
 
   // Patroni tags of some members, by position.
   virtual std::map<int, std::string> tags() const { return {}; }
+  // The database's relay line ("": the default, the kernel relay).
+  virtual std::string relay_yaml() const { return ""; }
   // The database's patroni and members lines: the members listed.
   virtual std::string patroni_yaml() const {
     return "    patroni: { scope: main }\n    members:\n" + patroni_->members_yaml();
@@ -252,7 +254,8 @@ class DatabaseTest : public ::testing::Test {
     return "workers: 2\n"
            "databases:\n"
            "  - name: main\n" +
-           patroni_yaml() + extra + "    writer: { bind: 127.0.0.1:${PORT}, hold: 30s }\n" +
+           patroni_yaml() + relay_yaml() + extra +
+           "    writer: { bind: 127.0.0.1:${PORT}, hold: 30s }\n" +
            "    reader: { bind: 127.0.0.1:" + std::to_string(reader_port_) +
            ", max_lag: 256KB }\n" + lag_alarms();
   }
@@ -269,6 +272,99 @@ class DatabaseTest : public ::testing::Test {
         },
         what);
     return patroni_->name(p);
+  }
+
+  // A planned switchover under a new connection every 10 ms: none fails.
+  void switchover_fails_no_connection_attempt() {
+    int p = patroni_->primary();
+    std::string old_primary = patroni_->name(p);
+    std::atomic<int> failures{0};
+    std::atomic<int> attempts{0};
+    FirstError first_error;
+    std::vector<std::thread> clients;
+    std::atomic<bool> stop{false};
+    // A new connection every 10 ms, each running one statement, for the whole drill.
+    std::thread launcher([&] {
+      auto started = Clock::now();
+      while (!stop && ms_since(started) < 30000) {
+        clients.emplace_back([&] {
+          ++attempts;
+          Answer a = query_once(writer(), "SELECT 1");
+          if (!a.ok) {
+            ++failures;
+            first_error.keep(a.error);
+          }
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    std::string out_path = make_temp_dir() + "/ctl.log";
+    int status = run_shell(std::string(BALLAST_BINARY) + " ctl --admin 127.0.0.1:" +
+                               std::to_string(ballast_->admin_port()) + " db switchover main",
+                           out_path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    stop = true;
+    launcher.join();
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(status, 0) << read_file(out_path);
+    EXPECT_EQ(failures.load(), 0) << "of " << attempts.load()
+                                  << " attempts; first: " << first_error.text() << ballast_log();
+    json d = api();
+    EXPECT_NE(d.value("primary", ""), old_primary);
+    EXPECT_EQ(d["switchover"].value("phase", ""), "done") << d.dump(2);
+    printf("[ switchover ] %d connection attempts, %d failed; %s\n", attempts.load(),
+           failures.load(), read_file(out_path).c_str());
+  }
+
+  // The primary's Patroni frozen: its PostgreSQL runs on as a primary, yet once another
+  // member is confirmed the writer reaches only that one, and the session opened to the old
+  // one before is closed.
+  void silent_agent_is_never_the_primary() {
+    int p = patroni_->primary();
+    std::string old_primary = patroni_->name(p);
+    // First a reload (another check interval): the monitor and an open session stay.
+    PGconn* session = PQconnectdb(writer().c_str());
+    ASSERT_EQ(PQstatus(session), CONNECTION_OK) << PQerrorMessage(session);
+    ballast_->rewrite_config(config_text("    check_interval: 300ms\n"));
+    ballast_->process().signal(SIGHUP);
+    ASSERT_TRUE(within(10, [&] {
+      return ballast_log().find("configuration 2 applied") != std::string::npos;
+    })) << ballast_log();
+    EXPECT_EQ(query_once(writer(), "SELECT inet_server_port()").value,
+              std::to_string(patroni_->pg_port(p)));
+    PGresult* r = PQexec(session, "SELECT 1");
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(session);
+    PQclear(r);
+
+    patroni_->pause_patroni(p);  // its REST API stops answering; its PostgreSQL runs on
+    ASSERT_TRUE(within(60, [&] {
+      std::string now = api().value("primary", "");
+      return !now.empty() && now != old_primary;
+    })) << api().dump(2);
+    // Its PostgreSQL still runs as a primary (Patroni, stopped, cannot demote it) ...
+    EXPECT_EQ(query_once(patroni_->conninfo(p), "SELECT pg_is_in_recovery()").value, "f");
+    // ... yet the writer endpoint reaches only the new primary, and fences the old one.
+    int now_primary = patroni_->primary();
+    ASSERT_GE(now_primary, 0);
+    ASSERT_NE(now_primary, p);
+    for (int i = 0; i < 5; ++i) {
+      Answer a = query_once(writer(), "SELECT inet_server_port()");
+      EXPECT_EQ(a.value, std::to_string(patroni_->pg_port(now_primary)))
+          << a.error << api().dump(2) << ballast_log();
+      if (!a.ok) break;
+    }
+    // The session opened to it before is closed by ballast, though its PostgreSQL still runs:
+    // no write reaches a primary Patroni has replaced.
+    r = PQexec(session, "SELECT inet_server_port()");
+    EXPECT_NE(PQresultStatus(r), PGRES_TUPLES_OK) << "the session to the old primary still works";
+    PQclear(r);
+    PQfinish(session);
+    json m = member(old_primary);
+    EXPECT_EQ(m.value("role", ""), "unknown") << m.dump(2);
+    EXPECT_EQ(m["writer"].value("state", ""), "fenced") << m.dump(2);
+    EXPECT_EQ(m["writer"].value("reason", ""), "no status") << m.dump(2);
+    patroni_->resume_patroni(p);
   }
 
   std::unique_ptr<EtcdCluster> etcd_;
@@ -361,92 +457,11 @@ TEST_F(DatabaseTest, ALaggingReplicaStopsGettingReadsAndGetsThemBack) {
 }
 
 TEST_F(DatabaseTest, APlannedSwitchoverFailsNoConnectionAttempt) {
-  int p = patroni_->primary();
-  std::string old_primary = patroni_->name(p);
-  std::atomic<int> failures{0};
-  std::atomic<int> attempts{0};
-  FirstError first_error;
-  std::vector<std::thread> clients;
-  std::atomic<bool> stop{false};
-  // A new connection every 10 ms, each running one statement, for the whole drill.
-  std::thread launcher([&] {
-    auto started = Clock::now();
-    while (!stop && ms_since(started) < 30000) {
-      clients.emplace_back([&] {
-        ++attempts;
-        Answer a = query_once(writer(), "SELECT 1");
-        if (!a.ok) {
-          ++failures;
-          first_error.keep(a.error);
-        }
-      });
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  std::string out_path = make_temp_dir() + "/ctl.log";
-  int status = run_shell(std::string(BALLAST_BINARY) + " ctl --admin 127.0.0.1:" +
-                             std::to_string(ballast_->admin_port()) + " db switchover main",
-                         out_path);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  stop = true;
-  launcher.join();
-  for (auto& t : clients) t.join();
-  EXPECT_EQ(status, 0) << read_file(out_path);
-  EXPECT_EQ(failures.load(), 0) << "of " << attempts.load()
-                                << " attempts; first: " << first_error.text() << ballast_log();
-  json d = api();
-  EXPECT_NE(d.value("primary", ""), old_primary);
-  EXPECT_EQ(d["switchover"].value("phase", ""), "done") << d.dump(2);
-  printf("[ switchover ] %d connection attempts, %d failed; %s\n", attempts.load(), failures.load(),
-         read_file(out_path).c_str());
+  switchover_fails_no_connection_attempt();
 }
 
 TEST_F(DatabaseTest, AMemberWhoseAgentIsSilentIsNeverThePrimary) {
-  int p = patroni_->primary();
-  std::string old_primary = patroni_->name(p);
-  // First a reload (another check interval): the monitor and an open session stay.
-  PGconn* session = PQconnectdb(writer().c_str());
-  ASSERT_EQ(PQstatus(session), CONNECTION_OK) << PQerrorMessage(session);
-  ballast_->rewrite_config(config_text("    check_interval: 300ms\n"));
-  ballast_->process().signal(SIGHUP);
-  ASSERT_TRUE(within(10, [&] {
-    return ballast_log().find("configuration 2 applied") != std::string::npos;
-  })) << ballast_log();
-  EXPECT_EQ(query_once(writer(), "SELECT inet_server_port()").value,
-            std::to_string(patroni_->pg_port(p)));
-  PGresult* r = PQexec(session, "SELECT 1");
-  EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(session);
-  PQclear(r);
-
-  patroni_->pause_patroni(p);  // its REST API stops answering; its PostgreSQL runs on
-  ASSERT_TRUE(within(60, [&] {
-    std::string now = api().value("primary", "");
-    return !now.empty() && now != old_primary;
-  })) << api().dump(2);
-  // Its PostgreSQL still runs as a primary (Patroni, stopped, cannot demote it) ...
-  EXPECT_EQ(query_once(patroni_->conninfo(p), "SELECT pg_is_in_recovery()").value, "f");
-  // ... yet the writer endpoint reaches only the new primary, and fences the old one.
-  int now_primary = patroni_->primary();
-  ASSERT_GE(now_primary, 0);
-  ASSERT_NE(now_primary, p);
-  for (int i = 0; i < 5; ++i) {
-    Answer a = query_once(writer(), "SELECT inet_server_port()");
-    EXPECT_EQ(a.value, std::to_string(patroni_->pg_port(now_primary)))
-        << a.error << api().dump(2) << ballast_log();
-    if (!a.ok) break;
-  }
-  // The session opened to it before is closed by ballast, though its PostgreSQL still runs:
-  // no write reaches a primary Patroni has replaced.
-  r = PQexec(session, "SELECT inet_server_port()");
-  EXPECT_NE(PQresultStatus(r), PGRES_TUPLES_OK) << "the session to the old primary still works";
-  PQclear(r);
-  PQfinish(session);
-  json m = member(old_primary);
-  EXPECT_EQ(m.value("role", ""), "unknown") << m.dump(2);
-  EXPECT_EQ(m["writer"].value("state", ""), "fenced") << m.dump(2);
-  EXPECT_EQ(m["writer"].value("reason", ""), "no status") << m.dump(2);
-  patroni_->resume_patroni(p);
+  silent_agent_is_never_the_primary();
 }
 
 // Without Patroni: ballast asks each PostgreSQL pg_is_in_recovery() itself.
@@ -522,6 +537,59 @@ TEST_F(DiscoveredDatabaseTest, MembersComeFromPatronisKeysAndAFailoverIsFollowed
   EXPECT_NE(d.value("primary", ""), old_primary);
   // Patroni's member key of the dead node expires with its session: it leaves the endpoints.
   EXPECT_TRUE(within(30, [&] { return api()["members"].size() == 2; })) << api().dump(2);
+}
+
+// relay: nat: the writer's new connections go to the primary by the kernel's NAT; held ones
+// (a switchover, no primary) through ballast's listener on the same address.
+class NatWriterTest : public DatabaseTest {
+ protected:
+  std::string relay_yaml() const override { return "    relay: nat\n"; }
+  json nat() const { return api()["writer"].value("nat", json::object()); }
+};
+
+TEST_F(NatWriterTest, ASwitchoverFailsNoConnectionAttemptAndNatFollowsTheNewPrimary) {
+  if (!nat().value("steering", false)) GTEST_SKIP() << "no NAT here: " << nat().dump();
+  int p = patroni_->primary();
+  ASSERT_GE(p, 0);
+  EXPECT_EQ(nat().value("primary", ""), patroni_->name(p)) << nat().dump(2);
+  uint64_t before = nat().value("connections", uint64_t{0});
+  EXPECT_EQ(query_once(writer(), "SELECT inet_server_port()").value,
+            std::to_string(patroni_->pg_port(p)));
+  EXPECT_EQ(nat().value("connections", uint64_t{0}), before + 1) << nat().dump(2);
+  switchover_fails_no_connection_attempt();
+  int now_primary = patroni_->primary();
+  ASSERT_GE(now_primary, 0);
+  ASSERT_TRUE(within(5, [&] { return nat().value("primary", "") == patroni_->name(now_primary); }))
+      << nat().dump(2);
+  EXPECT_EQ(query_once(writer(), "SELECT inet_server_port()").value,
+            std::to_string(patroni_->pg_port(now_primary)));
+  // The connections held during the switchover went through ballast's listener, the rest
+  // by NAT.
+  EXPECT_TRUE(within(5, [&] { return api()["writer"].value("connections", 0) > 0; }))
+      << api()["writer"].dump(2);
+  printf("[ nat switchover ] %llu connections by NAT, %lld through ballast's listener\n",
+         static_cast<unsigned long long>(nat().value("connections", uint64_t{0})),
+         static_cast<long long>(api()["writer"].value("connections", int64_t{0})));
+}
+
+TEST_F(NatWriterTest, AFailoverLosesNoAcknowledgedWrite) {
+  if (!nat().value("steering", false)) GTEST_SKIP() << "no NAT here: " << nat().dump();
+  std::string old_primary =
+      crash_primary_node("relay: nat: kill -9 the primary's Patroni and PostgreSQL");
+  ASSERT_FALSE(old_primary.empty());
+  int now_primary = patroni_->primary();
+  ASSERT_GE(now_primary, 0);
+  EXPECT_NE(patroni_->name(now_primary), old_primary);
+  ASSERT_TRUE(within(5, [&] { return nat().value("primary", "") == patroni_->name(now_primary); }))
+      << nat().dump(2);
+  EXPECT_EQ(query_once(writer(), "SELECT inet_server_port()").value,
+            std::to_string(patroni_->pg_port(now_primary)));
+}
+
+TEST_F(NatWriterTest, AFrozenPrimarysNatedSessionIsCut) {
+  if (!nat().value("steering", false)) GTEST_SKIP() << "no NAT here: " << nat().dump();
+  silent_agent_is_never_the_primary();
+  EXPECT_GE(nat().value("cut_flows", uint64_t{0}), 1u) << nat().dump(2) << ballast_log();
 }
 
 }  // namespace

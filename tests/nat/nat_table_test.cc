@@ -1,0 +1,166 @@
+// NatTable and cut_nat_flows against the real kernel, in a network namespace of this test
+// program's own (unshare at the first test), so the host's rules and flows are untouched.
+#include "nat/nat_table.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace ballast::nat {
+namespace {
+
+// Moves the process into a network namespace of its own with the loopback up, once.
+bool own_namespace(std::string* why) {
+  static std::string failure = [] {
+    if (geteuid() != 0) return std::string("needs root (a network namespace and nftables)");
+    if (unshare(CLONE_NEWNET) != 0) return std::string("unshare: ") + std::strerror(errno);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+    int rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    close(fd);
+    return rc == 0 ? std::string() : std::string("loopback up: ") + std::strerror(errno);
+  }();
+  *why = failure;
+  return failure.empty();
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+core::SocketAddress loopback(uint16_t port) {
+  std::string error;
+  return *core::SocketAddress::parse("127.0.0.1:" + std::to_string(port), &error, false);
+}
+
+// A listening socket on 127.0.0.1 and a free port.
+Fd listen_any(uint16_t* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  EXPECT_EQ(listen(fd, 16), 0);
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  return Fd(fd);
+}
+
+Fd connect_to(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0) << std::strerror(errno);
+  return Fd(fd);
+}
+
+// Whether `listener` has a connection to accept within `ms`; the accepted socket.
+Fd accept_within(const Fd& listener, int ms) {
+  pollfd p{listener.get(), POLLIN, 0};
+  if (poll(&p, 1, ms) != 1) return Fd();
+  return Fd(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+}
+
+class NatTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!own_namespace(&why)) GTEST_SKIP() << why;
+    table_ = NatTable::create(&why);
+    if (!table_) GTEST_SKIP() << "the kernel refuses nftables here: " << why;
+    primary_ = listen_any(&primary_port_);
+    bind_ = listen_any(&bind_port_);  // ballast's own listener on the writer's address
+    route_ =
+        NatRoute{"w_main", loopback(bind_port_), loopback(primary_port_), NatReach::kLocalClients};
+  }
+
+  std::unique_ptr<NatTable> table_;
+  Fd primary_, bind_;
+  uint16_t primary_port_ = 0, bind_port_ = 0;
+  NatRoute route_;
+};
+
+TEST_F(NatTableTest, ARouteSendsNewConnectionsToThePrimaryAndCountsThem) {
+  std::string why;
+  ASSERT_TRUE(table_->set_routes({route_}, {}, &why)) << why;
+  Fd client = connect_to(bind_port_);
+  Fd at_primary = accept_within(primary_, 2000);
+  EXPECT_GE(at_primary.get(), 0) << "the connection did not reach the primary";
+  EXPECT_LT(accept_within(bind_, 0).get(), 0) << "ballast's listener got it";
+  EXPECT_EQ(table_->connections()["w_main"], 1u);
+
+  // Without the route, new connections reach ballast's listener; the counter stays.
+  ASSERT_TRUE(table_->set_routes({}, {"w_main"}, &why)) << why;
+  Fd held = connect_to(bind_port_);
+  EXPECT_GE(accept_within(bind_, 2000).get(), 0);
+  EXPECT_EQ(table_->connections()["w_main"], 1u);
+  // A counter no longer named is deleted.
+  ASSERT_TRUE(table_->set_routes({}, {}, &why)) << why;
+  EXPECT_EQ(table_->connections().count("w_main"), 0u);
+}
+
+TEST_F(NatTableTest, ACutFlowIsResetAndNothingMoreReachesItsMember) {
+  std::string why;
+  ASSERT_TRUE(table_->set_routes({route_}, {}, &why)) << why;
+  Fd client = connect_to(bind_port_);
+  Fd at_primary = accept_within(primary_, 2000);
+  ASSERT_GE(at_primary.get(), 0);
+  ASSERT_EQ(send(client.get(), "a", 1, 0), 1);
+  char c = 0;
+  ASSERT_EQ(recv(at_primary.get(), &c, 1, 0), 1);
+
+  // The member is fenced: no route to it, and its flows cut.
+  ASSERT_TRUE(table_->set_routes({}, {"w_main"}, &why)) << why;
+  EXPECT_EQ(cut_nat_flows(route_.bind, route_.primary, &why), 1) << why;
+  ASSERT_EQ(send(client.get(), "b", 1, 0), 1);
+  pollfd p{client.get(), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1) << "no reset came back";
+  EXPECT_EQ(recv(client.get(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  pollfd q{at_primary.get(), POLLIN, 0};
+  EXPECT_EQ(poll(&q, 1, 200), 0) << "the member got more of the cut session";
+  // Nothing else matched.
+  EXPECT_EQ(cut_nat_flows(route_.bind, route_.primary, &why), 0) << why;
+}
+
+TEST_F(NatTableTest, TheRulesGoWithTheTable) {
+  std::string why;
+  ASSERT_TRUE(table_->set_routes({route_}, {}, &why)) << why;
+  table_.reset();  // as when ballast exits, however it exits: the socket closes
+  Fd client = connect_to(bind_port_);
+  EXPECT_GE(accept_within(bind_, 2000).get(), 0) << "a rule outlived its table";
+  // And a new table of the same name can be made again.
+  table_ = NatTable::create(&why);
+  EXPECT_TRUE(table_) << why;
+}
+
+}  // namespace
+}  // namespace ballast::nat
