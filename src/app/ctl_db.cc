@@ -30,10 +30,10 @@ void print_nat(const json& writer) {
   if (!writer.contains("nat")) return;
   const json& nat = writer["nat"];
   if (nat.value("steering", false)) {
-    printf(" [NAT to %s, %llu connections]", nat.value("primary", "").c_str(),
+    printf(" [nat: to %s without ballast, %llu connections]", nat.value("primary", "").c_str(),
            static_cast<unsigned long long>(nat.value("connections", uint64_t{0})));
   } else {
-    printf(" [no NAT: %s]", nat.value("why", "").c_str());
+    printf(" [nat: through ballast: %s]", nat.value("why", "").c_str());
   }
 }
 

@@ -144,8 +144,9 @@ json Controller::database_json(const db::DatabaseMonitor& monitor,
   if (auto n = nat.find(d.name); n != nat.end()) {
     const WriterNat::View& v = n->second;
     j["writer"]["nat"] = {
-        {"steering", v.steering}, {"primary", v.primary},         {"reach", v.reach},
-        {"why", v.why},           {"connections", v.connections}, {"cut_flows", v.cut_flows}};
+        {"steering", v.steering},  {"primary", v.primary}, {"local_redirect", v.local_redirect},
+        {"reach", v.reach},        {"why", v.why},         {"connections", v.connections},
+        {"cut_flows", v.cut_flows}};
   }
   if (d.reader.enabled) {
     j["reader"] = endpoint(d.reader, d.reader_name());
@@ -290,6 +291,7 @@ void Controller::render_database_metrics(metrics::PrometheusWriter& w) const {
 void Controller::sample_databases(int64_t second) {
   using Key = metrics::TimeSeriesStore::SeriesKey;
   using Kind = metrics::TimeSeriesStore::Kind;
+  if (second % 60 == 0) writer_nat_.sweep();
   for (const auto& [name, monitor] : databases_) {
     series_.record(Key{"WriterAvailable", {{"database", name}}}, Kind::kGauge, second,
                    monitor->state().writer() ? 1 : 0);

@@ -1,5 +1,9 @@
 #include "control/writer_nat.h"
 
+#include <ifaddrs.h>
+
+#include <algorithm>
+
 #include "core/log.h"
 
 namespace ballast::control {
@@ -13,24 +17,34 @@ const char* reach_name(nat::NatReach r) {
 }  // namespace
 
 bool WriterNat::ready() {
-  if (table_) return true;
-  if (!refusal_.empty()) return false;
-  table_ = nat::NatTable::create(&refusal_);
-  if (table_) {
-    LOG_INFO("relay: nat: nftables table %s (removed by the kernel when ballast exits)",
-             table_->name().c_str());
-    return true;
+  if (!loaded_) {
+    loaded_ = true;
+    redirect_ = nat::ConnectRedirect::load(&redirect_refusal_);
+    if (redirect_) {
+      LOG_INFO("relay: nat: this host's writer clients are redirected at connect()");
+    } else {
+      LOG_WARN("relay: nat: no connect() redirect (%s); this host's clients use the NAT rule",
+               redirect_refusal_.c_str());
+    }
+    table_ = nat::NatTable::create(&table_refusal_);
+    if (table_) {
+      LOG_INFO("relay: nat: nftables table %s (removed by the kernel when ballast exits)",
+               table_->name().c_str());
+    } else {
+      LOG_WARN("relay: nat: no NAT rules (%s)", table_refusal_.c_str());
+    }
+    if (!redirect_ && !table_) {
+      LOG_WARN("relay: nat: writer endpoints relay their connections in the kernel instead");
+    }
   }
-  LOG_WARN("relay: nat: %s; writer endpoints relay their connections in the kernel instead",
-           refusal_.c_str());
-  return false;
+  return redirect_ || table_;
 }
 
-std::optional<nat::NatRoute> WriterNat::route_for(const db::DatabaseMonitor& monitor,
-                                                  std::string* why) {
+std::optional<core::SocketAddress> WriterNat::target_of(const db::DatabaseMonitor& monitor,
+                                                        std::string* why) const {
   const db::DatabaseState& s = monitor.state();
-  if (!ready()) {
-    *why = refusal_;
+  if (!redirect_ && !table_) {
+    *why = redirect_refusal_ + "; " + table_refusal_;
     return std::nullopt;
   }
   if (!monitor.settled()) {
@@ -48,15 +62,8 @@ std::optional<nat::NatRoute> WriterNat::route_for(const db::DatabaseMonitor& mon
   const db::MemberView& m = s.members()[*s.writer()];
   std::string error;
   auto primary = core::SocketAddress::parse(m.address, &error, false);
-  if (!primary) {
-    *why = "the primary's address " + m.address + ": " + error;
-    return std::nullopt;
-  }
-  const core::SocketAddress& bind = monitor.config().writer.bind;
-  nat::NatPlan plan = nat::plan_nat(bind, *primary, nat::host_forwards(primary->family()));
-  *why = plan.why;
-  if (plan.reach == nat::NatReach::kNone) return std::nullopt;
-  return nat::NatRoute{counter_of(monitor.config().name), bind, *primary, plan.reach};
+  if (!primary) *why = "the primary's address " + m.address + ": " + error;
+  return primary;
 }
 
 void WriterNat::follow(const db::DatabaseMonitor& monitor) {
@@ -65,26 +72,46 @@ void WriterNat::follow(const db::DatabaseMonitor& monitor) {
     if (writers_.erase(d.name) != 0) apply();
     return;
   }
+  ready();
   Writer& w = writers_[d.name];
+  bool rebound = !(w.bind == d.writer.bind);  // a reload moved the endpoint
   w.bind = d.writer.bind;
   std::string why;
-  std::optional<nat::NatRoute> route = route_for(monitor, &why);
-  bool moved = route != w.route;
-  w.route = std::move(route);
-  w.why = std::move(why);
-  w.primary = w.route ? monitor.state().members()[*monitor.state().writer()].name : "";
-  if (moved) {
-    apply();
-    if (w.route) {
-      LOG_INFO("database \"%s\": new writer connections go to %s (%s) by NAT (%s clients)%s%s",
-               d.name.c_str(), w.primary.c_str(), w.route->primary.to_string().c_str(),
-               reach_name(w.route->reach), w.why.empty() ? "" : "; ", w.why.c_str());
-    } else {
-      LOG_INFO("database \"%s\": no NAT for the writer: %s", d.name.c_str(), w.why.c_str());
+  std::optional<core::SocketAddress> primary = target_of(monitor, &why);
+  std::optional<nat::NatRoute> route;
+  if (primary && table_) {
+    nat::NatPlan plan = nat::plan_nat(w.bind, *primary, nat::host_forwards(primary->family()));
+    why = plan.why;
+    if (plan.reach != nat::NatReach::kNone) {
+      route = nat::NatRoute{counter_of(d.name), w.bind, *primary, plan.reach};
+    }
+    // The redirect takes every client of this host: what NAT leaves is other hosts'.
+    if (redirect_) {
+      bool all = plan.reach == nat::NatReach::kAllClients || nat::is_loopback(w.bind);
+      why = all ? "" : "connections from other hosts are relayed (" + plan.why + ")";
     }
   }
-  // After the rules moved, so that no new flow to a fenced member starts after its cut.
-  if (table_) cut_fenced(monitor, w);
+  if (primary && !table_ && !nat::is_loopback(w.bind)) {
+    why = "connections from other hosts are relayed: " + table_refusal_;
+  }
+  bool moved = rebound || primary != w.primary_address || route != w.route;
+  w.primary_address = primary;
+  w.route = std::move(route);
+  w.why = std::move(why);
+  w.primary = primary ? monitor.state().members()[*monitor.state().writer()].name : "";
+  if (moved) {
+    apply();
+    if (primary) {
+      LOG_INFO("database \"%s\": new writer connections go to %s (%s) without ballast%s%s",
+               d.name.c_str(), w.primary.c_str(), primary->to_string().c_str(),
+               w.why.empty() ? "" : "; ", w.why.c_str());
+    } else {
+      LOG_INFO("database \"%s\": writer connections go through ballast: %s", d.name.c_str(),
+               w.why.c_str());
+    }
+  }
+  // After the routes moved, so that no new connection to a fenced member starts after.
+  cut_fenced(monitor, w);
 }
 
 void WriterNat::cut_fenced(const db::DatabaseMonitor& monitor, Writer& w) {
@@ -96,13 +123,29 @@ void WriterNat::cut_fenced(const db::DatabaseMonitor& monitor, Writer& w) {
     std::string error;
     auto member = core::SocketAddress::parse(m.address, &error, false);
     if (!member) continue;
-    int cut = nat::cut_nat_flows(w.bind, *member, &error);
-    if (cut < 0) {
-      LOG_WARN("database \"%s\": could not cut the NATed flows to fenced member %s: %s",
-               monitor.config().name.c_str(), m.name.c_str(), error.c_str());
-    } else if (cut > 0) {
+    int cut = 0;
+    if (redirect_) {
+      int closed = redirect_->close_flows_to(*member, &error);
+      if (!error.empty()) {
+        LOG_WARN(
+            "database \"%s\": could not close the redirected connections to fenced "
+            "member %s: %s",
+            monitor.config().name.c_str(), m.name.c_str(), error.c_str());
+      }
+      cut += closed;
+    }
+    if (table_) {
+      error.clear();
+      int deleted = nat::cut_nat_flows(w.bind, *member, &error);
+      if (deleted < 0) {
+        LOG_WARN("database \"%s\": could not cut the NATed flows to fenced member %s: %s",
+                 monitor.config().name.c_str(), m.name.c_str(), error.c_str());
+      }
+      cut += std::max(deleted, 0);
+    }
+    if (cut > 0) {
       w.cut_flows += static_cast<uint64_t>(cut);
-      LOG_INFO("database \"%s\": member %s was fenced; %d NATed connection(s) to it cut",
+      LOG_INFO("database \"%s\": member %s was fenced; %d connection(s) to it closed",
                monitor.config().name.c_str(), m.name.c_str(), cut);
     }
   }
@@ -122,19 +165,52 @@ void WriterNat::keep_only(const std::set<std::string>& names) {
   if (changed) apply();
 }
 
+std::vector<core::SocketAddress> WriterNat::local_addresses(const core::SocketAddress& bind) {
+  if (!bind.is_wildcard()) return {bind};
+  std::vector<core::SocketAddress> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    int family = i->ifa_addr->sa_family;
+    // A wildcard IPv6 bind takes IPv4 connections too (dual stack).
+    bool taken = family == bind.family() || (family == AF_INET && bind.family() == AF_INET6);
+    if (!taken) continue;
+    socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    out.push_back(core::SocketAddress::from_sockaddr(i->ifa_addr, len).with_port(bind.port()));
+  }
+  freeifaddrs(list);
+  return out;
+}
+
 void WriterNat::apply() {
-  if (!table_) return;
-  std::vector<nat::NatRoute> routes;
-  std::vector<std::string> counters;
-  for (const auto& [name, w] : writers_) {
-    counters.push_back(counter_of(name));
-    if (w.route) routes.push_back(*w.route);
-  }
   std::string why;
-  if (!table_->set_routes(routes, counters, &why)) {
-    // The rules stay as they were; the next change tries again.
-    LOG_ERROR("relay: nat: %s", why.c_str());
+  if (redirect_) {
+    std::vector<nat::ConnectRedirect::Route> routes;
+    for (const auto& [name, w] : writers_) {
+      if (!w.primary_address) continue;
+      for (const core::SocketAddress& from : local_addresses(w.bind)) {
+        if (from.family() == w.primary_address->family()) {
+          routes.push_back({from, *w.primary_address});
+        }
+      }
+    }
+    // On failure the routes stay as they were; the next change tries again.
+    if (!redirect_->set_routes(routes, &why)) LOG_ERROR("relay: nat: %s", why.c_str());
   }
+  if (table_) {
+    std::vector<nat::NatRoute> routes;
+    std::vector<std::string> counters;
+    for (const auto& [name, w] : writers_) {
+      counters.push_back(counter_of(name));
+      if (w.route) routes.push_back(*w.route);
+    }
+    if (!table_->set_routes(routes, counters, &why)) LOG_ERROR("relay: nat: %s", why.c_str());
+  }
+}
+
+void WriterNat::sweep() {
+  if (redirect_ && !writers_.empty()) redirect_->sweep();
 }
 
 std::map<std::string, WriterNat::View> WriterNat::views() const {
@@ -143,13 +219,19 @@ std::map<std::string, WriterNat::View> WriterNat::views() const {
   std::map<std::string, View> out;
   for (const auto& [name, w] : writers_) {
     View& v = out[name];
-    v.steering = w.route.has_value();
+    v.steering = w.primary_address.has_value();
     v.primary = w.primary;
+    v.local_redirect = v.steering && redirect_ != nullptr;
     v.reach = w.route ? reach_name(w.route->reach) : "";
     v.why = w.why;
     v.cut_flows = w.cut_flows;
     auto c = counted.find(counter_of(name));
     if (c != counted.end()) v.connections = c->second;
+    if (redirect_) {
+      for (const core::SocketAddress& from : local_addresses(w.bind)) {
+        v.connections += redirect_->connections(from);
+      }
+    }
   }
   return out;
 }

@@ -567,8 +567,9 @@ TEST_F(NatWriterTest, ASwitchoverFailsNoConnectionAttemptAndNatFollowsTheNewPrim
   // by NAT.
   EXPECT_TRUE(within(5, [&] { return api()["writer"].value("connections", 0) > 0; }))
       << api()["writer"].dump(2);
-  printf("[ nat switchover ] %llu connections by NAT, %lld through ballast's listener\n",
+  printf("[ nat switchover ] %llu connections without ballast (%s), %lld through its listener\n",
          static_cast<unsigned long long>(nat().value("connections", uint64_t{0})),
+         nat().value("local_redirect", false) ? "redirected at connect" : "by the NAT rule",
          static_cast<long long>(api()["writer"].value("connections", int64_t{0})));
 }
 
@@ -586,7 +587,7 @@ TEST_F(NatWriterTest, AFailoverLosesNoAcknowledgedWrite) {
             std::to_string(patroni_->pg_port(now_primary)));
 }
 
-TEST_F(NatWriterTest, AFrozenPrimarysNatedSessionIsCut) {
+TEST_F(NatWriterTest, AFrozenPrimarysSessionIsClosed) {
   if (!nat().value("steering", false)) GTEST_SKIP() << "no NAT here: " << nat().dump();
   silent_agent_is_never_the_primary();
   EXPECT_GE(nat().value("cut_flows", uint64_t{0}), 1u) << nat().dump(2) << ballast_log();

@@ -2,92 +2,14 @@
 // program's own (unshare at the first test), so the host's rules and flows are untouched.
 #include "nat/nat_table.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <net/if.h>
-#include <poll.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <utility>
+#include "sandbox.h"
 
 namespace ballast::nat {
 namespace {
 
-// Moves the process into a network namespace of its own with the loopback up, once.
-bool own_namespace(std::string* why) {
-  static std::string failure = [] {
-    if (geteuid() != 0) return std::string("needs root (a network namespace and nftables)");
-    if (unshare(CLONE_NEWNET) != 0) return std::string("unshare: ") + std::strerror(errno);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-    ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
-    int rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-    close(fd);
-    return rc == 0 ? std::string() : std::string("loopback up: ") + std::strerror(errno);
-  }();
-  *why = failure;
-  return failure.empty();
-}
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-core::SocketAddress loopback(uint16_t port) {
-  std::string error;
-  return *core::SocketAddress::parse("127.0.0.1:" + std::to_string(port), &error, false);
-}
-
-// A listening socket on 127.0.0.1 and a free port.
-Fd listen_any(uint16_t* port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  EXPECT_EQ(listen(fd, 16), 0);
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  *port = ntohs(a.sin_port);
-  return Fd(fd);
-}
-
-Fd connect_to(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0) << std::strerror(errno);
-  return Fd(fd);
-}
-
-// Whether `listener` has a connection to accept within `ms`; the accepted socket.
-Fd accept_within(const Fd& listener, int ms) {
-  pollfd p{listener.get(), POLLIN, 0};
-  if (poll(&p, 1, ms) != 1) return Fd();
-  return Fd(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-}
+using namespace test;  // NOLINT: the sandbox helpers
 
 class NatTableTest : public ::testing::Test {
  protected:
