@@ -4,11 +4,11 @@
 # the kernel's NAT, relay: nat; relayed by ballast itself, relay: user) and through HAProxy
 # configured as Patroni's documentation recommends, in one run; then the same kill -9 of the
 # primary's Patroni and PostgreSQL seen through each. Patroni: ttl 10 s, loop_wait 1 s, retry_timeout 3 s,
-# synchronous_mode on. Runs as root (Patroni runs as the postgres user). About 7 minutes.
+# synchronous_mode on. Runs as root (Patroni runs as the postgres user). About 12 minutes.
 set -euo pipefail
 
 BALLAST=${1:-build/ballast}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 CLIENTS=${CLIENTS:-8}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -128,9 +128,13 @@ declare -A RESULTS CPU
 for mode in select-only tpcb-like; do
   args=""; [ "$mode" = select-only ] && args="-S"
   for round in $(seq 1 "$ROUNDS"); do
-    # Interleaved, so that drift on a shared machine falls on every path alike.
-    for via in "${VIAS[@]}"; do
+    # Interleaved, and each round starting one path later, so that drift on a shared
+    # machine (and the order within a round) falls on every path alike.
+    for i in "${!VIAS[@]}"; do
+      via=${VIAS[$(((i + round - 1) % ${#VIAS[@]}))]}
       port=${VIA_PORT[$via]}
+      # No run pays for the checkpoint of another's writes.
+      psql -h 127.0.0.1 -p "${PG[$P]}" -U postgres -Atqc 'CHECKPOINT' >/dev/null
       before=$(machine_ticks)
       t=$(tps "$port" "$args")
       RESULTS[$mode,$via]="${RESULTS[$mode,$via]:-} $t"

@@ -2,15 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "sandbox.h"
+
 namespace ballast::nat {
 namespace {
 
-core::SocketAddress addr(const char* text) {
-  std::string error;
-  auto a = core::SocketAddress::parse(text, &error, false);
-  EXPECT_TRUE(a) << error;
-  return a.value_or(core::SocketAddress{});
-}
+using test::address_of;
 
 TEST(NatRulesetTest, TheTableIsOwnedAndHasTheThreeNatHooks) {
   std::string s = table_script("ballast_7");
@@ -21,7 +18,8 @@ TEST(NatRulesetTest, TheTableIsOwnedAndHasTheThreeNatHooks) {
 }
 
 TEST(NatRulesetTest, ALoopbackPrimaryGetsOneOutputRule) {
-  NatRoute r{"w_main", addr("127.0.0.1:6432"), addr("127.0.0.1:5433"), NatReach::kLocalClients};
+  NatRoute r{"w_main", address_of("127.0.0.1:6432"), address_of("127.0.0.1:5433"),
+             NatReach::kLocalClients};
   std::string s = routes_script("t", {r}, {}, {});
   EXPECT_EQ(s,
             "flush chain inet t prerouting\n"
@@ -33,7 +31,8 @@ TEST(NatRulesetTest, ALoopbackPrimaryGetsOneOutputRule) {
 }
 
 TEST(NatRulesetTest, APrimaryElsewhereIsReachedFromOtherHostsAndAnswersThroughThisOne) {
-  NatRoute r{"w_main", addr("0.0.0.0:6432"), addr("10.0.0.11:5432"), NatReach::kAllClients};
+  NatRoute r{"w_main", address_of("0.0.0.0:6432"), address_of("10.0.0.11:5432"),
+             NatReach::kAllClients};
   std::string s = routes_script("t", {r}, {"w_other"}, {"w_gone"});
   std::string rule =
       "fib daddr type local ip daddr != 127.0.0.0/8 tcp dport 6432 counter name w_main dnat ip to "
@@ -52,7 +51,8 @@ TEST(NatRulesetTest, APrimaryElsewhereIsReachedFromOtherHostsAndAnswersThroughTh
 }
 
 TEST(NatRulesetTest, Ipv6RoutesUseIp6Matches) {
-  NatRoute r{"w_v6", addr("[fd00::5]:6432"), addr("[fd00::11]:5432"), NatReach::kLocalClients};
+  NatRoute r{"w_v6", address_of("[fd00::5]:6432"), address_of("[fd00::11]:5432"),
+             NatReach::kLocalClients};
   std::string s = routes_script("t", {r}, {}, {});
   EXPECT_NE(s.find("add rule inet t output ip6 daddr fd00::5 tcp dport 6432 counter name w_v6 "
                    "dnat ip6 to [fd00::11]:5432\n"),

@@ -1,5 +1,5 @@
-// Helpers of the nat tests: a network namespace of the test program's own (so the host's
-// rules, flows and sockets are untouched) and plain loopback sockets.
+// Helpers of the nat tests: addresses, a network namespace of the test program's own (so
+// the host's rules, flows and sockets are untouched) and plain loopback sockets.
 #pragma once
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -54,9 +54,16 @@ class Fd {
   int fd_;
 };
 
-inline core::SocketAddress loopback(uint16_t port) {
+// An address written as text ("10.0.0.5:6432", "[::1]:5432"), not resolved.
+inline core::SocketAddress address_of(const std::string& text) {
   std::string error;
-  return *core::SocketAddress::parse("127.0.0.1:" + std::to_string(port), &error, false);
+  auto a = core::SocketAddress::parse(text, &error, false);
+  EXPECT_TRUE(a) << error;
+  return a.value_or(core::SocketAddress{});
+}
+
+inline core::SocketAddress loopback(uint16_t port) {
+  return address_of("127.0.0.1:" + std::to_string(port));
 }
 
 // A listening socket on 127.0.0.1 and a free port.
