@@ -4,7 +4,7 @@
 # the kernel's NAT, relay: nat; relayed by ballast itself, relay: user) and through HAProxy
 # configured as Patroni's documentation recommends, in one run; then the same kill -9 of the
 # primary's Patroni and PostgreSQL seen through each. Patroni: ttl 10 s, loop_wait 1 s, retry_timeout 3 s,
-# synchronous_mode on. Runs as root (Patroni runs as the postgres user). About 12 minutes.
+# synchronous_mode on. Runs as root (Patroni runs as the postgres user). About 10 minutes.
 set -euo pipefail
 
 BALLAST=${1:-build/ballast}
