@@ -143,10 +143,14 @@ json Controller::database_json(const db::DatabaseMonitor& monitor,
   std::map<std::string, WriterNat::View> nat = writer_nat_.views();
   if (auto n = nat.find(d.name); n != nat.end()) {
     const WriterNat::View& v = n->second;
-    j["writer"]["nat"] = {
-        {"steering", v.steering},  {"primary", v.primary}, {"local_redirect", v.local_redirect},
-        {"reach", v.reach},        {"why", v.why},         {"connections", v.connections},
-        {"cut_flows", v.cut_flows}};
+    j["writer"]["nat"] = {{"steering", v.steering},
+                          {"primary", v.primary},
+                          {"local_redirect", v.local_redirect},
+                          {"reach", v.reach},
+                          {"why", v.why},
+                          {"connections", v.connections},
+                          {"redirected_connections", v.redirected},
+                          {"cut_flows", v.cut_flows}};
   }
   if (d.reader.enabled) {
     j["reader"] = endpoint(d.reader, d.reader_name());

@@ -229,9 +229,10 @@ std::map<std::string, WriterNat::View> WriterNat::views() const {
     if (c != counted.end()) v.connections = c->second;
     if (redirect_) {
       for (const core::SocketAddress& from : local_addresses(w.bind)) {
-        v.connections += redirect_->connections(from);
+        v.redirected += redirect_->connections(from);
       }
     }
+    v.connections += v.redirected;
   }
   return out;
 }

@@ -44,6 +44,7 @@ class WriterNat {
     std::string reach;            // the DNAT rule's: "local", "all" or "" (none)
     std::string why;              // what is left to ballast's listener, and why
     uint64_t connections = 0;     // sent to the primary without ballast, in all
+    uint64_t redirected = 0;      // of which redirected at connect() (the rest: NATed)
     uint64_t cut_flows = 0;       // closed because their member was fenced
   };
   // Every writer's, by database name.
