@@ -187,12 +187,15 @@ void WriterNat::apply() {
   std::string why;
   if (redirect_) {
     std::vector<nat::ConnectRedirect::Route> routes;
-    for (const auto& [name, w] : writers_) {
+    for (auto& [name, w] : writers_) {
+      // Without a primary the addresses stay as they were: their counts are still the
+      // writer's (ConnectRedirect keeps a removed route's total).
       if (!w.primary_address) continue;
+      w.redirected_from.clear();
       for (const core::SocketAddress& from : local_addresses(w.bind)) {
-        if (from.family() == w.primary_address->family()) {
-          routes.push_back({from, *w.primary_address});
-        }
+        if (from.family() != w.primary_address->family()) continue;
+        w.redirected_from.push_back(from);
+        routes.push_back({from, *w.primary_address});
       }
     }
     // On failure the routes stay as they were; the next change tries again.
@@ -228,7 +231,7 @@ std::map<std::string, WriterNat::View> WriterNat::views() const {
     auto c = counted.find(counter_of(name));
     if (c != counted.end()) v.connections = c->second;
     if (redirect_) {
-      for (const core::SocketAddress& from : local_addresses(w.bind)) {
+      for (const core::SocketAddress& from : w.redirected_from) {
         v.redirected += redirect_->connections(from);
       }
     }

@@ -56,6 +56,9 @@ class WriterNat {
     std::string primary;  // the member's name, while steering
     std::optional<core::SocketAddress> primary_address;
     std::optional<nat::NatRoute> route;  // the DNAT rule
+    // The addresses the redirect took for the bind when it last had a primary: the
+    // writer's redirected connections are counted under them.
+    std::vector<core::SocketAddress> redirected_from;
     std::string why;
     std::set<std::string> fenced;  // member addresses, as of the last follow()
     uint64_t cut_flows = 0;

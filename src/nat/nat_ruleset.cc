@@ -1,5 +1,7 @@
 #include "nat/nat_ruleset.h"
 
+#include <set>
+
 namespace ballast::nat {
 
 namespace {
@@ -61,9 +63,10 @@ std::string routes_script(const std::string& table, const std::vector<NatRoute>&
   for (const char* chain : {"prerouting", "output", "postrouting"}) {
     s += "flush chain " + t + " " + chain + "\n";
   }
-  for (const std::string& c : keep) s += "add counter " + t + " " + c + "\n";
+  std::set<std::string> counters(keep.begin(), keep.end());
+  for (const NatRoute& r : routes) counters.insert(r.counter);
+  for (const std::string& c : counters) s += "add counter " + t + " " + c + "\n";
   for (const NatRoute& r : routes) {
-    s += "add counter " + t + " " + r.counter + "\n";
     s += "add rule " + t + " output " + match(r) + " " + dnat(r) + "\n";
     if (r.reach == NatReach::kAllClients) {
       s += "add rule " + t + " prerouting " + match(r) + " " + dnat(r) + "\n";

@@ -33,7 +33,10 @@ TEST(NatRulesetTest, ALoopbackPrimaryGetsOneOutputRule) {
 TEST(NatRulesetTest, APrimaryElsewhereIsReachedFromOtherHostsAndAnswersThroughThisOne) {
   NatRoute r{"w_main", address_of("0.0.0.0:6432"), address_of("10.0.0.11:5432"),
              NatReach::kAllClients};
-  std::string s = routes_script("t", {r}, {"w_other"}, {"w_gone"});
+  std::string s = routes_script("t", {r}, {"w_main", "w_other"}, {"w_gone"});
+  // A counter kept and used by a route is added once.
+  std::string add = "add counter inet t w_main\n";
+  EXPECT_EQ(s.find(add), s.rfind(add)) << s;
   std::string rule =
       "fib daddr type local ip daddr != 127.0.0.0/8 tcp dport 6432 counter name w_main dnat ip to "
       "10.0.0.11:5432\n";

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/socket_address.h"
+#include "core/sockets.h"
 
 namespace ballast::nat::test {
 
@@ -68,15 +69,10 @@ inline core::SocketAddress loopback(uint16_t port) {
 
 // A listening socket on 127.0.0.1 and a free port.
 inline Fd listen_any(uint16_t* port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  EXPECT_EQ(listen(fd, 16), 0);
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  *port = ntohs(a.sin_port);
+  std::string error;
+  int fd = core::listen_tcp(loopback(0), false, 16, &error);
+  EXPECT_GE(fd, 0) << error;
+  *port = fd >= 0 ? core::local_address(fd).port() : 0;
   return Fd(fd);
 }
 
